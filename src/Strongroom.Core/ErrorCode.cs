@@ -1,0 +1,39 @@
+namespace Strongroom.Core;
+
+/// <summary>
+/// Operating errors of the service layer. Each protocol maps them to its own status and code
+/// in exactly one place (for the Blob API: Strongroom.Protocol.Blob.ErrorMapping).
+/// </summary>
+public enum ErrorCode
+{
+    AccountNotFound,
+    AccountAlreadyExists,
+    AccountDisabled,
+    ContainerNotFound,
+    ContainerAlreadyExists,
+    ContainerBeingDeleted,
+    BlobNotFound,
+    BlobAlreadyExists,
+    InvalidResourceName,
+    InvalidMetadata,
+    MetadataTooLarge,
+    InvalidBlockId,
+    InvalidBlockList,
+    BlockCountExceedsLimit,
+    BlockListTooLong,
+    RequestBodyTooLarge,
+    Md5Mismatch,
+    Crc64Mismatch,
+    InvalidRange,
+    ConditionNotMet,
+    NotModified,
+    InvalidBlobType,
+    IntegrityCheckFailed,
+}
+
+/// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>
+public sealed class StorageException(ErrorCode code, string? detail = null)
+    : Exception(detail ?? code.ToString())
+{
+    public ErrorCode Code { get; } = code;
+}

@@ -1,0 +1,40 @@
+namespace Strongroom.Core;
+
+/// <summary>
+/// Every bound in one place. Values follow Azure Blob Storage where Azure publishes one.
+/// </summary>
+public static class Limits
+{
+    // Names (https://learn.microsoft.com/rest/api/storageservices/naming-and-referencing-containers--blobs--and-metadata)
+    public const int AccountNameLengthMin = 3;
+    public const int AccountNameLengthMax = 24;
+    public const int ContainerNameLengthMin = 3;
+    public const int ContainerNameLengthMax = 63;
+    public const int BlobNameLengthMax = 1024;
+    public const int BlobNamePathSegmentsMax = 254;
+
+    /// <summary>Total size of all metadata names and values on a container or blob.</summary>
+    public const int MetadataBytesMax = 8 * 1024;
+
+    // Block blobs
+    public const long PutBlobBytesMax = 5000L * 1024 * 1024;
+    public const long BlockBytesMax = 4000L * 1024 * 1024;
+    public const int BlockIdBytesMax = 64;
+    public const int CommittedBlocksMax = 50_000;
+    public const int UncommittedBlocksMax = 100_000;
+    public const long BlockListXmlBytesMax = 8L * 1024 * 1024;
+
+    // Listing
+    public const int ListResultsMax = 5000;
+
+    // Requests
+    public const int RequestHeaderBytesMax = 64 * 1024;
+    public const int ConcurrentRequestsMax = 1024;
+    public static readonly TimeSpan RequestDateSkewMax = TimeSpan.FromMinutes(15);
+    public const long TransactionalMd5RangeBytesMax = 4L * 1024 * 1024;
+
+    // Encryption at rest
+    public const int SegmentPlaintextBytes = 64 * 1024;
+    public const int DataKeyBytes = 32;
+    public const int AccountKeyBytes = 64;
+}

@@ -1,0 +1,77 @@
+using Strongroom.Core;
+
+namespace Strongroom.Storage;
+
+/// <summary>
+/// Where all metadata lives. SQLite implements it for one process; PostgreSQL will implement the
+/// same contract to scale out. Services call only this interface: no SQL above this layer.
+///
+/// Contract:
+/// - Every method is atomic. Methods taking a <c>precondition</c> invoke it inside the same
+///   transaction with the current row (null when absent); it throws <see cref="StorageException"/>
+///   to abort, and then nothing changes.
+/// - Methods that drop stored objects return them so the caller removes their ciphertext from
+///   the sites after the commit (a crash in between leaves only orphans, which
+///   <see cref="ListObjectIdsAsync"/> lets a sweep find).
+/// - Missing parents raise <see cref="ErrorCode.ContainerNotFound"/> (or AccountNotFound).
+/// </summary>
+public interface IMetadataStore : IAsyncDisposable
+{
+    // Accounts
+    Task CreateAccountAsync(AccountRecord account, CancellationToken cancellationToken = default);
+
+    Task<AccountRecord?> GetAccountAsync(string name, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<AccountRecord>> ListAccountsAsync(CancellationToken cancellationToken = default);
+
+    Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes the account and everything under it; returns the objects to remove from sites.</summary>
+    Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, CancellationToken cancellationToken = default);
+
+    // Containers
+    Task CreateContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default);
+
+    Task<ContainerRecord?> GetContainerAsync(string account, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Containers in ordinal name order with the prefix, starting at <paramref name="startAtInclusive"/>.
+    /// <see cref="ContainerPage.NextName"/> is the first name not returned, or null at the end.</summary>
+    Task<ContainerPage> ListContainersAsync(string account, string prefix, string? startAtInclusive, int limit, CancellationToken cancellationToken = default);
+
+    Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default);
+
+    // Blobs
+    Task<BlobRecord?> GetBlobAsync(string account, string container, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>The committed content of a blob, ordered by <see cref="BlobPart.Ordinal"/>. Returned
+    /// together with the record it belongs to, read in one snapshot, or null when absent.</summary>
+    Task<(BlobRecord Blob, IReadOnlyList<BlobPart> Parts)?> GetBlobWithPartsAsync(string account, string container, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>Blobs in ordinal name order (UTF-8 byte order) with the prefix, at most <c>Limit</c>.</summary>
+    Task<IReadOnlyList<BlobRecord>> ListBlobsAsync(BlobListQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates or replaces a blob with the given parts. New objects referenced by the parts are
+    /// recorded; parts may also reference objects of uncommitted blocks or of the blob's current
+    /// committed blocks. All uncommitted blocks of the blob are discarded. Returns the objects no
+    /// longer referenced by anything.
+    /// </summary>
+    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default);
+
+    Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, CancellationToken cancellationToken = default);
+
+    // Blocks
+    /// <summary>Stages a block (replacing one staged earlier with the same id, whose object is returned).
+    /// Fails with ContainerNotFound when the container is missing and BlockCountExceedsLimit past the limit.</summary>
+    Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, CancellationToken cancellationToken = default);
+
+    Task<IReadOnlyList<UncommittedBlock>> GetUncommittedBlocksAsync(string account, string container, string blob, CancellationToken cancellationToken = default);
+
+    // Objects
+    /// <summary>Every object id the store references on a site (for the orphan sweep).</summary>
+    Task<IReadOnlySet<string>> ListObjectIdsAsync(string siteId, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,89 @@
+namespace Strongroom.Storage;
+
+// Metadata records. The store sees only names, sizes, ETags and wrapped (encrypted) key bytes:
+// Architecture invariant: no plaintext key and no blob content ever reaches the metadata store.
+
+public enum AccountState
+{
+    Enabled = 0,
+    Disabled = 1,
+}
+
+/// <summary>
+/// A storage account (tenant). Both shared keys and the account key-encryption key are stored
+/// only wrapped by the vault's keyring.
+/// </summary>
+public sealed record AccountRecord(
+    string Name,
+    byte[] WrappedSharedKey1,
+    byte[] WrappedSharedKey2,
+    byte[] WrappedKeyEncryptionKey,
+    DateTimeOffset CreatedOn,
+    AccountState State);
+
+public sealed record ContainerRecord(
+    string Account,
+    string Name,
+    string ETag,
+    DateTimeOffset CreatedOn,
+    DateTimeOffset LastModified,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata);
+
+public enum BlobType
+{
+    BlockBlob = 0,
+    PageBlob = 1,
+    AppendBlob = 2,
+}
+
+/// <summary>The standard HTTP properties Azure keeps per blob (x-ms-blob-content-* on writes).</summary>
+public sealed record BlobHttpHeaders(
+    string? ContentType,
+    string? ContentEncoding,
+    string? ContentLanguage,
+    string? ContentDisposition,
+    string? CacheControl,
+    byte[]? ContentMd5)
+{
+    public static readonly BlobHttpHeaders Empty = new(null, null, null, null, null, null);
+}
+
+public sealed record BlobRecord(
+    string Account,
+    string Container,
+    string Name,
+    BlobType BlobType,
+    long ContentLength,
+    string ETag,
+    DateTimeOffset CreatedOn,
+    DateTimeOffset LastModified,
+    BlobHttpHeaders Headers,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata);
+
+/// <summary>
+/// One stored ciphertext object on a site, under an opaque id. Its data key exists only wrapped
+/// by the account key-encryption key.
+/// </summary>
+public sealed record StoredObject(
+    string ObjectId,
+    string SiteId,
+    byte[] WrappedDataKey,
+    long PlaintextLength);
+
+/// <summary>
+/// One piece of a blob's content, in order. A blob written by Put Blob has one part with no
+/// block id; a committed block list has one part per block, each its own stored object (so
+/// committing never rewrites data).
+/// </summary>
+public sealed record BlobPart(int Ordinal, string? BlockId, StoredObject Object);
+
+public sealed record UncommittedBlock(string BlockId, StoredObject Object, DateTimeOffset CreatedOn);
+
+public sealed record ContainerPage(IReadOnlyList<ContainerRecord> Containers, string? NextName);
+
+public sealed record BlobListQuery(
+    string Account,
+    string Container,
+    string Prefix,
+    string? StartAtInclusive,
+    int Limit);
