@@ -1,4 +1,4 @@
-namespace Strongroom.Storage;
+namespace Strongroom.Core;
 
 // Metadata records. The store sees only names, sizes, ETags and wrapped (encrypted) key bytes:
 // Architecture invariant: no plaintext key and no blob content ever reaches the metadata store.

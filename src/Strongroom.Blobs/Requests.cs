@@ -1,0 +1,95 @@
+using Strongroom.Core;
+
+namespace Strongroom.Blobs;
+
+/// <summary>
+/// HTTP conditional headers, passed through unparsed except for dates. ETags are compared in
+/// their quoted form (<c>"0x8DC…"</c>); <c>*</c> matches any existing resource.
+/// </summary>
+public sealed record AccessConditions(
+    string? IfMatch = null,
+    string? IfNoneMatch = null,
+    DateTimeOffset? IfModifiedSince = null,
+    DateTimeOffset? IfUnmodifiedSince = null)
+{
+    public static readonly AccessConditions None = new();
+
+    public bool IsEmpty => IfMatch is null && IfNoneMatch is null && IfModifiedSince is null && IfUnmodifiedSince is null;
+}
+
+/// <summary>Transactional checksums sent with a body (Content-MD5, x-ms-content-crc64).</summary>
+public sealed record TransactionalChecksums(byte[]? ContentMd5 = null, ulong? ContentCrc64 = null)
+{
+    public static readonly TransactionalChecksums None = new();
+}
+
+public sealed record PutBlobRequest(
+    string Account,
+    string Container,
+    string Blob,
+    BlobHttpHeaders Headers,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata,
+    AccessConditions Conditions,
+    TransactionalChecksums Checksums);
+
+/// <summary>The result of a write. <see cref="ContentMd5"/> and <see cref="ContentCrc64"/> are the
+/// checksums of the bytes received in this request (Azure returns them transactionally).</summary>
+public sealed record BlobWriteResult(
+    string ETag,
+    DateTimeOffset LastModified,
+    byte[]? ContentMd5,
+    ulong? ContentCrc64);
+
+public sealed record PutBlockRequest(
+    string Account,
+    string Container,
+    string Blob,
+    string BlockId,
+    TransactionalChecksums Checksums);
+
+public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64);
+
+/// <summary>Which list a Put Block List entry names: &lt;Committed&gt;, &lt;Uncommitted&gt; or &lt;Latest&gt;.</summary>
+public enum BlockListKind
+{
+    Committed,
+    Uncommitted,
+    Latest,
+}
+
+public sealed record BlockListEntry(BlockListKind Kind, string BlockId);
+
+public sealed record PutBlockListRequest(
+    string Account,
+    string Container,
+    string Blob,
+    IReadOnlyList<BlockListEntry> Blocks,
+    BlobHttpHeaders Headers,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata,
+    AccessConditions Conditions);
+
+public enum BlockListType
+{
+    Committed,
+    Uncommitted,
+    All,
+}
+
+public sealed record BlockInfo(string BlockId, long Size);
+
+/// <summary>Get Block List. <see cref="Blob"/> is null when the blob has only uncommitted blocks.</summary>
+public sealed record BlockListResult(BlobRecord? Blob, IReadOnlyList<BlockInfo> Committed, IReadOnlyList<BlockInfo> Uncommitted);
+
+/// <summary>One entry of a blob listing, in name order: either a blob or (hierarchical) a prefix.</summary>
+public sealed record BlobListItem(BlobRecord? Blob, string? Prefix);
+
+/// <summary>A page of a listing; <see cref="NextMarker"/> is opaque and null on the last page.</summary>
+public sealed record BlobListing(IReadOnlyList<BlobListItem> Items, string? NextMarker);
+
+public sealed record ContainerListing(IReadOnlyList<ContainerRecord> Containers, string? NextMarker);
+
+/// <summary>An account's two shared keys (key1, key2), both valid for signing.</summary>
+public sealed record SharedKeys(byte[] Key1, byte[] Key2);
+
+/// <summary>An account's details as operators see them. Keys are shown only when asked for.</summary>
+public sealed record AccountDetails(string Name, AccountState State, DateTimeOffset CreatedOn, string Key1, string Key2);
