@@ -1,20 +1,70 @@
+using Strongroom.Core;
+using Strongroom.Storage;
+
 namespace Strongroom.Blobs;
 
-// CONTRACT STUB: account administration (used by the CLI and the --dev bootstrap).
+/// <summary>Account (tenant) administration, used by the CLI and the --dev bootstrap.</summary>
 public sealed partial class AccountService
 {
     /// <summary>Creates an account with two random 512-bit keys (or the given key1, for the
     /// well-known development account). AccountAlreadyExists / InvalidResourceName.</summary>
-    public Task<AccountDetails> CreateAsync(string name, byte[]? key1 = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<AccountDetails> CreateAsync(string name, byte[]? key1 = null, CancellationToken cancellationToken = default)
+    {
+        if (!Names.IsValidAccountName(name))
+        {
+            throw new StorageException(ErrorCode.InvalidResourceName, "An account name is 3 to 24 characters, lowercase letters and digits only.");
+        }
 
-    public Task<IReadOnlyList<AccountDetails>> ListAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
+        var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
+        var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled);
+        await store.CreateAccountAsync(record, cancellationToken).ConfigureAwait(false);
+        return new AccountDetails(name, record.State, record.CreatedOn, Convert.ToBase64String(firstKey), Convert.ToBase64String(secondKey));
+    }
+
+    public async Task<IReadOnlyList<AccountDetails>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var accounts = await store.ListAccountsAsync(cancellationToken).ConfigureAwait(false);
+        return accounts.Select(Describe).ToList();
+    }
 
     /// <summary>AccountNotFound when absent.</summary>
-    public Task<AccountDetails> GetAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<AccountDetails> GetAsync(string name, CancellationToken cancellationToken = default) =>
+        Describe(await RequireAsync(name, cancellationToken).ConfigureAwait(false));
 
-    /// <summary>Replaces key1 or key2 (<paramref name="slot"/> 1 or 2) with a new random key.</summary>
-    public Task<AccountDetails> RenewKeyAsync(string name, int slot, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>Replaces key1 or key2 (<paramref name="slot"/> 1 or 2) with a new random key; the other stays valid.</summary>
+    public async Task<AccountDetails> RenewKeyAsync(string name, int slot, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(slot, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(slot, 2);
+        var record = await RequireAsync(name, cancellationToken).ConfigureAwait(false);
+        var (_, wrapped) = keys.NewSharedKey(name, slot);
+        await store.UpdateAccountSharedKeysAsync(
+            name,
+            slot == 1 ? wrapped : record.WrappedSharedKey1,
+            slot == 2 ? wrapped : record.WrappedSharedKey2,
+            cancellationToken).ConfigureAwait(false);
+        return await GetAsync(name, cancellationToken).ConfigureAwait(false);
+    }
 
-    /// <summary>Deletes the account, its metadata and its ciphertext on every site.</summary>
-    public Task DeleteAsync(string name, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>Deletes the account, its metadata and its ciphertext on the site.</summary>
+    public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var removed = await store.DeleteAccountAsync(name, cancellationToken).ConfigureAwait(false);
+        foreach (var stored in removed)
+        {
+            await site.DeleteAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<AccountRecord> RequireAsync(string name, CancellationToken cancellationToken) =>
+        await store.GetAccountAsync(name, cancellationToken).ConfigureAwait(false)
+            ?? throw new StorageException(ErrorCode.AccountNotFound);
+
+    private AccountDetails Describe(AccountRecord record) => new(
+        record.Name,
+        record.State,
+        record.CreatedOn,
+        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 1, record.WrappedSharedKey1)),
+        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 2, record.WrappedSharedKey2)));
 }

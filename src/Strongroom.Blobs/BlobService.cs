@@ -1,51 +1,259 @@
 using Strongroom.Core;
+using Strongroom.Storage;
 
 namespace Strongroom.Blobs;
 
-// CONTRACT STUB: signatures of the blob service (the narrow waist every protocol calls).
-// All methods throw StorageException with an ErrorCode for operating errors.
+/// <summary>
+/// The blob service: the narrow waist every protocol calls. It knows no wire format. Containers
+/// and listings live here; the write and read pipelines are in BlobService.Write.cs and
+/// BlobService.Read.cs.
+/// </summary>
 public sealed partial class BlobService
 {
-    public Task<SharedKeys?> GetSharedKeysAsync(string account, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    private readonly ETags eTags = new(time);
 
-    public Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>Both shared keys of an enabled account, or null (unknown or disabled account).</summary>
+    public async Task<SharedKeys?> GetSharedKeysAsync(string account, CancellationToken cancellationToken = default)
+    {
+        var record = await store.GetAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        if (record is null || record.State != AccountState.Enabled)
+        {
+            return null;
+        }
 
-    public Task<ContainerRecord> GetContainerAsync(string account, string container, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        return new SharedKeys(
+            keys.UnwrapSharedKey(account, 1, record.WrappedSharedKey1),
+            keys.UnwrapSharedKey(account, 2, record.WrappedSharedKey2));
+    }
 
-    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        Names.ValidateMetadata(metadata);
+        var (eTag, now) = eTags.Next();
+        var record = new ContainerRecord(account, container, eTag, now, now, metadata);
+        await store.CreateContainerAsync(record, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
 
-    public Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<ContainerRecord> GetContainerAsync(string account, string container, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        return await store.GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false)
+            ?? throw new StorageException(ErrorCode.ContainerNotFound);
+    }
 
-    public Task<ContainerListing> ListContainersAsync(string account, string? prefix, string? marker, int maxResults, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        Names.ValidateMetadata(metadata);
+        var (eTag, now) = eTags.Next();
+        return store.SetContainerMetadataAsync(
+            account,
+            container,
+            metadata,
+            eTag,
+            now,
+            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            cancellationToken);
+    }
 
-    public Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        var removed = await store.DeleteContainerAsync(
+            account,
+            container,
+            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            cancellationToken).ConfigureAwait(false);
+        await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+    }
 
-    /// <summary>Streams <paramref name="body"/> through encryption to the site; the blob appears only when all of it is durable.</summary>
-    public Task<BlobWriteResult> PutBlobAsync(PutBlobRequest request, Stream body, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public async Task<ContainerListing> ListContainersAsync(string account, string? prefix, string? marker, int maxResults, CancellationToken cancellationToken = default)
+    {
+        var page = await store.ListContainersAsync(account, prefix ?? string.Empty, string.IsNullOrEmpty(marker) ? null : marker, ClampPage(maxResults), cancellationToken).ConfigureAwait(false);
+        return new ContainerListing(page.Containers, page.NextName);
+    }
 
-    public Task<BlockWriteResult> PutBlockAsync(PutBlockRequest request, Stream body, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>
+    /// Lists blobs in name order. With a delimiter, names that contain it after the prefix collapse
+    /// into one prefix entry each, and the store is asked to skip past the whole prefix instead of
+    /// scanning it. The marker is the name where the next page resumes.
+    /// </summary>
+    public async Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken = default)
+    {
+        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        prefix ??= string.Empty;
+        delimiter = string.IsNullOrEmpty(delimiter) ? null : delimiter;
+        var limit = ClampPage(maxResults);
+        var items = new List<BlobListItem>();
+        var startAt = string.IsNullOrEmpty(marker) ? null : marker;
+        string? lastPrefix = null;
 
-    public Task<BlobWriteResult> PutBlockListAsync(PutBlockListRequest request, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+        while (true)
+        {
+            var requested = limit - items.Count + 1;
+            var batch = await store.ListBlobsAsync(new BlobListQuery(account, container, prefix, startAt, requested), cancellationToken).ConfigureAwait(false);
+            if (batch.Count == 0)
+            {
+                return new BlobListing(items, null);
+            }
 
-    public Task<BlockListResult> GetBlockListAsync(string account, string container, string blob, BlockListType type, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+            string? skipTo = null;
+            foreach (var blob in batch)
+            {
+                if (lastPrefix is not null && blob.Name.StartsWith(lastPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
 
-    /// <summary>Get Blob: evaluates read conditions (ConditionNotMet / NotModified) and returns a reader.</summary>
-    public Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+                if (items.Count == limit)
+                {
+                    return new BlobListing(items, blob.Name);
+                }
 
-    public Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+                var delimiterAt = delimiter is null ? -1 : blob.Name.IndexOf(delimiter, prefix.Length, StringComparison.Ordinal);
+                if (delimiterAt >= 0)
+                {
+                    lastPrefix = blob.Name[..(delimiterAt + delimiter!.Length)];
+                    items.Add(new BlobListItem(null, lastPrefix));
+                    skipTo = SuccessorOfPrefix(lastPrefix);
+                    if (skipTo is not null)
+                    {
+                        break;
+                    }
 
-    public Task<BlobRecord> SetBlobHttpHeadersAsync(string account, string container, string blob, BlobHttpHeaders headers, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+                    continue;
+                }
 
-    public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+                items.Add(new BlobListItem(blob, null));
+            }
 
-    public Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) => throw new NotImplementedException();
-}
+            if (skipTo is not null)
+            {
+                startAt = skipTo;
+            }
+            else if (batch.Count < requested)
+            {
+                // The store returned fewer than asked: the listing is exhausted.
+                return new BlobListing(items, null);
+            }
+            else
+            {
+                startAt = batch[^1].Name + "\0";
+            }
+        }
+    }
 
-/// <summary>An opened blob: its properties and a way to stream any plaintext range of it.</summary>
-public sealed class BlobReader
-{
-    public required BlobRecord Blob { get; init; }
+    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        var record = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
+        Conditions.CheckRead(conditions, record.ETag, record.LastModified);
+        return record;
+    }
 
-    /// <summary>Decrypts only the segments the range touches and writes exactly <paramref name="count"/> bytes.</summary>
-    public Task CopyRangeToAsync(long offset, long count, Stream destination, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public Task<BlobRecord> SetBlobHttpHeadersAsync(string account, string container, string blob, BlobHttpHeaders headers, AccessConditions conditions, CancellationToken cancellationToken = default) =>
+        UpdateBlobAsync(account, container, blob, conditions, current => current with { Headers = headers }, cancellationToken);
+
+    public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        Names.ValidateMetadata(metadata);
+        return UpdateBlobAsync(account, container, blob, conditions, current => current with { Metadata = metadata }, cancellationToken);
+    }
+
+    public async Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        RequireBlobName(blob);
+        var removed = await store.DeleteBlobAsync(
+            account,
+            container,
+            blob,
+            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            cancellationToken).ConfigureAwait(false);
+        await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+    }
+
+    private async Task<BlobRecord> UpdateBlobAsync(string account, string container, string blob, AccessConditions conditions, Func<BlobRecord, BlobRecord> change, CancellationToken cancellationToken)
+    {
+        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        RequireBlobName(blob);
+        var (eTag, now) = eTags.Next();
+        return await store.UpdateBlobPropertiesAsync(
+            account,
+            container,
+            blob,
+            current =>
+            {
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+                return change(current) with { ETag = eTag, LastModified = now };
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<BlobRecord> GetExistingBlobAsync(string account, string container, string blob, CancellationToken cancellationToken)
+    {
+        RequireContainerName(container);
+        RequireBlobName(blob);
+        var record = await store.GetBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
+        if (record is not null)
+        {
+            return record;
+        }
+
+        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        throw new StorageException(ErrorCode.BlobNotFound);
+    }
+
+    /// <summary>
+    /// Ciphertext of dropped objects is removed after the metadata commit. A failure here leaves an
+    /// orphan that nothing references (unreadable: its key row is gone), which the start-up sweep
+    /// removes; it never fails the request that already committed.
+    /// </summary>
+    private async Task RemoveFromSitesAsync(IReadOnlyList<StoredObject> removed)
+    {
+        foreach (var stored in removed)
+        {
+            try
+            {
+                await site.DeleteAsync(stored.ObjectId, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // Left for the orphan sweep.
+            }
+        }
+    }
+
+    private static int ClampPage(int maxResults) =>
+        maxResults <= 0 ? Limits.ListResultsMax : Math.Min(maxResults, Limits.ListResultsMax);
+
+    /// <summary>The least string greater than every string that starts with <paramref name="prefix"/>,
+    /// or null when the last character cannot be incremented safely (then the caller scans).</summary>
+    private static string? SuccessorOfPrefix(string prefix)
+    {
+        var last = prefix[^1];
+        if (char.IsSurrogate(last) || last >= '\uD7FF')
+        {
+            return null;
+        }
+
+        return string.Concat(prefix.AsSpan(0, prefix.Length - 1), ((char)(last + 1)).ToString());
+    }
+
+    internal static void RequireContainerName(string container)
+    {
+        if (!Names.IsValidContainerName(container))
+        {
+            throw new StorageException(ErrorCode.InvalidResourceName, "The specified resource name contains invalid characters.");
+        }
+    }
+
+    internal static void RequireBlobName(string blob)
+    {
+        if (!Names.IsValidBlobName(blob))
+        {
+            throw new StorageException(ErrorCode.InvalidResourceName, "The specified resource name length is not within the permissible limits.");
+        }
+    }
 }

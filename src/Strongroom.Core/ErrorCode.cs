@@ -29,6 +29,8 @@ public enum ErrorCode
     NotModified,
     InvalidBlobType,
     IntegrityCheckFailed,
+    UnsatisfiableCondition,
+    InvalidBlobOrBlock,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -24,6 +24,9 @@ public static class Limits
     public const int UncommittedBlocksMax = 100_000;
     public const long BlockListXmlBytesMax = 8L * 1024 * 1024;
 
+    /// <summary>Attempts at a block-list commit that raced another commit to the same blob.</summary>
+    public const int CommitRetriesMax = 5;
+
     // Listing
     public const int ListResultsMax = 5000;
 

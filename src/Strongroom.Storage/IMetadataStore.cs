@@ -53,12 +53,14 @@ public interface IMetadataStore : IAsyncDisposable
     Task<IReadOnlyList<BlobRecord>> ListBlobsAsync(BlobListQuery query, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Creates or replaces a blob with the given parts. New objects referenced by the parts are
-    /// recorded; parts may also reference objects of uncommitted blocks or of the blob's current
-    /// committed blocks. All uncommitted blocks of the blob are discarded. Returns the objects no
-    /// longer referenced by anything.
+    /// Creates or replaces a blob with the given parts. <paramref name="newObjects"/> (written by
+    /// this request) are recorded; every other object a part references must already be recorded
+    /// (an uncommitted block or a committed block of this blob), else the commit fails with
+    /// InvalidBlockList and nothing changes — so a concurrent write that dropped an object can never
+    /// be undone. All uncommitted blocks of the blob are discarded. Returns the objects no longer
+    /// referenced by anything.
     /// </summary>
-    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default);
 
     Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, CancellationToken cancellationToken = default);
 

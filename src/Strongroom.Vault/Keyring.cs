@@ -41,7 +41,7 @@ public sealed class Keyring : IDisposable
             var first = new byte[KeyBytes];
             random.Fill(first);
             var created = new Keyring(new SortedDictionary<uint, byte[]> { [1] = first }, random);
-            created.Save(path, rootKey);
+            created.Save(path, rootKey, overwrite: false);
         }
 
         var file = File.ReadAllBytes(path);
@@ -105,7 +105,7 @@ public sealed class Keyring : IDisposable
         }
     }
 
-    private void Save(string path, RootKey rootKey)
+    private void Save(string path, RootKey rootKey, bool overwrite)
     {
         var payload = new byte[keys.Count * (4 + KeyBytes)];
         try
@@ -119,22 +119,7 @@ public sealed class Keyring : IDisposable
             }
 
             var wrapped = KeyWrap.Wrap(rootKey.Bytes, 0, payload, FileAssociatedData, random);
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            var temporary = path + ".partial";
-            using (var stream = new FileStream(temporary, new FileStreamOptions
-            {
-                Mode = FileMode.Create,
-                Access = FileAccess.Write,
-                UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            }))
-            {
-                stream.Write(Magic);
-                stream.WriteByte(FormatVersion);
-                stream.Write(wrapped);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temporary, path, overwrite: true);
+            SecretFile.WriteAtomically(path, overwrite, Magic, [FormatVersion], wrapped);
         }
         finally
         {

@@ -37,25 +37,11 @@ public static class FileRootKey
         created = false;
         if (!File.Exists(path))
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
             var fresh = new byte[RootKey.KeyBytes];
             try
             {
                 random.Fill(fresh);
-                var temporary = path + ".partial";
-                using (var stream = new FileStream(temporary, new FileStreamOptions
-                {
-                    Mode = FileMode.Create,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = OperatingSystem.IsWindows() ? null : UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                }))
-                {
-                    stream.Write(fresh);
-                    stream.Flush(flushToDisk: true);
-                }
-
-                File.Move(temporary, path, overwrite: false);
-                created = true;
+                created = SecretFile.WriteAtomically(path, overwrite: false, fresh);
             }
             finally
             {

@@ -1,0 +1,100 @@
+using Strongroom.Core;
+using Strongroom.Crypto;
+using Strongroom.Storage;
+using Strongroom.Vault;
+
+namespace Strongroom.Blobs;
+
+/// <summary>The read pipeline: metadata snapshot → per-part data key → decrypt only the touched segments.</summary>
+public sealed partial class BlobService
+{
+    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        RequireBlobName(blob);
+        var found = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
+        if (found is not { } snapshot)
+        {
+            await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+            if (conditions.IfMatch is not null)
+            {
+                throw new StorageException(ErrorCode.ConditionNotMet);
+            }
+
+            throw new StorageException(ErrorCode.BlobNotFound);
+        }
+
+        Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
+        var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.WrappedKeyEncryptionKey, site, keys);
+    }
+}
+
+/// <summary>An opened blob: its properties and a way to stream any plaintext range of it.</summary>
+public sealed class BlobReader
+{
+    private readonly IReadOnlyList<BlobPart> parts;
+    private readonly byte[] wrappedKeyEncryptionKey;
+    private readonly ISite site;
+    private readonly TenantKeys keys;
+
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, byte[] wrappedKeyEncryptionKey, ISite site, TenantKeys keys)
+    {
+        Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
+        Blob = blob;
+        this.parts = parts;
+        this.wrappedKeyEncryptionKey = wrappedKeyEncryptionKey;
+        this.site = site;
+        this.keys = keys;
+    }
+
+    public BlobRecord Blob { get; }
+
+    /// <summary>Decrypts only the segments the range touches and writes exactly <paramref name="count"/> bytes.
+    /// Tampered or missing ciphertext raises IntegrityCheckFailed before any of its bytes are written.</summary>
+    public async Task CopyRangeToAsync(long offset, long count, Stream destination, CancellationToken cancellationToken = default)
+    {
+        if (offset < 0 || count < 0 || offset + count > Blob.ContentLength)
+        {
+            throw new StorageException(ErrorCode.InvalidRange);
+        }
+
+        long partStart = 0;
+        foreach (var part in parts)
+        {
+            var partLength = part.Object.PlaintextLength;
+            var from = Math.Max(offset, partStart);
+            var to = Math.Min(offset + count, partStart + partLength);
+            if (from < to)
+            {
+                await DecryptPartAsync(part.Object, from - partStart, to - from, destination, cancellationToken).ConfigureAwait(false);
+            }
+
+            partStart += partLength;
+            if (partStart >= offset + count)
+            {
+                break;
+            }
+        }
+    }
+
+    private async Task DecryptPartAsync(StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
+    {
+        var binding = ObjectBinding.Digest(Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
+        using var dataKey = keys.UnwrapDataKey(Blob.Account, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding);
+        Stream ciphertext;
+        try
+        {
+            ciphertext = site.OpenRead(stored.ObjectId);
+        }
+        catch (FileNotFoundException)
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Object {stored.ObjectId} is missing from site {stored.SiteId}.");
+        }
+
+        await using (ciphertext.ConfigureAwait(false))
+        {
+            await SegmentDecryptor.DecryptRangeAsync(ciphertext, stored.PlaintextLength, dataKey.Key, binding, offset, count, destination, cancellationToken).ConfigureAwait(false);
+        }
+    }
+}
