@@ -40,7 +40,7 @@ public sealed class Keyring : IDisposable
         {
             var first = new byte[KeyBytes];
             random.Fill(first);
-            var created = new Keyring(new SortedDictionary<uint, byte[]> { [1] = first }, random);
+            using var created = new Keyring(new SortedDictionary<uint, byte[]> { [1] = first }, random);
             created.Save(path, rootKey, overwrite: false);
         }
 
