@@ -1,3 +1,4 @@
+using Strongroom.Core;
 using System.Text;
 
 namespace Strongroom.Crypto.Tests;

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Strongroom.Crypto;
+namespace Strongroom.Core;
 
 /// <summary>
 /// CRC-64/NVME (polynomial 0xAD93D23594C93659, reflected, init and xorout all ones; check value

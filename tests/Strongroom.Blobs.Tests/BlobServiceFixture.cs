@@ -1,0 +1,100 @@
+using Microsoft.Extensions.Time.Testing;
+using Strongroom.Core;
+using Strongroom.Storage;
+using Strongroom.Vault;
+
+namespace Strongroom.Blobs.Tests;
+
+/// <summary>The real service over the real SQLite store and a local-directory site, in a temp directory,
+/// with a fake clock and seeded randomness.</summary>
+public sealed class BlobServiceFixture : IAsyncDisposable
+{
+    public const string Account = "tenanta";
+    public const string OtherAccount = "tenantb";
+
+    private readonly RootKey rootKey;
+    private readonly Keyring keyring;
+
+    private BlobServiceFixture(string directory, SqliteMetadataStore store, LocalDirectorySite site, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
+    {
+        Directory = directory;
+        Store = store;
+        Site = site;
+        this.rootKey = rootKey;
+        this.keyring = keyring;
+        Time = time;
+        var random = new SeededRandomSource(20261130);
+        var keys = new TenantKeys(keyring, random);
+        Blobs = new BlobService(store, site, keys, time, random);
+        Accounts = new AccountService(store, site, keys, time);
+    }
+
+    public string Directory { get; }
+
+    public SqliteMetadataStore Store { get; }
+
+    public LocalDirectorySite Site { get; }
+
+    public FakeTimeProvider Time { get; }
+
+    public BlobService Blobs { get; }
+
+    public AccountService Accounts { get; }
+
+    public string SiteDirectory => Path.Combine(Directory, "site");
+
+    public static async Task<BlobServiceFixture> CreateAsync()
+    {
+        var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-blobs-").FullName;
+        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var site = new LocalDirectorySite("local", Path.Combine(directory, "site"));
+        var rootKey = new RootKey(new byte[32]);
+        var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
+        var fixture = new BlobServiceFixture(directory, store, site, rootKey, keyring, time);
+        await fixture.Accounts.CreateAsync(Account);
+        await fixture.Accounts.CreateAsync(OtherAccount);
+        return fixture;
+    }
+
+    public async Task<byte[]> ReadAllAsync(string container, string blob, string account = Account)
+    {
+        var reader = await Blobs.OpenBlobAsync(account, container, blob, AccessConditions.None);
+        using var output = new MemoryStream();
+        await reader.CopyRangeToAsync(0, reader.Blob.ContentLength, output);
+        return output.ToArray();
+    }
+
+    public Task<BlobWriteResult> PutAsync(string container, string blob, byte[] content, string account = Account, AccessConditions? conditions = null, TransactionalChecksums? checksums = null) =>
+        Blobs.PutBlobAsync(
+            new PutBlobRequest(account, container, blob, BlobHttpHeaders.Empty, [], conditions ?? AccessConditions.None, checksums ?? TransactionalChecksums.None),
+            new MemoryStream(content));
+
+    public Task<BlockWriteResult> StageAsync(string container, string blob, string blockId, byte[] content) =>
+        Blobs.PutBlockAsync(new PutBlockRequest(Account, container, blob, blockId, TransactionalChecksums.None), new MemoryStream(content));
+
+    public Task<BlobWriteResult> CommitAsync(string container, string blob, params BlockListEntry[] blocks) =>
+        Blobs.PutBlockListAsync(new PutBlockListRequest(Account, container, blob, blocks, BlobHttpHeaders.Empty, [], AccessConditions.None));
+
+    public IEnumerable<string> SiteFiles() =>
+        System.IO.Directory.Exists(SiteDirectory)
+            ? System.IO.Directory.EnumerateFiles(SiteDirectory, "*", SearchOption.AllDirectories)
+            : [];
+
+    public async ValueTask DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        keyring.Dispose();
+        rootKey.Dispose();
+        System.IO.Directory.Delete(Directory, recursive: true);
+    }
+
+    public static string BlockId(int n) => Convert.ToBase64String(BitConverter.GetBytes(n));
+
+    public static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+}
