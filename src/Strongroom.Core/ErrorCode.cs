@@ -31,6 +31,7 @@ public enum ErrorCode
     IntegrityCheckFailed,
     UnsatisfiableCondition,
     InvalidBlobOrBlock,
+    InvalidStructuredBody,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>
