@@ -1,0 +1,72 @@
+using Strongroom.Core;
+
+namespace Strongroom.Protocol.Blob;
+
+/// <summary>
+/// The one place where errors become Azure status codes, error codes and messages: every
+/// <see cref="ErrorCode"/> of the service layer and every protocol-level rejection.
+/// Messages are Azure's own wording where Azure publishes one, because tools match on them.
+/// </summary>
+public static class ErrorMapping
+{
+    // Protocol-level errors, raised while interpreting a request.
+    public static readonly AzureError InvalidHeaderValue = new(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format.");
+    public static readonly AzureError MissingRequiredHeader = new(400, "MissingRequiredHeader", "An HTTP header that's mandatory for this request is not specified.");
+    public static readonly AzureError InvalidQueryParameterValue = new(400, "InvalidQueryParameterValue", "Value for one of the query parameters specified in the request URI is invalid.");
+    public static readonly AzureError MissingRequiredQueryParameter = new(400, "MissingRequiredQueryParameter", "A query parameter that's mandatory for this request is not specified.");
+    public static readonly AzureError OutOfRangeQueryParameterValue = new(400, "OutOfRangeQueryParameterValue", "One of the query parameters specified in the request URI is outside the permissible range.");
+    public static readonly AzureError OutOfRangeInput = new(400, "OutOfRangeInput", "One of the request inputs is out of range.");
+    public static readonly AzureError InvalidUri = new(400, "InvalidUri", "The requested URI does not represent any resource on the server.");
+    public static readonly AzureError InvalidXmlDocument = new(400, "InvalidXmlDocument", "XML specified is not syntactically valid.");
+    public static readonly AzureError InvalidMd5 = new(400, "InvalidMd5", "The MD5 value specified in the request is invalid. The MD5 value must be 128 bits and Base64-encoded.");
+    public static readonly AzureError BothCrc64AndMd5HeaderPresent = new(400, "BothCrc64AndMd5HeaderPresent", "Only one of the Content-MD5 and x-ms-content-crc64 headers may be specified.");
+    public static readonly AzureError UnsatisfiableCondition = new(400, "UnsatisfiableCondition", "The request includes an unsatisfiable condition for this operation.");
+    public static readonly AzureError InvalidAuthenticationInfo = new(400, "InvalidAuthenticationInfo", "Authentication information is not given in the correct format. Check the value of Authorization header.");
+    public static readonly AzureError AccountRequiresHttps = new(400, "AccountRequiresHttps", "The account being accessed does not support http.");
+    public static readonly AzureError AuthenticationFailed = new(403, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.");
+    public static readonly AzureError UnsupportedHttpVerb = new(405, "UnsupportedHttpVerb", "The resource doesn't support specified Http Verb.");
+    public static readonly AzureError PublicAccessNotPermitted = new(409, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.");
+    public static readonly AzureError LeaseNotPresentWithBlobOperation = new(412, "LeaseNotPresentWithBlobOperation", "There is currently no lease on the blob.");
+    public static readonly AzureError LeaseNotPresentWithContainerOperation = new(412, "LeaseNotPresentWithContainerOperation", "There is currently no lease on the container.");
+    public static readonly AzureError MissingContentLengthHeader = new(411, "MissingContentLengthHeader", "Content-Length HTTP header is missing.");
+    public static readonly AzureError RequestBodyTooLarge = new(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
+    public static readonly AzureError InternalError = new(500, "InternalError", "Server encountered an internal error. Please try again after some time.");
+
+    /// <summary>Azurite answers unimplemented APIs with 501 NotImplemented; so do we, naming the operation.</summary>
+    public static AzureError NotImplemented(string what) =>
+        new(501, "NotImplemented", $"{what} is not implemented yet by this server. See docs/compatibility.md for the supported operations.");
+
+    /// <summary>Maps a service-layer error. Total: a test iterates every <see cref="ErrorCode"/>.</summary>
+    public static AzureError Map(ErrorCode code) => code switch
+    {
+        // An authenticated request cannot name a missing account (authentication finds no keys
+        // first), so this only happens when an account disappears mid-request.
+        ErrorCode.AccountNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
+        ErrorCode.AccountAlreadyExists => new(409, "AccountAlreadyExists", "The specified account already exists."),
+        ErrorCode.AccountDisabled => new(403, "AccountIsDisabled", "The specified account is disabled."),
+        ErrorCode.ContainerNotFound => new(404, "ContainerNotFound", "The specified container does not exist."),
+        ErrorCode.ContainerAlreadyExists => new(409, "ContainerAlreadyExists", "The specified container already exists."),
+        ErrorCode.ContainerBeingDeleted => new(409, "ContainerBeingDeleted", "The specified container is being deleted. Try operation later."),
+        ErrorCode.BlobNotFound => new(404, "BlobNotFound", "The specified blob does not exist."),
+        ErrorCode.BlobAlreadyExists => new(409, "BlobAlreadyExists", "The specified blob already exists."),
+        ErrorCode.InvalidResourceName => new(400, "InvalidResourceName", "The specifed resource name contains invalid characters."),
+        ErrorCode.InvalidMetadata => new(400, "InvalidMetadata", "The metadata specified is invalid. It has characters that are not permitted."),
+        ErrorCode.MetadataTooLarge => new(400, "MetadataTooLarge", "The size of the specified metadata exceeds the maximum size permitted."),
+        ErrorCode.InvalidBlockId => InvalidQueryParameterValue,
+        ErrorCode.InvalidBlockList => new(400, "InvalidBlockList", "The specified block list is invalid."),
+        ErrorCode.BlockCountExceedsLimit => new(409, "BlockCountExceedsLimit", "The uncommitted block count cannot exceed the maximum limit of 100,000 blocks."),
+        ErrorCode.BlockListTooLong => new(400, "BlockListTooLong", "The block list may not contain more than 50,000 blocks."),
+        ErrorCode.RequestBodyTooLarge => RequestBodyTooLarge,
+        ErrorCode.Md5Mismatch => new(400, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server."),
+        ErrorCode.Crc64Mismatch => new(400, "Crc64Mismatch", "The CRC64 value specified in the request did not match with the CRC64 value calculated by the server."),
+        ErrorCode.InvalidRange => new(416, "InvalidRange", "The range specified is invalid for the current size of the resource."),
+        ErrorCode.ConditionNotMet => new(412, "ConditionNotMet", "The condition specified using HTTP conditional header(s) is not met."),
+        // 304 carries no body; the code still goes in x-ms-error-code, as Azure does.
+        ErrorCode.NotModified => new(304, "ConditionNotMet", "The condition specified using HTTP conditional header(s) is not met."),
+        ErrorCode.InvalidBlobType => new(409, "InvalidBlobType", "The blob type is invalid for this operation."),
+        // Tampered or corrupt ciphertext: the client learns nothing beyond "internal error";
+        // the handler logs it as a broken invariant.
+        ErrorCode.IntegrityCheckFailed => InternalError,
+        _ => InternalError,
+    };
+}

@@ -1,0 +1,337 @@
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using System.Xml;
+using Strongroom.Blobs;
+using Strongroom.Core;
+
+namespace Strongroom.Protocol.Blob;
+
+/// <summary>What a List Containers request asked for; echoed into the response as Azure does.</summary>
+public sealed record ContainerListRequest(string? Prefix, string? Marker, string? MaxResultsText, bool IncludeMetadata);
+
+/// <summary>What a List Blobs request asked for; echoed into the response as Azure does.</summary>
+public sealed record BlobListRequest(string Container, string? Prefix, string? Marker, string? MaxResultsText, string? Delimiter, bool IncludeMetadata);
+
+/// <summary>
+/// The XML bodies of the Blob API, written with XmlWriter and streamed: the pipe is flushed
+/// every few entries so a 5000-entry listing is never held whole.
+/// </summary>
+public static class XmlResponses
+{
+    public const string DefaultEncryptionScope = "$account-encryption-key";
+    private const int EntriesPerFlush = 64;
+
+    private static readonly XmlWriterSettings Settings = new()
+    {
+        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
+        Indent = false,
+        CloseOutput = false,
+        CheckCharacters = true,
+    };
+
+    public static async Task WriteContainerListAsync(PipeWriter output, string serviceEndpoint, ContainerListRequest request, ContainerListing listing, CancellationToken cancellationToken)
+    {
+        await using var stream = new PipeWriterStream(output);
+        using var xml = XmlWriter.Create(stream, Settings);
+        xml.WriteStartDocument();
+        xml.WriteStartElement("EnumerationResults");
+        xml.WriteAttributeString("ServiceEndpoint", serviceEndpoint);
+        WriteEcho(xml, "Prefix", request.Prefix);
+        WriteEcho(xml, "Marker", request.Marker);
+        WriteEcho(xml, "MaxResults", request.MaxResultsText);
+        xml.WriteStartElement("Containers");
+        var written = 0;
+        foreach (var container in listing.Containers)
+        {
+            xml.WriteStartElement("Container");
+            WriteName(xml, container.Name);
+            xml.WriteStartElement("Properties");
+            xml.WriteElementString("Last-Modified", Http.FormatDate(container.LastModified));
+            xml.WriteElementString("Etag", Http.UnquotedETag(container.ETag));
+            xml.WriteElementString("LeaseStatus", "unlocked");
+            xml.WriteElementString("LeaseState", "available");
+            xml.WriteElementString("DefaultEncryptionScope", DefaultEncryptionScope);
+            xml.WriteElementString("DenyEncryptionScopeOverride", "false");
+            xml.WriteElementString("HasImmutabilityPolicy", "false");
+            xml.WriteElementString("HasLegalHold", "false");
+            xml.WriteElementString("ImmutableStorageWithVersioningEnabled", "false");
+            xml.WriteEndElement();
+            if (request.IncludeMetadata)
+            {
+                WriteMetadata(xml, container.Metadata);
+            }
+
+            xml.WriteEndElement();
+            if (++written % EntriesPerFlush == 0)
+            {
+                await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        xml.WriteEndElement();
+        xml.WriteElementString("NextMarker", listing.NextMarker ?? string.Empty);
+        xml.WriteEndElement();
+        xml.WriteEndDocument();
+        await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task WriteBlobListAsync(PipeWriter output, string serviceEndpoint, BlobListRequest request, BlobListing listing, CancellationToken cancellationToken)
+    {
+        await using var stream = new PipeWriterStream(output);
+        using var xml = XmlWriter.Create(stream, Settings);
+        xml.WriteStartDocument();
+        xml.WriteStartElement("EnumerationResults");
+        xml.WriteAttributeString("ServiceEndpoint", serviceEndpoint);
+        xml.WriteAttributeString("ContainerName", request.Container);
+        WriteEcho(xml, "Prefix", request.Prefix);
+        WriteEcho(xml, "Marker", request.Marker);
+        WriteEcho(xml, "MaxResults", request.MaxResultsText);
+        WriteEcho(xml, "Delimiter", request.Delimiter);
+        xml.WriteStartElement("Blobs");
+        var written = 0;
+        foreach (var item in listing.Items)
+        {
+            if (item.Blob is { } blob)
+            {
+                WriteBlob(xml, blob, request.IncludeMetadata);
+            }
+            else if (item.Prefix is { } prefix)
+            {
+                xml.WriteStartElement("BlobPrefix");
+                WriteName(xml, prefix);
+                xml.WriteEndElement();
+            }
+
+            if (++written % EntriesPerFlush == 0)
+            {
+                await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        xml.WriteEndElement();
+        xml.WriteElementString("NextMarker", listing.NextMarker ?? string.Empty);
+        xml.WriteEndElement();
+        xml.WriteEndDocument();
+        await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    public static async Task WriteBlockListAsync(PipeWriter output, BlockListResult result, BlockListType type, CancellationToken cancellationToken)
+    {
+        await using var stream = new PipeWriterStream(output);
+        using var xml = XmlWriter.Create(stream, Settings);
+        xml.WriteStartDocument();
+        xml.WriteStartElement("BlockList");
+        var written = 0;
+        xml.WriteStartElement("CommittedBlocks");
+        if (type is BlockListType.Committed or BlockListType.All)
+        {
+            foreach (var block in result.Committed)
+            {
+                WriteBlock(xml, block);
+                if (++written % (EntriesPerFlush * 16) == 0)
+                {
+                    await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        xml.WriteEndElement();
+        xml.WriteStartElement("UncommittedBlocks");
+        if (type is BlockListType.Uncommitted or BlockListType.All)
+        {
+            foreach (var block in result.Uncommitted)
+            {
+                WriteBlock(xml, block);
+                if (++written % (EntriesPerFlush * 16) == 0)
+                {
+                    await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        xml.WriteEndElement();
+        xml.WriteEndElement();
+        xml.WriteEndDocument();
+        await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Azure's error body. <paramref name="message"/> gets the request id and time appended on
+    /// separate lines, as Azure writes them.
+    /// </summary>
+    public static byte[] ErrorBody(string code, string message, string requestId, DateTimeOffset time, IReadOnlyList<KeyValuePair<string, string>> details)
+    {
+        using var buffer = new MemoryStream(256);
+        using (var xml = XmlWriter.Create(buffer, Settings))
+        {
+            xml.WriteStartDocument();
+            xml.WriteStartElement("Error");
+            xml.WriteElementString("Code", code);
+            xml.WriteElementString("Message", string.Concat(
+                SafeText(message), "\nRequestId:", requestId, "\nTime:",
+                time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture)));
+            foreach (var (name, value) in details)
+            {
+                xml.WriteElementString(name, SafeText(value));
+            }
+
+            xml.WriteEndElement();
+            xml.WriteEndDocument();
+        }
+
+        return buffer.ToArray();
+    }
+
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata)
+    {
+        xml.WriteStartElement("Blob");
+        WriteName(xml, blob.Name);
+        xml.WriteStartElement("Properties");
+        xml.WriteElementString("Creation-Time", Http.FormatDate(blob.CreatedOn));
+        xml.WriteElementString("Last-Modified", Http.FormatDate(blob.LastModified));
+        xml.WriteElementString("Etag", Http.UnquotedETag(blob.ETag));
+        xml.WriteElementString("Content-Length", blob.ContentLength.ToString(CultureInfo.InvariantCulture));
+        var headers = blob.Headers;
+        xml.WriteElementString("Content-Type", SafeText(headers.ContentType ?? Http.DefaultContentType));
+        xml.WriteElementString("Content-Encoding", SafeText(headers.ContentEncoding ?? string.Empty));
+        xml.WriteElementString("Content-Language", SafeText(headers.ContentLanguage ?? string.Empty));
+        xml.WriteElementString("Content-MD5", headers.ContentMd5 is { } md5 ? Convert.ToBase64String(md5) : string.Empty);
+        xml.WriteElementString("Content-Disposition", SafeText(headers.ContentDisposition ?? string.Empty));
+        xml.WriteElementString("Cache-Control", SafeText(headers.CacheControl ?? string.Empty));
+        xml.WriteElementString("BlobType", blob.BlobType.ToString());
+        xml.WriteElementString("AccessTier", "Hot");
+        xml.WriteElementString("AccessTierInferred", "true");
+        xml.WriteElementString("LeaseStatus", "unlocked");
+        xml.WriteElementString("LeaseState", "available");
+        xml.WriteElementString("ServerEncrypted", "true");
+        xml.WriteEndElement();
+        if (includeMetadata)
+        {
+            WriteMetadata(xml, blob.Metadata);
+        }
+
+        xml.WriteEndElement();
+    }
+
+    private static void WriteBlock(XmlWriter xml, BlockInfo block)
+    {
+        xml.WriteStartElement("Block");
+        xml.WriteElementString("Name", block.BlockId);
+        xml.WriteElementString("Size", block.Size.ToString(CultureInfo.InvariantCulture));
+        xml.WriteEndElement();
+    }
+
+    private static void WriteMetadata(XmlWriter xml, IReadOnlyList<KeyValuePair<string, string>> metadata)
+    {
+        xml.WriteStartElement("Metadata");
+        foreach (var (name, value) in metadata)
+        {
+            // A C# identifier is almost always an XML name; Azure lists the rare exception
+            // under this placeholder rather than failing the whole listing.
+            xml.WriteElementString(IsXmlName(name) ? name : "x-ms-invalid-name", SafeText(value));
+        }
+
+        xml.WriteEndElement();
+    }
+
+    /// <summary>
+    /// A blob name with characters XML cannot carry is written percent-encoded with
+    /// <c>Encoded="true"</c>, as Azure does; the SDK decodes it.
+    /// </summary>
+    private static void WriteName(XmlWriter xml, string name)
+    {
+        xml.WriteStartElement("Name");
+        if (IsXmlText(name))
+        {
+            xml.WriteString(name);
+        }
+        else
+        {
+            xml.WriteAttributeString("Encoded", "true");
+            xml.WriteString(Uri.EscapeDataString(name));
+        }
+
+        xml.WriteEndElement();
+    }
+
+    private static void WriteEcho(XmlWriter xml, string element, string? value)
+    {
+        if (value is not null)
+        {
+            xml.WriteElementString(element, SafeText(value));
+        }
+    }
+
+    private static async Task FlushAsync(XmlWriter xml, PipeWriter output, CancellationToken cancellationToken)
+    {
+        xml.Flush();
+        await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static bool IsXmlText(string text)
+    {
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (XmlConvert.IsXmlChar(c))
+            {
+                continue;
+            }
+
+            if (i + 1 < text.Length && XmlConvert.IsXmlSurrogatePair(text[i + 1], c))
+            {
+                i++;
+                continue;
+            }
+
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Values from clients may hold characters XML cannot carry; drop those rather than fail mid-stream.</summary>
+    private static string SafeText(string text)
+    {
+        if (IsXmlText(text))
+        {
+            return text;
+        }
+
+        var builder = new StringBuilder(text.Length);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (XmlConvert.IsXmlChar(c))
+            {
+                builder.Append(c);
+            }
+            else if (i + 1 < text.Length && XmlConvert.IsXmlSurrogatePair(text[i + 1], c))
+            {
+                builder.Append(c).Append(text[i + 1]);
+                i++;
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static bool IsXmlName(string name)
+    {
+        if (name.Length == 0 || !XmlConvert.IsStartNCNameChar(name[0]))
+        {
+            return false;
+        }
+
+        for (var i = 1; i < name.Length; i++)
+        {
+            if (!XmlConvert.IsNCNameChar(name[i]))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
