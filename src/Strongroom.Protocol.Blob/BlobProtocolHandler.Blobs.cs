@@ -39,9 +39,11 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers),
             RequestHeaders.ReadChecksums(headers));
 
-        var result = await blobs.PutBlobAsync(putRequest, context.Request.Body, context.RequestAborted).ConfigureAwait(false);
+        var (body, structured) = OpenBody(context);
+        var result = await blobs.PutBlobAsync(putRequest, body, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
+        AcknowledgeStructuredBody(response, structured);
         WriteETagAndLastModified(response, result.ETag, result.LastModified);
         WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
         response.Headers["x-ms-request-server-encrypted"] = "true";
@@ -65,9 +67,11 @@ public sealed partial class BlobProtocolHandler
 
         PrepareBody(context, Limits.BlockBytesMax);
         var blockRequest = new PutBlockRequest(target.Account, container, blob, blockId, RequestHeaders.ReadChecksums(headers));
-        var result = await blobs.PutBlockAsync(blockRequest, context.Request.Body, context.RequestAborted).ConfigureAwait(false);
+        var (body, structured) = OpenBody(context);
+        var result = await blobs.PutBlockAsync(blockRequest, body, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
+        AcknowledgeStructuredBody(response, structured);
         WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
         response.Headers["x-ms-request-server-encrypted"] = "true";
         response.ContentLength = 0;
@@ -92,7 +96,7 @@ public sealed partial class BlobProtocolHandler
                 throw new StorageException(ErrorCode.Md5Mismatch);
             }
 
-            if (checksums.ContentCrc64 is { } crc && crc != Crc64.Compute(body.Span))
+            if (checksums.ContentCrc64 is { } crc && crc != Crc64Nvme.Compute(body.Span))
             {
                 throw new StorageException(ErrorCode.Crc64Mismatch);
             }
@@ -230,7 +234,7 @@ public sealed partial class BlobProtocolHandler
                 }
                 else
                 {
-                    response.Headers["x-ms-content-crc64"] = Crc64.ToBase64(Crc64.Compute(data.Span));
+                    response.Headers["x-ms-content-crc64"] = Crc64Nvme.ToBase64(Crc64Nvme.Compute(data.Span));
                 }
 
                 await response.Body.WriteAsync(data, context.RequestAborted).ConfigureAwait(false);
@@ -243,9 +247,62 @@ public sealed partial class BlobProtocolHandler
             return;
         }
 
+        if (StructuredBodyRequested(headers))
+        {
+            // The SDK's CRC-64 download validation: frame the plaintext with per-segment CRCs.
+            response.Headers[StructuredMessage.BodyHeader] = StructuredMessage.Crc64BodyType;
+            response.Headers[StructuredMessage.ContentLengthHeader] = count.ToString(CultureInfo.InvariantCulture);
+            response.ContentLength = StructuredMessage.EncodedLength(count);
+            var framed = new StructuredMessage.EncodingStream(response.Body, count);
+            await reader.CopyRangeToAsync(offset, count, framed, context.RequestAborted).ConfigureAwait(false);
+            await framed.CompleteAsync(context.RequestAborted).ConfigureAwait(false);
+            return;
+        }
+
         if (count > 0)
         {
             await reader.CopyRangeToAsync(offset, count, response.Body, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The content stream of a write: the body itself, or the content inside a structured
+    /// (CRC-64 framed) body, verified as it is read.</summary>
+    private static (Stream Body, bool Structured) OpenBody(HttpContext context)
+    {
+        var headers = context.Request.Headers;
+        if (!StructuredBodyRequested(headers))
+        {
+            return (context.Request.Body, false);
+        }
+
+        var lengthText = RequestHeaders.Get(headers, StructuredMessage.ContentLengthHeader)
+            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, StructuredMessage.ContentLengthHeader, null);
+        if (!long.TryParse(lengthText, NumberStyles.None, CultureInfo.InvariantCulture, out var contentLength))
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, StructuredMessage.ContentLengthHeader, lengthText);
+        }
+
+        return (new StructuredMessage.DecodingStream(context.Request.Body, contentLength), true);
+    }
+
+    private static bool StructuredBodyRequested(IHeaderDictionary headers)
+    {
+        var type = RequestHeaders.Get(headers, StructuredMessage.BodyHeader);
+        if (type is null)
+        {
+            return false;
+        }
+
+        return StructuredMessage.IsCrc64(type)
+            ? true
+            : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, StructuredMessage.BodyHeader, type);
+    }
+
+    private static void AcknowledgeStructuredBody(HttpResponse response, bool structured)
+    {
+        if (structured)
+        {
+            response.Headers[StructuredMessage.BodyHeader] = StructuredMessage.Crc64BodyType;
         }
     }
 
@@ -380,7 +437,7 @@ public sealed partial class BlobProtocolHandler
 
         if (crc64 is { } crc)
         {
-            response.Headers["x-ms-content-crc64"] = Crc64.ToBase64(crc);
+            response.Headers["x-ms-content-crc64"] = Crc64Nvme.ToBase64(crc);
         }
     }
 

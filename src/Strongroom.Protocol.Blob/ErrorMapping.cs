@@ -67,6 +67,9 @@ public static class ErrorMapping
         // Tampered or corrupt ciphertext: the client learns nothing beyond "internal error";
         // the handler logs it as a broken invariant.
         ErrorCode.IntegrityCheckFailed => InternalError,
+        ErrorCode.UnsatisfiableCondition => new(400, "UnsatisfiableCondition", "The condition specified is unsatisfiable."),
+        ErrorCode.InvalidBlobOrBlock => new(400, "InvalidBlobOrBlock", "The specified blob or block content is invalid."),
+        ErrorCode.InvalidStructuredBody => new(400, "InvalidInput", "One of the request inputs is not valid: the structured message body is malformed."),
         _ => InternalError,
     };
 }
