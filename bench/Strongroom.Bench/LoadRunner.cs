@@ -1,0 +1,286 @@
+using System.Diagnostics;
+using Azure;
+using Azure.Storage.Blobs;
+using Azure.Storage.Blobs.Models;
+
+namespace Strongroom.Bench;
+
+public sealed record LoadOptions(
+    string ConnectionString,
+    string Label,
+    IReadOnlyList<string> Ops,
+    IReadOnlyList<long> SizesBytes,
+    IReadOnlyList<int> Concurrencies,
+    TimeSpan Duration,
+    TimeSpan Warmup,
+    string? JsonPath,
+    bool Append,
+    string ContainerName);
+
+/// <summary>
+/// Runs the (op, size, concurrency) matrix against one endpoint.
+///
+/// Each worker is a closed loop: it starts its next operation as soon as the previous one ends,
+/// until the cell's deadline. Operations that start after warmup are measured. A worker whose
+/// warmup operation runs past the end of the window (64 MiB at concurrency 16 in a short cell) still
+/// runs one measured operation, so no cell is empty; the hard deadline (warmup + duration + grace)
+/// cancels anything still in flight, so no loop outlives its cell.
+///
+/// Throughput is the sum over workers of (measured operations ÷ the worker's measured span, from
+/// the start of its first measured operation to the end of its last). Dividing the global count by
+/// the window instead would charge the tail of an unmeasured warmup operation to the window, which
+/// badly understates large, slow operations where each worker fits only a few in the window.
+/// </summary>
+public sealed class LoadRunner(LoadOptions options)
+{
+    /// <summary>How many distinct blobs per size the get workers read (worker i reads blob i mod N).</summary>
+    private const int GetBlobCount = 4;
+
+    private const int PayloadSeed = 20240611;
+    private static readonly TimeSpan HardDeadlineGrace = TimeSpan.FromSeconds(120);
+    private const int ErrorSamplesMax = 5;
+
+    public async Task<BenchReport> RunAsync()
+    {
+        var counter = new RequestCounter();
+        var service = BlobClientFactory.Create(options.ConnectionString, counter);
+        var container = service.GetBlobContainerClient(options.ContainerName);
+        await container.CreateIfNotExistsAsync();
+
+        // One shared payload buffer for every size: each put sends a prefix slice of it.
+        var payload = new byte[options.SizesBytes.Max()];
+        new Random(PayloadSeed).NextBytes(payload);
+
+        BenchReport report;
+        if (options.Append && options.JsonPath is not null && File.Exists(options.JsonPath))
+        {
+            report = BenchReport.Load(options.JsonPath);
+        }
+        else
+        {
+            report = new BenchReport();
+        }
+        report.Label = options.Label;
+        report.Endpoint = service.Uri.ToString();
+        report.Machine = new MachineInfo();
+
+        foreach (var op in options.Ops)
+        {
+            foreach (var size in options.SizesBytes)
+            {
+                foreach (var concurrency in options.Concurrencies)
+                {
+                    var cell = await RunCellAsync(container, counter, payload, op, size, concurrency);
+                    report.Upsert(cell);
+                    Console.WriteLine(FormatCellLine(options.Label, cell));
+                    if (options.JsonPath is not null)
+                    {
+                        report.Save(options.JsonPath);
+                    }
+                }
+            }
+        }
+        return report;
+    }
+
+    public static string FormatCellLine(string label, CellResult cell) =>
+        $"{label,-12} {cell.Op,-3} {cell.Size,7} c{cell.Concurrency,-3} " +
+        $"{cell.OpsPerSecond,10:F1} ops/s {cell.MiBPerSecond,9:F1} MiB/s " +
+        $"p50 {cell.LatencyMs.P50,9:F2} ms  p99 {cell.LatencyMs.P99,9:F2} ms  " +
+        $"n={cell.Operations} errors={cell.Errors}{(cell.Flagged ? "  FLAGGED" : "")}";
+
+    private async Task<CellResult> RunCellAsync(
+        BlobContainerClient container, RequestCounter counter, byte[] payload, string op, long sizeBytes, int concurrency)
+    {
+        var size = checked((int)sizeBytes);
+        var content = new BinaryData(payload.AsMemory(0, size));
+        Func<int, byte[], CancellationToken, Task> operation;
+        int readBufferBytes = 0;
+        switch (op)
+        {
+            case "put":
+                {
+                    var targets = Enumerable.Range(0, concurrency)
+                        .Select(w => container.GetBlobClient($"put/{Units.FormatSize(sizeBytes)}/c{concurrency}/w{w}"))
+                        .ToArray();
+                    // SDK defaults on purpose: that is what users get. With them a BinaryData below the
+                    // default single-upload threshold (256 MiB) is one Put Blob request; the request
+                    // counts in the results show what was actually sent.
+                    operation = (worker, _, token) => targets[worker].UploadAsync(content, overwrite: true, token);
+                    break;
+                }
+            case "get":
+                {
+                    var sources = await PrepareGetBlobsAsync(container, content, sizeBytes);
+                    readBufferBytes = 256 * 1024;
+                    operation = async (worker, buffer, token) =>
+                    {
+                        var response = await sources[worker % sources.Length].DownloadStreamingAsync(cancellationToken: token);
+                        await using var stream = response.Value.Content;
+                        long total = 0;
+                        int read;
+                        while ((read = await stream.ReadAsync(buffer, token)) > 0)
+                        {
+                            total += read;
+                        }
+                        if (total != sizeBytes)
+                        {
+                            throw new InvalidDataException($"read {total} bytes, expected {sizeBytes}");
+                        }
+                    };
+                    break;
+                }
+            default:
+                throw new ArgumentException($"unknown op '{op}' (put or get)");
+        }
+
+        counter.Reset();
+        var frequency = Stopwatch.Frequency;
+        var startTimestamp = Stopwatch.GetTimestamp();
+        var measureStart = startTimestamp + (long)(options.Warmup.TotalSeconds * frequency);
+        var measureEnd = measureStart + (long)(options.Duration.TotalSeconds * frequency);
+        using var hardDeadline = new CancellationTokenSource(options.Warmup + options.Duration + HardDeadlineGrace);
+
+        var samples = new List<long>[concurrency];
+        var firstStart = new long[concurrency];
+        var lastCompletion = new long[concurrency];
+        long errors = 0;
+        long allOperations = 0;
+        var errorSamples = new List<string>();
+
+        async Task Worker(int worker)
+        {
+            var buffer = new byte[readBufferBytes];
+            var mine = samples[worker] = new List<long>(4096);
+            var measuredAttempts = 0;
+            while (true)
+            {
+                var begin = Stopwatch.GetTimestamp();
+                if ((begin >= measureEnd && measuredAttempts > 0) || hardDeadline.IsCancellationRequested)
+                {
+                    break;
+                }
+                if (begin >= measureStart)
+                {
+                    measuredAttempts++;
+                }
+                Interlocked.Increment(ref allOperations);
+                try
+                {
+                    await operation(worker, buffer, hardDeadline.Token);
+                }
+                catch (Exception exception)
+                {
+                    Interlocked.Increment(ref errors);
+                    lock (errorSamples)
+                    {
+                        if (errorSamples.Count < ErrorSamplesMax)
+                        {
+                            errorSamples.Add(Describe(exception));
+                        }
+                    }
+                    continue;
+                }
+                var end = Stopwatch.GetTimestamp();
+                if (begin >= measureStart)
+                {
+                    if (mine.Count == 0)
+                    {
+                        firstStart[worker] = begin;
+                    }
+                    mine.Add(end - begin);
+                    lastCompletion[worker] = end;
+                }
+            }
+        }
+
+        var startedUtc = DateTime.UtcNow;
+        // Task.Run: each worker starts on the pool rather than running its first synchronous part inline.
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(w => Task.Run(() => Worker(w))));
+
+        var all = new List<long>(samples.Sum(s => s.Count));
+        foreach (var s in samples)
+        {
+            all.AddRange(s);
+        }
+        var finish = Math.Max(measureEnd, lastCompletion.Max());
+        var elapsedSeconds = (double)(finish - measureStart) / frequency;
+        var operations = all.Count;
+        double opsPerSecond = 0;
+        for (var w = 0; w < concurrency; w++)
+        {
+            if (samples[w].Count > 0)
+            {
+                opsPerSecond += samples[w].Count / ((double)(lastCompletion[w] - firstStart[w]) / frequency);
+            }
+        }
+        return new CellResult
+        {
+            Op = op,
+            SizeBytes = sizeBytes,
+            Size = Units.FormatSize(sizeBytes),
+            Concurrency = concurrency,
+            StartedUtc = startedUtc.ToString("O"),
+            WarmupSeconds = options.Warmup.TotalSeconds,
+            DurationSeconds = options.Duration.TotalSeconds,
+            ElapsedSeconds = elapsedSeconds,
+            Operations = operations,
+            Errors = errors,
+            ErrorSamples = errorSamples,
+            OpsPerSecond = opsPerSecond,
+            MiBPerSecond = opsPerSecond * sizeBytes / Units.MiB,
+            LatencyMs = LatencySummary.FromTicks(all, frequency),
+            Requests = counter.Snapshot(),
+            OperationsIncludingWarmup = allOperations,
+            Flagged = errors > 0 || operations == 0,
+        };
+    }
+
+    /// <summary>
+    /// Uploads the blobs the get workers read, unless an earlier run already left them in place
+    /// (same length and payload seed), then checks one of them byte for byte once.
+    /// </summary>
+    private static async Task<BlobClient[]> PrepareGetBlobsAsync(BlobContainerClient container, BinaryData content, long sizeBytes)
+    {
+        var blobs = new BlobClient[GetBlobCount];
+        var metadata = new Dictionary<string, string> { ["benchseed"] = PayloadSeed.ToString(System.Globalization.CultureInfo.InvariantCulture) };
+        for (var i = 0; i < GetBlobCount; i++)
+        {
+            var blob = blobs[i] = container.GetBlobClient($"get/{Units.FormatSize(sizeBytes)}/{i}");
+            try
+            {
+                var properties = await blob.GetPropertiesAsync();
+                if (properties.Value.ContentLength == sizeBytes
+                    && properties.Value.Metadata.TryGetValue("benchseed", out var seed)
+                    && seed == metadata["benchseed"])
+                {
+                    continue;
+                }
+            }
+            catch (RequestFailedException exception) when (exception.Status == 404)
+            {
+            }
+            await blob.UploadAsync(content, new BlobUploadOptions { Metadata = metadata });
+        }
+
+        var check = await blobs[0].DownloadContentAsync();
+        if (!check.Value.Content.ToMemory().Span.SequenceEqual(content.ToMemory().Span))
+        {
+            throw new InvalidDataException($"{blobs[0].Name}: downloaded content differs from what was uploaded");
+        }
+        return blobs;
+    }
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        RequestFailedException r => $"{r.Status} {r.ErrorCode}: {FirstLine(r.Message)}",
+        OperationCanceledException => "cancelled at the cell's hard deadline",
+        _ => $"{exception.GetType().Name}: {FirstLine(exception.Message)}",
+    };
+
+    private static string FirstLine(string text)
+    {
+        var newline = text.IndexOf('\n');
+        return (newline < 0 ? text : text[..newline]).Trim();
+    }
+}

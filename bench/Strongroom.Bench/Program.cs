@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Sockets;
+using Strongroom.Bench;
+
+const string Usage = """
+    Strongroom.Bench: end-to-end load tool for any Azure Blob endpoint, through the .NET SDK.
+
+    Usage:
+      Strongroom.Bench [run] [CONNECTION_STRING] [options]     run the matrix against one endpoint
+      Strongroom.Bench compare CANDIDATE.json BASELINE.json [--strict]
+                                                               markdown table with ratios and targets
+      Strongroom.Bench table REPORT.json                      markdown table of one report
+      Strongroom.Bench memory --connection-string CS [--size 1GiB]
+                                                               stream one large blob up and down, verify it
+      Strongroom.Bench free-port                               print a free TCP port on 127.0.0.1
+
+    Run options:
+      --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
+      --label NAME             name of the endpoint in results (default: endpoint)
+      --ops put,get            operations (default: put,get)
+      --sizes 4KiB,1MiB,64MiB  payload sizes, binary units (default: 4KiB,1MiB,64MiB)
+      --concurrency 1,16       worker counts (default: 1,16)
+      --duration 10s           measured time per cell (default: 10s)
+      --warmup 2s              unmeasured time per cell before it (default: 2s)
+      --quick                  --duration 1s --warmup 0.5s
+      --json FILE              write results as JSON (written after every cell)
+      --append                 merge into an existing --json FILE instead of replacing it
+      --container NAME         container to use (default: bench)
+    """;
+
+try
+{
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "help" ? args[0] : "run";
+    var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
+    if (args.Contains("--help") || args.Contains("-h") || mode == "help")
+    {
+        Console.WriteLine(Usage);
+        return 0;
+    }
+    switch (mode)
+    {
+        case "compare":
+            {
+                var files = rest.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+                if (files.Length != 2)
+                {
+                    throw new ArgumentException("compare takes two JSON files: CANDIDATE BASELINE");
+                }
+                var misses = Compare.Run(files[0], files[1], Console.Out);
+                return rest.Contains("--strict") && misses > 0 ? 3 : 0;
+            }
+        case "table":
+            {
+                var files = rest.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+                if (files.Length != 1)
+                {
+                    throw new ArgumentException("table takes one JSON file");
+                }
+                Compare.Single(files[0], Console.Out);
+                return 0;
+            }
+        case "free-port":
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                Console.WriteLine(((IPEndPoint)listener.LocalEndpoint).Port);
+                return 0;
+            }
+        case "memory":
+            {
+                var parsed = Arguments.Parse(rest);
+                var size = Units.ParseSizeBytes(parsed.Value("--size") ?? "1GiB");
+                return await MemoryCheck.RunAsync(parsed.ConnectionString(), size, parsed.Value("--container") ?? "bench-memory");
+            }
+        default:
+            {
+                var parsed = Arguments.Parse(rest);
+                var quick = parsed.Flag("--quick");
+                var options = new LoadOptions(
+                    ConnectionString: parsed.ConnectionString(),
+                    Label: parsed.Value("--label") ?? "endpoint",
+                    Ops: Arguments.List(parsed.Value("--ops") ?? "put,get").Select(o => o.ToLowerInvariant()).ToArray(),
+                    SizesBytes: Arguments.List(parsed.Value("--sizes") ?? "4KiB,1MiB,64MiB").Select(Units.ParseSizeBytes).ToArray(),
+                    Concurrencies: Arguments.List(parsed.Value("--concurrency") ?? "1,16").Select(int.Parse).ToArray(),
+                    Duration: Units.ParseDuration(parsed.Value("--duration") ?? (quick ? "1s" : "10s")),
+                    Warmup: Units.ParseDuration(parsed.Value("--warmup") ?? (quick ? "0.5s" : "2s")),
+                    JsonPath: parsed.Value("--json"),
+                    Append: parsed.Flag("--append"),
+                    ContainerName: parsed.Value("--container") ?? "bench");
+                foreach (var op in options.Ops)
+                {
+                    if (op is not ("put" or "get"))
+                    {
+                        throw new ArgumentException($"unknown op '{op}' (put or get)");
+                    }
+                }
+                if (options.Concurrencies.Any(c => c < 1) || options.SizesBytes.Any(s => s < 1 || s > int.MaxValue))
+                {
+                    throw new ArgumentException("concurrency must be ≥ 1 and sizes between 1 byte and 2 GiB");
+                }
+                var report = await new LoadRunner(options).RunAsync();
+                return report.Cells.Any(c => c.Flagged) ? 2 : 0;
+            }
+    }
+}
+catch (Exception exception) when (exception is ArgumentException or FormatException or OverflowException)
+{
+    Console.Error.WriteLine($"error: {exception.Message}");
+    Console.Error.WriteLine("run with --help for usage");
+    return 64;
+}
+
+/// <summary>Plain "--name value" / "--flag" parsing; one positional argument (the connection string).</summary>
+internal sealed class Arguments
+{
+    private static readonly HashSet<string> Flags = ["--quick", "--append", "--strict"];
+    private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private string? _positional;
+
+    public static Arguments Parse(IReadOnlyList<string> args)
+    {
+        var parsed = new Arguments();
+        for (var i = 0; i < args.Count; i++)
+        {
+            var arg = args[i];
+            if (Flags.Contains(arg))
+            {
+                parsed._flags.Add(arg);
+            }
+            else if (arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                var equals = arg.IndexOf('=');
+                if (equals > 0)
+                {
+                    parsed._values[arg[..equals]] = arg[(equals + 1)..];
+                }
+                else if (i + 1 < args.Count)
+                {
+                    parsed._values[arg] = args[++i];
+                }
+                else
+                {
+                    throw new ArgumentException($"{arg} needs a value");
+                }
+            }
+            else if (parsed._positional is null)
+            {
+                parsed._positional = arg;
+            }
+            else
+            {
+                throw new ArgumentException($"unexpected argument '{arg}'");
+            }
+        }
+        return parsed;
+    }
+
+    public string? Value(string name) => _values.GetValueOrDefault(name);
+
+    public bool Flag(string name) => _flags.Contains(name);
+
+    public string ConnectionString() =>
+        Value("--connection-string") ?? _positional ?? Environment.GetEnvironmentVariable("BENCH_CONNECTION_STRING")
+        ?? throw new ArgumentException("a connection string is required (positional, --connection-string or BENCH_CONNECTION_STRING)");
+
+    public static string[] List(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
