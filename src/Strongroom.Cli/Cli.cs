@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using System.Security.Cryptography;
@@ -78,9 +79,15 @@ public static class Cli
         }
     }
 
-    private static RootCommand BuildRootCommand(TextWriter output)
+    private static Command BuildRootCommand(TextWriter output)
     {
-        var root = new RootCommand("Strongroom: Azure-Blob-compatible storage that encrypts every byte at rest.");
+        // A named command rather than RootCommand: RootCommand takes its name from the process,
+        // which is "dotnet" or a test host when run in-process, and help must say "strongroom".
+        var root = new Command("strongroom", "Strongroom: Azure-Blob-compatible storage that encrypts every byte at rest.")
+        {
+            new HelpOption { Recursive = true },
+            new VersionOption(),
+        };
         root.Subcommands.Add(ServerCommand(output));
         root.Subcommands.Add(AccountCommand(output));
         return root;
@@ -94,8 +101,8 @@ public static class Cli
         var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => DevelopmentStorage.BlobPort };
         port.Validators.Add(result =>
         {
-            var value = result.GetValueOrDefault<int>();
-            if (value is < 0 or > 65535)
+            // Only the range: a token that is not an integer already fails conversion.
+            if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var value) && value is < 0 or > 65535)
             {
                 result.AddError($"--port must be between 0 and 65535 (got {value}).");
             }
@@ -441,7 +448,7 @@ public static class Cli
         {
             if (current is CommandResult command)
             {
-                names.Add(command.Command is RootCommand ? "strongroom" : command.Command.Name);
+                names.Add(command.Command.Name);
             }
         }
 

@@ -64,7 +64,8 @@ public sealed class DataDirectory
     /// <summary>Creates the directories, readable by the service user only: they hold key files.</summary>
     public void Create()
     {
-        foreach (var directory in new[] { Root, VaultDirectory, LocalSiteDirectory, TlsDirectory })
+        // Parents first: a mode given to CreateDirectory applies only to the directory it names.
+        foreach (var directory in new[] { Root, VaultDirectory, Path.GetDirectoryName(LocalSiteDirectory)!, LocalSiteDirectory, TlsDirectory })
         {
             if (OperatingSystem.IsWindows())
             {

@@ -136,21 +136,21 @@ public sealed class StrongroomServer : IAsyncDisposable
 
     private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, bool useTls)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        // The empty builder reads no appsettings file and no ASPNETCORE_* / DOTNET_* variable:
+        // configuration comes from ServerOptions only, so nothing can silently add a listener.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
         {
             Args = [],
             ApplicationName = "Strongroom",
             EnvironmentName = Environments.Production,
             ContentRootPath = AppContext.BaseDirectory,
         });
+        builder.WebHost.UseKestrelCore();
 
-        // Configuration comes from ServerOptions only: no appsettings file or ASPNETCORE_* variable
-        // can silently add a listener or change a limit.
-        builder.Configuration.Sources.Clear();
-        builder.WebHost.UseSetting(WebHostDefaults.PreferHostingUrlsKey, "false");
-
-        builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+
+        // A failure to start is reported once, by the caller, from the exception.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
         builder.Logging.AddSimpleConsole(console =>
         {
             console.SingleLine = true;
