@@ -1,0 +1,464 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Strongroom.Blobs;
+using Strongroom.Core;
+using Strongroom.Server;
+
+namespace Strongroom.Cli;
+
+/// <summary>
+/// The <c>strongroom</c> command. Exit codes: 0 success, 1 the operation failed (not found,
+/// already exists, the server could not start), 2 the command line was wrong.
+/// </summary>
+public static class Cli
+{
+    public const int ExitSuccess = 0;
+    public const int ExitFailure = 1;
+    public const int ExitUsage = 2;
+
+    /// <summary>Azure's wording of the account naming rule, quoted so users recognise it.</summary>
+    public const string AccountNameRule = "Storage account names must be between 3 and 24 characters in length and may contain numbers and lowercase letters only.";
+
+    /// <summary>Runs the command in-process. Signals are the caller's: cancel <paramref name="cancellationToken"/> to stop a server.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var root = BuildRootCommand(output);
+        var parseResult = root.Parse(args);
+        if (parseResult.Errors.Count > 0 && parseResult.Action is ParseErrorAction)
+        {
+            foreach (var parseError in parseResult.Errors)
+            {
+                error.WriteLine($"error: {parseError.Message}");
+            }
+
+            error.WriteLine($"Run '{CommandPath(parseResult.CommandResult)} --help' for usage.");
+            return ExitUsage;
+        }
+
+        try
+        {
+            return await parseResult.InvokeAsync(
+                new InvocationConfiguration
+                {
+                    Output = output,
+                    Error = error,
+                    EnableDefaultExceptionHandler = false,
+                    ProcessTerminationTimeout = null,
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+        catch (CliException exception)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return exception.ExitCode;
+        }
+        catch (ServerStartException exception)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
+        }
+        catch (StorageException exception)
+        {
+            error.WriteLine($"error: {exception.Code}: {exception.Message}");
+            return exception.Code == ErrorCode.InvalidResourceName ? ExitUsage : ExitFailure;
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or CryptographicException)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            error.WriteLine("Cancelled.");
+            return ExitFailure;
+        }
+    }
+
+    private static Command BuildRootCommand(TextWriter output)
+    {
+        // A named command rather than RootCommand: RootCommand takes its name from the process,
+        // which is "dotnet" or a test host when run in-process, and help must say "strongroom".
+        var root = new Command("strongroom", "Strongroom: Azure-Blob-compatible storage that encrypts every byte at rest.")
+        {
+            new HelpOption { Recursive = true },
+            new VersionOption(),
+        };
+        root.Subcommands.Add(ServerCommand(output));
+        root.Subcommands.Add(AccountCommand(output));
+        return root;
+    }
+
+    private static Command ServerCommand(TextWriter output)
+    {
+        var dev = new Option<bool>("--dev") { Description = "Development mode, a drop-in for Azurite: plain HTTP on 127.0.0.1:10000, account devstoreaccount1 with the well-known key. Not for production." };
+        var data = DataOption();
+        var host = new Option<string>("--host") { Description = "Address to listen on: an IP address or localhost.", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => DevelopmentStorage.BlobPort };
+        port.Validators.Add(result =>
+        {
+            // Only the range: a token that is not an integer already fails conversion.
+            if (result.Tokens.Count == 1 && int.TryParse(result.Tokens[0].Value, out var value) && value is < 0 or > 65535)
+            {
+                result.AddError($"--port must be between 0 and 65535 (got {value}).");
+            }
+        });
+        var certificate = new Option<string?>("--cert") { Description = "PEM certificate to serve (production generates a self-signed one without it).", HelpName = "file" };
+        var key = new Option<string?>("--key") { Description = "PEM private key of --cert (omit when the certificate file holds it).", HelpName = "file" };
+        var allowHttp = new Option<bool>("--dangerous-allow-http") { Description = "Serve plain HTTP in production mode: signatures and data cross the network unencrypted." };
+
+        var command = new Command("server", "Run the storage server (HTTPS; --dev for a local Azurite replacement).")
+        {
+            dev, data, host, port, certificate, key, allowHttp,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var options = new ServerOptions
+            {
+                Dev = parseResult.GetValue(dev),
+                DataDirectory = parseResult.GetValue(data),
+                Host = parseResult.GetValue(host) ?? "127.0.0.1",
+                Port = parseResult.GetValue(port),
+                CertificatePath = parseResult.GetValue(certificate),
+                KeyPath = parseResult.GetValue(key),
+                DangerousAllowHttp = parseResult.GetValue(allowHttp),
+                Output = output,
+            };
+
+            var server = await StrongroomServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            await using (server.ConfigureAwait(false))
+            {
+                await server.WaitForShutdownAsync(cancellationToken).ConfigureAwait(false);
+                output.WriteLine("Stopping: finishing requests in flight.");
+            }
+
+            output.WriteLine("Stopped.");
+            return ExitSuccess;
+        });
+        return command;
+    }
+
+    private static Command AccountCommand(TextWriter output)
+    {
+        var command = new Command("account", "Manage storage accounts (tenants) in a data directory; works with the server running or stopped.");
+        command.Subcommands.Add(AccountCreateCommand(output));
+        command.Subcommands.Add(AccountListCommand(output));
+        command.Subcommands.Add(AccountShowCommand(output));
+        command.Subcommands.Add(AccountKeysCommand(output));
+        command.Subcommands.Add(AccountDeleteCommand(output));
+        return command;
+    }
+
+    private static Command AccountCreateCommand(TextWriter output)
+    {
+        var name = AccountNameArgument();
+        var data = DataOption();
+        var dev = DevDataOption();
+        var json = JsonOption();
+        var command = new Command("create", "Create an account with two random 512-bit keys and print them (the only time they are shown).")
+        {
+            name, data, dev, json,
+        };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var accountName = RequireValidName(parseResult.GetValue(name));
+            var isDev = parseResult.GetValue(dev);
+            var directory = DataDirectory.Resolve(parseResult.GetValue(data), isDev);
+            await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+            AccountDetails account;
+            try
+            {
+                account = await deployment.Accounts.CreateAsync(accountName, key1: null, cancellationToken).ConfigureAwait(false);
+            }
+            catch (StorageException exception) when (exception.Code == ErrorCode.AccountAlreadyExists)
+            {
+                throw new CliException(ExitFailure, $"account '{accountName}' already exists in {directory.Root}.");
+            }
+
+            var connectionString = ConnectionString(account, isDev);
+            if (parseResult.GetValue(json))
+            {
+                output.WriteLine(Json(writer => WriteAccount(writer, account, showKeys: true, connectionString)));
+                return ExitSuccess;
+            }
+
+            output.WriteLine($"Account:           {account.Name}");
+            output.WriteLine($"Key1:              {account.Key1}");
+            output.WriteLine($"Key2:              {account.Key2}");
+            output.WriteLine($"Connection string: {connectionString}");
+            output.WriteLine($"Store the keys now: they are shown again only by `strongroom account show {account.Name} --show-keys`.");
+            return ExitSuccess;
+        });
+        return command;
+    }
+
+    private static Command AccountListCommand(TextWriter output)
+    {
+        var data = DataOption();
+        var dev = DevDataOption();
+        var json = JsonOption();
+        var command = new Command("list", "List the accounts (names, states, creation times; never keys).") { data, dev, json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
+            var accounts = await deployment.Accounts.ListAsync(cancellationToken).ConfigureAwait(false);
+            if (parseResult.GetValue(json))
+            {
+                output.WriteLine(Json(writer =>
+                {
+                    writer.WriteStartArray();
+                    foreach (var account in accounts)
+                    {
+                        WriteAccount(writer, account, showKeys: false, connectionString: null);
+                    }
+
+                    writer.WriteEndArray();
+                }));
+                return ExitSuccess;
+            }
+
+            if (accounts.Count == 0)
+            {
+                output.WriteLine("No accounts.");
+                return ExitSuccess;
+            }
+
+            var width = Math.Max("NAME".Length, accounts.Max(account => account.Name.Length));
+            output.WriteLine($"{"NAME".PadRight(width)}  {"STATE",-8}  CREATED");
+            foreach (var account in accounts)
+            {
+                output.WriteLine($"{account.Name.PadRight(width)}  {account.State,-8}  {FormatTime(account.CreatedOn)}");
+            }
+
+            return ExitSuccess;
+        });
+        return command;
+    }
+
+    private static Command AccountShowCommand(TextWriter output)
+    {
+        var name = AccountNameArgument();
+        var data = DataOption();
+        var dev = DevDataOption();
+        var json = JsonOption();
+        var showKeys = new Option<bool>("--show-keys") { Description = "Also print both account keys and a connection string." };
+        var command = new Command("show", "Show one account; keys only with --show-keys.") { name, data, dev, showKeys, json };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var accountName = RequireValidName(parseResult.GetValue(name));
+            var isDev = parseResult.GetValue(dev);
+            await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), isDev, cancellationToken).ConfigureAwait(false);
+            var account = await GetAccountAsync(deployment, accountName, cancellationToken).ConfigureAwait(false);
+            var withKeys = parseResult.GetValue(showKeys);
+            var connectionString = withKeys ? ConnectionString(account, isDev) : null;
+            if (parseResult.GetValue(json))
+            {
+                output.WriteLine(Json(writer => WriteAccount(writer, account, withKeys, connectionString)));
+                return ExitSuccess;
+            }
+
+            output.WriteLine($"Account:           {account.Name}");
+            output.WriteLine($"State:             {account.State}");
+            output.WriteLine($"Created:           {FormatTime(account.CreatedOn)}");
+            if (withKeys)
+            {
+                output.WriteLine($"Key1:              {account.Key1}");
+                output.WriteLine($"Key2:              {account.Key2}");
+                output.WriteLine($"Connection string: {connectionString}");
+            }
+            else
+            {
+                output.WriteLine("Keys:              hidden (use --show-keys)");
+            }
+
+            return ExitSuccess;
+        });
+        return command;
+    }
+
+    private static Command AccountKeysCommand(TextWriter output)
+    {
+        var name = AccountNameArgument();
+        var data = DataOption();
+        var dev = DevDataOption();
+        var json = JsonOption();
+        var slot = new Option<string>("--key")
+        {
+            Description = "Which key to replace; the other stays valid, so clients can move over without downtime.",
+            Required = true,
+            HelpName = "key1|key2",
+        };
+        slot.AcceptOnlyFromAmong("key1", "key2");
+        var renew = new Command("renew", "Replace key1 or key2 with a new random 512-bit key and print it.") { name, slot, data, dev, json };
+        renew.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var accountName = RequireValidName(parseResult.GetValue(name));
+            var isDev = parseResult.GetValue(dev);
+            var slotName = parseResult.GetValue(slot)!;
+            await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), isDev, cancellationToken).ConfigureAwait(false);
+            await GetAccountAsync(deployment, accountName, cancellationToken).ConfigureAwait(false);
+            var account = await deployment.Accounts.RenewKeyAsync(accountName, slotName == "key1" ? 1 : 2, cancellationToken).ConfigureAwait(false);
+            var renewed = slotName == "key1" ? account.Key1 : account.Key2;
+            if (parseResult.GetValue(json))
+            {
+                output.WriteLine(Json(writer =>
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("name", account.Name);
+                    writer.WriteString("renewed", slotName);
+                    writer.WriteString(slotName, renewed);
+                    writer.WriteEndObject();
+                }));
+                return ExitSuccess;
+            }
+
+            output.WriteLine($"Renewed {slotName} of account {account.Name}; the previous {slotName} no longer authenticates.");
+            output.WriteLine($"{(slotName == "key1" ? "Key1" : "Key2")}:              {renewed}");
+            return ExitSuccess;
+        });
+
+        var command = new Command("keys", "Manage an account's two shared keys.");
+        command.Subcommands.Add(renew);
+        return command;
+    }
+
+    private static Command AccountDeleteCommand(TextWriter output)
+    {
+        var name = AccountNameArgument();
+        var data = DataOption();
+        var dev = DevDataOption();
+        var yes = new Option<bool>("--yes") { Description = "Confirm: the account's containers, blobs and keys are destroyed and cannot be recovered." };
+        var command = new Command("delete", "Delete an account with all its containers and blobs (requires --yes).") { name, data, dev, yes };
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            var accountName = RequireValidName(parseResult.GetValue(name));
+            if (!parseResult.GetValue(yes))
+            {
+                throw new CliException(ExitUsage, $"refusing to delete account '{accountName}' without --yes: its containers, blobs and keys would be destroyed for good. Run `strongroom account delete {accountName} --yes` to confirm.");
+            }
+
+            await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
+            await GetAccountAsync(deployment, accountName, cancellationToken).ConfigureAwait(false);
+            await deployment.Accounts.DeleteAsync(accountName, cancellationToken).ConfigureAwait(false);
+            output.WriteLine($"Deleted account {accountName}.");
+            return ExitSuccess;
+        });
+        return command;
+    }
+
+    private static Argument<string> AccountNameArgument() => new("name")
+    {
+        Description = "Account name: 3 to 24 lowercase letters and digits.",
+    };
+
+    private static Option<string?> DataOption() => new("--data")
+    {
+        Description = $"Data directory (default: ${DataDirectory.EnvironmentVariable}, else ~/.strongroom/data, or ~/.strongroom/dev with --dev).",
+        HelpName = "dir",
+    };
+
+    private static Option<bool> DevDataOption() => new("--dev")
+    {
+        Description = "Use the development server's default data directory (~/.strongroom/dev) when --data is not given.",
+    };
+
+    private static Option<bool> JsonOption() => new("--json")
+    {
+        Description = "Print JSON instead of text.",
+    };
+
+    private static string RequireValidName(string? name)
+    {
+        if (name is null || !Names.IsValidAccountName(name))
+        {
+            throw new CliException(ExitUsage, $"'{name}' is not a valid account name. {AccountNameRule}");
+        }
+
+        return name;
+    }
+
+    private static async Task<Deployment> OpenExistingAsync(string? path, bool dev, CancellationToken cancellationToken)
+    {
+        var directory = DataDirectory.Resolve(path, dev);
+        if (!directory.Exists)
+        {
+            throw new CliException(ExitFailure, $"no Strongroom data directory at {directory.Root}: pass --data DIR, or create an account there first with `strongroom account create`.");
+        }
+
+        return await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<AccountDetails> GetAccountAsync(Deployment deployment, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await deployment.Accounts.GetAsync(name, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException exception) when (exception.Code == ErrorCode.AccountNotFound)
+        {
+            throw new CliException(ExitFailure, $"account '{name}' not found in {deployment.Directory.Root}.");
+        }
+    }
+
+    /// <summary>The connection string for the server's default listener; adjust the endpoint if it listens elsewhere.</summary>
+    private static string ConnectionString(AccountDetails account, bool dev) =>
+        DevelopmentStorage.ConnectionString(new Uri($"{(dev ? "http" : "https")}://127.0.0.1:{DevelopmentStorage.BlobPort}/"), account.Name, account.Key1);
+
+    private static void WriteAccount(Utf8JsonWriter writer, AccountDetails account, bool showKeys, string? connectionString)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("name", account.Name);
+        writer.WriteString("state", account.State.ToString());
+        writer.WriteString("createdOn", account.CreatedOn.ToUniversalTime());
+        if (showKeys)
+        {
+            writer.WriteString("key1", account.Key1);
+            writer.WriteString("key2", account.Key2);
+        }
+
+        if (connectionString is not null)
+        {
+            writer.WriteString("connectionString", connectionString);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static string Json(Action<Utf8JsonWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            write(writer);
+        }
+
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    private static string FormatTime(DateTimeOffset time) => time.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string CommandPath(CommandResult? result)
+    {
+        var names = new List<string>();
+        for (SymbolResult? current = result; current is not null; current = current.Parent)
+        {
+            if (current is CommandResult command)
+            {
+                names.Add(command.Command.Name);
+            }
+        }
+
+        names.Reverse();
+        return names.Count == 0 ? "strongroom" : string.Join(' ', names);
+    }
+}
+
+/// <summary>A failure the CLI reports as one line and an exit code, without a stack trace.</summary>
+public sealed class CliException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}

@@ -1,0 +1,82 @@
+namespace Strongroom.Server;
+
+/// <summary>
+/// The layout of one deployment's data directory. Everything a deployment owns lives under
+/// <see cref="Root"/>, so copying or deleting the directory copies or deletes the deployment.
+/// </summary>
+public sealed class DataDirectory
+{
+    /// <summary>Overrides the default data directory of both modes.</summary>
+    public const string EnvironmentVariable = "STRONGROOM_DATA";
+
+    public DataDirectory(string root)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(root);
+        Root = Path.GetFullPath(root);
+    }
+
+    public string Root { get; }
+
+    public string MetadataDatabasePath => Path.Combine(Root, "metadata.db");
+
+    /// <summary>The local-directory site: opaque object ids and ciphertext only.</summary>
+    public string LocalSiteDirectory => Path.Combine(Root, "sites", "local");
+
+    public string VaultDirectory => Path.Combine(Root, "vault");
+
+    /// <summary>The unsealed root key file (until the sealed vault of issue 3 replaces it).</summary>
+    public string RootKeyPath => Path.Combine(VaultDirectory, "root.key");
+
+    public string KeyringPath => Path.Combine(VaultDirectory, "keyring");
+
+    public string TlsDirectory => Path.Combine(Root, "tls");
+
+    /// <summary>The certificate generated on first start of production mode (PEM).</summary>
+    public string GeneratedCertificatePath => Path.Combine(TlsDirectory, "server.crt");
+
+    /// <summary>The private key of the generated certificate (PKCS#8 PEM, mode 0600).</summary>
+    public string GeneratedKeyPath => Path.Combine(TlsDirectory, "server.key");
+
+    /// <summary>True when a deployment has been created here (its metadata database exists).</summary>
+    public bool Exists => File.Exists(MetadataDatabasePath);
+
+    /// <summary>
+    /// <c>$STRONGROOM_DATA</c> when set; otherwise <c>~/.strongroom/dev</c> for development mode and
+    /// <c>~/.strongroom/data</c> for production. Separate defaults keep the well-known development
+    /// account out of a production deployment; a home-relative path means the same data is found
+    /// whichever directory the command runs from (unlike Azurite, which uses the current directory).
+    /// </summary>
+    public static DataDirectory Default(bool dev)
+    {
+        var configured = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return new DataDirectory(configured);
+        }
+
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        var parent = string.IsNullOrEmpty(home) ? Path.Combine(Directory.GetCurrentDirectory(), ".strongroom") : Path.Combine(home, ".strongroom");
+        return new DataDirectory(Path.Combine(parent, dev ? "dev" : "data"));
+    }
+
+    public static DataDirectory Resolve(string? path, bool dev) => string.IsNullOrWhiteSpace(path) ? Default(dev) : new DataDirectory(path);
+
+    /// <summary>Creates the directories, readable by the service user only: they hold key files.</summary>
+    public void Create()
+    {
+        // Parents first: a mode given to CreateDirectory applies only to the directory it names.
+        foreach (var directory in new[] { Root, VaultDirectory, Path.GetDirectoryName(LocalSiteDirectory)!, LocalSiteDirectory, TlsDirectory })
+        {
+            if (OperatingSystem.IsWindows())
+            {
+                Directory.CreateDirectory(directory);
+            }
+            else
+            {
+                Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+        }
+    }
+
+    public override string ToString() => Root;
+}

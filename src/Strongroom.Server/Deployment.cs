@@ -1,0 +1,142 @@
+using Strongroom.Blobs;
+using Strongroom.Core;
+using Strongroom.Storage;
+using Strongroom.Vault;
+
+namespace Strongroom.Server;
+
+/// <summary>
+/// Everything one data directory holds, opened and wired: the keyring (opened with the root key),
+/// the tenant keys, the metadata store, the local site and the services over them. The server and
+/// the CLI's account commands both open a deployment; they may do so at the same time, because
+/// SQLite serialises writers and the blob service reads accounts from the store on every request.
+/// </summary>
+public sealed class Deployment : IAsyncDisposable
+{
+    public const string LocalSiteId = "local";
+
+    private readonly Keyring keyring;
+    private int disposed;
+
+    private Deployment(DataDirectory directory, bool rootKeyCreated, Keyring keyring, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts)
+    {
+        Directory = directory;
+        RootKeyCreated = rootKeyCreated;
+        this.keyring = keyring;
+        Store = store;
+        Site = site;
+        Blobs = blobs;
+        Accounts = accounts;
+    }
+
+    public DataDirectory Directory { get; }
+
+    /// <summary>True when this open generated the root key (a new deployment).</summary>
+    public bool RootKeyCreated { get; }
+
+    public IMetadataStore Store { get; }
+
+    public ISite Site { get; }
+
+    public BlobService Blobs { get; }
+
+    public AccountService Accounts { get; }
+
+    /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
+    public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
+    {
+        directory.Create();
+
+        Keyring keyring;
+        bool rootKeyCreated;
+
+        // The root key is needed only to open the keyring: it is wiped as soon as that is done,
+        // so the process holds platform keys but not the key that protects them at rest.
+        using (var rootKey = FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out rootKeyCreated))
+        {
+            keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
+        }
+
+        IMetadataStore? store = null;
+        try
+        {
+            store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
+            var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
+            var tenantKeys = new TenantKeys(keyring, random);
+            var blobs = new BlobService(store, site, tenantKeys, time, random);
+            var accounts = new AccountService(store, site, tenantKeys, time);
+            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts);
+        }
+        catch
+        {
+            if (store is not null)
+            {
+                await store.DisposeAsync().ConfigureAwait(false);
+            }
+
+            keyring.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the site objects the store does not reference. A write publishes its object on the
+    /// site before the store commits it, so a crash in between (or a failed request) leaves an
+    /// object that was never acknowledged; nothing can ever read it. Run only while no write is in
+    /// flight (at start, before listening). Returns how many objects were removed.
+    /// </summary>
+    public async Task<int> SweepOrphansAsync(CancellationToken cancellationToken = default)
+    {
+        // The site is listed before the store: an object committed between the two reads then
+        // appears in the store's set and is kept. The other order could delete it.
+        var onSite = new List<string>();
+        await foreach (var objectId in Site.ListObjectIdsAsync(cancellationToken).ConfigureAwait(false))
+        {
+            onSite.Add(objectId);
+        }
+
+        if (onSite.Count == 0)
+        {
+            return 0;
+        }
+
+        var referenced = await Store.ListObjectIdsAsync(Site.Id, cancellationToken).ConfigureAwait(false);
+        var removed = 0;
+        foreach (var objectId in onSite)
+        {
+            if (!referenced.Contains(objectId))
+            {
+                await Site.DeleteAsync(objectId, cancellationToken).ConfigureAwait(false);
+                removed++;
+            }
+        }
+
+        return removed;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await Store.DisposeAsync().ConfigureAwait(false);
+            switch (Site)
+            {
+                case IAsyncDisposable asyncDisposable:
+                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+        finally
+        {
+            keyring.Dispose();
+        }
+    }
+}

@@ -1,0 +1,365 @@
+using System.Net;
+using System.Security.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Strongroom.Core;
+using Strongroom.Protocol.Blob;
+
+namespace Strongroom.Server;
+
+/// <summary>
+/// The host: opens the deployment, sweeps orphans, and serves the Blob protocol on Kestrel.
+/// It owns no process signals; whoever starts it (the CLI, a test) decides when to stop.
+/// </summary>
+public sealed class StrongroomServer : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ServerCertificate? certificate;
+    private int disposed;
+
+    private StrongroomServer(WebApplication app, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint)
+    {
+        this.app = app;
+        Deployment = deployment;
+        this.certificate = certificate;
+        BlobEndpoint = blobEndpoint;
+    }
+
+    /// <summary>The service root, e.g. <c>http://127.0.0.1:10000/</c>; accounts are path-style beneath it.</summary>
+    public Uri BlobEndpoint { get; }
+
+    public int Port => BlobEndpoint.Port;
+
+    public Deployment Deployment { get; }
+
+    public DataDirectory DataDirectory => Deployment.Directory;
+
+    /// <summary>The certificate served, or null over plain HTTP.</summary>
+    public ServerCertificate? Certificate => certificate;
+
+    public static async Task<StrongroomServer> StartAsync(ServerOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var endpoint = ParseListenEndpoint(options);
+        if (options.KeyPath is not null && options.CertificatePath is null)
+        {
+            throw new ServerStartException("--key needs --cert: pass the certificate it belongs to.");
+        }
+
+        if (options.DangerousAllowHttp && options.CertificatePath is not null)
+        {
+            throw new ServerStartException("--dangerous-allow-http and --cert contradict each other: choose plain HTTP or TLS.");
+        }
+
+        var output = options.Output;
+        var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev);
+        var deployment = await Deployment.OpenAsync(directory, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
+        ServerCertificate? certificate = null;
+        WebApplication? app = null;
+        try
+        {
+            var removed = await deployment.SweepOrphansAsync(ct).ConfigureAwait(false);
+            if (removed > 0)
+            {
+                output.WriteLine($"Removed {removed} unacknowledged object(s) left on site '{deployment.Site.Id}' by an interrupted write.");
+            }
+
+            var accounts = options.Dev
+                ? await EnsureDevelopmentAccountAsync(deployment, ct).ConfigureAwait(false)
+                : await CheckProductionAccountsAsync(deployment, ct).ConfigureAwait(false);
+
+            var useTls = options.CertificatePath is not null || (!options.Dev && !options.DangerousAllowHttp);
+            bool generatedNow = false;
+            if (useTls)
+            {
+                certificate = options.CertificatePath is not null
+                    ? ServerCertificate.Load(options.CertificatePath, options.KeyPath)
+                    : ServerCertificate.LoadOrGenerate(directory, options.TimeProvider, out generatedNow);
+            }
+
+            app = Build(options, deployment, certificate, endpoint, useTls);
+            await app.StartAsync(ct).ConfigureAwait(false);
+
+            var blobEndpoint = BoundEndpoint(app, endpoint, useTls);
+            var server = new StrongroomServer(app, deployment, certificate, blobEndpoint);
+            server.WriteBanner(options, accounts, generatedNow);
+            return server;
+        }
+        catch
+        {
+            if (app is not null)
+            {
+                await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            certificate?.Dispose();
+            await deployment.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Completes when the host begins to stop or <paramref name="cancellationToken"/> fires; it does not stop the server.</summary>
+    public async Task WaitForShutdownAsync(CancellationToken cancellationToken = default)
+    {
+        var signalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var onStopping = app.Lifetime.ApplicationStopping.Register(() => signalled.TrySetResult());
+        using var onCancel = cancellationToken.Register(() => signalled.TrySetResult());
+        await signalled.Task.ConfigureAwait(false);
+    }
+
+    /// <summary>Stops gracefully: no new connections, requests in flight finish (up to the shutdown timeout), then the store closes.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+            await app.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            certificate?.Dispose();
+            await Deployment.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, bool useTls)
+    {
+        // The empty builder reads no appsettings file and no ASPNETCORE_* / DOTNET_* variable:
+        // configuration comes from ServerOptions only, so nothing can silently add a listener.
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions
+        {
+            Args = [],
+            ApplicationName = "Strongroom",
+            EnvironmentName = Environments.Production,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        builder.WebHost.UseKestrelCore();
+
+        builder.Logging.SetMinimumLevel(options.MinimumLogLevel);
+
+        // A failure to start is reported once, by the caller, from the exception.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+        builder.Logging.AddSimpleConsole(console =>
+        {
+            console.SingleLine = true;
+            console.UseUtcTimestamp = true;
+            console.TimestampFormat = "yyyy-MM-ddTHH:mm:ssZ ";
+        });
+
+        builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+
+            // The protocol layer streams bodies and enforces Azure's per-operation limits itself.
+            kestrel.Limits.MaxRequestBodySize = null;
+            kestrel.Limits.MaxRequestHeadersTotalSize = Limits.RequestHeaderBytesMax;
+
+            // A 1024-character blob name percent-encodes to about 12 KiB of request line.
+            kestrel.Limits.MaxRequestLineSize = Limits.RequestHeaderBytesMax;
+            kestrel.Limits.MaxConcurrentConnections = Limits.ConcurrentRequestsMax;
+
+            // Slow-client protection: the clock runs only while the handler waits for the body.
+            kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(bytesPerSecond: 240, gracePeriod: TimeSpan.FromSeconds(10));
+
+            void Configure(ListenOptions listen)
+            {
+                if (useTls)
+                {
+                    listen.UseHttps(new HttpsConnectionAdapterOptions
+                    {
+                        ServerCertificate = certificate!.Certificate,
+                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    });
+                }
+            }
+
+            if (endpoint.Localhost)
+            {
+                kestrel.ListenLocalhost(endpoint.Port, Configure);
+            }
+            else
+            {
+                kestrel.Listen(endpoint.Address, endpoint.Port, Configure);
+            }
+        });
+
+        var app = builder.Build();
+        var handler = new BlobProtocolHandler(
+            deployment.Blobs,
+            options.TimeProvider,
+            options.RandomSource,
+            new BlobProtocolOptions { RequireHttps = useTls });
+        app.Run(handler.HandleAsync);
+        return app;
+    }
+
+    private static ListenEndpoint ParseListenEndpoint(ServerOptions options)
+    {
+        if (options.Port is < 0 or > 65535)
+        {
+            throw new ServerStartException($"The port {options.Port} is not between 0 and 65535.");
+        }
+
+        if (options.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        {
+            // Kestrel cannot pick one free port for both loopback addresses.
+            return options.Port == 0
+                ? new ListenEndpoint(IPAddress.Loopback, 0, Localhost: false)
+                : new ListenEndpoint(IPAddress.Loopback, options.Port, Localhost: true);
+        }
+
+        var host = options.Host.Trim('[', ']');
+        if (!IPAddress.TryParse(host, out var address))
+        {
+            throw new ServerStartException($"The host '{options.Host}' is not an IP address or 'localhost'.");
+        }
+
+        return new ListenEndpoint(address, options.Port, Localhost: false);
+    }
+
+    private static Uri BoundEndpoint(WebApplication app, ListenEndpoint endpoint, bool useTls)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
+        var port = endpoint.Port;
+        if (addresses is not null)
+        {
+            foreach (var address in addresses)
+            {
+                if (Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var bound))
+                {
+                    port = bound.Port;
+                    break;
+                }
+            }
+        }
+
+        // A wildcard bind is reached over loopback from this machine; that is the address to print.
+        string host = endpoint.Localhost ? "localhost"
+            : endpoint.Address.Equals(IPAddress.Any) ? "127.0.0.1"
+            : endpoint.Address.Equals(IPAddress.IPv6Any) ? "[::1]"
+            : endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]"
+            : endpoint.Address.ToString();
+        return new Uri($"{(useTls ? "https" : "http")}://{host}:{port}/");
+    }
+
+    private static async Task<IReadOnlyList<Blobs.AccountDetails>> EnsureDevelopmentAccountAsync(Deployment deployment, CancellationToken ct)
+    {
+        try
+        {
+            await deployment.Accounts.GetAsync(DevelopmentStorage.AccountName, ct).ConfigureAwait(false);
+        }
+        catch (StorageException exception) when (exception.Code == ErrorCode.AccountNotFound)
+        {
+            try
+            {
+                await deployment.Accounts.CreateAsync(DevelopmentStorage.AccountName, Convert.FromBase64String(DevelopmentStorage.AccountKey), ct).ConfigureAwait(false);
+            }
+            catch (StorageException raced) when (raced.Code == ErrorCode.AccountAlreadyExists)
+            {
+                // Another process (a second server, the CLI) created it first: same outcome.
+            }
+        }
+
+        return await deployment.Accounts.ListAsync(ct).ConfigureAwait(false);
+    }
+
+    private static async Task<IReadOnlyList<Blobs.AccountDetails>> CheckProductionAccountsAsync(Deployment deployment, CancellationToken ct)
+    {
+        var accounts = await deployment.Accounts.ListAsync(ct).ConfigureAwait(false);
+        foreach (var account in accounts)
+        {
+            foreach (var (slot, key) in new[] { ("key1", account.Key1), ("key2", account.Key2) })
+            {
+                if (string.Equals(key, DevelopmentStorage.AccountKey, StringComparison.Ordinal))
+                {
+                    throw new ServerStartException(
+                        $"Account '{account.Name}' uses the publicly known development key as {slot}, so anyone can sign requests for it. " +
+                        $"Renew it (strongroom account keys renew {account.Name} --key {slot} --data {deployment.Directory.Root}) " +
+                        "or use a separate data directory for development.");
+                }
+            }
+        }
+
+        return accounts;
+    }
+
+    private void WriteBanner(ServerOptions options, IReadOnlyList<Blobs.AccountDetails> accounts, bool certificateGeneratedNow)
+    {
+        var output = options.Output;
+        var directory = Deployment.Directory;
+        if (options.Dev)
+        {
+            output.WriteLine("Strongroom development server: plain HTTP, well-known account key; not for production.");
+        }
+        else
+        {
+            output.WriteLine("Strongroom server");
+        }
+
+        output.WriteLine($"Data directory:    {directory.Root}");
+        if (options.Dev)
+        {
+            output.WriteLine($"The development root key lives at {directory.RootKeyPath} in the data directory, unsealed: it is not for production.");
+        }
+        else
+        {
+            output.WriteLine($"Root key:          {directory.RootKeyPath} is kept unsealed in the data directory until the sealed vault (issue 3) lands; protect the directory like the data.");
+        }
+
+        if (certificate is not null)
+        {
+            var origin = !certificate.Generated ? "configured"
+                : certificateGeneratedNow ? "self-signed, generated now"
+                : "self-signed, generated on first start";
+            output.WriteLine($"TLS certificate:   {certificate.Path} ({origin}, expires {certificate.Certificate.NotAfter.ToUniversalTime():yyyy-MM-dd})");
+            output.WriteLine($"SHA-256 fingerprint: {certificate.Sha256Fingerprint}");
+        }
+
+        if (!options.Dev && options.DangerousAllowHttp)
+        {
+            output.WriteLine("WARNING: --dangerous-allow-http: serving plain HTTP. Requests, their signatures and blob data cross the network unencrypted.");
+        }
+
+        output.WriteLine($"Blob endpoint:     {BlobEndpoint} (path-style: {BlobEndpoint}ACCOUNT)");
+        if (options.Dev)
+        {
+            output.WriteLine($"Connection string: {DevelopmentStorage.ConnectionString(BlobEndpoint, DevelopmentStorage.AccountName, DevelopmentStorage.AccountKey)}");
+        }
+        else if (accounts.Count == 0)
+        {
+            output.WriteLine($"No accounts yet: create one with `strongroom account create NAME --data {directory.Root}`.");
+        }
+        else
+        {
+            output.WriteLine($"Accounts:          {string.Join(", ", accounts.Select(account => account.Name))}");
+        }
+
+        output.WriteLine("Ready. Stop with Ctrl+C.");
+        output.Flush();
+    }
+
+    private readonly record struct ListenEndpoint(IPAddress Address, int Port, bool Localhost);
+
+    /// <summary>Leaves Ctrl+C and SIGTERM to the caller, which may host several servers (tests) or none of the console.</summary>
+    private sealed class EmbeddedHostLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}

@@ -1,0 +1,131 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+namespace Strongroom.Architecture.Tests;
+
+/// <summary>
+/// Dependencies point one way: protocol → service → storage/vault → core. This is the one table of
+/// the allowed direct references between our assemblies; ARCHITECTURE.md mirrors it. A new project
+/// must add its row here, which is the moment to decide what it may see.
+/// </summary>
+public sealed class DependencyTests
+{
+    private const string Core = "Strongroom.Core";
+    private const string Crypto = "Strongroom.Crypto";
+    private const string Vault = "Strongroom.Vault";
+    private const string Storage = "Strongroom.Storage";
+    private const string Blobs = "Strongroom.Blobs";
+    private const string ProtocolBlob = "Strongroom.Protocol.Blob";
+    private const string Server = "Strongroom.Server";
+    private const string Cli = "strongroom";
+
+    public static readonly IReadOnlyDictionary<string, string[]> AllowedReferences = new Dictionary<string, string[]>(StringComparer.Ordinal)
+    {
+        [Core] = [],
+        [Crypto] = [Core],
+        [Vault] = [Core, Crypto],
+        [Storage] = [Core],
+        [Blobs] = [Core, Crypto, Vault, Storage],
+        [ProtocolBlob] = [Core, Blobs],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob],
+        [Cli] = [Core, Blobs, Server],
+    };
+
+    /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
+    public static readonly IReadOnlyList<(string From, string To, string Reason)> ForbiddenReferences =
+    [
+        (ProtocolBlob, Storage, "the protocol layer reaches data only through the blob service, never a site or the store"),
+        (ProtocolBlob, Vault, "the protocol layer never handles key material"),
+        (ProtocolBlob, Crypto, "the protocol layer never encrypts or decrypts"),
+        (Storage, Vault, "storage never sees a key"),
+        (Storage, Crypto, "storage never sees a key"),
+        (Crypto, Storage, "crypto does no I/O"),
+        (Crypto, Vault, "crypto is below the vault"),
+        (Crypto, Blobs, "crypto is below the services"),
+        (Crypto, ProtocolBlob, "crypto knows no wire format"),
+        (Crypto, Server, "crypto knows no host"),
+        (Vault, Storage, "the vault persists only its own files; tenants' wrapped keys are stored by the services"),
+        (Blobs, ProtocolBlob, "services know no wire format"),
+        (Blobs, Server, "services know no host"),
+    ];
+
+    /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage.</summary>
+    public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
+    [
+        ("Microsoft.AspNetCore", [ProtocolBlob, Server], "the protocol layer knows HTTP; nothing below it does"),
+        ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
+        ("System.CommandLine", [Cli], "only the command line parses command lines"),
+    ];
+
+    public static TheoryData<string> OurAssemblies() => new(AllowedReferences.Keys);
+
+    [Fact]
+    public void Every_src_project_has_a_row_in_the_table()
+    {
+        var assemblies = Repository.Projects("src").Select(Repository.AssemblyName).ToList();
+        Assert.NotEmpty(assemblies);
+        Assert.All(assemblies, assembly => Assert.True(
+            AllowedReferences.ContainsKey(assembly),
+            $"{assembly} has no row in DependencyTests.AllowedReferences: decide which of our assemblies it may reference."));
+        Assert.All(AllowedReferences.Keys, assembly => Assert.Contains(assembly, assemblies));
+    }
+
+    [Fact]
+    public void The_table_itself_respects_the_forbidden_edges()
+    {
+        foreach (var (from, to, reason) in ForbiddenReferences)
+        {
+            Assert.False(AllowedReferences[from].Contains(to), $"The table allows {from} → {to}, which is forbidden: {reason}.");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OurAssemblies))]
+    public void References_only_allowed_assemblies(string assembly)
+    {
+        var ours = new HashSet<string>(AllowedReferences.Keys, StringComparer.Ordinal);
+        var references = ReferencesOf(assembly);
+        var violations = references
+            .Where(reference => ours.Contains(reference) && !AllowedReferences[assembly].Contains(reference))
+            .Select(reference => $"{assembly} → {reference}" + Reason(assembly, reference))
+            .ToList();
+        Assert.True(violations.Count == 0, "Forbidden dependency edges:\n" + string.Join('\n', violations));
+    }
+
+    [Theory]
+    [MemberData(nameof(OurAssemblies))]
+    public void Confined_frameworks_stay_in_their_layer(string assembly)
+    {
+        var violations = new List<string>();
+        foreach (var reference in ReferencesOf(assembly))
+        {
+            foreach (var (prefix, allowedIn, reason) in ConfinedFrameworks)
+            {
+                if (reference.StartsWith(prefix, StringComparison.Ordinal) && !allowedIn.Contains(assembly))
+                {
+                    violations.Add($"{assembly} → {reference}: {reason}");
+                }
+            }
+        }
+
+        Assert.True(violations.Count == 0, string.Join('\n', violations));
+    }
+
+    private static string Reason(string from, string to)
+    {
+        var forbidden = ForbiddenReferences.FirstOrDefault(edge => edge.From == from && edge.To == to);
+        return forbidden.Reason is null ? " (not in the allowed table)" : $" ({forbidden.Reason})";
+    }
+
+    private static IReadOnlyList<string> ReferencesOf(string assembly)
+    {
+        var path = Path.Combine(AppContext.BaseDirectory, assembly + ".dll");
+        Assert.True(File.Exists(path), $"{path} is missing: reference the project from Strongroom.Architecture.Tests.csproj.");
+        using var stream = File.OpenRead(path);
+        using var reader = new PEReader(stream);
+        var metadata = reader.GetMetadataReader();
+        return metadata.AssemblyReferences
+            .Select(handle => metadata.GetString(metadata.GetAssemblyReference(handle).Name))
+            .ToList();
+    }
+}
