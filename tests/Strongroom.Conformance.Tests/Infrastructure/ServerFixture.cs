@@ -19,6 +19,8 @@ public class ServerFixture : IAsyncLifetime
         _server = await StrongroomProcess.StartNewAsync(Label);
     }
 
+    protected void Adopt(StrongroomProcess server) => _server = server;
+
     public virtual async Task DisposeAsync()
     {
         if (_server is not null)
@@ -53,4 +55,35 @@ public static class TestNames
         $"{stem.ToLowerInvariant()}-{Interlocked.Increment(ref s_counter):D4}";
 
     public static string Blob(string stem) => $"{stem}-{Interlocked.Increment(ref s_counter):D4}";
+}
+
+/// <summary>
+/// A server whose data directory also holds a second account, created with
+/// <c>strongroom account create NAME --data DIR</c>. The server is stopped while the CLI runs and
+/// started again afterwards, so the tests do not depend on the server noticing new accounts live.
+/// </summary>
+public sealed class SecondAccountFixture : ServerFixture
+{
+    public const string SecondAccountName = "tenantb";
+
+    public string SecondKey1 { get; private set; } = string.Empty;
+
+    public string SecondKey2 { get; private set; } = string.Empty;
+
+    public CliResult? CreateOutput { get; private set; }
+
+    public BlobServiceClient SecondService => new(Server.ConnectionStringFor(SecondAccountName, SecondKey1), Clients.Options());
+
+    public override async Task InitializeAsync()
+    {
+        var server = StrongroomProcess.CreateStopped(Label);
+        Adopt(server);
+
+        // The first start initialises the data directory (dev root key, database).
+        await server.StartAsync();
+        await server.KillAsync();
+        CreateOutput = await server.RunCliAsync("account", "create", SecondAccountName);
+        (SecondKey1, SecondKey2) = AccountKeys.Parse(CreateOutput);
+        await server.StartAsync();
+    }
 }
