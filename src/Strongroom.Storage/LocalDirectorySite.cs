@@ -1,0 +1,192 @@
+using System.Runtime.CompilerServices;
+using Strongroom.Core;
+
+namespace Strongroom.Storage;
+
+/// <summary>
+/// A site on a local file system: <c>root/objects/ab/cd/abcd…</c> holds committed objects,
+/// <c>root/tmp</c> holds writes in progress. Only opaque object ids appear in paths.
+///
+/// A write becomes visible by an atomic rename after its data is fsynced, and the rename itself
+/// is made durable by fsyncing the directory, so a committed object survives power loss and a
+/// crash never exposes a torn one. One process owns a root: leftover partial files are deleted
+/// at construction, which would break another process's writes in progress.
+/// </summary>
+public sealed class LocalDirectorySite : ISite
+{
+    private const int WriteBufferBytes = 256 * 1024;
+
+    // Reads come in whole ciphertext segments, which bypass a buffer of this size anyway.
+    private const int ReadBufferBytes = 4096;
+
+    private const string PartialSuffix = ".partial";
+
+    private readonly string objectsDirectory;
+    private readonly string tmpDirectory;
+    private readonly IRandomSource random;
+
+    public LocalDirectorySite(string id, string rootDirectory, IRandomSource? random = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(id);
+        ArgumentException.ThrowIfNullOrEmpty(rootDirectory);
+        Id = id;
+        RootDirectory = Path.GetFullPath(rootDirectory);
+        objectsDirectory = Path.Combine(RootDirectory, "objects");
+        tmpDirectory = Path.Combine(RootDirectory, "tmp");
+        this.random = random ?? SystemRandomSource.Instance;
+
+        Directory.CreateDirectory(objectsDirectory);
+        Directory.CreateDirectory(tmpDirectory);
+        DirectorySync.Flush(RootDirectory);
+
+        // A partial file was never acknowledged: nobody can be waiting for it.
+        foreach (var partial in Directory.EnumerateFiles(tmpDirectory, "*" + PartialSuffix))
+        {
+            File.Delete(partial);
+        }
+    }
+
+    public string Id { get; }
+
+    public string RootDirectory { get; }
+
+    public Task<ISiteWrite> BeginWriteAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        ValidateObjectId(objectId);
+        cancellationToken.ThrowIfCancellationRequested();
+        var partialPath = Path.Combine(tmpDirectory, $"{objectId}.{random.NewOpaqueId()}{PartialSuffix}");
+        var stream = new FileStream(partialPath, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
+            BufferSize = WriteBufferBytes,
+        });
+        return Task.FromResult<ISiteWrite>(new Write(this, objectId, partialPath, stream));
+    }
+
+    public Stream OpenRead(string objectId)
+    {
+        ValidateObjectId(objectId);
+        try
+        {
+            return new FileStream(ObjectPath(objectId), new FileStreamOptions
+            {
+                Mode = FileMode.Open,
+                Access = FileAccess.Read,
+
+                // Delete: an object may be removed (after its blob is deleted) while a read that
+                // started earlier is still streaming it.
+                Share = FileShare.Read | FileShare.Delete,
+                Options = FileOptions.Asynchronous | FileOptions.RandomAccess,
+                BufferSize = ReadBufferBytes,
+            });
+        }
+        catch (DirectoryNotFoundException exception)
+        {
+            throw new FileNotFoundException($"Object {objectId} does not exist on site {Id}.", exception);
+        }
+    }
+
+    /// <summary>
+    /// Removes the object; absent is not an error (deletes are retried by sweeps). The directory
+    /// is not fsynced: a delete lost to a crash leaves an orphan that the next sweep removes, and
+    /// the ciphertext is unreadable once its wrapped key is gone.
+    /// </summary>
+    public Task DeleteAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        ValidateObjectId(objectId);
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            File.Delete(ObjectPath(objectId));
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async IAsyncEnumerable<string> ListObjectIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await Task.CompletedTask.ConfigureAwait(false);
+        foreach (var level1 in Directory.EnumerateDirectories(objectsDirectory))
+        {
+            foreach (var level2 in Directory.EnumerateDirectories(level1))
+            {
+                foreach (var file in Directory.EnumerateFiles(level2))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var name = Path.GetFileName(file);
+
+                    // Anything else in the tree was not put there by this class; it is not an object.
+                    if (IsValidObjectId(name) && string.Equals(ObjectPath(name), file, StringComparison.Ordinal))
+                    {
+                        yield return name;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Object ids are 32 lowercase hex characters; nothing else may become a path.</summary>
+    public static bool IsValidObjectId(string? objectId) =>
+        objectId is { Length: 32 } && objectId.All(c => c is >= '0' and <= '9' or >= 'a' and <= 'f');
+
+    private static void ValidateObjectId(string objectId)
+    {
+        if (!IsValidObjectId(objectId))
+        {
+            throw new ArgumentException("An object id is 32 lowercase hexadecimal characters.", nameof(objectId));
+        }
+    }
+
+    private string ObjectPath(string objectId) =>
+        Path.Combine(objectsDirectory, objectId[..2], objectId.Substring(2, 2), objectId);
+
+    private sealed class Write(LocalDirectorySite site, string objectId, string partialPath, FileStream stream) : ISiteWrite
+    {
+        private bool finished;
+
+        public Stream Content => stream;
+
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            ObjectDisposedException.ThrowIf(finished, this);
+            await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
+            stream.Flush(flushToDisk: true);
+            await stream.DisposeAsync().ConfigureAwait(false);
+
+            var destination = site.ObjectPath(objectId);
+            var level2 = Path.GetDirectoryName(destination)!;
+            if (!Directory.Exists(level2))
+            {
+                // New directory entries are durable only once their parents are fsynced too.
+                var level1 = Path.GetDirectoryName(level2)!;
+                Directory.CreateDirectory(level2);
+                DirectorySync.Flush(level1);
+                DirectorySync.Flush(site.objectsDirectory);
+            }
+
+            // Objects are immutable: overwriting one would be an id collision or a replayed write,
+            // both bugs, so the move refuses and the caller sees the IOException.
+            File.Move(partialPath, destination, overwrite: false);
+            finished = true;
+            DirectorySync.Flush(level2);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (finished)
+            {
+                return;
+            }
+
+            finished = true;
+            await stream.DisposeAsync().ConfigureAwait(false);
+            File.Delete(partialPath);
+        }
+    }
+}

@@ -1,0 +1,861 @@
+using Microsoft.Data.Sqlite;
+using Strongroom.Core;
+
+namespace Strongroom.Storage;
+
+/// <summary>
+/// The embedded metadata store: one SQLite file in WAL mode.
+///
+/// Concurrency: reads take a pooled connection each and see one snapshot per call. Writes are
+/// serialised in-process by a semaphore (SQLite has one writer anyway; queueing on the semaphore
+/// is cheaper and fairer than spinning on SQLITE_BUSY) and start with BEGIN IMMEDIATE, so another
+/// process on the same file (the CLI) waits for the lock instead of failing half-way.
+///
+/// Durability: synchronous=FULL makes every commit fsync the WAL before it returns, so nothing
+/// this store has acknowledged is lost on power failure.
+/// </summary>
+public sealed class SqliteMetadataStore : IMetadataStore
+{
+    private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state";
+    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata";
+    private const string BlobColumns =
+        "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
+        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata";
+
+    private const string BlobKey = "account = @account AND container = @container";
+
+    // Pooled connections keep these, but a connection opened by a pool refill does not have them
+    // yet; re-issuing them on every open costs microseconds and removes the question.
+    private const string ConnectionPragmas =
+        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;";
+
+    private readonly string connectionString;
+    private readonly SemaphoreSlim writeLock = new(1, 1);
+    private int disposed;
+
+    private SqliteMetadataStore(string connectionString)
+    {
+        this.connectionString = connectionString;
+    }
+
+    /// <summary>Opens (creating when absent) the database file and brings its schema up to date.</summary>
+    /// <exception cref="SchemaVersionException">The file was written by a newer Strongroom.</exception>
+    public static Task<SqliteMetadataStore> OpenAsync(string databasePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(databasePath);
+        cancellationToken.ThrowIfCancellationRequested();
+
+        var fullPath = Path.GetFullPath(databasePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = true,
+        };
+
+        var store = new SqliteMetadataStore(builder.ToString());
+        try
+        {
+            using var connection = store.OpenConnection();
+            using (var command = connection.CreateCommand())
+            {
+                // WAL is a property of the file, so setting it once here covers every connection.
+                command.CommandText = "PRAGMA journal_mode = WAL";
+                var mode = command.ExecuteScalar() as string;
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"The metadata database '{fullPath}' cannot use write-ahead logging (journal mode is '{mode}').");
+                }
+            }
+
+            SqliteSchema.Migrate(connection, fullPath);
+        }
+        catch
+        {
+            store.ClearPool();
+            throw;
+        }
+
+        return Task.FromResult(store);
+    }
+
+    // Accounts
+
+    public Task CreateAccountAsync(AccountRecord account, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(account);
+        return WriteAsync(
+            tx =>
+            {
+                if (ReadAccount(tx, account.Name) is not null)
+                {
+                    throw new StorageException(ErrorCode.AccountAlreadyExists);
+                }
+
+                tx.Execute(
+                    $"INSERT INTO accounts ({AccountColumns}) VALUES (@name, @key1, @key2, @kek, @created_on, @state)",
+                    ("@name", account.Name),
+                    ("@key1", account.WrappedSharedKey1),
+                    ("@key2", account.WrappedSharedKey2),
+                    ("@kek", account.WrappedKeyEncryptionKey),
+                    ("@created_on", ToTicks(account.CreatedOn)),
+                    ("@state", (int)account.State));
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<AccountRecord?> GetAccountAsync(string name, CancellationToken cancellationToken = default) =>
+        ReadAsync(tx => ReadAccount(tx, name), cancellationToken);
+
+    public Task<IReadOnlyList<AccountRecord>> ListAccountsAsync(CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<AccountRecord>>(
+            tx =>
+            {
+                using var reader = tx.Query($"SELECT {AccountColumns} FROM accounts ORDER BY name");
+                var accounts = new List<AccountRecord>();
+                while (reader.Read())
+                {
+                    accounts.Add(ReadAccountRow(reader));
+                }
+
+                return accounts;
+            },
+            cancellationToken);
+
+    public Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(wrappedSharedKey1);
+        ArgumentNullException.ThrowIfNull(wrappedSharedKey2);
+        return WriteAsync(
+            tx =>
+            {
+                var changed = tx.Execute(
+                    "UPDATE accounts SET wrapped_key1 = @key1, wrapped_key2 = @key2 WHERE name = @name",
+                    ("@name", name),
+                    ("@key1", wrappedSharedKey1),
+                    ("@key2", wrappedSharedKey2));
+                return changed == 0 ? throw new StorageException(ErrorCode.AccountNotFound) : true;
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, CancellationToken cancellationToken = default) =>
+        WriteAsync(
+            tx =>
+            {
+                if (ReadAccount(tx, name) is null)
+                {
+                    throw new StorageException(ErrorCode.AccountNotFound);
+                }
+
+                (string, object?) account = ("@account", name);
+                var candidates = ReadObjectIds(
+                    tx,
+                    "SELECT object_id FROM blob_parts WHERE account = @account UNION SELECT object_id FROM uncommitted_blocks WHERE account = @account",
+                    account);
+                tx.Execute("DELETE FROM blob_parts WHERE account = @account", account);
+                tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
+                tx.Execute("DELETE FROM blobs WHERE account = @account", account);
+                tx.Execute("DELETE FROM containers WHERE account = @account", account);
+                tx.Execute("DELETE FROM accounts WHERE name = @account", account);
+                return CollectUnreferencedObjects(tx, candidates);
+            },
+            cancellationToken);
+
+    // Containers
+
+    public Task CreateContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(container);
+        return WriteAsync(
+            tx =>
+            {
+                if (ReadAccount(tx, container.Account) is null)
+                {
+                    throw new StorageException(ErrorCode.AccountNotFound);
+                }
+
+                if (ReadContainer(tx, container.Account, container.Name) is not null)
+                {
+                    throw new StorageException(ErrorCode.ContainerAlreadyExists);
+                }
+
+                tx.Execute(
+                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata)",
+                    ("@account", container.Account),
+                    ("@name", container.Name),
+                    ("@etag", container.ETag),
+                    ("@created_on", ToTicks(container.CreatedOn)),
+                    ("@last_modified", ToTicks(container.LastModified)),
+                    ("@metadata", MetadataJson.Serialize(container.Metadata)));
+                return true;
+            },
+            cancellationToken);
+    }
+
+    public Task<ContainerRecord?> GetContainerAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        ReadAsync(tx => ReadContainer(tx, account, name), cancellationToken);
+
+    public Task<ContainerPage> ListContainersAsync(string account, string prefix, string? startAtInclusive, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return ReadAsync(
+            tx =>
+            {
+                if (ReadAccount(tx, account) is null)
+                {
+                    throw new StorageException(ErrorCode.AccountNotFound);
+                }
+
+                var containers = new List<ContainerRecord>();
+                if (!NamePrefix.IsWellFormed(prefix))
+                {
+                    return new ContainerPage(containers, null);
+                }
+
+                // One row past the page tells whether there is a next page and where it starts.
+                using (var reader = tx.Query(
+                    $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND {RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
+                    ("@account", account),
+                    ("@prefix", prefix),
+                    ("@upper", NamePrefix.UpperBound(prefix)),
+                    ("@start", startAtInclusive),
+                    ("@take", (long)limit + 1)))
+                {
+                    while (reader.Read())
+                    {
+                        containers.Add(ReadContainerRow(reader));
+                    }
+                }
+
+                string? next = null;
+                if (containers.Count > limit)
+                {
+                    next = containers[limit].Name;
+                    containers.RemoveAt(limit);
+                }
+
+                return new ContainerPage(containers, next);
+            },
+            cancellationToken);
+    }
+
+    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        ArgumentNullException.ThrowIfNull(eTag);
+        return WriteAsync(
+            tx =>
+            {
+                var current = ReadContainer(tx, account, name) ?? throw new StorageException(ErrorCode.ContainerNotFound);
+                precondition?.Invoke(current);
+                tx.Execute(
+                    "UPDATE containers SET metadata = @metadata, etag = @etag, last_modified = @last_modified WHERE account = @account AND name = @name",
+                    ("@account", account),
+                    ("@name", name),
+                    ("@metadata", MetadataJson.Serialize(metadata)),
+                    ("@etag", eTag),
+                    ("@last_modified", ToTicks(lastModified)));
+                return ReadContainer(tx, account, name)!;
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(
+            tx =>
+            {
+                var current = ReadContainer(tx, account, name) ?? throw new StorageException(ErrorCode.ContainerNotFound);
+                precondition?.Invoke(current);
+
+                (string, object?)[] key = [("@account", account), ("@container", name)];
+                var candidates = ReadObjectIds(
+                    tx,
+                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey}",
+                    key);
+                tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey}", key);
+                tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
+                tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
+                tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
+                return CollectUnreferencedObjects(tx, candidates);
+            },
+            cancellationToken);
+
+    // Blobs
+
+    public Task<BlobRecord?> GetBlobAsync(string account, string container, string name, CancellationToken cancellationToken = default) =>
+        ReadAsync(tx => ReadBlob(tx, account, container, name), cancellationToken);
+
+    public Task<(BlobRecord Blob, IReadOnlyList<BlobPart> Parts)?> GetBlobWithPartsAsync(string account, string container, string name, CancellationToken cancellationToken = default) =>
+        ReadAsync<(BlobRecord Blob, IReadOnlyList<BlobPart> Parts)?>(
+            tx =>
+            {
+                var blob = ReadBlob(tx, account, container, name);
+                if (blob is null)
+                {
+                    return null;
+                }
+
+                var parts = new List<BlobPart>();
+                using var reader = tx.Query(
+                    "SELECT p.ordinal, p.block_id, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length " +
+                    "FROM blob_parts p JOIN objects o ON o.object_id = p.object_id " +
+                    "WHERE p.account = @account AND p.container = @container AND p.blob = @blob ORDER BY p.ordinal",
+                    ("@account", account),
+                    ("@container", container),
+                    ("@blob", name));
+                while (reader.Read())
+                {
+                    parts.Add(new BlobPart(
+                        reader.GetInt32(0),
+                        reader.IsDBNull(1) ? null : reader.GetString(1),
+                        ReadObjectRow(reader, 2)));
+                }
+
+                return (blob, parts);
+            },
+            cancellationToken);
+
+    public Task<IReadOnlyList<BlobRecord>> ListBlobsAsync(BlobListQuery query, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentNullException.ThrowIfNull(query.Prefix);
+        ArgumentOutOfRangeException.ThrowIfLessThan(query.Limit, 1);
+        return ReadAsync<IReadOnlyList<BlobRecord>>(
+            tx =>
+            {
+                if (ReadContainer(tx, query.Account, query.Container) is null)
+                {
+                    throw new StorageException(ErrorCode.ContainerNotFound);
+                }
+
+                var blobs = new List<BlobRecord>();
+                if (!NamePrefix.IsWellFormed(query.Prefix))
+                {
+                    return blobs;
+                }
+
+                using var reader = tx.Query(
+                    $"SELECT {BlobColumns} FROM blobs WHERE {BlobKey} AND {RangeCondition("name", query.Prefix, query.StartAtInclusive)} ORDER BY name LIMIT @take",
+                    ("@account", query.Account),
+                    ("@container", query.Container),
+                    ("@prefix", query.Prefix),
+                    ("@upper", NamePrefix.UpperBound(query.Prefix)),
+                    ("@start", query.StartAtInclusive),
+                    ("@take", (long)query.Limit));
+                while (reader.Read())
+                {
+                    blobs.Add(ReadBlobRow(reader));
+                }
+
+                return blobs;
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(blob);
+        ArgumentNullException.ThrowIfNull(parts);
+        if (parts.Count > Limits.CommittedBlocksMax)
+        {
+            throw new StorageException(ErrorCode.BlockListTooLong);
+        }
+
+        var ordinals = new HashSet<int>();
+        foreach (var part in parts)
+        {
+            ArgumentNullException.ThrowIfNull(part);
+            if (!ordinals.Add(part.Ordinal))
+            {
+                throw new ArgumentException($"Part ordinal {part.Ordinal} appears more than once.", nameof(parts));
+            }
+        }
+
+        return WriteAsync(
+            tx =>
+            {
+                if (ReadContainer(tx, blob.Account, blob.Container) is null)
+                {
+                    throw new StorageException(ErrorCode.ContainerNotFound);
+                }
+
+                precondition?.Invoke(ReadBlob(tx, blob.Account, blob.Container, blob.Name));
+
+                (string, object?)[] key = [("@account", blob.Account), ("@container", blob.Container), ("@blob", blob.Name)];
+                var candidates = ReadObjectIds(
+                    tx,
+                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
+                    key);
+
+                WriteBlobRow(tx, blob, insert: true);
+                tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
+                foreach (var part in parts)
+                {
+                    EnsureObject(tx, part.Object);
+                    tx.Execute(
+                        "INSERT INTO blob_parts (account, container, blob, ordinal, block_id, object_id) VALUES (@account, @container, @blob, @ordinal, @block_id, @object_id)",
+                        key[0],
+                        key[1],
+                        key[2],
+                        ("@ordinal", part.Ordinal),
+                        ("@block_id", part.BlockId),
+                        ("@object_id", part.Object.ObjectId));
+                    candidates.Remove(part.Object.ObjectId);
+                }
+
+                tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key);
+                return CollectUnreferencedObjects(tx, candidates);
+            },
+            cancellationToken);
+    }
+
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(update);
+        return WriteAsync(
+            tx =>
+            {
+                var current = ReadBlob(tx, account, container, name) ?? throw new StorageException(ErrorCode.BlobNotFound);
+                var updated = update(current);
+                if (updated.Account != account || updated.Container != container || updated.Name != name)
+                {
+                    throw new ArgumentException("An update must not rename the blob.", nameof(update));
+                }
+
+                WriteBlobRow(tx, updated, insert: false);
+                return updated;
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, CancellationToken cancellationToken = default) =>
+        WriteAsync(
+            tx =>
+            {
+                var current = ReadBlob(tx, account, container, name) ?? throw new StorageException(ErrorCode.BlobNotFound);
+                precondition?.Invoke(current);
+
+                (string, object?)[] key = [("@account", account), ("@container", container), ("@blob", name)];
+                var candidates = ReadObjectIds(
+                    tx,
+                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
+                    key);
+                tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
+                tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key);
+                tx.Execute($"DELETE FROM blobs WHERE {BlobKey} AND name = @blob", key);
+                return CollectUnreferencedObjects(tx, candidates);
+            },
+            cancellationToken);
+
+    // Blocks
+
+    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(block);
+        return WriteAsync<IReadOnlyList<StoredObject>>(
+            tx =>
+            {
+                if (ReadContainer(tx, account, container) is null)
+                {
+                    throw new StorageException(ErrorCode.ContainerNotFound);
+                }
+
+                (string, object?)[] key = [("@account", account), ("@container", container), ("@blob", blob), ("@block_id", block.BlockId)];
+                var replaced = tx.Scalar($"SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob AND block_id = @block_id", key) as string;
+                if (replaced is null)
+                {
+                    var count = (long)tx.Scalar($"SELECT COUNT(*) FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key)!;
+                    if (count >= Limits.UncommittedBlocksMax)
+                    {
+                        throw new StorageException(ErrorCode.BlockCountExceedsLimit);
+                    }
+                }
+
+                EnsureObject(tx, block.Object);
+                tx.Execute(
+                    "INSERT INTO uncommitted_blocks (account, container, blob, block_id, object_id, created_on) " +
+                    "VALUES (@account, @container, @blob, @block_id, @object_id, @created_on) " +
+                    "ON CONFLICT (account, container, blob, block_id) DO UPDATE SET object_id = excluded.object_id, created_on = excluded.created_on",
+                    key[0],
+                    key[1],
+                    key[2],
+                    key[3],
+                    ("@object_id", block.Object.ObjectId),
+                    ("@created_on", ToTicks(block.CreatedOn)));
+
+                return replaced is null || replaced == block.Object.ObjectId
+                    ? []
+                    : CollectUnreferencedObjects(tx, [replaced]);
+            },
+            cancellationToken);
+    }
+
+    public Task<IReadOnlyList<UncommittedBlock>> GetUncommittedBlocksAsync(string account, string container, string blob, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<UncommittedBlock>>(
+            tx =>
+            {
+                if (ReadContainer(tx, account, container) is null)
+                {
+                    throw new StorageException(ErrorCode.ContainerNotFound);
+                }
+
+                var blocks = new List<UncommittedBlock>();
+                using var reader = tx.Query(
+                    "SELECT u.block_id, u.created_on, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length " +
+                    "FROM uncommitted_blocks u JOIN objects o ON o.object_id = u.object_id " +
+                    "WHERE u.account = @account AND u.container = @container AND u.blob = @blob ORDER BY u.created_on, u.block_id",
+                    ("@account", account),
+                    ("@container", container),
+                    ("@blob", blob));
+                while (reader.Read())
+                {
+                    blocks.Add(new UncommittedBlock(reader.GetString(0), ReadObjectRow(reader, 2), FromTicks(reader.GetInt64(1))));
+                }
+
+                return blocks;
+            },
+            cancellationToken);
+
+    // Objects
+
+    public Task<IReadOnlySet<string>> ListObjectIdsAsync(string siteId, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlySet<string>>(
+            tx => ReadObjectIds(tx, "SELECT object_id FROM objects WHERE site_id = @site", ("@site", siteId)),
+            cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        {
+            return;
+        }
+
+        // Let a write in flight finish before its connection's pool goes away.
+        await writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            ClearPool();
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    // Transactions
+
+    private Task<T> ReadAsync<T>(Func<Transaction, T> work, CancellationToken cancellationToken)
+    {
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            cancellationToken.ThrowIfCancellationRequested();
+            using var connection = OpenConnection();
+
+            // Deferred: in WAL mode a read transaction takes no lock, it pins a snapshot at its first read.
+            using var transaction = connection.BeginTransaction(deferred: true);
+            using var tx = new Transaction(connection, transaction);
+            var result = work(tx);
+            transaction.Commit();
+            return Task.FromResult(result);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled<T>(cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            return Task.FromException<T>(exception);
+        }
+    }
+
+    private async Task<T> WriteAsync<T>(Func<Transaction, T> work, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            using var connection = OpenConnection();
+
+            // BEGIN IMMEDIATE: take the write lock before reading, so a precondition never sees a
+            // row that another process changes before this transaction commits.
+            using var transaction = connection.BeginTransaction(deferred: false);
+            using var tx = new Transaction(connection, transaction);
+            var result = work(tx);
+            transaction.Commit();
+            return result;
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+    }
+
+    private SqliteConnection OpenConnection()
+    {
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = ConnectionPragmas;
+            command.ExecuteNonQuery();
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void ClearPool()
+    {
+        using var connection = new SqliteConnection(connectionString);
+        SqliteConnection.ClearPool(connection);
+    }
+
+    /// <summary>
+    /// The index-range condition for "starts with the prefix, at or after the start name".
+    /// Parameters: @prefix, @upper (null for an open range), @start (may be null).
+    /// </summary>
+    private static string RangeCondition(string column, string prefix, string? startAtInclusive)
+    {
+        var condition = $"{column} >= @prefix";
+        if (NamePrefix.UpperBound(prefix) is not null)
+        {
+            condition += $" AND {column} < @upper";
+        }
+
+        if (startAtInclusive is not null)
+        {
+            condition += $" AND {column} >= @start";
+        }
+
+        return condition;
+    }
+
+    // Objects and garbage
+
+    /// <summary>Records the object unless already recorded, in which case it must be the same object.</summary>
+    private static void EnsureObject(Transaction tx, StoredObject storedObject)
+    {
+        ArgumentNullException.ThrowIfNull(storedObject);
+        var inserted = tx.Execute(
+            "INSERT INTO objects (object_id, site_id, wrapped_key, plaintext_length) VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length) " +
+            "ON CONFLICT (object_id) DO NOTHING",
+            ("@object_id", storedObject.ObjectId),
+            ("@site_id", storedObject.SiteId),
+            ("@wrapped_key", storedObject.WrappedDataKey),
+            ("@plaintext_length", storedObject.PlaintextLength));
+        if (inserted == 1)
+        {
+            return;
+        }
+
+        using var reader = tx.Query(
+            "SELECT object_id, site_id, wrapped_key, plaintext_length FROM objects WHERE object_id = @object_id",
+            ("@object_id", storedObject.ObjectId));
+        Invariant.True(reader.Read(), "an object that conflicts on insert exists");
+        var existing = ReadObjectRow(reader, 0);
+        Invariant.True(
+            existing.SiteId == storedObject.SiteId
+            && existing.PlaintextLength == storedObject.PlaintextLength
+            && existing.WrappedDataKey.AsSpan().SequenceEqual(storedObject.WrappedDataKey),
+            $"object {storedObject.ObjectId} is recorded once with one site, key and length");
+    }
+
+    /// <summary>
+    /// Deletes each candidate object that no part and no staged block references any longer, and
+    /// returns the deleted ones. The reference check is global (not per blob) so an object shared
+    /// by two blobs is never dropped while one still needs it.
+    /// </summary>
+    private static IReadOnlyList<StoredObject> CollectUnreferencedObjects(Transaction tx, IEnumerable<string> candidates)
+    {
+        var removed = new List<StoredObject>();
+        foreach (var objectId in candidates)
+        {
+            using var reader = tx.Query(
+                "DELETE FROM objects WHERE object_id = @object_id " +
+                "AND NOT EXISTS (SELECT 1 FROM blob_parts WHERE object_id = @object_id) " +
+                "AND NOT EXISTS (SELECT 1 FROM uncommitted_blocks WHERE object_id = @object_id) " +
+                "RETURNING object_id, site_id, wrapped_key, plaintext_length",
+                ("@object_id", objectId));
+            while (reader.Read())
+            {
+                removed.Add(ReadObjectRow(reader, 0));
+            }
+        }
+
+        return removed;
+    }
+
+    private static HashSet<string> ReadObjectIds(Transaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        using var reader = tx.Query(sql, parameters);
+        while (reader.Read())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
+    // Rows
+
+    private static AccountRecord? ReadAccount(Transaction tx, string name)
+    {
+        using var reader = tx.Query($"SELECT {AccountColumns} FROM accounts WHERE name = @name", ("@name", name));
+        return reader.Read() ? ReadAccountRow(reader) : null;
+    }
+
+    private static ContainerRecord? ReadContainer(Transaction tx, string account, string name)
+    {
+        using var reader = tx.Query(
+            $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND name = @name",
+            ("@account", account),
+            ("@name", name));
+        return reader.Read() ? ReadContainerRow(reader) : null;
+    }
+
+    private static BlobRecord? ReadBlob(Transaction tx, string account, string container, string name)
+    {
+        using var reader = tx.Query(
+            $"SELECT {BlobColumns} FROM blobs WHERE {BlobKey} AND name = @name",
+            ("@account", account),
+            ("@container", container),
+            ("@name", name));
+        return reader.Read() ? ReadBlobRow(reader) : null;
+    }
+
+    private static void WriteBlobRow(Transaction tx, BlobRecord blob, bool insert)
+    {
+        var headers = blob.Headers ?? BlobHttpHeaders.Empty;
+        ArgumentNullException.ThrowIfNull(blob.Metadata);
+        const string Values =
+            "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
+            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata)";
+        const string Assignments =
+            "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
+            "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
+            "content_language = @content_language, content_disposition = @content_disposition, " +
+            "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata";
+        var sql = insert
+            ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
+            : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
+        var changed = tx.Execute(
+            sql,
+            ("@account", blob.Account),
+            ("@container", blob.Container),
+            ("@name", blob.Name),
+            ("@blob_type", (int)blob.BlobType),
+            ("@content_length", blob.ContentLength),
+            ("@etag", blob.ETag),
+            ("@created_on", ToTicks(blob.CreatedOn)),
+            ("@last_modified", ToTicks(blob.LastModified)),
+            ("@content_type", headers.ContentType),
+            ("@content_encoding", headers.ContentEncoding),
+            ("@content_language", headers.ContentLanguage),
+            ("@content_disposition", headers.ContentDisposition),
+            ("@cache_control", headers.CacheControl),
+            ("@content_md5", headers.ContentMd5),
+            ("@metadata", MetadataJson.Serialize(blob.Metadata)));
+        Invariant.True(changed == 1, "a blob write changes exactly one row");
+    }
+
+    private static AccountRecord ReadAccountRow(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetFieldValue<byte[]>(1),
+        reader.GetFieldValue<byte[]>(2),
+        reader.GetFieldValue<byte[]>(3),
+        FromTicks(reader.GetInt64(4)),
+        (AccountState)reader.GetInt32(5));
+
+    private static ContainerRecord ReadContainerRow(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        FromTicks(reader.GetInt64(3)),
+        FromTicks(reader.GetInt64(4)),
+        MetadataJson.Deserialize(reader.GetString(5)));
+
+    private static BlobRecord ReadBlobRow(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetString(2),
+        (BlobType)reader.GetInt32(3),
+        reader.GetInt64(4),
+        reader.GetString(5),
+        FromTicks(reader.GetInt64(6)),
+        FromTicks(reader.GetInt64(7)),
+        new BlobHttpHeaders(
+            NullableString(reader, 8),
+            NullableString(reader, 9),
+            NullableString(reader, 10),
+            NullableString(reader, 11),
+            NullableString(reader, 12),
+            reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13)),
+        MetadataJson.Deserialize(reader.GetString(14)));
+
+    private static StoredObject ReadObjectRow(SqliteDataReader reader, int first) => new(
+        reader.GetString(first),
+        reader.GetString(first + 1),
+        reader.GetFieldValue<byte[]>(first + 2),
+        reader.GetInt64(first + 3));
+
+    private static string? NullableString(SqliteDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private static long ToTicks(DateTimeOffset value) => value.UtcTicks;
+
+    private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
+
+    /// <summary>One open transaction and the commands prepared in it (reused by SQL text, so a
+    /// statement run per part or per object is compiled once).</summary>
+    private sealed class Transaction(SqliteConnection connection, SqliteTransaction transaction) : IDisposable
+    {
+        private readonly Dictionary<string, SqliteCommand> commands = new(StringComparer.Ordinal);
+
+        public int Execute(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+            Prepare(sql, parameters).ExecuteNonQuery();
+
+        public object? Scalar(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+            Prepare(sql, parameters).ExecuteScalar();
+
+        public SqliteDataReader Query(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+            Prepare(sql, parameters).ExecuteReader();
+
+        public void Dispose()
+        {
+            foreach (var command in commands.Values)
+            {
+                command.Dispose();
+            }
+        }
+
+        private SqliteCommand Prepare(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+        {
+            if (!commands.TryGetValue(sql, out var command))
+            {
+                command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = sql;
+                commands.Add(sql, command);
+            }
+
+            command.Parameters.Clear();
+            foreach (var (name, value) in parameters)
+            {
+                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            }
+
+            return command;
+        }
+    }
+}

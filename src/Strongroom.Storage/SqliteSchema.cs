@@ -1,0 +1,151 @@
+using Microsoft.Data.Sqlite;
+
+namespace Strongroom.Storage;
+
+/// <summary>
+/// The metadata schema and its migrations. A migration is appended, never edited: a database
+/// records which versions it has applied in <c>schema_version</c>, and each one runs exactly once.
+///
+/// The SQL is kept portable so the PostgreSQL store can share it: TEXT compares in binary
+/// (UTF-8 byte) order here and must be declared <c>COLLATE "C"</c> there; INTEGER times are UTC
+/// ticks (BIGINT there); BLOB is BYTEA there.
+/// </summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version this build reads and writes.</summary>
+    public const int CurrentVersion = 1;
+
+    // Index i upgrades a database from version i to version i + 1.
+    private static readonly string[][] Migrations =
+    [
+        [
+            """
+            CREATE TABLE accounts (
+                name TEXT NOT NULL PRIMARY KEY,
+                wrapped_key1 BLOB NOT NULL,
+                wrapped_key2 BLOB NOT NULL,
+                wrapped_kek BLOB NOT NULL,
+                created_on INTEGER NOT NULL,
+                state INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE containers (
+                account TEXT NOT NULL REFERENCES accounts (name),
+                name TEXT NOT NULL,
+                etag TEXT NOT NULL,
+                created_on INTEGER NOT NULL,
+                last_modified INTEGER NOT NULL,
+                metadata TEXT NOT NULL,
+                PRIMARY KEY (account, name)
+            )
+            """,
+            """
+            CREATE TABLE blobs (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                name TEXT NOT NULL,
+                blob_type INTEGER NOT NULL,
+                content_length INTEGER NOT NULL,
+                etag TEXT NOT NULL,
+                created_on INTEGER NOT NULL,
+                last_modified INTEGER NOT NULL,
+                content_type TEXT NULL,
+                content_encoding TEXT NULL,
+                content_language TEXT NULL,
+                content_disposition TEXT NULL,
+                cache_control TEXT NULL,
+                content_md5 BLOB NULL,
+                metadata TEXT NOT NULL,
+                PRIMARY KEY (account, container, name),
+                FOREIGN KEY (account, container) REFERENCES containers (account, name)
+            )
+            """,
+            """
+            CREATE TABLE objects (
+                object_id TEXT NOT NULL PRIMARY KEY,
+                site_id TEXT NOT NULL,
+                wrapped_key BLOB NOT NULL,
+                plaintext_length INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX objects_by_site ON objects (site_id, object_id)",
+            """
+            CREATE TABLE blob_parts (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                blob TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                block_id TEXT NULL,
+                object_id TEXT NOT NULL REFERENCES objects (object_id),
+                PRIMARY KEY (account, container, blob, ordinal),
+                FOREIGN KEY (account, container, blob) REFERENCES blobs (account, container, name)
+            )
+            """,
+            "CREATE INDEX blob_parts_by_object ON blob_parts (object_id)",
+            """
+            CREATE TABLE uncommitted_blocks (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                blob TEXT NOT NULL,
+                block_id TEXT NOT NULL,
+                object_id TEXT NOT NULL REFERENCES objects (object_id),
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (account, container, blob, block_id),
+                FOREIGN KEY (account, container) REFERENCES containers (account, name)
+            )
+            """,
+            "CREATE INDEX uncommitted_blocks_by_object ON uncommitted_blocks (object_id)",
+        ],
+    ];
+
+    /// <summary>
+    /// Brings the database to <see cref="CurrentVersion"/> inside one write transaction, so a crash
+    /// mid-migration leaves the previous version intact. Refuses a database newer than this build.
+    /// </summary>
+    public static void Migrate(SqliteConnection connection, string databasePath)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY)");
+
+        using (var read = connection.CreateCommand())
+        {
+            read.Transaction = transaction;
+            read.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+            var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            if (version > CurrentVersion)
+            {
+                throw new SchemaVersionException(
+                    $"The metadata database '{databasePath}' has schema version {version}, but this build of Strongroom " +
+                    $"understands versions up to {CurrentVersion}. Run a newer Strongroom; an older one must not write to it.");
+            }
+
+            for (var from = version; from < CurrentVersion; from++)
+            {
+                foreach (var statement in Migrations[from])
+                {
+                    Execute(connection, transaction, statement);
+                }
+
+                using var record = connection.CreateCommand();
+                record.Transaction = transaction;
+                record.CommandText = "INSERT INTO schema_version (version) VALUES (@version)";
+                record.Parameters.AddWithValue("@version", from + 1);
+                record.ExecuteNonQuery();
+            }
+        }
+
+        transaction.Commit();
+    }
+
+    private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+}
+
+/// <summary>The metadata database was written by a newer Strongroom (or is not a Strongroom database).</summary>
+public sealed class SchemaVersionException(string message) : Exception(message);

@@ -1,0 +1,198 @@
+using Strongroom.Core;
+
+namespace Strongroom.Storage.Tests;
+
+public sealed class LocalDirectorySiteTests : IDisposable
+{
+    private const string ObjectId = "0123456789abcdef0123456789abcdef";
+
+    private readonly TempDirectory temp = new();
+
+    public void Dispose() => temp.Dispose();
+
+    private string Root => Path.Combine(temp.Path, "site");
+
+    private LocalDirectorySite NewSite() => new("site-a", Root, new SeededRandomSource(7));
+
+    private static byte[] Content(int length)
+    {
+        var bytes = new byte[length];
+        new SeededRandomSource(length).Fill(bytes);
+        return bytes;
+    }
+
+    private static async Task WriteAsync(ISite site, string objectId, byte[] content)
+    {
+        await using var write = await site.BeginWriteAsync(objectId);
+        await write.Content.WriteAsync(content);
+        await write.CommitAsync();
+    }
+
+    private string[] FilesUnder(string relative) =>
+        Directory.Exists(Path.Combine(Root, relative)) ? Directory.GetFiles(Path.Combine(Root, relative), "*", SearchOption.AllDirectories) : [];
+
+    [Fact]
+    public async Task Committed_object_reads_back_seekable_from_its_sharded_path()
+    {
+        var site = NewSite();
+        var content = Content(300_000);
+
+        await WriteAsync(site, ObjectId, content);
+
+        Assert.Equal("site-a", site.Id);
+        Assert.Equal([Path.Combine(Root, "objects", "01", "23", ObjectId)], FilesUnder("objects"));
+        Assert.Empty(FilesUnder("tmp"));
+        await using var read = site.OpenRead(ObjectId);
+        Assert.True(read.CanSeek);
+        Assert.Equal(content.Length, read.Length);
+        var all = new byte[content.Length];
+        await read.ReadExactlyAsync(all);
+        Assert.Equal(content, all);
+
+        read.Seek(123_456, SeekOrigin.Begin);
+        var slice = new byte[1000];
+        await read.ReadExactlyAsync(slice);
+        Assert.Equal(content.AsSpan(123_456, 1000).ToArray(), slice);
+    }
+
+    [Fact]
+    public async Task Nothing_is_visible_before_commit_and_abort_leaves_nothing()
+    {
+        var site = NewSite();
+        await using (var write = await site.BeginWriteAsync(ObjectId))
+        {
+            await write.Content.WriteAsync(Content(1000));
+            var partial = Assert.Single(FilesUnder("tmp"));
+            Assert.StartsWith(ObjectId + ".", Path.GetFileName(partial), StringComparison.Ordinal);
+            Assert.EndsWith(".partial", partial, StringComparison.Ordinal);
+            Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+        }
+
+        Assert.Empty(FilesUnder("tmp"));
+        Assert.Empty(FilesUnder("objects"));
+        Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+        Assert.Empty(await ToListAsync(site.ListObjectIdsAsync()));
+    }
+
+    [Fact]
+    public async Task Concurrent_writes_of_one_id_use_distinct_partial_files_and_only_one_commits()
+    {
+        var site = NewSite();
+        await using var first = await site.BeginWriteAsync(ObjectId);
+        await using var second = await site.BeginWriteAsync(ObjectId);
+        await first.Content.WriteAsync(Content(10));
+        await second.Content.WriteAsync(Content(20));
+        Assert.Equal(2, FilesUnder("tmp").Length);
+
+        await first.CommitAsync();
+
+        // Objects are immutable: a second commit under the same id is refused, the first survives.
+        await Assert.ThrowsAnyAsync<IOException>(() => second.CommitAsync());
+        await second.DisposeAsync();
+        Assert.Empty(FilesUnder("tmp"));
+        await using var read = site.OpenRead(ObjectId);
+        Assert.Equal(10, read.Length);
+    }
+
+    [Fact]
+    public async Task Delete_is_idempotent_and_listing_shows_only_objects()
+    {
+        var site = NewSite();
+        const string Other = "ffeeddccbbaa99887766554433221100";
+        await WriteAsync(site, ObjectId, Content(5));
+        await WriteAsync(site, Other, Content(6));
+
+        // Files this class did not write are not objects, even if they look like one.
+        File.WriteAllText(Path.Combine(Root, "objects", "01", "23", "README"), "x");
+        Directory.CreateDirectory(Path.Combine(Root, "objects", "aa", "bb"));
+        File.WriteAllText(Path.Combine(Root, "objects", "aa", "bb", ObjectId), "misplaced");
+
+        Assert.Equal([ObjectId, Other], (await ToListAsync(site.ListObjectIdsAsync())).Order(StringComparer.Ordinal));
+
+        await site.DeleteAsync(ObjectId);
+        await site.DeleteAsync(ObjectId);
+        await site.DeleteAsync("11111111111111111111111111111111");
+
+        Assert.Equal([Other], await ToListAsync(site.ListObjectIdsAsync()));
+        Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+    }
+
+    [Fact]
+    public async Task An_open_reader_keeps_reading_after_delete()
+    {
+        var site = NewSite();
+        var content = Content(4096);
+        await WriteAsync(site, ObjectId, content);
+        await using var read = site.OpenRead(ObjectId);
+
+        await site.DeleteAsync(ObjectId);
+
+        var all = new byte[content.Length];
+        await read.ReadExactlyAsync(all);
+        Assert.Equal(content, all);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("../../../../etc/passwd")]
+    [InlineData("0123456789ABCDEF0123456789ABCDEF")]
+    [InlineData("0123456789abcdef0123456789abcde")]
+    [InlineData("0123456789abcdef0123456789abcdef0")]
+    [InlineData("0123456789abcdef/123456789abcdef")]
+    [InlineData("..3456789abcdef0123456789abcdef0")]
+    [InlineData("0123456789abcdef0123456789abcdeg")]
+    [InlineData("tenant/container/blob.txt")]
+    public async Task Invalid_object_ids_are_rejected_before_touching_the_disk(string objectId)
+    {
+        var site = NewSite();
+
+        await Assert.ThrowsAsync<ArgumentException>(() => site.BeginWriteAsync(objectId));
+        Assert.Throws<ArgumentException>(() => site.OpenRead(objectId));
+        await Assert.ThrowsAsync<ArgumentException>(() => site.DeleteAsync(objectId));
+        Assert.Empty(FilesUnder("tmp"));
+        Assert.Empty(FilesUnder("objects"));
+    }
+
+    [Fact]
+    public async Task Partial_files_left_by_a_crash_are_removed_at_start()
+    {
+        var site = NewSite();
+        await WriteAsync(site, ObjectId, Content(5));
+        var crashed = await site.BeginWriteAsync("22222222222222222222222222222222");
+        await crashed.Content.WriteAsync(Content(7));
+        await crashed.Content.FlushAsync();
+        File.WriteAllText(Path.Combine(Root, "tmp", "33333333333333333333333333333333.abc.partial"), "torn");
+
+        // Simulates the restart: the old instance's handle is gone, the new one cleans up.
+        await crashed.Content.DisposeAsync();
+        var restarted = NewSite();
+
+        Assert.Empty(FilesUnder("tmp"));
+        Assert.Equal([ObjectId], await ToListAsync(restarted.ListObjectIdsAsync()));
+        await crashed.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Site_paths_contain_only_opaque_ids()
+    {
+        var site = NewSite();
+        await WriteAsync(site, ObjectId, Content(5));
+
+        foreach (var path in Directory.GetFileSystemEntries(Root, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(Root, path);
+            Assert.Matches("^(objects|tmp)(/[0-9a-f]{2}(/[0-9a-f]{2}(/[0-9a-f]{32})?)?)?$", relative.Replace('\\', '/'));
+        }
+    }
+
+    private static async Task<List<string>> ToListAsync(IAsyncEnumerable<string> items)
+    {
+        var list = new List<string>();
+        await foreach (var item in items)
+        {
+            list.Add(item);
+        }
+
+        return list;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Text;
+using Microsoft.Data.Sqlite;
+using Strongroom.Core;
+
+namespace Strongroom.Storage.Tests;
+
+/// <summary>A temporary directory removed when the test ends.</summary>
+public sealed class TempDirectory : IDisposable
+{
+    public TempDirectory()
+    {
+        Path = Directory.CreateTempSubdirectory("strongroom-storage-").FullName;
+    }
+
+    public string Path { get; }
+
+    public void Dispose()
+    {
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(Path, recursive: true);
+    }
+}
+
+/// <summary>A fresh store in a temporary directory, with builders for records.</summary>
+public abstract class StoreTestBase : IAsyncLifetime
+{
+    protected static readonly DateTimeOffset T0 = new(2026, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+    private readonly IRandomSource random = new SeededRandomSource(1234);
+
+    protected TempDirectory Temp { get; } = new();
+
+    protected string DatabasePath => System.IO.Path.Combine(Temp.Path, "meta", "strongroom.db");
+
+    protected SqliteMetadataStore Store { get; set; } = null!;
+
+    public virtual async Task InitializeAsync() => Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+
+    public async Task DisposeAsync()
+    {
+        await Store.DisposeAsync();
+        Temp.Dispose();
+    }
+
+    protected async Task ReopenAsync()
+    {
+        await Store.DisposeAsync();
+        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+    }
+
+    protected static AccountRecord Account(string name) =>
+        new(name, [1, 2, 3], [4, 5, 6], [7, 8, 9, 10], T0, AccountState.Enabled);
+
+    protected static ContainerRecord Container(string account, string name, params (string Name, string Value)[] metadata) =>
+        new(account, name, "\"c-etag\"", T0, T0.AddSeconds(1), metadata.Select(m => KeyValuePair.Create(m.Name, m.Value)).ToList());
+
+    protected static BlobRecord Blob(string account, string container, string name, long length = 0, string eTag = "\"etag\"") =>
+        new(account, container, name, BlobType.BlockBlob, length, eTag, T0, T0, BlobHttpHeaders.Empty, []);
+
+    protected StoredObject NewObject(long length = 10, string site = "site-a") =>
+        new(random.NewOpaqueId(), site, [.. Encoding.ASCII.GetBytes("wrapped"), (byte)length], length);
+
+    protected static BlobPart Part(int ordinal, StoredObject storedObject, string? blockId = null) => new(ordinal, blockId, storedObject);
+
+    protected async Task CreateContainerAsync(string account = "acct", string container = "cont")
+    {
+        if (await Store.GetAccountAsync(account) is null)
+        {
+            await Store.CreateAccountAsync(Account(account));
+        }
+
+        await Store.CreateContainerAsync(Container(account, container));
+    }
+
+    protected SqliteConnection OpenRawConnection()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    protected static string[] Ids(IEnumerable<StoredObject> objects) => objects.Select(o => o.ObjectId).Order(StringComparer.Ordinal).ToArray();
+
+    protected static void AssertSameObject(StoredObject expected, StoredObject actual)
+    {
+        Assert.Equal(expected.ObjectId, actual.ObjectId);
+        Assert.Equal(expected.SiteId, actual.SiteId);
+        Assert.Equal(expected.WrappedDataKey, actual.WrappedDataKey);
+        Assert.Equal(expected.PlaintextLength, actual.PlaintextLength);
+    }
+
+    protected static int Utf8Compare(string? a, string? b) =>
+        Encoding.UTF8.GetBytes(a!).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b!));
+}
