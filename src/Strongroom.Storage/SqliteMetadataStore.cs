@@ -356,10 +356,12 @@ public sealed class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(parts);
+        ArgumentNullException.ThrowIfNull(newObjects);
+        var newObjectIds = newObjects.Select(o => o.ObjectId).ToHashSet(StringComparer.Ordinal);
         if (parts.Count > Limits.CommittedBlocksMax)
         {
             throw new StorageException(ErrorCode.BlockListTooLong);
@@ -395,7 +397,16 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
                 foreach (var part in parts)
                 {
-                    EnsureObject(tx, part.Object);
+                    if (newObjectIds.Contains(part.Object.ObjectId))
+                    {
+                        EnsureObject(tx, part.Object);
+                    }
+                    else if (!ObjectExists(tx, part.Object.ObjectId))
+                    {
+                        // The block was dropped by a concurrent write since the caller resolved it.
+                        throw new StorageException(ErrorCode.InvalidBlockList, "A listed block no longer exists.");
+                    }
+
                     tx.Execute(
                         "INSERT INTO blob_parts (account, container, blob, ordinal, block_id, object_id) VALUES (@account, @container, @blob, @ordinal, @block_id, @object_id)",
                         key[0],
@@ -643,6 +654,12 @@ public sealed class SqliteMetadataStore : IMetadataStore
     // Objects and garbage
 
     /// <summary>Records the object unless already recorded, in which case it must be the same object.</summary>
+    private static bool ObjectExists(Transaction tx, string objectId)
+    {
+        using var reader = tx.Query("SELECT 1 FROM objects WHERE object_id = @object_id", ("@object_id", objectId));
+        return reader.Read();
+    }
+
     private static void EnsureObject(Transaction tx, StoredObject storedObject)
     {
         ArgumentNullException.ThrowIfNull(storedObject);

@@ -48,6 +48,23 @@ public sealed class BlobTests : StoreTestBase
     }
 
     [Fact]
+    public async Task A_part_naming_an_object_that_is_not_recorded_and_not_new_fails_and_changes_nothing()
+    {
+        await CreateContainerAsync();
+        var kept = NewObject();
+        await Store.CommitBlobAsync(Blob("acct", "cont", "b", eTag: "\"1\""), [Part(0, kept, "A")]);
+        var dropped = NewObject();
+
+        var error = await Assert.ThrowsAsync<StorageException>(() =>
+            Store.CommitBlobAsync(Blob("acct", "cont", "b", eTag: "\"2\""), [Part(0, kept, "A"), Part(1, dropped, "B")], [], null));
+
+        Assert.Equal(ErrorCode.InvalidBlockList, error.Code);
+        var (blob, parts) = (await Store.GetBlobWithPartsAsync("acct", "cont", "b"))!.Value;
+        Assert.Equal("\"1\"", blob.ETag);
+        Assert.Equal([kept.ObjectId], parts.Select(p => p.Object.ObjectId));
+    }
+
+    [Fact]
     public async Task Missing_blob_reads_as_null()
     {
         await CreateContainerAsync();

@@ -92,3 +92,10 @@ public abstract class StoreTestBase : IAsyncLifetime
     protected static int Utf8Compare(string? a, string? b) =>
         Encoding.UTF8.GetBytes(a!).AsSpan().SequenceCompareTo(Encoding.UTF8.GetBytes(b!));
 }
+
+/// <summary>Most tests write every part's object in the same commit, as Put Blob does.</summary>
+public static class CommitShorthand
+{
+    public static Task<IReadOnlyList<StoredObject>> CommitBlobAsync(this SqliteMetadataStore store, BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default) =>
+        store.CommitBlobAsync(blob, parts, parts.Select(part => part.Object).ToArray(), precondition, cancellationToken);
+}
