@@ -27,6 +27,9 @@ public static class Limits
     /// <summary>Attempts at a block-list commit that raced another commit to the same blob.</summary>
     public const int CommitRetriesMax = 5;
 
+    /// <summary>Writes group-committed in one metadata transaction (one fsync).</summary>
+    public const int MetadataWriteGroupMax = 256;
+
     // Listing
     public const int ListResultsMax = 5000;
 

@@ -93,7 +93,7 @@ public sealed partial class BlobProtocolHandler
         var authorization = RequestHeaders.Get(context.Request.Headers, "Authorization");
         if (target.HasQuery("sig"))
         {
-            // TODO(sas): account and service SAS (reference §1.2, §1.3) are a later issue.
+            // TODO(issue 8): account and service SAS (reference §1.2, §1.3).
             const string Detail = "SAS is not supported yet. Use Shared Key authorization.";
             throw new BlobProtocolException(ErrorMapping.AuthenticationFailed, Detail, [new("AuthenticationErrorDetail", Detail)]);
         }

@@ -203,7 +203,8 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Blobs,
             options.TimeProvider,
             options.RandomSource,
-            new BlobProtocolOptions { RequireHttps = useTls });
+            new BlobProtocolOptions { RequireHttps = useTls },
+            app.Services.GetRequiredService<ILogger<BlobProtocolHandler>>());
         app.Run(handler.HandleAsync);
         return app;
     }

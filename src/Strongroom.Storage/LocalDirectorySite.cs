@@ -35,8 +35,8 @@ public sealed class LocalDirectorySite : ISite
         tmpDirectory = Path.Combine(RootDirectory, "tmp");
         this.random = random ?? SystemRandomSource.Instance;
 
-        Directory.CreateDirectory(objectsDirectory);
         Directory.CreateDirectory(tmpDirectory);
+        CreateShardDirectories();
         DirectorySync.Flush(RootDirectory);
 
         // A partial file was never acknowledged: nobody can be waiting for it.
@@ -112,20 +112,17 @@ public sealed class LocalDirectorySite : ISite
     public async IAsyncEnumerable<string> ListObjectIdsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await Task.CompletedTask.ConfigureAwait(false);
-        foreach (var level1 in Directory.EnumerateDirectories(objectsDirectory))
+        foreach (var shard in Directory.EnumerateDirectories(objectsDirectory))
         {
-            foreach (var level2 in Directory.EnumerateDirectories(level1))
+            foreach (var file in Directory.EnumerateFiles(shard))
             {
-                foreach (var file in Directory.EnumerateFiles(level2))
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var name = Path.GetFileName(file);
+                cancellationToken.ThrowIfCancellationRequested();
+                var name = Path.GetFileName(file);
 
-                    // Anything else in the tree was not put there by this class; it is not an object.
-                    if (IsValidObjectId(name) && string.Equals(ObjectPath(name), file, StringComparison.Ordinal))
-                    {
-                        yield return name;
-                    }
+                // Anything else in the tree was not put there by this class; it is not an object.
+                if (IsValidObjectId(name) && string.Equals(ObjectPath(name), file, StringComparison.Ordinal))
+                {
+                    yield return name;
                 }
             }
         }
@@ -143,8 +140,33 @@ public sealed class LocalDirectorySite : ISite
         }
     }
 
+    /// <summary>Objects spread over 256 shard directories by the first byte of their id.</summary>
     private string ObjectPath(string objectId) =>
-        Path.Combine(objectsDirectory, objectId[..2], objectId.Substring(2, 2), objectId);
+        Path.Combine(objectsDirectory, objectId[..2], objectId);
+
+    /// <summary>
+    /// All 256 shards exist (and are durable) before the first write, so publishing an object never
+    /// creates a directory: a commit costs one file fsync, a rename and one shard fsync.
+    /// </summary>
+    private void CreateShardDirectories()
+    {
+        Directory.CreateDirectory(objectsDirectory);
+        var created = false;
+        for (var shard = 0; shard < 256; shard++)
+        {
+            var path = Path.Combine(objectsDirectory, shard.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
+            if (!Directory.Exists(path))
+            {
+                Directory.CreateDirectory(path);
+                created = true;
+            }
+        }
+
+        if (created)
+        {
+            DirectorySync.Flush(objectsDirectory);
+        }
+    }
 
     private sealed class Write(LocalDirectorySite site, string objectId, string partialPath, FileStream stream) : ISiteWrite
     {
@@ -160,21 +182,12 @@ public sealed class LocalDirectorySite : ISite
             await stream.DisposeAsync().ConfigureAwait(false);
 
             var destination = site.ObjectPath(objectId);
-            var level2 = Path.GetDirectoryName(destination)!;
-            if (!Directory.Exists(level2))
-            {
-                // New directory entries are durable only once their parents are fsynced too.
-                var level1 = Path.GetDirectoryName(level2)!;
-                Directory.CreateDirectory(level2);
-                DirectorySync.Flush(level1);
-                DirectorySync.Flush(site.objectsDirectory);
-            }
 
             // Objects are immutable: overwriting one would be an id collision or a replayed write,
             // both bugs, so the move refuses and the caller sees the IOException.
             File.Move(partialPath, destination, overwrite: false);
             finished = true;
-            DirectorySync.Flush(level2);
+            DirectorySync.Flush(Path.GetDirectoryName(destination)!);
         }
 
         public async ValueTask DisposeAsync()

@@ -31,6 +31,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
 
     private readonly string connectionString;
     private readonly SemaphoreSlim writeLock = new(1, 1);
+    private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> pendingWrites = new();
     private int disposed;
 
     private SqliteMetadataStore(string connectionString)
@@ -584,27 +585,109 @@ public sealed class SqliteMetadataStore : IMetadataStore
         }
     }
 
+    /// <summary>
+    /// Runs one atomic write. Writes are group-committed: whoever holds the write lock runs every
+    /// write queued so far in one transaction, each inside its own savepoint (a write that throws
+    /// is rolled back alone and gets its exception), commits once — one fsync for the whole group —
+    /// and only then completes each caller. Each write is as atomic and isolated as if run alone,
+    /// in queue order; none is acknowledged before the commit that makes it durable.
+    /// </summary>
     private async Task<T> WriteAsync<T>(Func<Transaction, T> work, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        var write = new PendingWrite(tx => work(tx));
+        pendingWrites.Enqueue(write);
+
+        // Once queued the write may already be in someone else's group, so it is no longer cancelled.
+        await writeLock.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
-            ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+            while (!write.Completion.Task.IsCompleted)
+            {
+                ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
+                RunGroup(DrainPendingWrites());
+            }
+        }
+        finally
+        {
+            writeLock.Release();
+        }
+
+        return (T)(await write.Completion.Task.ConfigureAwait(false))!;
+    }
+
+    private List<PendingWrite> DrainPendingWrites()
+    {
+        var group = new List<PendingWrite>();
+        while (group.Count < Limits.MetadataWriteGroupMax && pendingWrites.TryDequeue(out var next))
+        {
+            group.Add(next);
+        }
+
+        return group;
+    }
+
+    private void RunGroup(List<PendingWrite> group)
+    {
+        var outcomes = new (object? Result, Exception? Error)[group.Count];
+        try
+        {
             using var connection = OpenConnection();
 
             // BEGIN IMMEDIATE: take the write lock before reading, so a precondition never sees a
             // row that another process changes before this transaction commits.
             using var transaction = connection.BeginTransaction(deferred: false);
             using var tx = new Transaction(connection, transaction);
-            var result = work(tx);
+            for (var i = 0; i < group.Count; i++)
+            {
+                tx.Execute("SAVEPOINT write");
+                try
+                {
+                    outcomes[i] = (group[i].Work(tx), null);
+                    tx.Execute("RELEASE write");
+                }
+                catch (Exception error)
+                {
+                    // If SQLite has already abandoned the transaction (I/O error, full disk), this
+                    // throws and the whole group fails below.
+                    tx.Execute("ROLLBACK TO write");
+                    tx.Execute("RELEASE write");
+                    outcomes[i] = (null, error);
+                }
+            }
+
             transaction.Commit();
-            return result;
         }
-        finally
+        catch (Exception failure)
         {
-            writeLock.Release();
+            // The database refused (I/O, full disk, lock timeout): nothing of the group committed.
+            foreach (var write in group)
+            {
+                write.Completion.TrySetException(failure);
+            }
+
+            return;
         }
+
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (outcomes[i].Error is { } error)
+            {
+                group[i].Completion.TrySetException(error);
+            }
+            else
+            {
+                group[i].Completion.TrySetResult(outcomes[i].Result);
+            }
+        }
+    }
+
+    private sealed class PendingWrite(Func<Transaction, object?> work)
+    {
+        public Func<Transaction, object?> Work { get; } = work;
+
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private SqliteConnection OpenConnection()

@@ -7,6 +7,33 @@ namespace Strongroom.Storage.Tests;
 public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
 {
     [Fact]
+    public async Task Group_committed_writes_fail_alone_and_the_rest_commit()
+    {
+        await CreateContainerAsync();
+
+        // 64 concurrent creations over 16 names: the store groups them into few transactions; in
+        // each group the duplicates fail with their own error and everything else commits.
+        var attempts = Enumerable.Range(0, 64).Select(i => $"c{i % 16:00}").ToArray();
+        var outcomes = await Task.WhenAll(attempts.Select(name => Task.Run(async () =>
+        {
+            try
+            {
+                await Store.CreateContainerAsync(Container("acct", name));
+                return "created";
+            }
+            catch (StorageException error)
+            {
+                return error.Code.ToString();
+            }
+        })));
+
+        Assert.Equal(16, outcomes.Count(o => o == "created"));
+        Assert.Equal(48, outcomes.Count(o => o == nameof(ErrorCode.ContainerAlreadyExists)));
+        var listed = await Store.ListContainersAsync("acct", "c", null, 100);
+        Assert.Equal(Enumerable.Range(0, 16).Select(i => $"c{i:00}"), listed.Containers.Select(c => c.Name).Where(n => n != "cont"));
+    }
+
+    [Fact]
     public async Task Concurrent_commits_to_one_blob_stay_consistent_and_account_for_every_object()
     {
         await CreateContainerAsync();

@@ -40,7 +40,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         await WriteAsync(site, ObjectId, content);
 
         Assert.Equal("site-a", site.Id);
-        Assert.Equal([Path.Combine(Root, "objects", "01", "23", ObjectId)], FilesUnder("objects"));
+        Assert.Equal([Path.Combine(Root, "objects", "01", ObjectId)], FilesUnder("objects"));
         Assert.Empty(FilesUnder("tmp"));
         await using var read = site.OpenRead(ObjectId);
         Assert.True(read.CanSeek);
@@ -103,9 +103,8 @@ public sealed class LocalDirectorySiteTests : IDisposable
         await WriteAsync(site, Other, Content(6));
 
         // Files this class did not write are not objects, even if they look like one.
-        File.WriteAllText(Path.Combine(Root, "objects", "01", "23", "README"), "x");
-        Directory.CreateDirectory(Path.Combine(Root, "objects", "aa", "bb"));
-        File.WriteAllText(Path.Combine(Root, "objects", "aa", "bb", ObjectId), "misplaced");
+        File.WriteAllText(Path.Combine(Root, "objects", "01", "README"), "x");
+        File.WriteAllText(Path.Combine(Root, "objects", "aa", ObjectId), "misplaced");
 
         Assert.Equal([ObjectId, Other], (await ToListAsync(site.ListObjectIdsAsync())).Order(StringComparer.Ordinal));
 
@@ -181,7 +180,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         foreach (var path in Directory.GetFileSystemEntries(Root, "*", SearchOption.AllDirectories))
         {
             var relative = Path.GetRelativePath(Root, path);
-            Assert.Matches("^(objects|tmp)(/[0-9a-f]{2}(/[0-9a-f]{2}(/[0-9a-f]{32})?)?)?$", relative.Replace('\\', '/'));
+            Assert.Matches("^(objects|tmp)(/[0-9a-f]{2}(/[0-9a-f]{32})?)?$", relative.Replace('\\', '/'));
         }
     }
 
