@@ -30,6 +30,12 @@ public static class Limits
     /// <summary>Writes group-committed in one metadata transaction (one fsync).</summary>
     public const int MetadataWriteGroupMax = 256;
 
+    /// <summary>Empty files a local site keeps ready so that a write need not create one.</summary>
+    public const int SiteSpareFilesMax = 64;
+
+    /// <summary>Spare files created in parallel (creation is mostly waiting on the file system).</summary>
+    public const int SiteSpareFilesCreatedAtOnce = 8;
+
     // Listing
     public const int ListResultsMax = 5000;
 

@@ -76,14 +76,14 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public Task<BlobWriteResult> CommitAsync(string container, string blob, params BlockListEntry[] blocks) =>
         Blobs.PutBlockListAsync(new PutBlockListRequest(Account, container, blob, blocks, BlobHttpHeaders.Empty, [], AccessConditions.None));
 
+    /// <summary>Published objects (spare files in tmp/ are empty and never published).</summary>
     public IEnumerable<string> SiteFiles() =>
-        System.IO.Directory.Exists(SiteDirectory)
-            ? System.IO.Directory.EnumerateFiles(SiteDirectory, "*", SearchOption.AllDirectories)
-            : [];
+        System.IO.Directory.EnumerateFiles(Path.Combine(SiteDirectory, "objects"), "*", SearchOption.AllDirectories);
 
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await Site.DisposeAsync();
         keyring.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);
