@@ -21,7 +21,9 @@ namespace Strongroom.Storage;
 /// </summary>
 public sealed class LocalDirectorySite : ISite, IAsyncDisposable
 {
-    private const int WriteBufferBytes = 256 * 1024;
+    // Unbuffered: writers hand over whole ciphertext segments, and a FileStream buffer this size
+    // would be allocated per write on the large-object heap.
+    private const int WriteBufferBytes = 0;
 
     // Reads come in whole ciphertext segments, which bypass a buffer of this size anyway.
     private const int ReadBufferBytes = 4096;
