@@ -123,37 +123,30 @@ public static class XmlResponses
         xml.WriteStartDocument();
         xml.WriteStartElement("BlockList");
         var written = 0;
-        xml.WriteStartElement("CommittedBlocks");
-        if (type is BlockListType.Committed or BlockListType.All)
-        {
-            foreach (var block in result.Committed)
-            {
-                WriteBlock(xml, block);
-                if (++written % (EntriesPerFlush * 16) == 0)
-                {
-                    await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-
-        xml.WriteEndElement();
-        xml.WriteStartElement("UncommittedBlocks");
-        if (type is BlockListType.Uncommitted or BlockListType.All)
-        {
-            foreach (var block in result.Uncommitted)
-            {
-                WriteBlock(xml, block);
-                if (++written % (EntriesPerFlush * 16) == 0)
-                {
-                    await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
-                }
-            }
-        }
-
-        xml.WriteEndElement();
+        await WriteBlocksAsync("CommittedBlocks", type is BlockListType.Committed or BlockListType.All, result.Committed).ConfigureAwait(false);
+        await WriteBlocksAsync("UncommittedBlocks", type is BlockListType.Uncommitted or BlockListType.All, result.Uncommitted).ConfigureAwait(false);
         xml.WriteEndElement();
         xml.WriteEndDocument();
         await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+
+        // The element is always written; its blocks only when the requested list type includes them.
+        async Task WriteBlocksAsync(string element, bool included, IReadOnlyList<BlockInfo> blocks)
+        {
+            xml.WriteStartElement(element);
+            if (included)
+            {
+                foreach (var block in blocks)
+                {
+                    WriteBlock(xml, block);
+                    if (++written % (EntriesPerFlush * 16) == 0)
+                    {
+                        await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+
+            xml.WriteEndElement();
+        }
     }
 
     /// <summary>
