@@ -80,12 +80,23 @@ public sealed class Deployment : IAsyncDisposable
     }
 
     /// <summary>
-    /// Deletes the site objects the store does not reference. A write publishes its object on the
-    /// site before the store commits it, so a crash in between (or a failed request) leaves an
-    /// object that was never acknowledged; nothing can ever read it. Run only while no write is in
-    /// flight (at start, before listening). Returns how many objects were removed.
+    /// Readies the deployment to accept writes; the server calls it once, at start, before
+    /// listening, because it assumes no write is in flight. It deletes what interrupted writes left
+    /// behind: partial files, and site objects the store does not reference (a write publishes its
+    /// object before the store commits it, so a crash in between leaves one that was never
+    /// acknowledged and that nothing can read). Then the local site starts keeping spare files.
+    /// Returns how many unreferenced objects were removed.
     /// </summary>
-    public async Task<int> SweepOrphansAsync(CancellationToken cancellationToken = default)
+    public async Task<int> PrepareToServeAsync(CancellationToken cancellationToken = default)
+    {
+        var local = Site as LocalDirectorySite;
+        local?.RemoveAbandonedWrites();
+        var removed = await SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
+        local?.StartSpareFiles();
+        return removed;
+    }
+
+    private async Task<int> SweepOrphansAsync(CancellationToken cancellationToken)
     {
         // The site is listed before the store: an object committed between the two reads then
         // appears in the store's set and is kept. The other order could delete it.

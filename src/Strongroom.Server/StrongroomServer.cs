@@ -65,7 +65,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         WebApplication? app = null;
         try
         {
-            var removed = await deployment.SweepOrphansAsync(ct).ConfigureAwait(false);
+            var removed = await deployment.PrepareToServeAsync(ct).ConfigureAwait(false);
             if (removed > 0)
             {
                 output.WriteLine($"Removed {removed} unacknowledged object(s) left on site '{deployment.Site.Id}' by an interrupted write.");

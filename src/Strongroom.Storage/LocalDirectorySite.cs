@@ -10,8 +10,10 @@ namespace Strongroom.Storage;
 ///
 /// A write becomes visible by an atomic rename after its data is fsynced, and the rename itself
 /// is made durable by fsyncing the directory, so a committed object survives power loss and a
-/// crash never exposes a torn one. One process owns a root: leftover partial files are deleted
-/// at construction, which would break another process's writes in progress.
+/// crash never exposes a torn one. Any process may open a root (the CLI does, beside a running
+/// server); only the serving process, before it accepts writes, removes what interrupted writes
+/// left behind (<see cref="RemoveAbandonedWrites"/>) and keeps spare files
+/// (<see cref="StartSpareFiles"/>).
 ///
 /// Creating a file can cost far more than writing and fsyncing a small one (about 0.9 ms against
 /// 0.2 ms on the machines this was measured on), so a background task keeps a few empty spare
@@ -36,14 +38,12 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> spares = new();
     private readonly SemaphoreSlim spareTaken = new(0);
     private readonly CancellationTokenSource stopping = new();
-    private readonly Task spareMaker;
-    private readonly int sparesMax;
+    private Task spareMaker = Task.CompletedTask;
+    private int sparesMax;
     private int spareCount;
 
-    /// <param name="sparesMax">Spare files to keep ready; 0 turns spares off.</param>
-    public LocalDirectorySite(string id, string rootDirectory, IRandomSource? random = null, int sparesMax = Limits.SiteSpareFilesMax)
+    public LocalDirectorySite(string id, string rootDirectory, IRandomSource? random = null)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(sparesMax);
         ArgumentException.ThrowIfNullOrWhiteSpace(id);
         ArgumentException.ThrowIfNullOrEmpty(rootDirectory);
         Id = id;
@@ -55,38 +55,63 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
         Directory.CreateDirectory(tmpDirectory);
         CreateShardDirectories();
         DirectorySync.Flush(RootDirectory);
-
-        // A partial file was never acknowledged: nobody can be waiting for it.
-        foreach (var partial in Directory.EnumerateFiles(tmpDirectory, "*" + PartialSuffix))
-        {
-            File.Delete(partial);
-        }
-
-        this.sparesMax = sparesMax;
-        spareMaker = sparesMax == 0 ? Task.CompletedTask : Task.Run(MakeSparesAsync);
     }
 
     public string Id { get; }
 
     public string RootDirectory { get; }
 
+    /// <summary>
+    /// Deletes every partial file: writes that were never acknowledged, and spares. Call only
+    /// while no process writes to this root (the server does, at start, before listening).
+    /// Returns how many were removed.
+    /// </summary>
+    public int RemoveAbandonedWrites()
+    {
+        var removed = 0;
+        foreach (var partial in Directory.EnumerateFiles(tmpDirectory, "*" + PartialSuffix))
+        {
+            File.Delete(partial);
+            removed++;
+        }
+
+        return removed;
+    }
+
+    /// <summary>Starts keeping up to <paramref name="count"/> spare files ready (once).</summary>
+    public void StartSpareFiles(int count = Limits.SiteSpareFilesMax)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        Invariant.True(sparesMax == 0, "spare files are started once");
+        sparesMax = count;
+        spareMaker = Task.Run(MakeSparesAsync);
+    }
+
     public Task<ISiteWrite> BeginWriteAsync(string objectId, CancellationToken cancellationToken = default)
     {
         ValidateObjectId(objectId);
         cancellationToken.ThrowIfCancellationRequested();
-        var mode = FileMode.Open;
-        if (spares.TryDequeue(out var partialPath))
+        if (spares.TryDequeue(out var spare))
         {
             Interlocked.Decrement(ref spareCount);
             spareTaken.Release();
-        }
-        else
-        {
-            partialPath = NewPartialPath();
-            mode = FileMode.CreateNew;
+            try
+            {
+                return Task.FromResult<ISiteWrite>(new Write(this, objectId, spare, OpenPartial(spare, FileMode.Open)));
+            }
+            catch (FileNotFoundException)
+            {
+                // Removed behind this process's back: write as if no spare had been ready.
+            }
         }
 
-        var stream = new FileStream(partialPath, new FileStreamOptions
+        var partialPath = NewPartialPath();
+        var stream = OpenPartial(partialPath, FileMode.CreateNew);
+        return Task.FromResult<ISiteWrite>(new Write(this, objectId, partialPath, stream));
+    }
+
+    private static FileStream OpenPartial(string path, FileMode mode) =>
+        new(path, new FileStreamOptions
         {
             Mode = mode,
             Access = FileAccess.Write,
@@ -94,8 +119,6 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
             Options = FileOptions.Asynchronous | FileOptions.SequentialScan,
             BufferSize = WriteBufferBytes,
         });
-        return Task.FromResult<ISiteWrite>(new Write(this, objectId, partialPath, stream));
-    }
 
     public Stream OpenRead(string objectId)
     {

@@ -12,8 +12,8 @@ public sealed class LocalDirectorySiteTests : IDisposable
 
     private string Root => Path.Combine(temp.Path, "site");
 
-    // Without spares, so that what lies in tmp/ is exactly what the test did.
-    private LocalDirectorySite NewSite() => new("site-a", Root, new SeededRandomSource(7), sparesMax: 0);
+    // Without spares (they start only when a server asks), so tmp/ holds exactly what the test did.
+    private LocalDirectorySite NewSite() => new("site-a", Root, new SeededRandomSource(7));
 
     private static byte[] Content(int length)
     {
@@ -165,6 +165,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         // Simulates the restart: the old instance's handle is gone, the new one cleans up.
         await crashed.Content.DisposeAsync();
         var restarted = NewSite();
+        Assert.Equal(2, restarted.RemoveAbandonedWrites());
 
         Assert.Empty(FilesUnder("tmp"));
         Assert.Equal([ObjectId], await ToListAsync(restarted.ListObjectIdsAsync()));
@@ -187,7 +188,8 @@ public sealed class LocalDirectorySiteTests : IDisposable
     [Fact]
     public async Task Writes_work_with_spare_files_and_no_spare_outlives_the_site()
     {
-        var site = new LocalDirectorySite("site-a", Root, new SeededRandomSource(8), sparesMax: 4);
+        var site = new LocalDirectorySite("site-a", Root, new SeededRandomSource(8));
+        site.StartSpareFiles(4);
         var ids = Enumerable.Range(0, 20).Select(i => $"{i:x2}" + new string('0', 30)).ToArray();
         foreach (var id in ids)
         {
@@ -206,8 +208,53 @@ public sealed class LocalDirectorySiteTests : IDisposable
 
         // Spares a crash left behind are partial files like any other: removed at the next start.
         File.WriteAllBytes(Path.Combine(Root, "tmp", "0123456789abcdef0123456789abcdef.partial"), []);
-        await using var again = new LocalDirectorySite("site-a", Root, new SeededRandomSource(9), sparesMax: 0);
+        await using var again = new LocalDirectorySite("site-a", Root, new SeededRandomSource(9));
+        again.RemoveAbandonedWrites();
         Assert.Empty(FilesUnder("tmp"));
+    }
+
+    [Fact]
+    public async Task Opening_a_root_another_process_is_writing_to_leaves_its_writes_and_spares_alone()
+    {
+        // The CLI opens the data directory beside a running server.
+        var serving = new LocalDirectorySite("site-a", Root, new SeededRandomSource(10));
+        serving.StartSpareFiles(4);
+        await using var inFlight = await serving.BeginWriteAsync(ObjectId);
+        await inFlight.Content.WriteAsync(Content(50));
+        var before = FilesUnder("tmp");
+
+        await using (var beside = new LocalDirectorySite("site-a", Root, new SeededRandomSource(11)))
+        {
+        }
+
+        Assert.All(before, file => Assert.True(File.Exists(file), file));
+        await inFlight.CommitAsync();
+        Assert.Equal([ObjectId], await ToListAsync(serving.ListObjectIdsAsync()));
+        await serving.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_spare_removed_behind_the_sites_back_does_not_fail_a_write()
+    {
+        var site = new LocalDirectorySite("site-a", Root, new SeededRandomSource(12));
+        site.StartSpareFiles(2);
+
+        // Both spares exist before the first write, so that write is certain to take a vanished one.
+        Assert.True(SpinWait.SpinUntil(() => FilesUnder("tmp").Length == 2, TimeSpan.FromSeconds(30)));
+        var ids = Enumerable.Range(0, 8).Select(i => $"{i:x2}" + new string('a', 30)).ToArray();
+        foreach (var id in ids)
+        {
+            // Whatever spares exist right now vanish, as if another process had cleaned tmp/.
+            foreach (var spare in FilesUnder("tmp"))
+            {
+                File.Delete(spare);
+            }
+
+            await WriteAsync(site, id, Content(10));
+        }
+
+        Assert.Equal(ids, (await ToListAsync(site.ListObjectIdsAsync())).Order(StringComparer.Ordinal));
+        await site.DisposeAsync();
     }
 
     private static async Task<List<string>> ToListAsync(IAsyncEnumerable<string> items)
