@@ -32,6 +32,10 @@ public enum ErrorCode
     UnsatisfiableCondition,
     InvalidBlobOrBlock,
     InvalidStructuredBody,
+
+    // The vault (issue 3).
+    VaultSealed,
+    CustomerManagedKeyUnavailable,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

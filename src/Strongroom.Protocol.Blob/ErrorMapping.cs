@@ -70,6 +70,9 @@ public static class ErrorMapping
         ErrorCode.UnsatisfiableCondition => new(400, "UnsatisfiableCondition", "The condition specified is unsatisfiable."),
         ErrorCode.InvalidBlobOrBlock => new(400, "InvalidBlobOrBlock", "The specified blob or block content is invalid."),
         ErrorCode.InvalidStructuredBody => new(400, "InvalidInput", "One of the request inputs is not valid: the structured message body is malformed."),
+        ErrorCode.VaultSealed => new(503, "VaultSealed", "The server is sealed. Its key custodians must unseal it before any data can be read or written."),
+        // Provisional: the scope issue confirms Azure's exact code for a revoked customer-managed key.
+        ErrorCode.CustomerManagedKeyUnavailable => new(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission: the customer-managed key is not available."),
         _ => InternalError,
     };
 }
