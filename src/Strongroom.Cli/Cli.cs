@@ -378,7 +378,15 @@ public static class Cli
             HelpName = "suite",
             DefaultValueFactory = _ => CipherSuites.Name(CipherSuites.Default),
         };
-        option.AcceptOnlyFromAmong([.. CipherSuites.All.Select(CipherSuites.Name)]);
+        var names = string.Join(" or ", CipherSuites.All.Select(CipherSuites.Name));
+        option.Validators.Add(result =>
+        {
+            var value = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (result.Tokens.Count > 0 && !CipherSuites.TryParse(value, out _))
+            {
+                result.AddError($"--cipher must be {names} (got '{value}').");
+            }
+        });
         return option;
     }
 
