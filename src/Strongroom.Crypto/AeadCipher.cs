@@ -72,7 +72,11 @@ internal sealed class Sm4GcmCipher : AeadCipher
 
     private readonly GcmBlockCipher gcm;
     private readonly byte[] nonceBuffer = new byte[NonceBytes];
+
+    // Handed to the first Init only; later Inits pass no key and reuse the key schedule.
+    private KeyParameter? pendingKey;
     private bool keyed;
+    private bool disposed;
 
     public Sm4GcmCipher(ReadOnlySpan<byte> key)
     {
@@ -82,11 +86,8 @@ internal sealed class Sm4GcmCipher : AeadCipher
         }
 
         gcm = new GcmBlockCipher(new SM4Engine());
-        Key = new KeyParameter(key);
+        pendingKey = new KeyParameter(key);
     }
-
-    // Handed to the first Init only; later Inits pass a null key and reuse the schedule.
-    private KeyParameter? Key { get; set; }
 
     public override void Seal(ReadOnlySpan<byte> nonce, ReadOnlySpan<byte> plaintext, Span<byte> sealedOutput, ReadOnlySpan<byte> associatedData)
     {
@@ -120,16 +121,21 @@ internal sealed class Sm4GcmCipher : AeadCipher
 
     public override void Dispose()
     {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        pendingKey = null;
         if (keyed)
         {
+            // Overwrites the SM4 round keys and the GHASH key held by BouncyCastle.
             Span<byte> zeros = stackalloc byte[KeyBytes];
             zeros.Clear();
-            nonceBuffer[0] ^= 1;
             gcm.Init(false, new AeadParameters(new KeyParameter(zeros), TagBits, nonceBuffer));
             keyed = false;
         }
-
-        Key = null;
     }
 
     private void Init(bool forEncryption, ReadOnlySpan<byte> nonce)
@@ -139,10 +145,10 @@ internal sealed class Sm4GcmCipher : AeadCipher
             throw new ArgumentException($"A GCM nonce here is {NonceBytes} bytes.", nameof(nonce));
         }
 
-        ObjectDisposedException.ThrowIf(Key is null && !keyed, this);
+        ObjectDisposedException.ThrowIf(disposed, this);
         nonce.CopyTo(nonceBuffer);
-        gcm.Init(forEncryption, new AeadParameters(keyed ? null : Key, TagBits, nonceBuffer));
+        gcm.Init(forEncryption, new AeadParameters(keyed ? null : pendingKey, TagBits, nonceBuffer));
         keyed = true;
-        Key = null;
+        pendingKey = null;
     }
 }
