@@ -10,8 +10,8 @@ namespace Strongroom.Bench;
 /// `cipher`: single-thread throughput of the segment format per cipher suite, in process, no I/O:
 /// plaintext through <see cref="SegmentEncryptingStream"/> into a discarding stream (encrypt), and
 /// the stored object from memory through <see cref="SegmentDecryptor"/> into a discarding stream
-/// (decrypt). Each run is one whole object of --size bytes in 64 KiB segments; the figure is the
-/// median of --runs runs after one warm-up run. "Per core" divides by the process's CPU time, which
+/// (decrypt), in 64 KiB segments. A run repeats the object for at least a second; the figure is
+/// the median of --runs runs after a warm-up. "Per core" divides by the process's CPU time, which
 /// on one thread is the wall time unless the machine steals cycles.
 /// </summary>
 public static class CipherThroughput
@@ -71,21 +71,31 @@ public static class CipherThroughput
 
     static Row Measure(CipherSuite suite, string direction, long sizeBytes, int runs, Action run)
     {
+        // A run repeats the operation for at least a second of wall time: the process CPU clock
+        // ticks in 10 ms steps on Linux, too coarse for one 64 MiB object under AES-NI.
+        var probe = Stopwatch.GetTimestamp();
+        run();
+        var repeats = (int)Math.Clamp(Math.Ceiling(1.0 / Math.Max(Stopwatch.GetElapsedTime(probe).TotalSeconds, 1e-6)), 1, 1000);
+
         var wall = new List<double>();
         var cpu = new List<double>();
         for (var i = 0; i < runs; i++)
         {
-            var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+            using var process = Process.GetCurrentProcess();
+            var cpuBefore = process.TotalProcessorTime;
             var started = Stopwatch.GetTimestamp();
-            run();
+            for (var repeat = 0; repeat < repeats; repeat++)
+            {
+                run();
+            }
+
             wall.Add(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            cpu.Add((Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalSeconds);
+            process.Refresh();
+            cpu.Add((process.TotalProcessorTime - cpuBefore).TotalSeconds);
         }
 
-        var medianWall = Median(wall);
-        var medianCpu = Math.Max(Median(cpu), 1e-6);
-        var mib = sizeBytes / (double)Units.MiB;
-        return new Row(CipherSuites.Name(suite), direction, sizeBytes, runs, medianWall, mib / medianWall, mib / medianCpu);
+        var mib = repeats * (sizeBytes / (double)Units.MiB);
+        return new Row(CipherSuites.Name(suite), direction, sizeBytes, runs, Median(wall) / repeats, mib / Median(wall), mib / Math.Max(Median(cpu), 1e-3));
     }
 
     static double Median(List<double> values)
