@@ -43,6 +43,7 @@ namespace Strongroom.Crypto;
 public static class KeyWrap
 {
     public const int OverheadBytes = 1 + 4 + 12 + 16;
+
     /// <summary>Format version 1: AES-256-GCM.</summary>
     public const byte FormatVersion = 1;
 

@@ -34,12 +34,14 @@ namespace Strongroom.Crypto;
 /// and the header salt, so each object gets a fresh key even if a data key were ever reused:
 /// suite 1 (AES-256-GCM): 32 bytes of HKDF-SHA256(ikm = data key, salt = header salt,
 /// info = "strongroom segment v1"); suite 2 (SM4-GCM): 16 bytes (SM4 keys are 128-bit) of
-/// HKDF-SM3(ikm = data key, salt = header salt, info = "strongroom segment v1 sm4-gcm"). The nonce of segment i is <c>u64be(i) || 00 00 00 || final</c>, where final is
-/// 1 for the last segment and 0 otherwise (the STREAM construction: reordering, dropping,
+/// HKDF-SM3(ikm = data key, salt = header salt, info = "strongroom segment v1 sm4-gcm").
+/// The nonce of segment i is <c>u64be(i) || 00 00 00 || final</c>, where final is 1 for the
+/// last segment and 0 otherwise (the STREAM construction: reordering, dropping,
 /// truncating or appending segments all break authentication). The associated data of
 /// segment i is <c>header (32) || binding digest (32) || u64be(i) || final</c>: the header is
 /// authenticated by every segment, and the binding digest ties the ciphertext to the
-/// tenant, container, blob and object it was written for. Both suites use the same nonces,
+/// tenant, container, blob and object it was written for (SHA-256 in suite 1, SM3 in suite 2:
+/// see <see cref="ObjectBinding"/>). Both suites use the same nonces,
 /// associated data and 16-byte tags; a header naming any other suite is unreadable and reported
 /// as an integrity failure.
 /// </para>
