@@ -16,7 +16,7 @@ namespace Strongroom.Bench;
 /// </summary>
 public static class CipherThroughput
 {
-    public sealed record Row(string Suite, string Direction, long SizeBytes, int Runs, double MedianSeconds, double MibPerSecond, double MibPerCpuSecond);
+    public sealed record Row(string Suite, string Direction, long SizeBytes, int Runs, double MedianSeconds, double MibPerSecond, double MibPerCpuSecond, double AllocatedBytesPerSegment);
 
     public static async Task<int> RunAsync(long sizeBytes, int runs, IReadOnlyList<CipherSuite> suites, string? jsonPath, TextWriter output)
     {
@@ -43,11 +43,11 @@ public static class CipherThroughput
 
         output.WriteLine($"Segment throughput, one thread, {Units.FormatSize(sizeBytes)} objects in {SegmentFormat.SegmentPlaintextBytesDefault / 1024} KiB segments, median of {runs} runs ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription})");
         output.WriteLine();
-        output.WriteLine("| suite | direction | MiB/s | MiB/s per CPU-second |");
-        output.WriteLine("| --- | --- | ---: | ---: |");
+        output.WriteLine("| suite | direction | MiB/s | MiB/s per CPU-second | allocated bytes per segment |");
+        output.WriteLine("| --- | --- | ---: | ---: | ---: |");
         foreach (var row in rows)
         {
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {row.Suite} | {row.Direction} | {row.MibPerSecond:F1} | {row.MibPerCpuSecond:F1} |"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {row.Suite} | {row.Direction} | {row.MibPerSecond:F1} | {row.MibPerCpuSecond:F1} | {row.AllocatedBytesPerSegment:F0} |"));
         }
 
         var aes = rows.Where(row => row.Suite == CipherSuites.Name(CipherSuite.Aes256Gcm)).ToDictionary(row => row.Direction);
@@ -74,7 +74,9 @@ public static class CipherThroughput
         // A run repeats the operation for at least a second of wall time: the process CPU clock
         // ticks in 10 ms steps on Linux, too coarse for one 64 MiB object under AES-NI.
         var probe = Stopwatch.GetTimestamp();
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
         run();
+        var allocatedBytes = GC.GetAllocatedBytesForCurrentThread() - allocatedBefore;
         var repeats = (int)Math.Clamp(Math.Ceiling(1.0 / Math.Max(Stopwatch.GetElapsedTime(probe).TotalSeconds, 1e-6)), 1, 1000);
 
         var wall = new List<double>();
@@ -95,7 +97,8 @@ public static class CipherThroughput
         }
 
         var mib = repeats * (sizeBytes / (double)Units.MiB);
-        return new Row(CipherSuites.Name(suite), direction, sizeBytes, runs, Median(wall) / repeats, mib / Median(wall), mib / Math.Max(Median(cpu), 1e-3));
+        var segments = SegmentFormat.SegmentCount(sizeBytes);
+        return new Row(CipherSuites.Name(suite), direction, sizeBytes, runs, Median(wall) / repeats, mib / Median(wall), mib / Math.Max(Median(cpu), 1e-3), allocatedBytes / (double)segments);
     }
 
     static double Median(List<double> values)
