@@ -13,6 +13,9 @@ const string Usage = """
       Strongroom.Bench memory --connection-string CS [--size 1GiB]
                                                                stream one large blob up and down, verify it
       Strongroom.Bench free-port                               print a free TCP port on 127.0.0.1
+      Strongroom.Bench cipher [--size 64MiB] [--runs 5] [--suites aes-256-gcm,sm4-gcm] [--json FILE]
+                                                               segment encrypt/decrypt throughput per
+                                                               cipher suite, one thread, in process
 
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
@@ -30,7 +33,7 @@ const string Usage = """
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -65,6 +68,18 @@ try
                 listener.Start();
                 Console.WriteLine(((IPEndPoint)listener.LocalEndpoint).Port);
                 return 0;
+            }
+        case "cipher":
+            {
+                var parsed = Arguments.Parse(rest);
+                var suites = Arguments.List(parsed.Value("--suites") ?? "aes-256-gcm,sm4-gcm").Select(name =>
+                    Strongroom.Core.CipherSuites.TryParse(name, out var suite) ? suite : throw new ArgumentException($"unknown cipher suite '{name}' (aes-256-gcm or sm4-gcm)")).ToArray();
+                return await CipherThroughput.RunAsync(
+                    Units.ParseSizeBytes(parsed.Value("--size") ?? "64MiB"),
+                    int.Parse(parsed.Value("--runs") ?? "5", System.Globalization.CultureInfo.InvariantCulture),
+                    suites,
+                    parsed.Value("--json"),
+                    Console.Out);
             }
         case "memory":
             {

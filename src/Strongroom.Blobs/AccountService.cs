@@ -8,8 +8,17 @@ public sealed partial class AccountService
 {
     /// <summary>Creates an account with two random 512-bit keys (or the given key1, for the
     /// well-known development account). AccountAlreadyExists / InvalidResourceName.</summary>
-    public async Task<AccountDetails> CreateAsync(string name, byte[]? key1 = null, CancellationToken cancellationToken = default)
+    public Task<AccountDetails> CreateAsync(string name, byte[]? key1 = null, CancellationToken cancellationToken = default) =>
+        CreateAsync(name, CipherSuites.Default, key1, cancellationToken);
+
+    /// <summary>Creates an account whose objects are all written with <paramref name="suite"/> (fixed for its life).</summary>
+    public async Task<AccountDetails> CreateAsync(string name, CipherSuite suite, byte[]? key1 = null, CancellationToken cancellationToken = default)
     {
+        if (!CipherSuites.IsKnown(suite))
+        {
+            throw new ArgumentOutOfRangeException(nameof(suite), suite, "Unknown cipher suite.");
+        }
+
         if (!Names.IsValidAccountName(name))
         {
             throw new StorageException(ErrorCode.InvalidResourceName, "An account name is 3 to 24 characters, lowercase letters and digits only.");
@@ -17,9 +26,9 @@ public sealed partial class AccountService
 
         var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
         var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
-        var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled);
+        var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite);
         await store.CreateAccountAsync(record, cancellationToken).ConfigureAwait(false);
-        return new AccountDetails(name, record.State, record.CreatedOn, Convert.ToBase64String(firstKey), Convert.ToBase64String(secondKey));
+        return new AccountDetails(name, record.State, record.CreatedOn, Convert.ToBase64String(firstKey), Convert.ToBase64String(secondKey), record.CipherSuite);
     }
 
     public async Task<IReadOnlyList<AccountDetails>> ListAsync(CancellationToken cancellationToken = default)
@@ -66,5 +75,6 @@ public sealed partial class AccountService
         record.State,
         record.CreatedOn,
         Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 1, record.WrappedSharedKey1)),
-        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 2, record.WrappedSharedKey2)));
+        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 2, record.WrappedSharedKey2)),
+        record.CipherSuite);
 }

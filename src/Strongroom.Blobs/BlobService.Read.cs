@@ -26,7 +26,7 @@ public sealed partial class BlobService
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.WrappedKeyEncryptionKey, site, keys);
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.WrappedKeyEncryptionKey, accountRecord.CipherSuite, site, keys);
     }
 }
 
@@ -35,15 +35,17 @@ public sealed class BlobReader
 {
     private readonly IReadOnlyList<BlobPart> parts;
     private readonly byte[] wrappedKeyEncryptionKey;
+    private readonly CipherSuite cipherSuite;
     private readonly ISite site;
     private readonly TenantKeys keys;
 
-    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, byte[] wrappedKeyEncryptionKey, ISite site, TenantKeys keys)
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, byte[] wrappedKeyEncryptionKey, CipherSuite cipherSuite, ISite site, TenantKeys keys)
     {
         Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
         Blob = blob;
         this.parts = parts;
         this.wrappedKeyEncryptionKey = wrappedKeyEncryptionKey;
+        this.cipherSuite = cipherSuite;
         this.site = site;
         this.keys = keys;
     }
@@ -80,7 +82,9 @@ public sealed class BlobReader
 
     private async Task DecryptPartAsync(StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
     {
-        var binding = ObjectBinding.Digest(Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
+        // The ciphers come from what is stored (the wrapped key's format, the segment header);
+        // the binding's hash is the account's suite, fixed at creation.
+        var binding = ObjectBinding.Digest(cipherSuite, Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
         using var dataKey = keys.UnwrapDataKey(Blob.Account, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding);
         Stream ciphertext;
         try

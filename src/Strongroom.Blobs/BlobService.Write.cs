@@ -218,8 +218,8 @@ public sealed partial class BlobService
     private async Task<WrittenObject> WriteObjectAsync(AccountRecord account, string container, string blob, Stream body, TransactionalChecksums checksums, long maxBytes, CancellationToken cancellationToken)
     {
         var objectId = random.NewOpaqueId();
-        var binding = ObjectBinding.Digest(account.Name, container, blob, objectId);
-        using var dataKey = keys.NewDataKey(account.Name, account.WrappedKeyEncryptionKey, binding);
+        var binding = ObjectBinding.Digest(account.CipherSuite, account.Name, container, blob, objectId);
+        using var dataKey = keys.NewDataKey(account.Name, account.WrappedKeyEncryptionKey, binding, account.CipherSuite);
         await using var write = await site.BeginWriteAsync(objectId, cancellationToken).ConfigureAwait(false);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = checksums.ContentCrc64 is null ? null : new Crc64Nvme();
@@ -227,7 +227,7 @@ public sealed partial class BlobService
         long total = 0;
         try
         {
-            await using (var encryptor = new SegmentEncryptingStream(write.Content, dataKey.Key.Span, binding, random))
+            await using (var encryptor = new SegmentEncryptingStream(write.Content, account.CipherSuite, dataKey.Key.Span, binding, random))
             {
                 int read;
                 while ((read = await body.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)

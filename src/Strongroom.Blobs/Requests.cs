@@ -92,4 +92,4 @@ public sealed record ContainerListing(IReadOnlyList<ContainerRecord> Containers,
 public sealed record SharedKeys(byte[] Key1, byte[] Key2);
 
 /// <summary>An account's details as operators see them. Keys are shown only when asked for.</summary>
-public sealed record AccountDetails(string Name, AccountState State, DateTimeOffset CreatedOn, string Key1, string Key2);
+public sealed record AccountDetails(string Name, AccountState State, DateTimeOffset CreatedOn, string Key1, string Key2, CipherSuite CipherSuite = CipherSuite.Aes256Gcm);

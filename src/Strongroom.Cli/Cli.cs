@@ -159,20 +159,22 @@ public static class Cli
         var data = DataOption();
         var dev = DevDataOption();
         var json = JsonOption();
+        var cipher = CipherOption();
         var command = new Command("create", "Create an account with two random 512-bit keys and print them (the only time they are shown).")
         {
-            name, data, dev, json,
+            name, data, dev, json, cipher,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var accountName = RequireValidName(parseResult.GetValue(name));
+            CipherSuites.TryParse(parseResult.GetValue(cipher), out var suite);
             var isDev = parseResult.GetValue(dev);
             var directory = DataDirectory.Resolve(parseResult.GetValue(data), isDev);
             await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
             AccountDetails account;
             try
             {
-                account = await deployment.Accounts.CreateAsync(accountName, key1: null, cancellationToken).ConfigureAwait(false);
+                account = await deployment.Accounts.CreateAsync(accountName, suite, key1: null, cancellationToken).ConfigureAwait(false);
             }
             catch (StorageException exception) when (exception.Code == ErrorCode.AccountAlreadyExists)
             {
@@ -187,6 +189,7 @@ public static class Cli
             }
 
             output.WriteLine($"Account:           {account.Name}");
+            output.WriteLine($"Cipher:            {CipherSuites.Name(account.CipherSuite)}");
             output.WriteLine($"Key1:              {account.Key1}");
             output.WriteLine($"Key2:              {account.Key2}");
             output.WriteLine($"Connection string: {connectionString}");
@@ -228,10 +231,10 @@ public static class Cli
             }
 
             var width = Math.Max("NAME".Length, accounts.Max(account => account.Name.Length));
-            output.WriteLine($"{"NAME".PadRight(width)}  {"STATE",-8}  CREATED");
+            output.WriteLine($"{"NAME".PadRight(width)}  {"STATE",-8}  {"CIPHER",-11}  CREATED");
             foreach (var account in accounts)
             {
-                output.WriteLine($"{account.Name.PadRight(width)}  {account.State,-8}  {FormatTime(account.CreatedOn)}");
+                output.WriteLine($"{account.Name.PadRight(width)}  {account.State,-8}  {CipherSuites.Name(account.CipherSuite),-11}  {FormatTime(account.CreatedOn)}");
             }
 
             return ExitSuccess;
@@ -263,6 +266,7 @@ public static class Cli
 
             output.WriteLine($"Account:           {account.Name}");
             output.WriteLine($"State:             {account.State}");
+            output.WriteLine($"Cipher:            {CipherSuites.Name(account.CipherSuite)}");
             output.WriteLine($"Created:           {FormatTime(account.CreatedOn)}");
             if (withKeys)
             {
@@ -366,6 +370,26 @@ public static class Cli
         Description = "Use the development server's default data directory (~/.strongroom/dev) when --data is not given.",
     };
 
+    private static Option<string> CipherOption()
+    {
+        var option = new Option<string>("--cipher")
+        {
+            Description = "Cipher suite for all of the account's data, fixed for its life: aes-256-gcm (default), or sm4-gcm (SM4-GCM with SM3, GB/T 39786).",
+            HelpName = "suite",
+            DefaultValueFactory = _ => CipherSuites.Name(CipherSuites.Default),
+        };
+        var names = string.Join(" or ", CipherSuites.All.Select(CipherSuites.Name));
+        option.Validators.Add(result =>
+        {
+            var value = result.Tokens.Count == 1 ? result.Tokens[0].Value : null;
+            if (result.Tokens.Count > 0 && !CipherSuites.TryParse(value, out _))
+            {
+                result.AddError($"--cipher must be {names} (got '{value}').");
+            }
+        });
+        return option;
+    }
+
     private static Option<bool> JsonOption() => new("--json")
     {
         Description = "Print JSON instead of text.",
@@ -413,6 +437,7 @@ public static class Cli
         writer.WriteStartObject();
         writer.WriteString("name", account.Name);
         writer.WriteString("state", account.State.ToString());
+        writer.WriteString("cipher", CipherSuites.Name(account.CipherSuite));
         writer.WriteString("createdOn", account.CreatedOn.ToUniversalTime());
         if (showKeys)
         {

@@ -11,7 +11,8 @@ public enum AccountState
 
 /// <summary>
 /// A storage account (tenant). Both shared keys and the account key-encryption key are stored
-/// only wrapped by the vault's keyring.
+/// only wrapped by the vault's keyring. <see cref="CipherSuite"/> is chosen at creation and never
+/// changes: every object of the account is written (and its data key wrapped) with it.
 /// </summary>
 public sealed record AccountRecord(
     string Name,
@@ -19,7 +20,8 @@ public sealed record AccountRecord(
     byte[] WrappedSharedKey2,
     byte[] WrappedKeyEncryptionKey,
     DateTimeOffset CreatedOn,
-    AccountState State);
+    AccountState State,
+    CipherSuite CipherSuite = CipherSuite.Aes256Gcm);
 
 public sealed record ContainerRecord(
     string Account,

@@ -4,7 +4,10 @@ using Strongroom.Core;
 
 namespace Strongroom.Crypto;
 
-/// <summary>Reads plaintext ranges back out of <see cref="SegmentFormat"/> version 1.</summary>
+/// <summary>
+/// Reads plaintext ranges back out of <see cref="SegmentFormat"/> version 1, in whichever cipher
+/// suite the stored header records.
+/// </summary>
 public static class SegmentDecryptor
 {
     /// <summary>
@@ -52,9 +55,9 @@ public static class SegmentDecryptor
         }
 
         await ReadExactlyOrFailAsync(ciphertext, header, cancellationToken).ConfigureAwait(false);
-        if (!SegmentFormat.TryParseHeader(header, out var segmentPlaintextBytes))
+        if (!SegmentFormat.TryParseHeader(header, out var segmentPlaintextBytes, out var suite))
         {
-            throw Integrity("The ciphertext header is not a segment format version 1 header.");
+            throw Integrity("The ciphertext header is not a segment format version 1 header of a known cipher suite.");
         }
 
         var ciphertextLength = SegmentFormat.CiphertextLength(plaintextLength, segmentPlaintextBytes);
@@ -81,7 +84,7 @@ public static class SegmentDecryptor
         var plaintextBuffer = ArrayPool<byte>.Shared.Rent(segmentPlaintextBytes);
         try
         {
-            using var aes = CreateCipher(dataKey.Span, header);
+            using var cipher = SegmentFormat.CreateSegmentCipher(suite, dataKey.Span, header);
             if (ciphertext.CanSeek)
             {
                 ciphertext.Position = firstSegmentPosition;
@@ -103,7 +106,7 @@ public static class SegmentDecryptor
                     await EnsureEndOfStreamAsync(ciphertext, cancellationToken).ConfigureAwait(false);
                 }
 
-                Open(aes, stored.Span, plaintextBuffer.AsSpan(0, plaintextBytes), associatedData, (ulong)index, final);
+                Open(cipher, stored.Span, plaintextBuffer.AsSpan(0, plaintextBytes), associatedData, (ulong)index, final);
 
                 var from = (int)(Math.Max(offset, segmentStart) - segmentStart);
                 var to = (int)(Math.Min(offset + count, segmentStart + plaintextBytes) - segmentStart);
@@ -117,33 +120,14 @@ public static class SegmentDecryptor
         }
     }
 
-    private static AesGcm CreateCipher(ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> header)
-    {
-        Span<byte> segmentKey = stackalloc byte[SegmentFormat.KeyBytes];
-        try
-        {
-            SegmentFormat.DeriveSegmentKey(dataKey, header, segmentKey);
-            return new AesGcm(segmentKey, SegmentFormat.TagBytes);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(segmentKey);
-        }
-    }
-
-    private static void Open(AesGcm aes, ReadOnlySpan<byte> stored, Span<byte> plaintext, byte[] associatedData, ulong index, bool final)
+    private static void Open(AeadCipher cipher, ReadOnlySpan<byte> stored, Span<byte> plaintext, byte[] associatedData, ulong index, bool final)
     {
         Span<byte> nonce = stackalloc byte[SegmentFormat.NonceBytes];
         SegmentFormat.WriteNonce(nonce, index, final);
         SegmentFormat.WriteAssociatedDataSuffix(associatedData, index, final);
-        try
+        if (!cipher.TryOpen(nonce, stored, plaintext, associatedData))
         {
-            aes.Decrypt(nonce, stored[..plaintext.Length], stored[plaintext.Length..], plaintext, associatedData);
-        }
-        catch (CryptographicException)
-        {
-            // AesGcm already zeroes the output on failure; this is belt and braces.
-            CryptographicOperations.ZeroMemory(plaintext);
+            // The cipher has zeroed the output; nothing of this segment is released.
             throw Integrity($"Segment {index} failed authentication.");
         }
     }

@@ -6,7 +6,7 @@ namespace Strongroom.Crypto;
 
 /// <summary>
 /// Write-only stream that encrypts what is written to it into <see cref="SegmentFormat"/>
-/// version 1 and writes the result to a destination stream it does not own.
+/// version 1 (in the cipher suite it is given) and writes the result to a destination stream it does not own.
 /// </summary>
 /// <remarks>
 /// A full segment is only sealed once more plaintext arrives, because until then it might
@@ -20,7 +20,7 @@ public sealed class SegmentEncryptingStream : Stream
 {
     private readonly Stream destination;
     private readonly int segmentPlaintextBytes;
-    private readonly AesGcm aes;
+    private readonly AeadCipher cipher;
     private readonly byte[] header = new byte[SegmentFormat.HeaderBytes];
     private readonly byte[] associatedData = new byte[SegmentFormat.AssociatedDataBytes];
 
@@ -35,10 +35,26 @@ public sealed class SegmentEncryptingStream : Stream
     private bool faulted;
     private bool disposed;
 
+    /// <summary>Encrypts with AES-256-GCM (<see cref="CipherSuite.Aes256Gcm"/>).</summary>
     public SegmentEncryptingStream(Stream destination, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> bindingDigest, IRandomSource random, int segmentPlaintextBytes = SegmentFormat.SegmentPlaintextBytesDefault)
+        : this(destination, CipherSuite.Aes256Gcm, dataKey, bindingDigest, random, segmentPlaintextBytes)
+    {
+    }
+
+    /// <summary>
+    /// Encrypts with <paramref name="suite"/>, which the header records. The binding digest is
+    /// the one <see cref="ObjectBinding.Digest(CipherSuite, string, string, string, string)"/>
+    /// computes for the same suite.
+    /// </summary>
+    public SegmentEncryptingStream(Stream destination, CipherSuite suite, ReadOnlySpan<byte> dataKey, ReadOnlySpan<byte> bindingDigest, IRandomSource random, int segmentPlaintextBytes = SegmentFormat.SegmentPlaintextBytesDefault)
     {
         ArgumentNullException.ThrowIfNull(destination);
         ArgumentNullException.ThrowIfNull(random);
+        if (!CipherSuiteAlgorithms.TryFor((byte)suite, out var algorithms))
+        {
+            throw new ArgumentOutOfRangeException(nameof(suite), suite, "Unknown cipher suite.");
+        }
+
         SegmentFormat.ValidateKeys(dataKey, bindingDigest);
         SegmentFormat.ValidateSegmentPlaintextBytes(segmentPlaintextBytes);
         if (!destination.CanWrite)
@@ -51,19 +67,9 @@ public sealed class SegmentEncryptingStream : Stream
 
         Span<byte> salt = stackalloc byte[SegmentFormat.SaltBytes];
         random.Fill(salt);
-        SegmentFormat.WriteHeader(header, segmentPlaintextBytes, salt);
+        SegmentFormat.WriteHeader(header, suite, segmentPlaintextBytes, salt);
         SegmentFormat.WriteAssociatedDataPrefix(associatedData, header, bindingDigest);
-
-        Span<byte> segmentKey = stackalloc byte[SegmentFormat.KeyBytes];
-        try
-        {
-            SegmentFormat.DeriveSegmentKey(dataKey, header, segmentKey);
-            aes = new AesGcm(segmentKey, SegmentFormat.TagBytes);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(segmentKey);
-        }
+        cipher = SegmentFormat.CreateSegmentCipher(algorithms, dataKey, header);
 
         plaintextBuffer = ArrayPool<byte>.Shared.Rent(segmentPlaintextBytes);
         ciphertextBuffer = ArrayPool<byte>.Shared.Rent(SegmentFormat.HeaderBytes + segmentPlaintextBytes + SegmentFormat.TagBytes);
@@ -76,6 +82,8 @@ public sealed class SegmentEncryptingStream : Stream
     public long CiphertextLength => SegmentFormat.CiphertextLength(plaintextLength, segmentPlaintextBytes);
 
     public int SegmentPlaintextBytes => segmentPlaintextBytes;
+
+    public CipherSuite CipherSuite => (CipherSuite)header[SegmentFormat.SuiteOffset];
 
     public bool IsCompleted => completed;
 
@@ -191,7 +199,7 @@ public sealed class SegmentEncryptingStream : Stream
         if (!disposed && disposing)
         {
             disposed = true;
-            aes.Dispose();
+            cipher.Dispose();
             ReturnBuffers();
         }
 
@@ -226,9 +234,7 @@ public sealed class SegmentEncryptingStream : Stream
         Span<byte> nonce = stackalloc byte[SegmentFormat.NonceBytes];
         SegmentFormat.WriteNonce(nonce, segmentIndex, final);
         SegmentFormat.WriteAssociatedDataSuffix(associatedData, segmentIndex, final);
-        var ciphertext = ciphertextBuffer.AsSpan(start, plaintext.Length);
-        var tag = ciphertextBuffer.AsSpan(start + plaintext.Length, SegmentFormat.TagBytes);
-        aes.Encrypt(nonce, plaintext, ciphertext, tag, associatedData);
+        cipher.Seal(nonce, plaintext, ciphertextBuffer.AsSpan(start, plaintext.Length + SegmentFormat.TagBytes), associatedData);
         return start + plaintext.Length + SegmentFormat.TagBytes;
     }
 

@@ -16,7 +16,7 @@ namespace Strongroom.Storage;
 /// </summary>
 public sealed class SqliteMetadataStore : IMetadataStore
 {
-    private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state";
+    private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state, cipher_suite";
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
@@ -95,13 +95,14 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO accounts ({AccountColumns}) VALUES (@name, @key1, @key2, @kek, @created_on, @state)",
+                    $"INSERT INTO accounts ({AccountColumns}) VALUES (@name, @key1, @key2, @kek, @created_on, @state, @cipher_suite)",
                     ("@name", account.Name),
                     ("@key1", account.WrappedSharedKey1),
                     ("@key2", account.WrappedSharedKey2),
                     ("@kek", account.WrappedKeyEncryptionKey),
                     ("@created_on", ToTicks(account.CreatedOn)),
-                    ("@state", (int)account.State));
+                    ("@state", (int)account.State),
+                    ("@cipher_suite", (int)account.CipherSuite));
                 return true;
             },
             cancellationToken);
@@ -869,13 +870,19 @@ public sealed class SqliteMetadataStore : IMetadataStore
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
-    private static AccountRecord ReadAccountRow(SqliteDataReader reader) => new(
-        reader.GetString(0),
-        reader.GetFieldValue<byte[]>(1),
-        reader.GetFieldValue<byte[]>(2),
-        reader.GetFieldValue<byte[]>(3),
-        FromTicks(reader.GetInt64(4)),
-        (AccountState)reader.GetInt32(5));
+    private static AccountRecord ReadAccountRow(SqliteDataReader reader)
+    {
+        var suite = (CipherSuite)reader.GetInt32(6);
+        Invariant.True(CipherSuites.IsKnown(suite), "an account's cipher suite is one this build knows");
+        return new(
+            reader.GetString(0),
+            reader.GetFieldValue<byte[]>(1),
+            reader.GetFieldValue<byte[]>(2),
+            reader.GetFieldValue<byte[]>(3),
+            FromTicks(reader.GetInt64(4)),
+            (AccountState)reader.GetInt32(5),
+            suite);
+    }
 
     private static ContainerRecord ReadContainerRow(SqliteDataReader reader) => new(
         reader.GetString(0),

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -96,6 +96,11 @@ internal static class SqliteSchema
             )
             """,
             "CREATE INDEX uncommitted_blocks_by_object ON uncommitted_blocks (object_id)",
+        ],
+        [
+            // Cipher suites (issue 3): the suite an account's objects are written with
+            // (Core.CipherSuite: 1 = AES-256-GCM, 2 = SM4-GCM). Accounts created before are AES.
+            "ALTER TABLE accounts ADD COLUMN cipher_suite INTEGER NOT NULL DEFAULT 1",
         ],
     ];
 

@@ -43,15 +43,18 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random)
     public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped) =>
         keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
 
-    /// <summary>A fresh random data key for one stored object, and its wrapped form bound to the object.</summary>
-    public DataKey NewDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest)
+    /// <summary>
+    /// A fresh random data key for one stored object, and its wrapped form bound to the object,
+    /// wrapped with the account's cipher suite (an SM4 account's data keys are wrapped with SM4).
+    /// </summary>
+    public DataKey NewDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest, CipherSuite suite = CipherSuite.Aes256Gcm)
     {
         var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
         var dataKey = new byte[Limits.DataKeyBytes];
         try
         {
             random.Fill(dataKey);
-            var wrapped = KeyWrap.Wrap(kek, AccountKeyEncryptionKeyVersion, dataKey, bindingDigest, random);
+            var wrapped = KeyWrap.Wrap(kek, AccountKeyEncryptionKeyVersion, dataKey, bindingDigest, random, suite);
             return new DataKey(dataKey, wrapped);
         }
         catch

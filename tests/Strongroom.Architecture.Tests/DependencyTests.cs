@@ -49,12 +49,13 @@ public sealed class DependencyTests
         (Blobs, Server, "services know no host"),
     ];
 
-    /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage.</summary>
+    /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
         ("Microsoft.AspNetCore", [ProtocolBlob, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
+        ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),
     ];
 
     public static TheoryData<string> OurAssemblies() => new(AllowedReferences.Keys);

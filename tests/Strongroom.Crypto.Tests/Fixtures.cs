@@ -19,6 +19,8 @@ internal static class Fixtures
 
     public static byte[] Binding => ObjectBinding.Digest("tenant", "container", "blob", "object");
 
+    public static byte[] BindingFor(CipherSuite suite) => ObjectBinding.Digest(suite, "tenant", "container", "blob", "object");
+
     public static byte[] Plaintext(int length, int seed = 1)
     {
         var bytes = new byte[length];
@@ -26,10 +28,10 @@ internal static class Fixtures
         return bytes;
     }
 
-    public static byte[] Encrypt(byte[] plaintext, byte[] dataKey, byte[] binding, int segmentBytes = SmallSegment, int seed = 42)
+    public static byte[] Encrypt(byte[] plaintext, byte[] dataKey, byte[] binding, int segmentBytes = SmallSegment, int seed = 42, CipherSuite suite = CipherSuite.Aes256Gcm)
     {
         using var output = new MemoryStream();
-        using (var encrypting = new SegmentEncryptingStream(output, dataKey, binding, new SeededRandomSource(seed), segmentBytes))
+        using (var encrypting = new SegmentEncryptingStream(output, suite, dataKey, binding, new SeededRandomSource(seed), segmentBytes))
         {
             encrypting.Write(plaintext);
             encrypting.Complete();

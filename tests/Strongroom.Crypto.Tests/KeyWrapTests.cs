@@ -73,9 +73,14 @@ public sealed class KeyWrapTests
         AssertIntegrityFailure(() => KeyWrap.Unwrap(Key, [], "aad"u8));
         AssertIntegrityFailure(() => KeyWrap.WrappingKeyVersion(wrapped[..10]));
 
-        var badVersion = (byte[])wrapped.Clone();
-        badVersion[0] = 2;
-        AssertIntegrityFailure(() => KeyWrap.WrappingKeyVersion(badVersion));
+        // Format versions 1 (AES-256-GCM) and 2 (SM4-GCM) exist; anything else is malformed.
+        foreach (byte unknown in (byte[])[0, 3, 0xFF])
+        {
+            var badVersion = (byte[])wrapped.Clone();
+            badVersion[0] = unknown;
+            AssertIntegrityFailure(() => KeyWrap.WrappingKeyVersion(badVersion));
+            AssertIntegrityFailure(() => KeyWrap.Unwrap(Key, badVersion, "aad"u8));
+        }
     }
 
     [Fact]

@@ -6,16 +6,26 @@ namespace Strongroom.Crypto.Tests;
 /// <summary>
 /// Every way a stored object can be damaged or misplaced must end in IntegrityCheckFailed,
 /// with none of the affected segment's bytes released. Each case runs against a seekable and
-/// a forward-only ciphertext stream.
+/// a forward-only ciphertext stream, and in every cipher suite.
 /// </summary>
-public sealed class SegmentTamperTests
+public abstract class SegmentTamperTests
 {
     private const int S = SmallSegment;
     private const int Size = (3 * S) + 7;
     private const int Stored = S + SegmentFormat.TagBytes;
 
-    private static readonly byte[] OriginalPlaintext = Plaintext(Size);
-    private static readonly byte[] Original = Encrypt(OriginalPlaintext, DataKey(), Binding);
+    private readonly CipherSuite suite;
+    private readonly byte[] OriginalPlaintext = Plaintext(Size);
+    private readonly byte[] Original;
+
+    protected SegmentTamperTests(CipherSuite suite)
+    {
+        this.suite = suite;
+        Binding = BindingFor(suite);
+        Original = Encrypt(OriginalPlaintext, DataKey(), Binding, suite: suite);
+    }
+
+    private byte[] Binding { get; }
 
     private static int SegmentOffset(int index) => SegmentFormat.HeaderBytes + (index * Stored);
 
@@ -108,7 +118,7 @@ public sealed class SegmentTamperTests
     [Fact]
     public async Task An_object_moved_to_another_name_fails()
     {
-        var elsewhere = ObjectBinding.Digest("tenant", "container", "other-blob", "object");
+        var elsewhere = ObjectBinding.Digest(suite, "tenant", "container", "other-blob", "object");
 
         await AssertFailsAsync(Original, Size, DataKey(), elsewhere, bytesBeforeFailure: 0);
     }
@@ -140,7 +150,33 @@ public sealed class SegmentTamperTests
             await DecryptAsync(new MemoryStream(tampered), Size, DataKey(), Binding, 5, 10));
     }
 
-    private static async Task AssertFailsAsync(byte[] ciphertext, long plaintextLength, byte[] dataKey, byte[] binding, int bytesBeforeFailure, int? seekableBytesBeforeFailure = null)
+    [Fact]
+    public async Task A_header_naming_an_unknown_suite_fails_before_any_output()
+    {
+        foreach (byte unknown in (byte[])[0, 3, 0x80, 0xFF])
+        {
+            var tampered = (byte[])Original.Clone();
+            tampered[5] = unknown;
+            await AssertFailsAsync(tampered, Size, DataKey(), Binding, bytesBeforeFailure: 0);
+        }
+    }
+
+    [Fact]
+    public async Task A_header_naming_the_other_suite_fails()
+    {
+        var tampered = (byte[])Original.Clone();
+        tampered[5] = suite == CipherSuite.Aes256Gcm ? (byte)CipherSuite.Sm4Gcm : (byte)CipherSuite.Aes256Gcm;
+        await AssertFailsAsync(tampered, Size, DataKey(), Binding, bytesBeforeFailure: 0);
+    }
+
+    [Fact]
+    public async Task The_binding_of_the_other_suites_hash_fails()
+    {
+        var other = suite == CipherSuite.Aes256Gcm ? CipherSuite.Sm4Gcm : CipherSuite.Aes256Gcm;
+        await AssertFailsAsync(Original, Size, DataKey(), BindingFor(other), bytesBeforeFailure: 0);
+    }
+
+    private async Task AssertFailsAsync(byte[] ciphertext, long plaintextLength, byte[] dataKey, byte[] binding, int bytesBeforeFailure, int? seekableBytesBeforeFailure = null)
     {
         await AssertFailsOnAsync(new MemoryStream(ciphertext), seekableBytesBeforeFailure ?? bytesBeforeFailure);
         await AssertFailsOnAsync(new NonSeekableStream(ciphertext), bytesBeforeFailure);
@@ -158,3 +194,7 @@ public sealed class SegmentTamperTests
         }
     }
 }
+
+public sealed class Aes256GcmSegmentTamperTests() : SegmentTamperTests(CipherSuite.Aes256Gcm);
+
+public sealed class Sm4GcmSegmentTamperTests() : SegmentTamperTests(CipherSuite.Sm4Gcm);
