@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 1;
+    public const int CurrentVersion = 2;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -96,6 +96,31 @@ internal static class SqliteSchema
             )
             """,
             "CREATE INDEX uncommitted_blocks_by_object ON uncommitted_blocks (object_id)",
+        ],
+
+        // Encryption scopes and customer-provided keys (issue 3). A scope's key is stored only
+        // wrapped; an object records the scope whose key wraps its data key and, for a
+        // customer-provided key, only that key's SHA-256 (as Azure does).
+        [
+            """
+            CREATE TABLE encryption_scopes (
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                key_source INTEGER NOT NULL,
+                wrapped_kek BLOB NOT NULL,
+                customer_key_name TEXT NULL,
+                customer_key_version TEXT NULL,
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (account, name)
+            )
+            """,
+            "ALTER TABLE containers ADD COLUMN default_encryption_scope TEXT NULL",
+            "ALTER TABLE containers ADD COLUMN deny_encryption_scope_override INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE blobs ADD COLUMN encryption_scope TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN customer_key_sha256 BLOB NULL",
+            "ALTER TABLE objects ADD COLUMN encryption_scope TEXT NULL",
+            "ALTER TABLE objects ADD COLUMN customer_key_sha256 BLOB NULL",
         ],
     ];
 
