@@ -82,10 +82,10 @@ public sealed partial class TenantKeys
     public DataKey UnwrapCustomerProvidedDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
     {
         var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
-        byte[]? inner = null;
         try
         {
-            inner = KeyWrap.Unwrap(kek, wrappedDataKey, bindingDigest);
+            // The inner layer is still ciphertext under the customer's key: nothing to wipe.
+            var inner = KeyWrap.Unwrap(kek, wrappedDataKey, bindingDigest);
             return new DataKey(KeyWrap.Unwrap(customerKey, inner, bindingDigest), wrappedDataKey);
         }
         finally
