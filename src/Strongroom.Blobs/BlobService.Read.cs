@@ -8,7 +8,16 @@ namespace Strongroom.Blobs;
 /// <summary>The read pipeline: metadata snapshot → per-part data key → decrypt only the touched segments.</summary>
 public sealed partial class BlobService
 {
-    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
+    public Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) =>
+        OpenBlobAsync(account, container, blob, conditions, customerKey: null, cancellationToken);
+
+    /// <summary>
+    /// Opens a blob for reading. A blob written with a customer-provided key needs that key
+    /// (<paramref name="customerKey"/>, owned by the caller and used until the reader is done); a
+    /// blob under a disabled scope or an unavailable customer-managed key fails here, before
+    /// anything is returned.
+    /// </summary>
+    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
         RequireBlobName(blob);
@@ -26,7 +35,8 @@ public sealed partial class BlobService
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.WrappedKeyEncryptionKey, accountRecord.CipherSuite, site, keys);
+        await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, site, () => new ReadKeys(keys, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
     }
 }
 
@@ -34,20 +44,18 @@ public sealed partial class BlobService
 public sealed class BlobReader
 {
     private readonly IReadOnlyList<BlobPart> parts;
-    private readonly byte[] wrappedKeyEncryptionKey;
     private readonly CipherSuite cipherSuite;
     private readonly ISite site;
-    private readonly TenantKeys keys;
+    private readonly Func<BlobService.ReadKeys> openKeys;
 
-    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, byte[] wrappedKeyEncryptionKey, CipherSuite cipherSuite, ISite site, TenantKeys keys)
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, ISite site, Func<BlobService.ReadKeys> openKeys)
     {
         Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
         Blob = blob;
         this.parts = parts;
-        this.wrappedKeyEncryptionKey = wrappedKeyEncryptionKey;
         this.cipherSuite = cipherSuite;
         this.site = site;
-        this.keys = keys;
+        this.openKeys = openKeys;
     }
 
     public BlobRecord Blob { get; }
@@ -61,6 +69,8 @@ public sealed class BlobReader
             throw new StorageException(ErrorCode.InvalidRange);
         }
 
+        // Scope keys unwrapped for this range are wiped when it is done.
+        using var readKeys = openKeys();
         long partStart = 0;
         foreach (var part in parts)
         {
@@ -69,7 +79,7 @@ public sealed class BlobReader
             var to = Math.Min(offset + count, partStart + partLength);
             if (from < to)
             {
-                await DecryptPartAsync(part.Object, from - partStart, to - from, destination, cancellationToken).ConfigureAwait(false);
+                await DecryptPartAsync(readKeys, part.Object, from - partStart, to - from, destination, cancellationToken).ConfigureAwait(false);
             }
 
             partStart += partLength;
@@ -80,12 +90,12 @@ public sealed class BlobReader
         }
     }
 
-    private async Task DecryptPartAsync(StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
+    private async Task DecryptPartAsync(BlobService.ReadKeys readKeys, StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
     {
         // The ciphers come from what is stored (the wrapped key's format, the segment header);
         // the binding's hash is the account's suite, fixed at creation.
         var binding = ObjectBinding.Digest(cipherSuite, Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
-        using var dataKey = keys.UnwrapDataKey(Blob.Account, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding);
+        using var dataKey = await readKeys.UnwrapAsync(stored, binding, cancellationToken).ConfigureAwait(false);
         Stream ciphertext;
         try
         {

@@ -20,7 +20,8 @@ public sealed partial class BlobService
         RequireBlobName(request.Blob);
         Names.ValidateMetadata(request.Metadata);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         // Fail fast on a condition that already fails, before reading the body; it is checked
         // again atomically at commit.
@@ -30,13 +31,17 @@ public sealed partial class BlobService
             Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
         }
 
-        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.PutBlobBytesMax, cancellationToken).ConfigureAwait(false);
+        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.PutBlobBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
         var committed = false;
         try
         {
             var (eTag, now) = eTags.Next();
             var headers = request.Headers.ContentMd5 is null ? request.Headers with { ContentMd5 = written.Md5 } : request.Headers;
-            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, written.Object.PlaintextLength, eTag, now, now, headers, request.Metadata);
+            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, written.Object.PlaintextLength, eTag, now, now, headers, request.Metadata)
+            {
+                EncryptionScope = writeKeys.Scope,
+                CustomerKeySha256 = writeKeys.CustomerKeySha256,
+            };
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
@@ -45,7 +50,7 @@ public sealed partial class BlobService
                 cancellationToken).ConfigureAwait(false);
             committed = true;
             await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-            return new BlobWriteResult(eTag, now, written.Md5, written.Crc64);
+            return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256 };
         }
         finally
         {
@@ -61,7 +66,8 @@ public sealed partial class BlobService
         RequireBlobName(request.Blob);
         RequireBlockId(request.BlockId, ErrorCode.InvalidBlockId);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         // Azure requires every block id of a blob to have the same length.
         var staged = await store.GetUncommittedBlocksAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
@@ -70,7 +76,7 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.InvalidBlobOrBlock, "The specified blob or block content is invalid.");
         }
 
-        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.BlockBytesMax, cancellationToken).ConfigureAwait(false);
+        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.BlockBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
         var recorded = false;
         try
         {
@@ -82,7 +88,7 @@ public sealed partial class BlobService
                 cancellationToken).ConfigureAwait(false);
             recorded = true;
             await RemoveFromSitesAsync(replaced).ConfigureAwait(false);
-            return new BlockWriteResult(written.Md5, written.Crc64);
+            return new BlockWriteResult(written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256 };
         }
         finally
         {
@@ -111,8 +117,16 @@ public sealed partial class BlobService
             RequireBlockId(entry.BlockId, ErrorCode.InvalidBlockList);
         }
 
-        await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
+        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+
+        // Resolving the keys checks the scope is usable (and a customer-managed key available),
+        // though nothing is encrypted: a commit never rewrites data.
+        string? scope;
+        using (var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false))
+        {
+            scope = writeKeys.Scope;
+        }
 
         // Committed blocks are resolved against the blob as read; if another commit lands in
         // between, resolve again rather than fail a request that asked for no condition.
@@ -120,7 +134,7 @@ public sealed partial class BlobService
         {
             try
             {
-                return await CommitBlockListOnceAsync(request, cancellationToken).ConfigureAwait(false);
+                return await CommitBlockListOnceAsync(request, scope, cancellationToken).ConfigureAwait(false);
             }
             catch (StaleBlockListException) when (attempt < Limits.CommitRetriesMax)
             {
@@ -132,7 +146,7 @@ public sealed partial class BlobService
         }
     }
 
-    private async Task<BlobWriteResult> CommitBlockListOnceAsync(PutBlockListRequest request, CancellationToken cancellationToken)
+    private async Task<BlobWriteResult> CommitBlockListOnceAsync(PutBlockListRequest request, string? scope, CancellationToken cancellationToken)
     {
         var current = await store.GetBlobWithPartsAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
         var uncommitted = await store.GetUncommittedBlocksAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
@@ -161,12 +175,24 @@ public sealed partial class BlobService
                 throw new StorageException(ErrorCode.InvalidBlockList, "The specified block list is invalid.");
             }
 
+            // Every block must have been written the way the blob is committed: with the same
+            // customer-provided key (Azure's rules) and under the same scope.
+            CheckCustomerKey(found.CustomerKeySha256, request.Encryption.CustomerKey);
+            if (found.EncryptionScope != scope)
+            {
+                throw new StorageException(ErrorCode.BlobCustomerSpecifiedEncryptionMismatch, "A listed block was written under another encryption scope.");
+            }
+
             parts.Add(new BlobPart(parts.Count, entry.BlockId, found));
             length += found.PlaintextLength;
         }
 
         var (eTag, now) = eTags.Next();
-        var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, length, eTag, now, now, request.Headers, request.Metadata);
+        var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, length, eTag, now, now, request.Headers, request.Metadata)
+        {
+            EncryptionScope = scope,
+            CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
+        };
         var readETag = current?.Blob.ETag;
         var removed = await store.CommitBlobAsync(
             record,
@@ -183,7 +209,7 @@ public sealed partial class BlobService
             },
             cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-        return new BlobWriteResult(eTag, now, null, null);
+        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = record.CustomerKeySha256 };
     }
 
     private sealed class StaleBlockListException : Exception;
@@ -215,11 +241,11 @@ public sealed partial class BlobService
     /// Checksums are verified before the object is published, so a mismatch leaves nothing behind.
     /// Memory is bounded by the copy buffer and the encryptor's segment buffers.
     /// </summary>
-    private async Task<WrittenObject> WriteObjectAsync(AccountRecord account, string container, string blob, Stream body, TransactionalChecksums checksums, long maxBytes, CancellationToken cancellationToken)
+    private async Task<WrittenObject> WriteObjectAsync(AccountRecord account, string container, string blob, Stream body, TransactionalChecksums checksums, long maxBytes, WriteKeys writeKeys, CancellationToken cancellationToken)
     {
         var objectId = random.NewOpaqueId();
         var binding = ObjectBinding.Digest(account.CipherSuite, account.Name, container, blob, objectId);
-        using var dataKey = keys.NewDataKey(account.Name, account.WrappedKeyEncryptionKey, binding, account.CipherSuite);
+        using var dataKey = writeKeys.NewDataKey(keys, binding);
         await using var write = await site.BeginWriteAsync(objectId, cancellationToken).ConfigureAwait(false);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = checksums.ContentCrc64 is null ? null : new Crc64Nvme();
@@ -264,7 +290,7 @@ public sealed partial class BlobService
         }
 
         await write.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new WrittenObject(new StoredObject(objectId, site.Id, dataKey.Wrapped, total), digest, crc);
+        return new WrittenObject(writeKeys.Stamp(new StoredObject(objectId, site.Id, dataKey.Wrapped, total)), digest, crc);
     }
 
     private async Task<AccountRecord> RequireAccountAsync(string account, CancellationToken cancellationToken)

@@ -26,12 +26,30 @@ public sealed partial class BlobService
             keys.UnwrapSharedKey(account, 2, record.WrappedSharedKey2));
     }
 
-    public async Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken = default)
+    public Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken = default) =>
+        CreateContainerAsync(account, container, metadata, defaultEncryptionScope: null, denyEncryptionScopeOverride: false, cancellationToken);
+
+    /// <summary>
+    /// Creates a container, optionally with a default encryption scope (null or
+    /// <c>$account-encryption-key</c>: the account key) and Azure's deny-override policy, both fixed
+    /// for the container's life. EncryptionScopeNotFound / EncryptionScopeDisabled for the default.
+    /// </summary>
+    public async Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, string? defaultEncryptionScope, bool denyEncryptionScopeOverride, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
         Names.ValidateMetadata(metadata);
+        var scope = EncryptionScopeNames.Normalize(defaultEncryptionScope);
+        if (scope is not null)
+        {
+            await RequireUsableScopeAsync(account, scope, cancellationToken).ConfigureAwait(false);
+        }
+
         var (eTag, now) = eTags.Next();
-        var record = new ContainerRecord(account, container, eTag, now, now, metadata);
+        var record = new ContainerRecord(account, container, eTag, now, now, metadata)
+        {
+            DefaultEncryptionScope = scope,
+            DenyEncryptionScopeOverride = denyEncryptionScopeOverride,
+        };
         await store.CreateContainerAsync(record, cancellationToken).ConfigureAwait(false);
         return record;
     }
@@ -145,20 +163,49 @@ public sealed partial class BlobService
         }
     }
 
-    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) =>
+        GetBlobPropertiesAsync(account, container, blob, conditions, customerKey: null, cancellationToken);
+
+    /// <summary>Properties need the blob's customer-provided key, if it has one, and an enabled scope (as in Azure).</summary>
+    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default)
     {
         var record = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         Conditions.CheckRead(conditions, record.ETag, record.LastModified);
+        await CheckReadableAsync(record, [record.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
         return record;
     }
 
     public Task<BlobRecord> SetBlobHttpHeadersAsync(string account, string container, string blob, BlobHttpHeaders headers, AccessConditions conditions, CancellationToken cancellationToken = default) =>
         UpdateBlobAsync(account, container, blob, conditions, current => current with { Headers = headers }, cancellationToken);
 
-    public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default) =>
+        SetBlobMetadataAsync(account, container, blob, metadata, conditions, BlobEncryptionOptions.None, cancellationToken);
+
+    /// <summary>
+    /// Set Blob Metadata takes the blob's customer-provided key, if it has one, and may name the
+    /// blob's own scope but no other (BlobCustomerSpecifiedEncryptionMismatch); the scope must be enabled.
+    /// </summary>
+    public async Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, BlobEncryptionOptions encryption, CancellationToken cancellationToken = default)
     {
         Names.ValidateMetadata(metadata);
-        return UpdateBlobAsync(account, container, blob, conditions, current => current with { Metadata = metadata }, cancellationToken);
+        var existing = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
+        await CheckReadableAsync(existing, [existing.EncryptionScope], encryption.CustomerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
+        return await UpdateBlobAsync(
+            account,
+            container,
+            blob,
+            conditions,
+            current =>
+            {
+                CheckCustomerKey(current.CustomerKeySha256, encryption.CustomerKey);
+                if (encryption.EncryptionScope is not null && EncryptionScopeNames.Normalize(encryption.EncryptionScope) != current.EncryptionScope)
+                {
+                    throw new StorageException(ErrorCode.BlobCustomerSpecifiedEncryptionMismatch);
+                }
+
+                return current with { Metadata = metadata };
+            },
+            cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)

@@ -30,7 +30,10 @@ public sealed record PutBlobRequest(
     BlobHttpHeaders Headers,
     IReadOnlyList<KeyValuePair<string, string>> Metadata,
     AccessConditions Conditions,
-    TransactionalChecksums Checksums);
+    TransactionalChecksums Checksums)
+{
+    public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+}
 
 /// <summary>The result of a write. <see cref="ContentMd5"/> and <see cref="ContentCrc64"/> are the
 /// checksums of the bytes received in this request (Azure returns them transactionally).</summary>
@@ -38,16 +41,30 @@ public sealed record BlobWriteResult(
     string ETag,
     DateTimeOffset LastModified,
     byte[]? ContentMd5,
-    ulong? ContentCrc64);
+    ulong? ContentCrc64)
+{
+    /// <summary>The scope the write was encrypted under (null: the account key).</summary>
+    public string? EncryptionScope { get; init; }
+
+    public byte[]? CustomerKeySha256 { get; init; }
+}
 
 public sealed record PutBlockRequest(
     string Account,
     string Container,
     string Blob,
     string BlockId,
-    TransactionalChecksums Checksums);
+    TransactionalChecksums Checksums)
+{
+    public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+}
 
-public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64);
+public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64)
+{
+    public string? EncryptionScope { get; init; }
+
+    public byte[]? CustomerKeySha256 { get; init; }
+}
 
 /// <summary>Which list a Put Block List entry names: &lt;Committed&gt;, &lt;Uncommitted&gt; or &lt;Latest&gt;.</summary>
 public enum BlockListKind
@@ -66,7 +83,10 @@ public sealed record PutBlockListRequest(
     IReadOnlyList<BlockListEntry> Blocks,
     BlobHttpHeaders Headers,
     IReadOnlyList<KeyValuePair<string, string>> Metadata,
-    AccessConditions Conditions);
+    AccessConditions Conditions)
+{
+    public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+}
 
 public enum BlockListType
 {

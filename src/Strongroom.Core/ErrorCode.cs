@@ -36,6 +36,16 @@ public enum ErrorCode
     // The vault (issue 3).
     VaultSealed,
     CustomerManagedKeyUnavailable,
+
+    // Encryption scopes and customer-provided keys (issue 3).
+    EncryptionScopeNotFound,
+    EncryptionScopeAlreadyExists,
+    EncryptionScopeDisabled,
+    EncryptionScopeForbiddenByContainerPolicy,
+    EncryptionScopeCountExceedsLimit,
+    BlobUsesCustomerSpecifiedEncryption,
+    BlobDoesNotUseCustomerSpecifiedEncryption,
+    BlobCustomerSpecifiedEncryptionMismatch,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

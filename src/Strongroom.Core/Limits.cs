@@ -49,4 +49,20 @@ public static class Limits
     public const int SegmentPlaintextBytes = 64 * 1024;
     public const int DataKeyBytes = 32;
     public const int AccountKeyBytes = 64;
+
+    // Encryption scopes and customer-provided keys
+    public const int EncryptionScopeNameLengthMin = 3;
+    public const int EncryptionScopeNameLengthMax = 63;
+
+    /// <summary>Scopes per account (Azure's documented ceiling for auto-rotating customer-managed scopes).</summary>
+    public const int EncryptionScopesPerAccountMax = 10_000;
+
+    /// <summary>A customer-provided key is AES-256: 32 bytes, Base64 on the wire.</summary>
+    public const int CustomerProvidedKeyBytes = 32;
+
+    /// <summary>Bytes of a key-encryption key of an encryption scope.</summary>
+    public const int ScopeKeyEncryptionKeyBytes = 32;
+
+    /// <summary>A customer-managed key's name in the tenant's vault (Key Vault allows 1–127).</summary>
+    public const int CustomerKeyNameLengthMax = 127;
 }

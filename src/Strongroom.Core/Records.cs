@@ -29,7 +29,14 @@ public sealed record ContainerRecord(
     string ETag,
     DateTimeOffset CreatedOn,
     DateTimeOffset LastModified,
-    IReadOnlyList<KeyValuePair<string, string>> Metadata);
+    IReadOnlyList<KeyValuePair<string, string>> Metadata)
+{
+    /// <summary>The encryption scope a write without <c>x-ms-encryption-scope</c> uses; null is the account key.</summary>
+    public string? DefaultEncryptionScope { get; init; }
+
+    /// <summary>Writes may not name another scope than the default (fixed at creation, as in Azure).</summary>
+    public bool DenyEncryptionScopeOverride { get; init; }
+}
 
 public enum BlobType
 {
@@ -60,7 +67,14 @@ public sealed record BlobRecord(
     DateTimeOffset CreatedOn,
     DateTimeOffset LastModified,
     BlobHttpHeaders Headers,
-    IReadOnlyList<KeyValuePair<string, string>> Metadata);
+    IReadOnlyList<KeyValuePair<string, string>> Metadata)
+{
+    /// <summary>The encryption scope every part of the blob is encrypted under; null is the account key.</summary>
+    public string? EncryptionScope { get; init; }
+
+    /// <summary>SHA-256 of the customer-provided key (the only trace of it the store keeps); null without one.</summary>
+    public byte[]? CustomerKeySha256 { get; init; }
+}
 
 /// <summary>
 /// One stored ciphertext object on a site, under an opaque id. Its data key exists only wrapped
@@ -70,7 +84,16 @@ public sealed record StoredObject(
     string ObjectId,
     string SiteId,
     byte[] WrappedDataKey,
-    long PlaintextLength);
+    long PlaintextLength)
+{
+    /// <summary>The scope whose key-encryption key wraps <see cref="WrappedDataKey"/>; null is the account KEK.</summary>
+    public string? EncryptionScope { get; init; }
+
+    /// <summary>
+    /// SHA-256 of the customer-provided key the data key is (also) wrapped under; null without one.
+    /// </summary>
+    public byte[]? CustomerKeySha256 { get; init; }
+}
 
 /// <summary>
 /// One piece of a blob's content, in order. A blob written by Put Blob has one part with no

@@ -29,6 +29,8 @@ public sealed partial class BlobProtocolHandler
                 : BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-blob-type", blobType);
         }
 
+        var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
         PrepareBody(context, Limits.PutBlobBytesMax);
         var putRequest = new PutBlobRequest(
             target.Account,
@@ -37,7 +39,10 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadBlobHttpHeaders(headers, fallBackToBodyHeaders: true),
             RequestHeaders.ReadMetadata(headers),
             RequestHeaders.ReadConditions(headers),
-            RequestHeaders.ReadChecksums(headers));
+            RequestHeaders.ReadChecksums(headers))
+        {
+            Encryption = encryption,
+        };
 
         var (body, structured) = OpenBody(context);
         var result = await blobs.PutBlobAsync(putRequest, body, context.RequestAborted).ConfigureAwait(false);
@@ -46,7 +51,7 @@ public sealed partial class BlobProtocolHandler
         AcknowledgeStructuredBody(response, structured);
         WriteETagAndLastModified(response, result.ETag, result.LastModified);
         WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
-        response.Headers["x-ms-request-server-encrypted"] = "true";
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
         response.ContentLength = 0;
     }
 
@@ -65,15 +70,17 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blockid", blockId, "Not a valid Base64 string of at most 64 bytes.");
         }
 
+        var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
         PrepareBody(context, Limits.BlockBytesMax);
-        var blockRequest = new PutBlockRequest(target.Account, container, blob, blockId, RequestHeaders.ReadChecksums(headers));
+        var blockRequest = new PutBlockRequest(target.Account, container, blob, blockId, RequestHeaders.ReadChecksums(headers)) { Encryption = encryption };
         var (body, structured) = OpenBody(context);
         var result = await blobs.PutBlockAsync(blockRequest, body, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         AcknowledgeStructuredBody(response, structured);
         WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
-        response.Headers["x-ms-request-server-encrypted"] = "true";
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
         response.ContentLength = 0;
     }
 
@@ -81,6 +88,8 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
+        var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
         PrepareBody(context, Limits.BlockListXmlBytesMax);
         var checksums = RequestHeaders.ReadChecksums(headers);
 
@@ -115,7 +124,10 @@ public sealed partial class BlobProtocolHandler
             entries,
             RequestHeaders.ReadBlobHttpHeaders(headers, fallBackToBodyHeaders: false),
             RequestHeaders.ReadMetadata(headers),
-            RequestHeaders.ReadConditions(headers));
+            RequestHeaders.ReadConditions(headers))
+        {
+            Encryption = encryption,
+        };
 
         var result = await blobs.PutBlockListAsync(listRequest, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
@@ -124,7 +136,7 @@ public sealed partial class BlobProtocolHandler
 
         // Azure's Content-MD5 here describes the request (the block list), not the blob.
         response.Headers.ContentMD5 = Convert.ToBase64String(bodyMd5);
-        response.Headers["x-ms-request-server-encrypted"] = "true";
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
         response.ContentLength = 0;
     }
 
@@ -179,7 +191,8 @@ public sealed partial class BlobProtocolHandler
         }
 
         var conditions = ReadReadConditions(headers);
-        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, context.RequestAborted).ConfigureAwait(false);
+        using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
+        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, customerKey, context.RequestAborted).ConfigureAwait(false);
         var record = reader.Blob;
         var size = record.ContentLength;
         var response = context.Response;
@@ -310,13 +323,16 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var record = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, ReadReadConditions(headers), context.RequestAborted).ConfigureAwait(false);
+        var conditions = ReadReadConditions(headers);
+        using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
+        var record = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, conditions, customerKey, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         if (metadataOnly)
         {
             WriteETagAndLastModified(response, record.ETag, record.LastModified);
             WriteMetadata(response, record.Metadata);
+            EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
             response.ContentLength = 0;
             return;
         }
@@ -348,17 +364,20 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
+        var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
         var record = await blobs.SetBlobMetadataAsync(
             target.Account,
             container,
             blob,
             RequestHeaders.ReadMetadata(headers),
             RequestHeaders.ReadConditions(headers),
+            encryption,
             context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
-        response.Headers["x-ms-request-server-encrypted"] = "true";
+        EncryptionHeaders.WriteWriteResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         response.ContentLength = 0;
     }
 
@@ -424,7 +443,7 @@ public sealed partial class BlobProtocolHandler
         headers["x-ms-creation-time"] = Http.FormatDate(record.CreatedOn);
         headers["x-ms-lease-status"] = "unlocked";
         headers["x-ms-lease-state"] = "available";
-        headers["x-ms-server-encrypted"] = "true";
+        EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         WriteMetadata(response, record.Metadata);
     }
 
@@ -450,25 +469,14 @@ public sealed partial class BlobProtocolHandler
     }
 
     /// <summary>
-    /// Features whose silent omission would mislead: a customer-provided key or encryption
-    /// scope the client believes protects its data, a snapshot or version it believes it reads.
+    /// Features whose silent omission would mislead: a snapshot or version the client believes it
+    /// reads. (Encryption scopes and customer-provided keys are read by each operation that takes them.)
     /// </summary>
     private static void RejectUnsupportedBlobFeatures(RequestTarget target, IHeaderDictionary headers)
     {
         if (target.HasQuery("snapshot") || target.HasQuery("versionid"))
         {
             throw new BlobProtocolException(ErrorMapping.NotImplemented("Snapshots and versions"));
-        }
-
-        if (headers.ContainsKey("x-ms-encryption-key") || headers.ContainsKey("x-ms-encryption-key-sha256"))
-        {
-            throw new BlobProtocolException(ErrorMapping.NotImplemented("Customer-provided encryption keys"));
-        }
-
-        var scope = RequestHeaders.Get(headers, "x-ms-encryption-scope");
-        if (scope is not null && scope != XmlResponses.DefaultEncryptionScope)
-        {
-            throw new BlobProtocolException(ErrorMapping.NotImplemented("Encryption scopes"));
         }
 
         RejectLease(headers, container: false);

@@ -45,13 +45,16 @@ public sealed partial class BlobProtocolHandler
             throw new BlobProtocolException(ErrorMapping.PublicAccessNotPermitted);
         }
 
-        var defaultScope = RequestHeaders.Get(headers, "x-ms-default-encryption-scope");
-        if (defaultScope is not null && defaultScope != XmlResponses.DefaultEncryptionScope)
+        // Azure requires both policy headers together (400 ContainerOperationFailure otherwise).
+        var defaultScope = EncryptionHeaders.ReadScope(headers, EncryptionHeaders.DefaultScope);
+        var denyText = RequestHeaders.Get(headers, EncryptionHeaders.DenyScopeOverride);
+        if ((defaultScope is null) != (denyText is null))
         {
-            throw new BlobProtocolException(ErrorMapping.NotImplemented("Encryption scopes"));
+            throw new BlobProtocolException(ErrorMapping.ContainerOperationFailure);
         }
 
-        var record = await blobs.CreateContainerAsync(account, container, RequestHeaders.ReadMetadata(headers), context.RequestAborted).ConfigureAwait(false);
+        var deny = RequestHeaders.ReadBoolean(headers, EncryptionHeaders.DenyScopeOverride);
+        var record = await blobs.CreateContainerAsync(account, container, RequestHeaders.ReadMetadata(headers), defaultScope, deny, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status201Created;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
@@ -73,8 +76,8 @@ public sealed partial class BlobProtocolHandler
             headers["x-ms-lease-state"] = "available";
             headers["x-ms-has-immutability-policy"] = "false";
             headers["x-ms-has-legal-hold"] = "false";
-            headers["x-ms-default-encryption-scope"] = XmlResponses.DefaultEncryptionScope;
-            headers["x-ms-deny-encryption-scope-override"] = "false";
+            headers[EncryptionHeaders.DefaultScope] = record.DefaultEncryptionScope ?? XmlResponses.DefaultEncryptionScope;
+            headers[EncryptionHeaders.DenyScopeOverride] = record.DenyEncryptionScopeOverride ? "true" : "false";
             headers["x-ms-immutable-storage-with-versioning-enabled"] = "false";
         }
 

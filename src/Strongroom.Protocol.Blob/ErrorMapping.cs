@@ -30,6 +30,11 @@ public static class ErrorMapping
     public static readonly AzureError LeaseNotPresentWithContainerOperation = new(412, "LeaseNotPresentWithContainerOperation", "There is currently no lease on the container.");
     public static readonly AzureError MissingContentLengthHeader = new(411, "MissingContentLengthHeader", "Content-Length HTTP header is missing.");
     public static readonly AzureError RequestBodyTooLarge = new(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
+    public static readonly AzureError ContainerOperationFailure = new(400, "ContainerOperationFailure", "Container encryption policy missing header: x-ms-default-encryption-scope and x-ms-deny-encryption-scope-override are required.");
+
+    /// <summary>A customer-provided key sent over plain HTTP (Azure refuses it; the key already crossed the wire, so the client should rotate it).</summary>
+    public static readonly AzureError CustomerProvidedKeyRequiresHttps = new(403, "AuthorizationProtocolMismatch", "This request is not authorized to perform this operation using this protocol: a customer-provided key requires HTTPS.");
+
     public static readonly AzureError InternalError = new(500, "InternalError", "Server encountered an internal error. Please try again after some time.");
 
     /// <summary>Azurite answers unimplemented APIs with 501 NotImplemented; so do we, naming the operation.</summary>
@@ -71,8 +76,20 @@ public static class ErrorMapping
         ErrorCode.InvalidBlobOrBlock => new(400, "InvalidBlobOrBlock", "The specified blob or block content is invalid."),
         ErrorCode.InvalidStructuredBody => new(400, "InvalidInput", "One of the request inputs is not valid: the structured message body is malformed."),
         ErrorCode.VaultSealed => new(503, "VaultSealed", "The server is sealed. Its key custodians must unseal it before any data can be read or written."),
-        // Provisional: the scope issue confirms Azure's exact code for a revoked customer-managed key.
-        ErrorCode.CustomerManagedKeyUnavailable => new(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission: the customer-managed key is not available."),
+        // Azure's answer when the vault key of a customer-managed key is disabled, deleted or unreachable.
+        ErrorCode.CustomerManagedKeyUnavailable => new(403, "KeyVaultEncryptionKeyNotFound", "The key vault key is not found to unwrap the encryption key."),
+
+        // Encryption scopes and customer-provided keys. Azure publishes no code for an unknown or
+        // disabled scope on the data plane; these are the closest documented codes (403 for a
+        // disabled scope is documented).
+        ErrorCode.EncryptionScopeNotFound => new(400, "InvalidHeaderValue", "The value for one of the HTTP headers is not in the correct format: the encryption scope does not exist."),
+        ErrorCode.EncryptionScopeAlreadyExists => new(409, "ResourceAlreadyExists", "The specified resource already exists."),
+        ErrorCode.EncryptionScopeDisabled => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation: the encryption scope is disabled."),
+        ErrorCode.EncryptionScopeForbiddenByContainerPolicy => new(403, "RequestForbiddenByContainerEncryptionPolicy", "The request is forbidden by the container encryption policy."),
+        ErrorCode.EncryptionScopeCountExceedsLimit => new(409, "OperationNotAllowed", "The account has reached the maximum number of encryption scopes."),
+        ErrorCode.BlobUsesCustomerSpecifiedEncryption => new(409, "BlobUsesCustomerSpecifiedEncryption", "The blob is encrypted with customer specified encryption, but it was not provided in the request."),
+        ErrorCode.BlobDoesNotUseCustomerSpecifiedEncryption => new(409, "BlobDoesNotUseCustomerSpecifiedEncryption", "The blob does not use customer specified encryption."),
+        ErrorCode.BlobCustomerSpecifiedEncryptionMismatch => new(409, "BlobCustomerSpecifiedEncryptionMismatch", "The given customer specified encryption does not match the encryption used to encrypt the blob."),
         _ => InternalError,
     };
 }

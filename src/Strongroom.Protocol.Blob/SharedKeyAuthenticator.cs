@@ -230,7 +230,8 @@ public sealed class SharedKeyAuthenticator(
         var detail = $"The MAC signature found in the HTTP request '{signature}' is not the same as any computed signature.";
         if (stringToSign is not null && options.DangerousIncludeStringToSignInErrors)
         {
-            detail += $" Server used following string to sign: '{stringToSign}'.";
+            // The string to sign carries every x-ms- header, a customer-provided key included: never echo it.
+            detail += $" Server used following string to sign: '{EncryptionHeaders.RedactCustomerKey(stringToSign)}'.";
         }
 
         return Failed(detail);

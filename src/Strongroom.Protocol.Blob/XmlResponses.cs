@@ -51,8 +51,8 @@ public static class XmlResponses
             xml.WriteElementString("Etag", Http.UnquotedETag(container.ETag));
             xml.WriteElementString("LeaseStatus", "unlocked");
             xml.WriteElementString("LeaseState", "available");
-            xml.WriteElementString("DefaultEncryptionScope", DefaultEncryptionScope);
-            xml.WriteElementString("DenyEncryptionScopeOverride", "false");
+            xml.WriteElementString("DefaultEncryptionScope", container.DefaultEncryptionScope ?? DefaultEncryptionScope);
+            xml.WriteElementString("DenyEncryptionScopeOverride", container.DenyEncryptionScopeOverride ? "true" : "false");
             xml.WriteElementString("HasImmutabilityPolicy", "false");
             xml.WriteElementString("HasLegalHold", "false");
             xml.WriteElementString("ImmutableStorageWithVersioningEnabled", "false");
@@ -198,6 +198,16 @@ public static class XmlResponses
         xml.WriteElementString("LeaseStatus", "unlocked");
         xml.WriteElementString("LeaseState", "available");
         xml.WriteElementString("ServerEncrypted", "true");
+        if (blob.CustomerKeySha256 is { } keySha256)
+        {
+            xml.WriteElementString("CustomerProvidedKeySha256", Convert.ToBase64String(keySha256));
+        }
+
+        if (blob.EncryptionScope is { } scope)
+        {
+            xml.WriteElementString("EncryptionScope", scope);
+        }
+
         xml.WriteEndElement();
         if (includeMetadata)
         {

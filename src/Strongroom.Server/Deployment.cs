@@ -18,8 +18,9 @@ public sealed class Deployment : IAsyncDisposable
     private readonly Keyring keyring;
     private int disposed;
 
-    private Deployment(DataDirectory directory, bool rootKeyCreated, Keyring keyring, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts)
+    private Deployment(DataDirectory directory, bool rootKeyCreated, Keyring keyring, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes)
     {
+        Scopes = scopes;
         Directory = directory;
         RootKeyCreated = rootKeyCreated;
         this.keyring = keyring;
@@ -42,6 +43,9 @@ public sealed class Deployment : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
+    /// <summary>Encryption scopes (the CLI's <c>strongroom scope</c> commands).</summary>
+    public EncryptionScopeService Scopes { get; }
+
     /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
@@ -63,9 +67,12 @@ public sealed class Deployment : IAsyncDisposable
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
             var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
             var tenantKeys = new TenantKeys(keyring, random);
-            var blobs = new BlobService(store, site, tenantKeys, time, random);
+            // TODO(issue 3): the vault's ICustomerManagedKeys (keyvault branch) replaces this at merge.
+            ICustomerManagedKeys customerKeys = NoCustomerManagedKeys.Instance;
+            var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, site, tenantKeys, time);
-            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts);
+            var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
+            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts, scopes);
         }
         catch
         {

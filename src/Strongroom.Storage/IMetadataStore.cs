@@ -73,6 +73,19 @@ public interface IMetadataStore : IAsyncDisposable
 
     Task<IReadOnlyList<UncommittedBlock>> GetUncommittedBlocksAsync(string account, string container, string blob, CancellationToken cancellationToken = default);
 
+    // Encryption scopes
+    /// <summary>Records a new scope. AccountNotFound, EncryptionScopeAlreadyExists, or
+    /// EncryptionScopeCountExceedsLimit past <see cref="Limits.EncryptionScopesPerAccountMax"/>.</summary>
+    Task CreateEncryptionScopeAsync(EncryptionScopeRecord scope, CancellationToken cancellationToken = default);
+
+    Task<EncryptionScopeRecord?> GetEncryptionScopeAsync(string account, string name, CancellationToken cancellationToken = default);
+
+    /// <summary>An account's scopes in name order.</summary>
+    Task<IReadOnlyList<EncryptionScopeRecord>> ListEncryptionScopesAsync(string account, CancellationToken cancellationToken = default);
+
+    /// <summary>Enables or disables a scope and returns it. EncryptionScopeNotFound when absent.</summary>
+    Task<EncryptionScopeRecord> SetEncryptionScopeStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default);
+
     // Objects
     /// <summary>Every object id the store references on a site (for the orphan sweep).</summary>
     Task<IReadOnlySet<string>> ListObjectIdsAsync(string siteId, CancellationToken cancellationToken = default);

@@ -14,13 +14,13 @@ namespace Strongroom.Storage;
 /// Durability: synchronous=FULL makes every commit fsync the WAL before it returns, so nothing
 /// this store has acknowledged is lost on power failure.
 /// </summary>
-public sealed class SqliteMetadataStore : IMetadataStore
+public sealed partial class SqliteMetadataStore : IMetadataStore
 {
     private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state, cipher_suite";
-    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata";
+    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
-        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata";
+        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256";
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -161,6 +161,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
                 tx.Execute("DELETE FROM blobs WHERE account = @account", account);
                 tx.Execute("DELETE FROM containers WHERE account = @account", account);
+                tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
             },
@@ -185,13 +186,15 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata)",
+                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata, @default_scope, @deny_override)",
                     ("@account", container.Account),
                     ("@name", container.Name),
                     ("@etag", container.ETag),
                     ("@created_on", ToTicks(container.CreatedOn)),
                     ("@last_modified", ToTicks(container.LastModified)),
-                    ("@metadata", MetadataJson.Serialize(container.Metadata)));
+                    ("@metadata", MetadataJson.Serialize(container.Metadata)),
+                    ("@default_scope", container.DefaultEncryptionScope),
+                    ("@deny_override", container.DenyEncryptionScopeOverride ? 1 : 0));
                 return true;
             },
             cancellationToken);
@@ -303,7 +306,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
 
                 var parts = new List<BlobPart>();
                 using var reader = tx.Query(
-                    "SELECT p.ordinal, p.block_id, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length " +
+                    "SELECT p.ordinal, p.block_id, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length, o.encryption_scope, o.customer_key_sha256 " +
                     "FROM blob_parts p JOIN objects o ON o.object_id = p.object_id " +
                     "WHERE p.account = @account AND p.container = @container AND p.blob = @blob ORDER BY p.ordinal",
                     ("@account", account),
@@ -518,7 +521,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
 
                 var blocks = new List<UncommittedBlock>();
                 using var reader = tx.Query(
-                    "SELECT u.block_id, u.created_on, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length " +
+                    "SELECT u.block_id, u.created_on, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length, o.encryption_scope, o.customer_key_sha256 " +
                     "FROM uncommitted_blocks u JOIN objects o ON o.object_id = u.object_id " +
                     "WHERE u.account = @account AND u.container = @container AND u.blob = @blob ORDER BY u.created_on, u.block_id",
                     ("@account", account),
@@ -748,19 +751,22 @@ public sealed class SqliteMetadataStore : IMetadataStore
     {
         ArgumentNullException.ThrowIfNull(storedObject);
         var inserted = tx.Execute(
-            "INSERT INTO objects (object_id, site_id, wrapped_key, plaintext_length) VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length) " +
+            "INSERT INTO objects (object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256) " +
+            "VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length, @encryption_scope, @customer_key_sha256) " +
             "ON CONFLICT (object_id) DO NOTHING",
             ("@object_id", storedObject.ObjectId),
             ("@site_id", storedObject.SiteId),
             ("@wrapped_key", storedObject.WrappedDataKey),
-            ("@plaintext_length", storedObject.PlaintextLength));
+            ("@plaintext_length", storedObject.PlaintextLength),
+            ("@encryption_scope", storedObject.EncryptionScope),
+            ("@customer_key_sha256", storedObject.CustomerKeySha256));
         if (inserted == 1)
         {
             return;
         }
 
         using var reader = tx.Query(
-            "SELECT object_id, site_id, wrapped_key, plaintext_length FROM objects WHERE object_id = @object_id",
+            "SELECT object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256 FROM objects WHERE object_id = @object_id",
             ("@object_id", storedObject.ObjectId));
         Invariant.True(reader.Read(), "an object that conflicts on insert exists");
         var existing = ReadObjectRow(reader, 0);
@@ -785,7 +791,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 "DELETE FROM objects WHERE object_id = @object_id " +
                 "AND NOT EXISTS (SELECT 1 FROM blob_parts WHERE object_id = @object_id) " +
                 "AND NOT EXISTS (SELECT 1 FROM uncommitted_blocks WHERE object_id = @object_id) " +
-                "RETURNING object_id, site_id, wrapped_key, plaintext_length",
+                "RETURNING object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256",
                 ("@object_id", objectId));
             while (reader.Read())
             {
@@ -841,12 +847,13 @@ public sealed class SqliteMetadataStore : IMetadataStore
         ArgumentNullException.ThrowIfNull(blob.Metadata);
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
-            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata)";
+            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
             "content_language = @content_language, content_disposition = @content_disposition, " +
-            "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata";
+            "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
+            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -866,7 +873,9 @@ public sealed class SqliteMetadataStore : IMetadataStore
             ("@content_disposition", headers.ContentDisposition),
             ("@cache_control", headers.CacheControl),
             ("@content_md5", headers.ContentMd5),
-            ("@metadata", MetadataJson.Serialize(blob.Metadata)));
+            ("@metadata", MetadataJson.Serialize(blob.Metadata)),
+            ("@encryption_scope", blob.EncryptionScope),
+            ("@customer_key_sha256", blob.CustomerKeySha256));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -890,7 +899,11 @@ public sealed class SqliteMetadataStore : IMetadataStore
         reader.GetString(2),
         FromTicks(reader.GetInt64(3)),
         FromTicks(reader.GetInt64(4)),
-        MetadataJson.Deserialize(reader.GetString(5)));
+        MetadataJson.Deserialize(reader.GetString(5)))
+    {
+        DefaultEncryptionScope = NullableString(reader, 6),
+        DenyEncryptionScopeOverride = reader.GetInt64(7) != 0,
+    };
 
     private static BlobRecord ReadBlobRow(SqliteDataReader reader) => new(
         reader.GetString(0),
@@ -908,13 +921,21 @@ public sealed class SqliteMetadataStore : IMetadataStore
             NullableString(reader, 11),
             NullableString(reader, 12),
             reader.IsDBNull(13) ? null : reader.GetFieldValue<byte[]>(13)),
-        MetadataJson.Deserialize(reader.GetString(14)));
+        MetadataJson.Deserialize(reader.GetString(14)))
+    {
+        EncryptionScope = NullableString(reader, 15),
+        CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
+    };
 
     private static StoredObject ReadObjectRow(SqliteDataReader reader, int first) => new(
         reader.GetString(first),
         reader.GetString(first + 1),
         reader.GetFieldValue<byte[]>(first + 2),
-        reader.GetInt64(first + 3));
+        reader.GetInt64(first + 3))
+    {
+        EncryptionScope = NullableString(reader, first + 4),
+        CustomerKeySha256 = reader.IsDBNull(first + 5) ? null : reader.GetFieldValue<byte[]>(first + 5),
+    };
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

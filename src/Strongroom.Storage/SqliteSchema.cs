@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 2;
+    public const int CurrentVersion = 3;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -102,14 +102,45 @@ internal static class SqliteSchema
             // (Core.CipherSuite: 1 = AES-256-GCM, 2 = SM4-GCM). Accounts created before are AES.
             "ALTER TABLE accounts ADD COLUMN cipher_suite INTEGER NOT NULL DEFAULT 1",
         ],
+
+        // Encryption scopes and customer-provided keys (issue 3). A scope's key is stored only
+        // wrapped; an object records the scope whose key wraps its data key and, for a
+        // customer-provided key, only that key's SHA-256 (as Azure does).
+        [
+            """
+            CREATE TABLE encryption_scopes (
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                key_source INTEGER NOT NULL,
+                wrapped_kek BLOB NOT NULL,
+                customer_key_name TEXT NULL,
+                customer_key_version TEXT NULL,
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (account, name)
+            )
+            """,
+            "ALTER TABLE containers ADD COLUMN default_encryption_scope TEXT NULL",
+            "ALTER TABLE containers ADD COLUMN deny_encryption_scope_override INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE blobs ADD COLUMN encryption_scope TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN customer_key_sha256 BLOB NULL",
+            "ALTER TABLE objects ADD COLUMN encryption_scope TEXT NULL",
+            "ALTER TABLE objects ADD COLUMN customer_key_sha256 BLOB NULL",
+        ],
     ];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> inside one write transaction, so a crash
     /// mid-migration leaves the previous version intact. Refuses a database newer than this build.
     /// </summary>
-    public static void Migrate(SqliteConnection connection, string databasePath)
+    public static void Migrate(SqliteConnection connection, string databasePath) =>
+        Migrate(connection, databasePath, CurrentVersion);
+
+    /// <summary>Migrates only up to <paramref name="targetVersion"/>: tests build an older database with it.</summary>
+    internal static void Migrate(SqliteConnection connection, string databasePath, int targetVersion)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(targetVersion, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(targetVersion, CurrentVersion);
         using var transaction = connection.BeginTransaction(deferred: false);
         Execute(connection, transaction, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL PRIMARY KEY)");
 
@@ -125,7 +156,7 @@ internal static class SqliteSchema
                     $"understands versions up to {CurrentVersion}. Run a newer Strongroom; an older one must not write to it.");
             }
 
-            for (var from = version; from < CurrentVersion; from++)
+            for (var from = version; from < targetVersion; from++)
             {
                 foreach (var statement in Migrations[from])
                 {

@@ -10,7 +10,7 @@ namespace Strongroom.Vault;
 /// key-encryption key and bound to the object they protect.
 /// The vault does no persistence of tenant keys: callers store the wrapped bytes it returns.
 /// </summary>
-public sealed class TenantKeys(Keyring keyring, IRandomSource random)
+public sealed partial class TenantKeys(Keyring keyring, IRandomSource random)
 {
     /// <summary>The version stamped on data keys wrapped by an account key-encryption key.</summary>
     public const uint AccountKeyEncryptionKeyVersion = 1;

@@ -25,9 +25,15 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         Time = time;
         var random = new SeededRandomSource(20261130);
         var keys = new TenantKeys(keyring, random);
-        Blobs = new BlobService(store, site, keys, time, random);
+        Blobs = new BlobService(store, site, keys, time, random) { CustomerManagedKeys = CustomerKeys };
         Accounts = new AccountService(store, site, keys, time);
+        Scopes = new EncryptionScopeService(store, keys, CustomerKeys, time);
     }
+
+    /// <summary>The tenants' vault keys (an in-memory stand-in with enable/disable).</summary>
+    public FakeCustomerManagedKeys CustomerKeys { get; } = new();
+
+    public EncryptionScopeService Scopes { get; }
 
     public string Directory { get; }
 

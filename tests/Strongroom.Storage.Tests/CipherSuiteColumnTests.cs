@@ -36,20 +36,9 @@ public sealed class CipherSuiteColumnTests : StoreTestBase
         using (var connection = new SqliteConnection($"Data Source={DatabasePath}"))
         {
             connection.Open();
+            SqliteSchema.Migrate(connection, DatabasePath, targetVersion: 1);
             using var command = connection.CreateCommand();
-            command.CommandText = """
-                CREATE TABLE schema_version (version INTEGER NOT NULL PRIMARY KEY);
-                INSERT INTO schema_version (version) VALUES (1);
-                CREATE TABLE accounts (
-                    name TEXT NOT NULL PRIMARY KEY,
-                    wrapped_key1 BLOB NOT NULL,
-                    wrapped_key2 BLOB NOT NULL,
-                    wrapped_kek BLOB NOT NULL,
-                    created_on INTEGER NOT NULL,
-                    state INTEGER NOT NULL
-                );
-                INSERT INTO accounts VALUES ('old', x'01', x'02', x'03', 0, 0);
-                """;
+            command.CommandText = "INSERT INTO accounts VALUES ('old', x'01', x'02', x'03', 0, 0)";
             command.ExecuteNonQuery();
         }
 
