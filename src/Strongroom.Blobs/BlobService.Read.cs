@@ -26,7 +26,7 @@ public sealed partial class BlobService
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.WrappedKeyEncryptionKey, site, keys);
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord, store, site, keys);
     }
 }
 
@@ -34,16 +34,22 @@ public sealed partial class BlobService
 public sealed class BlobReader
 {
     private readonly IReadOnlyList<BlobPart> parts;
-    private readonly byte[] wrappedKeyEncryptionKey;
+    private readonly AccountRecord account;
+    private readonly IMetadataStore store;
     private readonly ISite site;
     private readonly TenantKeys keys;
 
-    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, byte[] wrappedKeyEncryptionKey, ISite site, TenantKeys keys)
+    // Older key-encryption-key versions, read once, only if a part's data key needs one.
+    private IReadOnlyList<AccountKeyEncryptionKey>? olderKeyEncryptionKeys;
+
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, AccountRecord account, IMetadataStore store, ISite site, TenantKeys keys)
     {
         Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
+        Invariant.True(account.Name == blob.Account, "a blob is read with its own account's keys");
         Blob = blob;
         this.parts = parts;
-        this.wrappedKeyEncryptionKey = wrappedKeyEncryptionKey;
+        this.account = account;
+        this.store = store;
         this.site = site;
         this.keys = keys;
     }
@@ -81,7 +87,11 @@ public sealed class BlobReader
     private async Task DecryptPartAsync(StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
     {
         var binding = ObjectBinding.Digest(Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
-        using var dataKey = keys.UnwrapDataKey(Blob.Account, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding);
+        var kekVersion = TenantKeys.WrappingVersion(stored.WrappedDataKey);
+        var wrappedKeyEncryptionKey = kekVersion == account.KeyEncryptionKeyVersion
+            ? account.WrappedKeyEncryptionKey
+            : await OlderKeyEncryptionKeyAsync(kekVersion, cancellationToken).ConfigureAwait(false);
+        using var dataKey = keys.UnwrapDataKey(Blob.Account, kekVersion, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding);
         Stream ciphertext;
         try
         {
@@ -96,5 +106,12 @@ public sealed class BlobReader
         {
             await SegmentDecryptor.DecryptRangeAsync(ciphertext, stored.PlaintextLength, dataKey.Key, binding, offset, count, destination, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    private async Task<byte[]> OlderKeyEncryptionKeyAsync(uint version, CancellationToken cancellationToken)
+    {
+        olderKeyEncryptionKeys ??= await store.ListAccountKeyEncryptionKeysAsync(account.Name, cancellationToken).ConfigureAwait(false);
+        return olderKeyEncryptionKeys.FirstOrDefault(kek => kek.Version == version)?.Wrapped
+            ?? throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Account key-encryption-key version {version} is not in the store.");
     }
 }

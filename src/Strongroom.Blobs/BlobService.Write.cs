@@ -219,7 +219,7 @@ public sealed partial class BlobService
     {
         var objectId = random.NewOpaqueId();
         var binding = ObjectBinding.Digest(account.Name, container, blob, objectId);
-        using var dataKey = keys.NewDataKey(account.Name, account.WrappedKeyEncryptionKey, binding);
+        using var dataKey = keys.NewDataKey(account.Name, account.KeyEncryptionKeyVersion, account.WrappedKeyEncryptionKey, binding);
         await using var write = await site.BeginWriteAsync(objectId, cancellationToken).ConfigureAwait(false);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = checksums.ContentCrc64 is null ? null : new Crc64Nvme();

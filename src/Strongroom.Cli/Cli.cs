@@ -90,6 +90,7 @@ public static class Cli
         };
         root.Subcommands.Add(ServerCommand(output));
         root.Subcommands.Add(AccountCommand(output));
+        root.Subcommands.Add(VaultCommands.Command(output));
         return root;
     }
 
@@ -150,6 +151,7 @@ public static class Cli
         command.Subcommands.Add(AccountShowCommand(output));
         command.Subcommands.Add(AccountKeysCommand(output));
         command.Subcommands.Add(AccountDeleteCommand(output));
+        command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
         return command;
     }
 
@@ -350,28 +352,28 @@ public static class Cli
         return command;
     }
 
-    private static Argument<string> AccountNameArgument() => new("name")
+    internal static Argument<string> AccountNameArgument() => new("name")
     {
         Description = "Account name: 3 to 24 lowercase letters and digits.",
     };
 
-    private static Option<string?> DataOption() => new("--data")
+    internal static Option<string?> DataOption() => new("--data")
     {
         Description = $"Data directory (default: ${DataDirectory.EnvironmentVariable}, else ~/.strongroom/data, or ~/.strongroom/dev with --dev).",
         HelpName = "dir",
     };
 
-    private static Option<bool> DevDataOption() => new("--dev")
+    internal static Option<bool> DevDataOption() => new("--dev")
     {
         Description = "Use the development server's default data directory (~/.strongroom/dev) when --data is not given.",
     };
 
-    private static Option<bool> JsonOption() => new("--json")
+    internal static Option<bool> JsonOption() => new("--json")
     {
         Description = "Print JSON instead of text.",
     };
 
-    private static string RequireValidName(string? name)
+    internal static string RequireValidName(string? name)
     {
         if (name is null || !Names.IsValidAccountName(name))
         {
@@ -381,7 +383,7 @@ public static class Cli
         return name;
     }
 
-    private static async Task<Deployment> OpenExistingAsync(string? path, bool dev, CancellationToken cancellationToken)
+    internal static async Task<Deployment> OpenExistingAsync(string? path, bool dev, CancellationToken cancellationToken)
     {
         var directory = DataDirectory.Resolve(path, dev);
         if (!directory.Exists)
@@ -392,7 +394,7 @@ public static class Cli
         return await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<AccountDetails> GetAccountAsync(Deployment deployment, string name, CancellationToken cancellationToken)
+    internal static async Task<AccountDetails> GetAccountAsync(Deployment deployment, string name, CancellationToken cancellationToken)
     {
         try
         {
@@ -428,7 +430,7 @@ public static class Cli
         writer.WriteEndObject();
     }
 
-    private static string Json(Action<Utf8JsonWriter> write)
+    internal static string Json(Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))

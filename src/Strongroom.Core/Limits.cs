@@ -49,4 +49,12 @@ public static class Limits
     public const int SegmentPlaintextBytes = 64 * 1024;
     public const int DataKeyBytes = 32;
     public const int AccountKeyBytes = 64;
+
+    // Keys (rotation and caching)
+
+    /// <summary>Unwrapped account key-encryption keys held in memory (least recently used evicted, wiped).</summary>
+    public const int UnwrappedKeyCacheEntriesMax = 1024;
+
+    /// <summary>Wrapped keys read, rewrapped and compare-and-swapped per metadata transaction by the rewrapper.</summary>
+    public const int RewrapBatchMax = 256;
 }

@@ -11,7 +11,9 @@ public enum AccountState
 
 /// <summary>
 /// A storage account (tenant). Both shared keys and the account key-encryption key are stored
-/// only wrapped by the vault's keyring.
+/// only wrapped by the vault's keyring. <see cref="WrappedKeyEncryptionKey"/> is the account's
+/// current (newest) key-encryption key, version <see cref="KeyEncryptionKeyVersion"/>; older
+/// versions stay in the store (<see cref="AccountKeyEncryptionKey"/>) for the data keys they wrap.
 /// </summary>
 public sealed record AccountRecord(
     string Name,
@@ -19,7 +21,10 @@ public sealed record AccountRecord(
     byte[] WrappedSharedKey2,
     byte[] WrappedKeyEncryptionKey,
     DateTimeOffset CreatedOn,
-    AccountState State);
+    AccountState State)
+{
+    public uint KeyEncryptionKeyVersion { get; init; } = AccountKeyEncryptionKey.FirstVersion;
+}
 
 public sealed record ContainerRecord(
     string Account,
