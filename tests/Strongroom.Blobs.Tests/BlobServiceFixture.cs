@@ -24,10 +24,19 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         this.keyring = keyring;
         Time = time;
         var random = new SeededRandomSource(20261130);
-        var keys = new TenantKeys(keyring, random);
+        var keys = new TenantKeys(keyring, random, Cache);
         Blobs = new BlobService(store, site, keys, time, random);
         Accounts = new AccountService(store, site, keys, time);
+        Rewrapper = new KeyRewrapper(store, keys);
     }
+
+    public UnwrappedKeyCache Cache { get; } = new(capacity: 8);
+
+    public KeyRewrapper Rewrapper { get; }
+
+    public Keyring Keyring => keyring;
+
+    public uint RotateKeyring() => keyring.Rotate(rootKey);
 
     public string Directory { get; }
 
@@ -84,6 +93,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     {
         await Store.DisposeAsync();
         await Site.DisposeAsync();
+        Cache.Dispose();
         keyring.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);

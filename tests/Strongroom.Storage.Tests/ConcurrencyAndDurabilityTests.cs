@@ -187,10 +187,14 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
         using var command = connection.CreateCommand();
         command.CommandText = "PRAGMA journal_mode";
         Assert.Equal("wal", command.ExecuteScalar());
-        command.CommandText = "SELECT version FROM schema_version";
+        command.CommandText = "SELECT version FROM schema_version ORDER BY version";
         using var reader = command.ExecuteReader();
-        Assert.True(reader.Read());
-        Assert.Equal(1L, reader.GetInt64(0));
+        foreach (var version in new[] { 1L, 2L })
+        {
+            Assert.True(reader.Read());
+            Assert.Equal(version, reader.GetInt64(0));
+        }
+
         Assert.False(reader.Read());
     }
 
@@ -202,14 +206,14 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
         using (var connection = OpenRawConnection())
         {
             using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO schema_version (version) VALUES (2)";
+            command.CommandText = "INSERT INTO schema_version (version) VALUES (3)";
             command.ExecuteNonQuery();
         }
 
         var error = await Assert.ThrowsAsync<SchemaVersionException>(() => SqliteMetadataStore.OpenAsync(DatabasePath));
 
-        Assert.Contains("schema version 2", error.Message, StringComparison.Ordinal);
-        Assert.Contains("up to 1", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("up to 2", error.Message, StringComparison.Ordinal);
 
         // Refusing must not have changed the file: the newer build can still use it.
         using (var connection = OpenRawConnection())
