@@ -13,6 +13,8 @@ const string Usage = """
       Strongroom.Bench memory --connection-string CS [--size 1GiB]
                                                                stream one large blob up and down, verify it
       Strongroom.Bench free-port                               print a free TCP port on 127.0.0.1
+      Strongroom.Bench unwrap [--rounds 7] [--puts 200]        per-request key unwrap cost, unwrapped-key cache on vs off
+                                                               (in-process; exit 3 if cached unwrap ≥ 5% of a 4 KiB put)
 
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
@@ -30,7 +32,7 @@ const string Usage = """
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "unwrap" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -65,6 +67,11 @@ try
                 listener.Start();
                 Console.WriteLine(((IPEndPoint)listener.LocalEndpoint).Port);
                 return 0;
+            }
+        case "unwrap":
+            {
+                var parsed = Arguments.Parse(rest);
+                return await UnwrapBench.RunAsync(int.Parse(parsed.Value("--rounds") ?? "7"), int.Parse(parsed.Value("--puts") ?? "200"), Console.Out);
             }
         case "memory":
             {
