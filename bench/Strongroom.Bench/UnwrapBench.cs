@@ -9,7 +9,8 @@ namespace Strongroom.Bench;
 
 /// <summary>
 /// Per-request key unwrap cost, with and without the unwrapped-key cache, in-process (no HTTP):
-/// 1. the account key-encryption-key unwrap alone (keyring AES-GCM vs. a cache copy);
+/// 1. the account key-encryption-key unwrap alone (keyring AES-GCM vs. a cache copy), and the two
+///    shared keys Shared Key authentication unwraps for every request;
 /// 2. the key work of one write (unwrap the account key, make and wrap a data key);
 /// 3. a whole 4 KiB Put Blob through BlobService on a real SQLite store and local site (fsynced),
 ///    the denominator of the target: cached unwrap adds under 5% to a 4 KiB put.
@@ -36,6 +37,10 @@ internal static class UnwrapBench
             const int KeyIterations = 20_000;
             var unwrapKeyring = Median(rounds, KeyIterations, () => keyring.Unwrap(wrappedKek, associatedData));
             var unwrapCache = Median(rounds, KeyIterations, () => cache.TryCopy("bench", 1, wrappedKek, copy));
+            var (_, wrappedShared1) = uncached.NewSharedKey("bench", 1);
+            var (_, wrappedShared2) = uncached.NewSharedKey("bench", 2);
+            var authUncached = Median(rounds, KeyIterations, () => { uncached.UnwrapSharedKey("bench", 1, wrappedShared1); uncached.UnwrapSharedKey("bench", 2, wrappedShared2); });
+            var authCached = Median(rounds, KeyIterations, () => { cached.UnwrapSharedKey("bench", 1, wrappedShared1); cached.UnwrapSharedKey("bench", 2, wrappedShared2); });
             var writeKeysUncached = Median(rounds, KeyIterations, () => uncached.NewDataKey("bench", 1, wrappedKek, binding).Dispose());
             var writeKeysCached = Median(rounds, KeyIterations, () => cached.NewDataKey("bench", 1, wrappedKek, binding).Dispose());
 
@@ -47,12 +52,14 @@ internal static class UnwrapBench
             output.WriteLine("| measurement | cache off | cache on | saved |");
             output.WriteLine("| --- | ---: | ---: | ---: |");
             output.WriteLine($"| account KEK unwrap (keyring AES-GCM vs cache copy) | {unwrapKeyring:F2} | {unwrapCache:F2} | {unwrapKeyring - unwrapCache:F2} |");
+            output.WriteLine($"| both shared keys for Shared Key authentication | {authUncached:F2} | {authCached:F2} | {authUncached - authCached:F2} |");
             output.WriteLine($"| key work of one write (KEK unwrap + data key wrap) | {writeKeysUncached:F2} | {writeKeysCached:F2} | {writeKeysUncached - writeKeysCached:F2} |");
             output.WriteLine($"| 4 KiB Put Blob in-process (SQLite + fsynced site) | {putUncached:F1} | {putCached:F1} | {putUncached - putCached:F1} |");
             output.WriteLine();
             output.WriteLine($"Cached unwrap as a share of a 4 KiB put: {100 * unwrapCache / putCached:F3}% (target < 5%)");
             output.WriteLine($"Uncached unwrap as a share of a 4 KiB put: {100 * unwrapKeyring / putUncached:F3}%");
             output.WriteLine($"All key work of a write, cached, as a share of a 4 KiB put: {100 * writeKeysCached / putCached:F3}%");
+            output.WriteLine($"Every unwrap of an authenticated put (2 shared keys + KEK), cached: {100 * (authCached + unwrapCache) / putCached:F3}%; uncached: {100 * (authUncached + unwrapKeyring) / putUncached:F3}%");
             return 100 * unwrapCache / putCached < 5 ? 0 : 3;
         }
         finally

@@ -50,8 +50,28 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random, UnwrappedK
     public byte[] WrapSharedKey(string account, int slot, ReadOnlySpan<byte> key) =>
         keyring.Wrap(key, Keyring.AssociatedData("shared-key", account, slot));
 
-    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+    /// <summary>The shared key (a copy the caller owns), from the cache when it holds it for these wrapped bytes.</summary>
+    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped)
+    {
+        if (cache is null)
+        {
+            return keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+        }
+
+        var key = new byte[Limits.AccountKeyBytes];
+        if (cache.TryCopy(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, key))
+        {
+            return key;
+        }
+
+        var unwrapped = keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+        if (unwrapped.Length == Limits.AccountKeyBytes)
+        {
+            cache.Add(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, unwrapped);
+        }
+
+        return unwrapped;
+    }
 
     /// <summary>A fresh random data key for one stored object, wrapped by the given key-encryption-key version and bound to the object.</summary>
     public DataKey NewDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest)
@@ -154,17 +174,16 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random, UnwrappedK
         }
 
         var kek = new byte[KeyEncryptionKeyBytes];
-        if (cache.TryCopy(account, version, wrapped, kek))
+        if (cache.TryCopy(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, kek))
         {
             return kek;
         }
 
         var unwrapped = keyring.Unwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
         Invariant.True(unwrapped.Length == KeyEncryptionKeyBytes, "an account key-encryption key is 256 bits");
-        cache.Add(account, version, wrapped, unwrapped);
-        unwrapped.CopyTo(kek, 0);
-        CryptographicOperations.ZeroMemory(unwrapped);
-        return kek;
+        cache.Add(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, unwrapped);
+        CryptographicOperations.ZeroMemory(kek);
+        return unwrapped;
     }
 
     /// <summary>

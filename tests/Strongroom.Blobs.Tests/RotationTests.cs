@@ -162,6 +162,27 @@ public sealed class RotationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Cached_shared_keys_follow_a_key_renewal_and_a_rewrap()
+    {
+        var first = await fixture.Blobs.GetSharedKeysAsync(BlobServiceFixture.Account);
+        Assert.Equal(2, fixture.Cache.Count);
+        Assert.Equal(first!.Key1, (await fixture.Blobs.GetSharedKeysAsync(BlobServiceFixture.Account))!.Key1);
+
+        var renewed = await fixture.Accounts.RenewKeyAsync(BlobServiceFixture.Account, 1);
+
+        var afterRenewal = await fixture.Blobs.GetSharedKeysAsync(BlobServiceFixture.Account);
+        Assert.Equal(renewed.Key1, Convert.ToBase64String(afterRenewal!.Key1));
+        Assert.NotEqual(first.Key1, afterRenewal.Key1);
+        Assert.Equal(first.Key2, afterRenewal.Key2);
+
+        fixture.RotateKeyring();
+        await fixture.Rewrapper.RunAsync();
+        var afterRewrap = await fixture.Blobs.GetSharedKeysAsync(BlobServiceFixture.Account);
+        Assert.Equal(afterRenewal.Key1, afterRewrap!.Key1);
+        Assert.Equal(afterRenewal.Key2, afterRewrap.Key2);
+    }
+
+    [Fact]
     public async Task Rotating_the_key_of_an_unknown_account_fails()
     {
         var error = await Assert.ThrowsAsync<StorageException>(() => fixture.Accounts.RotateKeyEncryptionKeyAsync("nosuchacct"));

@@ -202,6 +202,25 @@ public sealed class UnwrappedKeyCacheTests
     }
 
     [Fact]
+    public void Kinds_of_keys_do_not_collide()
+    {
+        using var cache = new UnwrappedKeyCache(capacity: 4);
+        cache.Add(CachedKeyKind.SharedKey, "a", 1, [1], Enumerable.Repeat((byte)5, 64).ToArray());
+        cache.Add("a", 1, [1], Key(7));
+
+        var shared = new byte[64];
+        var kek = new byte[32];
+        Assert.True(cache.TryCopy(CachedKeyKind.SharedKey, "a", 1, [1], shared));
+        Assert.True(cache.TryCopy("a", 1, [1], kek));
+        Assert.Equal(Enumerable.Repeat((byte)5, 64), shared);
+        Assert.Equal(Key(7), kek);
+        Assert.False(cache.TryCopy(CachedKeyKind.SharedKey, "a", 2, [1], shared));
+
+        cache.Remove("a");
+        Assert.Equal(0, cache.Count);
+    }
+
+    [Fact]
     public void Is_bounded_evicts_the_least_recently_used_and_wipes_what_leaves()
     {
         using var cache = new UnwrappedKeyCache(capacity: 2);
