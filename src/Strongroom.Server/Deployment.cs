@@ -53,8 +53,9 @@ public sealed class Deployment : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
-    /// <summary>Unwrapped account key-encryption keys (null when disabled by <see cref="UnwrappedKeyCacheVariable"/>).
-    /// The seal must <see cref="UnwrappedKeyCache.Clear"/> it.</summary>
+    /// <summary>Unwrapped account keys: key-encryption keys and the shared keys authentication uses
+    /// (null when disabled by <see cref="UnwrappedKeyCacheVariable"/>). The seal must
+    /// <see cref="UnwrappedKeyCache.Clear"/> it.</summary>
     public UnwrappedKeyCache? UnwrappedKeys { get; }
 
     /// <summary>Moves wrapped keys to the current versions (runs to completion; see also <see cref="BackgroundRewrap"/>).</summary>
