@@ -16,6 +16,8 @@ const string Usage = """
       Strongroom.Bench cipher [--size 64MiB] [--runs 5] [--suites aes-256-gcm,sm4-gcm] [--json FILE]
                                                                segment encrypt/decrypt throughput per
                                                                cipher suite, one thread, in process
+      Strongroom.Bench unwrap [--rounds 7] [--puts 200]        per-request key unwrap cost, unwrapped-key cache on vs off
+                                                               (in-process; exit 3 if cached unwrap ≥ 5% of a 4 KiB put)
 
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
@@ -33,7 +35,7 @@ const string Usage = """
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -80,6 +82,11 @@ try
                     suites,
                     parsed.Value("--json"),
                     Console.Out);
+            }
+        case "unwrap":
+            {
+                var parsed = Arguments.Parse(rest);
+                return await UnwrapBench.RunAsync(int.Parse(parsed.Value("--rounds") ?? "7"), int.Parse(parsed.Value("--puts") ?? "200"), Console.Out);
             }
         case "memory":
             {

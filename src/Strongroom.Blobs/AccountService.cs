@@ -56,10 +56,22 @@ public sealed partial class AccountService
         return await GetAsync(name, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Adds a new version of the account's key-encryption key and returns it: new data keys are
+    /// wrapped by it from now on; older versions keep unwrapping the data keys they wrapped until
+    /// the rewrapper moves those over. AccountNotFound when absent.
+    /// </summary>
+    public async Task<uint> RotateKeyEncryptionKeyAsync(string name, CancellationToken cancellationToken = default)
+    {
+        var added = await store.AddAccountKeyEncryptionKeyAsync(name, version => keys.NewWrappedKeyEncryptionKey(name, version), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        return added.Version;
+    }
+
     /// <summary>Deletes the account, its metadata and its ciphertext on the site.</summary>
     public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         var removed = await store.DeleteAccountAsync(name, cancellationToken).ConfigureAwait(false);
+        keys.Forget(name);
         foreach (var stored in removed)
         {
             await site.DeleteAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);

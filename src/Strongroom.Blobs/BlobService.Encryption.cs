@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Strongroom.Core;
 using Strongroom.Crypto;
+using Strongroom.Storage;
 using Strongroom.Vault;
 
 namespace Strongroom.Blobs;
@@ -135,12 +136,12 @@ public sealed partial class BlobService
         {
             if (customerKey is not null)
             {
-                return keys.NewCustomerProvidedDataKey(account.Name, account.WrappedKeyEncryptionKey, customerKey.Key, binding);
+                return keys.NewCustomerProvidedDataKey(account.Name, account.KeyEncryptionKeyVersion, account.WrappedKeyEncryptionKey, customerKey.Key, binding);
             }
 
             return scopeKek is not null
                 ? keys.NewDataKeyUnderScope(scopeKek, binding, account.CipherSuite)
-                : keys.NewDataKey(account.Name, account.WrappedKeyEncryptionKey, binding, account.CipherSuite);
+                : keys.NewDataKey(account.Name, account.KeyEncryptionKeyVersion, account.WrappedKeyEncryptionKey, binding, account.CipherSuite);
         }
 
         public StoredObject Stamp(StoredObject stored) => stored with { EncryptionScope = Scope, CustomerKeySha256 = CustomerKeySha256 };
@@ -155,16 +156,21 @@ public sealed partial class BlobService
     }
 
     /// <summary>Unwraps the data key of one stored object with whichever key wraps it.</summary>
-    internal sealed class ReadKeys(TenantKeys keys, AccountRecord account, CustomerProvidedKey? customerKey, Func<string, CancellationToken, Task<byte[]>> unwrapScope) : IDisposable
+    internal sealed class ReadKeys(TenantKeys keys, IMetadataStore store, AccountRecord account, CustomerProvidedKey? customerKey, Func<string, CancellationToken, Task<byte[]>> unwrapScope) : IDisposable
     {
         private readonly Dictionary<string, byte[]> scopeKeys = new(StringComparer.Ordinal);
+
+        // Older key-encryption-key versions, read once, only if a part's data key needs one.
+        private IReadOnlyList<AccountKeyEncryptionKey>? olderKeyEncryptionKeys;
 
         public async Task<DataKey> UnwrapAsync(StoredObject stored, ReadOnlyMemory<byte> binding, CancellationToken cancellationToken)
         {
             if (stored.CustomerKeySha256 is not null)
             {
                 CheckCustomerKey(stored.CustomerKeySha256, customerKey);
-                return keys.UnwrapCustomerProvidedDataKey(account.Name, account.WrappedKeyEncryptionKey, customerKey!.Key, stored.WrappedDataKey, binding.Span);
+                var outerVersion = TenantKeys.WrappingVersion(stored.WrappedDataKey);
+                var outerKek = await KeyEncryptionKeyAsync(outerVersion, cancellationToken).ConfigureAwait(false);
+                return keys.UnwrapCustomerProvidedDataKey(account.Name, outerVersion, outerKek, customerKey!.Key, stored.WrappedDataKey, binding.Span);
             }
 
             Invariant.True(customerKey is null, "a customer key is presented only for parts encrypted with one");
@@ -179,7 +185,22 @@ public sealed partial class BlobService
                 return keys.UnwrapDataKeyUnderScope(kek, stored.WrappedDataKey, binding.Span);
             }
 
-            return keys.UnwrapDataKey(account.Name, account.WrappedKeyEncryptionKey, stored.WrappedDataKey, binding.Span);
+            var kekVersion = TenantKeys.WrappingVersion(stored.WrappedDataKey);
+            var wrappedKeyEncryptionKey = await KeyEncryptionKeyAsync(kekVersion, cancellationToken).ConfigureAwait(false);
+            return keys.UnwrapDataKey(account.Name, kekVersion, wrappedKeyEncryptionKey, stored.WrappedDataKey, binding.Span);
+        }
+
+        /// <summary>The wrapped account key-encryption key of <paramref name="version"/>: the current one, or an older one from the store.</summary>
+        private async ValueTask<byte[]> KeyEncryptionKeyAsync(uint version, CancellationToken cancellationToken)
+        {
+            if (version == account.KeyEncryptionKeyVersion)
+            {
+                return account.WrappedKeyEncryptionKey;
+            }
+
+            olderKeyEncryptionKeys ??= await store.ListAccountKeyEncryptionKeysAsync(account.Name, cancellationToken).ConfigureAwait(false);
+            return olderKeyEncryptionKeys.FirstOrDefault(kek => kek.Version == version)?.Wrapped
+                ?? throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Account key-encryption-key version {version} is not in the store.");
         }
 
         public void Dispose()

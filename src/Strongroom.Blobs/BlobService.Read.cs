@@ -36,7 +36,7 @@ public sealed partial class BlobService
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, site, () => new ReadKeys(keys, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, site, () => new ReadKeys(keys, store, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
     }
 }
 

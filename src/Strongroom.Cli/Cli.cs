@@ -91,6 +91,7 @@ public static class Cli
         root.Subcommands.Add(ServerCommand(output));
         root.Subcommands.Add(AccountCommand(output));
         root.Subcommands.Add(ScopeCommands.Build(output));
+        root.Subcommands.Add(VaultCommands.Command(output));
         return root;
     }
 
@@ -151,6 +152,7 @@ public static class Cli
         command.Subcommands.Add(AccountShowCommand(output));
         command.Subcommands.Add(AccountKeysCommand(output));
         command.Subcommands.Add(AccountDeleteCommand(output));
+        command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
         return command;
     }
 

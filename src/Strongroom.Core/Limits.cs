@@ -65,4 +65,12 @@ public static class Limits
 
     /// <summary>A customer-managed key's name in the tenant's vault (Key Vault allows 1–127).</summary>
     public const int CustomerKeyNameLengthMax = 127;
+
+    // Keys (rotation and caching)
+
+    /// <summary>Unwrapped account key-encryption keys held in memory (least recently used evicted, wiped).</summary>
+    public const int UnwrappedKeyCacheEntriesMax = 1024;
+
+    /// <summary>Wrapped keys read, rewrapped and compare-and-swapped per metadata transaction by the rewrapper.</summary>
+    public const int RewrapBatchMax = 256;
 }

@@ -11,8 +11,11 @@ public enum AccountState
 
 /// <summary>
 /// A storage account (tenant). Both shared keys and the account key-encryption key are stored
-/// only wrapped by the vault's keyring. <see cref="CipherSuite"/> is chosen at creation and never
-/// changes: every object of the account is written (and its data key wrapped) with it.
+/// only wrapped by the vault's keyring. <see cref="WrappedKeyEncryptionKey"/> is the account's
+/// current (newest) key-encryption key, version <see cref="KeyEncryptionKeyVersion"/>; older
+/// versions stay in the store (<see cref="AccountKeyEncryptionKey"/>) for the data keys they wrap.
+/// <see cref="CipherSuite"/> is chosen at creation and never changes: every object of the account
+/// is written (and its data key wrapped) with it.
 /// </summary>
 public sealed record AccountRecord(
     string Name,
@@ -21,7 +24,10 @@ public sealed record AccountRecord(
     byte[] WrappedKeyEncryptionKey,
     DateTimeOffset CreatedOn,
     AccountState State,
-    CipherSuite CipherSuite = CipherSuite.Aes256Gcm);
+    CipherSuite CipherSuite = CipherSuite.Aes256Gcm)
+{
+    public uint KeyEncryptionKeyVersion { get; init; } = AccountKeyEncryptionKey.FirstVersion;
+}
 
 public sealed record ContainerRecord(
     string Account,

@@ -10,24 +10,35 @@ namespace Strongroom.Server;
 /// the tenant keys, the metadata store, the local site and the services over them. The server and
 /// the CLI's account commands both open a deployment; they may do so at the same time, because
 /// SQLite serialises writers and the blob service reads accounts from the store on every request.
+///
+/// The root key stays in memory (<see cref="RootKeyHolder"/>) while the deployment is open, so a
+/// keyring rotation can re-save the keyring; it is wiped on dispose.
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
     public const string LocalSiteId = "local";
 
+    /// <summary>Set to <c>off</c> to run without the unwrapped-key cache (for measuring its effect).</summary>
+    public const string UnwrappedKeyCacheVariable = "STRONGROOM_UNWRAPPED_KEY_CACHE";
+
+    private readonly RootKeyHolder rootKey;
     private readonly Keyring keyring;
     private int disposed;
 
-    private Deployment(DataDirectory directory, bool rootKeyCreated, Keyring keyring, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes)
+    private Deployment(DataDirectory directory, bool rootKeyCreated, RootKeyHolder rootKey, Keyring keyring, UnwrappedKeyCache? unwrappedKeys, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes, KeyRewrapper rewrapper)
     {
         Scopes = scopes;
         Directory = directory;
         RootKeyCreated = rootKeyCreated;
+        this.rootKey = rootKey;
         this.keyring = keyring;
+        UnwrappedKeys = unwrappedKeys;
         Store = store;
         Site = site;
         Blobs = blobs;
         Accounts = accounts;
+        Rewrapper = rewrapper;
+        BackgroundRewrap = new BackgroundRewrap(rewrapper);
     }
 
     public DataDirectory Directory { get; }
@@ -46,33 +57,80 @@ public sealed class Deployment : IAsyncDisposable
     /// <summary>Encryption scopes (the CLI's <c>strongroom scope</c> commands).</summary>
     public EncryptionScopeService Scopes { get; }
 
+    /// <summary>Unwrapped account keys: key-encryption keys and the shared keys authentication uses
+    /// (null when disabled by <see cref="UnwrappedKeyCacheVariable"/>). The seal must
+    /// <see cref="UnwrappedKeyCache.Clear"/> it.</summary>
+    public UnwrappedKeyCache? UnwrappedKeys { get; }
+
+    /// <summary>Moves wrapped keys to the current versions (runs to completion; see also <see cref="BackgroundRewrap"/>).</summary>
+    public KeyRewrapper Rewrapper { get; }
+
+    /// <summary>The server's background rewrap; rotations request a pass. Nobody runs it in the CLI.</summary>
+    public BackgroundRewrap BackgroundRewrap { get; }
+
+    public uint KeyringCurrentVersion => keyring.CurrentVersion;
+
+    public IReadOnlyList<uint> KeyringVersions => keyring.Versions;
+
+    /// <summary>True when anything may still be wrapped by an old version (a rotation ever happened).</summary>
+    public async Task<bool> MayNeedRewrapAsync(CancellationToken cancellationToken = default)
+    {
+        if (keyring.Versions.Count > 1)
+        {
+            return true;
+        }
+
+        var accounts = await Store.ListAccountsAsync(cancellationToken).ConfigureAwait(false);
+        return accounts.Any(account => account.KeyEncryptionKeyVersion > Core.AccountKeyEncryptionKey.FirstVersion);
+    }
+
+    /// <summary>
+    /// Adds a keyring version (the new current), re-saves the keyring under the root key and asks
+    /// the background rewrap to move existing values over. Returns the new version.
+    /// </summary>
+    public uint RotateKeyring()
+    {
+        var version = rootKey.Use(keyring.Rotate);
+        BackgroundRewrap.Request();
+        return version;
+    }
+
+    /// <summary>Adds a key-encryption-key version to the account and asks for a rewrap. AccountNotFound.</summary>
+    public async Task<uint> RotateAccountKeyAsync(string account, CancellationToken cancellationToken = default)
+    {
+        var version = await Accounts.RotateKeyEncryptionKeyAsync(account, cancellationToken).ConfigureAwait(false);
+        BackgroundRewrap.Request();
+        return version;
+    }
+
     /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
         directory.Create();
 
-        Keyring keyring;
-        bool rootKeyCreated;
-
-        // The root key is needed only to open the keyring: it is wiped as soon as that is done,
-        // so the process holds platform keys but not the key that protects them at rest.
-        using (var rootKey = FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out rootKeyCreated))
-        {
-            keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
-        }
-
+        // The root key stays held (wiped on dispose) so that a rotation can re-save the keyring
+        // and a keyring rotated by another process can be re-read.
+        var rootKey = new RootKeyHolder(FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out var rootKeyCreated));
+        Keyring? keyring = null;
+        UnwrappedKeyCache? unwrappedKeys = null;
         IMetadataStore? store = null;
         try
         {
+            keyring = rootKey.Use(key => Keyring.OpenOrCreate(directory.KeyringPath, key, random));
+            var opened = keyring;
+            keyring.ReloadWhenVersionUnknown = () => rootKey.TryUse(opened.Reload, whenAbsent: false);
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
             var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
-            var tenantKeys = new TenantKeys(keyring, random);
+            unwrappedKeys = string.Equals(Environment.GetEnvironmentVariable(UnwrappedKeyCacheVariable), "off", StringComparison.OrdinalIgnoreCase)
+                ? null
+                : new UnwrappedKeyCache();
+            var tenantKeys = new TenantKeys(keyring, random, unwrappedKeys);
             // TODO(issue 3): the vault's ICustomerManagedKeys (keyvault branch) replaces this at merge.
             ICustomerManagedKeys customerKeys = NoCustomerManagedKeys.Instance;
             var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, site, tenantKeys, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
-            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts, scopes);
+            return new Deployment(directory, rootKeyCreated, rootKey, keyring, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys));
         }
         catch
         {
@@ -81,7 +139,9 @@ public sealed class Deployment : IAsyncDisposable
                 await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            keyring.Dispose();
+            unwrappedKeys?.Dispose();
+            keyring?.Dispose();
+            rootKey.Dispose();
             throw;
         }
     }
@@ -154,7 +214,9 @@ public sealed class Deployment : IAsyncDisposable
         }
         finally
         {
+            UnwrappedKeys?.Dispose();
             keyring.Dispose();
+            rootKey.Dispose();
         }
     }
 }

@@ -87,6 +87,12 @@ public sealed class StrongroomServer : IAsyncDisposable
             app = Build(options, deployment, certificate, endpoint, useTls);
             await app.StartAsync(ct).ConfigureAwait(false);
 
+            // Resume a rewrap a restart interrupted (cheap when nothing was ever rotated).
+            if (await deployment.MayNeedRewrapAsync(ct).ConfigureAwait(false))
+            {
+                deployment.BackgroundRewrap.Request();
+            }
+
             var blobEndpoint = BoundEndpoint(app, endpoint, useTls);
             var server = new StrongroomServer(app, deployment, certificate, blobEndpoint);
             server.WriteBanner(options, accounts, generatedNow);
@@ -159,6 +165,8 @@ public sealed class StrongroomServer : IAsyncDisposable
         });
 
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        builder.Services.AddSingleton(deployment.BackgroundRewrap);
+        builder.Services.AddHostedService<RewrapHostedService>();
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>

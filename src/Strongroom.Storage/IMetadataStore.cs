@@ -89,4 +89,30 @@ public interface IMetadataStore : IAsyncDisposable
     // Objects
     /// <summary>Every object id the store references on a site (for the orphan sweep).</summary>
     Task<IReadOnlySet<string>> ListObjectIdsAsync(string siteId, CancellationToken cancellationToken = default);
+
+    // Key versions and rewrapping (the store sees wrapped bytes only)
+
+    /// <summary>Every key-encryption-key version of the account, oldest first (empty when the account is absent).</summary>
+    Task<IReadOnlyList<AccountKeyEncryptionKey>> ListAccountKeyEncryptionKeysAsync(string account, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Adds the account's next key-encryption-key version (the newest becomes current). Inside the
+    /// transaction, <paramref name="wrap"/> receives the new version number and returns the new key
+    /// wrapped (bound to that version). AccountNotFound when the account is absent.
+    /// </summary>
+    Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Stored objects' wrapped data keys with the blob each belongs to (committed or staged), in
+    /// object id order after <paramref name="afterObjectId"/> (null: from the start), scanning at
+    /// most <paramref name="limit"/> objects.
+    /// </summary>
+    Task<ObjectKeyPage> ListObjectKeysAsync(string? afterObjectId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies each compare-and-swap in one transaction (at most <see cref="Limits.RewrapBatchMax"/>);
+    /// a replacement whose stored bytes differ from its expected bytes, or whose row is gone, is
+    /// skipped. Returns how many were applied.
+    /// </summary>
+    Task<int> ReplaceWrappedKeysAsync(IReadOnlyList<WrappedKeyReplacement> replacements, CancellationToken cancellationToken = default);
 }

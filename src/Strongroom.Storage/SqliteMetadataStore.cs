@@ -16,7 +16,10 @@ namespace Strongroom.Storage;
 /// </summary>
 public sealed partial class SqliteMetadataStore : IMetadataStore
 {
-    private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state, cipher_suite";
+    // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
+    private const string AccountSelect =
+        "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite FROM accounts a " +
+        "JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
@@ -95,14 +98,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO accounts ({AccountColumns}) VALUES (@name, @key1, @key2, @kek, @created_on, @state, @cipher_suite)",
+                    "INSERT INTO accounts (name, wrapped_key1, wrapped_key2, created_on, state, cipher_suite) VALUES (@name, @key1, @key2, @created_on, @state, @cipher_suite)",
                     ("@name", account.Name),
                     ("@key1", account.WrappedSharedKey1),
                     ("@key2", account.WrappedSharedKey2),
-                    ("@kek", account.WrappedKeyEncryptionKey),
                     ("@created_on", ToTicks(account.CreatedOn)),
                     ("@state", (int)account.State),
                     ("@cipher_suite", (int)account.CipherSuite));
+                tx.Execute(
+                    "INSERT INTO account_keks (account, version, wrapped_kek, created_on) VALUES (@name, @version, @kek, @created_on)",
+                    ("@name", account.Name),
+                    ("@version", (long)account.KeyEncryptionKeyVersion),
+                    ("@kek", account.WrappedKeyEncryptionKey),
+                    ("@created_on", ToTicks(account.CreatedOn)));
                 return true;
             },
             cancellationToken);
@@ -115,7 +123,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         ReadAsync<IReadOnlyList<AccountRecord>>(
             tx =>
             {
-                using var reader = tx.Query($"SELECT {AccountColumns} FROM accounts ORDER BY name");
+                using var reader = tx.Query($"{AccountSelect} ORDER BY a.name");
                 var accounts = new List<AccountRecord>();
                 while (reader.Read())
                 {
@@ -162,6 +170,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM blobs WHERE account = @account", account);
                 tx.Execute("DELETE FROM containers WHERE account = @account", account);
                 tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
+                tx.Execute("DELETE FROM account_keks WHERE account = @account", account);
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
             },
@@ -543,6 +552,119 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             tx => ReadObjectIds(tx, "SELECT object_id FROM objects WHERE site_id = @site", ("@site", siteId)),
             cancellationToken);
 
+    // Key versions and rewrapping
+
+    public Task<IReadOnlyList<AccountKeyEncryptionKey>> ListAccountKeyEncryptionKeysAsync(string account, CancellationToken cancellationToken = default) =>
+        ReadAsync<IReadOnlyList<AccountKeyEncryptionKey>>(tx => ReadAccountKeyEncryptionKeys(tx, account), cancellationToken);
+
+    public Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(wrap);
+        return WriteAsync(
+            tx =>
+            {
+                if (ReadAccount(tx, account) is not { } current)
+                {
+                    throw new StorageException(ErrorCode.AccountNotFound);
+                }
+
+                var version = checked(current.KeyEncryptionKeyVersion + 1);
+                var wrapped = wrap(version);
+                tx.Execute(
+                    "INSERT INTO account_keks (account, version, wrapped_kek, created_on) VALUES (@account, @version, @kek, @created_on)",
+                    ("@account", account),
+                    ("@version", (long)version),
+                    ("@kek", wrapped),
+                    ("@created_on", ToTicks(createdOn)));
+                return new AccountKeyEncryptionKey(account, version, wrapped, createdOn);
+            },
+            cancellationToken);
+    }
+
+    public Task<ObjectKeyPage> ListObjectKeysAsync(string? afterObjectId, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return ReadAsync(
+            tx =>
+            {
+                var page = new List<(string ObjectId, byte[] Wrapped)>();
+                using (var reader = tx.Query(
+                    // Only data keys wrapped by an account key-encryption key: a scoped object's key is
+                    // wrapped by its scope's key. (A customer-provided key's outer layer is the account's.)
+                    "SELECT object_id, wrapped_key FROM objects WHERE object_id > @after AND encryption_scope IS NULL ORDER BY object_id LIMIT @take",
+                    ("@after", afterObjectId ?? string.Empty),
+                    ("@take", (long)limit)))
+                {
+                    while (reader.Read())
+                    {
+                        page.Add((reader.GetString(0), reader.GetFieldValue<byte[]>(1)));
+                    }
+                }
+
+                // The owning blob, by index, committed first: an object belongs to exactly one blob
+                // (its data key is bound to that blob's name).
+                var keys = new List<ObjectKeyRecord>(page.Count);
+                foreach (var (objectId, wrapped) in page)
+                {
+                    using var owner = tx.Query(
+                        "SELECT account, container, blob FROM blob_parts WHERE object_id = @object_id " +
+                        "UNION ALL SELECT account, container, blob FROM uncommitted_blocks WHERE object_id = @object_id LIMIT 1",
+                        ("@object_id", objectId));
+                    if (owner.Read())
+                    {
+                        keys.Add(new ObjectKeyRecord(objectId, owner.GetString(0), owner.GetString(1), owner.GetString(2), wrapped));
+                    }
+                }
+
+                return new ObjectKeyPage(keys, page.Count < limit ? null : page[^1].ObjectId);
+            },
+            cancellationToken);
+    }
+
+    public Task<int> ReplaceWrappedKeysAsync(IReadOnlyList<WrappedKeyReplacement> replacements, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replacements);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replacements.Count, Limits.RewrapBatchMax);
+        if (replacements.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return WriteAsync(
+            tx =>
+            {
+                var applied = 0;
+                foreach (var replacement in replacements)
+                {
+                    ArgumentNullException.ThrowIfNull(replacement);
+                    var sql = replacement.Kind switch
+                    {
+                        WrappedKeyKind.SharedKey when replacement.Index == 1 =>
+                            "UPDATE accounts SET wrapped_key1 = @new WHERE name = @owner AND wrapped_key1 = @old",
+                        WrappedKeyKind.SharedKey when replacement.Index == 2 =>
+                            "UPDATE accounts SET wrapped_key2 = @new WHERE name = @owner AND wrapped_key2 = @old",
+                        WrappedKeyKind.AccountKeyEncryptionKey =>
+                            "UPDATE account_keks SET wrapped_kek = @new WHERE account = @owner AND version = @index AND wrapped_kek = @old",
+                        WrappedKeyKind.DataKey =>
+                            "UPDATE objects SET wrapped_key = @new WHERE object_id = @owner AND wrapped_key = @old",
+                        WrappedKeyKind.ScopeKeyEncryptionKey when replacement.Name is not null =>
+                            $"UPDATE encryption_scopes SET wrapped_kek = @new WHERE account = @owner AND name = @name AND key_source = {(int)EncryptionScopeKeySource.Platform} AND wrapped_kek = @old",
+                        _ => throw new ArgumentException($"No wrapped key of kind {replacement.Kind} with index {replacement.Index}.", nameof(replacements)),
+                    };
+                    applied += tx.Execute(
+                        sql,
+                        ("@owner", replacement.Owner),
+                        ("@index", replacement.Index),
+                        ("@name", replacement.Name ?? string.Empty),
+                        ("@old", replacement.Expected),
+                        ("@new", replacement.Replacement));
+                }
+
+                return applied;
+            },
+            cancellationToken);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref disposed, 1) != 0)
@@ -818,8 +940,22 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     private static AccountRecord? ReadAccount(Transaction tx, string name)
     {
-        using var reader = tx.Query($"SELECT {AccountColumns} FROM accounts WHERE name = @name", ("@name", name));
+        using var reader = tx.Query($"{AccountSelect} WHERE a.name = @name", ("@name", name));
         return reader.Read() ? ReadAccountRow(reader) : null;
+    }
+
+    private static List<AccountKeyEncryptionKey> ReadAccountKeyEncryptionKeys(Transaction tx, string account)
+    {
+        using var reader = tx.Query(
+            "SELECT version, wrapped_kek, created_on FROM account_keks WHERE account = @account ORDER BY version",
+            ("@account", account));
+        var versions = new List<AccountKeyEncryptionKey>();
+        while (reader.Read())
+        {
+            versions.Add(new AccountKeyEncryptionKey(account, checked((uint)reader.GetInt64(0)), reader.GetFieldValue<byte[]>(1), FromTicks(reader.GetInt64(2))));
+        }
+
+        return versions;
     }
 
     private static ContainerRecord? ReadContainer(Transaction tx, string account, string name)
@@ -881,7 +1017,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     private static AccountRecord ReadAccountRow(SqliteDataReader reader)
     {
-        var suite = (CipherSuite)reader.GetInt32(6);
+        var suite = (CipherSuite)reader.GetInt32(7);
         Invariant.True(CipherSuites.IsKnown(suite), "an account's cipher suite is one this build knows");
         return new(
             reader.GetString(0),
@@ -890,7 +1026,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             reader.GetFieldValue<byte[]>(3),
             FromTicks(reader.GetInt64(4)),
             (AccountState)reader.GetInt32(5),
-            suite);
+            suite)
+        {
+            KeyEncryptionKeyVersion = checked((uint)reader.GetInt64(6)),
+        };
     }
 
     private static ContainerRecord ReadContainerRow(SqliteDataReader reader) => new(

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 3;
+    public const int CurrentVersion = 4;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -126,6 +126,21 @@ internal static class SqliteSchema
             "ALTER TABLE blobs ADD COLUMN customer_key_sha256 BLOB NULL",
             "ALTER TABLE objects ADD COLUMN encryption_scope TEXT NULL",
             "ALTER TABLE objects ADD COLUMN customer_key_sha256 BLOB NULL",
+        ],
+        [
+            // Versioned account key-encryption keys (rotation): each account's existing key becomes
+            // version 1, and this table is the only place a KEK is kept from then on.
+            """
+            CREATE TABLE account_keks (
+                account TEXT NOT NULL REFERENCES accounts (name),
+                version INTEGER NOT NULL,
+                wrapped_kek BLOB NOT NULL,
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (account, version)
+            )
+            """,
+            "INSERT INTO account_keks (account, version, wrapped_kek, created_on) SELECT name, 1, wrapped_kek, created_on FROM accounts",
+            "ALTER TABLE accounts DROP COLUMN wrapped_kek",
         ],
     ];
 

@@ -33,6 +33,20 @@ public sealed partial class TenantKeys
     public byte[] UnwrapPlatformScopeKey(string account, string scope, ReadOnlySpan<byte> wrapped) =>
         keyring.Unwrap(wrapped, Keyring.AssociatedData(ScopePurpose(scope), account));
 
+    /// <summary>Rewraps a platform-managed scope KEK (the same key) under the current keyring version.</summary>
+    public byte[] RewrapPlatformScopeKey(string account, string scope, ReadOnlySpan<byte> wrapped)
+    {
+        var kek = UnwrapPlatformScopeKey(account, scope, wrapped);
+        try
+        {
+            return WrapPlatformScopeKey(account, scope, kek);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kek);
+        }
+    }
+
     /// <summary>A fresh data key wrapped by a scope's (unwrapped) KEK and bound to the object.</summary>
     public DataKey NewDataKeyUnderScope(ReadOnlySpan<byte> scopeKek, ReadOnlySpan<byte> bindingDigest, CipherSuite suite = CipherSuite.Aes256Gcm)
     {
@@ -56,15 +70,15 @@ public sealed partial class TenantKeys
     /// A fresh data key wrapped under the customer's key and then under the account KEK, both
     /// bound to the object. Neither wrap alone yields the data key.
     /// </summary>
-    public DataKey NewCustomerProvidedDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, ReadOnlySpan<byte> bindingDigest)
+    public DataKey NewCustomerProvidedDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, ReadOnlySpan<byte> bindingDigest)
     {
-        var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
+        var kek = UnwrapKeyEncryptionKey(account, kekVersion, wrappedKeyEncryptionKey);
         var dataKey = new byte[Limits.DataKeyBytes];
         try
         {
             random.Fill(dataKey);
             var inner = KeyWrap.Wrap(customerKey, CustomerProvidedKeyVersion, dataKey, bindingDigest, random);
-            var outer = KeyWrap.Wrap(kek, AccountKeyEncryptionKeyVersion, inner, bindingDigest, random);
+            var outer = KeyWrap.Wrap(kek, kekVersion, inner, bindingDigest, random);
             return new DataKey(dataKey, outer);
         }
         catch
@@ -79,9 +93,9 @@ public sealed partial class TenantKeys
     }
 
     /// <summary>IntegrityCheckFailed when either layer does not unwrap (a wrong key included).</summary>
-    public DataKey UnwrapCustomerProvidedDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
+    public DataKey UnwrapCustomerProvidedDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
     {
-        var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
+        var kek = UnwrapKeyEncryptionKey(account, kekVersion, wrappedKeyEncryptionKey);
         try
         {
             // The inner layer is still ciphertext under the customer's key: nothing to wipe.

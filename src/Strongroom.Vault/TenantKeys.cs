@@ -5,23 +5,33 @@ using Strongroom.Crypto;
 namespace Strongroom.Vault;
 
 /// <summary>
-/// The tenant's keys: its two shared (account) keys and its key-encryption key, both stored only
-/// wrapped by the platform keyring; and the per-object data keys, wrapped by the tenant's
-/// key-encryption key and bound to the object they protect.
-/// The vault does no persistence of tenant keys: callers store the wrapped bytes it returns.
+/// The tenant's keys: its two shared (account) keys and its versioned key-encryption keys, all
+/// stored only wrapped by the platform keyring; and the per-object data keys, wrapped by a version
+/// of the tenant's key-encryption key (recorded in the wrapped bytes) and bound to the object they
+/// protect. The vault does no persistence of tenant keys: callers store the wrapped bytes it returns.
+///
+/// Unwrapped key-encryption keys are kept in <paramref name="cache"/> when one is given, so a write
+/// or read does not unwrap through the keyring every time.
 /// </summary>
-public sealed partial class TenantKeys(Keyring keyring, IRandomSource random)
+public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, UnwrappedKeyCache? cache = null)
 {
-    /// <summary>The version stamped on data keys wrapped by an account key-encryption key.</summary>
-    public const uint AccountKeyEncryptionKeyVersion = 1;
+    private const int KeyEncryptionKeyBytes = 32;
 
-    public byte[] NewWrappedKeyEncryptionKey(string account)
+    /// <summary>The keyring version new platform-wrapped values get.</summary>
+    public uint PlatformKeyVersion => keyring.CurrentVersion;
+
+    /// <summary>Which key version wrapped <paramref name="wrapped"/>: the keyring version for
+    /// shared keys and key-encryption keys, the account key-encryption-key version for data keys.</summary>
+    public static uint WrappingVersion(ReadOnlySpan<byte> wrapped) => KeyWrap.WrappingKeyVersion(wrapped);
+
+    /// <summary>A new random key-encryption key for <paramref name="account"/>, wrapped by the keyring and bound to its version.</summary>
+    public byte[] NewWrappedKeyEncryptionKey(string account, uint version = AccountKeyEncryptionKey.FirstVersion)
     {
-        var kek = new byte[32];
+        var kek = new byte[KeyEncryptionKeyBytes];
         try
         {
             random.Fill(kek);
-            return keyring.Wrap(kek, Keyring.AssociatedData("account-kek", account));
+            return keyring.Wrap(kek, KeyEncryptionKeyAssociatedData(account, version));
         }
         finally
         {
@@ -40,21 +50,42 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random)
     public byte[] WrapSharedKey(string account, int slot, ReadOnlySpan<byte> key) =>
         keyring.Wrap(key, Keyring.AssociatedData("shared-key", account, slot));
 
-    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+    /// <summary>The shared key (a copy the caller owns), from the cache when it holds it for these wrapped bytes.</summary>
+    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped)
+    {
+        if (cache is null)
+        {
+            return keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+        }
+
+        var key = new byte[Limits.AccountKeyBytes];
+        if (cache.TryCopy(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, key))
+        {
+            return key;
+        }
+
+        var unwrapped = keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+        if (unwrapped.Length == Limits.AccountKeyBytes)
+        {
+            cache.Add(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, unwrapped);
+        }
+
+        return unwrapped;
+    }
 
     /// <summary>
-    /// A fresh random data key for one stored object, and its wrapped form bound to the object,
-    /// wrapped with the account's cipher suite (an SM4 account's data keys are wrapped with SM4).
+    /// A fresh random data key for one stored object, wrapped by the given key-encryption-key
+    /// version and bound to the object, with the account's cipher suite (an SM4 account's data
+    /// keys are wrapped with SM4).
     /// </summary>
-    public DataKey NewDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest, CipherSuite suite = CipherSuite.Aes256Gcm)
+    public DataKey NewDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest, CipherSuite suite = CipherSuite.Aes256Gcm)
     {
-        var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
+        var kek = UnwrapKeyEncryptionKey(account, kekVersion, wrappedKeyEncryptionKey);
         var dataKey = new byte[Limits.DataKeyBytes];
         try
         {
             random.Fill(dataKey);
-            var wrapped = KeyWrap.Wrap(kek, AccountKeyEncryptionKeyVersion, dataKey, bindingDigest, random, suite);
+            var wrapped = KeyWrap.Wrap(kek, kekVersion, dataKey, bindingDigest, random, suite);
             return new DataKey(dataKey, wrapped);
         }
         catch
@@ -68,9 +99,18 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random)
         }
     }
 
-    public DataKey UnwrapDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
+    /// <summary>
+    /// Unwraps a data key with key-encryption-key version <paramref name="kekVersion"/>, which must
+    /// be the version recorded in <paramref name="wrappedDataKey"/> (see <see cref="WrappingVersion"/>).
+    /// </summary>
+    public DataKey UnwrapDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
     {
-        var kek = UnwrapKeyEncryptionKey(account, wrappedKeyEncryptionKey);
+        if (KeyWrap.WrappingKeyVersion(wrappedDataKey) != kekVersion)
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, "The data key was not wrapped by the key-encryption-key version given.");
+        }
+
+        var kek = UnwrapKeyEncryptionKey(account, kekVersion, wrappedKeyEncryptionKey);
         try
         {
             return new DataKey(KeyWrap.Unwrap(kek, wrappedDataKey, bindingDigest), wrappedDataKey);
@@ -81,8 +121,85 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random)
         }
     }
 
-    private byte[] UnwrapKeyEncryptionKey(string account, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData("account-kek", account));
+    /// <summary>Rewraps a shared key under the current keyring version.</summary>
+    public byte[] RewrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped)
+    {
+        var key = UnwrapSharedKey(account, slot, wrapped);
+        try
+        {
+            return WrapSharedKey(account, slot, key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+    }
+
+    /// <summary>Rewraps a key-encryption key (the same key, same version) under the current keyring version.</summary>
+    public byte[] RewrapKeyEncryptionKey(string account, uint version, ReadOnlySpan<byte> wrapped)
+    {
+        var associatedData = KeyEncryptionKeyAssociatedData(account, version);
+        var kek = keyring.Unwrap(wrapped, associatedData);
+        try
+        {
+            return keyring.Wrap(kek, associatedData);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kek);
+        }
+    }
+
+    /// <summary>
+    /// Rewraps a data key (the same key) from the key-encryption-key version that wrapped it to
+    /// <paramref name="to"/>, keeping its cipher suite. For a customer-provided key this moves only
+    /// the outer layer: the wrapped secret is then the inner wrap, still under the customer's key.
+    /// </summary>
+    public byte[] RewrapDataKey(string account, AccountKeyEncryptionKey from, AccountKeyEncryptionKey to, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(to);
+        using var dataKey = UnwrapDataKey(account, from.Version, from.Wrapped, wrappedDataKey, bindingDigest);
+        var kek = UnwrapKeyEncryptionKey(account, to.Version, to.Wrapped);
+        try
+        {
+            return KeyWrap.Wrap(kek, to.Version, dataKey.Key.Span, bindingDigest, random, KeyWrap.CipherSuiteOf(wrappedDataKey));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kek);
+        }
+    }
+
+    /// <summary>Drops the account's cached keys (its deletion).</summary>
+    public void Forget(string account) => cache?.Remove(account);
+
+    private byte[] UnwrapKeyEncryptionKey(string account, uint version, ReadOnlySpan<byte> wrapped)
+    {
+        if (cache is null)
+        {
+            return keyring.Unwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
+        }
+
+        var kek = new byte[KeyEncryptionKeyBytes];
+        if (cache.TryCopy(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, kek))
+        {
+            return kek;
+        }
+
+        var unwrapped = keyring.Unwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
+        Invariant.True(unwrapped.Length == KeyEncryptionKeyBytes, "an account key-encryption key is 256 bits");
+        cache.Add(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, unwrapped);
+        CryptographicOperations.ZeroMemory(kek);
+        return unwrapped;
+    }
+
+    /// <summary>
+    /// Version 1 keeps the binding it always had (slot 0), frozen; later versions bind their version
+    /// number, so a wrapped key-encryption key cannot be moved to another version's row.
+    /// </summary>
+    private static byte[] KeyEncryptionKeyAssociatedData(string account, uint version) =>
+        Keyring.AssociatedData("account-kek", account, version == AccountKeyEncryptionKey.FirstVersion ? 0 : checked((int)version));
 }
 
 /// <summary>A plaintext data key (wiped on dispose) with its wrapped form.</summary>

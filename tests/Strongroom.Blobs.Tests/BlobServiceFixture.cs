@@ -24,16 +24,25 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         this.keyring = keyring;
         Time = time;
         var random = new SeededRandomSource(20261130);
-        var keys = new TenantKeys(keyring, random);
+        var keys = new TenantKeys(keyring, random, Cache);
         Blobs = new BlobService(store, site, keys, time, random) { CustomerManagedKeys = CustomerKeys };
         Accounts = new AccountService(store, site, keys, time);
         Scopes = new EncryptionScopeService(store, keys, CustomerKeys, time);
+        Rewrapper = new KeyRewrapper(store, keys);
     }
 
     /// <summary>The tenants' vault keys (an in-memory stand-in with enable/disable).</summary>
     public FakeCustomerManagedKeys CustomerKeys { get; } = new();
 
     public EncryptionScopeService Scopes { get; }
+
+    public UnwrappedKeyCache Cache { get; } = new(capacity: 8);
+
+    public KeyRewrapper Rewrapper { get; }
+
+    public Keyring Keyring => keyring;
+
+    public uint RotateKeyring() => keyring.Rotate(rootKey);
 
     public string Directory { get; }
 
@@ -90,6 +99,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     {
         await Store.DisposeAsync();
         await Site.DisposeAsync();
+        Cache.Dispose();
         keyring.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);

@@ -33,16 +33,16 @@ public sealed class CipherSuiteKeyTests : IDisposable
     {
         var kek = keys.NewWrappedKeyEncryptionKey("tenanta");
         var binding = ObjectBinding.Digest(suite, "tenanta", "c", "b", "0123456789abcdef0123456789abcdef");
-        using var created = keys.NewDataKey("tenanta", kek, binding, suite);
+        using var created = keys.NewDataKey("tenanta", 1, kek, binding, suite);
         Assert.Equal(suite, KeyWrap.CipherSuiteOf(created.Wrapped));
         Assert.Equal(32, created.Key.Length);
 
-        using var unwrapped = keys.UnwrapDataKey("tenanta", kek, created.Wrapped, binding);
+        using var unwrapped = keys.UnwrapDataKey("tenanta", 1, kek, created.Wrapped, binding);
         Assert.Equal(created.Key.ToArray(), unwrapped.Key.ToArray());
 
         var otherObject = ObjectBinding.Digest(suite, "tenanta", "c", "b", "ffffffffffffffffffffffffffffffff");
-        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenanta", kek, created.Wrapped, otherObject)).Code);
-        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenantb", kek, created.Wrapped, binding)).Code);
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenanta", 1, kek, created.Wrapped, otherObject)).Code);
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenantb", 1, kek, created.Wrapped, binding)).Code);
     }
 
     [Fact]

@@ -30,15 +30,15 @@ public sealed class TenantKeysTests : IDisposable
     {
         var kek = keys.NewWrappedKeyEncryptionKey("tenanta");
         var binding = ObjectBinding.Digest("tenanta", "c", "b", "0123456789abcdef0123456789abcdef");
-        using var created = keys.NewDataKey("tenanta", kek, binding);
-        using var unwrapped = keys.UnwrapDataKey("tenanta", kek, created.Wrapped, binding);
+        using var created = keys.NewDataKey("tenanta", 1, kek, binding);
+        using var unwrapped = keys.UnwrapDataKey("tenanta", 1, kek, created.Wrapped, binding);
         Assert.Equal(created.Key.ToArray(), unwrapped.Key.ToArray());
 
         var otherObject = ObjectBinding.Digest("tenanta", "c", "b", "ffffffffffffffffffffffffffffffff");
-        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenanta", kek, created.Wrapped, otherObject)).Code);
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenanta", 1, kek, created.Wrapped, otherObject)).Code);
 
         // Another tenant's key-encryption key cannot be passed off as this tenant's.
-        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenantb", kek, created.Wrapped, binding)).Code);
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, Assert.Throws<StorageException>(() => keys.UnwrapDataKey("tenantb", 1, kek, created.Wrapped, binding)).Code);
     }
 
     [Fact]

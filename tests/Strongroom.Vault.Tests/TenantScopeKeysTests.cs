@@ -57,21 +57,21 @@ public sealed class TenantScopeKeysTests : IDisposable
     {
         var accountKek = keys.NewWrappedKeyEncryptionKey("tenanta");
         var customer = RandomNumberGenerator.GetBytes(32);
-        using var created = keys.NewCustomerProvidedDataKey("tenanta", accountKek, customer, binding);
-        using (var unwrapped = keys.UnwrapCustomerProvidedDataKey("tenanta", accountKek, customer, created.Wrapped, binding))
+        using var created = keys.NewCustomerProvidedDataKey("tenanta", 1, accountKek, customer, binding);
+        using (var unwrapped = keys.UnwrapCustomerProvidedDataKey("tenanta", 1, accountKek, customer, created.Wrapped, binding))
         {
             Assert.Equal(created.Key.ToArray(), unwrapped.Key.ToArray());
         }
 
         // Neither key alone opens it: the account KEK yields only the inner wrap, a wrong customer key fails.
-        using (var outerOnly = keys.UnwrapDataKey("tenanta", accountKek, created.Wrapped, binding))
+        using (var outerOnly = keys.UnwrapDataKey("tenanta", 1, accountKek, created.Wrapped, binding))
         {
             Assert.Equal(KeyWrap.WrappedLength(Limits.DataKeyBytes), outerOnly.Key.Length);
             Assert.Equal(-1, outerOnly.Key.Span.IndexOf(created.Key.Span));
         }
 
-        Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", accountKek, new byte[32], created.Wrapped, binding));
-        Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", keys.NewWrappedKeyEncryptionKey("tenanta"), customer, created.Wrapped, binding));
+        Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", 1, accountKek, new byte[32], created.Wrapped, binding));
+        Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", 1, keys.NewWrappedKeyEncryptionKey("tenanta"), customer, created.Wrapped, binding));
         Assert.Equal(-1, created.Wrapped.AsSpan().IndexOf(customer));
     }
 }

@@ -1,0 +1,83 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Strongroom.Blobs;
+
+namespace Strongroom.Server;
+
+/// <summary>
+/// Runs rewrap passes in the background of a server: after a rotation (<see cref="Request"/>) and
+/// once at start when an old key version exists. Requests made while a pass runs coalesce into one
+/// more pass. Cancelling <see cref="RunAsync"/> stops it between batches; nothing is lost, as every
+/// batch is committed on its own and a later pass (or <c>strongroom vault rewrap</c>) carries on.
+/// </summary>
+public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
+{
+    private readonly Channel<bool> requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
+    {
+        FullMode = BoundedChannelFullMode.DropWrite,
+        SingleReader = true,
+    });
+
+    private TaskCompletionSource<RewrapCounts> nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Asks for a pass; returns at once.</summary>
+    public void Request() => requests.Writer.TryWrite(true);
+
+    /// <summary>Completes with the counts of the next pass to finish (after this call).</summary>
+    public Task<RewrapCounts> NextPassAsync() => Volatile.Read(ref nextPass).Task;
+
+    /// <summary>The loop: waits for a request, runs a pass, repeats until cancelled.</summary>
+    public async Task RunAsync(ILogger? logger, CancellationToken cancellationToken)
+    {
+        while (await requests.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            requests.Reader.TryRead(out _);
+            var completing = Interlocked.Exchange(ref nextPass, new TaskCompletionSource<RewrapCounts>(TaskCreationOptions.RunContinuationsAsynchronously));
+            try
+            {
+                var counts = await rewrapper.RunAsync(cancellationToken).ConfigureAwait(false);
+                if (counts.Rewrapped > 0 || counts.Failed > 0)
+                {
+                    logger?.LogWarning(
+                        "Key rewrap pass: {SharedKeys} shared key(s), {KeyEncryptionKeys} key-encryption key(s), {DataKeys} data key(s) moved to the current version; {Skipped} changed meanwhile; {Failed} did not unwrap.",
+                        counts.SharedKeys,
+                        counts.KeyEncryptionKeys,
+                        counts.DataKeys,
+                        counts.Skipped,
+                        counts.Failed);
+                }
+
+                completing.TrySetResult(counts);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                completing.TrySetCanceled(cancellationToken);
+                throw;
+            }
+            catch (Exception exception)
+            {
+                // A failed pass (database busy, sealed) is retried at the next request; the message
+                // names no key (store and vault errors never carry key material).
+                logger?.LogError("Key rewrap pass failed: {Error}", exception.Message);
+                completing.TrySetException(exception);
+            }
+        }
+    }
+}
+
+/// <summary>Hosts <see cref="BackgroundRewrap.RunAsync"/> for the server's lifetime.</summary>
+internal sealed class RewrapHostedService(BackgroundRewrap rewrap, ILogger<RewrapHostedService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await rewrap.RunAsync(logger, stoppingToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the pass resumes at the next start or with `strongroom vault rewrap`.
+        }
+    }
+}
