@@ -49,4 +49,20 @@ public static class Limits
     public const int SegmentPlaintextBytes = 64 * 1024;
     public const int DataKeyBytes = 32;
     public const int AccountKeyBytes = 64;
+
+    // Key Vault API (issue 3)
+    public const int VaultItemNameLengthMax = 127;
+    public const int SecretValueBytesMax = 25 * 1024;
+    public const int VaultTagsMax = 15;
+    public const int VaultTagNameLengthMax = 512;
+    public const int VaultTagValueLengthMax = 512;
+    public const int VaultContentTypeLengthMax = 255;
+    public const int VaultListResultsMax = 25;
+    public const int VaultRequestBodyBytesMax = 256 * 1024;
+    public const int VaultOperationInputBytesMax = 64 * 1024;
+    public const int SoftDeleteRetentionDaysMin = 7;
+    public const int SoftDeleteRetentionDaysMax = 90;
+    public static readonly TimeSpan BearerTokenLifetimeDefault = TimeSpan.FromHours(1);
+    public static readonly TimeSpan BearerTokenLifetimeMax = TimeSpan.FromHours(24);
+    public const int BearerTokenCharsMax = 4096;
 }

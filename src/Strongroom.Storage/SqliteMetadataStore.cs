@@ -14,7 +14,7 @@ namespace Strongroom.Storage;
 /// Durability: synchronous=FULL makes every commit fsync the WAL before it returns, so nothing
 /// this store has acknowledged is lost on power failure.
 /// </summary>
-public sealed class SqliteMetadataStore : IMetadataStore
+public sealed partial class SqliteMetadataStore : IMetadataStore
 {
     private const string AccountColumns = "name, wrapped_key1, wrapped_key2, wrapped_kek, created_on, state";
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata";
@@ -160,6 +160,7 @@ public sealed class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
                 tx.Execute("DELETE FROM blobs WHERE account = @account", account);
                 tx.Execute("DELETE FROM containers WHERE account = @account", account);
+                DeleteVaultRows(tx, name);
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
             },

@@ -97,6 +97,23 @@ public sealed class Keyring : IDisposable
         return KeyWrap.Unwrap(key, wrapped, associatedData);
     }
 
+    /// <summary>
+    /// A 256-bit key derived (HKDF-SHA256) from platform key <paramref name="version"/> for one
+    /// <paramref name="purpose"/>, such as signing bearer tokens. It exists only while the keyring
+    /// is open, so whatever it protects stops working when the vault is sealed. The caller wipes it.
+    /// Throws IntegrityCheckFailed for a version the keyring does not hold.
+    /// </summary>
+    public byte[] DeriveKey(string purpose, uint version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        if (!keys.TryGetValue(version, out var key))
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Platform key version {version} is not in the keyring.");
+        }
+
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, key, KeyBytes, salt: [], info: Encoding.UTF8.GetBytes("strongroom derived key v1\n" + purpose));
+    }
+
     public void Dispose()
     {
         foreach (var key in keys.Values)
