@@ -123,7 +123,7 @@ public sealed class BearerTokens(IMetadataStore accounts, TenantKeys keys, TimeP
         }));
         var signingInput = $"{header}.{payload}";
         var signature = Mac(version, Encoding.ASCII.GetBytes(signingInput));
-        return new IssuedToken($"{signingInput}.{Base64Url.Encode(signature)}", DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()));
+        return new IssuedToken($"{signingInput}.{Base64Url.Encode(signature)}", DateTimeOffset.FromUnixTimeSeconds(expires.ToUnixTimeSeconds()), expires.ToUnixTimeSeconds() - now.ToUnixTimeSeconds());
     }
 
     private string Verify(string token, string audience)

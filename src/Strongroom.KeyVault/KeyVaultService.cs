@@ -21,11 +21,11 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
 {
     // Settings
 
-    public Task<VaultSettings> GetSettingsAsync(string account, CancellationToken cancellationToken = default) =>
-        store.GetVaultSettingsAsync(account, cancellationToken);
+    public async Task<VaultOptions> GetSettingsAsync(string account, CancellationToken cancellationToken = default) =>
+        Describe(await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false));
 
     /// <summary>Sets the retention (7–90 days) and purge protection; purge protection cannot be turned off once on (as in Azure).</summary>
-    public async Task<VaultSettings> SetSettingsAsync(string account, int? retentionDays, bool? purgeProtection, CancellationToken cancellationToken = default)
+    public async Task<VaultOptions> SetSettingsAsync(string account, int? retentionDays, bool? purgeProtection, CancellationToken cancellationToken = default)
     {
         var current = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
         var days = retentionDays ?? current.RetentionDays;
@@ -41,8 +41,10 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
 
         var settings = new VaultSettings(days, purgeProtection ?? current.PurgeProtection);
         await store.SetVaultSettingsAsync(account, settings, cancellationToken).ConfigureAwait(false);
-        return settings;
+        return Describe(settings);
     }
+
+    private static VaultOptions Describe(VaultSettings settings) => new(settings.RetentionDays, settings.PurgeProtection, RecoveryLevel(settings));
 
     // Secrets
 
@@ -358,7 +360,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         settings.RetentionDays);
 
     /// <summary>Azure's recovery level: "Customized" below the 90-day default, "+Purgeable" without purge protection.</summary>
-    public static string RecoveryLevel(VaultSettings settings)
+    internal static string RecoveryLevel(VaultSettings settings)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var level = settings.RetentionDays < Limits.SoftDeleteRetentionDaysMax ? "CustomizedRecoverable" : "Recoverable";

@@ -68,8 +68,11 @@ public sealed record KeyOperationResult(string Name, string Version, byte[] Valu
 /// <summary>One page of a listing and the position to continue after (null at the end).</summary>
 public sealed record VaultPage<T>(IReadOnlyList<T> Items, string? ContinueAfter);
 
+/// <summary>A tenant's vault settings as reported: retention, purge protection and Azure's recovery level.</summary>
+public sealed record VaultOptions(int RetentionDays, bool PurgeProtection, string RecoveryLevel);
+
 /// <summary>A bearer token and when it expires.</summary>
-public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn);
+public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn, long LifetimeSeconds);
 
 internal static class VaultItemKinds
 {

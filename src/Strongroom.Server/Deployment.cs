@@ -1,5 +1,6 @@
 using Strongroom.Blobs;
 using Strongroom.Core;
+using Strongroom.KeyVault;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -42,6 +43,15 @@ public sealed class Deployment : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
+    /// <summary>The tenants' vaults (the Key Vault API's service).</summary>
+    public KeyVaultService KeyVault { get; private set; } = null!;
+
+    /// <summary>Bearer tokens for the Key Vault API.</summary>
+    public BearerTokens Tokens { get; private set; } = null!;
+
+    /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
+    public ICustomerManagedKeys CustomerManagedKeys { get; private set; } = NoCustomerManagedKeys.Instance;
+
     /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
@@ -65,7 +75,13 @@ public sealed class Deployment : IAsyncDisposable
             var tenantKeys = new TenantKeys(keyring, random);
             var blobs = new BlobService(store, site, tenantKeys, time, random);
             var accounts = new AccountService(store, site, tenantKeys, time);
-            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts);
+            var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, time, random);
+            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts)
+            {
+                KeyVault = keyVault,
+                Tokens = new BearerTokens(store, tenantKeys, time),
+                CustomerManagedKeys = new VaultCustomerManagedKeys(keyVault),
+            };
         }
         catch
         {
