@@ -540,7 +540,7 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
         }).ConfigureAwait(false);
     }
 
-    private static async Task<JsonDocument> ReadBodyAsync(HttpContext context)
+    private static async Task<RequestBody> ReadBodyAsync(HttpContext context)
     {
         var request = context.Request;
         if (request.ContentLength > Limits.VaultRequestBodyBytesMax)
@@ -548,39 +548,64 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             throw new BodyTooLargeException();
         }
 
-        var buffer = new ArrayBufferWriter<byte>();
-        var chunk = new byte[16 * 1024];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.WrittenCount + read > Limits.VaultRequestBodyBytesMax)
-            {
-                throw new BodyTooLargeException();
-            }
-
-            buffer.Write(chunk.AsSpan(0, read));
-        }
-
+        var buffer = ArrayPool<byte>.Shared.Rent(Limits.VaultRequestBodyBytesMax);
+        var length = 0;
         try
         {
-            var document = JsonDocument.Parse(buffer.WrittenMemory);
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(length, Limits.VaultRequestBodyBytesMax - length), context.RequestAborted).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+                if (length == Limits.VaultRequestBodyBytesMax && await request.Body.ReadAsync(new byte[1], context.RequestAborted).ConfigureAwait(false) > 0)
+                {
+                    throw new BodyTooLargeException();
+                }
+            }
+
+            // The document parses in place, so the buffer lives (and is wiped) with it.
+            var document = JsonDocument.Parse(buffer.AsMemory(0, length));
+            var body = new RequestBody(document, buffer, length);
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
-                document.Dispose();
+                body.Dispose();
                 throw new BadBodyException();
             }
 
-            return document;
+            return body;
         }
         catch (JsonException)
         {
+            Release(buffer, length);
             throw new BadBodyException();
         }
-        finally
+        catch (Exception exception) when (exception is not BadBodyException)
         {
-            // The body may hold a secret value.
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(chunk);
-            buffer.Clear();
+            Release(buffer, length);
+            throw;
+        }
+    }
+
+    private static void Release(byte[] buffer, int length)
+    {
+        // The body may hold a secret value or key material.
+        System.Security.Cryptography.CryptographicOperations.ZeroMemory(buffer.AsSpan(0, length));
+        ArrayPool<byte>.Shared.Return(buffer);
+    }
+
+    /// <summary>A parsed request body over its pooled buffer; disposing wipes the buffer.</summary>
+    private sealed class RequestBody(JsonDocument document, byte[] buffer, int length) : IDisposable
+    {
+        private int disposed;
+
+        public JsonElement RootElement => document.RootElement;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref disposed, 1) == 0)
+            {
+                document.Dispose();
+                Release(buffer, length);
+            }
         }
     }
 
