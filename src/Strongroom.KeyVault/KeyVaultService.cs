@@ -269,7 +269,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     KeyDescription = description,
                 };
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false) ?? throw NotFound(kind, name, version);
         return (state, updated);
     }
 

@@ -70,8 +70,8 @@ public interface IKeyVaultStore
     /// <summary>The versions of a live item in creation order, after sequence <paramref name="afterSequence"/>.</summary>
     Task<IReadOnlyList<VaultItemVersion>> ListVaultItemVersionsAsync(string account, VaultItemKind kind, string name, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the attributes of one version (the value never changes).</summary>
-    Task<VaultItemVersion> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default);
+    /// <summary>Replaces the attributes of one version (the value never changes); null when the item or version is gone.</summary>
+    Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the item deleted (soft delete) with its purge date.</summary>
     Task<VaultItemState> MarkVaultItemDeletedAsync(string account, VaultItemKind kind, string name, DateTimeOffset deletedOn, DateTimeOffset scheduledPurgeOn, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default);

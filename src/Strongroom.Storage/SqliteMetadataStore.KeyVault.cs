@@ -158,14 +158,19 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             },
             cancellationToken);
 
-    public Task<VaultItemVersion> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default)
+    public Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
-        return WriteAsync(
+        return WriteAsync<VaultItemVersion?>(
             tx =>
             {
-                var item = ReadVaultItem(tx, account, kind, name) ?? throw new StorageException(ErrorCode.BlobNotFound, "vault item not found");
-                var current = ReadVersion(tx, account, kind, name, version) ?? throw new StorageException(ErrorCode.BlobNotFound, "vault item version not found");
+                var item = ReadVaultItem(tx, account, kind, name);
+                var current = item is null ? null : ReadVersion(tx, account, kind, name, version);
+                if (item is null || current is null)
+                {
+                    return null;
+                }
+
                 var updated = update(item, current);
                 Invariant.True(
                     updated.Version == current.Version && updated.Sequence == current.Sequence && updated.WrappedValue.AsSpan().SequenceEqual(current.WrappedValue),

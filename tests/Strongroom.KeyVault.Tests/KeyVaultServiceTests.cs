@@ -376,3 +376,33 @@ public sealed class KeyDescriptionGoldenTests
         Assert.Equal("P-256", KeyDescriptions.Parse(json).Curve);
     }
 }
+
+public sealed class VaultStoreTests
+{
+    [Fact]
+    public async Task Deleting_an_account_destroys_its_vault()
+    {
+        await using var f = await VaultFixture.CreateAsync("alpha", "beta");
+        await f.Vault.SetSecretAsync("alpha", "s", "v");
+        await f.Vault.CreateKeyAsync("alpha", "k", new CreateKeyRequest("oct"));
+        await f.Vault.SetSettingsAsync("alpha", 30, true);
+        await f.Vault.SetSecretAsync("beta", "s", "kept");
+
+        await f.Store.DeleteAccountAsync("alpha");
+
+        Assert.Null(await f.Store.GetVaultItemAsync("alpha", VaultItemKind.Secret, "s", null));
+        Assert.Null(await f.Store.GetVaultItemAsync("alpha", VaultItemKind.Key, "k", null));
+        Assert.Equal(VaultSettings.Default, await f.Store.GetVaultSettingsAsync("alpha"));
+        Assert.Equal("kept", (await f.Vault.GetSecretAsync("beta", "s")).Value);
+        Assert.Equal(ErrorCode.AccountNotFound, (await Assert.ThrowsAsync<StorageException>(() => f.Vault.SetSecretAsync("alpha", "s", "v"))).Code);
+    }
+
+    [Fact]
+    public async Task Updating_a_purged_version_is_not_found()
+    {
+        await using var f = await VaultFixture.CreateAsync("alpha");
+        var set = await f.Vault.SetSecretAsync("alpha", "s", "v");
+        Assert.Equal(KeyVaultErrorCode.SecretNotFound, (await Assert.ThrowsAsync<KeyVaultException>(() => f.Vault.UpdateSecretAsync("alpha", "s", "0123", new ItemChanges(Enabled: false)))).Code);
+        Assert.Null(await f.Store.UpdateVaultItemVersionAsync("alpha", VaultItemKind.Secret, "gone", set.Properties.Version, (_, row) => row));
+    }
+}
