@@ -227,7 +227,15 @@ public sealed partial class KeyVaultService
     internal async Task<(string Version, byte[] Wrapped)> WrapForPlatformAsync(string account, string name, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken)
     {
         using var key = await UseKeyAsync(account, name, null, WrapKey, strict: true, cancellationToken).ConfigureAwait(false);
-        return (key.Version, Wrap(key, PlatformAlgorithm(key), secret.ToArray()));
+        var copy = secret.ToArray();
+        try
+        {
+            return (key.Version, Wrap(key, PlatformAlgorithm(key), copy));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
     }
 
     internal async Task<byte[]> UnwrapForPlatformAsync(string account, string name, string version, ReadOnlyMemory<byte> wrapped, CancellationToken cancellationToken)

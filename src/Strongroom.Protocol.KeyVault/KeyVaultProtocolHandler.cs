@@ -84,8 +84,9 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
         {
             await WriteErrorAsync(context, KeyVaultErrorMapping.NotImplemented(exception.Message)).ConfigureAwait(false);
         }
-        catch (BadBodyException)
+        catch (Exception exception) when (exception is BadBodyException or FormatException or InvalidOperationException && !context.Response.HasStarted)
         {
+            // A JSON member of the wrong kind (a number where a string belongs, and so on).
             await WriteErrorAsync(context, KeyVaultErrorMapping.BadRequestBody).ConfigureAwait(false);
         }
         catch (BodyTooLargeException)
@@ -373,7 +374,7 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
                 throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "Only the public exponent 65537 is supported.");
             }
 
-            int? size = root.TryGetProperty("key_size", out var sizeElement) && sizeElement.ValueKind == JsonValueKind.Number ? sizeElement.GetInt32() : null;
+            int? size = root.TryGetProperty("key_size", out var sizeElement) && sizeElement.ValueKind != JsonValueKind.Null ? sizeElement.GetInt32() : null;
             var changes = KeyVaultJson.ReadChanges(root);
             var created = await vault.CreateKeyAsync(account, name, new CreateKeyRequest(keyType, size, KeyVaultJson.OptionalString(root, "crv"), changes.KeyOperations, changes with { KeyOperations = null, ContentType = null }), ct).ConfigureAwait(false);
             await WriteJsonAsync(context, 200, w => KeyVaultJson.WriteKey(w, baseUri, created)).ConfigureAwait(false);
@@ -450,14 +451,24 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             return;
         }
 
-        var result = operation switch
+        KeyOperationResult result;
+        try
         {
-            "encrypt" => await vault.EncryptAsync(account, name, version, algorithm, value, KeyVaultJson.OptionalBytes(root, "aad"), ct).ConfigureAwait(false),
-            "decrypt" => await vault.DecryptAsync(account, name, version, algorithm, value, KeyVaultJson.OptionalBytes(root, "iv"), KeyVaultJson.OptionalBytes(root, "tag"), KeyVaultJson.OptionalBytes(root, "aad"), ct).ConfigureAwait(false),
-            "wrapkey" => await vault.WrapKeyAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
-            "unwrapkey" => await vault.UnwrapKeyAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
-            _ => await vault.SignAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
-        };
+            result = operation switch
+            {
+                "encrypt" => await vault.EncryptAsync(account, name, version, algorithm, value, KeyVaultJson.OptionalBytes(root, "aad"), ct).ConfigureAwait(false),
+                "decrypt" => await vault.DecryptAsync(account, name, version, algorithm, value, KeyVaultJson.OptionalBytes(root, "iv"), KeyVaultJson.OptionalBytes(root, "tag"), KeyVaultJson.OptionalBytes(root, "aad"), ct).ConfigureAwait(false),
+                "wrapkey" => await vault.WrapKeyAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
+                "unwrapkey" => await vault.UnwrapKeyAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
+                _ => await vault.SignAsync(account, name, version, algorithm, value, ct).ConfigureAwait(false),
+            };
+        }
+        finally
+        {
+            // Plaintext for encrypt and keys to wrap are not kept beyond the operation.
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(value);
+        }
+
         try
         {
             await WriteJsonAsync(context, 200, w => KeyVaultJson.WriteOperationResult(w, baseUri, result)).ConfigureAwait(false);
@@ -621,7 +632,8 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
         }
 
         var buffer = new ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
+        // Key Vault writes "Recoverable+Purgeable", not "\u002B": the body is JSON, never HTML.
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
         {
             write(writer);
         }

@@ -288,6 +288,33 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.BadRequest, noVersion.StatusCode);
     }
 
+    [Fact]
+    public async Task Malformed_requests_get_key_vault_errors()
+    {
+        var token = await fixture.TokenAsync(KeyVaultServerFixture.AccountA, fixture.KeyA);
+
+        async Task<(HttpStatusCode Status, string Code)> Raw(HttpMethod method, string path, string body)
+        {
+            using var http = fixture.Http();
+            using var request = new HttpRequestMessage(method, $"{path}?{Api}") { Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json") };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request);
+            var text = await response.Content.ReadAsStringAsync();
+            using var json = JsonDocument.Parse(text);
+            Assert.True(json.RootElement.TryGetProperty("error", out var error), $"{method} {path}: {(int)response.StatusCode} {text}");
+            return (response.StatusCode, error.GetProperty("code").GetString()!);
+        }
+
+        Assert.Equal((HttpStatusCode.BadRequest, "BadParameter"), await Raw(HttpMethod.Put, "secrets/bad-json", "{not json"));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadParameter"), await Raw(HttpMethod.Put, "secrets/bad-json", "[]"));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadParameter"), await Raw(HttpMethod.Put, "secrets/bad-json", """{"value":"v","tags":{"n":1}}"""));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadParameter"), await Raw(HttpMethod.Put, "secrets/bad_name", """{"value":"v"}"""));
+        Assert.Equal((HttpStatusCode.BadRequest, "BadParameter"), await Raw(HttpMethod.Post, "keys/k/create", """{"kty":"RSA","key_size":"big"}"""));
+        Assert.Equal((HttpStatusCode.RequestEntityTooLarge, "RequestEntityTooLarge"), await Raw(HttpMethod.Put, "secrets/huge", $$"""{"value":"{{new string('x', 300 * 1024)}}"}"""));
+        Assert.Equal((HttpStatusCode.MethodNotAllowed, "MethodNotAllowed"), await Raw(HttpMethod.Post, "secrets", "{}"));
+        Assert.Equal((HttpStatusCode.NotImplemented, "NotImplemented"), await Raw(HttpMethod.Put, "keys/imported", """{"key":{}}"""));
+    }
+
     static async Task<CliResult> RunCliOnAsync(string dataDirectory, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")

@@ -76,3 +76,30 @@ public sealed class KeyVaultProtocolTests
         Assert.Equal(vault, ReservedPaths.IsKeyVaultPath(path));
     }
 }
+
+public sealed class KeyVaultHandlerTests
+{
+    // The HTTPS check comes before anything touches the vault, so no service is needed for it.
+    private static readonly KeyVaultProtocolHandler Handler = new(null!, null!, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+
+    [Theory]
+    [InlineData("/secrets/name")]
+    [InlineData("/.strongroom/oauth2/token")]
+    public async Task Plain_http_is_refused_before_any_token_is_read(string path)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "http";
+        context.Request.Path = path;
+        context.Request.Method = "GET";
+        context.Request.Headers.Authorization = "Bearer some.token.value";
+        context.Response.Body = new MemoryStream();
+
+        await Handler.HandleAsync(context);
+
+        Assert.Equal(403, context.Response.StatusCode);
+        context.Response.Body.Position = 0;
+        var body = await new StreamReader(context.Response.Body).ReadToEndAsync();
+        Assert.Contains("\"code\":\"Forbidden\"", body, StringComparison.Ordinal);
+        Assert.DoesNotContain("some.token.value", body, StringComparison.Ordinal);
+    }
+}
