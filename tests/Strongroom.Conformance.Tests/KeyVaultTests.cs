@@ -315,6 +315,30 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
         Assert.Equal((HttpStatusCode.NotImplemented, "NotImplemented"), await Raw(HttpMethod.Put, "keys/imported", """{"key":{}}"""));
     }
 
+    [Fact]
+    public async Task Secret_values_never_reach_the_disk_in_the_clear()
+    {
+        var marker = "at-rest-marker-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        await A.SetSecretAsync("at-rest", marker);
+        Assert.Equal(marker, (await A.GetSecretAsync("at-rest")).Value.Value);
+
+        var needle = System.Text.Encoding.UTF8.GetBytes(marker);
+        foreach (var file in Directory.EnumerateFiles(fixture.DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            byte[] bytes;
+            using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
+            using (var copy = new MemoryStream())
+            {
+                await stream.CopyToAsync(copy);
+                bytes = copy.ToArray();
+            }
+
+            Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"{file} holds a secret value in the clear");
+        }
+
+        Assert.DoesNotContain(marker, fixture.Output, StringComparison.Ordinal);
+    }
+
     static async Task<CliResult> RunCliOnAsync(string dataDirectory, params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo("dotnet")
