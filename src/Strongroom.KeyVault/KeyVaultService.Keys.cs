@@ -284,44 +284,44 @@ public sealed partial class KeyVaultService
         switch (Family(keyType))
         {
             case "RSA":
-            {
-                var size = keySize ?? 2048;
-                if (size is not (2048 or 3072 or 4096) || curve is not null)
                 {
-                    throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "An RSA key is 2048, 3072 or 4096 bits.");
-                }
+                    var size = keySize ?? 2048;
+                    if (size is not (2048 or 3072 or 4096) || curve is not null)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "An RSA key is 2048, 3072 or 4096 bits.");
+                    }
 
-                using var rsa = RSA.Create(size);
-                var parameters = rsa.ExportParameters(includePrivateParameters: false);
-                return (new KeyDescription(keyType, operations, size, null, parameters.Modulus, parameters.Exponent, null, null), rsa.ExportPkcs8PrivateKey());
-            }
+                    using var rsa = RSA.Create(size);
+                    var parameters = rsa.ExportParameters(includePrivateParameters: false);
+                    return (new KeyDescription(keyType, operations, size, null, parameters.Modulus, parameters.Exponent, null, null), rsa.ExportPkcs8PrivateKey());
+                }
 
             case "EC":
-            {
-                var name = curve ?? "P-256";
-                var (named, bits) = Curve(name);
-                if (keySize is not null && keySize != bits)
                 {
-                    throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The key size does not match the curve {name}.");
-                }
+                    var name = curve ?? "P-256";
+                    var (named, bits) = Curve(name);
+                    if (keySize is not null && keySize != bits)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The key size does not match the curve {name}.");
+                    }
 
-                using var ecdsa = ECDsa.Create(named);
-                var parameters = ecdsa.ExportParameters(includePrivateParameters: false);
-                return (new KeyDescription(keyType, operations, null, name, null, null, parameters.Q.X, parameters.Q.Y), ecdsa.ExportPkcs8PrivateKey());
-            }
+                    using var ecdsa = ECDsa.Create(named);
+                    var parameters = ecdsa.ExportParameters(includePrivateParameters: false);
+                    return (new KeyDescription(keyType, operations, null, name, null, null, parameters.Q.X, parameters.Q.Y), ecdsa.ExportPkcs8PrivateKey());
+                }
 
             default:
-            {
-                var size = keySize ?? 256;
-                if (size is not (128 or 192 or 256) || curve is not null)
                 {
-                    throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "A symmetric (oct) key is 128, 192 or 256 bits.");
-                }
+                    var size = keySize ?? 256;
+                    if (size is not (128 or 192 or 256) || curve is not null)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "A symmetric (oct) key is 128, 192 or 256 bits.");
+                    }
 
-                var material = new byte[size / 8];
-                random.Fill(material);
-                return (new KeyDescription(keyType, operations, size, null, null, null, null, null), material);
-            }
+                    var material = new byte[size / 8];
+                    random.Fill(material);
+                    return (new KeyDescription(keyType, operations, size, null, null, null, null, null), material);
+                }
         }
     }
 
