@@ -111,6 +111,13 @@ public sealed class Keyring : IDisposable
             throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Platform key version {version} is not in the keyring.");
         }
 
+        // A disposed keyring holds wiped (all-zero) keys: deriving from one would hand out a key
+        // anyone can compute, so a wiped key means the vault is sealed.
+        if (!key.AsSpan().ContainsAnyExcept((byte)0))
+        {
+            throw new StorageException(ErrorCode.VaultSealed, "The keyring is closed.");
+        }
+
         return HKDF.DeriveKey(HashAlgorithmName.SHA256, key, KeyBytes, salt: [], info: Encoding.UTF8.GetBytes("strongroom derived key v1\n" + purpose));
     }
 

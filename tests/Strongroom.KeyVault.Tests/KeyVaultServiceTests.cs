@@ -406,3 +406,26 @@ public sealed class VaultStoreTests
         Assert.Null(await f.Store.UpdateVaultItemVersionAsync("alpha", VaultItemKind.Secret, "gone", set.Properties.Version, (_, row) => row));
     }
 }
+
+public sealed class SealedKeyringTests
+{
+    [Fact]
+    public void A_closed_keyring_derives_no_token_key()
+    {
+        var directory = Directory.CreateTempSubdirectory("strongroom-keyvault-").FullName;
+        try
+        {
+            using var root = new Strongroom.Vault.RootKey(new byte[32].Select((_, i) => (byte)(i + 1)).ToArray());
+            var keyring = Strongroom.Vault.Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), root, new SeededRandomSource(3));
+            var keys = new Strongroom.Vault.TenantKeys(keyring, new SeededRandomSource(4));
+            var before = keys.BearerTokenSigningKey(keys.CurrentPlatformKeyVersion);
+            Assert.Equal(32, before.Length);
+            keyring.Dispose();
+            Assert.Equal(ErrorCode.VaultSealed, Assert.Throws<StorageException>(() => keys.BearerTokenSigningKey(1)).Code);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+}
