@@ -199,6 +199,21 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public async Task Challenge_flow_with_resource_verification_on_when_the_server_has_a_name()
+    {
+        var client = fixture.SecretsByName("myvault.strongroom.test", KeyVaultServerFixture.AccountA, fixture.KeyA);
+        await client.SetSecretAsync("by-name", "verified");
+        var secret = (await client.GetSecretAsync("by-name")).Value;
+        Assert.Equal("verified", secret.Value);
+        Assert.Equal(new Uri($"https://myvault.strongroom.test:{fixture.Port}/"), secret.Properties.VaultUri);
+
+        // A one-label name has no parent domain: the SDK refuses the challenge unless told not to verify it.
+        var byBareName = fixture.SecretsByName("localhost", KeyVaultServerFixture.AccountA, fixture.KeyA);
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => byBareName.GetSecretAsync("by-name"));
+        Assert.Contains("DisableChallengeResourceVerification", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cli_token_authenticates_and_reserved_names_are_refused()
     {
         var issued = await fixture.RunCliAsync("account", "token", KeyVaultServerFixture.AccountA, "--lifetime", "10m", "--json");

@@ -150,6 +150,29 @@ public sealed partial class KeyVaultServerFixture : IAsyncLifetime
         return new SecretClient(VaultUri, new StaticTokenCredential(token ?? (() => TokenAsync(account, key).GetAwaiter().GetResult())), options);
     }
 
+    /// <summary>
+    /// The Secrets SDK addressing the server by a DNS name (every name connects to this server's
+    /// loopback port), with the SDK's challenge resource verification left on, as a tenant whose
+    /// server has a real name would run it.
+    /// </summary>
+    public SecretClient SecretsByName(string host, string account, string key)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectCallback = async (_, cancellationToken) =>
+            {
+                var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                await socket.ConnectAsync(System.Net.IPAddress.Loopback, Port, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            },
+        };
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            certificate is not null && string.Equals(Convert.ToHexString(certificate.GetCertHash(HashAlgorithmName.SHA256)), _fingerprint, StringComparison.OrdinalIgnoreCase);
+        var options = new SecretClientOptions { Transport = new Azure.Core.Pipeline.HttpClientTransport(handler) };
+        options.Retry.MaxRetries = 0;
+        return new SecretClient(new Uri($"https://{host}:{Port}/"), new StaticTokenCredential(() => TokenAsync(account, key).GetAwaiter().GetResult()), options);
+    }
+
     public async Task<HttpResponseMessage> SendAsync(HttpMethod method, string pathAndQuery, string? token, object? body = null)
     {
         using var http = Http();
