@@ -24,6 +24,11 @@ public sealed partial class AccountService
             throw new StorageException(ErrorCode.InvalidResourceName, "An account name is 3 to 24 characters, lowercase letters and digits only.");
         }
 
+        if (ReservedPaths.IsReservedAccountName(name))
+        {
+            throw new StorageException(ErrorCode.InvalidResourceName, $"The account name '{name}' is reserved: the Key Vault API serves that path.");
+        }
+
         var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
         var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
         var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite);

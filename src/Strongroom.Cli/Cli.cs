@@ -15,7 +15,7 @@ namespace Strongroom.Cli;
 /// The <c>strongroom</c> command. Exit codes: 0 success, 1 the operation failed (not found,
 /// already exists, the server could not start), 2 the command line was wrong.
 /// </summary>
-public static class Cli
+public static partial class Cli
 {
     public const int ExitSuccess = 0;
     public const int ExitFailure = 1;
@@ -153,6 +153,8 @@ public static class Cli
         command.Subcommands.Add(AccountKeysCommand(output));
         command.Subcommands.Add(AccountDeleteCommand(output));
         command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
+        command.Subcommands.Add(AccountTokenCommand(output));
+        command.Subcommands.Add(AccountVaultCommand(output));
         return command;
     }
 
@@ -171,6 +173,7 @@ public static class Cli
         {
             var accountName = RequireValidName(parseResult.GetValue(name));
             CipherSuites.TryParse(parseResult.GetValue(cipher), out var suite);
+            RequireUnreservedName(accountName);
             var isDev = parseResult.GetValue(dev);
             var directory = DataDirectory.Resolve(parseResult.GetValue(data), isDev);
             await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);

@@ -73,4 +73,20 @@ public static class Limits
 
     /// <summary>Wrapped keys read, rewrapped and compare-and-swapped per metadata transaction by the rewrapper.</summary>
     public const int RewrapBatchMax = 256;
+
+    // Key Vault API (issue 3)
+    public const int VaultItemNameLengthMax = 127;
+    public const int SecretValueBytesMax = 25 * 1024;
+    public const int VaultTagsMax = 15;
+    public const int VaultTagNameLengthMax = 512;
+    public const int VaultTagValueLengthMax = 512;
+    public const int VaultContentTypeLengthMax = 255;
+    public const int VaultListResultsMax = 25;
+    public const int VaultRequestBodyBytesMax = 256 * 1024;
+    public const int VaultOperationInputBytesMax = 64 * 1024;
+    public const int SoftDeleteRetentionDaysMin = 7;
+    public const int SoftDeleteRetentionDaysMax = 90;
+    public static readonly TimeSpan BearerTokenLifetimeDefault = TimeSpan.FromHours(1);
+    public static readonly TimeSpan BearerTokenLifetimeMax = TimeSpan.FromHours(24);
+    public const int BearerTokenCharsMax = 4096;
 }

@@ -1,5 +1,6 @@
 using Strongroom.Blobs;
 using Strongroom.Core;
+using Strongroom.KeyVault;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -103,6 +104,15 @@ public sealed class Deployment : IAsyncDisposable
         return version;
     }
 
+    /// <summary>The tenants' vaults (the Key Vault API's service).</summary>
+    public KeyVaultService KeyVault { get; private set; } = null!;
+
+    /// <summary>Bearer tokens for the Key Vault API.</summary>
+    public BearerTokens Tokens { get; private set; } = null!;
+
+    /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
+    public ICustomerManagedKeys CustomerManagedKeys { get; private set; } = NoCustomerManagedKeys.Instance;
+
     /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
@@ -125,12 +135,17 @@ public sealed class Deployment : IAsyncDisposable
                 ? null
                 : new UnwrappedKeyCache();
             var tenantKeys = new TenantKeys(keyring, random, unwrappedKeys);
-            // TODO(issue 3): the vault's ICustomerManagedKeys (keyvault branch) replaces this at merge.
-            ICustomerManagedKeys customerKeys = NoCustomerManagedKeys.Instance;
+            var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, time, random);
+            ICustomerManagedKeys customerKeys = new VaultCustomerManagedKeys(keyVault);
             var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, site, tenantKeys, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
-            return new Deployment(directory, rootKeyCreated, rootKey, keyring, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys));
+            return new Deployment(directory, rootKeyCreated, rootKey, keyring, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys))
+            {
+                KeyVault = keyVault,
+                Tokens = new BearerTokens(store, tenantKeys, time),
+                CustomerManagedKeys = customerKeys,
+            };
         }
         catch
         {

@@ -11,6 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Strongroom.Core;
 using Strongroom.Protocol.Blob;
+using Strongroom.Protocol.KeyVault;
 
 namespace Strongroom.Server;
 
@@ -213,7 +214,11 @@ public sealed class StrongroomServer : IAsyncDisposable
             options.RandomSource,
             new BlobProtocolOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<BlobProtocolHandler>>());
-        app.Run(handler.HandleAsync);
+        var keyVault = new KeyVaultProtocolHandler(
+            deployment.KeyVault,
+            deployment.Tokens,
+            app.Services.GetRequiredService<ILogger<KeyVaultProtocolHandler>>());
+        app.Run(context => KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context) : handler.HandleAsync(context));
         return app;
     }
 

@@ -171,6 +171,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM containers WHERE account = @account", account);
                 tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
                 tx.Execute("DELETE FROM account_keks WHERE account = @account", account);
+                DeleteVaultRows(tx, name);
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
             },

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 4;
+    public const int CurrentVersion = 5;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -141,6 +141,52 @@ internal static class SqliteSchema
             """,
             "INSERT INTO account_keks (account, version, wrapped_kek, created_on) SELECT name, 1, wrapped_kek, created_on FROM accounts",
             "ALTER TABLE accounts DROP COLUMN wrapped_kek",
+        ],
+
+        // The Key Vault API (issue 3): per-account vault settings, items (secrets and keys) by
+        // case-folded name with their soft-delete state, and their versions. Values and private
+        // key material are stored only wrapped by the platform keyring.
+        [
+            """
+            CREATE TABLE vault_settings (
+                account TEXT NOT NULL PRIMARY KEY,
+                retention_days INTEGER NOT NULL,
+                purge_protection INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE vault_items (
+                account TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                display_name TEXT NOT NULL,
+                deleted_on INTEGER NULL,
+                scheduled_purge_on INTEGER NULL,
+                last_sequence INTEGER NOT NULL,
+                PRIMARY KEY (account, kind, name)
+            )
+            """,
+            """
+            CREATE TABLE vault_item_versions (
+                account TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                name TEXT NOT NULL,
+                version TEXT NOT NULL,
+                sequence INTEGER NOT NULL,
+                created_on INTEGER NOT NULL,
+                updated_on INTEGER NOT NULL,
+                enabled INTEGER NOT NULL,
+                not_before INTEGER NULL,
+                expires INTEGER NULL,
+                content_type TEXT NULL,
+                tags TEXT NOT NULL,
+                key_description TEXT NULL,
+                wrapped_value BLOB NOT NULL,
+                PRIMARY KEY (account, kind, name, version),
+                FOREIGN KEY (account, kind, name) REFERENCES vault_items (account, kind, name)
+            )
+            """,
+            "CREATE UNIQUE INDEX vault_item_versions_by_sequence ON vault_item_versions (account, kind, name, sequence)",
         ],
     ];
 

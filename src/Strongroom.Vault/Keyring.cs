@@ -233,6 +233,31 @@ public sealed class Keyring : IDisposable
         }
     }
 
+    /// <summary>
+    /// A 256-bit key derived (HKDF-SHA256) from platform key <paramref name="version"/> for one
+    /// <paramref name="purpose"/>, such as signing bearer tokens. It exists only while the keyring
+    /// is open, so whatever it protects stops working when the vault is sealed. The caller wipes it.
+    /// Throws IntegrityCheckFailed for a version the keyring does not hold.
+    /// </summary>
+    public byte[] DeriveKey(string purpose, uint version)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(purpose);
+        if (!state.Keys.TryGetValue(version, out var key)
+            && !(ReloadWhenVersionUnknown?.Invoke() == true && state.Keys.TryGetValue(version, out key)))
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Platform key version {version} is not in the keyring.");
+        }
+
+        // A disposed keyring holds wiped (all-zero) keys: deriving from one would hand out a key
+        // anyone can compute, so a wiped key means the vault is sealed.
+        if (!key.AsSpan().ContainsAnyExcept((byte)0))
+        {
+            throw new StorageException(ErrorCode.VaultSealed, "The keyring is closed.");
+        }
+
+        return HKDF.DeriveKey(HashAlgorithmName.SHA256, key, KeyBytes, salt: [], info: Encoding.UTF8.GetBytes("strongroom derived key v1\n" + purpose));
+    }
+
     private static void Save(string path, SortedDictionary<uint, byte[]> keys, RootKey rootKey, IRandomSource random, bool overwrite)
     {
         var payload = new byte[keys.Count * (4 + KeyBytes)];

@@ -200,6 +200,24 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
     /// </summary>
     private static byte[] KeyEncryptionKeyAssociatedData(string account, uint version) =>
         Keyring.AssociatedData("account-kek", account, version == AccountKeyEncryptionKey.FirstVersion ? 0 : checked((int)version));
+
+    /// <summary>
+    /// Wraps the value of a tenant's vault item (a secret value, private or symmetric key
+    /// material) under the platform keyring, bound to the account, the kind of item, its name
+    /// and its version: a wrapped value copied onto another item or version does not unwrap.
+    /// </summary>
+    public byte[] WrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> value) =>
+        keyring.Wrap(value, VaultItemAssociatedData(account, kind, name, version));
+
+    /// <summary>Unwraps what <see cref="WrapVaultItem"/> wrapped; throws IntegrityCheckFailed. The caller wipes the result.</summary>
+    public byte[] UnwrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> wrapped) =>
+        keyring.Unwrap(wrapped, VaultItemAssociatedData(account, kind, name, version));
+
+    /// <summary>The key that signs bearer tokens stamped with platform key <paramref name="version"/>. The caller wipes it.</summary>
+    public byte[] BearerTokenSigningKey(uint version) => keyring.DeriveKey("bearer-token", version);
+
+    private static byte[] VaultItemAssociatedData(string account, string kind, string name, string version) =>
+        System.Text.Encoding.UTF8.GetBytes($"vault-item\n{account}\n{kind}\n{name}\n{version}");
 }
 
 /// <summary>A plaintext data key (wiped on dispose) with its wrapped form.</summary>

@@ -16,6 +16,8 @@ public sealed class DependencyTests
     private const string Storage = "Strongroom.Storage";
     private const string Blobs = "Strongroom.Blobs";
     private const string ProtocolBlob = "Strongroom.Protocol.Blob";
+    private const string KeyVault = "Strongroom.KeyVault";
+    private const string ProtocolKeyVault = "Strongroom.Protocol.KeyVault";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -27,8 +29,10 @@ public sealed class DependencyTests
         [Storage] = [Core],
         [Blobs] = [Core, Crypto, Vault, Storage],
         [ProtocolBlob] = [Core, Blobs],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob],
-        [Cli] = [Core, Blobs, Server],
+        [KeyVault] = [Core, Crypto, Vault, Storage],
+        [ProtocolKeyVault] = [Core, KeyVault],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault],
+        [Cli] = [Core, Blobs, KeyVault, Server],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
@@ -47,12 +51,18 @@ public sealed class DependencyTests
         (Vault, Storage, "the vault persists only its own files; tenants' wrapped keys are stored by the services"),
         (Blobs, ProtocolBlob, "services know no wire format"),
         (Blobs, Server, "services know no host"),
+        (ProtocolKeyVault, Storage, "the Key Vault protocol reaches items only through the vault service"),
+        (ProtocolKeyVault, Vault, "the protocol layer never handles key material"),
+        (ProtocolKeyVault, Crypto, "the protocol layer never encrypts or decrypts"),
+        (KeyVault, ProtocolKeyVault, "services know no wire format"),
+        (KeyVault, Server, "services know no host"),
+        (KeyVault, Blobs, "the vault is a service beside the blob service, not above it"),
     ];
 
     /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
-        ("Microsoft.AspNetCore", [ProtocolBlob, Server], "the protocol layer knows HTTP; nothing below it does"),
+        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
         ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),

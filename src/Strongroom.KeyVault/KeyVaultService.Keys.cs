@@ -1,0 +1,533 @@
+using System.Security.Cryptography;
+using Strongroom.Core;
+using Strongroom.Crypto;
+using Strongroom.Storage;
+
+namespace Strongroom.KeyVault;
+
+/// <summary>Keys: creation (RSA, EC, symmetric), lifecycle, and the cryptographic operations.</summary>
+public sealed partial class KeyVaultService
+{
+    public const string Encrypt = "encrypt";
+    public const string Decrypt = "decrypt";
+    public const string Sign = "sign";
+    public const string Verify = "verify";
+    public const string WrapKey = "wrapKey";
+    public const string UnwrapKey = "unwrapKey";
+
+    private static readonly string[] RsaOperations = [Encrypt, Decrypt, Sign, Verify, WrapKey, UnwrapKey];
+    private static readonly string[] EcOperations = [Sign, Verify];
+    private static readonly string[] OctOperations = [Encrypt, Decrypt, WrapKey, UnwrapKey];
+
+    /// <summary>Operations that Azure refuses outside a key's nbf/exp window; the others keep working so old data stays readable.</summary>
+    private static readonly string[] TimeBoundOperations = [Encrypt, Sign, WrapKey];
+
+    public async Task<KeyProperties> CreateKeyAsync(string account, string name, CreateKeyRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RequireName(name, "key");
+        var attributes = request.Attributes ?? new ItemChanges();
+        ValidateAttributes(attributes);
+        var family = Family(request.KeyType);
+        var operations = request.KeyOperations is null ? DefaultOperations(family) : ValidateOperations(request.KeyType, request.KeyOperations);
+        return await AddKeyVersionAsync(account, name, request.KeyType, request.KeySize, request.Curve, operations, attributes, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Creates a new version with the latest version's type, size, curve, operations and tags.</summary>
+    public async Task<KeyProperties> RotateKeyAsync(string account, string name, CancellationToken cancellationToken = default)
+    {
+        var (_, latest) = await RequireLiveAsync(account, VaultItemKind.Key, name, null, cancellationToken).ConfigureAwait(false);
+        var key = KeyDescriptions.Parse(latest.KeyDescription!);
+        return await AddKeyVersionAsync(account, name, key.KeyType, key.KeySize, key.Curve, key.KeyOperations, new ItemChanges(Tags: latest.Tags), cancellationToken).ConfigureAwait(false);
+    }
+
+    public async Task<KeyProperties> GetKeyAsync(string account, string name, string? version = null, CancellationToken cancellationToken = default)
+    {
+        var (state, found) = await RequireLiveAsync(account, VaultItemKind.Key, name, version, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, found, settings);
+    }
+
+    public async Task<VaultPage<KeyProperties>> ListKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
+    {
+        var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: false, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
+    }
+
+    public async Task<VaultPage<KeyProperties>> ListKeyVersionsAsync(string account, string name, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
+    {
+        var (state, versions, next) = await ListVersionsAsync(account, VaultItemKind.Key, name, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return new VaultPage<KeyProperties>(versions.Select(v => DescribeKey(state, v, settings)).ToList(), next);
+    }
+
+    public async Task<KeyProperties> UpdateKeyAsync(string account, string name, string? version, ItemChanges changes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(changes);
+        var (state, updated) = await UpdateAsync(account, VaultItemKind.Key, name, version, changes with { ContentType = null }, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, updated, settings);
+    }
+
+    public async Task<KeyProperties> DeleteKeyAsync(string account, string name, CancellationToken cancellationToken = default)
+    {
+        var (state, latest, settings) = await DeleteAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, latest, settings);
+    }
+
+    public async Task<KeyProperties> GetDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default)
+    {
+        var (state, latest) = await RequireDeletedAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, latest, settings);
+    }
+
+    public async Task<VaultPage<KeyProperties>> ListDeletedKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
+    {
+        var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: true, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
+    }
+
+    public async Task<KeyProperties> RecoverDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default)
+    {
+        var (state, latest, settings) = await RecoverAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, latest, settings);
+    }
+
+    public Task PurgeDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        PurgeAsync(account, VaultItemKind.Key, name, cancellationToken);
+
+    // Cryptographic operations
+
+    public async Task<KeyOperationResult> EncryptAsync(string account, string name, string? version, string algorithm, byte[] plaintext, byte[]? additionalData = null, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, Encrypt, strict: false, cancellationToken).ConfigureAwait(false);
+        switch (algorithm)
+        {
+            case "RSA-OAEP" or "RSA-OAEP-256":
+                RequireFamily(key, "RSA", algorithm);
+                using (var rsa = key.Rsa())
+                {
+                    return Result(key, rsa.Encrypt(plaintext, OaepPadding(algorithm)));
+                }
+
+            case "A128GCM" or "A192GCM" or "A256GCM":
+                RequireOct(key, algorithm, AesBits(algorithm));
+                var iv = new byte[12];
+                random.Fill(iv);
+                var ciphertext = new byte[plaintext.Length];
+                var tag = new byte[16];
+                using (var gcm = new AesGcm(key.Material, tag.Length))
+                {
+                    gcm.Encrypt(iv, plaintext, ciphertext, tag, additionalData);
+                }
+
+                return new KeyOperationResult(key.Name, key.Version, ciphertext, iv, tag, additionalData);
+            default:
+                throw Unsupported(algorithm);
+        }
+    }
+
+    public async Task<KeyOperationResult> DecryptAsync(string account, string name, string? version, string algorithm, byte[] ciphertext, byte[]? iv = null, byte[]? tag = null, byte[]? additionalData = null, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, Decrypt, strict: false, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            switch (algorithm)
+            {
+                case "RSA-OAEP" or "RSA-OAEP-256":
+                    RequireFamily(key, "RSA", algorithm);
+                    using (var rsa = key.Rsa())
+                    {
+                        return Result(key, rsa.Decrypt(ciphertext, OaepPadding(algorithm)));
+                    }
+
+                case "A128GCM" or "A192GCM" or "A256GCM":
+                    RequireOct(key, algorithm, AesBits(algorithm));
+                    if (iv is not { Length: 12 } || tag is not { Length: 16 })
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "AES-GCM decryption needs a 12-byte iv and a 16-byte tag.");
+                    }
+
+                    var plaintext = new byte[ciphertext.Length];
+                    using (var gcm = new AesGcm(key.Material, tag.Length))
+                    {
+                        gcm.Decrypt(iv, ciphertext, tag, plaintext, additionalData);
+                    }
+
+                    return Result(key, plaintext);
+                default:
+                    throw Unsupported(algorithm);
+            }
+        }
+        catch (CryptographicException)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.DecryptionFailed, "The ciphertext could not be decrypted with this key.");
+        }
+    }
+
+    public async Task<KeyOperationResult> WrapKeyAsync(string account, string name, string? version, string algorithm, byte[] keyToWrap, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, WrapKey, strict: false, cancellationToken).ConfigureAwait(false);
+        return Result(key, Wrap(key, algorithm, keyToWrap));
+    }
+
+    public async Task<KeyOperationResult> UnwrapKeyAsync(string account, string name, string? version, string algorithm, byte[] wrapped, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, UnwrapKey, strict: false, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Result(key, Unwrap(key, algorithm, wrapped));
+        }
+        catch (Exception exception) when (exception is CryptographicException or StorageException { Code: ErrorCode.IntegrityCheckFailed })
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.DecryptionFailed, "The wrapped key could not be unwrapped with this key.");
+        }
+    }
+
+    /// <summary>Signs a digest (the caller hashes, as with Key Vault).</summary>
+    public async Task<KeyOperationResult> SignAsync(string account, string name, string? version, string algorithm, byte[] digest, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, Sign, strict: false, cancellationToken).ConfigureAwait(false);
+        var (family, hash, pss, curve) = SignatureAlgorithm(algorithm);
+        RequireFamily(key, family, algorithm);
+        RequireDigest(digest, hash);
+        if (family == "RSA")
+        {
+            using var rsa = key.Rsa();
+            return Result(key, rsa.SignHash(digest, hash, pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1));
+        }
+
+        RequireCurve(key, curve!, algorithm);
+        using var ecdsa = key.Ecdsa();
+        return Result(key, ecdsa.SignHash(digest));
+    }
+
+    public async Task<(string Name, string Version, bool Valid)> VerifyAsync(string account, string name, string? version, string algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default)
+    {
+        using var key = await UseKeyAsync(account, name, version, Verify, strict: false, cancellationToken).ConfigureAwait(false);
+        var (family, hash, pss, curve) = SignatureAlgorithm(algorithm);
+        RequireFamily(key, family, algorithm);
+        RequireDigest(digest, hash);
+        if (family == "RSA")
+        {
+            using var rsa = key.Rsa();
+            return (key.Name, key.Version, rsa.VerifyHash(digest, signature, hash, pss ? RSASignaturePadding.Pss : RSASignaturePadding.Pkcs1));
+        }
+
+        RequireCurve(key, curve!, algorithm);
+        using var ecdsa = key.Ecdsa();
+        return (key.Name, key.Version, ecdsa.VerifyHash(digest, signature));
+    }
+
+    // Used by the customer-managed keys of encryption scopes.
+
+    internal async Task<(string Version, byte[] Wrapped)> WrapForPlatformAsync(string account, string name, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken)
+    {
+        using var key = await UseKeyAsync(account, name, null, WrapKey, strict: true, cancellationToken).ConfigureAwait(false);
+        var copy = secret.ToArray();
+        try
+        {
+            return (key.Version, Wrap(key, PlatformAlgorithm(key), copy));
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(copy);
+        }
+    }
+
+    internal async Task<byte[]> UnwrapForPlatformAsync(string account, string name, string version, ReadOnlyMemory<byte> wrapped, CancellationToken cancellationToken)
+    {
+        using var key = await UseKeyAsync(account, name, version, UnwrapKey, strict: true, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return Unwrap(key, PlatformAlgorithm(key), wrapped.ToArray());
+        }
+        catch (CryptographicException)
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, "The wrapped key does not unwrap with the customer-managed key.");
+        }
+    }
+
+    private static string PlatformAlgorithm(UsableKey key) => Family(key.Description.KeyType) switch
+    {
+        "RSA" => "RSA-OAEP-256",
+        "oct" => $"A{key.Description.KeySize}KW",
+        _ => throw new KeyVaultException(KeyVaultErrorCode.OperationNotPermitted, "Only RSA and symmetric keys can wrap an encryption scope's key."),
+    };
+
+    // Key material
+
+    private async Task<KeyProperties> AddKeyVersionAsync(string account, string name, string keyType, int? keySize, string? curve, IReadOnlyList<string> operations, ItemChanges attributes, CancellationToken cancellationToken)
+    {
+        var version = NewVersionId();
+        var (description, material) = NewKeyMaterial(keyType, keySize, curve, operations);
+        byte[] wrapped;
+        try
+        {
+            wrapped = keys.WrapVaultItem(account, VaultItemKind.Key.Tag(), Fold(name), version, material);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
+
+        var (state, stored) = await AddVersionAsync(account, VaultItemKind.Key, name, version, attributes with { ContentType = null }, KeyDescriptions.Serialize(description), wrapped, cancellationToken).ConfigureAwait(false);
+        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+        return DescribeKey(state, stored, settings);
+    }
+
+    private (KeyDescription Description, byte[] Material) NewKeyMaterial(string keyType, int? keySize, string? curve, IReadOnlyList<string> operations)
+    {
+        switch (Family(keyType))
+        {
+            case "RSA":
+                {
+                    var size = keySize ?? 2048;
+                    if (size is not (2048 or 3072 or 4096) || curve is not null)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "An RSA key is 2048, 3072 or 4096 bits.");
+                    }
+
+                    using var rsa = RSA.Create(size);
+                    var parameters = rsa.ExportParameters(includePrivateParameters: false);
+                    return (new KeyDescription(keyType, operations, size, null, parameters.Modulus, parameters.Exponent, null, null), rsa.ExportPkcs8PrivateKey());
+                }
+
+            case "EC":
+                {
+                    var name = curve ?? "P-256";
+                    var (named, bits) = Curve(name);
+                    if (keySize is not null && keySize != bits)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The key size does not match the curve {name}.");
+                    }
+
+                    using var ecdsa = ECDsa.Create(named);
+                    var parameters = ecdsa.ExportParameters(includePrivateParameters: false);
+                    return (new KeyDescription(keyType, operations, null, name, null, null, parameters.Q.X, parameters.Q.Y), ecdsa.ExportPkcs8PrivateKey());
+                }
+
+            default:
+                {
+                    var size = keySize ?? 256;
+                    if (size is not (128 or 192 or 256) || curve is not null)
+                    {
+                        throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "A symmetric (oct) key is 128, 192 or 256 bits.");
+                    }
+
+                    var material = new byte[size / 8];
+                    random.Fill(material);
+                    return (new KeyDescription(keyType, operations, size, null, null, null, null, null), material);
+                }
+        }
+    }
+
+    /// <summary>
+    /// Loads a key version for one operation, checking on every call that it exists, is not
+    /// deleted, is enabled, permits the operation and (for the operations Azure bounds in time,
+    /// or always when <paramref name="strict"/>) is inside its nbf/exp window.
+    /// </summary>
+    private async Task<UsableKey> UseKeyAsync(string account, string name, string? version, string operation, bool strict, CancellationToken cancellationToken)
+    {
+        var (state, found) = await RequireLiveAsync(account, VaultItemKind.Key, name, version, cancellationToken).ConfigureAwait(false);
+        if (!found.Enabled)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.KeyDisabled, $"Operation {operation} is not allowed on a disabled key.");
+        }
+
+        if (strict || TimeBoundOperations.Contains(operation))
+        {
+            var now = time.GetUtcNow();
+            if (found.NotBefore is { } notBefore && now < notBefore)
+            {
+                throw new KeyVaultException(KeyVaultErrorCode.KeyNotYetValid, $"Operation {operation} is not allowed on a key that is not yet valid.");
+            }
+
+            if (found.Expires is { } expires && now >= expires)
+            {
+                throw new KeyVaultException(KeyVaultErrorCode.KeyExpired, $"Operation {operation} is not allowed on an expired key.");
+            }
+        }
+
+        var description = KeyDescriptions.Parse(found.KeyDescription!);
+        if (!description.KeyOperations.Contains(operation))
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.OperationNotPermitted, $"Operation {operation} is not permitted on this key.");
+        }
+
+        var material = keys.UnwrapVaultItem(account, VaultItemKind.Key.Tag(), state.Name, found.Version, found.WrappedValue);
+        return new UsableKey(state.DisplayName, found.Version, description, material);
+    }
+
+    private static byte[] Wrap(UsableKey key, string algorithm, byte[] secret)
+    {
+        switch (algorithm)
+        {
+            case "RSA-OAEP" or "RSA-OAEP-256":
+                RequireFamily(key, "RSA", algorithm);
+                using (var rsa = key.Rsa())
+                {
+                    return rsa.Encrypt(secret, OaepPadding(algorithm));
+                }
+
+            case "A128KW" or "A192KW" or "A256KW":
+                RequireOct(key, algorithm, AesBits(algorithm));
+                if (secret.Length < 16 || secret.Length % 8 != 0)
+                {
+                    throw new KeyVaultException(KeyVaultErrorCode.BadParameter, "AES key wrap takes a key of a multiple of 8 bytes, at least 16.");
+                }
+
+                return AesKeyWrap.Wrap(key.Material, secret);
+            default:
+                throw Unsupported(algorithm);
+        }
+    }
+
+    private static byte[] Unwrap(UsableKey key, string algorithm, byte[] wrapped)
+    {
+        switch (algorithm)
+        {
+            case "RSA-OAEP" or "RSA-OAEP-256":
+                RequireFamily(key, "RSA", algorithm);
+                using (var rsa = key.Rsa())
+                {
+                    return rsa.Decrypt(wrapped, OaepPadding(algorithm));
+                }
+
+            case "A128KW" or "A192KW" or "A256KW":
+                RequireOct(key, algorithm, AesBits(algorithm));
+                return AesKeyWrap.Unwrap(key.Material, wrapped);
+            default:
+                throw Unsupported(algorithm);
+        }
+    }
+
+    private KeyProperties DescribeKey(VaultItemState state, VaultItemVersion version, VaultSettings settings) =>
+        new(state.DisplayName, version.Version, KeyDescriptions.Parse(version.KeyDescription!), version.Tags, Attributes(version, settings), Deletion(state));
+
+    private static KeyOperationResult Result(UsableKey key, byte[] value) => new(key.Name, key.Version, value);
+
+    internal static string Family(string keyType) => keyType switch
+    {
+        "RSA" or "RSA-HSM" => "RSA",
+        "EC" or "EC-HSM" => "EC",
+        "oct" or "oct-HSM" => "oct",
+        _ => throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The key type '{keyType}' is not supported: use RSA, EC or oct."),
+    };
+
+    private static string[] DefaultOperations(string family) => family switch
+    {
+        "RSA" => RsaOperations,
+        "EC" => EcOperations,
+        _ => OctOperations,
+    };
+
+    private static string[] ValidateOperations(string keyType, IReadOnlyList<string> operations)
+    {
+        var allowed = DefaultOperations(Family(keyType));
+        foreach (var operation in operations)
+        {
+            if (!allowed.Contains(operation))
+            {
+                throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The key operation '{operation}' is not valid for a key of type {keyType}.");
+            }
+        }
+
+        return operations.Distinct(StringComparer.Ordinal).ToArray();
+    }
+
+    private static (ECCurve Curve, int Bits) Curve(string name) => name switch
+    {
+        "P-256" => (ECCurve.NamedCurves.nistP256, 256),
+        "P-384" => (ECCurve.NamedCurves.nistP384, 384),
+        "P-521" => (ECCurve.NamedCurves.nistP521, 521),
+        _ => throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The curve '{name}' is not supported: use P-256, P-384 or P-521."),
+    };
+
+    private static (string Family, HashAlgorithmName Hash, bool Pss, string? Curve) SignatureAlgorithm(string algorithm) => algorithm switch
+    {
+        "RS256" => ("RSA", HashAlgorithmName.SHA256, false, null),
+        "RS384" => ("RSA", HashAlgorithmName.SHA384, false, null),
+        "RS512" => ("RSA", HashAlgorithmName.SHA512, false, null),
+        "PS256" => ("RSA", HashAlgorithmName.SHA256, true, null),
+        "PS384" => ("RSA", HashAlgorithmName.SHA384, true, null),
+        "PS512" => ("RSA", HashAlgorithmName.SHA512, true, null),
+        "ES256" => ("EC", HashAlgorithmName.SHA256, false, "P-256"),
+        "ES384" => ("EC", HashAlgorithmName.SHA384, false, "P-384"),
+        "ES512" => ("EC", HashAlgorithmName.SHA512, false, "P-521"),
+        _ => throw Unsupported(algorithm),
+    };
+
+    private static void RequireDigest(byte[] digest, HashAlgorithmName hash)
+    {
+        var expected = hash == HashAlgorithmName.SHA256 ? 32 : hash == HashAlgorithmName.SHA384 ? 48 : 64;
+        if (digest.Length != expected)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.BadParameter, $"The digest must be {expected} bytes for this algorithm.");
+        }
+    }
+
+    private static void RequireFamily(UsableKey key, string family, string algorithm)
+    {
+        if (Family(key.Description.KeyType) != family)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.UnsupportedAlgorithm, $"The algorithm {algorithm} is not valid for a key of type {key.Description.KeyType}.");
+        }
+    }
+
+    private static void RequireCurve(UsableKey key, string curve, string algorithm)
+    {
+        if (key.Description.Curve != curve)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.UnsupportedAlgorithm, $"The algorithm {algorithm} is not valid for a key on curve {key.Description.Curve}.");
+        }
+    }
+
+    private static void RequireOct(UsableKey key, string algorithm, int bits)
+    {
+        RequireFamily(key, "oct", algorithm);
+        if (key.Description.KeySize != bits)
+        {
+            throw new KeyVaultException(KeyVaultErrorCode.UnsupportedAlgorithm, $"The algorithm {algorithm} needs a {bits}-bit key; this key has {key.Description.KeySize} bits.");
+        }
+    }
+
+    private static int AesBits(string algorithm) => int.Parse(algorithm.AsSpan(1, 3), System.Globalization.CultureInfo.InvariantCulture);
+
+    private static RSAEncryptionPadding OaepPadding(string algorithm) =>
+        algorithm == "RSA-OAEP-256" ? RSAEncryptionPadding.OaepSHA256 : RSAEncryptionPadding.OaepSHA1;
+
+    private static KeyVaultException Unsupported(string algorithm) =>
+        new(KeyVaultErrorCode.UnsupportedAlgorithm, $"The algorithm '{algorithm}' is not supported.");
+
+    /// <summary>A key version's material for the length of one operation; wiped on dispose.</summary>
+    private sealed class UsableKey(string name, string version, KeyDescription description, byte[] material) : IDisposable
+    {
+        public string Name { get; } = name;
+
+        public string Version { get; } = version;
+
+        public KeyDescription Description { get; } = description;
+
+        public byte[] Material { get; } = material;
+
+        public RSA Rsa()
+        {
+            var rsa = RSA.Create();
+            rsa.ImportPkcs8PrivateKey(Material, out _);
+            return rsa;
+        }
+
+        public ECDsa Ecdsa()
+        {
+            var ecdsa = ECDsa.Create();
+            ecdsa.ImportPkcs8PrivateKey(Material, out _);
+            return ecdsa;
+        }
+
+        public void Dispose() => CryptographicOperations.ZeroMemory(Material);
+    }
+}
