@@ -6,23 +6,23 @@ using Strongroom.Vault;
 namespace Strongroom.Server;
 
 /// <summary>
-/// Everything one data directory holds, opened and wired: the keyring (opened with the root key),
-/// the tenant keys, the metadata store, the local site and the services over them. The server and
-/// the CLI's account commands both open a deployment; they may do so at the same time, because
-/// SQLite serialises writers and the blob service reads accounts from the store on every request.
+/// Everything one data directory holds, opened and wired: the vault's seal state, the tenant
+/// keys, the metadata store, the local site and the services over them. A deployment opens
+/// without keys: the keys come from <see cref="Vault"/> once it is unsealed, and every key
+/// operation throws <c>StorageException(VaultSealed)</c> until then. A running server owns its
+/// deployment; CLI commands run inside it (through the control socket) and only open one of their
+/// own when no server runs.
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
     public const string LocalSiteId = "local";
 
-    private readonly Keyring keyring;
-    private int disposed;
+    private int references = 1;
 
-    private Deployment(DataDirectory directory, bool rootKeyCreated, Keyring keyring, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts)
+    private Deployment(DataDirectory directory, SealState vault, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts)
     {
         Directory = directory;
-        RootKeyCreated = rootKeyCreated;
-        this.keyring = keyring;
+        Vault = vault;
         Store = store;
         Site = site;
         Blobs = blobs;
@@ -31,8 +31,8 @@ public sealed class Deployment : IAsyncDisposable
 
     public DataDirectory Directory { get; }
 
-    /// <summary>True when this open generated the root key (a new deployment).</summary>
-    public bool RootKeyCreated { get; }
+    /// <summary>The seal: sealed, collecting shares, or unsealed and holding the root key and keyring.</summary>
+    public SealState Vault { get; }
 
     public IMetadataStore Store { get; }
 
@@ -42,30 +42,23 @@ public sealed class Deployment : IAsyncDisposable
 
     public AccountService Accounts { get; }
 
-    /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
+    /// <summary>
+    /// Opens the deployment in <paramref name="directory"/>, sealed, creating the store and site
+    /// when missing. It holds no key until <see cref="Vault"/> is unsealed.
+    /// </summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
         directory.Create();
-
-        Keyring keyring;
-        bool rootKeyCreated;
-
-        // The root key is needed only to open the keyring: it is wiped as soon as that is done,
-        // so the process holds platform keys but not the key that protects them at rest.
-        using (var rootKey = FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out rootKeyCreated))
-        {
-            keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
-        }
-
+        var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
         IMetadataStore? store = null;
         try
         {
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
             var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
-            var tenantKeys = new TenantKeys(keyring, random);
+            var tenantKeys = new TenantKeys(vault, random);
             var blobs = new BlobService(store, site, tenantKeys, time, random);
             var accounts = new AccountService(store, site, tenantKeys, time);
-            return new Deployment(directory, rootKeyCreated, keyring, store, site, blobs, accounts);
+            return new Deployment(directory, vault, store, site, blobs, accounts);
         }
         catch
         {
@@ -74,8 +67,29 @@ public sealed class Deployment : IAsyncDisposable
                 await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            keyring.Dispose();
+            vault.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Another reference to this open deployment (a command running inside the server): disposing
+    /// the reference does not close the deployment while its owner still holds it.
+    /// </summary>
+    public Deployment Share()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref references);
+            if (current <= 0)
+            {
+                throw new ObjectDisposedException(nameof(Deployment));
+            }
+
+            if (Interlocked.CompareExchange(ref references, current + 1, current) == current)
+            {
+                return this;
+            }
         }
     }
 
@@ -127,7 +141,7 @@ public sealed class Deployment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Decrement(ref references) != 0)
         {
             return;
         }
@@ -147,7 +161,7 @@ public sealed class Deployment : IAsyncDisposable
         }
         finally
         {
-            keyring.Dispose();
+            Vault.Dispose();
         }
     }
 }

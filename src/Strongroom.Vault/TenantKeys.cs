@@ -9,9 +9,20 @@ namespace Strongroom.Vault;
 /// wrapped by the platform keyring; and the per-object data keys, wrapped by the tenant's
 /// key-encryption key and bound to the object they protect.
 /// The vault does no persistence of tenant keys: callers store the wrapped bytes it returns.
+/// The keyring comes from the deployment's <see cref="SealState"/>: while the vault is sealed every
+/// method throws <c>StorageException(ErrorCode.VaultSealed)</c>.
 /// </summary>
-public sealed class TenantKeys(Keyring keyring, IRandomSource random)
+public sealed class TenantKeys(SealState seal, IRandomSource random)
 {
+    /// <summary>Over an open keyring, always unsealed (tests and tools).</summary>
+    public TenantKeys(Keyring keyring, IRandomSource random)
+        : this(SealState.Unsealed(keyring, rootKey: null, random), random)
+    {
+    }
+
+    /// <summary>The seal this instance takes its keyring from.</summary>
+    public SealState Seal => seal;
+
     /// <summary>The version stamped on data keys wrapped by an account key-encryption key.</summary>
     public const uint AccountKeyEncryptionKeyVersion = 1;
 
@@ -21,7 +32,8 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random)
         try
         {
             random.Fill(kek);
-            return keyring.Wrap(kek, Keyring.AssociatedData("account-kek", account));
+            using var lease = seal.AcquireKeyring();
+            return lease.Keyring.Wrap(kek, Keyring.AssociatedData("account-kek", account));
         }
         finally
         {
@@ -37,11 +49,17 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random)
         return (key, WrapSharedKey(account, slot, key));
     }
 
-    public byte[] WrapSharedKey(string account, int slot, ReadOnlySpan<byte> key) =>
-        keyring.Wrap(key, Keyring.AssociatedData("shared-key", account, slot));
+    public byte[] WrapSharedKey(string account, int slot, ReadOnlySpan<byte> key)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.Wrap(key, Keyring.AssociatedData("shared-key", account, slot));
+    }
 
-    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+    public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+    }
 
     /// <summary>A fresh random data key for one stored object, and its wrapped form bound to the object.</summary>
     public DataKey NewDataKey(string account, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> bindingDigest)
@@ -78,8 +96,11 @@ public sealed class TenantKeys(Keyring keyring, IRandomSource random)
         }
     }
 
-    private byte[] UnwrapKeyEncryptionKey(string account, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData("account-kek", account));
+    private byte[] UnwrapKeyEncryptionKey(string account, ReadOnlySpan<byte> wrapped)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.Unwrap(wrapped, Keyring.AssociatedData("account-kek", account));
+    }
 }
 
 /// <summary>A plaintext data key (wiped on dispose) with its wrapped form.</summary>
