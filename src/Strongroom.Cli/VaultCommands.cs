@@ -75,7 +75,7 @@ internal static class VaultCommands
     {
         var data = DataOption();
         var dev = DevOption();
-        var server = new Option<Uri?>("--server") { Description = "Unseal a server over HTTPS at this address (e.g. https://host:10000) instead of the one running on --data.", HelpName = "url" };
+        var server = new Option<string?>("--server") { Description = "Unseal a server over HTTPS at this address (e.g. https://host:10000) instead of the one running on --data.", HelpName = "url" };
         var caCertificate = new Option<string?>("--ca-cert") { Description = "With --server: trust this PEM certificate (e.g. the server's generated tls/server.crt).", HelpName = "file" };
         var reset = new Option<bool>("--reset") { Description = "Forget the shares submitted so far instead of submitting one." };
         var command = new Command("unseal", "Submit one unseal share to the running server (prompted without echo, or one line of stdin); prints progress k/K.")
@@ -98,8 +98,13 @@ internal static class VaultCommands
         {
             var session = CliSession.Current;
             var isReset = parseResult.GetValue(reset);
-            if (parseResult.GetValue(server) is { } url)
+            if (parseResult.GetValue(server) is { } address)
             {
+                if (!Uri.TryCreate(address, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+                {
+                    throw new CliException(Cli.ExitUsage, $"--server must be an https:// address (got '{address}').");
+                }
+
                 var text = isReset ? null : ReadShare(session);
                 return await UnsealRemoteAsync(output, url, parseResult.GetValue(caCertificate), text, cancellationToken).ConfigureAwait(false);
             }
@@ -293,7 +298,7 @@ internal static class VaultCommands
             var handler = new SocketsHttpHandler();
             if (caCertificatePath is not null)
             {
-                trusted = X509Certificate2.CreateFromPemFile(CliSession.Current.ResolvePath(caCertificatePath));
+                trusted = X509Certificate2.CreateFromPem(File.ReadAllText(CliSession.Current.ResolvePath(caCertificatePath)));
                 var anchor = trusted;
                 handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
                 {
