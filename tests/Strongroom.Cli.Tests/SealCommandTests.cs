@@ -156,6 +156,18 @@ public sealed partial class SealCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task A_data_directory_too_deep_for_the_control_socket_is_a_clear_start_failure()
+    {
+        var deep = Path.Combine(data.Path, new string('d', 60), new string('e', 60));
+        Assert.Equal(0, (await TempDataDirectory.RunAsync("init", "--shares", "1", "--threshold", "1", "--data", deep)).ExitCode);
+
+        var result = await TempDataDirectory.RunAsync("server", "--port", "0", "--data", deep);
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("too long for a Unix domain socket", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Rekey_offline_issues_new_shares_and_retires_the_old_ones()
     {
         var old = Shares((await data.RunWithDataAsync("init", "--shares", "3", "--threshold", "2")).Output);
