@@ -290,6 +290,12 @@ public sealed class SealState : IDisposable
 
     private void OpenLocked(SealFile file)
     {
+        // init creates the keyring; creating one here would silently orphan every wrapped key.
+        if (!File.Exists(keyringPath))
+        {
+            throw new SealException(SealRejection.InvalidState, $"The keyring {keyringPath} is missing, so nothing this deployment stored can be decrypted: restore it from a backup of the data directory.");
+        }
+
         var opened = file.Open(pending);
         try
         {

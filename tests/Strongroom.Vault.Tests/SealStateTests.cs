@@ -19,6 +19,10 @@ public sealed class SealStateTests : IDisposable
         using var rootKey = RootKey.Generate(new SeededRandomSource(seed));
         var seal = SealFile.Create(rootKey, n, k, new SeededRandomSource(seed + 1), out var shares);
         Assert.True(seal.Write(SealPath, overwrite: false));
+        using (Keyring.OpenOrCreate(KeyringPath, rootKey, new SeededRandomSource(seed + 2)))
+        {
+        }
+
         return shares;
     }
 
@@ -94,6 +98,20 @@ public sealed class SealStateTests : IDisposable
         {
             foreign.Dispose();
         }
+    }
+
+    [Fact]
+    public void A_missing_keyring_is_reported_instead_of_silently_replaced()
+    {
+        var shares = Initialize(1, 1, seed: 13);
+        File.Delete(KeyringPath);
+        using var state = NewState();
+
+        var exception = Assert.Throws<SealException>(() => state.Submit(Copy(shares[0])));
+
+        Assert.Contains("keyring", exception.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(KeyringPath));
+        Assert.True(state.IsSealed);
     }
 
     [Fact]
