@@ -79,7 +79,7 @@ public sealed class SecondAccountFixture : ServerFixture
         var server = StrongroomProcess.CreateStopped(Label);
         Adopt(server);
 
-        // The first start initialises the data directory (dev root key, database).
+        // The first start initialises the data directory (development vault, database).
         await server.StartAsync();
         await server.KillAsync();
         CreateOutput = await server.RunCliAsync("account", "create", SecondAccountName);
