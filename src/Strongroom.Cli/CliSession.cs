@@ -172,13 +172,14 @@ internal static class DataCommands
             return live;
         }
 
-        if (!directory.IsInitialized)
+        if (dev && (create || directory.Exists || directory.HasLegacyRootKey || directory.IsInitialized))
         {
-            if (dev && (create || directory.Exists || directory.HasLegacyRootKey))
-            {
-                VaultSetup.InitializeDevelopment(directory, SystemRandomSource.Instance);
-            }
-            else if (!directory.Exists && !directory.HasLegacyRootKey && !create)
+            // Creates (or migrates, or finishes) the development vault; a no-op on one that is complete.
+            VaultSetup.InitializeDevelopment(directory, SystemRandomSource.Instance);
+        }
+        else if (!directory.IsInitialized)
+        {
+            if (!directory.Exists && !directory.HasLegacyRootKey && !create)
             {
                 throw new CliException(Cli.ExitFailure, $"no Strongroom data directory at {directory.Root}: pass --data DIR, initialise one with `strongroom init --data DIR --shares N --threshold K`, or use --dev for a development directory.");
             }

@@ -65,11 +65,10 @@ public static class VaultSetup
         ArgumentNullException.ThrowIfNull(directory);
         if (directory.IsInitialized)
         {
+            CompleteDevelopmentShare(directory);
             return false;
         }
 
-        // The share is written before the seal is published: a seal without its stored share would
-        // be a development directory nobody can open.
         directory.Create();
         var legacy = directory.HasLegacyRootKey;
         using var rootKey = legacy ? FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out _) : RootKey.Generate(random);
@@ -77,21 +76,53 @@ public static class VaultSetup
         {
         }
 
+        // The share goes to a partial file first and takes its place only once our seal is the one
+        // published: two processes initialising at once must not leave one's seal with the other's
+        // share. A crash in between leaves the partial file, which the next start puts in place.
         var seal = SealFile.Create(rootKey, shares: 1, threshold: 1, random, out var issued);
         using var share = issued[0];
-        WriteSecretText(directory.DevelopmentSharePath, share.ToText());
+        var partial = $"{directory.DevelopmentSharePath}.{Environment.ProcessId}{PartialSuffix}";
+        WriteSecretText(partial, share.ToText());
         if (!seal.Write(directory.SealPath, overwrite: false))
         {
-            // Another process initialised it first; its share file may have been overwritten by ours.
-            throw new SealException(SealRejection.InvalidState, $"{directory.Root} was initialised by another process at the same time; start again.");
+            File.Delete(partial);
+            return false;
         }
 
+        File.Move(partial, directory.DevelopmentSharePath, overwrite: true);
         if (legacy)
         {
             File.Delete(directory.RootKeyPath);
         }
 
         return true;
+    }
+
+    private const string PartialSuffix = ".partial";
+
+    /// <summary>Puts in place a development share that a crash left as a partial file after publishing its seal.</summary>
+    private static void CompleteDevelopmentShare(DataDirectory directory)
+    {
+        if (directory.IsDevelopment || !Directory.Exists(directory.VaultDirectory))
+        {
+            return;
+        }
+
+        var seal = SealFile.Read(directory.SealPath);
+        foreach (var partial in Directory.GetFiles(directory.VaultDirectory, Path.GetFileName(directory.DevelopmentSharePath) + ".*" + PartialSuffix))
+        {
+            try
+            {
+                using var share = UnsealShare.Parse(File.ReadAllText(partial));
+                seal.Verify(share);
+                File.Move(partial, directory.DevelopmentSharePath, overwrite: false);
+                return;
+            }
+            catch (SealException)
+            {
+                File.Delete(partial);
+            }
+        }
     }
 
     /// <summary>Unseals <paramref name="vault"/> with the development share stored in the directory. False when there is none.</summary>

@@ -233,6 +233,21 @@ public sealed partial class SealCommandTests : IDisposable
         Assert.Contains("development data directory", rekey.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Dev_puts_in_place_a_share_a_crash_left_as_a_partial_file()
+    {
+        data.InitializeDevelopment();
+        var share = Path.Combine(data.Path, "vault", "dev-unseal.share");
+        File.Move(share, share + ".4242.partial");
+        Assert.Equal(1, (await data.RunWithDataAsync("account", "list")).ExitCode);
+
+        var listed = await data.RunWithDataAsync("account", "list", "--dev");
+
+        Assert.True(listed.ExitCode == 0, listed.ToString());
+        Assert.True(File.Exists(share));
+        Assert.False(File.Exists(share + ".4242.partial"));
+    }
+
     /// <summary>A data directory as the previous version left it: an unsealed vault/root.key, a keyring and an account.</summary>
     private static async Task<string> CreateLegacyDirectoryAsync(string path, string account)
     {
