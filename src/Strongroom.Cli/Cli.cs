@@ -8,6 +8,7 @@ using System.Text.Json;
 using Strongroom.Blobs;
 using Strongroom.Core;
 using Strongroom.Server;
+using Strongroom.Vault;
 
 namespace Strongroom.Cli;
 
@@ -24,9 +25,39 @@ public static partial class Cli
     /// <summary>Azure's wording of the account naming rule, quoted so users recognise it.</summary>
     public const string AccountNameRule = "Storage account names must be between 3 and 24 characters in length and may contain numbers and lowercase letters only.";
 
-    /// <summary>Runs the command in-process. Signals are the caller's: cancel <paramref name="cancellationToken"/> to stop a server.</summary>
-    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <summary>Runs the command in-process with no standard input. Signals are the caller's: cancel <paramref name="cancellationToken"/> to stop a server.</summary>
+    public static Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        RunAsync(args, TextReader.Null, interactive: false, output, error, cancellationToken);
+
+    /// <summary>
+    /// Runs the command in-process. <paramref name="input"/> is standard input (shares for
+    /// <c>unseal</c> and <c>rekey</c>); <paramref name="interactive"/> says it is a terminal, so
+    /// secrets are prompted for without echo.
+    /// </summary>
+    public static Task<int> RunAsync(string[] args, TextReader input, bool interactive, TextWriter output, TextWriter error, CancellationToken cancellationToken = default) =>
+        RunSessionAsync(new CliSession(args, input, interactive, output, error, live: null, Environment.CurrentDirectory), cancellationToken);
+
+    /// <summary>
+    /// Runs a command received on the control socket inside the server, against its live
+    /// deployment: the same command tree, with the client's arguments, input and working directory.
+    /// </summary>
+    public static async Task<ControlResponse> RunInServerAsync(ControlRequest request, Deployment live, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(request);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        using var input = new StringReader(request.Input);
+        var workingDirectory = Path.IsPathFullyQualified(request.WorkingDirectory) ? request.WorkingDirectory : Environment.CurrentDirectory;
+        var exitCode = await RunSessionAsync(new CliSession([.. request.Args], input, interactive: false, output, error, live, workingDirectory), cancellationToken).ConfigureAwait(false);
+        return new ControlResponse(exitCode, output.ToString(), error.ToString());
+    }
+
+    private static async Task<int> RunSessionAsync(CliSession session, CancellationToken cancellationToken)
+    {
+        using var entered = CliSession.Enter(session);
+        var output = session.Output;
+        var error = session.Error;
+        var args = session.Args.ToArray();
         var root = BuildRootCommand(output);
         var parseResult = root.Parse(args);
         if (parseResult.Errors.Count > 0 && parseResult.Action is ParseErrorAction)
@@ -52,10 +83,20 @@ public static partial class Cli
                 },
                 cancellationToken).ConfigureAwait(false);
         }
+        catch (CommandForwardedException forwarded)
+        {
+            return forwarded.ExitCode;
+        }
         catch (CliException exception)
         {
             error.WriteLine($"error: {exception.Message}");
             return exception.ExitCode;
+        }
+        catch (SealException exception)
+        {
+            // Seal messages never hold share material.
+            error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
         }
         catch (ServerStartException exception)
         {
@@ -92,6 +133,11 @@ public static partial class Cli
         root.Subcommands.Add(AccountCommand(output));
         root.Subcommands.Add(ScopeCommands.Build(output));
         root.Subcommands.Add(VaultCommands.Command(output));
+        foreach (var command in SealCommands.All(output))
+        {
+            root.Subcommands.Add(command);
+        }
+
         return root;
     }
 
@@ -129,6 +175,7 @@ public static partial class Cli
                 KeyPath = parseResult.GetValue(key),
                 DangerousAllowHttp = parseResult.GetValue(allowHttp),
                 Output = output,
+                ControlCommands = RunInServerAsync,
             };
 
             var server = await StrongroomServer.StartAsync(options, cancellationToken).ConfigureAwait(false);
@@ -175,8 +222,8 @@ public static partial class Cli
             CipherSuites.TryParse(parseResult.GetValue(cipher), out var suite);
             RequireUnreservedName(accountName);
             var isDev = parseResult.GetValue(dev);
-            var directory = DataDirectory.Resolve(parseResult.GetValue(data), isDev);
-            await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+            await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(data), isDev, create: true, cancellationToken).ConfigureAwait(false);
+            var directory = deployment.Directory;
             AccountDetails account;
             try
             {
@@ -411,16 +458,14 @@ public static partial class Cli
         return name;
     }
 
-    internal static async Task<Deployment> OpenExistingAsync(string? path, bool dev, CancellationToken cancellationToken)
-    {
-        var directory = DataDirectory.Resolve(path, dev);
-        if (!directory.Exists)
-        {
-            throw new CliException(ExitFailure, $"no Strongroom data directory at {directory.Root}: pass --data DIR, or create an account there first with `strongroom account create`.");
-        }
-
-        return await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
-    }
+    /// <summary>
+    /// The unsealed deployment of a data-directory command. Every such command obtains its
+    /// deployment here: when a server runs on the directory the whole command runs inside it (over
+    /// the control socket) and this call does not return; otherwise the directory is opened
+    /// offline. See <see cref="DataCommands"/>.
+    /// </summary>
+    internal static Task<Deployment> OpenExistingAsync(string? path, bool dev, CancellationToken cancellationToken) =>
+        DataCommands.OpenUnsealedAsync(path, dev, create: false, cancellationToken);
 
     internal static async Task<AccountDetails> GetAccountAsync(Deployment deployment, string name, CancellationToken cancellationToken)
     {

@@ -18,7 +18,7 @@ foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM })
 
 try
 {
-    return await Cli.RunAsync(args, Console.Out, Console.Error, stop.Token);
+    return await Cli.RunAsync(args, Console.In, interactive: !Console.IsInputRedirected, Console.Out, Console.Error, stop.Token);
 }
 finally
 {

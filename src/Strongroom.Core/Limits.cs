@@ -89,4 +89,15 @@ public static class Limits
     public static readonly TimeSpan BearerTokenLifetimeDefault = TimeSpan.FromHours(1);
     public static readonly TimeSpan BearerTokenLifetimeMax = TimeSpan.FromHours(24);
     public const int BearerTokenCharsMax = 4096;
+
+    // The vault (issue 3): seal, unseal and the control socket
+    /// <summary>Body of <c>PUT /.strongroom/sys/unseal</c>: one share and a little JSON.</summary>
+    public const int UnsealRequestBytesMax = 4 * 1024;
+
+    /// <summary>One CLI command forwarded over the control socket (arguments and input), and its answer.</summary>
+    public const int ControlRequestBytesMax = 256 * 1024;
+    public const int ControlResponseBytesMax = 16 * 1024 * 1024;
+
+    /// <summary>Commands the control socket runs at the same time; further connections wait.</summary>
+    public const int ControlCommandsConcurrentMax = 4;
 }

@@ -53,6 +53,11 @@ public sealed partial class BlobProtocolHandler
 
         try
         {
+            if (options.IsSealed?.Invoke() == true)
+            {
+                throw new StorageException(ErrorCode.VaultSealed);
+            }
+
             if (!versionValid)
             {
                 throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-version", versionHeader);

@@ -24,4 +24,10 @@ public sealed class BlobProtocolOptions
     /// exactly which headers the server saw.
     /// </summary>
     public bool DangerousIncludeStringToSignInErrors { get; set; }
+
+    /// <summary>
+    /// When set and true, every request answers <c>503 VaultSealed</c> before anything else is
+    /// looked at: a sealed server holds no key, so it can neither authenticate nor decrypt.
+    /// </summary>
+    public Func<bool>? IsSealed { get; set; }
 }

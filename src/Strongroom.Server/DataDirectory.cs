@@ -24,8 +24,32 @@ public sealed class DataDirectory
 
     public string VaultDirectory => Path.Combine(Root, "vault");
 
-    /// <summary>The unsealed root key file (until the sealed vault of issue 3 replaces it).</summary>
+    /// <summary>
+    /// The unsealed root key file of data directories from before the sealed vault; <c>init</c>
+    /// (or <c>--dev</c>) seals the key it holds and deletes it.
+    /// </summary>
     public string RootKeyPath => Path.Combine(VaultDirectory, "root.key");
+
+    /// <summary>The sealed root key (<see cref="Strongroom.Vault.SealFile"/>); its presence means initialised.</summary>
+    public string SealPath => Path.Combine(VaultDirectory, "seal");
+
+    /// <summary>Development mode only: the single (1-of-1) unseal share, kept beside the seal.</summary>
+    public string DevelopmentSharePath => Path.Combine(VaultDirectory, "dev-unseal.share");
+
+    /// <summary>Runtime files of a running server (mode 0700).</summary>
+    public string RunDirectory => Path.Combine(Root, "run");
+
+    /// <summary>The running server's control socket (mode 0600): CLI commands run inside the server through it.</summary>
+    public string ControlSocketPath => Path.Combine(RunDirectory, "control.sock");
+
+    /// <summary>True once <c>strongroom init</c> (or <c>--dev</c>) sealed a root key here.</summary>
+    public bool IsInitialized => File.Exists(SealPath);
+
+    /// <summary>True for a development data directory: its unseal share is stored in it.</summary>
+    public bool IsDevelopment => File.Exists(DevelopmentSharePath);
+
+    /// <summary>A data directory from before the sealed vault, not yet initialised: its root key is a plain file.</summary>
+    public bool HasLegacyRootKey => File.Exists(RootKeyPath);
 
     public string KeyringPath => Path.Combine(VaultDirectory, "keyring");
 
@@ -65,7 +89,7 @@ public sealed class DataDirectory
     public void Create()
     {
         // Parents first: a mode given to CreateDirectory applies only to the directory it names.
-        foreach (var directory in new[] { Root, VaultDirectory, Path.GetDirectoryName(LocalSiteDirectory)!, LocalSiteDirectory, TlsDirectory })
+        foreach (var directory in new[] { Root, VaultDirectory, Path.GetDirectoryName(LocalSiteDirectory)!, LocalSiteDirectory, TlsDirectory, RunDirectory })
         {
             if (OperatingSystem.IsWindows())
             {

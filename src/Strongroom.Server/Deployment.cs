@@ -7,13 +7,12 @@ using Strongroom.Vault;
 namespace Strongroom.Server;
 
 /// <summary>
-/// Everything one data directory holds, opened and wired: the keyring (opened with the root key),
-/// the tenant keys, the metadata store, the local site and the services over them. The server and
-/// the CLI's account commands both open a deployment; they may do so at the same time, because
-/// SQLite serialises writers and the blob service reads accounts from the store on every request.
-///
-/// The root key stays in memory (<see cref="RootKeyHolder"/>) while the deployment is open, so a
-/// keyring rotation can re-save the keyring; it is wiped on dispose.
+/// Everything one data directory holds, opened and wired: the vault's seal state, the tenant
+/// keys, the metadata store, the local site and the services over them. A deployment opens
+/// without keys: the keys come from <see cref="Vault"/> once it is unsealed, and every key
+/// operation throws <c>StorageException(VaultSealed)</c> until then. A running server owns its
+/// deployment; CLI commands run inside it (through the control socket) and only open one of their
+/// own when no server runs.
 /// </summary>
 public sealed class Deployment : IAsyncDisposable
 {
@@ -22,30 +21,26 @@ public sealed class Deployment : IAsyncDisposable
     /// <summary>Set to <c>off</c> to run without the unwrapped-key cache (for measuring its effect).</summary>
     public const string UnwrappedKeyCacheVariable = "STRONGROOM_UNWRAPPED_KEY_CACHE";
 
-    private readonly RootKeyHolder rootKey;
-    private readonly Keyring keyring;
-    private int disposed;
+    private int references = 1;
 
-    private Deployment(DataDirectory directory, bool rootKeyCreated, RootKeyHolder rootKey, Keyring keyring, UnwrappedKeyCache? unwrappedKeys, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes, KeyRewrapper rewrapper)
+    private Deployment(DataDirectory directory, SealState vault, UnwrappedKeyCache? unwrappedKeys, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes, KeyRewrapper rewrapper)
     {
-        Scopes = scopes;
         Directory = directory;
-        RootKeyCreated = rootKeyCreated;
-        this.rootKey = rootKey;
-        this.keyring = keyring;
+        Vault = vault;
         UnwrappedKeys = unwrappedKeys;
         Store = store;
         Site = site;
         Blobs = blobs;
         Accounts = accounts;
+        Scopes = scopes;
         Rewrapper = rewrapper;
         BackgroundRewrap = new BackgroundRewrap(rewrapper);
     }
 
     public DataDirectory Directory { get; }
 
-    /// <summary>True when this open generated the root key (a new deployment).</summary>
-    public bool RootKeyCreated { get; }
+    /// <summary>The seal: sealed, collecting shares, or unsealed and holding the root key and keyring.</summary>
+    public SealState Vault { get; }
 
     public IMetadataStore Store { get; }
 
@@ -59,8 +54,7 @@ public sealed class Deployment : IAsyncDisposable
     public EncryptionScopeService Scopes { get; }
 
     /// <summary>Unwrapped account keys: key-encryption keys and the shared keys authentication uses
-    /// (null when disabled by <see cref="UnwrappedKeyCacheVariable"/>). The seal must
-    /// <see cref="UnwrappedKeyCache.Clear"/> it.</summary>
+    /// (null when disabled by <see cref="UnwrappedKeyCacheVariable"/>). Sealing clears it.</summary>
     public UnwrappedKeyCache? UnwrappedKeys { get; }
 
     /// <summary>Moves wrapped keys to the current versions (runs to completion; see also <see cref="BackgroundRewrap"/>).</summary>
@@ -69,32 +63,84 @@ public sealed class Deployment : IAsyncDisposable
     /// <summary>The server's background rewrap; rotations request a pass. Nobody runs it in the CLI.</summary>
     public BackgroundRewrap BackgroundRewrap { get; }
 
-    public uint KeyringCurrentVersion => keyring.CurrentVersion;
+    /// <summary>The tenants' vaults (the Key Vault API's service).</summary>
+    public KeyVaultService KeyVault { get; private init; } = null!;
 
-    public IReadOnlyList<uint> KeyringVersions => keyring.Versions;
+    /// <summary>Bearer tokens for the Key Vault API.</summary>
+    public BearerTokens Tokens { get; private init; } = null!;
+
+    /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
+    public ICustomerManagedKeys CustomerManagedKeys { get; private init; } = NoCustomerManagedKeys.Instance;
+
+    /// <summary>The current keyring version. VaultSealed while sealed.</summary>
+    public uint KeyringCurrentVersion
+    {
+        get
+        {
+            using var lease = Vault.AcquireKeyring();
+            return lease.Keyring.CurrentVersion;
+        }
+    }
+
+    /// <summary>Every keyring version, oldest first. VaultSealed while sealed.</summary>
+    public IReadOnlyList<uint> KeyringVersions
+    {
+        get
+        {
+            using var lease = Vault.AcquireKeyring();
+            return lease.Keyring.Versions;
+        }
+    }
 
     /// <summary>True when anything may still be wrapped by an old version (a rotation ever happened).</summary>
     public async Task<bool> MayNeedRewrapAsync(CancellationToken cancellationToken = default)
     {
-        if (keyring.Versions.Count > 1)
+        if (KeyringVersions.Count > 1)
         {
             return true;
         }
 
         var accounts = await Store.ListAccountsAsync(cancellationToken).ConfigureAwait(false);
-        return accounts.Any(account => account.KeyEncryptionKeyVersion > Core.AccountKeyEncryptionKey.FirstVersion);
+        return accounts.Any(account => account.KeyEncryptionKeyVersion > AccountKeyEncryptionKey.FirstVersion);
     }
 
     /// <summary>
-    /// Adds a keyring version (the new current), re-saves the keyring under the root key and asks
-    /// the background rewrap to move existing values over. Returns the new version.
+    /// Adds a keyring version (the new current), re-saves the keyring under the root key the
+    /// unsealed vault holds, and asks the background rewrap to move existing values over. Returns
+    /// the new version. VaultSealed while sealed.
     /// </summary>
     public uint RotateKeyring()
     {
-        var version = rootKey.Use(keyring.Rotate);
+        uint version = 0;
+        Vault.UpdateKeyring((keyring, rootKey, _) =>
+        {
+            version = keyring.Rotate(rootKey);
+            return keyring;
+        });
         BackgroundRewrap.Request();
         return version;
     }
+
+    /// <summary>
+    /// Asks the background rewrap for a pass if anything may still use an old key version (a
+    /// restart interrupted one); the check runs off the caller's thread. A sealed vault or a busy
+    /// store skips it: the next unseal or rotation asks again.
+    /// </summary>
+    public void ResumeRewrapIfNeeded() =>
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                if (await MayNeedRewrapAsync().ConfigureAwait(false))
+                {
+                    BackgroundRewrap.Request();
+                }
+            }
+            catch (Exception exception) when (exception is StorageException or ObjectDisposedException or InvalidOperationException)
+            {
+                // Sealed again, shutting down, or the store is busy: nothing to resume now.
+            }
+        });
 
     /// <summary>Adds a key-encryption-key version to the account and asks for a rewrap. AccountNotFound.</summary>
     public async Task<uint> RotateAccountKeyAsync(string account, CancellationToken cancellationToken = default)
@@ -104,43 +150,30 @@ public sealed class Deployment : IAsyncDisposable
         return version;
     }
 
-    /// <summary>The tenants' vaults (the Key Vault API's service).</summary>
-    public KeyVaultService KeyVault { get; private set; } = null!;
-
-    /// <summary>Bearer tokens for the Key Vault API.</summary>
-    public BearerTokens Tokens { get; private set; } = null!;
-
-    /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
-    public ICustomerManagedKeys CustomerManagedKeys { get; private set; } = NoCustomerManagedKeys.Instance;
-
-    /// <summary>Opens the deployment in <paramref name="directory"/>, creating whatever is missing.</summary>
+    /// <summary>
+    /// Opens the deployment in <paramref name="directory"/>, sealed, creating the store and site
+    /// when missing. It holds no key until <see cref="Vault"/> is unsealed.
+    /// </summary>
     public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
         directory.Create();
-
-        // The root key stays held (wiped on dispose) so that a rotation can re-save the keyring
-        // and a keyring rotated by another process can be re-read.
-        var rootKey = new RootKeyHolder(FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out var rootKeyCreated));
-        Keyring? keyring = null;
+        var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
         UnwrappedKeyCache? unwrappedKeys = null;
         IMetadataStore? store = null;
         try
         {
-            keyring = rootKey.Use(key => Keyring.OpenOrCreate(directory.KeyringPath, key, random));
-            var opened = keyring;
-            keyring.ReloadWhenVersionUnknown = () => rootKey.TryUse(opened.Reload, whenAbsent: false);
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
             var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
             unwrappedKeys = string.Equals(Environment.GetEnvironmentVariable(UnwrappedKeyCacheVariable), "off", StringComparison.OrdinalIgnoreCase)
                 ? null
                 : new UnwrappedKeyCache();
-            var tenantKeys = new TenantKeys(keyring, random, unwrappedKeys);
+            var tenantKeys = new TenantKeys(vault, random, unwrappedKeys);
             var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, time, random);
             ICustomerManagedKeys customerKeys = new VaultCustomerManagedKeys(keyVault);
             var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, site, tenantKeys, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
-            return new Deployment(directory, rootKeyCreated, rootKey, keyring, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys))
+            return new Deployment(directory, vault, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys))
             {
                 KeyVault = keyVault,
                 Tokens = new BearerTokens(store, tenantKeys, time),
@@ -149,15 +182,35 @@ public sealed class Deployment : IAsyncDisposable
         }
         catch
         {
+            unwrappedKeys?.Dispose();
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            unwrappedKeys?.Dispose();
-            keyring?.Dispose();
-            rootKey.Dispose();
+            vault.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Another reference to this open deployment (a command running inside the server): disposing
+    /// the reference does not close the deployment while its owner still holds it.
+    /// </summary>
+    public Deployment Share()
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref references);
+            if (current <= 0)
+            {
+                throw new ObjectDisposedException(nameof(Deployment));
+            }
+
+            if (Interlocked.CompareExchange(ref references, current + 1, current) == current)
+            {
+                return this;
+            }
         }
     }
 
@@ -209,7 +262,7 @@ public sealed class Deployment : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref disposed, 1) != 0)
+        if (Interlocked.Decrement(ref references) != 0)
         {
             return;
         }
@@ -229,9 +282,8 @@ public sealed class Deployment : IAsyncDisposable
         }
         finally
         {
+            Vault.Dispose();
             UnwrappedKeys?.Dispose();
-            keyring.Dispose();
-            rootKey.Dispose();
         }
     }
 }

@@ -9,8 +9,9 @@ public sealed class ServerOptions
     public string? DataDirectory { get; init; }
 
     /// <summary>
-    /// Development mode: plain HTTP, the well-known <c>devstoreaccount1</c> account, the root key
-    /// unsealed in the data directory. A drop-in replacement for Azurite; never for production.
+    /// Development mode: plain HTTP, the well-known <c>devstoreaccount1</c> account, a 1-of-1 vault
+    /// whose share is kept in the data directory so the server unseals itself. A drop-in replacement
+    /// for Azurite; never for production.
     /// </summary>
     public bool Dev { get; init; }
 
@@ -41,4 +42,10 @@ public sealed class ServerOptions
 
     /// <summary>How long a graceful stop waits for requests in flight.</summary>
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Runs a CLI command received on the control socket against the live deployment (the CLI
+    /// sets it to its own command tree). Null: the socket answers that it runs no commands.
+    /// </summary>
+    public Func<ControlRequest, Deployment, CancellationToken, Task<ControlResponse>>? ControlCommands { get; init; }
 }

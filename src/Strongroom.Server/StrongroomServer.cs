@@ -16,18 +16,23 @@ using Strongroom.Protocol.KeyVault;
 namespace Strongroom.Server;
 
 /// <summary>
-/// The host: opens the deployment, sweeps orphans, and serves the Blob protocol on Kestrel.
+/// The host: opens the deployment, sweeps orphans, serves the Blob protocol on Kestrel, the
+/// platform endpoints (<see cref="PlatformEndpoints"/>) and the control socket. A production
+/// server starts sealed and serves data only once its custodians unseal it; a development server
+/// unseals itself with the share kept in its data directory.
 /// It owns no process signals; whoever starts it (the CLI, a test) decides when to stop.
 /// </summary>
 public sealed class StrongroomServer : IAsyncDisposable
 {
     private readonly WebApplication app;
     private readonly ServerCertificate? certificate;
+    private readonly ControlSocketListener? control;
     private int disposed;
 
-    private StrongroomServer(WebApplication app, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint)
+    private StrongroomServer(WebApplication app, ControlSocketListener? control, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint)
     {
         this.app = app;
+        this.control = control;
         Deployment = deployment;
         this.certificate = certificate;
         BlobEndpoint = blobEndpoint;
@@ -61,20 +66,38 @@ public sealed class StrongroomServer : IAsyncDisposable
 
         var output = options.Output;
         var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev);
+        CheckVault(directory, options);
+        ControlSocketListener.Endpoint(directory.ControlSocketPath);
+        var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
+        if (options.Dev)
+        {
+            VaultSetup.InitializeDevelopment(directory, options.RandomSource);
+        }
+
         var deployment = await Deployment.OpenAsync(directory, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
         ServerCertificate? certificate = null;
         WebApplication? app = null;
+        ControlSocketListener? control = null;
         try
         {
+            // Before anything else touches the directory: a second server on it is refused here.
+            control = await ControlSocketListener.StartAsync(
+                directory,
+                (request, token) => options.ControlCommands is { } run
+                    ? run(request, deployment, token)
+                    : Task.FromResult(new ControlResponse(1, string.Empty, "error: this server runs no commands on its control socket.\n")),
+                ct).ConfigureAwait(false);
+
             var removed = await deployment.PrepareToServeAsync(ct).ConfigureAwait(false);
             if (removed > 0)
             {
                 output.WriteLine($"Removed {removed} unacknowledged object(s) left on site '{deployment.Site.Id}' by an interrupted write.");
             }
 
-            var accounts = options.Dev
-                ? await EnsureDevelopmentAccountAsync(deployment, ct).ConfigureAwait(false)
-                : await CheckProductionAccountsAsync(deployment, ct).ConfigureAwait(false);
+            var selfUnsealed = options.Dev && VaultSetup.TryUnsealDevelopment(directory, deployment.Vault);
+            IReadOnlyList<string> accounts = selfUnsealed
+                ? [.. (await EnsureDevelopmentAccountAsync(deployment, ct).ConfigureAwait(false)).Select(account => account.Name)]
+                : [.. (await deployment.Store.ListAccountsAsync(ct).ConfigureAwait(false)).Select(account => account.Name)];
 
             var useTls = options.CertificatePath is not null || (!options.Dev && !options.DangerousAllowHttp);
             bool generatedNow = false;
@@ -88,15 +111,17 @@ public sealed class StrongroomServer : IAsyncDisposable
             app = Build(options, deployment, certificate, endpoint, useTls);
             await app.StartAsync(ct).ConfigureAwait(false);
 
-            // Resume a rewrap a restart interrupted (cheap when nothing was ever rotated).
-            if (await deployment.MayNeedRewrapAsync(ct).ConfigureAwait(false))
+            // Resume a rewrap a restart interrupted (cheap when nothing was ever rotated): now if
+            // the vault is already unsealed (--dev), else as soon as custodians unseal it.
+            deployment.Vault.RegisterUnsealHook(deployment.ResumeRewrapIfNeeded);
+            if (!deployment.Vault.IsSealed)
             {
-                deployment.BackgroundRewrap.Request();
+                deployment.ResumeRewrapIfNeeded();
             }
 
             var blobEndpoint = BoundEndpoint(app, endpoint, useTls);
-            var server = new StrongroomServer(app, deployment, certificate, blobEndpoint);
-            server.WriteBanner(options, accounts, generatedNow);
+            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint);
+            server.WriteBanner(options, accounts, generatedNow, migratedLegacyRootKey);
             return server;
         }
         catch
@@ -104,6 +129,11 @@ public sealed class StrongroomServer : IAsyncDisposable
             if (app is not null)
             {
                 await app.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (control is not null)
+            {
+                await control.DisposeAsync().ConfigureAwait(false);
             }
 
             certificate?.Dispose();
@@ -131,6 +161,11 @@ public sealed class StrongroomServer : IAsyncDisposable
 
         try
         {
+            if (control is not null)
+            {
+                await control.DisposeAsync().ConfigureAwait(false);
+            }
+
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
         }
@@ -212,13 +247,17 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Blobs,
             options.TimeProvider,
             options.RandomSource,
-            new BlobProtocolOptions { RequireHttps = useTls },
+            new BlobProtocolOptions { RequireHttps = useTls, IsSealed = () => deployment.Vault.IsSealed },
             app.Services.GetRequiredService<ILogger<BlobProtocolHandler>>());
         var keyVault = new KeyVaultProtocolHandler(
             deployment.KeyVault,
             deployment.Tokens,
             app.Services.GetRequiredService<ILogger<KeyVaultProtocolHandler>>());
-        app.Run(context => KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context) : handler.HandleAsync(context));
+        var platform = new PlatformEndpoints(deployment);
+        app.Run(context =>
+            PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
+            : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
+            : handler.HandleAsync(context));
         return app;
     }
 
@@ -292,27 +331,36 @@ public sealed class StrongroomServer : IAsyncDisposable
         return await deployment.Accounts.ListAsync(ct).ConfigureAwait(false);
     }
 
-    private static async Task<IReadOnlyList<Blobs.AccountDetails>> CheckProductionAccountsAsync(Deployment deployment, CancellationToken ct)
+    /// <summary>
+    /// Production serves only an initialised vault that is not a development one; the checks run
+    /// before anything is created, so a mistyped --data does not leave an empty deployment behind.
+    /// </summary>
+    private static void CheckVault(DataDirectory directory, ServerOptions options)
     {
-        var accounts = await deployment.Accounts.ListAsync(ct).ConfigureAwait(false);
-        foreach (var account in accounts)
+        if (options.Dev)
         {
-            foreach (var (slot, key) in new[] { ("key1", account.Key1), ("key2", account.Key2) })
-            {
-                if (string.Equals(key, DevelopmentStorage.AccountKey, StringComparison.Ordinal))
-                {
-                    throw new ServerStartException(
-                        $"Account '{account.Name}' uses the publicly known development key as {slot}, so anyone can sign requests for it. " +
-                        $"Renew it (strongroom account keys renew {account.Name} --key {slot} --data {deployment.Directory.Root}) " +
-                        "or use a separate data directory for development.");
-                }
-            }
+            return;
         }
 
-        return accounts;
+        if (!directory.IsInitialized)
+        {
+            var legacy = directory.HasLegacyRootKey
+                ? $" Its root key is still an unsealed file ({directory.RootKeyPath}); init seals that key, so existing data stays readable, and deletes the file."
+                : string.Empty;
+            throw new ServerStartException(
+                $"The data directory {directory.Root} is not initialised.{legacy} Run `strongroom init --data {directory.Root} --shares N --threshold K` " +
+                "to create the sealed root key and its N unseal shares, then start the server and unseal it with K shares.");
+        }
+
+        if (directory.IsDevelopment)
+        {
+            throw new ServerStartException(
+                $"{directory.Root} is a development data directory: its only unseal share is stored in it ({directory.DevelopmentSharePath}) and it may hold the " +
+                "well-known development account, so production refuses it. Use `strongroom server --dev` with it, or initialise a separate data directory for production.");
+        }
     }
 
-    private void WriteBanner(ServerOptions options, IReadOnlyList<Blobs.AccountDetails> accounts, bool certificateGeneratedNow)
+    private void WriteBanner(ServerOptions options, IReadOnlyList<string> accounts, bool certificateGeneratedNow, bool migratedLegacyRootKey)
     {
         var output = options.Output;
         var directory = Deployment.Directory;
@@ -326,13 +374,24 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         output.WriteLine($"Data directory:    {directory.Root}");
-        if (options.Dev)
+        if (migratedLegacyRootKey)
         {
-            output.WriteLine($"The development root key lives at {directory.RootKeyPath} in the data directory, unsealed: it is not for production.");
+            output.WriteLine($"Migrated the unsealed root key file into the sealed vault ({directory.SealPath}); the file is deleted.");
+        }
+
+        var status = Deployment.Vault.Status;
+        if (options.Dev && directory.IsDevelopment)
+        {
+            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {directory.DevelopmentSharePath}; the root key is not protected: not for production.");
+        }
+        else if (status.Sealed)
+        {
+            output.WriteLine($"Vault:             SEALED. Data requests answer 503 until {status.Threshold} of the {status.Shares} custodians unseal it:");
+            output.WriteLine($"                   `strongroom unseal --data {directory.Root}` once per share (or PUT {PlatformEndpoints.Prefix}/sys/unseal).");
         }
         else
         {
-            output.WriteLine($"Root key:          {directory.RootKeyPath} is kept unsealed in the data directory until the sealed vault (issue 3) lands; protect the directory like the data.");
+            output.WriteLine("Vault:             unsealed.");
         }
 
         if (certificate is not null)
@@ -360,8 +419,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
         else
         {
-            output.WriteLine($"Accounts:          {string.Join(", ", accounts.Select(account => account.Name))}");
+            output.WriteLine($"Accounts:          {string.Join(", ", accounts)}");
         }
+
+        output.WriteLine($"Control socket:    {directory.ControlSocketPath} (CLI commands on this data directory run inside this server)");
+        output.WriteLine($"Health:            {BlobEndpoint}{PlatformEndpoints.Prefix.TrimStart('/')}/health/ready");
 
         output.WriteLine("Ready. Stop with Ctrl+C.");
         output.Flush();

@@ -4,9 +4,8 @@ using Strongroom.Core;
 namespace Strongroom.Vault;
 
 /// <summary>
-/// The 256-bit root key that protects the keyring. Until the sealed vault arrives (issue 3) it is
-/// kept in a file of the data directory, readable by the service user only; the sealed vault
-/// replaces <see cref="FileRootKey"/> with a key reconstructed from custodians' shares.
+/// The 256-bit root key that protects the keyring. It is stored only sealed (<see cref="SealFile"/>)
+/// and held in memory only while the vault is unsealed (<see cref="SealState"/>).
 /// </summary>
 public sealed class RootKey : IDisposable
 {
@@ -26,9 +25,29 @@ public sealed class RootKey : IDisposable
 
     internal ReadOnlySpan<byte> Bytes => key;
 
+    public static RootKey Generate(IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(random);
+        Span<byte> fresh = stackalloc byte[KeyBytes];
+        try
+        {
+            random.Fill(fresh);
+            return new RootKey(fresh);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(fresh);
+        }
+    }
+
     public void Dispose() => CryptographicOperations.ZeroMemory(key);
 }
 
+/// <summary>
+/// The unsealed root key file of data directories from before the sealed vault
+/// (<c>vault/root.key</c>). Only read, to seal it (<c>strongroom init</c>, or <c>--dev</c>
+/// automatically), after which the file is deleted.
+/// </summary>
 public static class FileRootKey
 {
     /// <summary>Loads the root key from <paramref name="path"/>, creating it (mode 0600) when absent.</summary>

@@ -27,11 +27,11 @@ public sealed partial class TenantKeys
 
     /// <summary>Wraps a scope KEK under the platform keyring, bound to the account and scope.</summary>
     public byte[] WrapPlatformScopeKey(string account, string scope, ReadOnlySpan<byte> kek) =>
-        keyring.Wrap(kek, Keyring.AssociatedData(ScopePurpose(scope), account));
+        PlatformWrap(kek, Keyring.AssociatedData(ScopePurpose(scope), account));
 
     /// <summary>Unwraps a platform-managed scope KEK; the caller wipes it. IntegrityCheckFailed.</summary>
     public byte[] UnwrapPlatformScopeKey(string account, string scope, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, Keyring.AssociatedData(ScopePurpose(scope), account));
+        PlatformUnwrap(wrapped, Keyring.AssociatedData(ScopePurpose(scope), account));
 
     /// <summary>Rewraps a platform-managed scope KEK (the same key) under the current keyring version.</summary>
     public byte[] RewrapPlatformScopeKey(string account, string scope, ReadOnlySpan<byte> wrapped)

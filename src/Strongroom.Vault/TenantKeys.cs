@@ -10,15 +10,51 @@ namespace Strongroom.Vault;
 /// of the tenant's key-encryption key (recorded in the wrapped bytes) and bound to the object they
 /// protect. The vault does no persistence of tenant keys: callers store the wrapped bytes it returns.
 ///
-/// Unwrapped key-encryption keys are kept in <paramref name="cache"/> when one is given, so a write
-/// or read does not unwrap through the keyring every time.
+/// Unwrapped key-encryption keys are kept in <c>cache</c> when one is given, so a write or read
+/// does not unwrap through the keyring every time; sealing the vault clears it.
+///
+/// The keyring comes from the deployment's <see cref="SealState"/>: while the vault is sealed every
+/// method that needs it throws <c>StorageException(ErrorCode.VaultSealed)</c>. Each use holds a
+/// <see cref="KeyringLease"/> for one synchronous operation, so a seal never wipes a key in use.
 /// </summary>
-public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, UnwrappedKeyCache? cache = null)
+public sealed partial class TenantKeys
 {
+    private readonly SealState seal;
+    private readonly IRandomSource random;
+    private readonly UnwrappedKeyCache? cache;
+
+    public TenantKeys(SealState seal, IRandomSource random, UnwrappedKeyCache? cache = null)
+    {
+        this.seal = seal;
+        this.random = random;
+        this.cache = cache;
+        if (cache is not null)
+        {
+            // Lives as long as the seal state: both belong to one deployment.
+            seal.RegisterSealHook(cache.Clear);
+        }
+    }
+
+    /// <summary>Over an open keyring, always unsealed (tests and tools).</summary>
+    public TenantKeys(Keyring keyring, IRandomSource random, UnwrappedKeyCache? cache = null)
+        : this(SealState.Unsealed(keyring, rootKey: null, random), random, cache)
+    {
+    }
+
+    /// <summary>The seal this instance takes its keyring from.</summary>
+    public SealState Seal => seal;
+
     private const int KeyEncryptionKeyBytes = 32;
 
     /// <summary>The keyring version new platform-wrapped values get.</summary>
-    public uint PlatformKeyVersion => keyring.CurrentVersion;
+    public uint PlatformKeyVersion
+    {
+        get
+        {
+            using var lease = seal.AcquireKeyring();
+            return lease.Keyring.CurrentVersion;
+        }
+    }
 
     /// <summary>Which key version wrapped <paramref name="wrapped"/>: the keyring version for
     /// shared keys and key-encryption keys, the account key-encryption-key version for data keys.</summary>
@@ -31,7 +67,7 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
         try
         {
             random.Fill(kek);
-            return keyring.Wrap(kek, KeyEncryptionKeyAssociatedData(account, version));
+            return PlatformWrap(kek, KeyEncryptionKeyAssociatedData(account, version));
         }
         finally
         {
@@ -48,23 +84,26 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
     }
 
     public byte[] WrapSharedKey(string account, int slot, ReadOnlySpan<byte> key) =>
-        keyring.Wrap(key, Keyring.AssociatedData("shared-key", account, slot));
+        PlatformWrap(key, Keyring.AssociatedData("shared-key", account, slot));
 
     /// <summary>The shared key (a copy the caller owns), from the cache when it holds it for these wrapped bytes.</summary>
     public byte[] UnwrapSharedKey(string account, int slot, ReadOnlySpan<byte> wrapped)
     {
         if (cache is null)
         {
-            return keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+            return PlatformUnwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
         }
 
+        // Held across the cache lookup too: a sealed vault answers VaultSealed even for cached keys,
+        // and a seal cannot run (and clear the cache) between the lookup and the add.
+        using var lease = seal.AcquireKeyring();
         var key = new byte[Limits.AccountKeyBytes];
         if (cache.TryCopy(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, key))
         {
             return key;
         }
 
-        var unwrapped = keyring.Unwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
+        var unwrapped = PlatformUnwrap(wrapped, Keyring.AssociatedData("shared-key", account, slot));
         if (unwrapped.Length == Limits.AccountKeyBytes)
         {
             cache.Add(CachedKeyKind.SharedKey, account, checked((uint)slot), wrapped, unwrapped);
@@ -139,10 +178,10 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
     public byte[] RewrapKeyEncryptionKey(string account, uint version, ReadOnlySpan<byte> wrapped)
     {
         var associatedData = KeyEncryptionKeyAssociatedData(account, version);
-        var kek = keyring.Unwrap(wrapped, associatedData);
+        var kek = PlatformUnwrap(wrapped, associatedData);
         try
         {
-            return keyring.Wrap(kek, associatedData);
+            return PlatformWrap(kek, associatedData);
         }
         finally
         {
@@ -178,16 +217,17 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
     {
         if (cache is null)
         {
-            return keyring.Unwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
+            return PlatformUnwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
         }
 
+        using var lease = seal.AcquireKeyring(); // see UnwrapSharedKey
         var kek = new byte[KeyEncryptionKeyBytes];
         if (cache.TryCopy(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, kek))
         {
             return kek;
         }
 
-        var unwrapped = keyring.Unwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
+        var unwrapped = PlatformUnwrap(wrapped, KeyEncryptionKeyAssociatedData(account, version));
         Invariant.True(unwrapped.Length == KeyEncryptionKeyBytes, "an account key-encryption key is 256 bits");
         cache.Add(CachedKeyKind.AccountKeyEncryptionKey, account, version, wrapped, unwrapped);
         CryptographicOperations.ZeroMemory(kek);
@@ -207,14 +247,32 @@ public sealed partial class TenantKeys(Keyring keyring, IRandomSource random, Un
     /// and its version: a wrapped value copied onto another item or version does not unwrap.
     /// </summary>
     public byte[] WrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> value) =>
-        keyring.Wrap(value, VaultItemAssociatedData(account, kind, name, version));
+        PlatformWrap(value, VaultItemAssociatedData(account, kind, name, version));
 
     /// <summary>Unwraps what <see cref="WrapVaultItem"/> wrapped; throws IntegrityCheckFailed. The caller wipes the result.</summary>
     public byte[] UnwrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> wrapped) =>
-        keyring.Unwrap(wrapped, VaultItemAssociatedData(account, kind, name, version));
+        PlatformUnwrap(wrapped, VaultItemAssociatedData(account, kind, name, version));
 
     /// <summary>The key that signs bearer tokens stamped with platform key <paramref name="version"/>. The caller wipes it.</summary>
-    public byte[] BearerTokenSigningKey(uint version) => keyring.DeriveKey("bearer-token", version);
+    public byte[] BearerTokenSigningKey(uint version)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.DeriveKey("bearer-token", version);
+    }
+
+    /// <summary>Wraps under the current platform key, holding the keyring for just this call.</summary>
+    private byte[] PlatformWrap(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> associatedData)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.Wrap(secret, associatedData);
+    }
+
+    /// <summary>Unwraps with the recorded platform key version, holding the keyring for just this call.</summary>
+    private byte[] PlatformUnwrap(ReadOnlySpan<byte> wrapped, ReadOnlySpan<byte> associatedData)
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.Unwrap(wrapped, associatedData);
+    }
 
     private static byte[] VaultItemAssociatedData(string account, string kind, string name, string version) =>
         System.Text.Encoding.UTF8.GetBytes($"vault-item\n{account}\n{kind}\n{name}\n{version}");

@@ -2,9 +2,10 @@ using System.Text.Json;
 
 namespace Strongroom.Cli.Tests;
 
+/// <summary>Account commands offline, on a development data directory (which unseals itself).</summary>
 public sealed class AccountCommandTests : IDisposable
 {
-    private readonly TempDataDirectory data = new();
+    private readonly TempDataDirectory data = new TempDataDirectory().InitializeDevelopment();
 
     public void Dispose() => data.Dispose();
 
@@ -159,11 +160,49 @@ public sealed class AccountCommandTests : IDisposable
     [Fact]
     public async Task Commands_on_a_data_directory_that_does_not_exist_say_so()
     {
-        var result = await data.RunWithDataAsync("account", "list");
+        using var missing = new TempDataDirectory();
+
+        var result = await missing.RunWithDataAsync("account", "list");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains(data.Path, result.Error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(data.Path), "a read-only command must not create a data directory");
+        Assert.Contains(missing.Path, result.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(missing.Path), "a read-only command must not create a data directory");
+    }
+
+    [Fact]
+    public async Task Create_on_an_uninitialised_production_directory_asks_for_init()
+    {
+        using var fresh = new TempDataDirectory();
+
+        var result = await fresh.RunWithDataAsync("account", "create", "early1");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("strongroom init", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Create_with_dev_on_a_new_directory_makes_a_development_directory()
+    {
+        using var fresh = new TempDataDirectory();
+
+        var result = await fresh.RunWithDataAsync("account", "create", "devmade1", "--dev");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.True(File.Exists(Path.Combine(fresh.Path, "vault", "dev-unseal.share")));
+        Assert.Equal(0, (await fresh.RunWithDataAsync("account", "show", "devmade1")).ExitCode);
+    }
+
+    [Fact]
+    public async Task Offline_commands_on_a_sealed_production_directory_say_how_to_unseal()
+    {
+        using var production = new TempDataDirectory();
+        Assert.Equal(0, (await production.RunWithDataAsync("init", "--shares", "1", "--threshold", "1")).ExitCode);
+
+        var result = await production.RunWithDataAsync("account", "list");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("sealed", result.Error, StringComparison.Ordinal);
+        Assert.Contains("strongroom unseal", result.Error, StringComparison.Ordinal);
     }
 
     [Theory]

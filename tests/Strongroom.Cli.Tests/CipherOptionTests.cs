@@ -5,7 +5,7 @@ namespace Strongroom.Cli.Tests;
 /// <summary><c>account create --cipher</c>: the suite is chosen once and shown by list and show.</summary>
 public sealed class CipherOptionTests : IDisposable
 {
-    private readonly TempDataDirectory data = new();
+    private readonly TempDataDirectory data = new TempDataDirectory().InitializeDevelopment();
 
     public void Dispose() => data.Dispose();
 

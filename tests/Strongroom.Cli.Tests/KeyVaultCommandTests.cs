@@ -4,7 +4,7 @@ namespace Strongroom.Cli.Tests;
 
 public sealed class KeyVaultCommandTests : IDisposable
 {
-    private readonly TempDataDirectory data = new();
+    private readonly TempDataDirectory data = new TempDataDirectory().InitializeDevelopment();
 
     public void Dispose() => data.Dispose();
 

@@ -19,6 +19,7 @@ public sealed partial class ServerCommandTests : IDisposable
         var output = run.Output;
 
         Assert.Single(output.Split('\n'), line => line.Contains("root key", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains("WARNING: development vault: it unsealed itself", output, StringComparison.Ordinal);
         Assert.Contains("not for production", output, StringComparison.Ordinal);
         Assert.Matches(@"Connection string: DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127\.0\.0\.1:\d+/devstoreaccount1;", output);
         Assert.Equal(0, run.ExitCode);
@@ -31,6 +32,7 @@ public sealed partial class ServerCommandTests : IDisposable
     [Fact]
     public async Task Production_generates_a_certificate_once_and_prints_its_fingerprint_at_every_start()
     {
+        await InitAsync();
         var first = await RunServerAsync("--port", "0");
         var second = await RunServerAsync("--port", "0");
 
@@ -48,13 +50,14 @@ public sealed partial class ServerCommandTests : IDisposable
         }
 
         Assert.DoesNotContain("devstoreaccount1", first.Output, StringComparison.Ordinal);
-        var accounts = await data.RunWithDataAsync("account", "list");
-        Assert.Contains("No accounts.", accounts.Output, StringComparison.Ordinal);
+        Assert.Contains("SEALED", first.Output, StringComparison.Ordinal);
+        Assert.Contains("No accounts yet", first.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Dangerous_allow_http_serves_plain_http_and_warns()
     {
+        await InitAsync();
         var run = await RunServerAsync("--port", "0", "--dangerous-allow-http");
 
         Assert.Contains("WARNING", run.Output, StringComparison.Ordinal);
@@ -63,15 +66,26 @@ public sealed partial class ServerCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Production_refuses_an_account_with_the_well_known_development_key()
+    public async Task Production_refuses_a_development_data_directory()
     {
+        // A development directory keeps its only share beside the seal and holds the account with
+        // the well-known key: production must not serve it.
         await RunServerAsync("--dev", "--port", "0");
 
         var result = await data.RunWithDataAsync("server", "--port", "0");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("devstoreaccount1", result.Error, StringComparison.Ordinal);
-        Assert.Contains("renew", result.Error, StringComparison.Ordinal);
+        Assert.Contains("development data directory", result.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Production_refuses_an_uninitialised_data_directory_and_says_to_run_init()
+    {
+        var result = await data.RunWithDataAsync("server", "--port", "0");
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("strongroom init", result.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(data.Path, "metadata.db")), "a refused start creates nothing");
     }
 
     [Fact]
@@ -94,6 +108,12 @@ public sealed partial class ServerCommandTests : IDisposable
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("--cert", result.Error, StringComparison.Ordinal);
+    }
+
+    private async Task InitAsync()
+    {
+        var init = await data.RunWithDataAsync("init", "--shares", "1", "--threshold", "1");
+        Assert.True(init.ExitCode == 0, init.ToString());
     }
 
     [GeneratedRegex("SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}")]

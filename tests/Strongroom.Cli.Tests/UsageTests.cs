@@ -12,6 +12,11 @@ public sealed class UsageTests
     [InlineData("strongroom account keys", "account", "keys")]
     [InlineData("strongroom account keys renew", "account", "keys", "renew")]
     [InlineData("strongroom account delete", "account", "delete")]
+    [InlineData("strongroom init", "init")]
+    [InlineData("strongroom unseal", "unseal")]
+    [InlineData("strongroom seal", "seal")]
+    [InlineData("strongroom rekey", "rekey")]
+    [InlineData("strongroom status", "status")]
     public async Task Help_on_every_command_prints_usage(string usage, params string[] command)
     {
         var result = await TempDataDirectory.RunAsync([.. command, "--help"]);

@@ -8,7 +8,7 @@ namespace Strongroom.Cli.Tests;
 /// <summary><c>vault rotate | status | rewrap</c> and <c>account rotate-key</c>, in-process, with blobs written through a deployment.</summary>
 public sealed class VaultCommandTests : IDisposable
 {
-    private readonly TempDataDirectory data = new();
+    private readonly TempDataDirectory data = new TempDataDirectory().InitializeDevelopment();
 
     public void Dispose() => data.Dispose();
 
@@ -145,11 +145,13 @@ public sealed class VaultCommandTests : IDisposable
     [InlineData("rewrap")]
     public async Task Vault_commands_on_a_missing_data_directory_fail_without_creating_it(string command)
     {
-        var result = await data.RunWithDataAsync("vault", command);
+        using var missing = new TempDataDirectory();
+
+        var result = await missing.RunWithDataAsync("vault", command);
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("no Strongroom data directory", result.Error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(data.Path));
+        Assert.False(Directory.Exists(missing.Path));
     }
 
     [Fact]
@@ -190,8 +192,14 @@ public sealed class VaultCommandTests : IDisposable
         }
     }
 
-    private Task<Deployment> OpenAsync() =>
-        Deployment.OpenAsync(new DataDirectory(data.Path), TimeProvider.System, SystemRandomSource.Instance);
+    /// <summary>The deployment, unsealed with the development share as an offline command would.</summary>
+    private async Task<Deployment> OpenAsync()
+    {
+        var directory = new DataDirectory(data.Path);
+        var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance);
+        Assert.True(VaultSetup.TryUnsealDevelopment(directory, deployment.Vault));
+        return deployment;
+    }
 
     private static async Task PutAsync(Deployment deployment, string blob, string content) =>
         await deployment.Blobs.PutBlobAsync(

@@ -61,7 +61,11 @@ public sealed class AtRestTests(ServerFixture fixture, ITestOutputHelper output)
         };
         var nameNeedles = new[] { ContainerName, BlobName, StagedBlobName, "canary-container", "canary-blob", "canary-staged" };
 
-        var files = Directory.GetFiles(dataDirectory, "*", SearchOption.AllDirectories);
+        // run/ holds the running server's control socket: runtime state, not data at rest (and not readable as a file).
+        var runDirectory = Path.Combine(dataDirectory, "run") + Path.DirectorySeparatorChar;
+        var files = Directory.GetFiles(dataDirectory, "*", SearchOption.AllDirectories)
+            .Where(f => !f.StartsWith(runDirectory, StringComparison.Ordinal))
+            .ToArray();
         var sitesRoot = Path.Combine(dataDirectory, SitesDirectory);
         var siteFiles = files.Where(f => f.StartsWith(sitesRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToArray();
         output.WriteLine($"{when}: {files.Length} files under the data directory, {siteFiles.Length} under {SitesDirectory}/");

@@ -50,6 +50,22 @@ public sealed class HandlerTests
     }
 
     [Fact]
+    public async Task SealedServerAnswers503VaultSealedBeforeLookingAtTheRequest()
+    {
+        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlobClient("b").DownloadContentAsync());
+        var sealedOptions = new BlobProtocolOptions { RequireHttps = false, IsSealed = () => true };
+
+        var (response, body) = await Run(Handler(new FixedTime(captured.Date), sealedOptions), captured.ToHttpContext());
+        var (anonymous, _) = await Run(Handler(TimeProvider.System, sealedOptions), new CapturedRequest("GET", "/devstoreaccount1/c/b", [], []).ToHttpContext());
+
+        Assert.Equal(503, response.StatusCode);
+        Assert.Equal("VaultSealed", response.Headers["x-ms-error-code"].ToString());
+        Assert.Equal("VaultSealed", body!.Element("Code")!.Value);
+        AssertCommonHeaders(response, "2026-10-06");
+        Assert.Equal(503, anonymous.StatusCode);
+    }
+
+    [Fact]
     public void EveryUnimplementedOperationIsListedAsSuch()
     {
         foreach (var operation in Enum.GetValues<BlobOperation>())

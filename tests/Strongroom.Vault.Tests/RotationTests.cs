@@ -91,18 +91,6 @@ public sealed class KeyringRotationTests : IDisposable
         Assert.Equal([1u, 2u, 3u], reopened.Versions);
         Assert.Equal("secret"u8.ToArray(), reopened.Unwrap(wrapped, "ctx"u8));
     }
-
-    [Fact]
-    public void The_root_key_holder_refuses_use_once_wiped()
-    {
-        var holder = new RootKeyHolder(FixedRootKey());
-        Assert.True(holder.IsAvailable);
-        Assert.Equal(32, holder.Use(key => key.Bytes.Length));
-        holder.Dispose();
-        Assert.False(holder.IsAvailable);
-        Assert.Equal(ErrorCode.VaultSealed, Assert.Throws<StorageException>(() => holder.Use(key => 0)).Code);
-        Assert.False(holder.TryUse(key => true, whenAbsent: false));
-    }
 }
 
 public sealed class AccountKeyVersionTests : IDisposable

@@ -10,7 +10,7 @@ public class ServerFixture : IAsyncLifetime
 
     public StrongroomProcess Server => _server ?? throw new InvalidOperationException("The fixture is not initialised.");
 
-    public BlobServiceClient Service => new(Server.ConnectionString, Clients.Options());
+    public virtual BlobServiceClient Service => new(Server.ConnectionString, Clients.Options());
 
     protected virtual string Label => GetType().Name;
 
@@ -79,11 +79,36 @@ public sealed class SecondAccountFixture : ServerFixture
         var server = StrongroomProcess.CreateStopped(Label);
         Adopt(server);
 
-        // The first start initialises the data directory (dev root key, database).
+        // The first start initialises the data directory (development vault, database).
         await server.StartAsync();
         await server.KillAsync();
         CreateOutput = await server.RunCliAsync("account", "create", SecondAccountName);
         (SecondKey1, SecondKey2) = AccountKeys.Parse(CreateOutput);
         await server.StartAsync();
+    }
+}
+
+/// <summary>
+/// A production server per test class: HTTPS with the certificate it generates, a sealed vault
+/// initialised with <see cref="Shares"/> shares of threshold <see cref="Threshold"/> and unsealed
+/// with the first <see cref="Threshold"/> of them, and one account, <see cref="AccountName"/>,
+/// created with the CLI. <see cref="Service"/> trusts the generated certificate.
+/// </summary>
+public class ProductionServerFixture : ServerFixture
+{
+    public const string AccountName = "prodaccount";
+
+    public string AccountKey { get; private set; } = string.Empty;
+
+    public override BlobServiceClient Service => Server.ServiceClient(AccountName, AccountKey);
+
+    protected virtual int Shares => 3;
+
+    protected virtual int Threshold => 2;
+
+    public override async Task InitializeAsync()
+    {
+        Adopt(await StrongroomProcess.StartProductionAsync(Label, Shares, Threshold));
+        (AccountKey, _) = await Server.CreateAccountAsync(AccountName);
     }
 }

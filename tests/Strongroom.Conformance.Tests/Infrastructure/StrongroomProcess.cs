@@ -1,17 +1,23 @@
 using System.Diagnostics;
+using System.Security.Cryptography.X509Certificates;
+using Azure.Core.Pipeline;
+using Azure.Storage.Blobs;
 using System.Text;
 using System.Text.RegularExpressions;
 
 namespace Strongroom.Conformance.Tests.Infrastructure;
 
 /// <summary>
-/// A real <c>strongroom server --dev</c> process on loopback, started from the CLI assembly that the
-/// project reference copies into the test output directory.
+/// A real <c>strongroom server</c> process on loopback, started from the CLI assembly that the
+/// project reference copies into the test output directory: <c>--dev</c> (plain HTTP, self-unsealing)
+/// by default, or production (HTTPS with the generated certificate, a sealed vault initialised with
+/// <c>init --shares N --threshold K --share-dir</c>) with <see cref="StartProductionAsync"/>.
 /// </summary>
 /// <remarks>
 /// Assumptions about the CLI (kept in one place so they are easy to adjust):
-/// <c>strongroom server --dev --port 0 --data DIR</c> listens on an ephemeral port and prints a line
-/// containing <c>http://127.0.0.1:PORT</c>; admin commands take <c>--data DIR</c>.
+/// <c>strongroom server [--dev] --port 0 --data DIR</c> listens on an ephemeral port and prints a line
+/// containing <c>http(s)://127.0.0.1:PORT</c>; admin commands take <c>--data DIR</c> and run inside
+/// the running server (control socket) when there is one.
 /// </remarks>
 public sealed partial class StrongroomProcess : IAsyncDisposable
 {
@@ -35,6 +41,23 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Production mode (HTTPS, sealed vault) rather than <c>--dev</c>.</summary>
+    public bool Production { get; private set; }
+
+    /// <summary>The unseal shares issued by <see cref="InitAsync"/> (read back from the share files), in index order.</summary>
+    public IReadOnlyList<string> Shares { get; private set; } = [];
+
+    /// <summary>Where <see cref="InitAsync"/> asked the CLI to write one share file per custodian.</summary>
+    public string ShareDirectory => DataDirectory + "-shares";
+
+    /// <summary>The certificate a production server generated on first start (PEM).</summary>
+    public string CertificatePath => Path.Combine(DataDirectory, "tls", "server.crt");
+
+    string Scheme => Production ? "https" : "http";
+
+    /// <summary>The service root, e.g. <c>https://127.0.0.1:PORT/</c>.</summary>
+    public Uri Endpoint => new($"{Scheme}://127.0.0.1:{Port}/");
+
     public int Port { get; private set; }
 
     public Process Process => _process ?? throw new InvalidOperationException("The server is not running.");
@@ -55,11 +78,115 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
     }
 
-    public Uri AccountUri(string accountName) => new($"http://127.0.0.1:{Port}/{accountName}");
+    public Uri AccountUri(string accountName) => new($"{Scheme}://127.0.0.1:{Port}/{accountName}");
 
     public string ConnectionStringFor(string accountName, string accountKey) =>
-        $"DefaultEndpointsProtocol=http;AccountName={accountName};AccountKey={accountKey};" +
-        $"BlobEndpoint=http://127.0.0.1:{Port}/{accountName};";
+        $"DefaultEndpointsProtocol={Scheme};AccountName={accountName};AccountKey={accountKey};" +
+        $"BlobEndpoint={Scheme}://127.0.0.1:{Port}/{accountName};";
+
+    /// <summary>
+    /// A production server: a fresh data directory initialised with <paramref name="shares"/>
+    /// shares of threshold <paramref name="threshold"/> (share files in <see cref="ShareDirectory"/>),
+    /// started over HTTPS, and, unless <paramref name="unseal"/> is false, unsealed with the first
+    /// <paramref name="threshold"/> shares through <c>strongroom unseal</c>.
+    /// </summary>
+    public static async Task<StrongroomProcess> StartProductionAsync(string label, int shares = 3, int threshold = 2, bool unseal = true)
+    {
+        var process = CreateStopped(label, production: true);
+        try
+        {
+            await process.InitAsync(shares, threshold);
+            await process.StartAsync();
+            if (unseal)
+            {
+                await process.UnsealWithAsync(process.Shares.Take(threshold));
+            }
+
+            return process;
+        }
+        catch
+        {
+            await process.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <c>strongroom init --shares N --threshold K --share-dir</c> and reads the shares back.</summary>
+    public async Task InitAsync(int shares, int threshold)
+    {
+        var result = await RunCliAsync("init", "--shares", shares.ToString(System.Globalization.CultureInfo.InvariantCulture), "--threshold", threshold.ToString(System.Globalization.CultureInfo.InvariantCulture), "--share-dir", ShareDirectory);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"init failed.\n{result}");
+        }
+
+        Shares = ReadShareFiles(1);
+    }
+
+    /// <summary>The shares of generation <paramref name="generation"/> in <see cref="ShareDirectory"/>, in index order.</summary>
+    public IReadOnlyList<string> ReadShareFiles(int generation) =>
+        [.. Directory.GetFiles(ShareDirectory, $"share-*-gen{generation}.txt")
+            .OrderBy(file => int.Parse(Path.GetFileName(file).Split('-')[1], System.Globalization.CultureInfo.InvariantCulture))
+            .Select(file => File.ReadAllText(file).Trim())];
+
+    /// <summary><c>strongroom unseal</c> with the share on standard input.</summary>
+    public Task<CliResult> UnsealAsync(string share) => RunCliWithInputAsync(share + "\n", "unseal");
+
+    /// <summary>Submits each share; throws unless each is accepted and the last one unseals.</summary>
+    public async Task UnsealWithAsync(IEnumerable<string> shares)
+    {
+        CliResult? last = null;
+        foreach (var share in shares)
+        {
+            last = await UnsealAsync(share);
+            if (last.ExitCode != 0)
+            {
+                throw new InvalidOperationException($"unseal failed.\n{last}");
+            }
+        }
+
+        if (last is null || !last.StandardOutput.Contains("Unsealed", StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"The server did not unseal.\n{last}");
+        }
+    }
+
+    /// <summary>Loads the server's generated certificate (call after the first start).</summary>
+    public X509Certificate2 LoadCertificate() => X509CertificateLoader.LoadCertificateFromFile(CertificatePath);
+
+    /// <summary>A handler that trusts exactly this server's generated certificate (and nothing else self-signed).</summary>
+    public SocketsHttpHandler TrustingHandler()
+    {
+        var handler = new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None };
+        if (Production)
+        {
+            var expected = LoadCertificate().RawData;
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+                errors == System.Net.Security.SslPolicyErrors.None
+                || (certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(expected));
+        }
+
+        return handler;
+    }
+
+    /// <summary>An HttpClient for raw requests (e.g. the platform endpoints) that trusts this server.</summary>
+    public HttpClient CreateHttpClient() => new(TrustingHandler()) { BaseAddress = Endpoint, Timeout = TimeSpan.FromMinutes(5) };
+
+    /// <summary>SDK client options (no retries) whose transport trusts this server's certificate.</summary>
+    public BlobClientOptions ClientOptions(int maxRetries = 0)
+    {
+        var options = Clients.Options(maxRetries);
+        options.Transport = new HttpClientTransport(TrustingHandler());
+        return options;
+    }
+
+    /// <summary>A BlobServiceClient for an account, over HTTPS in production, trusting the generated certificate.</summary>
+    public BlobServiceClient ServiceClient(string accountName, string accountKey) =>
+        new(ConnectionStringFor(accountName, accountKey), ClientOptions());
+
+    /// <summary>Creates an account with the CLI (inside the running, unsealed server) and returns its keys.</summary>
+    public async Task<(string Key1, string Key2)> CreateAccountAsync(string accountName) =>
+        AccountKeys.Parse(await RunCliAsync("account", "create", accountName));
 
     static string CliAssemblyPath => Path.Combine(AppContext.BaseDirectory, "strongroom.dll");
 
@@ -80,7 +207,10 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     }
 
     /// <summary>Creates a fresh data directory without starting the server (for CLI set-up first).</summary>
-    public static StrongroomProcess CreateStopped(string label)
+    public static StrongroomProcess CreateStopped(string label) => CreateStopped(label, production: false);
+
+    /// <summary>Creates a fresh data directory without starting the server; <paramref name="production"/> chooses the mode <see cref="StartAsync"/> starts.</summary>
+    public static StrongroomProcess CreateStopped(string label, bool production)
     {
         var directory = Path.Combine(Path.GetTempPath(), "strongroom-conformance", $"{label}-{Environment.ProcessId}-{NextInstance()}");
         if (Directory.Exists(directory))
@@ -89,7 +219,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
 
         Directory.CreateDirectory(directory);
-        return new StrongroomProcess(directory, ownsDataDirectory: true);
+        return new StrongroomProcess(directory, ownsDataDirectory: true) { Production = production };
     }
 
     static int s_instances;
@@ -109,7 +239,9 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
 
         AppendOutput($"---- starting server on {DataDirectory} ----");
-        var startInfo = NewStartInfo("server", "--dev", "--port", "0", "--data", DataDirectory);
+        var startInfo = Production
+            ? NewStartInfo("server", "--port", "0", "--data", DataDirectory)
+            : NewStartInfo("server", "--dev", "--port", "0", "--data", DataDirectory);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var endpoint = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         process.OutputDataReceived += (_, e) =>
@@ -121,9 +253,9 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
             AppendOutput(e.Data);
             var match = EndpointPattern().Match(e.Data);
-            if (match.Success)
+            if (match.Success && match.Groups[1].Value == Scheme)
             {
-                endpoint.TrySetResult(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+                endpoint.TrySetResult(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -159,7 +291,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         {
             await KillAsync();
             throw new InvalidOperationException(
-                $"The server did not print an http://127.0.0.1:PORT endpoint within {StartupTimeout.TotalSeconds} s.\n{Output}");
+                $"The server did not print an {Scheme}://127.0.0.1:PORT endpoint within {StartupTimeout.TotalSeconds} s.\n{Output}");
         }
 
         if (Port == 0)
@@ -202,12 +334,25 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     }
 
     /// <summary>Runs an admin command of the CLI on this server's data directory.</summary>
-    public async Task<CliResult> RunCliAsync(params string[] args)
+    public Task<CliResult> RunCliAsync(params string[] args) => RunCliWithInputAsync(null, args);
+
+    /// <summary>Runs an admin command of the CLI on this server's data directory with <paramref name="input"/> on its standard input (null: none).</summary>
+    public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory]);
+
+    /// <summary>Runs the CLI with exactly <paramref name="args"/> (no <c>--data</c> added), e.g. <c>unseal --server URL</c>.</summary>
+    public async Task<CliResult> RunCommandAsync(string? input, params string[] args)
     {
-        var arguments = new List<string>(args) { "--data", DataDirectory };
+        var arguments = new List<string>(args);
         var startInfo = NewStartInfo([.. arguments]);
+        startInfo.RedirectStandardInput = true;
         using var process = new Process { StartInfo = startInfo };
         process.Start();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+        }
+
+        process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         try
@@ -246,6 +391,11 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
+        if (_ownsDataDirectory && Directory.Exists(ShareDirectory))
+        {
+            Directory.Delete(ShareDirectory, recursive: true);
+        }
+
         if (_ownsDataDirectory && Directory.Exists(DataDirectory))
         {
             try
@@ -291,7 +441,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"http://127\.0\.0\.1:(\d+)")]
+    [GeneratedRegex(@"(https?)://127\.0\.0\.1:(\d+)")]
     private static partial Regex EndpointPattern();
 }
 

@@ -1,0 +1,206 @@
+using Strongroom.Core;
+using Strongroom.Vault;
+
+namespace Strongroom.Server;
+
+/// <summary>What <see cref="VaultSetup.Initialize"/> did.</summary>
+public sealed record VaultInitialization(IReadOnlyList<UnsealShare> Shares, string DeploymentId, bool MigratedLegacyRootKey);
+
+/// <summary>
+/// Creating, re-splitting and (in development mode) opening the seal of a data directory. Offline
+/// operations on files; the live state of a running server is <see cref="Deployment.Vault"/>.
+/// </summary>
+public static class VaultSetup
+{
+    /// <summary>
+    /// Initialises the vault: a new root key (or, in a data directory from before the sealed vault,
+    /// the existing <c>vault/root.key</c>, so existing data stays readable), sealed under an unseal
+    /// key split into <paramref name="shares"/> shares with threshold <paramref name="threshold"/>.
+    /// Creates the keyring. Deletes the legacy key file once the seal is durable.
+    /// Refuses when the directory is already initialised.
+    /// </summary>
+    public static VaultInitialization Initialize(DataDirectory directory, int shares, int threshold, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (directory.IsInitialized)
+        {
+            throw new SealException(SealRejection.InvalidState, $"{directory.Root} is already initialised (it has a seal file). Issue new shares with `strongroom rekey` instead.");
+        }
+
+        directory.Create();
+        var legacy = directory.HasLegacyRootKey;
+        using var rootKey = legacy ? FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out _) : RootKey.Generate(random);
+
+        // Opening (or creating) the keyring proves a legacy key is the one that protects it.
+        using (Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random))
+        {
+        }
+
+        var seal = SealFile.Create(rootKey, shares, threshold, random, out var issued);
+        if (!seal.Write(directory.SealPath, overwrite: false))
+        {
+            foreach (var share in issued)
+            {
+                share.Dispose();
+            }
+
+            throw new SealException(SealRejection.InvalidState, $"{directory.Root} was initialised by another process at the same time; its shares are the valid ones.");
+        }
+
+        if (legacy)
+        {
+            File.Delete(directory.RootKeyPath);
+        }
+
+        return new VaultInitialization(issued, seal.DeploymentIdText, legacy);
+    }
+
+    /// <summary>
+    /// Development mode: initialises a 1-of-1 vault whose only share is kept in the data directory
+    /// (<see cref="DataDirectory.DevelopmentSharePath"/>, mode 0600), migrating a legacy root key
+    /// file. Returns false when the directory was already initialised.
+    /// </summary>
+    public static bool InitializeDevelopment(DataDirectory directory, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (directory.IsInitialized)
+        {
+            CompleteDevelopmentShare(directory);
+            return false;
+        }
+
+        directory.Create();
+        var legacy = directory.HasLegacyRootKey;
+        using var rootKey = legacy ? FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out _) : RootKey.Generate(random);
+        using (Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random))
+        {
+        }
+
+        // The share goes to a partial file first and takes its place only once our seal is the one
+        // published: two processes initialising at once must not leave one's seal with the other's
+        // share. A crash in between leaves the partial file, which the next start puts in place.
+        var seal = SealFile.Create(rootKey, shares: 1, threshold: 1, random, out var issued);
+        using var share = issued[0];
+        var partial = $"{directory.DevelopmentSharePath}.{Environment.ProcessId}{PartialSuffix}";
+        WriteSecretText(partial, share.ToText());
+        if (!seal.Write(directory.SealPath, overwrite: false))
+        {
+            File.Delete(partial);
+            return false;
+        }
+
+        File.Move(partial, directory.DevelopmentSharePath, overwrite: true);
+        if (legacy)
+        {
+            File.Delete(directory.RootKeyPath);
+        }
+
+        return true;
+    }
+
+    private const string PartialSuffix = ".partial";
+
+    /// <summary>Puts in place a development share that a crash left as a partial file after publishing its seal.</summary>
+    private static void CompleteDevelopmentShare(DataDirectory directory)
+    {
+        if (directory.IsDevelopment || !Directory.Exists(directory.VaultDirectory))
+        {
+            return;
+        }
+
+        var seal = SealFile.Read(directory.SealPath);
+        foreach (var partial in Directory.GetFiles(directory.VaultDirectory, Path.GetFileName(directory.DevelopmentSharePath) + ".*" + PartialSuffix))
+        {
+            try
+            {
+                using var share = UnsealShare.Parse(File.ReadAllText(partial));
+                seal.Verify(share);
+                File.Move(partial, directory.DevelopmentSharePath, overwrite: false);
+                return;
+            }
+            catch (SealException)
+            {
+                File.Delete(partial);
+            }
+        }
+    }
+
+    /// <summary>Unseals <paramref name="vault"/> with the development share stored in the directory. False when there is none.</summary>
+    public static bool TryUnsealDevelopment(DataDirectory directory, SealState vault)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(vault);
+        if (!directory.IsDevelopment)
+        {
+            return false;
+        }
+
+        var share = UnsealShare.Parse(File.ReadAllText(directory.DevelopmentSharePath));
+        var progress = vault.Submit(share);
+        return !progress.Status.Sealed;
+    }
+
+    /// <summary>
+    /// Issues new shares (<paramref name="shares"/>, threshold <paramref name="threshold"/>) on
+    /// presentation of <paramref name="current"/> current shares; the root key is unchanged, so
+    /// the keyring and all data are untouched. The seal file is replaced atomically. Each share is
+    /// checked alone first, so a wrong one is named.
+    /// </summary>
+    public static IReadOnlyList<UnsealShare> Rekey(DataDirectory directory, IReadOnlyList<UnsealShare> current, int shares, int threshold, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(current);
+        if (directory.IsDevelopment)
+        {
+            throw new SealException(SealRejection.InvalidState, $"{directory.Root} is a development data directory: its only unseal share is stored in it, so new shares would not make it fit for production. Initialise a new data directory with `strongroom init` for production.");
+        }
+
+        var seal = SealFile.Read(directory.SealPath);
+        var distinct = new List<UnsealShare>();
+        foreach (var share in current)
+        {
+            seal.Verify(share);
+            if (distinct.All(existing => existing.Index != share.Index))
+            {
+                distinct.Add(share);
+            }
+        }
+
+        if (distinct.Count < seal.Threshold)
+        {
+            throw new SealException(SealRejection.InvalidState, $"Rekeying takes {seal.Threshold} different current shares; {distinct.Count} given.");
+        }
+
+        using var rootKey = seal.Open(distinct);
+        var next = seal.Rekey(rootKey, shares, threshold, random, out var issued);
+        next.Write(directory.SealPath, overwrite: true);
+        return issued;
+    }
+
+    /// <summary>Writes a share file readable by its owner only (0600), refusing to replace an existing file.</summary>
+    public static void WriteShareFile(string path, string text)
+    {
+        if (File.Exists(path))
+        {
+            throw new IOException($"{path} already exists: refusing to overwrite a share file.");
+        }
+
+        WriteSecretText(path, text);
+    }
+
+    private static void WriteSecretText(string path, string text)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream);
+        writer.WriteLine(text);
+        writer.Flush();
+        stream.Flush(flushToDisk: true);
+    }
+}
