@@ -114,7 +114,7 @@ public sealed class VaultCommandTests : IDisposable
 
         var next = deployment.BackgroundRewrap.NextPassAsync();
         deployment.RotateKeyring();
-        Assert.Equal(new RewrapCounts(2, 2, 0, 0, 0), await next);
+        Assert.Equal(new RewrapCounts(2, 2, 0, 0, 0, 0), await next);
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
