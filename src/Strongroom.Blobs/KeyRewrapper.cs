@@ -7,9 +7,11 @@ namespace Strongroom.Blobs;
 
 /// <summary>
 /// Moves wrapped keys off old key versions after a rotation: accounts' shared keys and
-/// key-encryption keys wrapped by a keyring version that is no longer current, and data keys
-/// wrapped by an account key-encryption-key version that is no longer the account's newest.
-/// The keys themselves do not change, so blob ciphertext is never touched.
+/// key-encryption keys, platform-managed scope keys and the values of the tenants' Key Vault
+/// items (secrets and key material, of every version, deleted-but-recoverable ones included)
+/// wrapped by a keyring version that is no longer current, and data keys wrapped by an account
+/// key-encryption-key version that is no longer the account's newest. The keys and values
+/// themselves do not change, so blob ciphertext is never touched.
 ///
 /// It works in bounded batches (<see cref="Limits.RewrapBatchMax"/>), each one metadata
 /// transaction of compare-and-swaps on the stored wrapped bytes: a value overwritten or deleted
@@ -18,16 +20,17 @@ namespace Strongroom.Blobs;
 /// (see <see cref="Keyring"/>): a writer that read its account before a rotation may still wrap
 /// with the previous version, which a later pass moves over.
 /// </summary>
-public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
+public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys, IKeyVaultStore vaultItems)
 {
     /// <summary>Test hook: runs after a batch's replacements are computed and before they are swapped in.</summary>
     internal Func<CancellationToken, Task>? BeforeSwap { get; set; }
 
-    /// <summary>One full pass: accounts first, then every stored object's data key. Returns what it did.</summary>
+    /// <summary>One full pass: accounts first, then every stored object's data key, then every vault item value. Returns what it did.</summary>
     public async Task<RewrapCounts> RunAsync(CancellationToken cancellationToken = default)
     {
         var counts = await RewrapAccountsAsync(cancellationToken).ConfigureAwait(false);
-        return counts + await RewrapDataKeysAsync(cancellationToken).ConfigureAwait(false);
+        counts += await RewrapDataKeysAsync(cancellationToken).ConfigureAwait(false);
+        return counts + await RewrapVaultItemsAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>How many wrapped values use each key version (for <c>strongroom vault status</c>).</summary>
@@ -73,10 +76,29 @@ public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
         }
         while (after is not null);
 
+        var secrets = new SortedDictionary<uint, int>();
+        var vaultKeys = new SortedDictionary<uint, int>();
+        VaultItemValueKey? afterValue = null;
+        do
+        {
+            var page = await vaultItems.ListVaultItemValuesAsync(afterValue, Limits.RewrapBatchMax, cancellationToken).ConfigureAwait(false);
+            foreach (var value in page.Values)
+            {
+                Increment(value.Key.Kind == VaultItemKind.Secret ? secrets : vaultKeys, TenantKeys.WrappingVersion(value.WrappedValue));
+            }
+
+            afterValue = page.ContinueAfter;
+        }
+        while (afterValue is not null);
+
         return new KeyUsage(
             sharedKeys,
             keyEncryptionKeys,
-            perAccount.Select(pair => new AccountKeyUsage(pair.Key, pair.Value.Current, pair.Value.Versions, pair.Value.DataKeys)).ToList());
+            perAccount.Select(pair => new AccountKeyUsage(pair.Key, pair.Value.Current, pair.Value.Versions, pair.Value.DataKeys)).ToList())
+        {
+            VaultSecretsByKeyringVersion = secrets,
+            VaultKeysByKeyringVersion = vaultKeys,
+        };
     }
 
     private async Task<RewrapCounts> RewrapAccountsAsync(CancellationToken cancellationToken)
@@ -175,6 +197,50 @@ public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
         return counts;
     }
 
+    /// <summary>
+    /// Every version of every vault item, live or soft-deleted (a deleted item must stay
+    /// recoverable, so its value moves too), page by page; each page is one batch of
+    /// compare-and-swaps, so a version purged or an item purged and set anew meanwhile is left as it is.
+    /// </summary>
+    private async Task<RewrapCounts> RewrapVaultItemsAsync(CancellationToken cancellationToken)
+    {
+        var current = keys.PlatformKeyVersion;
+        var counts = RewrapCounts.None;
+        var batch = new List<VaultItemValueReplacement>();
+        VaultItemValueKey? after = null;
+        do
+        {
+            var page = await vaultItems.ListVaultItemValuesAsync(after, Limits.RewrapBatchMax, cancellationToken).ConfigureAwait(false);
+            foreach (var value in page.Values)
+            {
+                if (TenantKeys.WrappingVersion(value.WrappedValue) == current)
+                {
+                    continue;
+                }
+
+                var key = value.Key;
+                counts += Attempt(() => batch.Add(new VaultItemValueReplacement(key, value.WrappedValue, keys.RewrapVaultItem(key.Account, key.Kind.Tag(), key.Name, key.Version, value.WrappedValue))));
+            }
+
+            if (batch.Count > 0)
+            {
+                if (BeforeSwap is { } hook)
+                {
+                    await hook(cancellationToken).ConfigureAwait(false);
+                }
+
+                var applied = await vaultItems.ReplaceVaultItemValuesAsync(batch, cancellationToken).ConfigureAwait(false);
+                counts += new RewrapCounts(0, 0, 0, applied, batch.Count - applied, 0);
+                batch.Clear();
+            }
+
+            after = page.ContinueAfter;
+        }
+        while (after is not null);
+
+        return counts;
+    }
+
     /// <summary>A value that does not unwrap (damaged, or bound elsewhere) is counted and left alone.</summary>
     private static RewrapCounts Attempt(Action prepare)
     {
@@ -209,6 +275,7 @@ public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
             batch.Count(r => r.Kind == WrappedKeyKind.SharedKey),
             batch.Count(r => r.Kind == WrappedKeyKind.AccountKeyEncryptionKey),
             batch.Count(r => r.Kind == WrappedKeyKind.DataKey),
+            VaultItemValues: 0,
             Skipped: 0,
             Failed: 0);
 
@@ -219,7 +286,7 @@ public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
         var dataKeysLost = Math.Min(lost, counts.DataKeys);
         var keyEncryptionKeysLost = Math.Min(lost - dataKeysLost, counts.KeyEncryptionKeys);
         var sharedKeysLost = lost - dataKeysLost - keyEncryptionKeysLost;
-        return new RewrapCounts(counts.SharedKeys - sharedKeysLost, counts.KeyEncryptionKeys - keyEncryptionKeysLost, counts.DataKeys - dataKeysLost, lost, 0);
+        return new RewrapCounts(counts.SharedKeys - sharedKeysLost, counts.KeyEncryptionKeys - keyEncryptionKeysLost, counts.DataKeys - dataKeysLost, 0, lost, 0);
     }
 
     private static void Increment(SortedDictionary<uint, int> counts, uint version) =>
@@ -227,35 +294,42 @@ public sealed class KeyRewrapper(IMetadataStore store, TenantKeys keys)
 }
 
 /// <summary>
-/// What a rewrap pass did: values moved to the current version, by kind; values that changed or
+/// What a rewrap pass did: values moved to the current version, by kind (vault item values are
+/// the tenants' Key Vault secrets and key material, one per version); values that changed or
 /// vanished meanwhile (left alone); values that did not unwrap (damaged; left alone).
 /// </summary>
-public sealed record RewrapCounts(int SharedKeys, int KeyEncryptionKeys, int DataKeys, int Skipped, int Failed)
+public sealed record RewrapCounts(int SharedKeys, int KeyEncryptionKeys, int DataKeys, int VaultItemValues, int Skipped, int Failed)
 {
-    public static readonly RewrapCounts None = new(0, 0, 0, 0, 0);
+    public static readonly RewrapCounts None = new(0, 0, 0, 0, 0, 0);
 
-    internal static readonly RewrapCounts OneSkipped = new(0, 0, 0, 1, 0);
+    internal static readonly RewrapCounts OneSkipped = new(0, 0, 0, 0, 1, 0);
 
-    internal static readonly RewrapCounts OneFailed = new(0, 0, 0, 0, 1);
+    internal static readonly RewrapCounts OneFailed = new(0, 0, 0, 0, 0, 1);
 
-    public int Rewrapped => SharedKeys + KeyEncryptionKeys + DataKeys;
+    public int Rewrapped => SharedKeys + KeyEncryptionKeys + DataKeys + VaultItemValues;
 
     public static RewrapCounts operator +(RewrapCounts left, RewrapCounts right)
     {
         ArgumentNullException.ThrowIfNull(left);
         ArgumentNullException.ThrowIfNull(right);
-        return new(left.SharedKeys + right.SharedKeys, left.KeyEncryptionKeys + right.KeyEncryptionKeys, left.DataKeys + right.DataKeys, left.Skipped + right.Skipped, left.Failed + right.Failed);
+        return new(left.SharedKeys + right.SharedKeys, left.KeyEncryptionKeys + right.KeyEncryptionKeys, left.DataKeys + right.DataKeys, left.VaultItemValues + right.VaultItemValues, left.Skipped + right.Skipped, left.Failed + right.Failed);
     }
 }
 
 /// <summary>
 /// How many wrapped values each key version protects: accounts' shared keys and key-encryption
-/// keys by keyring version, and each account's data keys by key-encryption-key version.
+/// keys by keyring version, and each account's data keys by key-encryption-key version; the
+/// tenants' vault secret and key values (one per version, deleted items included) by keyring version.
 /// </summary>
 public sealed record KeyUsage(
     IReadOnlyDictionary<uint, int> SharedKeysByKeyringVersion,
     IReadOnlyDictionary<uint, int> KeyEncryptionKeysByKeyringVersion,
-    IReadOnlyList<AccountKeyUsage> Accounts);
+    IReadOnlyList<AccountKeyUsage> Accounts)
+{
+    public IReadOnlyDictionary<uint, int> VaultSecretsByKeyringVersion { get; init; } = new Dictionary<uint, int>();
+
+    public IReadOnlyDictionary<uint, int> VaultKeysByKeyringVersion { get; init; } = new Dictionary<uint, int>();
+}
 
 public sealed record AccountKeyUsage(
     string Account,

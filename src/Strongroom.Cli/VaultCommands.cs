@@ -110,6 +110,7 @@ internal static class VaultCommands
                     writer.WriteNumber("sharedKeys", counts.SharedKeys);
                     writer.WriteNumber("keyEncryptionKeys", counts.KeyEncryptionKeys);
                     writer.WriteNumber("dataKeys", counts.DataKeys);
+                    writer.WriteNumber("vaultItemValues", counts.VaultItemValues);
                     writer.WriteNumber("skipped", counts.Skipped);
                     writer.WriteNumber("failed", counts.Failed);
                     writer.WriteEndObject();
@@ -117,7 +118,7 @@ internal static class VaultCommands
             }
             else
             {
-                output.WriteLine($"Rewrapped {counts.SharedKeys} shared key(s), {counts.KeyEncryptionKeys} account key-encryption key(s), {counts.DataKeys} data key(s).");
+                output.WriteLine($"Rewrapped {counts.SharedKeys} shared key(s), {counts.KeyEncryptionKeys} account key-encryption key(s), {counts.DataKeys} data key(s), {counts.VaultItemValues} vault item value(s).");
                 output.WriteLine($"Changed meanwhile (left as written): {counts.Skipped}. Did not unwrap (damaged, left alone): {counts.Failed}.");
             }
 
@@ -131,7 +132,7 @@ internal static class VaultCommands
         var data = Cli.DataOption();
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
-        var command = new Command("status", "Show the keyring versions and how many wrapped keys each protects, and each account's data keys per key-encryption-key version.") { data, dev, json };
+        var command = new Command("status", "Show the keyring versions and how many wrapped keys and vault item values each protects, and each account's data keys per key-encryption-key version.") { data, dev, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
@@ -151,6 +152,8 @@ internal static class VaultCommands
                         writer.WriteNumber("version", version);
                         writer.WriteNumber("sharedKeys", usage.SharedKeysByKeyringVersion.GetValueOrDefault(version));
                         writer.WriteNumber("keyEncryptionKeys", usage.KeyEncryptionKeysByKeyringVersion.GetValueOrDefault(version));
+                        writer.WriteNumber("vaultSecrets", usage.VaultSecretsByKeyringVersion.GetValueOrDefault(version));
+                        writer.WriteNumber("vaultKeys", usage.VaultKeysByKeyringVersion.GetValueOrDefault(version));
                         writer.WriteEndObject();
                     }
 
@@ -181,11 +184,11 @@ internal static class VaultCommands
             }
 
             output.WriteLine($"Keyring: {versions.Count} version(s), current {current}");
-            output.WriteLine($"{"VERSION",-8}  {"SHARED KEYS",11}  {"ACCOUNT KEKS",12}");
+            output.WriteLine($"{"VERSION",-8}  {"SHARED KEYS",11}  {"ACCOUNT KEKS",12}  {"VAULT SECRETS",13}  {"VAULT KEYS",10}");
             foreach (var version in versions)
             {
                 var label = version == current ? $"{version} *" : version.ToString(CultureInfo.InvariantCulture);
-                output.WriteLine($"{label,-8}  {usage.SharedKeysByKeyringVersion.GetValueOrDefault(version),11}  {usage.KeyEncryptionKeysByKeyringVersion.GetValueOrDefault(version),12}");
+                output.WriteLine($"{label,-8}  {usage.SharedKeysByKeyringVersion.GetValueOrDefault(version),11}  {usage.KeyEncryptionKeysByKeyringVersion.GetValueOrDefault(version),12}  {usage.VaultSecretsByKeyringVersion.GetValueOrDefault(version),13}  {usage.VaultKeysByKeyringVersion.GetValueOrDefault(version),10}");
             }
 
             if (usage.Accounts.Count == 0)

@@ -73,8 +73,3 @@ public sealed record VaultOptions(int RetentionDays, bool PurgeProtection, strin
 
 /// <summary>A bearer token and when it expires.</summary>
 public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn, long LifetimeSeconds);
-
-internal static class VaultItemKinds
-{
-    public static string Tag(this VaultItemKind kind) => kind == VaultItemKind.Secret ? "secret" : "key";
-}

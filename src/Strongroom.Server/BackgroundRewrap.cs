@@ -40,10 +40,11 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
                 if (counts.Rewrapped > 0 || counts.Failed > 0)
                 {
                     logger?.LogWarning(
-                        "Key rewrap pass: {SharedKeys} shared key(s), {KeyEncryptionKeys} key-encryption key(s), {DataKeys} data key(s) moved to the current version; {Skipped} changed meanwhile; {Failed} did not unwrap.",
+                        "Key rewrap pass: {SharedKeys} shared key(s), {KeyEncryptionKeys} key-encryption key(s), {DataKeys} data key(s), {VaultItemValues} vault item value(s) moved to the current version; {Skipped} changed meanwhile; {Failed} did not unwrap.",
                         counts.SharedKeys,
                         counts.KeyEncryptionKeys,
                         counts.DataKeys,
+                        counts.VaultItemValues,
                         counts.Skipped,
                         counts.Failed);
                 }

@@ -173,7 +173,7 @@ public sealed class Deployment : IAsyncDisposable
             var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, site, tenantKeys, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
-            return new Deployment(directory, vault, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys))
+            return new Deployment(directory, vault, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 KeyVault = keyVault,
                 Tokens = new BearerTokens(store, tenantKeys, time),

@@ -9,6 +9,15 @@ public enum VaultItemKind
     Key = 2,
 }
 
+public static class VaultItemKinds
+{
+    /// <summary>
+    /// The kind's tag in a wrapped value's binding (<c>TenantKeys.WrapVaultItem</c>): part of the
+    /// stored format, never to change.
+    /// </summary>
+    public static string Tag(this VaultItemKind kind) => kind == VaultItemKind.Secret ? "secret" : "key";
+}
+
 /// <summary>
 /// A vault item (one name) and its soft-delete state. <see cref="Name"/> is the case-folded key
 /// (Key Vault names are case-insensitive); <see cref="DisplayName"/> is the name as first set.
@@ -35,6 +44,22 @@ public sealed record VaultItemVersion(
     IReadOnlyList<KeyValuePair<string, string>> Tags,
     string? KeyDescription,
     byte[] WrappedValue);
+
+/// <summary>Where one stored vault item value lives: account, kind, (case-folded) name and version.</summary>
+public sealed record VaultItemValueKey(string Account, VaultItemKind Kind, string Name, string Version);
+
+/// <summary>One version's wrapped value, for rewrapping after a keyring rotation.</summary>
+public sealed record VaultItemValue(VaultItemValueKey Key, byte[] WrappedValue);
+
+/// <summary>One page of vault item values; <see cref="ContinueAfter"/> is the last one scanned, or null at the end.</summary>
+public sealed record VaultItemValuePage(IReadOnlyList<VaultItemValue> Values, VaultItemValueKey? ContinueAfter);
+
+/// <summary>
+/// A compare-and-swap of one version's wrapped value: replaced only if the stored bytes are still
+/// exactly <see cref="Expected"/>, so a version purged (or an item purged and set anew) meanwhile is
+/// left alone, never resurrected.
+/// </summary>
+public sealed record VaultItemValueReplacement(VaultItemValueKey Key, byte[] Expected, byte[] Replacement);
 
 /// <summary>A tenant's vault settings: soft-delete retention and purge protection.</summary>
 public sealed record VaultSettings(int RetentionDays, bool PurgeProtection)
@@ -81,4 +106,18 @@ public interface IKeyVaultStore
 
     /// <summary>Removes the item and every version for good (with SQLite's secure_delete the rows are overwritten).</summary>
     Task PurgeVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Every stored version's wrapped value, of every account and kind, live or deleted (a deleted
+    /// item stays recoverable until purged), in (account, kind, name, version) order after
+    /// <paramref name="after"/> (null: from the start), at most <paramref name="limit"/>.
+    /// </summary>
+    Task<VaultItemValuePage> ListVaultItemValuesAsync(VaultItemValueKey? after, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies each compare-and-swap in one transaction (at most <see cref="Limits.RewrapBatchMax"/>);
+    /// a replacement whose stored bytes differ from its expected bytes, or whose version is gone,
+    /// is skipped. Only the wrapped value changes, never an attribute. Returns how many were applied.
+    /// </summary>
+    Task<int> ReplaceVaultItemValuesAsync(IReadOnlyList<VaultItemValueReplacement> replacements, CancellationToken cancellationToken = default);
 }

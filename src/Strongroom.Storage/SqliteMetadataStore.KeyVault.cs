@@ -240,6 +240,68 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             cancellationToken);
     }
 
+    public Task<VaultItemValuePage> ListVaultItemValuesAsync(VaultItemValueKey? after, int limit, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        return ReadAsync(
+            tx =>
+            {
+                var values = new List<VaultItemValue>();
+                using var reader = after is null
+                    ? tx.Query(
+                        "SELECT account, kind, name, version, wrapped_value FROM vault_item_versions ORDER BY account, kind, name, version LIMIT @take",
+                        ("@take", (long)limit))
+                    : tx.Query(
+                        "SELECT account, kind, name, version, wrapped_value FROM vault_item_versions " +
+                        "WHERE (account, kind, name, version) > (@account, @kind, @name, @version) ORDER BY account, kind, name, version LIMIT @take",
+                        ("@account", after.Account),
+                        ("@kind", (int)after.Kind),
+                        ("@name", after.Name),
+                        ("@version", after.Version),
+                        ("@take", (long)limit));
+                while (reader.Read())
+                {
+                    values.Add(new VaultItemValue(
+                        new VaultItemValueKey(reader.GetString(0), (VaultItemKind)reader.GetInt32(1), reader.GetString(2), reader.GetString(3)),
+                        reader.GetFieldValue<byte[]>(4)));
+                }
+
+                return new VaultItemValuePage(values, values.Count < limit ? null : values[^1].Key);
+            },
+            cancellationToken);
+    }
+
+    public Task<int> ReplaceVaultItemValuesAsync(IReadOnlyList<VaultItemValueReplacement> replacements, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(replacements);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(replacements.Count, Limits.RewrapBatchMax);
+        if (replacements.Count == 0)
+        {
+            return Task.FromResult(0);
+        }
+
+        return WriteAsync(
+            tx =>
+            {
+                var applied = 0;
+                foreach (var replacement in replacements)
+                {
+                    ArgumentNullException.ThrowIfNull(replacement);
+                    applied += tx.Execute(
+                        $"UPDATE vault_item_versions SET wrapped_value = @new WHERE {VaultItemKey} AND version = @version AND wrapped_value = @old",
+                        ("@account", replacement.Key.Account),
+                        ("@kind", (int)replacement.Key.Kind),
+                        ("@name", replacement.Key.Name),
+                        ("@version", replacement.Key.Version),
+                        ("@old", replacement.Expected),
+                        ("@new", replacement.Replacement));
+                }
+
+                return applied;
+            },
+            cancellationToken);
+    }
+
     /// <summary>Part of deleting an account: its vault goes with it.</summary>
     private static void DeleteVaultRows(Transaction tx, string account)
     {

@@ -92,14 +92,28 @@ public sealed partial class TenantKeys
         }
     }
 
-    /// <summary>IntegrityCheckFailed when either layer does not unwrap (a wrong key included).</summary>
+    /// <summary>
+    /// IntegrityCheckFailed when either layer does not unwrap (a wrong key included). As with
+    /// <see cref="UnwrapDataKey"/>, <paramref name="kekVersion"/> must be the version recorded in the
+    /// outer layer, and the inner layer must be stamped <see cref="CustomerProvidedKeyVersion"/>.
+    /// </summary>
     public DataKey UnwrapCustomerProvidedDataKey(string account, uint kekVersion, ReadOnlySpan<byte> wrappedKeyEncryptionKey, ReadOnlySpan<byte> customerKey, byte[] wrappedDataKey, ReadOnlySpan<byte> bindingDigest)
     {
+        if (KeyWrap.WrappingKeyVersion(wrappedDataKey) != kekVersion)
+        {
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, "The data key was not wrapped by the key-encryption-key version given.");
+        }
+
         var kek = UnwrapKeyEncryptionKey(account, kekVersion, wrappedKeyEncryptionKey);
         try
         {
             // The inner layer is still ciphertext under the customer's key: nothing to wipe.
             var inner = KeyWrap.Unwrap(kek, wrappedDataKey, bindingDigest);
+            if (KeyWrap.WrappingKeyVersion(inner) != CustomerProvidedKeyVersion)
+            {
+                throw new StorageException(ErrorCode.IntegrityCheckFailed, "The inner layer was not wrapped by a customer-provided key.");
+            }
+
             return new DataKey(KeyWrap.Unwrap(customerKey, inner, bindingDigest), wrappedDataKey);
         }
         finally

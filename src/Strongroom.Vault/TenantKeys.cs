@@ -253,6 +253,21 @@ public sealed partial class TenantKeys
     public byte[] UnwrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> wrapped) =>
         PlatformUnwrap(wrapped, VaultItemAssociatedData(account, kind, name, version));
 
+    /// <summary>Rewraps a vault item's value (the same value, same binding) under the current keyring version.</summary>
+    public byte[] RewrapVaultItem(string account, string kind, string name, string version, ReadOnlySpan<byte> wrapped)
+    {
+        var associatedData = VaultItemAssociatedData(account, kind, name, version);
+        var value = PlatformUnwrap(wrapped, associatedData);
+        try
+        {
+            return PlatformWrap(value, associatedData);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(value);
+        }
+    }
+
     /// <summary>The key that signs bearer tokens stamped with platform key <paramref name="version"/>. The caller wipes it.</summary>
     public byte[] BearerTokenSigningKey(uint version)
     {

@@ -28,7 +28,8 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         Blobs = new BlobService(store, site, keys, time, random) { CustomerManagedKeys = CustomerKeys };
         Accounts = new AccountService(store, site, keys, time);
         Scopes = new EncryptionScopeService(store, keys, CustomerKeys, time);
-        Rewrapper = new KeyRewrapper(store, keys);
+        Keys = keys;
+        Rewrapper = new KeyRewrapper(store, keys, store);
     }
 
     /// <summary>The tenants' vault keys (an in-memory stand-in with enable/disable).</summary>
@@ -39,6 +40,8 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public UnwrappedKeyCache Cache { get; } = new(capacity: 8);
 
     public KeyRewrapper Rewrapper { get; }
+
+    public TenantKeys Keys { get; }
 
     public Keyring Keyring => keyring;
 

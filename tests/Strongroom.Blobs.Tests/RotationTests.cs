@@ -48,7 +48,7 @@ public sealed class RotationTests : IAsyncLifetime
         Assert.Equal(2, usage.KeyEncryptionKeysByKeyringVersion[1]);
 
         var counts = await fixture.Rewrapper.RunAsync();
-        Assert.Equal(new RewrapCounts(4, 2, 0, 0, 0), counts);
+        Assert.Equal(new RewrapCounts(4, 2, 0, 0, 0, 0), counts);
 
         usage = await fixture.Rewrapper.CountAsync();
         Assert.Equal([2u], usage.SharedKeysByKeyringVersion.Keys);

@@ -84,7 +84,7 @@ public sealed class VaultCommandTests : IDisposable
         Assert.Equal([(1, 0), (2, 2)], DataKeys(after, "tenanta"));
 
         var again = await data.RunWithDataAsync("vault", "rewrap");
-        Assert.Contains("Rewrapped 0 shared key(s), 0 account key-encryption key(s), 0 data key(s).", again.Output, StringComparison.Ordinal);
+        Assert.Contains("Rewrapped 0 shared key(s), 0 account key-encryption key(s), 0 data key(s), 0 vault item value(s).", again.Output, StringComparison.Ordinal);
 
         await using var deployment2 = await OpenAsync();
         Assert.Equal("1", await ReadAsync(deployment2, "one"));
@@ -114,7 +114,7 @@ public sealed class VaultCommandTests : IDisposable
 
         var next = deployment.BackgroundRewrap.NextPassAsync();
         deployment.RotateKeyring();
-        Assert.Equal(new RewrapCounts(2, 2, 0, 0, 0), await next);
+        Assert.Equal(new RewrapCounts(2, 2, 0, 0, 0, 0), await next);
 
         await stop.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => loop);
@@ -192,6 +192,52 @@ public sealed class VaultCommandTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Status_counts_vault_secrets_and_keys_per_keyring_version_and_rewrap_moves_them()
+    {
+        await data.RunWithDataAsync("account", "create", "tenanta");
+        await using (var deployment = await OpenAsync())
+        {
+            await deployment.KeyVault.SetSecretAsync("tenanta", "db", "one");
+            await deployment.KeyVault.SetSecretAsync("tenanta", "db", "two");
+            await deployment.KeyVault.SetSecretAsync("tenanta", "retired", "bye");
+            await deployment.KeyVault.DeleteSecretAsync("tenanta", "retired");
+            await deployment.KeyVault.CreateKeyAsync("tenanta", "sym", new Strongroom.KeyVault.CreateKeyRequest("oct", 256));
+        }
+
+        Assert.Equal(0, (await data.RunWithDataAsync("vault", "rotate")).ExitCode);
+        var before = await StatusAsync();
+        Assert.Equal((1, 3, 1), VaultRow(before, 1));
+        Assert.Equal((2, 0, 0), VaultRow(before, 2));
+
+        var text = await data.RunWithDataAsync("vault", "status");
+        Assert.True(text.ExitCode == 0, text.ToString());
+        var lines = text.Output.Split('\n', StringSplitOptions.TrimEntries);
+        Assert.Contains("VERSION   SHARED KEYS  ACCOUNT KEKS  VAULT SECRETS  VAULT KEYS", lines);
+        Assert.Contains("1                   2             1              3           1", lines);
+        Assert.Contains("2 *                 0             0              0           0", lines);
+
+        var rewrap = await data.RunWithDataAsync("vault", "rewrap", "--json");
+        Assert.True(rewrap.ExitCode == 0, rewrap.ToString());
+        using (var counts = JsonDocument.Parse(rewrap.Output))
+        {
+            Assert.Equal(4, counts.RootElement.GetProperty("vaultItemValues").GetInt32());
+            Assert.Equal(0, counts.RootElement.GetProperty("failed").GetInt32());
+        }
+
+        var after = await StatusAsync();
+        Assert.Equal((1, 0, 0), VaultRow(after, 1));
+        Assert.Equal((2, 3, 1), VaultRow(after, 2));
+        Assert.Contains(", 0 vault item value(s).", (await data.RunWithDataAsync("vault", "rewrap")).Output, StringComparison.Ordinal);
+
+        await using (var deployment = await OpenAsync())
+        {
+            Assert.Equal("two", (await deployment.KeyVault.GetSecretAsync("tenanta", "db")).Value);
+            await deployment.KeyVault.RecoverDeletedSecretAsync("tenanta", "retired");
+            Assert.Equal("bye", (await deployment.KeyVault.GetSecretAsync("tenanta", "retired")).Value);
+        }
+    }
+
     /// <summary>The deployment, unsealed with the development share as an offline command would.</summary>
     private async Task<Deployment> OpenAsync()
     {
@@ -226,6 +272,12 @@ public sealed class VaultCommandTests : IDisposable
     {
         var row = status.GetProperty("keyring").EnumerateArray().Single(r => r.GetProperty("version").GetInt32() == version);
         return (version, row.GetProperty("sharedKeys").GetInt32(), row.GetProperty("keyEncryptionKeys").GetInt32());
+    }
+
+    private static (int Version, int Secrets, int Keys) VaultRow(JsonElement status, int version)
+    {
+        var row = status.GetProperty("keyring").EnumerateArray().Single(r => r.GetProperty("version").GetInt32() == version);
+        return (version, row.GetProperty("vaultSecrets").GetInt32(), row.GetProperty("vaultKeys").GetInt32());
     }
 
     private static (int Version, int DataKeys)[] DataKeys(JsonElement status, string account) =>

@@ -74,4 +74,51 @@ public sealed class TenantScopeKeysTests : IDisposable
         Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", 1, keys.NewWrappedKeyEncryptionKey("tenanta"), customer, created.Wrapped, binding));
         Assert.Equal(-1, created.Wrapped.AsSpan().IndexOf(customer));
     }
+
+    [Fact]
+    public void A_customer_provided_data_key_needs_the_key_encryption_key_version_that_wrapped_it()
+    {
+        using var cache = new UnwrappedKeyCache(capacity: 4);
+        var cached = new TenantKeys(keyring, new SeededRandomSource(23), cache);
+        var v1 = cached.NewWrappedKeyEncryptionKey("tenanta");
+        var v2 = cached.NewWrappedKeyEncryptionKey("tenanta", 2);
+        var customer = RandomNumberGenerator.GetBytes(32);
+        using var created = cached.NewCustomerProvidedDataKey("tenanta", 1, v1, customer, binding);
+        cache.Clear();
+
+        // Refused like UnwrapDataKey: before anything is unwrapped, so nothing enters the cache.
+        var error = Assert.Throws<StorageException>(() => cached.UnwrapCustomerProvidedDataKey("tenanta", 2, v2, customer, created.Wrapped, binding));
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, error.Code);
+        Assert.Equal(0, cache.Count);
+
+        using var unwrapped = cached.UnwrapCustomerProvidedDataKey("tenanta", 1, v1, customer, created.Wrapped, binding);
+        Assert.Equal(created.Key.ToArray(), unwrapped.Key.ToArray());
+        Assert.Equal(1, cache.Count);
+    }
+
+    [Fact]
+    public void A_customer_provided_data_key_whose_inner_layer_is_not_stamped_as_customer_provided_is_refused()
+    {
+        var accountKek = keys.NewWrappedKeyEncryptionKey("tenanta");
+        var customer = RandomNumberGenerator.GetBytes(32);
+        var dataKey = RandomNumberGenerator.GetBytes(Limits.DataKeyBytes);
+        var kek = keyring.Unwrap(accountKek, Keyring.AssociatedData("account-kek", "tenanta"));
+        try
+        {
+            var random = new SeededRandomSource(24);
+            var inner = KeyWrap.Wrap(customer, 7, dataKey, binding, random);
+            var outer = KeyWrap.Wrap(kek, 1, inner, binding, random);
+            var error = Assert.Throws<StorageException>(() => keys.UnwrapCustomerProvidedDataKey("tenanta", 1, accountKek, customer, outer, binding));
+            Assert.Equal(ErrorCode.IntegrityCheckFailed, error.Code);
+
+            // The same layers with the inner stamp right do open: only the stamp was refused.
+            var good = KeyWrap.Wrap(kek, 1, KeyWrap.Wrap(customer, TenantKeys.CustomerProvidedKeyVersion, dataKey, binding, random), binding, random);
+            using var unwrapped = keys.UnwrapCustomerProvidedDataKey("tenanta", 1, accountKek, customer, good, binding);
+            Assert.Equal(dataKey, unwrapped.Key.ToArray());
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(kek);
+        }
+    }
 }
