@@ -40,15 +40,7 @@ public static partial class Cli
             var issued = await deployment.Tokens.IssueAsync(accountName, duration, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
-                output.WriteLine(Json(writer =>
-                {
-                    writer.WriteStartObject();
-                    writer.WriteString("access_token", issued.AccessToken);
-                    writer.WriteString("token_type", "Bearer");
-                    writer.WriteNumber("expires_in", issued.LifetimeSeconds);
-                    writer.WriteNumber("expires_on", issued.ExpiresOn.ToUnixTimeSeconds());
-                    writer.WriteEndObject();
-                }));
+                output.WriteLine(Json(issued.WriteTokenResponse));
                 return ExitSuccess;
             }
 

@@ -72,4 +72,17 @@ public sealed record VaultPage<T>(IReadOnlyList<T> Items, string? ContinueAfter)
 public sealed record VaultOptions(int RetentionDays, bool PurgeProtection, string RecoveryLevel);
 
 /// <summary>A bearer token and when it expires.</summary>
-public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn, long LifetimeSeconds);
+public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn, long LifetimeSeconds)
+{
+    /// <summary>The OAuth 2.0 token response body (RFC 6749 section 5.1, with Entra ID's <c>expires_on</c>).</summary>
+    public void WriteTokenResponse(System.Text.Json.Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteString("access_token", AccessToken);
+        writer.WriteString("token_type", "Bearer");
+        writer.WriteNumber("expires_in", LifetimeSeconds);
+        writer.WriteNumber("expires_on", ExpiresOn.ToUnixTimeSeconds());
+        writer.WriteEndObject();
+    }
+}

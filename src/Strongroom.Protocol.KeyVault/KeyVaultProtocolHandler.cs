@@ -194,15 +194,7 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
 
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
-        await WriteJsonAsync(context, 200, writer =>
-        {
-            writer.WriteStartObject();
-            writer.WriteString("access_token", issued.AccessToken);
-            writer.WriteString("token_type", "Bearer");
-            writer.WriteNumber("expires_in", issued.LifetimeSeconds);
-            writer.WriteNumber("expires_on", issued.ExpiresOn.ToUnixTimeSeconds());
-            writer.WriteEndObject();
-        }).ConfigureAwait(false);
+        await WriteJsonAsync(context, 200, issued.WriteTokenResponse).ConfigureAwait(false);
     }
 
     // Routing
