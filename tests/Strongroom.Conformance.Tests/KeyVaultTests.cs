@@ -11,7 +11,7 @@ namespace Strongroom.Conformance.Tests;
 /// <summary>The Key Vault API end to end: the Azure.Security.KeyVault.Secrets SDK, and raw REST for keys, over HTTPS.</summary>
 public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture<KeyVaultServerFixture>
 {
-    const string Api = "api-version=7.5";
+    const string Api = KeyVaultServerFixture.ApiVersion;
 
     SecretClient A => fixture.Secrets(KeyVaultServerFixture.AccountA, fixture.KeyA);
 
@@ -230,13 +230,8 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
     {
         var token = await fixture.TokenAsync(KeyVaultServerFixture.AccountA, fixture.KeyA);
 
-        async Task<JsonElement> Call(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
-        {
-            using var response = await fixture.SendAsync(method, $"{path}?{Api}", token, body);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
-            return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-        }
+        Task<JsonElement> Call(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK) =>
+            fixture.CallAsync(token, method, path, body, expected);
 
         var rsa = await Call(HttpMethod.Post, "keys/rsa-key/create", new { kty = "RSA", key_size = 2048, attributes = new { enabled = true }, tags = new { purpose = "test" } });
         var kid = rsa.GetProperty("key").GetProperty("kid").GetString()!;

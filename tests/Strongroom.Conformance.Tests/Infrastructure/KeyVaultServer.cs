@@ -17,6 +17,9 @@ public sealed class KeyVaultServerFixture : IAsyncLifetime
     public const string AccountA = "vaulta";
     public const string AccountB = "vaultb";
 
+    /// <summary>The Key Vault REST API version the raw calls send.</summary>
+    public const string ApiVersion = "api-version=7.5";
+
     StrongroomProcess? _server;
 
     public StrongroomProcess Server => _server ?? throw new InvalidOperationException("The fixture is not initialised.");
@@ -116,6 +119,18 @@ public sealed class KeyVaultServerFixture : IAsyncLifetime
         }
 
         return await http.SendAsync(request);
+    }
+
+    /// <summary>
+    /// A Key Vault REST call (<c>api-version</c> appended) that must answer <paramref name="expected"/>;
+    /// returns the JSON body (default when empty).
+    /// </summary>
+    public async Task<JsonElement> CallAsync(string token, HttpMethod method, string path, object? body = null, System.Net.HttpStatusCode expected = System.Net.HttpStatusCode.OK)
+    {
+        using var response = await SendAsync(method, $"{path}?{ApiVersion}", token, body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
+        return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
     }
 
     public async Task DisposeAsync()
