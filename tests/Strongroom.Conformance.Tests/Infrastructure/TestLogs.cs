@@ -49,8 +49,34 @@ public static class TestLogs
 
     public static string SecretsPath => Path.Combine(Directory, SecretsFileName);
 
-    /// <summary>Records a secret the tests handle (account key, share, token, customer key, secret value).</summary>
+    /// <summary>
+    /// Records a secret the tests handle (account key, share, token, customer key, secret value), and
+    /// its URL-escaped form when that differs (a secret can leak through a logged URL or query).
+    /// </summary>
     public static void RecordSecret(string kind, string value)
+    {
+        foreach (var form in new[] { value, Uri.EscapeDataString(value) }.Distinct(StringComparer.Ordinal))
+        {
+            if (SecretLine(kind, form) is not { } line)
+            {
+                continue;
+            }
+
+            lock (s_lock)
+            {
+                if (!s_recorded.Add(line))
+                {
+                    continue;
+                }
+
+                System.IO.Directory.CreateDirectory(Directory);
+                File.AppendAllText(SecretsPath, line + "\n");
+            }
+        }
+    }
+
+    /// <summary>The secrets file's line for <paramref name="value"/>; null for values never recorded (too short, or the public development key).</summary>
+    public static string? SecretLine(string kind, string value)
     {
         if (kind.Contains('\t', StringComparison.Ordinal) || kind.Contains('\n', StringComparison.Ordinal))
         {
@@ -58,22 +84,9 @@ public static class TestLogs
         }
 
         var bytes = Encoding.UTF8.GetBytes(value);
-        if (bytes.Length < SecretBytesMin || value == PublicDevelopmentKey)
-        {
-            return;
-        }
-
-        var line = $"{kind}\t{bytes.Length}\t{Digest(bytes)}";
-        lock (s_lock)
-        {
-            if (!s_recorded.Add(line))
-            {
-                return;
-            }
-
-            System.IO.Directory.CreateDirectory(Directory);
-            File.AppendAllText(SecretsPath, line + "\n");
-        }
+        return bytes.Length < SecretBytesMin || value == PublicDevelopmentKey
+            ? null
+            : $"{kind}\t{bytes.Length}\t{Digest(bytes)}";
     }
 
     /// <summary>Opens (appending) the log of the server whose data directory is named <paramref name="name"/>.</summary>
