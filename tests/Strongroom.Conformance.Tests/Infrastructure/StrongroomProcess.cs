@@ -344,6 +344,13 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"The server printed port 0 instead of the port it bound.\n{Output}");
         }
+
+        // The development vault's single share is key material too: the log scan looks for it.
+        var developmentShare = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
+        if (!Production && File.Exists(developmentShare))
+        {
+            TestLogs.RecordSecret("development unseal share", File.ReadAllText(developmentShare).Trim());
+        }
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves.</summary>
