@@ -18,6 +18,13 @@ results="$root/.build/test-results"
 rm -rf "$results"
 mkdir -p "$results"
 
+# Every server the conformance tests start logs here, beside the digests of the secrets the tests
+# handled; the log scan (run last) reads both. Fresh for every run.
+export STRONGROOM_TEST_LOG_DIR="$root/.build/test-logs"
+rm -rf "$STRONGROOM_TEST_LOG_DIR"
+mkdir -p "$STRONGROOM_TEST_LOG_DIR"
+log_scan=tests/Strongroom.LogScan.Tests/Strongroom.LogScan.Tests.csproj
+
 broken=()
 
 echo "== build (Release)"
@@ -30,7 +37,9 @@ passed=0
 failed=0
 skipped=0
 
-for project in tests/*/*.csproj; do
+run_project() {
+    local project=$1
+    local name trx build_flag status counters p f e t a n
     name=$(basename "$project" .csproj)
     trx="$results/$name.trx"
     # Projects not (yet) in the solution are built by dotnet test itself.
@@ -48,7 +57,7 @@ for project in tests/*/*.csproj; do
     if [ ! -f "$trx" ]; then
         echo "test.sh: $name did not build or run (exit $status)." >&2
         broken+=("$name")
-        continue
+        return
     fi
 
     counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
@@ -61,7 +70,16 @@ for project in tests/*/*.csproj; do
         echo "test.sh: $name exited $status without a failed test (crash or hang?)." >&2
         broken+=("$name")
     fi
+}
+
+for project in tests/*/*.csproj; do
+    if [ "$project" != "$log_scan" ]; then
+        run_project "$project"
+    fi
 done
+
+# Last: the scan of every server log written above for key, share and token material.
+run_project "$log_scan"
 
 if [ "${#broken[@]}" -gt 0 ]; then
     echo "test.sh: did not build or complete: ${broken[*]}" >&2

@@ -18,7 +18,14 @@ public sealed class PlatformEndpoints(Deployment deployment)
 {
     public const string Prefix = "/.strongroom";
 
-    public static bool Matches(HttpRequest request) => request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal);
+    /// <summary>
+    /// A request for these endpoints: under <see cref="Prefix"/>, except the Key Vault API's bearer
+    /// token endpoint (<see cref="Protocol.KeyVault.KeyVaultProtocolHandler.TokenPath"/>), which shares
+    /// the prefix and belongs to that protocol.
+    /// </summary>
+    public static bool Matches(HttpRequest request) =>
+        request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal)
+        && !request.Path.Equals(Protocol.KeyVault.KeyVaultProtocolHandler.TokenPath, StringComparison.Ordinal);
 
     public async Task HandleAsync(HttpContext context)
     {

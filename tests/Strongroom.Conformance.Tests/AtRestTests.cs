@@ -61,14 +61,10 @@ public sealed class AtRestTests(ServerFixture fixture, ITestOutputHelper output)
         };
         var nameNeedles = new[] { ContainerName, BlobName, StagedBlobName, "canary-container", "canary-blob", "canary-staged" };
 
-        // run/ holds the running server's control socket: runtime state, not data at rest (and not readable as a file).
-        var runDirectory = Path.Combine(dataDirectory, "run") + Path.DirectorySeparatorChar;
-        var files = Directory.GetFiles(dataDirectory, "*", SearchOption.AllDirectories)
-            .Where(f => !f.StartsWith(runDirectory, StringComparison.Ordinal))
-            .ToArray();
+        var files = fixture.Server.FilesAtRest();
         var sitesRoot = Path.Combine(dataDirectory, SitesDirectory);
         var siteFiles = files.Where(f => f.StartsWith(sitesRoot + Path.DirectorySeparatorChar, StringComparison.Ordinal)).ToArray();
-        output.WriteLine($"{when}: {files.Length} files under the data directory, {siteFiles.Length} under {SitesDirectory}/");
+        output.WriteLine($"{when}: {files.Count} files under the data directory, {siteFiles.Length} under {SitesDirectory}/");
         Assert.True(siteFiles.Length > 0, $"{when}: no files under {sitesRoot}; the test assumes the local site lives there.\n{string.Join('\n', files)}");
 
         var leaks = new List<string>();

@@ -7,34 +7,16 @@ using Xunit;
 
 namespace Strongroom.Conformance.Tests;
 
-/// <summary>A production (HTTPS) server with one account and one scope, created with the CLI first.</summary>
-public sealed class HttpsServerFixture : IAsyncLifetime
+/// <summary>The production (HTTPS, unsealed) server with its account and one platform-managed scope, created with the CLI inside the running server.</summary>
+public sealed class HttpsServerFixture : ProductionServerFixture
 {
-    public const string AccountName = "cpktenant";
     public const string Scope = "tenant-scope";
 
-    ProductionServer? _server;
-
-    public ProductionServer Server => _server ?? throw new InvalidOperationException("The fixture is not initialised.");
-
-    public string Key { get; private set; } = string.Empty;
-
-    public BlobServiceClient Service => Server.Client(AccountName, Key);
-
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _server = ProductionServer.Create(nameof(HttpsServerFixture));
-        Key = await _server.CreateAccountAsync(AccountName);
-        await _server.RunCliAsync("scope", "create", AccountName, Scope);
-        await _server.StartAsync();
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_server is not null)
-        {
-            await _server.DisposeAsync();
-        }
+        await base.InitializeAsync();
+        var scope = await Server.RunCliAsync("scope", "create", AccountName, Scope);
+        Assert.True(scope.ExitCode == 0, scope.ToString());
     }
 }
 
@@ -43,6 +25,12 @@ public sealed class CustomerProvidedKeyTests(HttpsServerFixture fixture) : IClas
 {
     static readonly byte[] KeyBytes = Enumerable.Range(0, 32).Select(i => (byte)(255 - i)).ToArray();
     static readonly byte[] OtherKeyBytes = Enumerable.Range(0, 32).Select(i => (byte)(i * 3)).ToArray();
+
+    static CustomerProvidedKeyTests()
+    {
+        TestLogs.RecordSecret("customer-provided key", Convert.ToBase64String(KeyBytes));
+        TestLogs.RecordSecret("customer-provided key", Convert.ToBase64String(OtherKeyBytes));
+    }
 
     static CustomerProvidedKey Key => new(KeyBytes);
 
@@ -140,7 +128,7 @@ public sealed class CustomerProvidedKeyTests(HttpsServerFixture fixture) : IClas
 
         var base64 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(KeyBytes));
         var otherBase64 = System.Text.Encoding.ASCII.GetBytes(Convert.ToBase64String(OtherKeyBytes));
-        foreach (var file in Directory.EnumerateFiles(fixture.Server.DataDirectory, "*", SearchOption.AllDirectories))
+        foreach (var file in fixture.Server.FilesAtRest())
         {
             byte[] bytes;
             try

@@ -190,6 +190,7 @@ public sealed class EncryptionScopeTests(ScopedServerFixture fixture) : IClassFi
     {
         var container = await NewContainerAsync("cpkhttp");
         var key = Convert.ToBase64String(Enumerable.Range(0, 32).Select(i => (byte)(i * 7)).ToArray());
+        TestLogs.RecordSecret("customer-provided key", key);
         var sha = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(Convert.FromBase64String(key)));
         var response = await _raw.SendAsync(
             HttpMethod.Put,

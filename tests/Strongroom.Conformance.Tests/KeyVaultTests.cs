@@ -11,7 +11,7 @@ namespace Strongroom.Conformance.Tests;
 /// <summary>The Key Vault API end to end: the Azure.Security.KeyVault.Secrets SDK, and raw REST for keys, over HTTPS.</summary>
 public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture<KeyVaultServerFixture>
 {
-    const string Api = "api-version=7.5";
+    const string Api = KeyVaultServerFixture.ApiVersion;
 
     SecretClient A => fixture.Secrets(KeyVaultServerFixture.AccountA, fixture.KeyA);
 
@@ -164,22 +164,13 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
         Assert.Equal(HttpStatusCode.Unauthorized, tampered.StatusCode);
         Assert.DoesNotContain(token[..20], await tampered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        // A token that another deployment issued for an account of the same name.
-        var other = Path.Combine(Path.GetTempPath(), "strongroom-conformance", $"keyvault-foreign-{Environment.ProcessId}");
-        try
+        // A token that another deployment (its own server) issued for an account of the same name.
+        await using (var other = await StrongroomProcess.StartNewAsync("keyvault-foreign"))
         {
-            var create = await RunCliOnAsync(other, "account", "create", KeyVaultServerFixture.AccountA);
-            Assert.Equal(0, create.ExitCode);
-            var issued = await RunCliOnAsync(other, "account", "token", KeyVaultServerFixture.AccountA, "--json");
-            Assert.Equal(0, issued.ExitCode);
-            using var json = JsonDocument.Parse(issued.StandardOutput);
-            var foreign = json.RootElement.GetProperty("access_token").GetString();
+            await other.CreateAccountAsync(KeyVaultServerFixture.AccountA);
+            var foreign = await other.IssueTokenAsync(KeyVaultServerFixture.AccountA);
             using var refused = await fixture.SendAsync(HttpMethod.Get, $"secrets?{Api}", foreign);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-        }
-        finally
-        {
-            Directory.Delete(other, recursive: true);
         }
 
         // The SDK with a bad token: the challenge is answered, the retry is refused.
@@ -219,6 +210,7 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
         var issued = await fixture.RunCliAsync("account", "token", KeyVaultServerFixture.AccountA, "--lifetime", "10m", "--json");
         Assert.True(issued.ExitCode == 0, issued.ToString());
         using var json = JsonDocument.Parse(issued.StandardOutput);
+        TestLogs.RecordSecret("bearer token", json.RootElement.GetProperty("access_token").GetString()!);
         Assert.Equal(600, json.RootElement.GetProperty("expires_in").GetInt64());
         using var response = await fixture.SendAsync(HttpMethod.Get, $"secrets?{Api}", json.RootElement.GetProperty("access_token").GetString());
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
@@ -238,13 +230,8 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
     {
         var token = await fixture.TokenAsync(KeyVaultServerFixture.AccountA, fixture.KeyA);
 
-        async Task<JsonElement> Call(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK)
-        {
-            using var response = await fixture.SendAsync(method, $"{path}?{Api}", token, body);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.StatusCode == expected, $"{method} {path}: {(int)response.StatusCode} {text}");
-            return text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
-        }
+        Task<JsonElement> Call(HttpMethod method, string path, object? body = null, HttpStatusCode expected = HttpStatusCode.OK) =>
+            fixture.CallAsync(token, method, path, body, expected);
 
         var rsa = await Call(HttpMethod.Post, "keys/rsa-key/create", new { kty = "RSA", key_size = 2048, attributes = new { enabled = true }, tags = new { purpose = "test" } });
         var kid = rsa.GetProperty("key").GetProperty("kid").GetString()!;
@@ -334,11 +321,12 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
     public async Task Secret_values_never_reach_the_disk_in_the_clear()
     {
         var marker = "at-rest-marker-" + Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
+        TestLogs.RecordSecret("secret value", marker);
         await A.SetSecretAsync("at-rest", marker);
         Assert.Equal(marker, (await A.GetSecretAsync("at-rest")).Value.Value);
 
         var needle = System.Text.Encoding.UTF8.GetBytes(marker);
-        foreach (var file in Directory.EnumerateFiles(fixture.DataDirectory, "*", SearchOption.AllDirectories))
+        foreach (var file in fixture.Server.FilesAtRest())
         {
             byte[] bytes;
             using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))
@@ -352,27 +340,5 @@ public sealed class KeyVaultTests(KeyVaultServerFixture fixture) : IClassFixture
         }
 
         Assert.DoesNotContain(marker, fixture.Output, StringComparison.Ordinal);
-    }
-
-    static async Task<CliResult> RunCliOnAsync(string dataDirectory, params string[] args)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strongroom.dll"));
-        foreach (var arg in args.Append("--data").Append(dataDirectory))
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        return new CliResult(process.ExitCode, await stdout, await stderr, string.Join(' ', args));
     }
 }

@@ -122,7 +122,7 @@ public sealed class Sm4AccountTests(Sm4AccountFixture fixture) : IClassFixture<S
         var dataDirectory = fixture.Server.DataDirectory;
         var needle = Encoding.UTF8.GetBytes(Canary[..32]);
         var objects = 0;
-        foreach (var file in Directory.GetFiles(dataDirectory, "*", SearchOption.AllDirectories))
+        foreach (var file in fixture.Server.FilesAtRest())
         {
             byte[] bytes;
             using (var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete))

@@ -53,6 +53,8 @@ public static partial class AccountKeys
             throw new InvalidOperationException($"Could not find two distinct 512-bit Base64 keys in the CLI output.\n{result}");
         }
 
+        TestLogs.RecordSecret("account key", key1);
+        TestLogs.RecordSecret("account key", key2);
         return (key1, key2);
     }
 

@@ -32,6 +32,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     readonly StringBuilder _output = new();
     readonly bool _ownsDataDirectory;
     Process? _process;
+    StreamWriter? _log;
 
     StrongroomProcess(string dataDirectory, bool ownsDataDirectory)
     {
@@ -66,7 +67,12 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     public string ConnectionString => ConnectionStringFor(DevAccountName, DevAccountKey);
 
-    /// <summary>Everything the server printed on stdout and stderr so far, for failure messages.</summary>
+    /// <summary>
+    /// Everything the server printed on stdout and stderr so far, with a line per CLI command run
+    /// (its command line and exit code only: the CLI prints keys and shares to the operator on
+    /// purpose, and this is the server's output). The same server lines go to its log under
+    /// <see cref="TestLogs.Directory"/>, which the log scan reads.
+    /// </summary>
     public string Output
     {
         get
@@ -124,10 +130,19 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     }
 
     /// <summary>The shares of generation <paramref name="generation"/> in <see cref="ShareDirectory"/>, in index order.</summary>
-    public IReadOnlyList<string> ReadShareFiles(int generation) =>
-        [.. Directory.GetFiles(ShareDirectory, $"share-*-gen{generation}.txt")
-            .OrderBy(file => int.Parse(Path.GetFileName(file).Split('-')[1], System.Globalization.CultureInfo.InvariantCulture))
-            .Select(file => File.ReadAllText(file).Trim())];
+    public IReadOnlyList<string> ReadShareFiles(int generation)
+    {
+        IReadOnlyList<string> shares =
+            [.. Directory.GetFiles(ShareDirectory, $"share-*-gen{generation}.txt")
+                .OrderBy(file => int.Parse(Path.GetFileName(file).Split('-')[1], System.Globalization.CultureInfo.InvariantCulture))
+                .Select(file => File.ReadAllText(file).Trim())];
+        foreach (var share in shares)
+        {
+            TestLogs.RecordSecret("unseal share", share);
+        }
+
+        return shares;
+    }
 
     /// <summary><c>strongroom unseal</c> with the share on standard input.</summary>
     public Task<CliResult> UnsealAsync(string share) => RunCliWithInputAsync(share + "\n", "unseal");
@@ -188,6 +203,33 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public async Task<(string Key1, string Key2)> CreateAccountAsync(string accountName) =>
         AccountKeys.Parse(await RunCliAsync("account", "create", accountName));
 
+    /// <summary><c>strongroom account token NAME --json</c>: a bearer token for the account's Key Vault API.</summary>
+    public async Task<string> IssueTokenAsync(string accountName, params string[] options)
+    {
+        var result = await RunCliAsync(["account", "token", accountName, "--json", .. options]);
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"account token failed.\n{result}");
+        }
+
+        using var json = System.Text.Json.JsonDocument.Parse(result.StandardOutput);
+        var token = json.RootElement.GetProperty("access_token").GetString()
+            ?? throw new InvalidOperationException($"account token printed no access_token.\n{result}");
+        TestLogs.RecordSecret("bearer token", token);
+        return token;
+    }
+
+    /// <summary>
+    /// The files of the data directory that hold data at rest: everything but <c>run/</c>, where the
+    /// running server keeps its control socket (runtime state, and not readable as a file).
+    /// </summary>
+    public IReadOnlyList<string> FilesAtRest()
+    {
+        var runDirectory = Path.Combine(DataDirectory, "run") + Path.DirectorySeparatorChar;
+        return [.. Directory.GetFiles(DataDirectory, "*", SearchOption.AllDirectories)
+            .Where(file => !file.StartsWith(runDirectory, StringComparison.Ordinal))];
+    }
+
     static string CliAssemblyPath => Path.Combine(AppContext.BaseDirectory, "strongroom.dll");
 
     /// <summary>Creates a fresh data directory and starts a server on it.</summary>
@@ -238,7 +280,9 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             throw new InvalidOperationException($"CLI assembly not found at {CliAssemblyPath}: the project reference should copy it.");
         }
 
+        _log ??= TestLogs.OpenServerLog(Path.GetFileName(DataDirectory));
         AppendOutput($"---- starting server on {DataDirectory} ----");
+        AppendLog($"---- starting server on {DataDirectory} ----");
         var startInfo = Production
             ? NewStartInfo("server", "--port", "0", "--data", DataDirectory)
             : NewStartInfo("server", "--dev", "--port", "0", "--data", DataDirectory);
@@ -252,6 +296,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             }
 
             AppendOutput(e.Data);
+            AppendLog(e.Data);
             var match = EndpointPattern().Match(e.Data);
             if (match.Success && match.Groups[1].Value == Scheme)
             {
@@ -263,6 +308,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             if (e.Data is not null)
             {
                 AppendOutput("[stderr] " + e.Data);
+                AppendLog("[stderr] " + e.Data);
             }
         };
         process.Exited += (_, _) =>
@@ -298,6 +344,13 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"The server printed port 0 instead of the port it bound.\n{Output}");
         }
+
+        // The development vault's single share is key material too: the log scan looks for it.
+        var developmentShare = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
+        if (!Production && File.Exists(developmentShare))
+        {
+            TestLogs.RecordSecret("development unseal share", File.ReadAllText(developmentShare).Trim());
+        }
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves.</summary>
@@ -323,6 +376,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
         await process.WaitForExitAsync();
         AppendOutput($"---- server killed (exit code {process.ExitCode}) ----");
+        AppendLog($"---- server killed (exit code {process.ExitCode}) ----");
         process.Dispose();
         _process = null;
     }
@@ -369,7 +423,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
 
         var result = new CliResult(process.ExitCode, await stdout, await stderr, string.Join(' ', arguments));
-        AppendOutput($"---- cli: {result} ----");
+        AppendOutput($"---- cli: `strongroom {result.CommandLine}` exited {result.ExitCode} ----");
         return result;
     }
 
@@ -391,6 +445,12 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await KillAsync();
+        lock (_outputLock)
+        {
+            _log?.Dispose();
+            _log = null;
+        }
+
         if (_ownsDataDirectory && Directory.Exists(ShareDirectory))
         {
             Directory.Delete(ShareDirectory, recursive: true);
@@ -438,6 +498,15 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         lock (_outputLock)
         {
             _output.AppendLine(line);
+        }
+    }
+
+    /// <summary>The server's own output, for the log scan (never the CLI's).</summary>
+    void AppendLog(string line)
+    {
+        lock (_outputLock)
+        {
+            _log?.WriteLine(line);
         }
     }
 
