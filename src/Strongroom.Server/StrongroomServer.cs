@@ -409,6 +409,9 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         output.WriteLine($"Blob endpoint:     {BlobEndpoint} (path-style: {BlobEndpoint}ACCOUNT)");
+        output.WriteLine(certificate is not null
+            ? $"Key Vault API:     {BlobEndpoint} (each account's vault; bearer tokens from `strongroom account token` or POST {BlobEndpoint}.strongroom/oauth2/token)"
+            : "Key Vault API:     off (it is served over HTTPS only: start with --cert, or without --dev)");
         if (options.Dev)
         {
             output.WriteLine($"Connection string: {DevelopmentStorage.ConnectionString(BlobEndpoint, DevelopmentStorage.AccountName, DevelopmentStorage.AccountKey)}");
