@@ -13,15 +13,18 @@ public static class ReservedPaths
     public const string DeletedSecrets = "deletedsecrets";
     public const string DeletedKeys = "deletedkeys";
 
-    /// <summary>The server's own endpoints (the bearer token endpoint lives under it).</summary>
+    /// <summary>The server's own endpoints (health, seal; the bearer token endpoint lives under it too).</summary>
     public const string Server = ".strongroom";
+
+    /// <summary>The Key Vault API's bearer token endpoint: the one path under <see cref="Server"/> that belongs to it.</summary>
+    public const string TokenPath = "/" + Server + "/oauth2/token";
 
     public static readonly IReadOnlyList<string> KeyVaultCollections = [Secrets, Keys, DeletedSecrets, DeletedKeys];
 
     public static bool IsReservedAccountName(string name) =>
         KeyVaultCollections.Contains(name, StringComparer.Ordinal);
 
-    /// <summary>True when the first segment of <paramref name="path"/> (e.g. "/secrets/x") is served by the Key Vault API.</summary>
+    /// <summary>True when <paramref name="path"/> is served by the Key Vault API: a reserved first segment (e.g. "/secrets/x"), or the token endpoint.</summary>
     public static bool IsKeyVaultPath(string? path)
     {
         if (string.IsNullOrEmpty(path) || path[0] != '/')
@@ -31,6 +34,6 @@ public static class ReservedPaths
 
         var end = path.IndexOf('/', 1);
         var first = end < 0 ? path[1..] : path[1..end];
-        return IsReservedAccountName(first) || string.Equals(first, Server, StringComparison.Ordinal);
+        return IsReservedAccountName(first) || string.Equals(path, TokenPath, StringComparison.Ordinal);
     }
 }

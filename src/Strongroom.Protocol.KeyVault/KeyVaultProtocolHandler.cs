@@ -21,7 +21,7 @@ namespace Strongroom.Protocol.KeyVault;
 /// </summary>
 public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens tokens, ILogger logger)
 {
-    public const string TokenPath = "/.strongroom/oauth2/token";
+    public const string TokenPath = ReservedPaths.TokenPath;
 
     public static bool Handles(HttpContext context)
     {

@@ -16,16 +16,14 @@ namespace Strongroom.Server;
 /// </summary>
 public sealed class PlatformEndpoints(Deployment deployment)
 {
-    public const string Prefix = "/.strongroom";
+    public const string Prefix = "/" + ReservedPaths.Server;
 
     /// <summary>
-    /// A request for these endpoints: under <see cref="Prefix"/>, except the Key Vault API's bearer
-    /// token endpoint (<see cref="Protocol.KeyVault.KeyVaultProtocolHandler.TokenPath"/>), which shares
-    /// the prefix and belongs to that protocol.
+    /// A request under <see cref="Prefix"/>. The server asks the Key Vault API first, which claims
+    /// the one path under the prefix that is its own (the bearer token endpoint).
     /// </summary>
     public static bool Matches(HttpRequest request) =>
-        request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal)
-        && !request.Path.Equals(Protocol.KeyVault.KeyVaultProtocolHandler.TokenPath, StringComparison.Ordinal);
+        request.Path.StartsWithSegments(Prefix, StringComparison.Ordinal);
 
     public async Task HandleAsync(HttpContext context)
     {

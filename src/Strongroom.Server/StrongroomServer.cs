@@ -255,8 +255,8 @@ public sealed class StrongroomServer : IAsyncDisposable
             app.Services.GetRequiredService<ILogger<KeyVaultProtocolHandler>>());
         var platform = new PlatformEndpoints(deployment);
         app.Run(context =>
-            PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
-            : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
+            KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
+            : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
     }

@@ -68,6 +68,8 @@ public sealed class KeyVaultProtocolTests
     [InlineData("/deletedsecrets", true)]
     [InlineData("/deletedkeys/k/recover", true)]
     [InlineData("/.strongroom/oauth2/token", true)]
+    [InlineData("/.strongroom/health/ready", false)]
+    [InlineData("/.strongroom/sys/unseal", false)]
     [InlineData("/devstoreaccount1/container", false)]
     [InlineData("/secretsx", false)]
     [InlineData("/", false)]
