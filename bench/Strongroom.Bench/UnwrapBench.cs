@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
 using Strongroom.Crypto;
@@ -101,8 +102,9 @@ internal static class UnwrapBench
         await using var site = new LocalDirectorySite("local", Path.Combine(directory, "site"));
         site.StartSpareFiles();
         var keys = new TenantKeys(keyring, SystemRandomSource.Instance, cacheEnabled ? cache : null);
-        var accounts = new AccountService(store, site, keys, TimeProvider.System);
-        var blobs = new BlobService(store, site, keys, TimeProvider.System, SystemRandomSource.Instance);
+        var audit = new TransparencyLog(store, new CheckpointSigner(keys.Seal), () => "bench", TimeProvider.System);
+        var accounts = new AccountService(store, site, keys, audit, TimeProvider.System);
+        var blobs = new BlobService(store, site, keys, audit, TimeProvider.System, SystemRandomSource.Instance);
         await accounts.CreateAsync("bench");
         await blobs.CreateContainerAsync("bench", "box", []);
         var payload = new byte[4096];

@@ -32,7 +32,7 @@ public sealed partial class AccountService
         var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
         var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
         var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite);
-        await store.CreateAccountAsync(record, cancellationToken).ConfigureAwait(false);
+        await store.CreateAccountAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
         return new AccountDetails(name, record.State, record.CreatedOn, Convert.ToBase64String(firstKey), Convert.ToBase64String(secondKey), record.CipherSuite);
     }
 
@@ -57,7 +57,7 @@ public sealed partial class AccountService
             name,
             slot == 1 ? wrapped : record.WrappedSharedKey1,
             slot == 2 ? wrapped : record.WrappedSharedKey2,
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         return await GetAsync(name, cancellationToken).ConfigureAwait(false);
     }
 
@@ -68,14 +68,14 @@ public sealed partial class AccountService
     /// </summary>
     public async Task<uint> RotateKeyEncryptionKeyAsync(string name, CancellationToken cancellationToken = default)
     {
-        var added = await store.AddAccountKeyEncryptionKeyAsync(name, version => keys.NewWrappedKeyEncryptionKey(name, version), time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var added = await store.AddAccountKeyEncryptionKeyAsync(name, version => keys.NewWrappedKeyEncryptionKey(name, version), time.GetUtcNow(), cancellationToken: cancellationToken).ConfigureAwait(false);
         return added.Version;
     }
 
     /// <summary>Deletes the account, its metadata and its ciphertext on the site.</summary>
     public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
-        var removed = await store.DeleteAccountAsync(name, cancellationToken).ConfigureAwait(false);
+        var removed = await store.DeleteAccountAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
         keys.Forget(name);
         foreach (var stored in removed)
         {

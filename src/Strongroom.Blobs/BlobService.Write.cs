@@ -47,7 +47,7 @@ public sealed partial class BlobService
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
                 current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken: cancellationToken).ConfigureAwait(false);
             committed = true;
             await RemoveFromSitesAsync(removed).ConfigureAwait(false);
             return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256 };
@@ -85,7 +85,7 @@ public sealed partial class BlobService
                 request.Container,
                 request.Blob,
                 new UncommittedBlock(request.BlockId, written.Object, time.GetUtcNow()),
-                cancellationToken).ConfigureAwait(false);
+                cancellationToken: cancellationToken).ConfigureAwait(false);
             recorded = true;
             await RemoveFromSitesAsync(replaced).ConfigureAwait(false);
             return new BlockWriteResult(written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256 };
@@ -207,7 +207,7 @@ public sealed partial class BlobService
 
                 Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
         return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = record.CustomerKeySha256 };
     }

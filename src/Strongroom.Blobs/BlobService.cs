@@ -50,7 +50,7 @@ public sealed partial class BlobService
             DefaultEncryptionScope = scope,
             DenyEncryptionScopeOverride = denyEncryptionScopeOverride,
         };
-        await store.CreateContainerAsync(record, cancellationToken).ConfigureAwait(false);
+        await store.CreateContainerAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
         return record;
     }
 
@@ -73,7 +73,7 @@ public sealed partial class BlobService
             eTag,
             now,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            cancellationToken);
+            cancellationToken: cancellationToken);
     }
 
     public async Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default)
@@ -83,7 +83,7 @@ public sealed partial class BlobService
             account,
             container,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
 
@@ -217,7 +217,7 @@ public sealed partial class BlobService
             container,
             blob,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
 
@@ -235,7 +235,7 @@ public sealed partial class BlobService
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
                 return change(current) with { ETag = eTag, LastModified = now };
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<BlobRecord> GetExistingBlobAsync(string account, string container, string blob, CancellationToken cancellationToken)

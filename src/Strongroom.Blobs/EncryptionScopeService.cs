@@ -1,3 +1,4 @@
+using Strongroom.Audit;
 using System.Security.Cryptography;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -11,8 +12,11 @@ namespace Strongroom.Blobs;
 /// wrapped: by the platform keyring, or by the tenant's vault key for a customer-managed scope.
 /// Scopes cannot be deleted.
 /// </summary>
-public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys, ICustomerManagedKeys customerKeys, TimeProvider time)
+public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys, ICustomerManagedKeys customerKeys, TransparencyLog audit, TimeProvider time)
 {
+    /// <summary>The transparency log this service records into.</summary>
+    public TransparencyLog Audit => audit;
+
     /// <summary>
     /// InvalidResourceName (name), AccountNotFound, EncryptionScopeAlreadyExists,
     /// CustomerManagedKeyUnavailable (the vault key cannot wrap). <paramref name="customerKeyName"/>
@@ -64,7 +68,7 @@ public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys
             }
 
             var record = new EncryptionScopeRecord(account, name, EncryptionScopeState.Enabled, keySource, wrapped, customerKeyName, keyVersion, time.GetUtcNow());
-            await store.CreateEncryptionScopeAsync(record, cancellationToken).ConfigureAwait(false);
+            await store.CreateEncryptionScopeAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
             return EncryptionScopeDetails.From(record);
         }
         finally
@@ -93,5 +97,5 @@ public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys
     /// (403) until it is enabled again. Nothing is re-encrypted either way.
     /// </summary>
     public async Task<EncryptionScopeDetails> SetStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default) =>
-        EncryptionScopeDetails.From(await store.SetEncryptionScopeStateAsync(account, name, state, cancellationToken).ConfigureAwait(false));
+        EncryptionScopeDetails.From(await store.SetEncryptionScopeStateAsync(account, name, state, cancellationToken: cancellationToken).ConfigureAwait(false));
 }

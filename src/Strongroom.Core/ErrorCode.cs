@@ -46,6 +46,15 @@ public enum ErrorCode
     BlobUsesCustomerSpecifiedEncryption,
     BlobDoesNotUseCustomerSpecifiedEncryption,
     BlobCustomerSpecifiedEncryptionMismatch,
+
+    // The transparency log (issue 4).
+    /// <summary>An entry that must be recorded could not be: the operation fails closed (500 on the wire).</summary>
+    AuditLogUnavailable,
+    /// <summary>A retention below <see cref="Limits.AuditRetentionDaysMin"/> days, or an unknown logging setting.</summary>
+    InvalidAuditSetting,
+    AuditLogNotFound,
+    /// <summary>An entry range, index or tree size outside the log, or a pruned entry's body.</summary>
+    InvalidAuditRange,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -100,4 +100,28 @@ public static class Limits
 
     /// <summary>Commands the control socket runs at the same time; further connections wait.</summary>
     public const int ControlCommandsConcurrentMax = 4;
+
+    // The transparency log (issue 4)
+    /// <summary>Cyber Security Law art. 21: network logs are kept at least six months. A shorter setting is refused.</summary>
+    public const int AuditRetentionDaysMin = 180;
+    public const int AuditRetentionDaysDefault = 180;
+    public const int AuditRetentionDaysMax = 36500;
+
+    /// <summary>One canonical entry; an entry bundle (tlog-tiles) frames each with a uint16 length.</summary>
+    public const int AuditEntryBytesMax = 16 * 1024;
+
+    /// <summary>Free text in an entry (justification, detail values), in characters.</summary>
+    public const int AuditTextCharsMax = 1024;
+
+    /// <summary>Entries returned by one range request.</summary>
+    public const int AuditEntriesPageMax = 1000;
+
+    /// <summary>A new checkpoint is signed for every log that grew at least this often.</summary>
+    public static readonly TimeSpan AuditCheckpointInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often the pruner removes entry bodies past their retention.</summary>
+    public static readonly TimeSpan AuditPruneInterval = TimeSpan.FromHours(1);
+
+    /// <summary>Hashes in a full tile (C2SP tlog-tiles).</summary>
+    public const int AuditTileWidth = 256;
 }

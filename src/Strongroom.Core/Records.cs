@@ -27,6 +27,12 @@ public sealed record AccountRecord(
     CipherSuite CipherSuite = CipherSuite.Aes256Gcm)
 {
     public uint KeyEncryptionKeyVersion { get; init; } = AccountKeyEncryptionKey.FirstVersion;
+
+    /// <summary>Which data-plane operations reach the account's transparency log.</summary>
+    public DataPlaneLogging AuditDataPlane { get; init; } = DataPlaneLogging.Writes;
+
+    /// <summary>How long the bodies of the account's log entries are kept (never below <see cref="Limits.AuditRetentionDaysMin"/>).</summary>
+    public int AuditRetentionDays { get; init; } = Limits.AuditRetentionDaysDefault;
 }
 
 public sealed record ContainerRecord(

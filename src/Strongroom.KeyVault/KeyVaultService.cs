@@ -1,3 +1,4 @@
+using Strongroom.Audit;
 using System.Security.Cryptography;
 using System.Text;
 using Strongroom.Core;
@@ -17,8 +18,11 @@ namespace Strongroom.KeyVault;
 /// cached: each call reads the item's current state, so disabling or deleting a key takes effect
 /// on the next call.
 /// </summary>
-public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys keys, TimeProvider time, IRandomSource random)
+public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys keys, TransparencyLog audit, TimeProvider time, IRandomSource random)
 {
+    /// <summary>The transparency log this service records into.</summary>
+    public TransparencyLog Audit => audit;
+
     // Settings
 
     public async Task<VaultOptions> GetSettingsAsync(string account, CancellationToken cancellationToken = default) =>
@@ -40,7 +44,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         }
 
         var settings = new VaultSettings(days, purgeProtection ?? current.PurgeProtection);
-        await store.SetVaultSettingsAsync(account, settings, cancellationToken).ConfigureAwait(false);
+        await store.SetVaultSettingsAsync(account, settings, cancellationToken: cancellationToken).ConfigureAwait(false);
         return Describe(settings);
     }
 
@@ -181,7 +185,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     KeyVaultErrorCode.ObjectIsDeletedButRecoverable,
                     $"{Capitalized(kind)} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {kind.Tag()} can only be recovered or purged.");
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         var state = before is { IsDeleted: false } ? before : new VaultItemState(account, kind, folded, name, null, null);
         return (state, stored);
     }
@@ -269,7 +273,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     KeyDescription = description,
                 };
             },
-            cancellationToken).ConfigureAwait(false) ?? throw NotFound(kind, name, version);
+            cancellationToken: cancellationToken).ConfigureAwait(false) ?? throw NotFound(kind, name, version);
         return (state, updated);
     }
 
@@ -291,7 +295,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     throw NotFound(kind, name, null);
                 }
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         var latest = await store.GetVaultItemAsync(account, kind, state.Name, null, cancellationToken).ConfigureAwait(false);
         Invariant.True(latest is not null, "a deleted item keeps its versions until purged");
         return (state, latest!.Value.Version, settings);
@@ -311,7 +315,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     throw DeletedNotFound(kind, name);
                 }
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         var latest = await store.GetVaultItemAsync(account, kind, state.Name, null, cancellationToken).ConfigureAwait(false);
         Invariant.True(latest is not null, "a recovered item has its versions");
         var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
@@ -342,7 +346,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                         "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.");
                 }
             },
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     // Descriptions

@@ -1,3 +1,4 @@
+using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
 using Strongroom.KeyVault;
@@ -65,6 +66,12 @@ public sealed class Deployment : IAsyncDisposable
 
     /// <summary>The tenants' vaults (the Key Vault API's service).</summary>
     public KeyVaultService KeyVault { get; private init; } = null!;
+
+    /// <summary>The transparency logs (every account's and the platform's).</summary>
+    public TransparencyLog Audit { get; private init; } = null!;
+
+    /// <summary>The deployment id in checkpoint origins before <c>init</c> has written a seal file (never served: a server needs a seal).</summary>
+    private const string DevelopmentDeploymentId = "uninitialized";
 
     /// <summary>Bearer tokens for the Key Vault API.</summary>
     public BearerTokens Tokens { get; private init; } = null!;
@@ -168,16 +175,18 @@ public sealed class Deployment : IAsyncDisposable
                 ? null
                 : new UnwrappedKeyCache();
             var tenantKeys = new TenantKeys(vault, random, unwrappedKeys);
-            var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, time, random);
+            var audit = new TransparencyLog((IAuditStore)store, new CheckpointSigner(vault), () => vault.Status.DeploymentId ?? DevelopmentDeploymentId, time);
+            var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, audit, time, random);
             ICustomerManagedKeys customerKeys = new VaultCustomerManagedKeys(keyVault);
-            var blobs = new BlobService(store, site, tenantKeys, time, random) { CustomerManagedKeys = customerKeys };
-            var accounts = new AccountService(store, site, tenantKeys, time);
-            var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, time);
+            var blobs = new BlobService(store, site, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };
+            var accounts = new AccountService(store, site, tenantKeys, audit, time);
+            var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
             return new Deployment(directory, vault, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 KeyVault = keyVault,
                 Tokens = new BearerTokens(store, tenantKeys, time),
                 CustomerManagedKeys = customerKeys,
+                Audit = audit,
             };
         }
         catch

@@ -77,14 +77,14 @@ public interface IKeyVaultStore
 {
     Task<VaultSettings> GetVaultSettingsAsync(string account, CancellationToken cancellationToken = default);
 
-    Task SetVaultSettingsAsync(string account, VaultSettings settings, CancellationToken cancellationToken = default);
+    Task SetVaultSettingsAsync(string account, VaultSettings settings, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Adds a version (the latest) to the item, creating the item when absent. The precondition
     /// returns true to purge an existing (deleted, past its purge date) item first.
     /// The stored sequence is assigned here; the returned version carries it.
     /// </summary>
-    Task<VaultItemVersion> AddVaultItemVersionAsync(string account, VaultItemKind kind, string name, string displayName, VaultItemVersion version, Func<VaultItemState?, bool> precondition, CancellationToken cancellationToken = default);
+    Task<VaultItemVersion> AddVaultItemVersionAsync(string account, VaultItemKind kind, string name, string displayName, VaultItemVersion version, Func<VaultItemState?, bool> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>The item and one of its versions (the latest when <paramref name="version"/> is null); null when either is absent.</summary>
     Task<(VaultItemState Item, VaultItemVersion Version)?> GetVaultItemAsync(string account, VaultItemKind kind, string name, string? version, CancellationToken cancellationToken = default);
@@ -96,16 +96,16 @@ public interface IKeyVaultStore
     Task<IReadOnlyList<VaultItemVersion>> ListVaultItemVersionsAsync(string account, VaultItemKind kind, string name, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
     /// <summary>Replaces the attributes of one version (the value never changes); null when the item or version is gone.</summary>
-    Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default);
+    Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the item deleted (soft delete) with its purge date.</summary>
-    Task<VaultItemState> MarkVaultItemDeletedAsync(string account, VaultItemKind kind, string name, DateTimeOffset deletedOn, DateTimeOffset scheduledPurgeOn, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default);
+    Task<VaultItemState> MarkVaultItemDeletedAsync(string account, VaultItemKind kind, string name, DateTimeOffset deletedOn, DateTimeOffset scheduledPurgeOn, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>Clears the deleted mark.</summary>
-    Task<VaultItemState> RecoverVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default);
+    Task<VaultItemState> RecoverVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the item and every version for good (with SQLite's secure_delete the rows are overwritten).</summary>
-    Task PurgeVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default);
+    Task PurgeVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Every stored version's wrapped value, of every account and kind, live or deleted (a deleted

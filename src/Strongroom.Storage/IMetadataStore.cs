@@ -18,19 +18,19 @@ namespace Strongroom.Storage;
 public interface IMetadataStore : IAsyncDisposable
 {
     // Accounts
-    Task CreateAccountAsync(AccountRecord account, CancellationToken cancellationToken = default);
+    Task CreateAccountAsync(AccountRecord account, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     Task<AccountRecord?> GetAccountAsync(string name, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<AccountRecord>> ListAccountsAsync(CancellationToken cancellationToken = default);
 
-    Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, CancellationToken cancellationToken = default);
+    Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>Deletes the account and everything under it; returns the objects to remove from sites.</summary>
-    Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     // Containers
-    Task CreateContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default);
+    Task CreateContainerAsync(ContainerRecord container, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     Task<ContainerRecord?> GetContainerAsync(string account, string name, CancellationToken cancellationToken = default);
 
@@ -38,9 +38,9 @@ public interface IMetadataStore : IAsyncDisposable
     /// <see cref="ContainerPage.NextName"/> is the first name not returned, or null at the end.</summary>
     Task<ContainerPage> ListContainersAsync(string account, string prefix, string? startAtInclusive, int limit, CancellationToken cancellationToken = default);
 
-    Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default);
+    Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     // Blobs
     Task<BlobRecord?> GetBlobAsync(string account, string container, string name, CancellationToken cancellationToken = default);
@@ -60,23 +60,23 @@ public interface IMetadataStore : IAsyncDisposable
     /// be undone. All uncommitted blocks of the blob are discarded. Returns the objects no longer
     /// referenced by anything.
     /// </summary>
-    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, CancellationToken cancellationToken = default);
+    Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     // Blocks
     /// <summary>Stages a block (replacing one staged earlier with the same id, whose object is returned).
     /// Fails with ContainerNotFound when the container is missing and BlockCountExceedsLimit past the limit.</summary>
-    Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, CancellationToken cancellationToken = default);
+    Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     Task<IReadOnlyList<UncommittedBlock>> GetUncommittedBlocksAsync(string account, string container, string blob, CancellationToken cancellationToken = default);
 
     // Encryption scopes
     /// <summary>Records a new scope. AccountNotFound, EncryptionScopeAlreadyExists, or
     /// EncryptionScopeCountExceedsLimit past <see cref="Limits.EncryptionScopesPerAccountMax"/>.</summary>
-    Task CreateEncryptionScopeAsync(EncryptionScopeRecord scope, CancellationToken cancellationToken = default);
+    Task CreateEncryptionScopeAsync(EncryptionScopeRecord scope, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     Task<EncryptionScopeRecord?> GetEncryptionScopeAsync(string account, string name, CancellationToken cancellationToken = default);
 
@@ -84,7 +84,7 @@ public interface IMetadataStore : IAsyncDisposable
     Task<IReadOnlyList<EncryptionScopeRecord>> ListEncryptionScopesAsync(string account, CancellationToken cancellationToken = default);
 
     /// <summary>Enables or disables a scope and returns it. EncryptionScopeNotFound when absent.</summary>
-    Task<EncryptionScopeRecord> SetEncryptionScopeStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default);
+    Task<EncryptionScopeRecord> SetEncryptionScopeStateAsync(string account, string name, EncryptionScopeState state, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     // Objects
     /// <summary>Every object id the store references on a site (for the orphan sweep).</summary>
@@ -100,7 +100,7 @@ public interface IMetadataStore : IAsyncDisposable
     /// transaction, <paramref name="wrap"/> receives the new version number and returns the new key
     /// wrapped (bound to that version). AccountNotFound when the account is absent.
     /// </summary>
-    Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, CancellationToken cancellationToken = default);
+    Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Stored objects' wrapped data keys with the blob each belongs to (committed or staged), in

@@ -21,7 +21,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             },
             cancellationToken);
 
-    public Task SetVaultSettingsAsync(string account, VaultSettings settings, CancellationToken cancellationToken = default)
+    public Task SetVaultSettingsAsync(string account, VaultSettings settings, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         return WriteAsync(
@@ -43,7 +43,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             cancellationToken);
     }
 
-    public Task<VaultItemVersion> AddVaultItemVersionAsync(string account, VaultItemKind kind, string name, string displayName, VaultItemVersion version, Func<VaultItemState?, bool> precondition, CancellationToken cancellationToken = default)
+    public Task<VaultItemVersion> AddVaultItemVersionAsync(string account, VaultItemKind kind, string name, string displayName, VaultItemVersion version, Func<VaultItemState?, bool> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(version);
         ArgumentNullException.ThrowIfNull(precondition);
@@ -158,7 +158,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             },
             cancellationToken);
 
-    public Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, CancellationToken cancellationToken = default)
+    public Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         return WriteAsync<VaultItemVersion?>(
@@ -186,7 +186,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             cancellationToken);
     }
 
-    public Task<VaultItemState> MarkVaultItemDeletedAsync(string account, VaultItemKind kind, string name, DateTimeOffset deletedOn, DateTimeOffset scheduledPurgeOn, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default)
+    public Task<VaultItemState> MarkVaultItemDeletedAsync(string account, VaultItemKind kind, string name, DateTimeOffset deletedOn, DateTimeOffset scheduledPurgeOn, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(precondition);
         return WriteAsync(
@@ -207,7 +207,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             cancellationToken);
     }
 
-    public Task<VaultItemState> RecoverVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default)
+    public Task<VaultItemState> RecoverVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(precondition);
         return WriteAsync(
@@ -226,7 +226,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
             cancellationToken);
     }
 
-    public Task PurgeVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, CancellationToken cancellationToken = default)
+    public Task PurgeVaultItemAsync(string account, VaultItemKind kind, string name, Action<VaultItemState?> precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(precondition);
         return WriteAsync(

@@ -10,7 +10,7 @@ public sealed partial class SqliteMetadataStore
     private const string ScopeColumns =
         "account, name, state, key_source, wrapped_kek, customer_key_name, customer_key_version, created_on";
 
-    public Task CreateEncryptionScopeAsync(EncryptionScopeRecord scope, CancellationToken cancellationToken = default)
+    public Task CreateEncryptionScopeAsync(EncryptionScopeRecord scope, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(scope);
         return WriteAsync(
@@ -70,7 +70,7 @@ public sealed partial class SqliteMetadataStore
             },
             cancellationToken);
 
-    public Task<EncryptionScopeRecord> SetEncryptionScopeStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default) =>
+    public Task<EncryptionScopeRecord> SetEncryptionScopeStateAsync(string account, string name, EncryptionScopeState state, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {

@@ -86,7 +86,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     // Accounts
 
-    public Task CreateAccountAsync(AccountRecord account, CancellationToken cancellationToken = default)
+    public Task CreateAccountAsync(AccountRecord account, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
         return WriteAsync(
@@ -134,7 +134,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             },
             cancellationToken);
 
-    public Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, CancellationToken cancellationToken = default)
+    public Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(wrappedSharedKey1);
         ArgumentNullException.ThrowIfNull(wrappedSharedKey2);
@@ -151,7 +151,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {
@@ -179,7 +179,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     // Containers
 
-    public Task CreateContainerAsync(ContainerRecord container, CancellationToken cancellationToken = default)
+    public Task CreateContainerAsync(ContainerRecord container, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(container);
         return WriteAsync(
@@ -258,7 +258,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default)
+    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(metadata);
         ArgumentNullException.ThrowIfNull(eTag);
@@ -279,7 +279,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<StoredObject>> DeleteContainerAsync(string account, string name, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {
@@ -371,7 +371,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(parts);
@@ -439,7 +439,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(update);
         return WriteAsync(
@@ -458,7 +458,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {
@@ -479,7 +479,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     // Blocks
 
-    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(block);
         return WriteAsync<IReadOnlyList<StoredObject>>(
@@ -558,7 +558,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     public Task<IReadOnlyList<AccountKeyEncryptionKey>> ListAccountKeyEncryptionKeysAsync(string account, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlyList<AccountKeyEncryptionKey>>(tx => ReadAccountKeyEncryptionKeys(tx, account), cancellationToken);
 
-    public Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, CancellationToken cancellationToken = default)
+    public Task<AccountKeyEncryptionKey> AddAccountKeyEncryptionKeyAsync(string account, Func<uint, byte[]> wrap, DateTimeOffset createdOn, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(wrap);
         return WriteAsync(

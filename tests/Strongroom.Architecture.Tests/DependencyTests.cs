@@ -18,6 +18,8 @@ public sealed class DependencyTests
     private const string ProtocolBlob = "Strongroom.Protocol.Blob";
     private const string KeyVault = "Strongroom.KeyVault";
     private const string ProtocolKeyVault = "Strongroom.Protocol.KeyVault";
+    private const string Audit = "Strongroom.Audit";
+    private const string ProtocolTransparency = "Strongroom.Protocol.Transparency";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -27,12 +29,14 @@ public sealed class DependencyTests
         [Crypto] = [Core],
         [Vault] = [Core, Crypto],
         [Storage] = [Core],
-        [Blobs] = [Core, Crypto, Vault, Storage],
+        [Audit] = [Core, Crypto, Vault, Storage],
+        [Blobs] = [Core, Crypto, Vault, Storage, Audit],
         [ProtocolBlob] = [Core, Blobs],
-        [KeyVault] = [Core, Crypto, Vault, Storage],
+        [KeyVault] = [Core, Crypto, Vault, Storage, Audit],
         [ProtocolKeyVault] = [Core, KeyVault],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault],
-        [Cli] = [Core, Vault, Blobs, KeyVault, Server],
+        [ProtocolTransparency] = [Core, Audit],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency],
+        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
@@ -57,12 +61,17 @@ public sealed class DependencyTests
         (KeyVault, ProtocolKeyVault, "services know no wire format"),
         (KeyVault, Server, "services know no host"),
         (KeyVault, Blobs, "the vault is a service beside the blob service, not above it"),
+        (Audit, Blobs, "the log is below the services that record into it"),
+        (Audit, KeyVault, "the log is below the services that record into it"),
+        (Storage, Audit, "the store appends canonical bytes it never parses"),
+        (ProtocolTransparency, Storage, "the log's endpoints read through the log service, never the store"),
+        (ProtocolTransparency, Vault, "the protocol layer never handles key material"),
     ];
 
     /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
-        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, Server], "the protocol layer knows HTTP; nothing below it does"),
+        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
         ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),

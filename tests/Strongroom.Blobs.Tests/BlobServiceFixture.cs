@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
 using Strongroom.Vault;
@@ -25,9 +26,10 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         Time = time;
         var random = new SeededRandomSource(20261130);
         var keys = new TenantKeys(keyring, random, Cache);
-        Blobs = new BlobService(store, site, keys, time, random) { CustomerManagedKeys = CustomerKeys };
-        Accounts = new AccountService(store, site, keys, time);
-        Scopes = new EncryptionScopeService(store, keys, CustomerKeys, time);
+        Audit = new TransparencyLog(store, new CheckpointSigner(keys.Seal), () => "0123456789abcdef", time);
+        Blobs = new BlobService(store, site, keys, Audit, time, random) { CustomerManagedKeys = CustomerKeys };
+        Accounts = new AccountService(store, site, keys, Audit, time);
+        Scopes = new EncryptionScopeService(store, keys, CustomerKeys, Audit, time);
         Keys = keys;
         Rewrapper = new KeyRewrapper(store, keys, store);
     }
@@ -36,6 +38,8 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public FakeCustomerManagedKeys CustomerKeys { get; } = new();
 
     public EncryptionScopeService Scopes { get; }
+
+    public TransparencyLog Audit { get; }
 
     public UnwrappedKeyCache Cache { get; } = new(capacity: 8);
 

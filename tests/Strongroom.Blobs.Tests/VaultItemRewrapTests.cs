@@ -19,7 +19,7 @@ public sealed class VaultItemRewrapTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         fixture = await BlobServiceFixture.CreateAsync();
-        vault = new KeyVaultService(fixture.Store, fixture.Keys, fixture.Time, new SeededRandomSource(33));
+        vault = new KeyVaultService(fixture.Store, fixture.Keys, fixture.Audit, fixture.Time, new SeededRandomSource(33));
     }
 
     public async Task DisposeAsync() => await fixture.DisposeAsync();

@@ -259,7 +259,9 @@ public sealed partial class SealCommandTests : IDisposable
         using var keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
         await using var store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath);
         var site = new LocalDirectorySite(Deployment.LocalSiteId, directory.LocalSiteDirectory);
-        var accounts = new Blobs.AccountService(store, site, new TenantKeys(keyring, random), TimeProvider.System);
+        var keys = new TenantKeys(keyring, random);
+        var audit = new Audit.TransparencyLog(store, new Audit.CheckpointSigner(keys.Seal), () => "0123456789abcdef", TimeProvider.System);
+        var accounts = new Blobs.AccountService(store, site, keys, audit, TimeProvider.System);
         var details = await accounts.CreateAsync(account);
         return details.Key1;
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
 using Strongroom.Vault;
@@ -19,7 +20,8 @@ public sealed class VaultFixture : IAsyncDisposable
         Time = time;
         var random = new SeededRandomSource(7);
         Keys = new TenantKeys(keyring, random);
-        Vault = new KeyVaultService(store, Keys, time, random);
+        Audit = new TransparencyLog(store, new CheckpointSigner(Keys.Seal), () => "0123456789abcdef", time);
+        Vault = new KeyVaultService(store, Keys, Audit, time, random);
         Tokens = new BearerTokens(store, Keys, time);
         CustomerKeys = new VaultCustomerManagedKeys(Vault);
     }
@@ -31,6 +33,8 @@ public sealed class VaultFixture : IAsyncDisposable
     public TenantKeys Keys { get; }
 
     public KeyVaultService Vault { get; }
+
+    public TransparencyLog Audit { get; }
 
     public BearerTokens Tokens { get; }
 

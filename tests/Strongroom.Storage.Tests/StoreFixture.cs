@@ -97,5 +97,5 @@ public abstract class StoreTestBase : IAsyncLifetime
 public static class CommitShorthand
 {
     public static Task<IReadOnlyList<StoredObject>> CommitBlobAsync(this SqliteMetadataStore store, BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default) =>
-        store.CommitBlobAsync(blob, parts, parts.Select(part => part.Object).ToArray(), precondition, cancellationToken);
+        store.CommitBlobAsync(blob, parts, parts.Select(part => part.Object).ToArray(), precondition, cancellationToken: cancellationToken);
 }
