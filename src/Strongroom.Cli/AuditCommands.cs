@@ -411,7 +411,8 @@ internal static class AuditCommands
                 yield return entry;
             }
 
-            next += page.Entries.Count;
+            // By index, not by count: a source missing a row shows as a gap in the output.
+            next = Math.Max(next + 1, page.Entries[^1].Index + 1);
         }
     }
 
