@@ -179,7 +179,7 @@ internal static class AuditCommands
             var stateDir = ResolveStateDirectory(parseResult.GetValue(stateDirectory));
             return await options.WithReaderAsync(
                 parseResult,
-                reader => AuditVerification.RunAsync(reader, pinned, stateDir, output, CliSession.Current.Error, cancellationToken),
+                reader => AuditVerification.RunAsync(reader, reader.Identity, pinned, stateDir, output, CliSession.Current.Error, cancellationToken),
                 cancellationToken).ConfigureAwait(false);
         });
         return command;
@@ -497,20 +497,7 @@ internal static class AuditCommands
         _ => string.Empty,
     };
 
-    /// <summary>--state-dir, else $XDG_STATE_HOME/strongroom/audit, else ~/.local/state/strongroom/audit.</summary>
-    internal static string ResolveStateDirectory(string? given)
-    {
-        if (!string.IsNullOrEmpty(given))
-        {
-            return CliSession.Current.ResolvePath(given);
-        }
-
-        var stateHome = Environment.GetEnvironmentVariable("XDG_STATE_HOME");
-        if (string.IsNullOrEmpty(stateHome) || !Path.IsPathFullyQualified(stateHome))
-        {
-            stateHome = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "state");
-        }
-
-        return Path.Combine(stateHome, "strongroom", "audit");
-    }
+    /// <summary>--state-dir, else <see cref="VerifierStateStore.DefaultDirectory"/>.</summary>
+    internal static string ResolveStateDirectory(string? given) =>
+        string.IsNullOrEmpty(given) ? VerifierStateStore.DefaultDirectory() : CliSession.Current.ResolvePath(given);
 }

@@ -24,6 +24,9 @@ internal interface IAuditLogReader
     /// <summary>What is read, for messages ("account tenant1 at https://host:10000/").</summary>
     string Description { get; }
 
+    /// <summary>Where the log is read from and whose it is: names the verifier's pinned state (never the origin the server states).</summary>
+    string Identity { get; }
+
     /// <summary>The latest signed checkpoint (the C2SP signed note), signed on demand by the server.</summary>
     Task<string> GetCheckpointNoteAsync(CancellationToken cancellationToken);
 
@@ -68,6 +71,8 @@ internal sealed class HttpLogSource : IAuditLogReader, IDisposable
     }
 
     public string Description => $"account {account} at {server}";
+
+    public string Identity => $"{server} {account}";
 
     /// <summary>A source for <paramref name="account"/>'s log on <paramref name="server"/> (https, or http on loopback only).</summary>
     public static HttpLogSource Create(Uri server, string account, string accountKey, string? caCertificatePath)
@@ -257,6 +262,8 @@ internal sealed class HttpLogSource : IAuditLogReader, IDisposable
 internal sealed class DeploymentLogSource(Deployment deployment, string log) : IAuditLogReader
 {
     public string Log => log;
+
+    public string Identity => $"local:{deployment.Directory.Root} {log}";
 
     public string Description => log == AuditLogs.Platform ? $"the platform log of {deployment.Directory.Root}" : $"account {log} in {deployment.Directory.Root}";
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Azure.Storage.Blobs;
 using Microsoft.Data.Sqlite;
+using Strongroom.Audit;
 using Strongroom.Conformance.Tests.Infrastructure;
 using Strongroom.Core;
 using Xunit;
@@ -42,17 +43,23 @@ public sealed class AuditVerifyTests
         await using var log = await AuditedAccount.StartAsync("audit-wrongkey");
         var key = await log.Server.RunCliAsync("audit", "key", "--account", Account);
         Assert.True(key.ExitCode == 0, key.ToString());
-        var line = key.StandardOutput.Trim();
+        var right = NoteVerifierKey.Parse(key.StandardOutput.Trim());
 
-        var pinned = await log.VerifyAsync("--public-key", line);
+        // The same name, another Ed25519 key (so another key id): the checkpoint is not signed by it.
+        var other = (byte[])right.PublicKey.Clone();
+        other[0] ^= 0x01;
+        var wrong = NoteVerifierKey.ForEd25519(right.Name, other).ToString();
+        var refused = await log.VerifyAsync("--public-key", wrong);
+        Assert.True(refused.ExitCode == 1, refused.ToString());
+        Assert.Contains("UnknownKey", refused.StandardError, StringComparison.Ordinal);
+        Assert.DoesNotContain("verified", refused.StandardOutput, StringComparison.Ordinal);
+
+        // A failed first verification pins nothing: the right key still can be pinned, and then no other.
+        var pinned = await log.VerifyAsync("--public-key", right.ToString());
         Assert.True(pinned.ExitCode == 0, pinned.ToString());
-
-        // Same name and key id shape, another Ed25519 key: the signature cannot verify.
-        var parts = line.Split('+');
-        var other = Convert.FromBase64String(parts[2]);
-        other[^1] ^= 0x01;
-        var wrong = await log.VerifyAsync("--public-key", $"{parts[0]}+{parts[1]}+{Convert.ToBase64String(other)}");
-        Assert.Equal(1, wrong.ExitCode);
+        var changed = await log.VerifyAsync("--public-key", wrong);
+        Assert.True(changed.ExitCode == 1, changed.ToString());
+        Assert.Contains("UnknownKey", changed.StandardError, StringComparison.Ordinal);
     }
 
     [Fact]
