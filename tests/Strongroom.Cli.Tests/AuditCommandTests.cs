@@ -232,6 +232,24 @@ public sealed class AuditCommandTests : IDisposable
         Assert.True(result.ExitCode == 2, result.ToString());
     }
 
+    [Theory]
+    [InlineData("verify", "--public-key", "--state-dir", "--server", "--account-key", "--ca-cert", "--platform")]
+    [InlineData("tail", "--lines", "--server", "--platform")]
+    [InlineData("export", "--from", "--to", "--server")]
+    [InlineData("settings", "--data-plane", "--retention-days")]
+    [InlineData("key", "--account", "--platform")]
+    [InlineData("checkpoint", "--account", "--platform")]
+    public async Task Help_lists_each_commands_options(string command, params string[] options)
+    {
+        var result = await TempDataDirectory.RunAsync("audit", command, "--help");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains($"strongroom audit {command}", result.Output, StringComparison.Ordinal);
+        foreach (var option in options)
+        {
+            Assert.Contains(option, result.Output, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task Server_and_data_contradict()
     {

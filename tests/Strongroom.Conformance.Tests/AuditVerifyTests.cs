@@ -38,6 +38,35 @@ public sealed class AuditVerifyTests
     }
 
     [Fact]
+    public async Task Tail_and_export_read_the_log_as_the_tenant()
+    {
+        await using var log = await AuditedAccount.StartAsync("audit-tail");
+        var tail = await log.RunAsTenantAsync("tail", "-n", "2");
+        Assert.True(tail.ExitCode == 0, tail.ToString());
+        var lines = tail.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches($@"^#{log.Size - 2} \S+ shared-key:key1 PutBlob /{Account}/reports/report-extra Success$", lines[0]);
+        Assert.Matches($@"^#{log.Size - 1} \S+ shared-key:key1 DeleteBlob /{Account}/reports/report-extra Success$", lines[1]);
+
+        var export = await log.RunAsTenantAsync("export", "--from", "1");
+        Assert.True(export.ExitCode == 0, export.ToString());
+        var records = export.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(log.Size - 1, records.Length);
+        using var first = System.Text.Json.JsonDocument.Parse(records[0]);
+        Assert.Equal(1, first.RootElement.GetProperty("index").GetInt64());
+        Assert.Equal(MerkleTree.LeafHash(log.Body(1)), first.RootElement.GetProperty("leafHash").GetBytesFromBase64());
+        Assert.Equal(Encoding.UTF8.GetString(log.Body(1)), first.RootElement.GetProperty("entry").GetRawText());
+        Assert.DoesNotContain(log.Key, tail.StandardOutput + tail.StandardError + export.StandardOutput + export.StandardError, StringComparison.Ordinal);
+
+        var wrongKey = await log.Server.RunCommandAsync(
+            null,
+            new Dictionary<string, string> { ["STRONGROOM_ACCOUNT_KEY"] = Convert.ToBase64String(new byte[64]) },
+            ["audit", "tail", "--server", log.Server.Endpoint.ToString(), "--account", Account, "--ca-cert", log.Server.CertificatePath]);
+        Assert.True(wrongKey.ExitCode == 1, wrongKey.ToString());
+        Assert.Contains("did not accept the key", wrongKey.StandardError, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_pinned_key_that_is_not_the_servers_fails()
     {
         await using var log = await AuditedAccount.StartAsync("audit-wrongkey");
@@ -234,6 +263,13 @@ public sealed class AuditVerifyTests
                 await container.GetBlobClient($"{stem}-{i}").UploadAsync(BinaryData.FromString($"{stem} {i}"), overwrite: true);
             }
         }
+
+        /// <summary><c>strongroom audit COMMAND --server … --account …</c> as a separate process, the key in the environment only.</summary>
+        public Task<CliResult> RunAsTenantAsync(string command, params string[] extra) =>
+            Server.RunCommandAsync(
+                null,
+                new Dictionary<string, string> { ["STRONGROOM_ACCOUNT_KEY"] = Key },
+                ["audit", command, "--server", Server.Endpoint.ToString(), "--account", Account, "--ca-cert", Server.CertificatePath, .. extra]);
 
         /// <summary><c>strongroom audit verify --server … --account …</c> as a separate process, the key in the environment only.</summary>
         public Task<CliResult> VerifyAsync(params string[] extra) =>
