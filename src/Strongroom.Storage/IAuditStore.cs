@@ -14,7 +14,7 @@ namespace Strongroom.Storage;
 /// </summary>
 public interface IAuditStore
 {
-    /// <summary>Appends entries (alone, not with a metadata write) in one transaction; returns their indexes in order.</summary>
+    /// <summary>Appends entries (alone, not with a metadata write) in one transaction; returns their indexes in order. AuditLogUnavailable when the database refuses them (then none is appended).</summary>
     Task<IReadOnlyList<long>> AppendAuditEntriesAsync(IReadOnlyList<AuditAppend> entries, CancellationToken cancellationToken = default);
 
     /// <summary>The log's current size and root (size 0 and the empty root for a log never written).</summary>

@@ -1,3 +1,4 @@
+using Microsoft.Data.Sqlite;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -319,8 +320,24 @@ public sealed partial class SqliteMetadataStore : IAuditStore
             cancellationToken);
     }
 
-    /// <summary>Appends one entry inside the caller's transaction; returns its index.</summary>
+    /// <summary>
+    /// Appends one entry inside the caller's transaction; returns its index. The database refusing
+    /// it is AuditLogUnavailable (the write it belongs to fails closed with that code); a broken
+    /// tree is an invariant failure.
+    /// </summary>
     private static long AppendAuditEntry(Transaction tx, AuditAppend entry)
+    {
+        try
+        {
+            return AppendAuditEntryRows(tx, entry);
+        }
+        catch (SqliteException error)
+        {
+            throw new StorageException(ErrorCode.AuditLogUnavailable, $"The audit log '{entry.Log}' could not record an entry: {error.Message}");
+        }
+    }
+
+    private static long AppendAuditEntryRows(Transaction tx, AuditAppend entry)
     {
         (string, object?) log = ("@log", entry.Log);
         var index = tx.Scalar("SELECT size FROM audit_logs WHERE log = @log", log) is long size ? size : -1;

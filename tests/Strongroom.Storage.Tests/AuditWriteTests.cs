@@ -99,11 +99,20 @@ public sealed class AuditWriteTests : AuditStoreTestBase
         var root = (await Store.GetAuditTreeHeadAsync("acct")).RootHash;
         ExecuteRaw("CREATE TRIGGER test_log_refuses BEFORE INSERT ON audit_hashes BEGIN SELECT RAISE(ABORT, 'the log store is failing'); END");
 
-        await Assert.ThrowsAsync<SqliteException>(() => Store.CreateContainerAsync(Container("acct", "new"), Entry("acct", 1)));
-        await Assert.ThrowsAsync<SqliteException>(() => Store.DeleteContainerAsync("acct", "cont", audit: Entry("acct", 1)));
-        await Assert.ThrowsAsync<SqliteException>(() => Store.DeleteAccountAsync("acct", Entry("acct", 1)));
-        await Assert.ThrowsAsync<SqliteException>(() => Store.SetAccountAuditSettingsAsync("acct", DataPlaneLogging.None, 200, Entry("acct", 1)));
-        await Assert.ThrowsAsync<SqliteException>(() => Store.AppendAuditEntriesAsync([Entry("acct", 1)]));
+        Func<Task>[] writes =
+        [
+            () => Store.CreateContainerAsync(Container("acct", "new"), Entry("acct", 1)),
+            () => Store.DeleteContainerAsync("acct", "cont", audit: Entry("acct", 1)),
+            () => Store.DeleteAccountAsync("acct", Entry("acct", 1)),
+            () => Store.SetAccountAuditSettingsAsync("acct", DataPlaneLogging.None, 200, Entry("acct", 1)),
+            () => Store.AppendAuditEntriesAsync([Entry("acct", 1)]),
+        ];
+        foreach (var write in writes)
+        {
+            var error = await Assert.ThrowsAsync<StorageException>(write);
+            Assert.Equal(ErrorCode.AuditLogUnavailable, error.Code);
+            Assert.Contains("the log store is failing", error.Message, StringComparison.Ordinal);
+        }
 
         Assert.Null(await Store.GetContainerAsync("acct", "new"));
         Assert.NotNull(await Store.GetContainerAsync("acct", "cont"));
