@@ -19,10 +19,7 @@ namespace Strongroom.Storage;
 /// </summary>
 public sealed partial class SqliteMetadataStore : IAuditStore
 {
-    // Bodies erased per transaction by a prune, so a first prune after a long retention does not
-    // hold the write lock for millions of rows.
-    private const int AuditPruneBatch = 10_000;
-
+    // Level L holds subtrees of 2^L leaves; indexes are 63-bit.
     private const int AuditLevelMax = 62;
 
     public Task<IReadOnlyList<long>> AppendAuditEntriesAsync(IReadOnlyList<AuditAppend> entries, CancellationToken cancellationToken = default)
@@ -409,7 +406,7 @@ public sealed partial class SqliteMetadataStore : IAuditStore
             (from, size) = (reader.GetInt64(0), reader.GetInt64(1));
         }
 
-        var limit = Math.Min(size, from + AuditPruneBatch);
+        var limit = Math.Min(size, from + Limits.AuditPruneBatchMax);
         var keep = tx.Scalar(
             "SELECT idx FROM audit_entries WHERE log = @log AND idx >= @from AND idx < @limit AND time >= @before ORDER BY idx LIMIT 1",
             key,
