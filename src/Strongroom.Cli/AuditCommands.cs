@@ -148,7 +148,7 @@ internal static class AuditCommands
         }
 
         var head = await deployment.Audit.GetTreeHeadAsync(log, cancellationToken).ConfigureAwait(false);
-        if (head.Size == 0 && await deployment.Store.GetAccountAsync(log, cancellationToken).ConfigureAwait(false) is null)
+        if (head.Size == 0 && await deployment.GetAccountRecordAsync(log, cancellationToken).ConfigureAwait(false) is null)
         {
             throw new CliException(Cli.ExitFailure, $"account '{log}' not found in {deployment.Directory.Root}, and it has no log.");
         }
@@ -315,7 +315,7 @@ internal static class AuditCommands
             var newDataPlane = parseResult.GetValue(dataPlane) is { } text ? ParseDataPlane(text) : (DataPlaneLogging?)null;
             var newRetention = parseResult.GetValue(retention);
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            var record = await deployment.Store.GetAccountAsync(accountName, cancellationToken).ConfigureAwait(false)
+            var record = await deployment.GetAccountRecordAsync(accountName, cancellationToken).ConfigureAwait(false)
                 ?? throw new CliException(Cli.ExitFailure, $"account '{accountName}' not found in {deployment.Directory.Root}.");
             var changed = newDataPlane is not null || newRetention is not null;
             if (changed)

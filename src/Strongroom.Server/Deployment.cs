@@ -15,7 +15,7 @@ namespace Strongroom.Server;
 /// deployment; CLI commands run inside it (through the control socket) and only open one of their
 /// own when no server runs.
 /// </summary>
-public sealed class Deployment : IAsyncDisposable
+public sealed partial class Deployment : IAsyncDisposable
 {
     public const string LocalSiteId = "local";
 
