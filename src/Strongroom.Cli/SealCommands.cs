@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Strongroom.Core;
