@@ -25,6 +25,28 @@ public sealed partial class KeyVaultService
     public static string Collection(VaultItemKind kind, bool deleted) =>
         "vault:/" + (deleted ? "deleted" : string.Empty) + (kind == VaultItemKind.Secret ? ReservedPaths.Secrets : ReservedPaths.Keys);
 
+    /// <summary>The kind under which a bearer token's pseudonym is computed.</summary>
+    public const string TokenPseudonymKind = "token";
+
+    /// <summary>
+    /// The pseudonym of a bearer token, recorded as the grant of the actor who presented it:
+    /// entries made with one token can be correlated, and the token cannot be recovered from them.
+    /// VaultSealed while sealed.
+    /// </summary>
+    public string TokenPseudonym(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(token);
+        try
+        {
+            return audit.Pseudonym(TokenPseudonymKind, bytes);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(bytes);
+        }
+    }
+
     /// <summary>The vault's own settings (retention, purge protection).</summary>
     public const string SettingsResource = "vault:/settings";
 
