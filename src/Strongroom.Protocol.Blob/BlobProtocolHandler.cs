@@ -28,16 +28,21 @@ public sealed partial class BlobProtocolHandler
     private readonly BlobProtocolOptions options;
     private readonly ILogger logger;
     private readonly DateHeaderCache dates;
+    private readonly Func<FailureRecord, Task> recordFailure;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
-        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger)
+        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
     {
     }
 
-    /// <summary>For tests: the account keys come from <paramref name="keyLookup"/> instead of the service.</summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger)
+    /// <summary>
+    /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
+    /// and failures go to <paramref name="recordFailure"/> (by default nowhere).
+    /// </summary>
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null)
     {
         this.blobs = blobs;
+        this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
@@ -104,6 +109,9 @@ public sealed partial class BlobProtocolHandler
             await FailAsync(context, exception, progress, requestId, version, date, now, clientRequestId).ConfigureAwait(false);
         }
     }
+
+    /// <summary>A failed request to record (see <see cref="BlobService.RecordFailureAsync"/>), with the actor it is attributed to.</summary>
+    internal sealed record FailureRecord(string Account, BlobOperation? Operation, string? Container, string? Blob, string Outcome, Actor Actor);
 
     /// <summary>How far a request got, for the entry of its failure.</summary>
     private sealed class RequestProgress
@@ -316,13 +324,13 @@ public sealed partial class BlobProtocolHandler
 
         try
         {
-            await blobs.RecordFailureAsync(
+            await recordFailure(new FailureRecord(
                 target.Account,
                 resolved?.Operation,
                 resolved?.Container ?? target.Container,
                 resolved is { } named ? named.Blob : target.Blob,
                 error.Code,
-                CancellationToken.None).ConfigureAwait(false);
+                OperationContext.Current.Actor)).ConfigureAwait(false);
             return true;
         }
         catch (Exception failure)
