@@ -47,6 +47,26 @@ public sealed partial class KeyVaultService
         }
     }
 
+    /// <summary>The action of the entry that records a bearer token issued to a tenant.</summary>
+    public const string IssueTokenAction = "IssueToken";
+
+    /// <summary>
+    /// Records that <paramref name="token"/> was issued for <paramref name="account"/>, before it
+    /// is handed out (AuditLogUnavailable otherwise: the token must then not be returned). The
+    /// entry carries the token's pseudonym as <c>grant</c> (the grant of every entry made with
+    /// it) and its expiry; the actor is the current one (the account key that asked for it).
+    /// </summary>
+    public Task RecordTokenIssuedAsync(string account, IssuedToken token, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        IReadOnlyList<KeyValuePair<string, string>> details =
+        [
+            new("expiresOn", token.ExpiresOn.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)),
+            new("grant", TokenPseudonym(token.AccessToken)),
+        ];
+        return audit.RecordAsync(audit.Entry(account, IssueTokenAction, "/" + account, details: details), cancellationToken);
+    }
+
     /// <summary>The vault's own settings (retention, purge protection).</summary>
     public const string SettingsResource = "vault:/settings";
 

@@ -202,6 +202,10 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             return;
         }
 
+        // A token is a grant: recorded in the account's log before it is handed out.
+        OperationContext.SetActor(new Actor(ActorKind.SharedKey, issued.ClientKey == 2 ? "key2" : "key1"));
+        await vault.RecordTokenIssuedAsync(clientId, issued, context.RequestAborted).ConfigureAwait(false);
+
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";
         await WriteJsonAsync(context, 200, issued.WriteTokenResponse).ConfigureAwait(false);

@@ -259,6 +259,21 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task IssueToken_names_the_key_and_the_tokens_grant()
+    {
+        var record = (await f.Store.GetAccountAsync(Account))!;
+        var key2 = Convert.ToBase64String(f.Keys.UnwrapSharedKey(Account, 2, record.WrappedSharedKey2));
+        var issued = await f.Tokens.IssueForClientAsync(Account, key2);
+        Assert.Equal(2, issued.ClientKey);
+
+        var entry = Assert.Single(await RecordedDuring(() => Vault.RecordTokenIssuedAsync(Account, issued)));
+        Assert.Equal(KeyVaultService.IssueTokenAction, entry.Action);
+        Assert.Equal("/alpha", entry.Resource);
+        Assert.Equal(Vault.TokenPseudonym(issued.AccessToken), Detail(entry, "grant"));
+        Assert.DoesNotContain(issued.AccessToken, string.Join(" ", entry.Details.Select(detail => detail.Value)), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_token_pseudonym_is_stable_and_not_the_token()
     {
         const string Token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbHBoYSJ9.signature";
