@@ -25,9 +25,9 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         fixture = await BlobServiceFixture.CreateAsync();
 
         // A container with a blob, and a block staged for another blob, before anything is watched.
-        await fixture.Blobs.CreateContainerAsync(Account, "c", []);
-        await fixture.PutAsync("c", "b", BlobServiceFixture.Pattern(100, 1));
-        await fixture.StageAsync("c", "staged", BlobServiceFixture.BlockId(1), BlobServiceFixture.Pattern(10, 2));
+        await fixture.Blobs.CreateContainerAsync(Account, "box", []);
+        await fixture.PutAsync("box", "b", BlobServiceFixture.Pattern(100, 1));
+        await fixture.StageAsync("box", "staged", BlobServiceFixture.BlockId(1), BlobServiceFixture.Pattern(10, 2));
     }
 
     public async Task DisposeAsync() => await fixture.DisposeAsync();
@@ -82,29 +82,29 @@ public sealed class AuditRecordingTests : IAsyncLifetime
                 await fixture.Blobs.CreateContainerAsync(Account, "fresh", []);
                 return ("/tenanta/fresh", []);
             case nameof(BlobOperation.SetContainerMetadata):
-                await fixture.Blobs.SetContainerMetadataAsync(Account, "c", [new("k", "v")], AccessConditions.None);
-                return ("/tenanta/c", []);
+                await fixture.Blobs.SetContainerMetadataAsync(Account, "box", [new("k", "v")], AccessConditions.None);
+                return ("/tenanta/box", []);
             case nameof(BlobOperation.PutBlob):
-                await fixture.PutAsync("c", "new", BlobServiceFixture.Pattern(50, 3));
-                return ("/tenanta/c/new", [Site]);
+                await fixture.PutAsync("box", "new", BlobServiceFixture.Pattern(50, 3));
+                return ("/tenanta/box/new", [Site]);
             case nameof(BlobOperation.PutBlock):
-                await fixture.StageAsync("c", "other", BlobServiceFixture.BlockId(7), BlobServiceFixture.Pattern(50, 4));
-                return ("/tenanta/c/other", [Site]);
+                await fixture.StageAsync("box", "other", BlobServiceFixture.BlockId(7), BlobServiceFixture.Pattern(50, 4));
+                return ("/tenanta/box/other", [Site]);
             case nameof(BlobOperation.PutBlockList):
-                await fixture.CommitAsync("c", "staged", new BlockListEntry(BlockListKind.Latest, BlobServiceFixture.BlockId(1)));
-                return ("/tenanta/c/staged", []);
+                await fixture.CommitAsync("box", "staged", new BlockListEntry(BlockListKind.Latest, BlobServiceFixture.BlockId(1)));
+                return ("/tenanta/box/staged", []);
             case nameof(BlobOperation.SetBlobProperties):
-                await fixture.Blobs.SetBlobHttpHeadersAsync(Account, "c", "b", BlobHttpHeaders.Empty with { ContentType = "text/plain" }, AccessConditions.None);
-                return ("/tenanta/c/b", []);
+                await fixture.Blobs.SetBlobHttpHeadersAsync(Account, "box", "b", BlobHttpHeaders.Empty with { ContentType = "text/plain" }, AccessConditions.None);
+                return ("/tenanta/box/b", []);
             case nameof(BlobOperation.SetBlobMetadata):
-                await fixture.Blobs.SetBlobMetadataAsync(Account, "c", "b", [new("k", "v")], AccessConditions.None);
-                return ("/tenanta/c/b", []);
+                await fixture.Blobs.SetBlobMetadataAsync(Account, "box", "b", [new("k", "v")], AccessConditions.None);
+                return ("/tenanta/box/b", []);
             case nameof(BlobOperation.DeleteBlob):
-                await fixture.Blobs.DeleteBlobAsync(Account, "c", "b", AccessConditions.None);
-                return ("/tenanta/c/b", [Site]);
+                await fixture.Blobs.DeleteBlobAsync(Account, "box", "b", AccessConditions.None);
+                return ("/tenanta/box/b", [Site]);
             case nameof(BlobOperation.DeleteContainer):
-                await fixture.Blobs.DeleteContainerAsync(Account, "c", AccessConditions.None);
-                return ("/tenanta/c", [Site]);
+                await fixture.Blobs.DeleteContainerAsync(Account, "box", AccessConditions.None);
+                return ("/tenanta/box", [Site]);
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation));
         }
@@ -146,16 +146,16 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     {
         await fixture.Scopes.CreateAsync(Account, "scope-a", EncryptionScopeKeySource.Platform, null);
         var recorded = await RecordedDuring(() => fixture.Blobs.PutBlobAsync(
-            new PutBlobRequest(Account, "c", "scoped", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None) { Encryption = new BlobEncryptionOptions(EncryptionScope: "scope-a") },
+            new PutBlobRequest(Account, "box", "scoped", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None) { Encryption = new BlobEncryptionOptions(EncryptionScope: "scope-a") },
             new MemoryStream(BlobServiceFixture.Pattern(321, 5))));
 
         var entry = Assert.Single(recorded);
         Assert.Equal("321", entry.Detail("length"));
         Assert.Equal("scope-a", entry.Detail("encryptionScope"));
 
-        var block = Assert.Single(await RecordedDuring(() => fixture.StageAsync("c", "blocks", BlobServiceFixture.BlockId(9), BlobServiceFixture.Pattern(5, 6))));
+        var block = Assert.Single(await RecordedDuring(() => fixture.StageAsync("box", "blocks", BlobServiceFixture.BlockId(9), BlobServiceFixture.Pattern(5, 6))));
         Assert.Equal(BlobServiceFixture.BlockId(9), block.Detail("blockId"));
-        var commit = Assert.Single(await RecordedDuring(() => fixture.CommitAsync("c", "blocks", new BlockListEntry(BlockListKind.Latest, BlobServiceFixture.BlockId(9)))));
+        var commit = Assert.Single(await RecordedDuring(() => fixture.CommitAsync("box", "blocks", new BlockListEntry(BlockListKind.Latest, BlobServiceFixture.BlockId(9)))));
         Assert.Equal("1", commit.Detail("blocks"));
         Assert.Equal("5", commit.Detail("length"));
     }
@@ -165,9 +165,9 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     {
         var recorded = await RecordedDuring(async () =>
         {
-            var failed = await Assert.ThrowsAsync<StorageException>(() => fixture.Blobs.CreateContainerAsync(Account, "c", []));
+            var failed = await Assert.ThrowsAsync<StorageException>(() => fixture.Blobs.CreateContainerAsync(Account, "box", []));
             Assert.Equal(ErrorCode.ContainerAlreadyExists, failed.Code);
-            var stale = await Assert.ThrowsAsync<StorageException>(() => fixture.PutAsync("c", "b", [1], conditions: new AccessConditions(IfMatch: "\"nope\"")));
+            var stale = await Assert.ThrowsAsync<StorageException>(() => fixture.PutAsync("box", "b", [1], conditions: new AccessConditions(IfMatch: "\"nope\"")));
             Assert.Equal(ErrorCode.ConditionNotMet, stale.Code);
         });
 
@@ -193,23 +193,23 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         switch (operation)
         {
             case nameof(BlobOperation.GetBlob):
-                Assert.Equal(BlobServiceFixture.Pattern(100, 1), await fixture.ReadAllAsync("c", "b"));
-                return ("/tenanta/c/b", [Site]);
+                Assert.Equal(BlobServiceFixture.Pattern(100, 1), await fixture.ReadAllAsync("box", "b"));
+                return ("/tenanta/box/b", [Site]);
             case nameof(BlobOperation.GetBlobProperties) or nameof(BlobOperation.GetBlobMetadata):
-                await fixture.Blobs.GetBlobPropertiesAsync(Account, "c", "b", AccessConditions.None, null, Enum.Parse<BlobOperation>(operation));
-                return ("/tenanta/c/b", []);
+                await fixture.Blobs.GetBlobPropertiesAsync(Account, "box", "b", AccessConditions.None, null, Enum.Parse<BlobOperation>(operation));
+                return ("/tenanta/box/b", []);
             case nameof(BlobOperation.GetBlockList):
-                await fixture.Blobs.GetBlockListAsync(Account, "c", "b", BlockListType.All);
-                return ("/tenanta/c/b", []);
+                await fixture.Blobs.GetBlockListAsync(Account, "box", "b", BlockListType.All);
+                return ("/tenanta/box/b", []);
             case nameof(BlobOperation.ListBlobs):
-                await fixture.Blobs.ListBlobsAsync(Account, "c", null, null, null, 0);
-                return ("/tenanta/c", []);
+                await fixture.Blobs.ListBlobsAsync(Account, "box", null, null, null, 0);
+                return ("/tenanta/box", []);
             case nameof(BlobOperation.ListContainers):
                 await fixture.Blobs.ListContainersAsync(Account, null, null, 0);
                 return ("/tenanta", []);
             case nameof(BlobOperation.GetContainerProperties) or nameof(BlobOperation.GetContainerMetadata):
-                await fixture.Blobs.GetContainerAsync(Account, "c", Enum.Parse<BlobOperation>(operation));
-                return ("/tenanta/c", []);
+                await fixture.Blobs.GetContainerAsync(Account, "box", Enum.Parse<BlobOperation>(operation));
+                return ("/tenanta/box", []);
             default:
                 throw new ArgumentOutOfRangeException(nameof(operation));
         }
@@ -243,7 +243,7 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     public async Task Without_an_open_context_the_platform_is_the_actor()
     {
         var before = await Log.SizeAsync(Account);
-        await fixture.Blobs.DeleteBlobAsync(Account, "c", "b", AccessConditions.None);
+        await fixture.Blobs.DeleteBlobAsync(Account, "box", "b", AccessConditions.None);
         var entry = Assert.Single(await Log.EntriesAsync(Account, before));
         Assert.Equal(Actor.System, entry.Actor);
         Assert.Null(entry.RequestId);
@@ -257,17 +257,17 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     {
         var recorded = await RecordedDuring(async () =>
         {
-            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.PutBlob, "c", "x", "ConditionNotMet");
-            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "c", "x", "BlobNotFound");
-            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.DeleteBlob, "c", "x", "BlobNotFound");
+            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.PutBlob, "box", "x", "ConditionNotMet");
+            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "box", "x", "BlobNotFound");
+            await fixture.Blobs.RecordFailureAsync(Account, BlobOperation.DeleteBlob, "box", "x", "BlobNotFound");
         });
 
         Assert.Equal(["PutBlob", "DeleteBlob"], recorded.Select(entry => entry.Action));
         Assert.Equal(["ConditionNotMet", "BlobNotFound"], recorded.Select(entry => entry.Outcome));
-        Assert.All(recorded, entry => Assert.Equal("/tenanta/c/x", entry.Resource));
+        Assert.All(recorded, entry => Assert.Equal("/tenanta/box/x", entry.Resource));
 
         await SetDataPlaneAsync(DataPlaneLogging.All);
-        var read = Assert.Single(await RecordedDuring(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "c", "x", "BlobNotFound")));
+        var read = Assert.Single(await RecordedDuring(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "box", "x", "BlobNotFound")));
         Assert.Equal("BlobNotFound", read.Outcome);
     }
 
@@ -275,7 +275,7 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     public async Task Authentication_failures_are_always_recorded_as_anonymous_but_only_for_existing_accounts()
     {
         await SetDataPlaneAsync(DataPlaneLogging.None);
-        var entry = Assert.Single(await RecordedDuring(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "c", "b", "AuthenticationFailed"), actor: Actor.Anonymous));
+        var entry = Assert.Single(await RecordedDuring(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.GetBlob, "box", "b", "AuthenticationFailed"), actor: Actor.Anonymous));
         Assert.Equal(Actor.Anonymous, entry.Actor);
         Assert.Equal("AuthenticationFailed", entry.Outcome);
 
@@ -285,7 +285,7 @@ public sealed class AuditRecordingTests : IAsyncLifetime
 
         using (Context(Actor.Anonymous))
         {
-            await fixture.Blobs.RecordFailureAsync("nosuchaccount", BlobOperation.GetBlob, "c", "b", "AuthenticationFailed");
+            await fixture.Blobs.RecordFailureAsync("nosuchaccount", BlobOperation.GetBlob, "box", "b", "AuthenticationFailed");
         }
 
         Assert.Equal(0, await Log.SizeAsync("nosuchaccount"));
@@ -453,9 +453,9 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         var size = await Log.SizeAsync(Account);
         await BreakTheLogAsync();
 
-        await AssertUnavailableAsync(() => fixture.PutAsync("c", "never", BlobServiceFixture.Pattern(1000, 8)));
+        await AssertUnavailableAsync(() => fixture.PutAsync("box", "never", BlobServiceFixture.Pattern(1000, 8)));
 
-        Assert.Null(await fixture.Store.GetBlobAsync(Account, "c", "never"));
+        Assert.Null(await fixture.Store.GetBlobAsync(Account, "box", "never"));
         Assert.Equal(files, fixture.SiteFiles().Count());
         Assert.Equal(size, await Log.SizeAsync(Account));
     }
@@ -464,8 +464,8 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     public async Task A_delete_whose_entry_cannot_be_recorded_deletes_nothing()
     {
         await BreakTheLogAsync();
-        await AssertUnavailableAsync(() => fixture.Blobs.DeleteBlobAsync(Account, "c", "b", AccessConditions.None));
-        Assert.Equal(BlobServiceFixture.Pattern(100, 1), await fixture.ReadAllAsync("c", "b"));
+        await AssertUnavailableAsync(() => fixture.Blobs.DeleteBlobAsync(Account, "box", "b", AccessConditions.None));
+        Assert.Equal(BlobServiceFixture.Pattern(100, 1), await fixture.ReadAllAsync("box", "b"));
     }
 
     [Fact]
@@ -473,8 +473,8 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     {
         await SetDataPlaneAsync(DataPlaneLogging.All);
         await BreakTheLogAsync();
-        await AssertUnavailableAsync(() => fixture.Blobs.OpenBlobAsync(Account, "c", "b", AccessConditions.None));
-        await AssertUnavailableAsync(() => fixture.Blobs.ListBlobsAsync(Account, "c", null, null, null, 0));
+        await AssertUnavailableAsync(() => fixture.Blobs.OpenBlobAsync(Account, "box", "b", AccessConditions.None));
+        await AssertUnavailableAsync(() => fixture.Blobs.ListBlobsAsync(Account, "box", null, null, null, 0));
     }
 
     [Fact]
@@ -500,7 +500,7 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         await BreakTheLogAsync();
         using (Context())
         {
-            await AssertUnavailableAsync(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.PutBlob, "c", "b", "ConditionNotMet"));
+            await AssertUnavailableAsync(() => fixture.Blobs.RecordFailureAsync(Account, BlobOperation.PutBlob, "box", "b", "ConditionNotMet"));
         }
     }
 
@@ -515,7 +515,7 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         {
             using (Context())
             {
-                await fixture.PutAsync("c", $"parallel-{i:D2}", BlobServiceFixture.Pattern(64, 100 + i));
+                await fixture.PutAsync("box", $"parallel-{i:D2}", BlobServiceFixture.Pattern(64, 100 + i));
             }
         })));
 
@@ -529,6 +529,6 @@ public sealed class AuditRecordingTests : IAsyncLifetime
 
         var puts = stored.Skip((int)before).Select(entry => AuditEntry.Decode(entry.Body!)).ToList();
         Assert.All(puts, entry => Assert.Equal(nameof(BlobOperation.PutBlob), entry.Action));
-        Assert.Equal(Enumerable.Range(0, Puts).Select(i => $"/tenanta/c/parallel-{i:D2}"), puts.Select(entry => entry.Resource).Order(StringComparer.Ordinal));
+        Assert.Equal(Enumerable.Range(0, Puts).Select(i => $"/tenanta/box/parallel-{i:D2}"), puts.Select(entry => entry.Resource).Order(StringComparer.Ordinal));
     }
 }
