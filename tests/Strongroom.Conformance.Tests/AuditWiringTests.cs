@@ -23,22 +23,7 @@ public sealed class AuditWiringTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await server.DisposeAsync();
 
-    private IReadOnlyList<AuditEntry> Entries(string log)
-    {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(server.DataDirectory, "metadata.db")};Mode=ReadOnly;Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body FROM audit_entries WHERE log = $log ORDER BY idx";
-        command.Parameters.AddWithValue("$log", log);
-        using var reader = command.ExecuteReader();
-        var entries = new List<AuditEntry>();
-        while (reader.Read())
-        {
-            entries.Add(AuditEntry.Decode((byte[])reader[0]));
-        }
-
-        return entries;
-    }
+    private IReadOnlyList<AuditEntry> Entries(string log) => StoredLog.Entries(server.DataDirectory, log);
 
     private static string RequestId(Response response) =>
         response.Headers.TryGetValue("x-ms-request-id", out var id) ? id! : throw new InvalidOperationException("no x-ms-request-id");
@@ -78,5 +63,70 @@ public sealed class AuditWiringTests : IAsyncLifetime
         // The development account's creation opened both its log and the platform log.
         Assert.Equal(AuditActions.CreateAccount, entries[0].Action);
         Assert.Contains(Entries(AuditLogs.Platform), entry => entry.Action == AuditActions.CreateAccount && entry.Resource == "/" + Account);
+    }
+}
+
+/// <summary>Reads a log's entries straight from a data directory's store (read-only, beside the running server).</summary>
+internal static class StoredLog
+{
+    public static IReadOnlyList<AuditEntry> Entries(string dataDirectory, string log)
+    {
+        using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "metadata.db")};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT body FROM audit_entries WHERE log = $log ORDER BY idx";
+        command.Parameters.AddWithValue("$log", log);
+        using var reader = command.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (reader.Read())
+        {
+            entries.Add(AuditEntry.Decode((byte[])reader[0]));
+        }
+
+        return entries;
+    }
+}
+
+/// <summary>
+/// The Key Vault API's entries as the real server records them: the token endpoint records the
+/// token it issues (actor: the account key presented; the token's pseudonym as its grant), and
+/// every vault operation made with the token names that grant; no value, no token in any entry.
+/// </summary>
+public sealed class KeyVaultAuditWiringTests(KeyVaultServerFixture fixture) : IClassFixture<KeyVaultServerFixture>
+{
+    [Fact]
+    public async Task Vault_operations_are_recorded_under_the_tokens_grant()
+    {
+        const string Value = "audited-secret-value-7f3a";
+        TestLogs.RecordSecret("secret value", Value);
+        var token = await fixture.TokenAsync(KeyVaultServerFixture.AccountA, fixture.KeyA);
+        await fixture.CallAsync(token, HttpMethod.Put, "/secrets/audited", new { value = Value });
+        await fixture.CallAsync(token, HttpMethod.Get, "/secrets/audited");
+        await fixture.CallAsync(token, HttpMethod.Get, "/secrets/nosuch", expected: System.Net.HttpStatusCode.NotFound);
+
+        var entries = StoredLog.Entries(fixture.DataDirectory, KeyVaultServerFixture.AccountA);
+        var issued = Assert.Single(entries, entry => entry.Action == "IssueToken");
+        Assert.Equal(new Actor(ActorKind.SharedKey, "key1"), issued.Actor);
+        var grant = issued.Details.Single(detail => detail.Key == "grant").Value;
+        var bearer = new Actor(ActorKind.BearerToken, KeyVaultServerFixture.AccountA, grant);
+
+        var set = Assert.Single(entries, entry => entry.Action == "Vault.SetSecret");
+        Assert.Equal(bearer, set.Actor);
+        Assert.Equal("vault:/secrets/audited", set.Resource);
+        var get = Assert.Single(entries, entry => entry.Action == "Vault.GetSecret" && entry.Outcome == AuditOutcomes.Success);
+        Assert.Equal(bearer, get.Actor);
+        var missing = Assert.Single(entries, entry => entry.Resource == "vault:/secrets/nosuch");
+        Assert.Equal("SecretNotFound", missing.Outcome);
+
+        foreach (var entry in entries)
+        {
+            var text = System.Text.Encoding.UTF8.GetString(entry.Encode());
+            Assert.DoesNotContain(Value, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(token, text, StringComparison.Ordinal);
+            Assert.DoesNotContain(fixture.KeyA, text, StringComparison.Ordinal);
+        }
+
+        // The other tenant's log saw none of it.
+        Assert.DoesNotContain(StoredLog.Entries(fixture.DataDirectory, KeyVaultServerFixture.AccountB), entry => entry.Action.StartsWith("Vault.", StringComparison.Ordinal));
     }
 }
