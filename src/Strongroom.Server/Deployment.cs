@@ -15,7 +15,7 @@ namespace Strongroom.Server;
 /// deployment; CLI commands run inside it (through the control socket) and only open one of their
 /// own when no server runs.
 /// </summary>
-public sealed class Deployment : IAsyncDisposable
+public sealed partial class Deployment : IAsyncDisposable
 {
     public const string LocalSiteId = "local";
 
@@ -36,6 +36,8 @@ public sealed class Deployment : IAsyncDisposable
         Scopes = scopes;
         Rewrapper = rewrapper;
         BackgroundRewrap = new BackgroundRewrap(rewrapper);
+        BackgroundRewrap.PassCompleted = RecordRewrapAsync;
+        EnsureUnsealHook();
     }
 
     public DataDirectory Directory { get; }
