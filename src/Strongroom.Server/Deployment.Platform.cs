@@ -142,10 +142,21 @@ public sealed partial class Deployment
     public async Task<IReadOnlyList<UnsealShare>> RekeyAsync(IReadOnlyList<UnsealShare> current, int shares, int threshold, IRandomSource random, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(current);
+        if (Directory.IsDevelopment)
+        {
+            // Refused with its reason, before anything is recorded.
+            return VaultSetup.Rekey(Directory, current, shares, threshold, random);
+        }
+
         var seal = SealFile.Read(Directory.SealPath);
         foreach (var share in current)
         {
             seal.Verify(share);
+        }
+
+        if (current.Select(share => share.Index).Distinct().Count() < seal.Threshold)
+        {
+            return VaultSetup.Rekey(Directory, current, shares, threshold, random);
         }
 
         IReadOnlyList<KeyValuePair<string, string>> details = [Detail("shares", shares), Detail("threshold", threshold), Detail("fromGeneration", seal.Generation)];
