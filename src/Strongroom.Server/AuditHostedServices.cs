@@ -13,11 +13,14 @@ namespace Strongroom.Server;
 /// </summary>
 public sealed class CheckpointPublisher(Func<CancellationToken, Task<int>> publish, Func<bool> isSealed, TimeProvider time, ILogger? logger = null) : BackgroundService
 {
+    // Created with the service, so the first interval counts from construction, not from whenever the host runs ExecuteAsync.
+    private readonly PeriodicTimer timer = new(Limits.AuditCheckpointInterval, time);
+
     /// <summary>Completes after each tick has been handled (published, skipped or failed); for tests.</summary>
     public event Action<int?>? TickHandled;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PeriodicAudit.RunAsync(Limits.AuditCheckpointInterval, time, stoppingToken, async token =>
+        PeriodicAudit.RunAsync(timer, stoppingToken, async token =>
         {
             if (isSealed())
             {
@@ -41,6 +44,12 @@ public sealed class CheckpointPublisher(Func<CancellationToken, Task<int>> publi
 
             TickHandled?.Invoke(published);
         });
+
+    public override void Dispose()
+    {
+        timer.Dispose();
+        base.Dispose();
+    }
 }
 
 /// <summary>
@@ -49,10 +58,12 @@ public sealed class CheckpointPublisher(Func<CancellationToken, Task<int>> publi
 /// </summary>
 public sealed class AuditPruner(Func<CancellationToken, Task<long>> prune, TimeProvider time, ILogger? logger = null) : BackgroundService
 {
+    private readonly PeriodicTimer timer = new(Limits.AuditPruneInterval, time);
+
     public event Action<long?>? TickHandled;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        PeriodicAudit.RunAsync(Limits.AuditPruneInterval, time, stoppingToken, async token =>
+        PeriodicAudit.RunAsync(timer, stoppingToken, async token =>
         {
             long? pruned = null;
             try
@@ -66,13 +77,18 @@ public sealed class AuditPruner(Func<CancellationToken, Task<long>> prune, TimeP
 
             TickHandled?.Invoke(pruned);
         });
+
+    public override void Dispose()
+    {
+        timer.Dispose();
+        base.Dispose();
+    }
 }
 
 internal static class PeriodicAudit
 {
-    public static async Task RunAsync(TimeSpan interval, TimeProvider time, CancellationToken stoppingToken, Func<CancellationToken, Task> tick)
+    public static async Task RunAsync(PeriodicTimer timer, CancellationToken stoppingToken, Func<CancellationToken, Task> tick)
     {
-        using var timer = new PeriodicTimer(interval, time);
         using var context = OperationContext.Begin(new OperationContext(Actor.System));
         try
         {
