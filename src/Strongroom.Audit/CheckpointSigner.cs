@@ -1,3 +1,6 @@
+using System.Security.Cryptography;
+
+using Strongroom.Crypto;
 using Strongroom.Vault;
 
 namespace Strongroom.Audit;
@@ -14,13 +17,45 @@ public sealed class CheckpointSigner(SealState seal)
     public const string DerivationPurpose = "transparency checkpoint signing v1";
 
     /// <summary>The public key (VaultSealed while sealed).</summary>
-    public byte[] PublicKey() => throw new NotImplementedException("issue 4: formats");
+    public byte[] PublicKey()
+    {
+        var seed = Seed();
+        try
+        {
+            return Ed25519.PublicKeyFromSeed(seed);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
 
-    /// <summary>The verifier key of a log whose origin is <paramref name="origin"/>.</summary>
-    public NoteVerifierKey VerifierKey(string origin) => throw new NotImplementedException("issue 4: formats");
+    /// <summary>The verifier key of a log whose origin is <paramref name="origin"/> (VaultSealed while sealed).</summary>
+    public NoteVerifierKey VerifierKey(string origin) => NoteVerifierKey.ForEd25519(origin, PublicKey());
 
-    /// <summary>The signed note of <paramref name="checkpoint"/>, signed under the key named after its origin.</summary>
-    public string Sign(Checkpoint checkpoint) => throw new NotImplementedException("issue 4: formats");
+    /// <summary>The signed note of <paramref name="checkpoint"/>, signed under the key named after its origin (VaultSealed while sealed).</summary>
+    public string Sign(Checkpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        var text = checkpoint.ToText();
+        var seed = Seed();
+        try
+        {
+            return SignedNote.Sign(text, checkpoint.Origin, seed);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
+    // Version 1 always: the first platform key stays in the keyring through rotations (old
+    // versions are kept to unwrap old data), so the signing key never changes. The caller wipes it.
+    private byte[] Seed()
+    {
+        using var lease = seal.AcquireKeyring();
+        return lease.Keyring.DeriveKey(DerivationPurpose, 1);
+    }
 
     internal SealState Seal => seal;
 }

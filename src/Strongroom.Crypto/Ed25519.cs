@@ -1,3 +1,7 @@
+using System.Security.Cryptography;
+
+using Rfc8032 = Org.BouncyCastle.Math.EC.Rfc8032.Ed25519;
+
 namespace Strongroom.Crypto;
 
 /// <summary>
@@ -11,10 +15,58 @@ public static class Ed25519
     public const int PublicKeyBytes = 32;
     public const int SignatureBytes = 64;
 
-    public static byte[] PublicKeyFromSeed(ReadOnlySpan<byte> seed) => throw new NotImplementedException("issue 4: formats");
+    public static byte[] PublicKeyFromSeed(ReadOnlySpan<byte> seed)
+    {
+        var secret = CopySeed(seed);
+        try
+        {
+            var publicKey = new byte[PublicKeyBytes];
+            Rfc8032.GeneratePublicKey(secret, 0, publicKey, 0);
+            return publicKey;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 
-    public static byte[] Sign(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> message) => throw new NotImplementedException("issue 4: formats");
+    public static byte[] Sign(ReadOnlySpan<byte> seed, ReadOnlySpan<byte> message)
+    {
+        var secret = CopySeed(seed);
+        try
+        {
+            var text = message.ToArray();
+            var signature = new byte[SignatureBytes];
+            Rfc8032.Sign(secret, 0, text, 0, text.Length, signature, 0);
+            return signature;
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(secret);
+        }
+    }
 
     /// <summary>False for a wrong signature, a malformed key or a signature of the wrong length (never throws on bad input).</summary>
-    public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature) => throw new NotImplementedException("issue 4: formats");
+    public static bool Verify(ReadOnlySpan<byte> publicKey, ReadOnlySpan<byte> message, ReadOnlySpan<byte> signature)
+    {
+        if (publicKey.Length != PublicKeyBytes || signature.Length != SignatureBytes)
+        {
+            return false;
+        }
+
+        var text = message.ToArray();
+        // BouncyCastle answers false for points that do not decode and for S ≥ L (non-canonical
+        // signatures); it throws only on argument errors, which the lengths above rule out.
+        return Rfc8032.Verify(signature.ToArray(), 0, publicKey.ToArray(), 0, text, 0, text.Length);
+    }
+
+    private static byte[] CopySeed(ReadOnlySpan<byte> seed)
+    {
+        if (seed.Length != SeedBytes)
+        {
+            throw new ArgumentException($"An Ed25519 seed is {SeedBytes} bytes.", nameof(seed));
+        }
+
+        return seed.ToArray();
+    }
 }
