@@ -110,7 +110,18 @@ public sealed class StrongroomServer : IAsyncDisposable
             }
 
             app = Build(options, deployment, certificate, endpoint, useTls);
-            await app.StartAsync(ct).ConfigureAwait(false);
+
+            // The host's loops (Kestrel, hosted services) start from a clean execution context, so
+            // no operation context the caller has open (a CLI command's Host actor) flows into
+            // every request and background pass.
+            Task starting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                var started = app;
+                starting = Task.Run(() => started.StartAsync(ct), ct);
+            }
+
+            await starting.ConfigureAwait(false);
 
             // Resume a rewrap a restart interrupted (cheap when nothing was ever rotated): now if
             // the vault is already unsealed (--dev), else as soon as custodians unseal it.
