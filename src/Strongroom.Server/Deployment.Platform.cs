@@ -78,8 +78,9 @@ public sealed partial class Deployment
         {
             await RecordPlatformAsync(AuditActions.Seal, VaultResource, cancellationToken: cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception exception) when (exception is StorageException or ObjectDisposedException or InvalidOperationException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            // Whatever kept the entry out, the keys still go.
             recorded = false;
         }
         finally
