@@ -124,4 +124,7 @@ public static class Limits
 
     /// <summary>Hashes in a full tile (C2SP tlog-tiles).</summary>
     public const int AuditTileWidth = 256;
+
+    /// <summary>Entry bodies a prune erases per metadata transaction, so a long-overdue prune does not hold the write lock for millions of rows.</summary>
+    public const int AuditPruneBatchMax = 10_000;
 }

@@ -95,7 +95,7 @@ public interface IKeyVaultStore
     /// <summary>The versions of a live item in creation order, after sequence <paramref name="afterSequence"/>.</summary>
     Task<IReadOnlyList<VaultItemVersion>> ListVaultItemVersionsAsync(string account, VaultItemKind kind, string name, long afterSequence, int limit, CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces the attributes of one version (the value never changes); null when the item or version is gone.</summary>
+    /// <summary>Replaces the attributes of one version (the value never changes); null when the item or version is gone (and then <paramref name="audit"/> is not appended).</summary>
     Task<VaultItemVersion?> UpdateVaultItemVersionAsync(string account, VaultItemKind kind, string name, string version, Func<VaultItemState, VaultItemVersion, VaultItemVersion> update, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>Marks the item deleted (soft delete) with its purge date.</summary>

@@ -14,6 +14,9 @@ namespace Strongroom.Storage;
 ///   the sites after the commit (a crash in between leaves only orphans, which
 ///   <see cref="ListObjectIdsAsync"/> lets a sweep find).
 /// - Missing parents raise <see cref="ErrorCode.ContainerNotFound"/> (or AccountNotFound).
+/// - A write given an <c>audit</c> entry appends it to its log in the same transaction, after the
+///   write's own work succeeded: both commit or neither does. A write that throws (a failed
+///   precondition included), or that returns null because it found nothing to change, appends nothing.
 /// </summary>
 public interface IMetadataStore : IAsyncDisposable
 {

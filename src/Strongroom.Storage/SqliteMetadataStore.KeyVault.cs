@@ -40,6 +40,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                     ("@protection", settings.PurgeProtection ? 1 : 0));
                 return true;
             },
+            audit,
             cancellationToken);
     }
 
@@ -87,6 +88,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                     VersionParameters(account, kind, name, stored));
                 return stored;
             },
+            audit,
             cancellationToken);
     }
 
@@ -183,6 +185,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                 Invariant.True(changed == 1, "a vault version update changes exactly one row");
                 return updated;
             },
+            audit,
             cancellationToken);
     }
 
@@ -204,6 +207,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                     ("@purge_on", ToTicks(scheduledPurgeOn)));
                 return item! with { DeletedOn = deletedOn, ScheduledPurgeOn = scheduledPurgeOn };
             },
+            audit,
             cancellationToken);
     }
 
@@ -223,6 +227,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                     ("@name", name));
                 return item! with { DeletedOn = null, ScheduledPurgeOn = null };
             },
+            audit,
             cancellationToken);
     }
 
@@ -237,6 +242,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
                 DeleteVaultItemRows(tx, account, kind, name);
                 return true;
             },
+            audit,
             cancellationToken);
     }
 

@@ -44,6 +44,7 @@ public sealed partial class SqliteMetadataStore
                     ("@created_on", ToTicks(scope.CreatedOn)));
                 return true;
             },
+            audit,
             cancellationToken);
     }
 
@@ -83,6 +84,7 @@ public sealed partial class SqliteMetadataStore
                     ? throw new StorageException(ErrorCode.EncryptionScopeNotFound)
                     : ReadScope(tx, account, name)!;
             },
+            audit,
             cancellationToken);
 
     private static EncryptionScopeRecord? ReadScope(Transaction tx, string account, string name)

@@ -18,7 +18,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 {
     // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
     private const string AccountSelect =
-        "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite FROM accounts a " +
+        "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite, a.audit_data_plane, a.audit_retention_days FROM accounts a " +
         "JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override";
     private const string BlobColumns =
@@ -89,6 +89,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     public Task CreateAccountAsync(AccountRecord account, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
+        ValidateAuditSettings(account.AuditDataPlane, account.AuditRetentionDays);
         return WriteAsync(
             tx =>
             {
@@ -98,13 +99,16 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    "INSERT INTO accounts (name, wrapped_key1, wrapped_key2, created_on, state, cipher_suite) VALUES (@name, @key1, @key2, @created_on, @state, @cipher_suite)",
+                    "INSERT INTO accounts (name, wrapped_key1, wrapped_key2, created_on, state, cipher_suite, audit_data_plane, audit_retention_days) " +
+                    "VALUES (@name, @key1, @key2, @created_on, @state, @cipher_suite, @audit_data_plane, @audit_retention_days)",
                     ("@name", account.Name),
                     ("@key1", account.WrappedSharedKey1),
                     ("@key2", account.WrappedSharedKey2),
                     ("@created_on", ToTicks(account.CreatedOn)),
                     ("@state", (int)account.State),
-                    ("@cipher_suite", (int)account.CipherSuite));
+                    ("@cipher_suite", (int)account.CipherSuite),
+                    ("@audit_data_plane", (int)account.AuditDataPlane),
+                    ("@audit_retention_days", account.AuditRetentionDays));
                 tx.Execute(
                     "INSERT INTO account_keks (account, version, wrapped_kek, created_on) VALUES (@name, @version, @kek, @created_on)",
                     ("@name", account.Name),
@@ -113,6 +117,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@created_on", ToTicks(account.CreatedOn)));
                 return true;
             },
+            audit,
             cancellationToken);
     }
 
@@ -148,6 +153,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@key2", wrappedSharedKey2));
                 return changed == 0 ? throw new StorageException(ErrorCode.AccountNotFound) : true;
             },
+            audit,
             cancellationToken);
     }
 
@@ -175,6 +181,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
             },
+            audit,
             cancellationToken);
 
     // Containers
@@ -207,6 +214,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@deny_override", container.DenyEncryptionScopeOverride ? 1 : 0));
                 return true;
             },
+            audit,
             cancellationToken);
     }
 
@@ -276,6 +284,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@last_modified", ToTicks(lastModified)));
                 return ReadContainer(tx, account, name)!;
             },
+            audit,
             cancellationToken);
     }
 
@@ -297,6 +306,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
                 return CollectUnreferencedObjects(tx, candidates);
             },
+            audit,
             cancellationToken);
 
     // Blobs
@@ -436,6 +446,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key);
                 return CollectUnreferencedObjects(tx, candidates);
             },
+            audit,
             cancellationToken);
     }
 
@@ -455,6 +466,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 WriteBlobRow(tx, updated, insert: false);
                 return updated;
             },
+            audit,
             cancellationToken);
     }
 
@@ -475,6 +487,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute($"DELETE FROM blobs WHERE {BlobKey} AND name = @blob", key);
                 return CollectUnreferencedObjects(tx, candidates);
             },
+            audit,
             cancellationToken);
 
     // Blocks
@@ -517,6 +530,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ? []
                     : CollectUnreferencedObjects(tx, [replaced]);
             },
+            audit,
             cancellationToken);
     }
 
@@ -579,6 +593,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@created_on", ToTicks(createdOn)));
                 return new AccountKeyEncryptionKey(account, version, wrapped, createdOn);
             },
+            audit,
             cancellationToken);
     }
 
@@ -1020,6 +1035,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         var suite = (CipherSuite)reader.GetInt32(7);
         Invariant.True(CipherSuites.IsKnown(suite), "an account's cipher suite is one this build knows");
+        var dataPlane = (DataPlaneLogging)reader.GetInt32(8);
+        Invariant.True(Enum.IsDefined(dataPlane), "an account's data-plane logging setting is one this build knows");
         return new(
             reader.GetString(0),
             reader.GetFieldValue<byte[]>(1),
@@ -1030,6 +1047,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             suite)
         {
             KeyEncryptionKeyVersion = checked((uint)reader.GetInt64(6)),
+            AuditDataPlane = dataPlane,
+            AuditRetentionDays = reader.GetInt32(9),
         };
     }
 

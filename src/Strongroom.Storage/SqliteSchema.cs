@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 5;
+    public const int CurrentVersion = 6;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -187,6 +187,90 @@ internal static class SqliteSchema
             )
             """,
             "CREATE UNIQUE INDEX vault_item_versions_by_sequence ON vault_item_versions (account, kind, name, sequence)",
+        ],
+
+        // The transparency logs (issue 4): one append-only RFC 6962 tree per log (an account's name,
+        // or "$platform"), never tied to the accounts table, so a log outlives its account. A log's
+        // row holds its size and the first index whose body is still kept; entries hold the
+        // canonical bytes (NULL once pruned); hashes hold every complete subtree's hash at
+        // (level, idx), the leaf hashes at level 0, so roots, proofs and tiles are O(log n) reads.
+        // Triggers refuse every change the store itself never makes (defence in depth against an
+        // editing mistake; someone with the file can drop them, which is why the tenant verifies).
+        // WITHOUT ROWID and triggers are SQLite's; PostgreSQL keeps the primary keys and uses rules.
+        [
+            """
+            CREATE TABLE audit_logs (
+                log TEXT NOT NULL PRIMARY KEY,
+                size INTEGER NOT NULL,
+                retained_from INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+            """
+            CREATE TABLE audit_entries (
+                log TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                time INTEGER NOT NULL,
+                body BLOB NULL,
+                PRIMARY KEY (log, idx)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE audit_hashes (
+                log TEXT NOT NULL,
+                level INTEGER NOT NULL,
+                idx INTEGER NOT NULL,
+                hash BLOB NOT NULL,
+                PRIMARY KEY (log, level, idx)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE audit_checkpoints (
+                log TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                root BLOB NOT NULL,
+                signed_on INTEGER NOT NULL,
+                note TEXT NOT NULL,
+                PRIMARY KEY (log, size)
+            )
+            """,
+            // Literals, not Limits: a migration means the same thing forever (1 = DataPlaneLogging.Writes,
+            // 180 = the retention default and minimum when this was written).
+            "ALTER TABLE accounts ADD COLUMN audit_data_plane INTEGER NOT NULL DEFAULT 1",
+            "ALTER TABLE accounts ADD COLUMN audit_retention_days INTEGER NOT NULL DEFAULT 180",
+            """
+            CREATE TRIGGER audit_logs_append_only BEFORE UPDATE ON audit_logs
+            WHEN NEW.log IS NOT OLD.log OR NEW.size < OLD.size OR NEW.retained_from < OLD.retained_from
+            BEGIN SELECT RAISE(ABORT, 'audit logs only grow'); END
+            """,
+            "CREATE TRIGGER audit_logs_no_delete BEFORE DELETE ON audit_logs BEGIN SELECT RAISE(ABORT, 'audit logs are never deleted'); END",
+            // An entry goes at the end of its log (the store inserts it before growing the size), and
+            // a hash or checkpoint only once: this also refuses INSERT OR REPLACE, whose implicit
+            // delete fires no delete trigger.
+            """
+            CREATE TRIGGER audit_entries_append_only BEFORE INSERT ON audit_entries
+            WHEN NEW.idx IS NOT (SELECT size FROM audit_logs WHERE log = NEW.log)
+            BEGIN SELECT RAISE(ABORT, 'audit entries are appended at the end of their log'); END
+            """,
+            """
+            CREATE TRIGGER audit_hashes_insert_once BEFORE INSERT ON audit_hashes
+            WHEN EXISTS (SELECT 1 FROM audit_hashes WHERE log = NEW.log AND level = NEW.level AND idx = NEW.idx)
+            BEGIN SELECT RAISE(ABORT, 'audit hashes are stored once'); END
+            """,
+            """
+            CREATE TRIGGER audit_checkpoints_insert_once BEFORE INSERT ON audit_checkpoints
+            WHEN EXISTS (SELECT 1 FROM audit_checkpoints WHERE log = NEW.log AND size = NEW.size)
+            BEGIN SELECT RAISE(ABORT, 'audit checkpoints are stored once'); END
+            """,
+            """
+            CREATE TRIGGER audit_entries_prune_only BEFORE UPDATE ON audit_entries
+            WHEN NEW.log IS NOT OLD.log OR NEW.idx IS NOT OLD.idx OR NEW.time IS NOT OLD.time OR NEW.body IS NOT NULL
+            BEGIN SELECT RAISE(ABORT, 'audit entries change only by pruning their body'); END
+            """,
+            "CREATE TRIGGER audit_entries_no_delete BEFORE DELETE ON audit_entries BEGIN SELECT RAISE(ABORT, 'audit entries are never deleted'); END",
+            "CREATE TRIGGER audit_hashes_no_update BEFORE UPDATE ON audit_hashes BEGIN SELECT RAISE(ABORT, 'audit hashes never change'); END",
+            "CREATE TRIGGER audit_hashes_no_delete BEFORE DELETE ON audit_hashes BEGIN SELECT RAISE(ABORT, 'audit hashes are never deleted'); END",
+            "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints never change'); END",
+            "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are never deleted'); END",
         ],
     ];
 
