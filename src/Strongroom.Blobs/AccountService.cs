@@ -1,9 +1,15 @@
+using System.Globalization;
+using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
 
 namespace Strongroom.Blobs;
 
-/// <summary>Account (tenant) administration, used by the CLI and the --dev bootstrap.</summary>
+/// <summary>
+/// Account (tenant) administration, used by the CLI and the --dev bootstrap. Every change is
+/// recorded in the account's transparency log in the same transaction as the change; creation
+/// and deletion also in the platform log.
+/// </summary>
 public sealed partial class AccountService
 {
     /// <summary>Creates an account with two random 512-bit keys (or the given key1, for the
@@ -29,10 +35,21 @@ public sealed partial class AccountService
             throw new StorageException(ErrorCode.InvalidResourceName, $"The account name '{name}' is reserved: the Key Vault API serves that path.");
         }
 
+        if (TransparencyLog.IsReservedAccountName(name))
+        {
+            throw new StorageException(ErrorCode.InvalidResourceName, $"The account name '{name}' is reserved: the platform's transparency log is named so.");
+        }
+
         var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
         var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
         var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite);
-        await store.CreateAccountAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<KeyValuePair<string, string>> details = [new("cipherSuite", CipherSuites.Name(suite))];
+        await store.CreateAccountAsync(record, audit: audit.Entry(name, AuditActions.CreateAccount, "/" + name, details: details), cancellationToken: cancellationToken).ConfigureAwait(false);
+
+        // The platform log cannot join the create's transaction (one entry per write); it is
+        // recorded right after, and the command fails if it cannot be (the account's own log
+        // already holds the creation).
+        await audit.RecordAsync(audit.Entry(AuditLogs.Platform, AuditActions.CreateAccount, "/" + name, details: details), cancellationToken).ConfigureAwait(false);
         return new AccountDetails(name, record.State, record.CreatedOn, Convert.ToBase64String(firstKey), Convert.ToBase64String(secondKey), record.CipherSuite);
     }
 
@@ -57,6 +74,7 @@ public sealed partial class AccountService
             name,
             slot == 1 ? wrapped : record.WrappedSharedKey1,
             slot == 2 ? wrapped : record.WrappedSharedKey2,
+            audit: audit.Entry(name, AuditActions.RegenerateAccountKey, "/" + name, details: [new("key", slot == 1 ? "key1" : "key2")]),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         return await GetAsync(name, cancellationToken).ConfigureAwait(false);
     }
@@ -68,14 +86,45 @@ public sealed partial class AccountService
     /// </summary>
     public async Task<uint> RotateKeyEncryptionKeyAsync(string name, CancellationToken cancellationToken = default)
     {
-        var added = await store.AddAccountKeyEncryptionKeyAsync(name, version => keys.NewWrappedKeyEncryptionKey(name, version), time.GetUtcNow(), cancellationToken: cancellationToken).ConfigureAwait(false);
-        return added.Version;
+        // The entry names the new version, so it is built before the transaction from the version
+        // read now; should a concurrent rotation take that number first, the transaction aborts
+        // (nothing changes) and the rotation starts over with the next number.
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = await RequireAsync(name, cancellationToken).ConfigureAwait(false);
+            var expected = current.KeyEncryptionKeyVersion + 1;
+            var entry = audit.Entry(name, AuditActions.RotateAccountKeyEncryptionKey, "/" + name, details: [new("version", expected.ToString(CultureInfo.InvariantCulture))]);
+            try
+            {
+                var added = await store.AddAccountKeyEncryptionKeyAsync(
+                    name,
+                    version => version == expected ? keys.NewWrappedKeyEncryptionKey(name, version) : throw new ConcurrentRotationException(),
+                    time.GetUtcNow(),
+                    audit: entry,
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                return added.Version;
+            }
+            catch (ConcurrentRotationException) when (attempt < Limits.CommitRetriesMax)
+            {
+            }
+        }
     }
 
-    /// <summary>Deletes the account, its metadata and its ciphertext on the site.</summary>
+    private sealed class ConcurrentRotationException : Exception;
+
+    /// <summary>
+    /// Deletes the account, its metadata and its ciphertext on the site. Its transparency log
+    /// stays (it outlives the account). The platform log records the deletion before anything
+    /// is destroyed; the account's log in the deletion's own transaction.
+    /// </summary>
     public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
-        var removed = await store.DeleteAccountAsync(name, cancellationToken: cancellationToken).ConfigureAwait(false);
+        await RequireAsync(name, cancellationToken).ConfigureAwait(false);
+        await audit.RecordAsync(audit.Entry(AuditLogs.Platform, AuditActions.DeleteAccount, "/" + name, sites: [site.Id]), cancellationToken).ConfigureAwait(false);
+        var removed = await store.DeleteAccountAsync(
+            name,
+            audit: audit.Entry(name, AuditActions.DeleteAccount, "/" + name, sites: [site.Id]),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
         keys.Forget(name);
         foreach (var stored in removed)
         {

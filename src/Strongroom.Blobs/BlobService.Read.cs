@@ -24,7 +24,7 @@ public sealed partial class BlobService
         var found = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         if (found is not { } snapshot)
         {
-            await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+            await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
             if (conditions.IfMatch is not null)
             {
                 throw new StorageException(ErrorCode.ConditionNotMet);
@@ -36,6 +36,9 @@ public sealed partial class BlobService
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
+
+        // Recorded before any byte is returned: no entry, no data.
+        await RecordReadAsync(account, accountRecord.AuditDataPlane, BlobOperation.GetBlob, container, blob, cancellationToken, snapshot.Parts.Select(part => part.Object.SiteId).Distinct(StringComparer.Ordinal).ToList()).ConfigureAwait(false);
         return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, site, () => new ReadKeys(keys, store, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
     }
 }

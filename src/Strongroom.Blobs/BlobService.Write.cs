@@ -20,7 +20,7 @@ public sealed partial class BlobService
         RequireBlobName(request.Blob);
         Names.ValidateMetadata(request.Metadata);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         // Fail fast on a condition that already fails, before reading the body; it is checked
@@ -42,11 +42,13 @@ public sealed partial class BlobService
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
             };
+            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object.SiteId]);
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
                 current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+                audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             committed = true;
             await RemoveFromSitesAsync(removed).ConfigureAwait(false);
@@ -66,7 +68,7 @@ public sealed partial class BlobService
         RequireBlobName(request.Blob);
         RequireBlockId(request.BlockId, ErrorCode.InvalidBlockId);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         // Azure requires every block id of a blob to have the same length.
@@ -80,11 +82,13 @@ public sealed partial class BlobService
         var recorded = false;
         try
         {
+            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object.SiteId]);
             var replaced = await store.PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
                 request.Blob,
                 new UncommittedBlock(request.BlockId, written.Object, time.GetUtcNow()),
+                audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             recorded = true;
             await RemoveFromSitesAsync(replaced).ConfigureAwait(false);
@@ -118,7 +122,7 @@ public sealed partial class BlobService
         }
 
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
-        var container = await GetContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
 
         // Resolving the keys checks the scope is usable (and a customer-managed key available),
         // though nothing is encrypted: a commit never rewrites data.
@@ -134,7 +138,7 @@ public sealed partial class BlobService
         {
             try
             {
-                return await CommitBlockListOnceAsync(request, scope, cancellationToken).ConfigureAwait(false);
+                return await CommitBlockListOnceAsync(request, account, scope, cancellationToken).ConfigureAwait(false);
             }
             catch (StaleBlockListException) when (attempt < Limits.CommitRetriesMax)
             {
@@ -146,7 +150,7 @@ public sealed partial class BlobService
         }
     }
 
-    private async Task<BlobWriteResult> CommitBlockListOnceAsync(PutBlockListRequest request, string? scope, CancellationToken cancellationToken)
+    private async Task<BlobWriteResult> CommitBlockListOnceAsync(PutBlockListRequest request, AccountRecord account, string? scope, CancellationToken cancellationToken)
     {
         var current = await store.GetBlobWithPartsAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
         var uncommitted = await store.GetUncommittedBlocksAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
@@ -194,6 +198,11 @@ public sealed partial class BlobService
             CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
         };
         var readETag = current?.Blob.ETag;
+
+        // A commit writes no data: no site is touched.
+        var details = ContentDetails(length, scope);
+        details.Add(Detail("blocks", parts.Count));
+        var auditEntry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlockList, request.Container, request.Blob, details);
         var removed = await store.CommitBlobAsync(
             record,
             parts,
@@ -207,6 +216,7 @@ public sealed partial class BlobService
 
                 Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
             },
+            audit: auditEntry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
         return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = record.CustomerKeySha256 };
@@ -217,7 +227,7 @@ public sealed partial class BlobService
     public async Task<BlockListResult> GetBlockListAsync(string account, string container, string blob, BlockListType type, CancellationToken cancellationToken = default)
     {
         RequireBlobName(blob);
-        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         var current = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         var uncommitted = await store.GetUncommittedBlocksAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         if (current is null && uncommitted.Count == 0)
@@ -231,6 +241,8 @@ public sealed partial class BlobService
         IReadOnlyList<BlockInfo> staged = type == BlockListType.Committed
             ? []
             : uncommitted.Select(block => new BlockInfo(block.BlockId, block.Object.PlaintextLength)).ToList();
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        await RecordReadAsync(account, setting, BlobOperation.GetBlockList, container, blob, cancellationToken).ConfigureAwait(false);
         return new BlockListResult(current?.Blob, committed, staged);
     }
 

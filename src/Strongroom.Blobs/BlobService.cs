@@ -50,39 +50,58 @@ public sealed partial class BlobService
             DefaultEncryptionScope = scope,
             DenyEncryptionScopeOverride = denyEncryptionScopeOverride,
         };
-        await store.CreateContainerAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<KeyValuePair<string, string>>? details = scope is null ? null : [new("defaultEncryptionScope", scope), new("denyEncryptionScopeOverride", denyEncryptionScopeOverride ? "true" : "false")];
+        await store.CreateContainerAsync(record, audit: WriteEntry(account, setting, BlobOperation.CreateContainer, container, null, details), cancellationToken: cancellationToken).ConfigureAwait(false);
         return record;
     }
 
-    public async Task<ContainerRecord> GetContainerAsync(string account, string container, CancellationToken cancellationToken = default)
+    public Task<ContainerRecord> GetContainerAsync(string account, string container, CancellationToken cancellationToken = default) =>
+        GetContainerAsync(account, container, BlobOperation.GetContainerProperties, cancellationToken);
+
+    /// <summary>Get Container Properties or Get Container Metadata (<paramref name="operation"/> names which, for the log).</summary>
+    public async Task<ContainerRecord> GetContainerAsync(string account, string container, BlobOperation operation, CancellationToken cancellationToken = default)
+    {
+        var record = await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        await RecordReadAsync(account, setting, operation, container, null, cancellationToken).ConfigureAwait(false);
+        return record;
+    }
+
+    /// <summary>The container, for the service's own checks (not an operation: nothing is recorded). ContainerNotFound.</summary>
+    private async Task<ContainerRecord> RequireContainerAsync(string account, string container, CancellationToken cancellationToken)
     {
         RequireContainerName(container);
         return await store.GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false)
             ?? throw new StorageException(ErrorCode.ContainerNotFound);
     }
 
-    public Task<ContainerRecord> SetContainerMetadataAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default)
+    public async Task<ContainerRecord> SetContainerMetadataAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
         Names.ValidateMetadata(metadata);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
         var (eTag, now) = eTags.Next();
-        return store.SetContainerMetadataAsync(
+        return await store.SetContainerMetadataAsync(
             account,
             container,
             metadata,
             eTag,
             now,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            cancellationToken: cancellationToken);
+            audit: WriteEntry(account, setting, BlobOperation.SetContainerMetadata, container, null),
+            cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
     public async Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
+        // Deletions are always recorded; the site is where the container's ciphertext is removed.
         var removed = await store.DeleteContainerAsync(
             account,
             container,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            audit: audit.Entry(account, nameof(BlobOperation.DeleteContainer), Resource(account, container), sites: [site.Id]),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
@@ -90,6 +109,8 @@ public sealed partial class BlobService
     public async Task<ContainerListing> ListContainersAsync(string account, string? prefix, string? marker, int maxResults, CancellationToken cancellationToken = default)
     {
         var page = await store.ListContainersAsync(account, prefix ?? string.Empty, string.IsNullOrEmpty(marker) ? null : marker, ClampPage(maxResults), cancellationToken).ConfigureAwait(false);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        await RecordReadAsync(account, setting, BlobOperation.ListContainers, null, null, cancellationToken).ConfigureAwait(false);
         return new ContainerListing(page.Containers, page.NextName);
     }
 
@@ -100,7 +121,15 @@ public sealed partial class BlobService
     /// </summary>
     public async Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken = default)
     {
-        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        var listing = await ListBlobsCoreAsync(account, container, prefix, delimiter, marker, maxResults, cancellationToken).ConfigureAwait(false);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        await RecordReadAsync(account, setting, BlobOperation.ListBlobs, container, null, cancellationToken).ConfigureAwait(false);
+        return listing;
+    }
+
+    private async Task<BlobListing> ListBlobsCoreAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken)
+    {
         prefix ??= string.Empty;
         delimiter = string.IsNullOrEmpty(delimiter) ? null : delimiter;
         var limit = ClampPage(maxResults);
@@ -167,16 +196,22 @@ public sealed partial class BlobService
         GetBlobPropertiesAsync(account, container, blob, conditions, customerKey: null, cancellationToken);
 
     /// <summary>Properties need the blob's customer-provided key, if it has one, and an enabled scope (as in Azure).</summary>
-    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default) =>
+        GetBlobPropertiesAsync(account, container, blob, conditions, customerKey, BlobOperation.GetBlobProperties, cancellationToken);
+
+    /// <summary>Get Blob Properties or Get Blob Metadata (<paramref name="operation"/> names which, for the log).</summary>
+    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, BlobOperation operation, CancellationToken cancellationToken = default)
     {
         var record = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         Conditions.CheckRead(conditions, record.ETag, record.LastModified);
         await CheckReadableAsync(record, [record.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
+        await RecordReadAsync(account, setting, operation, container, blob, cancellationToken).ConfigureAwait(false);
         return record;
     }
 
     public Task<BlobRecord> SetBlobHttpHeadersAsync(string account, string container, string blob, BlobHttpHeaders headers, AccessConditions conditions, CancellationToken cancellationToken = default) =>
-        UpdateBlobAsync(account, container, blob, conditions, current => current with { Headers = headers }, cancellationToken);
+        UpdateBlobAsync(account, container, blob, conditions, BlobOperation.SetBlobProperties, current => current with { Headers = headers }, cancellationToken);
 
     public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default) =>
         SetBlobMetadataAsync(account, container, blob, metadata, conditions, BlobEncryptionOptions.None, cancellationToken);
@@ -195,6 +230,7 @@ public sealed partial class BlobService
             container,
             blob,
             conditions,
+            BlobOperation.SetBlobMetadata,
             current =>
             {
                 CheckCustomerKey(current.CustomerKeySha256, encryption.CustomerKey);
@@ -210,21 +246,25 @@ public sealed partial class BlobService
 
     public async Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
-        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         RequireBlobName(blob);
+
+        // Deletions are always recorded; the site is where the blob's ciphertext is removed.
         var removed = await store.DeleteBlobAsync(
             account,
             container,
             blob,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            audit: audit.Entry(account, nameof(BlobOperation.DeleteBlob), Resource(account, container, blob), sites: [site.Id]),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
 
-    private async Task<BlobRecord> UpdateBlobAsync(string account, string container, string blob, AccessConditions conditions, Func<BlobRecord, BlobRecord> change, CancellationToken cancellationToken)
+    private async Task<BlobRecord> UpdateBlobAsync(string account, string container, string blob, AccessConditions conditions, BlobOperation operation, Func<BlobRecord, BlobRecord> change, CancellationToken cancellationToken)
     {
-        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         RequireBlobName(blob);
+        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
         var (eTag, now) = eTags.Next();
         return await store.UpdateBlobPropertiesAsync(
             account,
@@ -235,6 +275,7 @@ public sealed partial class BlobService
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
                 return change(current) with { ETag = eTag, LastModified = now };
             },
+            audit: WriteEntry(account, setting, operation, container, blob),
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 
@@ -248,7 +289,7 @@ public sealed partial class BlobService
             return record;
         }
 
-        await GetContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         throw new StorageException(ErrorCode.BlobNotFound);
     }
 

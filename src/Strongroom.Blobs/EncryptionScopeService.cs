@@ -68,7 +68,19 @@ public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys
             }
 
             var record = new EncryptionScopeRecord(account, name, EncryptionScopeState.Enabled, keySource, wrapped, customerKeyName, keyVersion, time.GetUtcNow());
-            await store.CreateEncryptionScopeAsync(record, cancellationToken: cancellationToken).ConfigureAwait(false);
+            var details = new List<KeyValuePair<string, string>>(4)
+            {
+                new("scope", name),
+                new("keySource", keySource == EncryptionScopeKeySource.Customer ? "customer" : "platform"),
+            };
+            if (customerKeyName is not null)
+            {
+                // The vault key's name and version, never key material.
+                details.Add(new("keyName", customerKeyName));
+                details.Add(new("keyVersion", keyVersion!));
+            }
+
+            await store.CreateEncryptionScopeAsync(record, audit: audit.Entry(account, AuditActions.CreateEncryptionScope, Resource(account), details: details), cancellationToken: cancellationToken).ConfigureAwait(false);
             return EncryptionScopeDetails.From(record);
         }
         finally
@@ -96,6 +108,13 @@ public sealed class EncryptionScopeService(IMetadataStore store, TenantKeys keys
     /// Disabling takes effect on the next request: every read and write under the scope then fails
     /// (403) until it is enabled again. Nothing is re-encrypted either way.
     /// </summary>
-    public async Task<EncryptionScopeDetails> SetStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default) =>
-        EncryptionScopeDetails.From(await store.SetEncryptionScopeStateAsync(account, name, state, cancellationToken: cancellationToken).ConfigureAwait(false));
+    public async Task<EncryptionScopeDetails> SetStateAsync(string account, string name, EncryptionScopeState state, CancellationToken cancellationToken = default)
+    {
+        var action = state == EncryptionScopeState.Enabled ? AuditActions.EnableEncryptionScope : AuditActions.DisableEncryptionScope;
+        var entry = audit.Entry(account, action, Resource(account), details: [new("scope", name)]);
+        return EncryptionScopeDetails.From(await store.SetEncryptionScopeStateAsync(account, name, state, audit: entry, cancellationToken: cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>Scopes are account configuration: their entries name the account, and the scope in their details.</summary>
+    private static string Resource(string account) => "/" + account;
 }

@@ -58,8 +58,8 @@ public enum ErrorCode
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>
-public sealed class StorageException(ErrorCode code, string? detail = null)
-    : Exception(detail ?? code.ToString())
+public sealed class StorageException(ErrorCode code, string? detail = null, Exception? innerException = null)
+    : Exception(detail ?? code.ToString(), innerException)
 {
     public ErrorCode Code { get; } = code;
 }

@@ -57,6 +57,7 @@ public sealed class BearerTokens(IMetadataStore accounts, TenantKeys keys, TimeP
         }
 
         var matched = false;
+        var matchedSlot = 0;
         try
         {
             if (record is { State: AccountState.Enabled })
@@ -66,7 +67,9 @@ public sealed class BearerTokens(IMetadataStore accounts, TenantKeys keys, TimeP
                     var key = keys.UnwrapSharedKey(record.Name, slot, wrapped);
                     try
                     {
-                        matched |= CryptographicOperations.FixedTimeEquals(key, presented);
+                        var equal = CryptographicOperations.FixedTimeEquals(key, presented);
+                        matched |= equal;
+                        matchedSlot = equal ? slot : matchedSlot;
                     }
                     finally
                     {
@@ -85,7 +88,7 @@ public sealed class BearerTokens(IMetadataStore accounts, TenantKeys keys, TimeP
             throw new KeyVaultException(KeyVaultErrorCode.InvalidClient, "The client credentials are not valid.");
         }
 
-        return Sign(record!.Name, Limits.BearerTokenLifetimeDefault);
+        return Sign(record!.Name, Limits.BearerTokenLifetimeDefault) with { ClientKey = matchedSlot };
     }
 
     /// <summary>Returns the account a valid token names; throws <see cref="KeyVaultErrorCode.InvalidToken"/> otherwise.</summary>

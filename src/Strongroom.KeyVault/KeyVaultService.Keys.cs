@@ -22,86 +22,154 @@ public sealed partial class KeyVaultService
     /// <summary>Operations that Azure refuses outside a key's nbf/exp window; the others keep working so old data stays readable.</summary>
     private static readonly string[] TimeBoundOperations = [Encrypt, Sign, WrapKey];
 
-    public async Task<KeyProperties> CreateKeyAsync(string account, string name, CreateKeyRequest request, CancellationToken cancellationToken = default)
+    public Task<KeyProperties> CreateKeyAsync(string account, string name, CreateKeyRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        return AuditedAsync(account, "CreateKey", Resource(VaultItemKind.Key, name), () => CreateKeyCoreAsync(account, name, request, cancellationToken), cancellationToken);
+    }
+
+    private async Task<KeyProperties> CreateKeyCoreAsync(string account, string name, CreateKeyRequest request, CancellationToken cancellationToken)
+    {
         RequireName(name, "key");
         var attributes = request.Attributes ?? new ItemChanges();
         ValidateAttributes(attributes);
         var family = Family(request.KeyType);
         var operations = request.KeyOperations is null ? DefaultOperations(family) : ValidateOperations(request.KeyType, request.KeyOperations);
-        return await AddKeyVersionAsync(account, name, request.KeyType, request.KeySize, request.Curve, operations, attributes, cancellationToken).ConfigureAwait(false);
+        return await AddKeyVersionAsync(account, name, request.KeyType, request.KeySize, request.Curve, operations, attributes, "CreateKey", cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a new version with the latest version's type, size, curve, operations and tags.</summary>
-    public async Task<KeyProperties> RotateKeyAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (_, latest) = await RequireLiveAsync(account, VaultItemKind.Key, name, null, cancellationToken).ConfigureAwait(false);
-        var key = KeyDescriptions.Parse(latest.KeyDescription!);
-        return await AddKeyVersionAsync(account, name, key.KeyType, key.KeySize, key.Curve, key.KeyOperations, new ItemChanges(Tags: latest.Tags), cancellationToken).ConfigureAwait(false);
-    }
+    public Task<KeyProperties> RotateKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "RotateKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (_, latest) = await RequireLiveAsync(account, VaultItemKind.Key, name, null, cancellationToken).ConfigureAwait(false);
+            var key = KeyDescriptions.Parse(latest.KeyDescription!);
+            return await AddKeyVersionAsync(account, name, key.KeyType, key.KeySize, key.Curve, key.KeyOperations, new ItemChanges(Tags: latest.Tags), "RotateKey", cancellationToken).ConfigureAwait(false);
+        }, cancellationToken);
 
-    public async Task<KeyProperties> GetKeyAsync(string account, string name, string? version = null, CancellationToken cancellationToken = default)
-    {
-        var (state, found) = await RequireLiveAsync(account, VaultItemKind.Key, name, version, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return DescribeKey(state, found, settings);
-    }
+    public Task<KeyProperties> GetKeyAsync(string account, string name, string? version = null, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, found) = await RequireLiveAsync(account, VaultItemKind.Key, name, version, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetKey", Resource(VaultItemKind.Key, name), VersionDetails(found.Version), cancellationToken).ConfigureAwait(false);
+            return DescribeKey(state, found, settings);
+        }, cancellationToken);
 
-    public async Task<VaultPage<KeyProperties>> ListKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: false, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
-    }
+    public Task<VaultPage<KeyProperties>> ListKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetKeys", Collection(VaultItemKind.Key, deleted: false), async () =>
+        {
+            var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: false, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetKeys", Collection(VaultItemKind.Key, deleted: false), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<VaultPage<KeyProperties>> ListKeyVersionsAsync(string account, string name, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (state, versions, next) = await ListVersionsAsync(account, VaultItemKind.Key, name, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<KeyProperties>(versions.Select(v => DescribeKey(state, v, settings)).ToList(), next);
-    }
+    public Task<VaultPage<KeyProperties>> ListKeyVersionsAsync(string account, string name, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetKeyVersions", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, versions, next) = await ListVersionsAsync(account, VaultItemKind.Key, name, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetKeyVersions", Resource(VaultItemKind.Key, name), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<KeyProperties>(versions.Select(v => DescribeKey(state, v, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<KeyProperties> UpdateKeyAsync(string account, string name, string? version, ItemChanges changes, CancellationToken cancellationToken = default)
+    public Task<KeyProperties> UpdateKeyAsync(string account, string name, string? version, ItemChanges changes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(changes);
-        var (state, updated) = await UpdateAsync(account, VaultItemKind.Key, name, version, changes with { ContentType = null }, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return DescribeKey(state, updated, settings);
+        return AuditedAsync(account, "UpdateKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, updated) = await UpdateAsync(account, VaultItemKind.Key, name, version, changes with { ContentType = null }, "UpdateKey", cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            return DescribeKey(state, updated, settings);
+        }, cancellationToken);
     }
 
-    public async Task<KeyProperties> DeleteKeyAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest, settings) = await DeleteAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
-        return DescribeKey(state, latest, settings);
-    }
+    public Task<KeyProperties> DeleteKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "DeleteKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, latest, settings) = await DeleteAsync(account, VaultItemKind.Key, name, "DeleteKey", cancellationToken).ConfigureAwait(false);
+            return DescribeKey(state, latest, settings);
+        }, cancellationToken);
 
-    public async Task<KeyProperties> GetDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest) = await RequireDeletedAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return DescribeKey(state, latest, settings);
-    }
+    public Task<KeyProperties> GetDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetDeletedKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, latest) = await RequireDeletedAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetDeletedKey", Resource(VaultItemKind.Key, name), null, cancellationToken).ConfigureAwait(false);
+            return DescribeKey(state, latest, settings);
+        }, cancellationToken);
 
-    public async Task<VaultPage<KeyProperties>> ListDeletedKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: true, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
-    }
+    public Task<VaultPage<KeyProperties>> ListDeletedKeysAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetDeletedKeys", Collection(VaultItemKind.Key, deleted: true), async () =>
+        {
+            var (items, next) = await ListAsync(account, VaultItemKind.Key, deleted: true, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetDeletedKeys", Collection(VaultItemKind.Key, deleted: true), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<KeyProperties>(items.Select(item => DescribeKey(item.Item, item.Latest, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<KeyProperties> RecoverDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest, settings) = await RecoverAsync(account, VaultItemKind.Key, name, cancellationToken).ConfigureAwait(false);
-        return DescribeKey(state, latest, settings);
-    }
+    public Task<KeyProperties> RecoverDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "RecoverDeletedKey", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var (state, latest, settings) = await RecoverAsync(account, VaultItemKind.Key, name, "RecoverDeletedKey", cancellationToken).ConfigureAwait(false);
+            return DescribeKey(state, latest, settings);
+        }, cancellationToken);
 
     public Task PurgeDeletedKeyAsync(string account, string name, CancellationToken cancellationToken = default) =>
-        PurgeAsync(account, VaultItemKind.Key, name, cancellationToken);
+        AuditedAsync(account, "PurgeDeletedKey", Resource(VaultItemKind.Key, name), () => PurgeAsync(account, VaultItemKind.Key, name, "PurgeDeletedKey", cancellationToken), cancellationToken);
 
-    // Cryptographic operations
+    // Cryptographic operations: each is recorded after it is computed and before its result is
+    // returned (a decrypted or unwrapped result is wiped if the entry cannot be recorded).
 
-    public async Task<KeyOperationResult> EncryptAsync(string account, string name, string? version, string algorithm, byte[] plaintext, byte[]? additionalData = null, CancellationToken cancellationToken = default)
+    public Task<KeyOperationResult> EncryptAsync(string account, string name, string? version, string algorithm, byte[] plaintext, byte[]? additionalData = null, CancellationToken cancellationToken = default) =>
+        OperationAsync(account, "Encrypt", name, algorithm, secretResult: false, () => EncryptCoreAsync(account, name, version, algorithm, plaintext, additionalData, cancellationToken), cancellationToken);
+
+    public Task<KeyOperationResult> DecryptAsync(string account, string name, string? version, string algorithm, byte[] ciphertext, byte[]? iv = null, byte[]? tag = null, byte[]? additionalData = null, CancellationToken cancellationToken = default) =>
+        OperationAsync(account, "Decrypt", name, algorithm, secretResult: true, () => DecryptCoreAsync(account, name, version, algorithm, ciphertext, iv, tag, additionalData, cancellationToken), cancellationToken);
+
+    public Task<KeyOperationResult> WrapKeyAsync(string account, string name, string? version, string algorithm, byte[] keyToWrap, CancellationToken cancellationToken = default) =>
+        OperationAsync(account, "WrapKey", name, algorithm, secretResult: false, () => WrapKeyCoreAsync(account, name, version, algorithm, keyToWrap, cancellationToken), cancellationToken);
+
+    public Task<KeyOperationResult> UnwrapKeyAsync(string account, string name, string? version, string algorithm, byte[] wrapped, CancellationToken cancellationToken = default) =>
+        OperationAsync(account, "UnwrapKey", name, algorithm, secretResult: true, () => UnwrapKeyCoreAsync(account, name, version, algorithm, wrapped, cancellationToken), cancellationToken);
+
+    /// <summary>Signs a digest (the caller hashes, as with Key Vault).</summary>
+    public Task<KeyOperationResult> SignAsync(string account, string name, string? version, string algorithm, byte[] digest, CancellationToken cancellationToken = default) =>
+        OperationAsync(account, "Sign", name, algorithm, secretResult: false, () => SignCoreAsync(account, name, version, algorithm, digest, cancellationToken), cancellationToken);
+
+    public Task<(string Name, string Version, bool Valid)> VerifyAsync(string account, string name, string? version, string algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "Verify", Resource(VaultItemKind.Key, name), async () =>
+        {
+            var result = await VerifyCoreAsync(account, name, version, algorithm, digest, signature, cancellationToken).ConfigureAwait(false);
+            IReadOnlyList<KeyValuePair<string, string>> details = [new("algorithm", algorithm), new("valid", Text(result.Valid)), new("version", result.Version)];
+            await RecordAsync(account, "Verify", Resource(VaultItemKind.Key, name), details, cancellationToken).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
+
+    private Task<KeyOperationResult> OperationAsync(string account, string operation, string name, string algorithm, bool secretResult, Func<Task<KeyOperationResult>> run, CancellationToken cancellationToken) =>
+        AuditedAsync(account, operation, Resource(VaultItemKind.Key, name), async () =>
+        {
+            var result = await run().ConfigureAwait(false);
+            try
+            {
+                await RecordAsync(account, operation, Resource(VaultItemKind.Key, name), VersionDetails(result.Version, algorithm), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                if (secretResult)
+                {
+                    CryptographicOperations.ZeroMemory(result.Value);
+                }
+
+                throw;
+            }
+
+            return result;
+        }, cancellationToken);
+
+    private async Task<KeyOperationResult> EncryptCoreAsync(string account, string name, string? version, string algorithm, byte[] plaintext, byte[]? additionalData = null, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, Encrypt, strict: false, cancellationToken).ConfigureAwait(false);
         switch (algorithm)
@@ -130,7 +198,7 @@ public sealed partial class KeyVaultService
         }
     }
 
-    public async Task<KeyOperationResult> DecryptAsync(string account, string name, string? version, string algorithm, byte[] ciphertext, byte[]? iv = null, byte[]? tag = null, byte[]? additionalData = null, CancellationToken cancellationToken = default)
+    private async Task<KeyOperationResult> DecryptCoreAsync(string account, string name, string? version, string algorithm, byte[] ciphertext, byte[]? iv = null, byte[]? tag = null, byte[]? additionalData = null, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, Decrypt, strict: false, cancellationToken).ConfigureAwait(false);
         try
@@ -168,13 +236,13 @@ public sealed partial class KeyVaultService
         }
     }
 
-    public async Task<KeyOperationResult> WrapKeyAsync(string account, string name, string? version, string algorithm, byte[] keyToWrap, CancellationToken cancellationToken = default)
+    private async Task<KeyOperationResult> WrapKeyCoreAsync(string account, string name, string? version, string algorithm, byte[] keyToWrap, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, WrapKey, strict: false, cancellationToken).ConfigureAwait(false);
         return Result(key, Wrap(key, algorithm, keyToWrap));
     }
 
-    public async Task<KeyOperationResult> UnwrapKeyAsync(string account, string name, string? version, string algorithm, byte[] wrapped, CancellationToken cancellationToken = default)
+    private async Task<KeyOperationResult> UnwrapKeyCoreAsync(string account, string name, string? version, string algorithm, byte[] wrapped, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, UnwrapKey, strict: false, cancellationToken).ConfigureAwait(false);
         try
@@ -187,8 +255,7 @@ public sealed partial class KeyVaultService
         }
     }
 
-    /// <summary>Signs a digest (the caller hashes, as with Key Vault).</summary>
-    public async Task<KeyOperationResult> SignAsync(string account, string name, string? version, string algorithm, byte[] digest, CancellationToken cancellationToken = default)
+    private async Task<KeyOperationResult> SignCoreAsync(string account, string name, string? version, string algorithm, byte[] digest, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, Sign, strict: false, cancellationToken).ConfigureAwait(false);
         var (family, hash, pss, curve) = SignatureAlgorithm(algorithm);
@@ -205,7 +272,7 @@ public sealed partial class KeyVaultService
         return Result(key, ecdsa.SignHash(digest));
     }
 
-    public async Task<(string Name, string Version, bool Valid)> VerifyAsync(string account, string name, string? version, string algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default)
+    private async Task<(string Name, string Version, bool Valid)> VerifyCoreAsync(string account, string name, string? version, string algorithm, byte[] digest, byte[] signature, CancellationToken cancellationToken = default)
     {
         using var key = await UseKeyAsync(account, name, version, Verify, strict: false, cancellationToken).ConfigureAwait(false);
         var (family, hash, pss, curve) = SignatureAlgorithm(algorithm);
@@ -222,34 +289,70 @@ public sealed partial class KeyVaultService
         return (key.Name, key.Version, ecdsa.VerifyHash(digest, signature));
     }
 
-    // Used by the customer-managed keys of encryption scopes.
+    // Used by the customer-managed keys of encryption scopes. The platform's use of a tenant's key
+    // is recorded like the tenant's own (Vault.WrapKey / Vault.UnwrapKey, attributed to the
+    // request that caused it), with "use": "encryption-scope" in the details, so the tenant sees
+    // every time its key served, and a read under the scope fails if that cannot be recorded.
 
-    internal async Task<(string Version, byte[] Wrapped)> WrapForPlatformAsync(string account, string name, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken)
-    {
-        using var key = await UseKeyAsync(account, name, null, WrapKey, strict: true, cancellationToken).ConfigureAwait(false);
-        var copy = secret.ToArray();
-        try
-        {
-            return (key.Version, Wrap(key, PlatformAlgorithm(key), copy));
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(copy);
-        }
-    }
+    /// <summary>The details value of <c>use</c> on entries of the platform's wraps and unwraps for encryption scopes.</summary>
+    public const string EncryptionScopeUse = "encryption-scope";
 
-    internal async Task<byte[]> UnwrapForPlatformAsync(string account, string name, string version, ReadOnlyMemory<byte> wrapped, CancellationToken cancellationToken)
-    {
-        using var key = await UseKeyAsync(account, name, version, UnwrapKey, strict: true, cancellationToken).ConfigureAwait(false);
-        try
+    internal Task<(string Version, byte[] Wrapped)> WrapForPlatformAsync(string account, string name, ReadOnlyMemory<byte> secret, CancellationToken cancellationToken) =>
+        AuditedAsync(account, "WrapKey", Resource(VaultItemKind.Key, name), async () =>
         {
-            return Unwrap(key, PlatformAlgorithm(key), wrapped.ToArray());
-        }
-        catch (CryptographicException)
+            string algorithm;
+            (string Version, byte[] Wrapped) result;
+            using (var key = await UseKeyAsync(account, name, null, WrapKey, strict: true, cancellationToken).ConfigureAwait(false))
+            {
+                algorithm = PlatformAlgorithm(key);
+                var copy = secret.ToArray();
+                try
+                {
+                    result = (key.Version, Wrap(key, algorithm, copy));
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(copy);
+                }
+            }
+
+            await RecordAsync(account, "WrapKey", Resource(VaultItemKind.Key, name), PlatformDetails(result.Version, algorithm), cancellationToken).ConfigureAwait(false);
+            return result;
+        }, cancellationToken);
+
+    internal Task<byte[]> UnwrapForPlatformAsync(string account, string name, string version, ReadOnlyMemory<byte> wrapped, CancellationToken cancellationToken) =>
+        AuditedAsync(account, "UnwrapKey", Resource(VaultItemKind.Key, name), async () =>
         {
-            throw new StorageException(ErrorCode.IntegrityCheckFailed, "The wrapped key does not unwrap with the customer-managed key.");
-        }
-    }
+            string algorithm;
+            byte[] unwrapped;
+            using (var key = await UseKeyAsync(account, name, version, UnwrapKey, strict: true, cancellationToken).ConfigureAwait(false))
+            {
+                algorithm = PlatformAlgorithm(key);
+                try
+                {
+                    unwrapped = Unwrap(key, algorithm, wrapped.ToArray());
+                }
+                catch (CryptographicException)
+                {
+                    throw new StorageException(ErrorCode.IntegrityCheckFailed, "The wrapped key does not unwrap with the customer-managed key.");
+                }
+            }
+
+            try
+            {
+                await RecordAsync(account, "UnwrapKey", Resource(VaultItemKind.Key, name), PlatformDetails(version, algorithm), cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                CryptographicOperations.ZeroMemory(unwrapped);
+                throw;
+            }
+
+            return unwrapped;
+        }, cancellationToken);
+
+    private static IReadOnlyList<KeyValuePair<string, string>> PlatformDetails(string version, string algorithm) =>
+        [new("algorithm", algorithm), new("use", EncryptionScopeUse), new("version", version)];
 
     private static string PlatformAlgorithm(UsableKey key) => Family(key.Description.KeyType) switch
     {
@@ -260,7 +363,7 @@ public sealed partial class KeyVaultService
 
     // Key material
 
-    private async Task<KeyProperties> AddKeyVersionAsync(string account, string name, string keyType, int? keySize, string? curve, IReadOnlyList<string> operations, ItemChanges attributes, CancellationToken cancellationToken)
+    private async Task<KeyProperties> AddKeyVersionAsync(string account, string name, string keyType, int? keySize, string? curve, IReadOnlyList<string> operations, ItemChanges attributes, string operation, CancellationToken cancellationToken)
     {
         var version = NewVersionId();
         var (description, material) = NewKeyMaterial(keyType, keySize, curve, operations);
@@ -274,7 +377,19 @@ public sealed partial class KeyVaultService
             CryptographicOperations.ZeroMemory(material);
         }
 
-        var (state, stored) = await AddVersionAsync(account, VaultItemKind.Key, name, version, attributes with { ContentType = null }, KeyDescriptions.Serialize(description), wrapped, cancellationToken).ConfigureAwait(false);
+        var details = new List<KeyValuePair<string, string>> { new("keyType", description.KeyType), new("version", version) };
+        if (description.KeySize is { } size)
+        {
+            details.Add(new("keySize", Text(size)));
+        }
+
+        if (description.Curve is { } namedCurve)
+        {
+            details.Add(new("curve", namedCurve));
+        }
+
+        var entry = VaultEntry(account, operation, Resource(VaultItemKind.Key, name), details);
+        var (state, stored) = await AddVersionAsync(account, VaultItemKind.Key, name, version, attributes with { ContentType = null }, KeyDescriptions.Serialize(description), wrapped, entry, cancellationToken).ConfigureAwait(false);
         var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
         return DescribeKey(state, stored, settings);
     }

@@ -25,11 +25,19 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
 
     // Settings
 
-    public async Task<VaultOptions> GetSettingsAsync(string account, CancellationToken cancellationToken = default) =>
-        Describe(await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false));
+    public Task<VaultOptions> GetSettingsAsync(string account, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetSettings", SettingsResource, async () =>
+        {
+            var options = Describe(await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false));
+            await RecordAsync(account, "GetSettings", SettingsResource, null, cancellationToken).ConfigureAwait(false);
+            return options;
+        }, cancellationToken);
 
     /// <summary>Sets the retention (7–90 days) and purge protection; purge protection cannot be turned off once on (as in Azure).</summary>
-    public async Task<VaultOptions> SetSettingsAsync(string account, int? retentionDays, bool? purgeProtection, CancellationToken cancellationToken = default)
+    public Task<VaultOptions> SetSettingsAsync(string account, int? retentionDays, bool? purgeProtection, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "UpdateSettings", SettingsResource, () => SetSettingsCoreAsync(account, retentionDays, purgeProtection, cancellationToken), cancellationToken);
+
+    private async Task<VaultOptions> SetSettingsCoreAsync(string account, int? retentionDays, bool? purgeProtection, CancellationToken cancellationToken)
     {
         var current = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
         var days = retentionDays ?? current.RetentionDays;
@@ -44,7 +52,8 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         }
 
         var settings = new VaultSettings(days, purgeProtection ?? current.PurgeProtection);
-        await store.SetVaultSettingsAsync(account, settings, cancellationToken: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<KeyValuePair<string, string>> details = [new("purgeProtection", Text(settings.PurgeProtection)), new("retentionDays", Text(settings.RetentionDays))];
+        await store.SetVaultSettingsAsync(account, settings, audit: VaultEntry(account, "UpdateSettings", SettingsResource, details), cancellationToken: cancellationToken).ConfigureAwait(false);
         return Describe(settings);
     }
 
@@ -52,9 +61,14 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
 
     // Secrets
 
-    public async Task<SecretWithValue> SetSecretAsync(string account, string name, string value, ItemChanges? attributes = null, CancellationToken cancellationToken = default)
+    public Task<SecretWithValue> SetSecretAsync(string account, string name, string value, ItemChanges? attributes = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(value);
+        return AuditedAsync(account, "SetSecret", Resource(VaultItemKind.Secret, name), () => SetSecretCoreAsync(account, name, value, attributes, cancellationToken), cancellationToken);
+    }
+
+    private async Task<SecretWithValue> SetSecretCoreAsync(string account, string name, string value, ItemChanges? attributes, CancellationToken cancellationToken)
+    {
         RequireName(name, "secret");
         if (Encoding.UTF8.GetByteCount(value) > Limits.SecretValueBytesMax)
         {
@@ -75,7 +89,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
             CryptographicOperations.ZeroMemory(plaintext);
         }
 
-        var (state, stored) = await AddVersionAsync(account, VaultItemKind.Secret, name, version, attributes, keyDescription: null, wrapped, cancellationToken).ConfigureAwait(false);
+        var (state, stored) = await AddVersionAsync(account, VaultItemKind.Secret, name, version, attributes, keyDescription: null, wrapped, VaultEntry(account, "SetSecret", Resource(VaultItemKind.Secret, name), VersionDetails(version)), cancellationToken).ConfigureAwait(false);
         var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
         return new SecretWithValue(DescribeSecret(state, stored, settings), value);
     }
@@ -84,7 +98,10 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
     /// The latest (or the named) version with its value. As in Azure, a secret's exp and nbf are
     /// reported, not enforced on get; a disabled version is refused.
     /// </summary>
-    public async Task<SecretWithValue> GetSecretAsync(string account, string name, string? version = null, CancellationToken cancellationToken = default)
+    public Task<SecretWithValue> GetSecretAsync(string account, string name, string? version = null, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetSecret", Resource(VaultItemKind.Secret, name), () => GetSecretCoreAsync(account, name, version, cancellationToken), cancellationToken);
+
+    private async Task<SecretWithValue> GetSecretCoreAsync(string account, string name, string? version, CancellationToken cancellationToken)
     {
         var (state, found) = await RequireLiveAsync(account, VaultItemKind.Secret, name, version, cancellationToken).ConfigureAwait(false);
         if (!found.Enabled)
@@ -96,7 +113,11 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         try
         {
             var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-            return new SecretWithValue(DescribeSecret(state, found, settings), Encoding.UTF8.GetString(plaintext));
+            var result = new SecretWithValue(DescribeSecret(state, found, settings), Encoding.UTF8.GetString(plaintext));
+
+            // Recorded before the value leaves the service.
+            await RecordAsync(account, "GetSecret", Resource(VaultItemKind.Secret, name), VersionDetails(found.Version), cancellationToken).ConfigureAwait(false);
+            return result;
         }
         finally
         {
@@ -104,59 +125,70 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         }
     }
 
-    public async Task<VaultPage<SecretProperties>> ListSecretsAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (items, next) = await ListAsync(account, VaultItemKind.Secret, deleted: false, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<SecretProperties>(items.Select(item => DescribeSecret(item.Item, item.Latest, settings)).ToList(), next);
-    }
+    public Task<VaultPage<SecretProperties>> ListSecretsAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetSecrets", Collection(VaultItemKind.Secret, deleted: false), async () =>
+        {
+            var (items, next) = await ListAsync(account, VaultItemKind.Secret, deleted: false, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetSecrets", Collection(VaultItemKind.Secret, deleted: false), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<SecretProperties>(items.Select(item => DescribeSecret(item.Item, item.Latest, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<VaultPage<SecretProperties>> ListSecretVersionsAsync(string account, string name, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (state, versions, next) = await ListVersionsAsync(account, VaultItemKind.Secret, name, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<SecretProperties>(versions.Select(v => DescribeSecret(state, v, settings)).ToList(), next);
-    }
+    public Task<VaultPage<SecretProperties>> ListSecretVersionsAsync(string account, string name, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetSecretVersions", Resource(VaultItemKind.Secret, name), async () =>
+        {
+            var (state, versions, next) = await ListVersionsAsync(account, VaultItemKind.Secret, name, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetSecretVersions", Resource(VaultItemKind.Secret, name), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<SecretProperties>(versions.Select(v => DescribeSecret(state, v, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<SecretProperties> UpdateSecretAsync(string account, string name, string? version, ItemChanges changes, CancellationToken cancellationToken = default)
-    {
-        var (state, updated) = await UpdateAsync(account, VaultItemKind.Secret, name, version, changes, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return DescribeSecret(state, updated, settings);
-    }
+    public Task<SecretProperties> UpdateSecretAsync(string account, string name, string? version, ItemChanges changes, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "UpdateSecret", Resource(VaultItemKind.Secret, name), async () =>
+        {
+            var (state, updated) = await UpdateAsync(account, VaultItemKind.Secret, name, version, changes, "UpdateSecret", cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            return DescribeSecret(state, updated, settings);
+        }, cancellationToken);
 
-    public async Task<SecretProperties> DeleteSecretAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest, settings) = await DeleteAsync(account, VaultItemKind.Secret, name, cancellationToken).ConfigureAwait(false);
-        return DescribeSecret(state, latest, settings);
-    }
+    public Task<SecretProperties> DeleteSecretAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "DeleteSecret", Resource(VaultItemKind.Secret, name), async () =>
+        {
+            var (state, latest, settings) = await DeleteAsync(account, VaultItemKind.Secret, name, "DeleteSecret", cancellationToken).ConfigureAwait(false);
+            return DescribeSecret(state, latest, settings);
+        }, cancellationToken);
 
-    public async Task<SecretProperties> GetDeletedSecretAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest) = await RequireDeletedAsync(account, VaultItemKind.Secret, name, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return DescribeSecret(state, latest, settings);
-    }
+    public Task<SecretProperties> GetDeletedSecretAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetDeletedSecret", Resource(VaultItemKind.Secret, name), async () =>
+        {
+            var (state, latest) = await RequireDeletedAsync(account, VaultItemKind.Secret, name, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetDeletedSecret", Resource(VaultItemKind.Secret, name), null, cancellationToken).ConfigureAwait(false);
+            return DescribeSecret(state, latest, settings);
+        }, cancellationToken);
 
-    public async Task<VaultPage<SecretProperties>> ListDeletedSecretsAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default)
-    {
-        var (items, next) = await ListAsync(account, VaultItemKind.Secret, deleted: true, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
-        var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
-        return new VaultPage<SecretProperties>(items.Select(item => DescribeSecret(item.Item, item.Latest, settings)).ToList(), next);
-    }
+    public Task<VaultPage<SecretProperties>> ListDeletedSecretsAsync(string account, string? continueAfter, int? maxResults, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "GetDeletedSecrets", Collection(VaultItemKind.Secret, deleted: true), async () =>
+        {
+            var (items, next) = await ListAsync(account, VaultItemKind.Secret, deleted: true, continueAfter, maxResults, cancellationToken).ConfigureAwait(false);
+            var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
+            await RecordAsync(account, "GetDeletedSecrets", Collection(VaultItemKind.Secret, deleted: true), null, cancellationToken).ConfigureAwait(false);
+            return new VaultPage<SecretProperties>(items.Select(item => DescribeSecret(item.Item, item.Latest, settings)).ToList(), next);
+        }, cancellationToken);
 
-    public async Task<SecretProperties> RecoverDeletedSecretAsync(string account, string name, CancellationToken cancellationToken = default)
-    {
-        var (state, latest, settings) = await RecoverAsync(account, VaultItemKind.Secret, name, cancellationToken).ConfigureAwait(false);
-        return DescribeSecret(state, latest, settings);
-    }
+    public Task<SecretProperties> RecoverDeletedSecretAsync(string account, string name, CancellationToken cancellationToken = default) =>
+        AuditedAsync(account, "RecoverDeletedSecret", Resource(VaultItemKind.Secret, name), async () =>
+        {
+            var (state, latest, settings) = await RecoverAsync(account, VaultItemKind.Secret, name, "RecoverDeletedSecret", cancellationToken).ConfigureAwait(false);
+            return DescribeSecret(state, latest, settings);
+        }, cancellationToken);
 
     public Task PurgeDeletedSecretAsync(string account, string name, CancellationToken cancellationToken = default) =>
-        PurgeAsync(account, VaultItemKind.Secret, name, cancellationToken);
+        AuditedAsync(account, "PurgeDeletedSecret", Resource(VaultItemKind.Secret, name), () => PurgeAsync(account, VaultItemKind.Secret, name, "PurgeDeletedSecret", cancellationToken), cancellationToken);
 
     // Shared item lifecycle
 
-    private async Task<(VaultItemState State, VaultItemVersion Version)> AddVersionAsync(string account, VaultItemKind kind, string name, string version, ItemChanges attributes, string? keyDescription, byte[] wrapped, CancellationToken cancellationToken)
+    private async Task<(VaultItemState State, VaultItemVersion Version)> AddVersionAsync(string account, VaultItemKind kind, string name, string version, ItemChanges attributes, string? keyDescription, byte[] wrapped, AuditAppend entry, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var folded = Fold(name);
@@ -185,6 +217,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     KeyVaultErrorCode.ObjectIsDeletedButRecoverable,
                     $"{Capitalized(kind)} {name} is currently in a deleted but recoverable state, and its name cannot be reused; in this state, the {kind.Tag()} can only be recovered or purged.");
             },
+            audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         var state = before is { IsDeleted: false } ? before : new VaultItemState(account, kind, folded, name, null, null);
         return (state, stored);
@@ -236,7 +269,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         return (state, versions, next);
     }
 
-    private async Task<(VaultItemState State, VaultItemVersion Version)> UpdateAsync(string account, VaultItemKind kind, string name, string? version, ItemChanges changes, CancellationToken cancellationToken)
+    private async Task<(VaultItemState State, VaultItemVersion Version)> UpdateAsync(string account, VaultItemKind kind, string name, string? version, ItemChanges changes, string operation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(changes);
         ValidateAttributes(changes);
@@ -273,11 +306,12 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     KeyDescription = description,
                 };
             },
+            audit: VaultEntry(account, operation, Resource(kind, name), VersionDetails(current.Version)),
             cancellationToken: cancellationToken).ConfigureAwait(false) ?? throw NotFound(kind, name, version);
         return (state, updated);
     }
 
-    private async Task<(VaultItemState State, VaultItemVersion Latest, VaultSettings Settings)> DeleteAsync(string account, VaultItemKind kind, string name, CancellationToken cancellationToken)
+    private async Task<(VaultItemState State, VaultItemVersion Latest, VaultSettings Settings)> DeleteAsync(string account, VaultItemKind kind, string name, string operation, CancellationToken cancellationToken)
     {
         RequireName(name, kind.Tag());
         var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
@@ -295,13 +329,14 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     throw NotFound(kind, name, null);
                 }
             },
+            audit: VaultEntry(account, operation, Resource(kind, name), [new("scheduledPurgeDays", Text(settings.RetentionDays))]),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         var latest = await store.GetVaultItemAsync(account, kind, state.Name, null, cancellationToken).ConfigureAwait(false);
         Invariant.True(latest is not null, "a deleted item keeps its versions until purged");
         return (state, latest!.Value.Version, settings);
     }
 
-    private async Task<(VaultItemState State, VaultItemVersion Latest, VaultSettings Settings)> RecoverAsync(string account, VaultItemKind kind, string name, CancellationToken cancellationToken)
+    private async Task<(VaultItemState State, VaultItemVersion Latest, VaultSettings Settings)> RecoverAsync(string account, VaultItemKind kind, string name, string operation, CancellationToken cancellationToken)
     {
         RequireName(name, kind.Tag());
         var state = await store.RecoverVaultItemAsync(
@@ -315,6 +350,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                     throw DeletedNotFound(kind, name);
                 }
             },
+            audit: VaultEntry(account, operation, Resource(kind, name)),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         var latest = await store.GetVaultItemAsync(account, kind, state.Name, null, cancellationToken).ConfigureAwait(false);
         Invariant.True(latest is not null, "a recovered item has its versions");
@@ -322,7 +358,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
         return (state, latest!.Value.Version, settings);
     }
 
-    private async Task PurgeAsync(string account, VaultItemKind kind, string name, CancellationToken cancellationToken)
+    private async Task PurgeAsync(string account, VaultItemKind kind, string name, string operation, CancellationToken cancellationToken)
     {
         RequireName(name, kind.Tag());
         var settings = await store.GetVaultSettingsAsync(account, cancellationToken).ConfigureAwait(false);
@@ -346,6 +382,7 @@ public sealed partial class KeyVaultService(IKeyVaultStore store, TenantKeys key
                         "Operation \"purge\" is not allowed because purge protection is enabled for this vault. Key Vault service will automatically purge it after the retention period has passed.");
                 }
             },
+            audit: VaultEntry(account, operation, Resource(kind, name)),
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

@@ -74,6 +74,9 @@ public sealed record VaultOptions(int RetentionDays, bool PurgeProtection, strin
 /// <summary>A bearer token and when it expires.</summary>
 public sealed record IssuedToken(string AccessToken, DateTimeOffset ExpiresOn, long LifetimeSeconds)
 {
+    /// <summary>Which account key (1 or 2) the client presented, for a client-credentials token; 0 otherwise.</summary>
+    public int ClientKey { get; init; }
+
     /// <summary>The OAuth 2.0 token response body (RFC 6749 section 5.1, with Entra ID's <c>expires_on</c>).</summary>
     public void WriteTokenResponse(System.Text.Json.Utf8JsonWriter writer)
     {

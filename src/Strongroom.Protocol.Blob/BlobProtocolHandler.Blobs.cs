@@ -325,7 +325,8 @@ public sealed partial class BlobProtocolHandler
         RejectUnsupportedBlobFeatures(target, headers);
         var conditions = ReadReadConditions(headers);
         using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
-        var record = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, conditions, customerKey, context.RequestAborted).ConfigureAwait(false);
+        var operation = metadataOnly ? BlobOperation.GetBlobMetadata : BlobOperation.GetBlobProperties;
+        var record = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, conditions, customerKey, operation, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         if (metadataOnly)

@@ -64,7 +64,8 @@ public sealed partial class BlobProtocolHandler
     private async Task GetContainerPropertiesAsync(HttpContext context, string account, string container, bool propertiesOnly)
     {
         RejectLease(context.Request.Headers, container: true);
-        var record = await blobs.GetContainerAsync(account, container, context.RequestAborted).ConfigureAwait(false);
+        var operation = propertiesOnly ? BlobOperation.GetContainerMetadata : BlobOperation.GetContainerProperties;
+        var record = await blobs.GetContainerAsync(account, container, operation, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);

@@ -12,6 +12,13 @@ namespace Strongroom.Protocol.Blob;
 /// <see cref="BlobOperation"/>, calls <see cref="BlobService"/> and writes Azure's response.
 /// Mapped with <c>app.Run(handler.HandleAsync)</c>. Every response carries x-ms-request-id,
 /// x-ms-version and Date; every failure is an Azure error (never a crash, never a hang).
+///
+/// Each request runs in an <see cref="OperationContext"/> (request id, client address; the actor
+/// is anonymous until Shared Key authentication names the key), which the service's transparency
+/// log entries are attributed to. A failed request is recorded with its Azure error code as the
+/// outcome (<see cref="BlobService.RecordFailureAsync"/>): authentication failures always, others
+/// when the account's setting covers the operation. If that entry cannot be recorded the answer
+/// becomes 500 InternalError.
 /// </summary>
 public sealed partial class BlobProtocolHandler
 {
@@ -21,16 +28,21 @@ public sealed partial class BlobProtocolHandler
     private readonly BlobProtocolOptions options;
     private readonly ILogger logger;
     private readonly DateHeaderCache dates;
+    private readonly Func<FailureRecord, Task> recordFailure;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
-        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger)
+        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
     {
     }
 
-    /// <summary>For tests: the account keys come from <paramref name="keyLookup"/> instead of the service.</summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger)
+    /// <summary>
+    /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
+    /// and failures go to <paramref name="recordFailure"/> (by default nowhere).
+    /// </summary>
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null)
     {
         this.blobs = blobs;
+        this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
@@ -51,6 +63,8 @@ public sealed partial class BlobProtocolHandler
         var clientRequestId = RequestHeaders.Get(request.Headers, "x-ms-client-request-id");
         WriteCommonHeaders(response, requestId, version, date, clientRequestId);
 
+        using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, requestId, context.Connection.RemoteIpAddress?.ToString()));
+        var progress = new RequestProgress();
         try
         {
             if (options.IsSealed?.Invoke() == true)
@@ -79,8 +93,11 @@ public sealed partial class BlobProtocolHandler
                 throw new BlobProtocolException(ErrorMapping.InvalidUri);
             }
 
+            progress.Target = target;
             await AuthenticateAsync(context, target).ConfigureAwait(false);
+            progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
+            progress.Resolved = resolved;
             await DispatchAsync(context, target, resolved).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -89,8 +106,21 @@ public sealed partial class BlobProtocolHandler
         }
         catch (Exception exception)
         {
-            await FailAsync(context, exception, requestId, version, date, now, clientRequestId).ConfigureAwait(false);
+            await FailAsync(context, exception, progress, requestId, version, date, now, clientRequestId).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A failed request to record (see <see cref="BlobService.RecordFailureAsync"/>), with the actor it is attributed to.</summary>
+    internal sealed record FailureRecord(string Account, BlobOperation? Operation, string? Container, string? Blob, string Outcome, Actor Actor);
+
+    /// <summary>How far a request got, for the entry of its failure.</summary>
+    private sealed class RequestProgress
+    {
+        public RequestTarget? Target { get; set; }
+
+        public bool Authenticated { get; set; }
+
+        public ResolvedOperation? Resolved { get; set; }
     }
 
     private async Task AuthenticateAsync(HttpContext context, RequestTarget target)
@@ -110,7 +140,8 @@ public sealed partial class BlobProtocolHandler
             throw new BlobProtocolException(ErrorMapping.PublicAccessNotPermitted);
         }
 
-        await authenticator.AuthenticateAsync(context.Request, target, authorization, context.RequestAborted).ConfigureAwait(false);
+        var slot = await authenticator.AuthenticateAsync(context.Request, target, authorization, context.RequestAborted).ConfigureAwait(false);
+        OperationContext.SetActor(new Actor(ActorKind.SharedKey, slot == 1 ? "key1" : "key2"));
     }
 
     private Task DispatchAsync(HttpContext context, RequestTarget target, ResolvedOperation resolved)
@@ -176,7 +207,7 @@ public sealed partial class BlobProtocolHandler
         }
     }
 
-    private async Task FailAsync(HttpContext context, Exception exception, string requestId, string version, string date, DateTimeOffset now, string? clientRequestId)
+    private async Task FailAsync(HttpContext context, Exception exception, RequestProgress progress, string requestId, string version, string date, DateTimeOffset now, string? clientRequestId)
     {
         AzureError error;
         IReadOnlyList<KeyValuePair<string, string>> details = [];
@@ -194,6 +225,11 @@ public sealed partial class BlobProtocolHandler
                 {
                     LogIntegrityFailure(logger, requestId, context.Request.Method, storage);
                 }
+                else if (storage.Code == ErrorCode.AuditLogUnavailable)
+                {
+                    // The cause (a store error) is in the inner exception; no entry content, no secret.
+                    LogAuditUnavailable(logger, requestId, context.Request.Method, storage);
+                }
 
                 break;
             case BadHttpRequestException bad:
@@ -209,6 +245,13 @@ public sealed partial class BlobProtocolHandler
                 error = ErrorMapping.InternalError;
                 LogInternalError(logger, requestId, context.Request.Method, exception);
                 break;
+        }
+
+        if (!await RecordFailureAsync(context, exception, error, progress, requestId).ConfigureAwait(false))
+        {
+            error = ErrorMapping.InternalError;
+            details = [];
+            extraHeaders = [];
         }
 
         var response = context.Response;
@@ -246,6 +289,59 @@ public sealed partial class BlobProtocolHandler
         {
         }
     }
+
+    /// <summary>
+    /// Records the failure in the account's log when it must be: an authentication failure
+    /// (the actor is still anonymous) or an authenticated operation the account's setting covers.
+    /// Requests that never named an account, and failures of the log itself, are not recorded.
+    /// False when the entry could not be recorded: the request then fails as an internal error.
+    /// </summary>
+    private async Task<bool> RecordFailureAsync(HttpContext context, Exception exception, AzureError error, RequestProgress progress, string requestId)
+    {
+        if (progress.Target is not { } target || exception is StorageException { Code: ErrorCode.AuditLogUnavailable })
+        {
+            return true;
+        }
+
+        var resolved = progress.Resolved;
+        if (!progress.Authenticated)
+        {
+            if (error.Code is not ("AuthenticationFailed" or "InvalidAuthenticationInfo" or "PublicAccessNotPermitted"))
+            {
+                return true;
+            }
+
+            // Name the operation the unauthenticated request asked for, if it names one.
+            try
+            {
+                resolved = OperationResolver.Resolve(context.Request.Method, target, name => context.Request.Headers.ContainsKey(name));
+            }
+            catch (BlobProtocolException)
+            {
+                resolved = null;
+            }
+        }
+
+        try
+        {
+            await recordFailure(new FailureRecord(
+                target.Account,
+                resolved?.Operation,
+                resolved?.Container ?? target.Container,
+                resolved is { } named ? named.Blob : target.Blob,
+                error.Code,
+                OperationContext.Current.Actor)).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception failure)
+        {
+            LogAuditUnavailable(logger, requestId, context.Request.Method, failure);
+            return false;
+        }
+    }
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Error, Message = "Request {RequestId} ({Method}): the transparency log could not record it; the request failed")]
+    private static partial void LogAuditUnavailable(ILogger logger, string requestId, string method, Exception exception);
 
     [LoggerMessage(EventId = 1, Level = LogLevel.Error, Message = "Request {RequestId} ({Method}) failed with an internal error")]
     private static partial void LogInternalError(ILogger logger, string requestId, string method, Exception exception);

@@ -90,6 +90,13 @@ public static class ErrorMapping
         ErrorCode.BlobUsesCustomerSpecifiedEncryption => new(409, "BlobUsesCustomerSpecifiedEncryption", "The blob is encrypted with customer specified encryption, but it was not provided in the request."),
         ErrorCode.BlobDoesNotUseCustomerSpecifiedEncryption => new(409, "BlobDoesNotUseCustomerSpecifiedEncryption", "The blob does not use customer specified encryption."),
         ErrorCode.BlobCustomerSpecifiedEncryptionMismatch => new(409, "BlobCustomerSpecifiedEncryptionMismatch", "The given customer specified encryption does not match the encryption used to encrypt the blob."),
+
+        // The transparency log (issue 4). An operation whose entry cannot be recorded did not
+        // happen: to the client that is an internal error (the cause goes to the server log).
+        ErrorCode.AuditLogUnavailable => InternalError,
+        ErrorCode.InvalidAuditSetting => new(400, "InvalidInput", "One of the request inputs is not valid: the transparency log setting is refused (retention is at least 180 days, Cyber Security Law art. 21)."),
+        ErrorCode.AuditLogNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
+        ErrorCode.InvalidAuditRange => OutOfRangeInput,
         _ => InternalError,
     };
 }

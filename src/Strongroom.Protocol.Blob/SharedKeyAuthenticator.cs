@@ -27,11 +27,12 @@ public sealed class SharedKeyAuthenticator(
     private static List<KeyValuePair<string, string>>? cachedHeaders;
 
     /// <summary>
-    /// Authenticates the request, or throws <see cref="BlobProtocolException"/>: 400
-    /// InvalidAuthenticationInfo for a malformed header, 403 AuthenticationFailed otherwise.
-    /// Anonymous and SAS requests are handled by the caller before this is reached.
+    /// Authenticates the request and returns which account key signed it (1 or 2), or throws
+    /// <see cref="BlobProtocolException"/>: 400 InvalidAuthenticationInfo for a malformed header,
+    /// 403 AuthenticationFailed otherwise. Anonymous and SAS requests are handled by the caller
+    /// before this is reached.
     /// </summary>
-    public async Task AuthenticateAsync(HttpRequest request, RequestTarget target, string authorization, CancellationToken cancellationToken)
+    public async Task<int> AuthenticateAsync(HttpRequest request, RequestTarget target, string authorization, CancellationToken cancellationToken)
     {
         if (!TryParseAuthorization(authorization, out var lite, out var account, out var signature))
         {
@@ -56,9 +57,10 @@ public sealed class SharedKeyAuthenticator(
             ? BuildLiteStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal)
             : BuildStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal);
 
-        if (Verify(stringToSign, signature, keys))
+        var slot = VerifiedSlot(stringToSign, signature, keys);
+        if (slot != 0)
         {
-            return;
+            return slot;
         }
 
         // Older SDKs sorted the canonical headers ignoring symbols; the orders differ only for
@@ -66,19 +68,25 @@ public sealed class SharedKeyAuthenticator(
         var legacy = lite
             ? BuildLiteStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance)
             : BuildStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance);
-        if (legacy == stringToSign || !Verify(legacy, signature, keys))
+        slot = legacy == stringToSign ? 0 : VerifiedSlot(legacy, signature, keys);
+        if (slot == 0)
         {
             throw Mismatch(signature, stringToSign);
         }
+
+        return slot;
     }
 
     /// <summary>Checks <paramref name="signature"/> (Base64) against HMAC-SHA256 with key1, then key2.</summary>
-    public static bool Verify(string stringToSign, string signature, SharedKeys keys)
+    public static bool Verify(string stringToSign, string signature, SharedKeys keys) => VerifiedSlot(stringToSign, signature, keys) != 0;
+
+    /// <summary>Which key (1 or 2) <paramref name="signature"/> verifies with, or 0. Both are always computed.</summary>
+    public static int VerifiedSlot(string stringToSign, string signature, SharedKeys keys)
     {
         Span<byte> provided = stackalloc byte[SignatureBytes];
         if (!Convert.TryFromBase64String(signature, provided, out var written) || written != SignatureBytes)
         {
-            return false;
+            return 0;
         }
 
         var byteCount = Encoding.UTF8.GetMaxByteCount(stringToSign.Length);
@@ -90,10 +98,10 @@ public sealed class SharedKeyAuthenticator(
             Span<byte> computed = stackalloc byte[SignatureBytes];
 
             HMACSHA256.HashData(keys.Key1, message, computed);
-            var matched = CryptographicOperations.FixedTimeEquals(computed, provided);
+            var first = CryptographicOperations.FixedTimeEquals(computed, provided);
             HMACSHA256.HashData(keys.Key2, message, computed);
-            matched |= CryptographicOperations.FixedTimeEquals(computed, provided);
-            return matched;
+            var second = CryptographicOperations.FixedTimeEquals(computed, provided);
+            return first ? 1 : second ? 2 : 0;
         }
         finally
         {

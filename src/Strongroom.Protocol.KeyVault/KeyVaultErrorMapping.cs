@@ -53,6 +53,12 @@ public static class KeyVaultErrorMapping
     {
         ErrorCode.VaultSealed => new(503, "VaultSealed", "The server is sealed. Its key custodians must unseal it before the vault can be used."),
         ErrorCode.AccountNotFound or ErrorCode.AccountDisabled => InvalidToken,
+
+        // The transparency log (issue 4): an operation whose entry cannot be recorded did not happen.
+        ErrorCode.AuditLogUnavailable => InternalError,
+        ErrorCode.InvalidAuditSetting => new(400, "BadParameter", "The transparency log setting is refused: retention is at least 180 days (Cyber Security Law art. 21)."),
+        ErrorCode.AuditLogNotFound => NotFoundPath,
+        ErrorCode.InvalidAuditRange => new(400, "BadParameter", "The requested range is outside the transparency log."),
         _ => InternalError,
     };
 }

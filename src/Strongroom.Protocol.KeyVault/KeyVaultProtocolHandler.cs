@@ -18,6 +18,11 @@ namespace Strongroom.Protocol.KeyVault;
 /// its <c>TokenCredential</c> for a token and repeats the request. The account is the one the
 /// token names: the vault is addressed at the service root, as Azure addresses a vault at its
 /// host. HTTPS only; the handler never logs a URL, a header or a body.
+///
+/// Each request runs in an <see cref="OperationContext"/> (request id, client address); once the
+/// token verifies, the actor is the token's account with a pseudonym of the token as its grant
+/// (<see cref="KeyVaultService.TokenPseudonym"/>), so the vault's log entries say who
+/// acted with which token without revealing it.
 /// </summary>
 public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens tokens, ILogger logger)
 {
@@ -33,6 +38,7 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
+        using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString()));
         try
         {
             if (!request.IsHttps)
@@ -71,7 +77,8 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             var error = KeyVaultErrorMapping.Map(exception.Code);
             if (error.Status == 500)
             {
-                logger.LogError("Key Vault request failed with {Code}", exception.Code);
+                // The cause's type only (a store error when the transparency log cannot record).
+                logger.LogError("Key Vault request failed with {Code} ({Cause})", exception.Code, exception.InnerException?.GetType().FullName);
             }
 
             await WriteErrorAsync(context, error).ConfigureAwait(false);
@@ -116,9 +123,12 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             return null;
         }
 
+        var token = header["Bearer ".Length..].Trim();
         try
         {
-            return await tokens.ValidateAsync(header["Bearer ".Length..].Trim(), BearerTokens.KeyVaultAudience, context.RequestAborted).ConfigureAwait(false);
+            var account = await tokens.ValidateAsync(token, BearerTokens.KeyVaultAudience, context.RequestAborted).ConfigureAwait(false);
+            OperationContext.SetActor(new Actor(ActorKind.BearerToken, account, vault.TokenPseudonym(token)));
+            return account;
         }
         catch (KeyVaultException exception) when (exception.Code == KeyVaultErrorCode.InvalidToken)
         {
@@ -191,6 +201,10 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             await WriteOAuthErrorAsync(context, 401, "invalid_client", "The client credentials are not valid.").ConfigureAwait(false);
             return;
         }
+
+        // A token is a grant: recorded in the account's log before it is handed out.
+        OperationContext.SetActor(new Actor(ActorKind.SharedKey, issued.ClientKey == 2 ? "key2" : "key1"));
+        await vault.RecordTokenIssuedAsync(clientId, issued, context.RequestAborted).ConfigureAwait(false);
 
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers.Pragma = "no-cache";

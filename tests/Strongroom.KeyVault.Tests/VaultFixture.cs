@@ -28,6 +28,9 @@ public sealed class VaultFixture : IAsyncDisposable
 
     public SqliteMetadataStore Store { get; }
 
+    /// <summary>The store's database file (for tests that break the transparency log underneath it).</summary>
+    public string DatabasePath => Path.Combine(directory, "metadata.db");
+
     public FakeTimeProvider Time { get; }
 
     public TenantKeys Keys { get; }

@@ -16,8 +16,9 @@ public sealed class ErrorMappingTests
             Assert.False(string.IsNullOrWhiteSpace(error.Code), code.ToString());
             Assert.False(string.IsNullOrWhiteSpace(error.Message), code.ToString());
 
-            // Only a broken invariant may surface as an internal error; every operating error is specific.
-            Assert.True(code == ErrorCode.IntegrityCheckFailed || error.Code != "InternalError", $"{code} maps to InternalError");
+            // Only a broken invariant, or a transparency log that cannot record (the operation
+            // fails closed), may surface as an internal error; every other operating error is specific.
+            Assert.True(code is ErrorCode.IntegrityCheckFailed or ErrorCode.AuditLogUnavailable || error.Code != "InternalError", $"{code} maps to InternalError");
         }
     }
 
@@ -36,6 +37,10 @@ public sealed class ErrorMappingTests
     [InlineData(ErrorCode.IntegrityCheckFailed, 500, "InternalError", null)]
     [InlineData(ErrorCode.RequestBodyTooLarge, 413, "RequestBodyTooLarge", null)]
     [InlineData(ErrorCode.InvalidBlobType, 409, "InvalidBlobType", null)]
+    [InlineData(ErrorCode.AuditLogUnavailable, 500, "InternalError", null)]
+    [InlineData(ErrorCode.InvalidAuditSetting, 400, "InvalidInput", null)]
+    [InlineData(ErrorCode.AuditLogNotFound, 404, "ResourceNotFound", null)]
+    [InlineData(ErrorCode.InvalidAuditRange, 400, "OutOfRangeInput", null)]
     public void MapsWithAzureWording(ErrorCode code, int status, string azureCode, string? message)
     {
         var error = ErrorMapping.Map(code);
