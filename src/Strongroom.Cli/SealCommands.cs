@@ -44,7 +44,7 @@ internal static class SealCommands
 
             var targetDirectory = parseResult.GetValue(shareDirectory) is { } dir ? CliSession.Current.ResolvePath(dir) : null;
             var fileNames = targetDirectory is null ? null : ShareFileNames(targetDirectory, n, generation: 1);
-            var initialization = VaultSetup.Initialize(directory, n, k, SystemRandomSource.Instance);
+            var initialization = await VaultSetup.InitializeAsync(directory, n, k, SystemRandomSource.Instance, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             try
             {
                 output.WriteLine($"Initialised {directory.Root}: deployment {initialization.DeploymentId}, {n} unseal share(s), any {k} of which unseal the server.");
@@ -121,7 +121,7 @@ internal static class SealCommands
                 return Cli.ExitSuccess;
             }
 
-            var progress = deployment.Vault.Submit(UnsealShare.Parse(shareText!));
+            var progress = await deployment.SubmitUnsealShareAsync(UnsealShare.Parse(shareText!), cancellationToken).ConfigureAwait(false);
             WriteProgress(output, progress.Status, progress.DuplicateIgnored);
             return Cli.ExitSuccess;
         });
@@ -140,7 +140,11 @@ internal static class SealCommands
         {
             var directory = DataDirectory.Resolve(parseResult.GetValue(data), parseResult.GetValue(dev));
             await using var deployment = await DataCommands.RequireServerAsync(directory, "a stopped server holds no key, so there is nothing to seal.", cancellationToken).ConfigureAwait(false);
-            deployment.Vault.Seal();
+            if (!await deployment.SealAsync(cancellationToken).ConfigureAwait(false))
+            {
+                CliSession.Current.Error.WriteLine("warning: the seal could not be recorded in the platform's transparency log; the server is sealed anyway.");
+            }
+
             var status = deployment.Vault.Status;
             output.WriteLine($"Sealed: key material is wiped from the server's memory. Data requests answer 503 until {status.Threshold} custodian(s) unseal it with `strongroom unseal`.");
             return Cli.ExitSuccess;
@@ -187,7 +191,10 @@ internal static class SealCommands
                 var fileNames = targetDirectory is null ? null : ShareFileNames(targetDirectory, n, current.Generation + 1);
 
                 await using var live = await DataCommands.InServerOrForwardAsync(directory, cancellationToken).ConfigureAwait(false);
-                var issued = VaultSetup.Rekey(directory, presented, n, k, SystemRandomSource.Instance);
+
+                // Recorded in the platform log first: offline, through the directory's store (it needs no key).
+                await using var offline = live is null ? await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false) : null;
+                var issued = await (live ?? offline)!.RekeyAsync(presented, n, k, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
                 live?.Vault.Reload();
                 try
                 {

@@ -73,7 +73,7 @@ internal static class VaultCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            var version = deployment.RotateKeyring();
+            var version = await deployment.RotateKeyringAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(Cli.Json(writer =>
@@ -101,7 +101,7 @@ internal static class VaultCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            var counts = await deployment.Rewrapper.RunAsync(cancellationToken).ConfigureAwait(false);
+            var counts = await deployment.RewrapAsync(cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(Cli.Json(writer =>

@@ -19,6 +19,13 @@ public static class ReservedPaths
     /// <summary>The Key Vault API's bearer token endpoint: the one path under <see cref="Server"/> that belongs to it.</summary>
     public const string TokenPath = "/" + Server + "/oauth2/token";
 
+    /// <summary>The tenants' transparency log endpoints (served by Protocol.Transparency), under <see cref="Server"/>.</summary>
+    public const string TransparencyLogPath = "/" + Server + "/log";
+
+    /// <summary>True when <paramref name="path"/> is the transparency log's prefix or below it; never a Blob path.</summary>
+    public static bool IsTransparencyLogPath(string? path) =>
+        path is not null && (path == TransparencyLogPath || path.StartsWith(TransparencyLogPath + "/", StringComparison.Ordinal));
+
     public static readonly IReadOnlyList<string> KeyVaultCollections = [Secrets, Keys, DeletedSecrets, DeletedKeys];
 
     public static bool IsReservedAccountName(string name) =>

@@ -21,6 +21,9 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
 
     private TaskCompletionSource<RewrapCounts> nextPass = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>Called after each completed pass (the deployment records it in the platform log).</summary>
+    public Func<RewrapCounts, CancellationToken, Task>? PassCompleted { get; set; }
+
     /// <summary>Asks for a pass; returns at once.</summary>
     public void Request() => requests.Writer.TryWrite(true);
 
@@ -47,6 +50,11 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
                         counts.VaultItemValues,
                         counts.Skipped,
                         counts.Failed);
+                }
+
+                if (PassCompleted is { } passCompleted)
+                {
+                    await passCompleted(counts, cancellationToken).ConfigureAwait(false);
                 }
 
                 completing.TrySetResult(counts);

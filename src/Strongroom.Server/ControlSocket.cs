@@ -104,6 +104,56 @@ public sealed class ControlSocketListener : IAsyncDisposable
         stopping.Dispose();
     }
 
+    /// <summary>
+    /// The OS user on the other end of the socket: SO_PEERCRED's uid, named from /etc/passwd
+    /// (<c>uid:N</c> when it has no name there); <see cref="Environment.UserName"/> where the
+    /// platform has no peer credentials.
+    /// </summary>
+    internal static string PeerUser(Socket connection)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return Environment.UserName;
+        }
+
+        try
+        {
+            // struct ucred { pid_t pid; uid_t uid; gid_t gid; } with SOL_SOCKET = 1, SO_PEERCRED = 17.
+            var credentials = new byte[12];
+            if (connection.GetRawSocketOption(1, 17, credentials) < 12)
+            {
+                return Environment.UserName;
+            }
+
+            var uid = BitConverter.ToUInt32(credentials, 4);
+            return UserName(uid) ?? $"uid:{uid}";
+        }
+        catch (Exception exception) when (exception is SocketException or PlatformNotSupportedException)
+        {
+            return Environment.UserName;
+        }
+    }
+
+    private static string? UserName(uint uid)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/etc/passwd"))
+            {
+                var fields = line.Split(':');
+                if (fields.Length > 2 && uint.TryParse(fields[2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var entry) && entry == uid)
+                {
+                    return fields[0];
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+        }
+
+        return null;
+    }
+
     internal static UnixDomainSocketEndPoint Endpoint(string path)
     {
         try
@@ -163,6 +213,9 @@ public sealed class ControlSocketListener : IAsyncDisposable
                 {
                     try
                     {
+                        // Commands from the socket act as the host user who sent them (the socket is
+                        // mode 0600: the service user, or root).
+                        using var operation = OperationContext.Begin(new OperationContext(new Actor(ActorKind.Host, PeerUser(connection))));
                         response = await run(request, token).ConfigureAwait(false);
                     }
                     catch (Exception exception) when (exception is not OperationCanceledException)

@@ -36,6 +36,8 @@ public sealed partial class Deployment : IAsyncDisposable
         Scopes = scopes;
         Rewrapper = rewrapper;
         BackgroundRewrap = new BackgroundRewrap(rewrapper);
+        BackgroundRewrap.PassCompleted = RecordRewrapAsync;
+        EnsureUnsealHook();
     }
 
     public DataDirectory Directory { get; }
@@ -114,9 +116,10 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <summary>
     /// Adds a keyring version (the new current), re-saves the keyring under the root key the
     /// unsealed vault holds, and asks the background rewrap to move existing values over. Returns
-    /// the new version. VaultSealed while sealed.
+    /// the new version. VaultSealed while sealed. Only through <see cref="RotateKeyringAsync"/>,
+    /// which records it.
     /// </summary>
-    public uint RotateKeyring()
+    private uint RotateKeyring()
     {
         uint version = 0;
         Vault.UpdateKeyring((keyring, rootKey, _) =>
@@ -175,7 +178,14 @@ public sealed partial class Deployment : IAsyncDisposable
                 ? null
                 : new UnwrappedKeyCache();
             var tenantKeys = new TenantKeys(vault, random, unwrappedKeys);
-            var audit = new TransparencyLog((IAuditStore)store, new CheckpointSigner(vault), () => vault.Status.DeploymentId ?? DevelopmentDeploymentId, time);
+            // The id never changes once init wrote it (rekey keeps it), so it is read once: Status
+            // takes the seal's write lock, which must not be asked for under a keyring lease.
+            string? deploymentId = null;
+            var audit = new TransparencyLog(
+                (IAuditStore)store,
+                new CheckpointSigner(vault),
+                () => deploymentId ?? (deploymentId = vault.Status.DeploymentId) ?? DevelopmentDeploymentId,
+                time);
             var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, audit, time, random);
             ICustomerManagedKeys customerKeys = new VaultCustomerManagedKeys(keyVault);
             var blobs = new BlobService(store, site, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };

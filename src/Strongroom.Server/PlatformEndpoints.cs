@@ -18,6 +18,9 @@ public sealed class PlatformEndpoints(Deployment deployment)
 {
     public const string Prefix = "/" + ReservedPaths.Server;
 
+    /// <summary>Who unsealed over HTTP, in the platform log: an anonymous custodian (the share is the credential).</summary>
+    public static readonly Actor UnsealActor = new(ActorKind.Anonymous, "custodian");
+
     /// <summary>
     /// A request under <see cref="Prefix"/>. The server asks the Key Vault API first, which claims
     /// the one path under the prefix that is its own (the bearer token endpoint).
@@ -62,6 +65,11 @@ public sealed class PlatformEndpoints(Deployment deployment)
         {
             // Safe by construction: SealException messages never hold share material.
             await WriteErrorAsync(context, 400, exception.Message).ConfigureAwait(false);
+        }
+        catch (StorageException exception) when (exception.Code == ErrorCode.AuditLogUnavailable && !context.Response.HasStarted)
+        {
+            // The unseal could not be recorded, so it was undone: the vault is sealed again.
+            await WriteErrorAsync(context, 500, "The unseal could not be recorded in the platform's transparency log, so the vault stays sealed. Check the server's log and storage, then submit the shares again.").ConfigureAwait(false);
         }
     }
 
@@ -138,7 +146,10 @@ public sealed class PlatformEndpoints(Deployment deployment)
             throw new PlatformError(400, "The unseal request has no share: send {\"key\":\"SHARE\"} or {\"reset\":true}.");
         }
 
-        var progress = deployment.Vault.Submit(UnsealShare.Parse(key));
+        // Shares are anonymous, as in Vault: the share is the credential. The entry written when the
+        // seal opens names the client address and request, never the share.
+        using var operation = OperationContext.Begin(new OperationContext(UnsealActor, context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString()));
+        var progress = await deployment.SubmitUnsealShareAsync(UnsealShare.Parse(key), context.RequestAborted).ConfigureAwait(false);
         await WriteStatusAsync(context, progress.Status, progress.DuplicateIgnored).ConfigureAwait(false);
     }
 

@@ -9,9 +9,12 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strongroom.Audit;
 using Strongroom.Core;
+using Strongroom.KeyVault;
 using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
+using Strongroom.Protocol.Transparency;
 
 namespace Strongroom.Server;
 
@@ -69,10 +72,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         CheckVault(directory, options);
         ControlSocketListener.Endpoint(directory.ControlSocketPath);
         var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
-        if (options.Dev)
-        {
-            VaultSetup.InitializeDevelopment(directory, options.RandomSource);
-        }
+        var initializedNow = options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
 
         var deployment = await Deployment.OpenAsync(directory, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
         ServerCertificate? certificate = null;
@@ -94,7 +94,8 @@ public sealed class StrongroomServer : IAsyncDisposable
                 output.WriteLine($"Removed {removed} unacknowledged object(s) left on site '{deployment.Site.Id}' by an interrupted write.");
             }
 
-            var selfUnsealed = options.Dev && VaultSetup.TryUnsealDevelopment(directory, deployment.Vault);
+            // Platform events before listening: the store takes entries while sealed (only signing needs keys).
+            var selfUnsealed = await RecordDevelopmentVaultAsync(directory, deployment, options.Dev, initializedNow, ct).ConfigureAwait(false);
             IReadOnlyList<string> accounts = selfUnsealed
                 ? [.. (await EnsureDevelopmentAccountAsync(deployment, ct).ConfigureAwait(false)).Select(account => account.Name)]
                 : [.. (await deployment.Store.ListAccountsAsync(ct).ConfigureAwait(false)).Select(account => account.Name)];
@@ -109,7 +110,18 @@ public sealed class StrongroomServer : IAsyncDisposable
             }
 
             app = Build(options, deployment, certificate, endpoint, useTls);
-            await app.StartAsync(ct).ConfigureAwait(false);
+
+            // The host's loops (Kestrel, hosted services) start from a clean execution context, so
+            // no operation context the caller has open (a CLI command's Host actor) flows into
+            // every request and background pass.
+            Task starting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                var started = app;
+                starting = Task.Run(() => started.StartAsync(ct), ct);
+            }
+
+            await starting.ConfigureAwait(false);
 
             // Resume a rewrap a restart interrupted (cheap when nothing was ever rotated): now if
             // the vault is already unsealed (--dev), else as soon as custodians unseal it.
@@ -118,6 +130,8 @@ public sealed class StrongroomServer : IAsyncDisposable
             {
                 deployment.ResumeRewrapIfNeeded();
             }
+
+            await RecordStartAsync(deployment, useTls, options.Dev, ct).ConfigureAwait(false);
 
             var blobEndpoint = BoundEndpoint(app, endpoint, useTls);
             var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint);
@@ -168,6 +182,18 @@ public sealed class StrongroomServer : IAsyncDisposable
 
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
             await app.DisposeAsync().ConfigureAwait(false);
+
+            // After the last request, before the store closes. A stop cannot be refused, so a
+            // failure to record it is reported on the console only.
+            try
+            {
+                using var system = OperationContext.Begin(new OperationContext(Actor.System));
+                await Deployment.RecordPlatformAsync(AuditActions.StopServer, Deployment.ServerResource).ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is StorageException or ObjectDisposedException or InvalidOperationException)
+            {
+                await Console.Error.WriteLineAsync($"Could not record the server's stop in the platform transparency log ({(exception as StorageException)?.Code.ToString() ?? exception.GetType().Name}).").ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -203,6 +229,15 @@ public sealed class StrongroomServer : IAsyncDisposable
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
         builder.Services.AddSingleton(deployment.BackgroundRewrap);
         builder.Services.AddHostedService<RewrapHostedService>();
+        builder.Services.AddHostedService(services => new CheckpointPublisher(
+            deployment.Audit.PublishCheckpointsAsync,
+            () => deployment.Vault.IsSealed,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<CheckpointPublisher>>()));
+        builder.Services.AddHostedService(services => new AuditPruner(
+            deployment.Audit.PruneAsync,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<AuditPruner>>()));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -253,13 +288,78 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.KeyVault,
             deployment.Tokens,
             app.Services.GetRequiredService<ILogger<KeyVaultProtocolHandler>>());
+        var transparency = new TransparencyProtocolHandler(deployment.Audit, TransparencyBearer(deployment.Tokens))
+        {
+            IsSealed = () => deployment.Vault.IsSealed,
+            Logger = app.Services.GetRequiredService<ILogger<TransparencyProtocolHandler>>(),
+        };
         var platform = new PlatformEndpoints(deployment);
+
+        // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
+        // the transparency log, then the platform endpoints, which answer 404 for the rest. No
+        // such path ever reaches the Blob API.
         app.Run(context =>
             KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
+            : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
     }
+
+    // Each runs in its own async method so the System context it opens ends with it: a context
+    // left open here would flow into the host's loops, and from there into requests.
+    private static async Task<bool> RecordDevelopmentVaultAsync(DataDirectory directory, Deployment deployment, bool dev, bool initializedNow, CancellationToken ct)
+    {
+        using var system = OperationContext.Begin(new OperationContext(Actor.System));
+        if (initializedNow)
+        {
+            await deployment.RecordPlatformAsync(AuditActions.InitializeVault, Deployment.VaultResource, [Deployment.Detail("shares", 1), Deployment.Detail("threshold", 1), Deployment.Detail("development", "true")], cancellationToken: ct).ConfigureAwait(false);
+        }
+
+        var selfUnsealed = dev && VaultSetup.TryUnsealDevelopment(directory, deployment.Vault);
+        if (selfUnsealed)
+        {
+            await deployment.RecordUnsealAsync(deployment.Vault.Status, ct).ConfigureAwait(false);
+        }
+
+        return selfUnsealed;
+    }
+
+    private static async Task RecordStartAsync(Deployment deployment, bool useTls, bool dev, CancellationToken ct)
+    {
+        using var system = OperationContext.Begin(new OperationContext(Actor.System));
+        await deployment.RecordPlatformAsync(
+            AuditActions.StartServer,
+            Deployment.ServerResource,
+            [
+                Deployment.Detail("version", ServerVersion),
+                Deployment.Detail("https", useTls ? "true" : "false"),
+                Deployment.Detail("development", dev ? "true" : "false"),
+            ],
+            cancellationToken: ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The server's version as recorded in the platform log at start.</summary>
+    public static string ServerVersion { get; } =
+        typeof(StrongroomServer).Assembly.GetName().Version?.ToString() ?? "0.0.0.0";
+
+    /// <summary>
+    /// The transparency endpoints take the Key Vault API's tokens (the same client credentials at
+    /// the same token endpoint, so the same audience): the account a valid token names, else null.
+    /// VaultSealed passes through (503).
+    /// </summary>
+    internal static Func<string, CancellationToken, Task<string?>> TransparencyBearer(BearerTokens tokens) =>
+        async (token, cancellationToken) =>
+        {
+            try
+            {
+                return await tokens.ValidateAsync(token, BearerTokens.KeyVaultAudience, cancellationToken).ConfigureAwait(false);
+            }
+            catch (KeyVaultException exception) when (exception.Code == KeyVaultErrorCode.InvalidToken)
+            {
+                return null;
+            }
+        };
 
     private static ListenEndpoint ParseListenEndpoint(ServerOptions options)
     {

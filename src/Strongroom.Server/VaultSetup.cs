@@ -56,6 +56,44 @@ public static class VaultSetup
     }
 
     /// <summary>
+    /// <see cref="Initialize"/>, then records <c>InitializeVault</c> (N and K, never a share) in the
+    /// platform log through the directory's store, before anyone sees a share. When the entry
+    /// cannot be written the new seal and keyring are removed again (nothing is encrypted under
+    /// them yet) and the error is thrown; a migrated legacy root key cannot be put back, so that
+    /// case keeps its seal and reports the error.
+    /// </summary>
+    public static async Task<VaultInitialization> InitializeAsync(DataDirectory directory, int shares, int threshold, IRandomSource random, TimeProvider time, CancellationToken cancellationToken = default)
+    {
+        var initialization = Initialize(directory, shares, threshold, random);
+        try
+        {
+            using var host = OperationContext.IsOpen ? null : OperationContext.Begin(new OperationContext(new Actor(ActorKind.Host, Environment.UserName)));
+            await using var deployment = await Deployment.OpenAsync(directory, time, random, cancellationToken).ConfigureAwait(false);
+            await deployment.RecordPlatformAsync(
+                Audit.AuditActions.InitializeVault,
+                Deployment.VaultResource,
+                [Deployment.Detail("shares", shares), Deployment.Detail("threshold", threshold), Deployment.Detail("migratedLegacyRootKey", initialization.MigratedLegacyRootKey ? "true" : "false")],
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return initialization;
+        }
+        catch
+        {
+            foreach (var share in initialization.Shares)
+            {
+                share.Dispose();
+            }
+
+            if (!initialization.MigratedLegacyRootKey)
+            {
+                File.Delete(directory.SealPath);
+                File.Delete(directory.KeyringPath);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Development mode: initialises a 1-of-1 vault whose only share is kept in the data directory
     /// (<see cref="DataDirectory.DevelopmentSharePath"/>, mode 0600), migrating a legacy root key
     /// file. Returns false when the directory was already initialised.

@@ -113,7 +113,7 @@ public sealed class VaultCommandTests : IDisposable
         Assert.Equal("content", await ReadAsync(deployment, "blob"));
 
         var next = deployment.BackgroundRewrap.NextPassAsync();
-        deployment.RotateKeyring();
+        await deployment.RotateKeyringAsync();
         Assert.Equal(new RewrapCounts(2, 2, 0, 0, 0, 0), await next);
 
         await stop.CancelAsync();
