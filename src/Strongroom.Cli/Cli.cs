@@ -55,6 +55,9 @@ public static partial class Cli
     private static async Task<int> RunSessionAsync(CliSession session, CancellationToken cancellationToken)
     {
         using var entered = CliSession.Enter(session);
+
+        // What a command does is attributed in the transparency logs to whoever runs it on the host.
+        using var operation = OperationContext.IsOpen ? null : OperationContext.Begin(new OperationContext(new Actor(ActorKind.Host, Environment.UserName)));
         var output = session.Output;
         var error = session.Error;
         var args = session.Args.ToArray();
@@ -133,6 +136,7 @@ public static partial class Cli
         root.Subcommands.Add(AccountCommand(output));
         root.Subcommands.Add(ScopeCommands.Build(output));
         root.Subcommands.Add(VaultCommands.Command(output));
+        root.Subcommands.Add(AuditCommands.Build(output));
         foreach (var command in SealCommands.All(output))
         {
             root.Subcommands.Add(command);

@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Strongroom.Core;
@@ -299,36 +297,10 @@ internal static class SealCommands
 
     private static async Task<int> UnsealRemoteAsync(TextWriter output, Uri server, string? caCertificatePath, string? share, CancellationToken cancellationToken)
     {
-        X509Certificate2? trusted = null;
+        using var trust = ServerTrust.Load(caCertificatePath);
         try
         {
-            var handler = new SocketsHttpHandler();
-            if (caCertificatePath is not null)
-            {
-                trusted = X509Certificate2.CreateFromPem(File.ReadAllText(CliSession.Current.ResolvePath(caCertificatePath)));
-                var anchor = trusted;
-                handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
-                {
-                    if (errors == SslPolicyErrors.None)
-                    {
-                        return true;
-                    }
-
-                    if (certificate is null || (errors & SslPolicyErrors.RemoteCertificateNotAvailable) != 0)
-                    {
-                        return false;
-                    }
-
-                    // Trust exactly the given certificate, or one it issued.
-                    using var chain = new X509Chain();
-                    chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                    chain.ChainPolicy.CustomTrustStore.Add(anchor);
-                    chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                    var presented = certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData());
-                    return presented.RawData.AsSpan().SequenceEqual(anchor.RawData) || chain.Build(presented);
-                };
-            }
-
+            var handler = trust.CreateHandler();
             using var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
             var endpoint = new Uri(server, PlatformEndpoints.Prefix + "/sys/unseal");
             if (endpoint.Scheme != Uri.UriSchemeHttps && !endpoint.IsLoopback)
@@ -372,10 +344,6 @@ internal static class SealCommands
         catch (HttpRequestException exception)
         {
             throw new CliException(Cli.ExitFailure, $"cannot reach {server}: {exception.Message}");
-        }
-        finally
-        {
-            trusted?.Dispose();
         }
     }
 

@@ -394,11 +394,19 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory]);
 
     /// <summary>Runs the CLI with exactly <paramref name="args"/> (no <c>--data</c> added), e.g. <c>unseal --server URL</c>.</summary>
-    public async Task<CliResult> RunCommandAsync(string? input, params string[] args)
+    public Task<CliResult> RunCommandAsync(string? input, params string[] args) => RunCommandAsync(input, environment: null, args);
+
+    /// <summary>Runs the CLI with exactly <paramref name="args"/> and these extra environment variables (e.g. a secret kept off the command line).</summary>
+    public async Task<CliResult> RunCommandAsync(string? input, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var arguments = new List<string>(args);
         var startInfo = NewStartInfo([.. arguments]);
         startInfo.RedirectStandardInput = true;
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
+        }
+
         using var process = new Process { StartInfo = startInfo };
         process.Start();
         if (input is not null)
