@@ -34,19 +34,8 @@ while (($#)); do
 done
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
 
-mkdir -p "${BENCH_WORK_DIR:-$ROOT/bench/.run}"
-WORK="$(mktemp -d "${BENCH_WORK_DIR:-$ROOT/bench/.run}/audit.XXXX")"
+open_workspace audit
 OUT="$ROOT/bench/results/audit-$(date -u +%Y%m%dT%H%M%SZ)"
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 build_bench
 build_strongroom

@@ -27,19 +27,8 @@ while (($#)); do
   shift
 done
 
-mkdir -p "${BENCH_WORK_DIR:-$ROOT/bench/.run}"
-WORK="$(mktemp -d "${BENCH_WORK_DIR:-$ROOT/bench/.run}/key-cache.XXXX")"
+open_workspace key-cache
 OUT="$ROOT/bench/results/key-cache-$(date -u +%Y%m%dT%H%M%SZ)"
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 build_bench
 build_strongroom

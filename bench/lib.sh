@@ -1,4 +1,4 @@
-# Shared by bench/run.sh and bench/memory.sh: install Azurite, build, start and stop servers.
+# Shared by the bench scripts: install Azurite, build, a scratch workspace, start and stop servers.
 # Sourced, not run. Expects ROOT (repository root) to be set and `set -euo pipefail`.
 
 AZURITE_VERSION="3.35.0" # last release whose engines field accepts the Node 20 on our machines (3.36+ needs ≥ 21)
@@ -109,3 +109,24 @@ stop_all() {
 peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 filesystem_of() { stat -f -c %T "$1" 2>/dev/null || echo unknown; }
+
+# Makes WORK, a scratch directory on the checkout's disk (not /tmp, which may be tmpfs: servers are
+# measured disk-backed), and arranges that on exit every started server is stopped and WORK is
+# removed. A script that must save something from WORK first defines `save_results`, which runs
+# after the servers stop.
+open_workspace() { # NAME
+  mkdir -p "${BENCH_WORK_DIR:-$ROOT/bench/.run}"
+  WORK="$(mktemp -d "${BENCH_WORK_DIR:-$ROOT/bench/.run}/$1.XXXX")"
+  trap close_workspace EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+}
+
+close_workspace() {
+  local status=$?
+  trap - EXIT INT TERM
+  stop_all
+  if declare -F save_results >/dev/null; then save_results || true; fi
+  rm -rf "$WORK"
+  exit "$status"
+}

@@ -27,18 +27,7 @@ while (($#)); do
 done
 [[ "$SERVER" == strongroom || "$SERVER" == azurite ]] || die "--server takes strongroom or azurite"
 
-mkdir -p "${BENCH_WORK_DIR:-$ROOT/bench/.run}"
-WORK="$(mktemp -d "${BENCH_WORK_DIR:-$ROOT/bench/.run}/memory.XXXX")"
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all
-  rm -rf "$WORK"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+open_workspace memory
 
 build_bench
 case "$SERVER" in

@@ -47,24 +47,12 @@ esac
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="${OUT:-$ROOT/bench/results/$STAMP}"
 mkdir -p "$OUT"
-# Server data lives on the same disk as the checkout (not /tmp, which may be tmpfs): both servers
-# are measured disk-backed. Removed on exit.
-mkdir -p "${BENCH_WORK_DIR:-$ROOT/bench/.run}"
-WORK="$(mktemp -d "${BENCH_WORK_DIR:-$ROOT/bench/.run}/$STAMP.XXXX")"
-
-cleanup() {
-  local status=$?
-  trap - EXIT INT TERM
-  stop_all
+open_workspace "$STAMP"
+save_results() { # the servers' logs outlive the workspace
   for target in "${TARGETS[@]}"; do
     [[ -f "$WORK/$target.log" ]] && cp "$WORK/$target.log" "$OUT/$target.log" || true
   done
-  rm -rf "$WORK"
-  exit "$status"
 }
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 build_bench
 declare -A PORT PID CS

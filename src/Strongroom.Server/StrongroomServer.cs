@@ -512,6 +512,9 @@ public sealed class StrongroomServer : IAsyncDisposable
         output.WriteLine(certificate is not null
             ? $"Key Vault API:     {BlobEndpoint} (each account's vault; bearer tokens from `strongroom account token` or POST {BlobEndpoint}.strongroom/oauth2/token)"
             : "Key Vault API:     off (it is served over HTTPS only: start with --cert, or without --dev)");
+        output.WriteLine(certificate is not null
+            ? $"Transparency log:  {BlobEndpoint}.strongroom/log (each account's log, same bearer tokens; verify with `strongroom audit verify --server`)"
+            : "Transparency log:  HTTPS only; on the host: `strongroom audit tail|verify --account A --data DIR`");
         if (options.Dev)
         {
             output.WriteLine($"Connection string: {DevelopmentStorage.ConnectionString(BlobEndpoint, DevelopmentStorage.AccountName, DevelopmentStorage.AccountKey)}");
