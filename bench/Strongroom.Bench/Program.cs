@@ -18,6 +18,9 @@ const string Usage = """
                                                                cipher suite, one thread, in process
       Strongroom.Bench unwrap [--rounds 7] [--puts 200]        per-request key unwrap cost, unwrapped-key cache on vs off
                                                                (in-process; exit 3 if cached unwrap ≥ 5% of a 4 KiB put)
+      Strongroom.Bench append [--appends 20000] [--concurrency 16] [--rounds 3]
+                                                               transparency-log appends into one log on a real
+                                                               SQLite store: appends/s and writes per group commit
 
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
@@ -35,7 +38,7 @@ const string Usage = """
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "append" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -87,6 +90,15 @@ try
             {
                 var parsed = Arguments.Parse(rest);
                 return await UnwrapBench.RunAsync(int.Parse(parsed.Value("--rounds") ?? "7"), int.Parse(parsed.Value("--puts") ?? "200"), Console.Out);
+            }
+        case "append":
+            {
+                var parsed = Arguments.Parse(rest);
+                return await AppendBench.RunAsync(
+                    int.Parse(parsed.Value("--appends") ?? "20000"),
+                    int.Parse(parsed.Value("--concurrency") ?? "16"),
+                    int.Parse(parsed.Value("--rounds") ?? "3"),
+                    Console.Out);
             }
         case "memory":
             {
