@@ -109,6 +109,49 @@ public sealed class TransparencyTests
     }
 
     [Fact]
+    public async Task Parallel_requests_append_to_one_consistent_tree()
+    {
+        await using var server = await StrongroomProcess.StartProductionAsync("transparency-parallel", shares: 1, threshold: 1);
+        var (key, _) = await server.CreateAccountAsync("busy");
+        var settings = await server.RunCliAsync("audit", "settings", "--account", "busy", "--data-plane", "all");
+        Assert.True(settings.ExitCode == 0, settings.ToString());
+        using var http = server.CreateHttpClient();
+        var container = server.ServiceClient("busy", key).GetBlobContainerClient("parallel");
+        await container.CreateAsync();
+        var before = (await CheckpointAsync(http, await TokenAsync(http, "busy", key))).Checkpoint;
+
+        // 32 uploads and 32 downloads in flight at once share group commits; each must get its
+        // own entry at its own index, and the tree over all of them must be the signed one.
+        const int Writers = 32;
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(i =>
+            container.GetBlobClient($"blob-{i:D2}").UploadAsync(BinaryData.FromString($"content {i}"))));
+        await Task.WhenAll(Enumerable.Range(0, Writers).Select(async i =>
+            Assert.Equal($"content {i}", (await container.GetBlobClient($"blob-{i:D2}").DownloadContentAsync()).Value.Content.ToString())));
+
+        var token = await TokenAsync(http, "busy", key);
+        var after = await CheckpointAsync(http, token);
+        var entries = await EntriesAsync(http, token, 0, after.Checkpoint.Size);
+        Assert.Equal(Enumerable.Range(0, (int)after.Checkpoint.Size).Select(i => (long)i), entries.Select(entry => entry.Index));
+        Assert.All(entries, entry => Assert.Equal(MerkleTree.LeafHash(entry.Body!), entry.LeafHash));
+        Assert.Equal(after.Checkpoint.RootHash, MerkleTree.RootFromLeafHashes(entries.Select(entry => entry.LeafHash)));
+        var consistency = await ProofAsync(http, token, $"proof/consistency?first={before.Size}&second={after.Checkpoint.Size}");
+        Assert.True(MerkleTree.VerifyConsistency(before.Size, after.Checkpoint.Size, before.RootHash, after.Checkpoint.RootHash, consistency));
+
+        var decoded = entries.Skip((int)before.Size).Select(entry => AuditEntry.Decode(entry.Body!)).ToList();
+        for (var i = 0; i < Writers; i++)
+        {
+            var resource = $"/busy/parallel/blob-{i:D2}";
+            Assert.Single(decoded, entry => entry.Action == nameof(BlobOperation.PutBlob) && entry.Resource == resource);
+            Assert.Single(decoded, entry => entry.Action == nameof(BlobOperation.GetBlob) && entry.Resource == resource);
+        }
+
+        // One entry per request: every data-plane entry carries its own request id.
+        var requestIds = decoded.Where(entry => entry.Action is nameof(BlobOperation.PutBlob) or nameof(BlobOperation.GetBlob)).Select(entry => entry.RequestId).ToList();
+        Assert.All(requestIds, id => Assert.False(string.IsNullOrEmpty(id)));
+        Assert.Equal(requestIds.Count, requestIds.Distinct().Count());
+    }
+
+    [Fact]
     public async Task Refusals_errors_and_the_seal()
     {
         await using var server = await StrongroomProcess.StartProductionAsync("transparency-refusals", shares: 3, threshold: 2);
