@@ -4,6 +4,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 
 using Strongroom.Core;
+using Strongroom.Vault;
 
 namespace Strongroom.Audit;
 
@@ -142,7 +143,7 @@ public sealed class VerifierStateStore(string directory)
             json.WriteEndObject();
         }
 
-        WriteAtomically(StatePath(logIdentity), buffer.ToArray());
+        SecretFile.WriteAtomically(StatePath(logIdentity), overwrite: true, buffer.ToArray());
     }
 
     /// <summary>Removes the state of a log (to pin a new key on purpose). True when there was one.</summary>
@@ -251,18 +252,6 @@ public sealed class VerifierStateStore(string directory)
             }
         }
 
-        WriteAtomically(path, leaves);
-    }
-
-    private static void WriteAtomically(string path, byte[] content)
-    {
-        var temporary = path + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
-        {
-            file.Write(content);
-            file.Flush(flushToDisk: true);
-        }
-
-        File.Move(temporary, path, overwrite: true);
+        SecretFile.WriteAtomically(path, overwrite: true, leaves);
     }
 }

@@ -38,6 +38,9 @@ public static partial class Cli
             await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
             await GetAccountAsync(deployment, accountName, cancellationToken).ConfigureAwait(false);
             var issued = await deployment.Tokens.IssueAsync(accountName, duration, cancellationToken).ConfigureAwait(false);
+
+            // A token is a grant: recorded in the account's log before it is shown, as the token endpoint does.
+            await deployment.KeyVault.RecordTokenIssuedAsync(accountName, issued, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(Json(issued.WriteTokenResponse));

@@ -1,7 +1,7 @@
 namespace Strongroom.Vault;
 
-/// <summary>Key files: written whole or not at all, readable by the service user only.</summary>
-internal static class SecretFile
+/// <summary>Key and state files: written whole or not at all (temporary file, fsync, rename), readable by their owner only.</summary>
+public static class SecretFile
 {
     /// <summary>Returns false when <paramref name="overwrite"/> is false and another writer created
     /// the file first (then that file wins: two different root keys must never both be used).</summary>

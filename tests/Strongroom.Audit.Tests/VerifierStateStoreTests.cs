@@ -51,7 +51,7 @@ public sealed class VerifierStateStoreTests : IDisposable
         store.Save(Identity, second);
         Assert.Equal(25 * 32, new FileInfo(store.LeavesPath(Identity)).Length);
         Assert.Equal(second.LeafHashes, store.Load(Identity)!.LeafHashes);
-        Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+        Assert.Empty(Directory.GetFiles(directory, "*.partial"));
     }
 
     [Fact]

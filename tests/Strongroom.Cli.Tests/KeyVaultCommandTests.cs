@@ -31,6 +31,11 @@ public sealed class KeyVaultCommandTests : IDisposable
         Assert.Equal(1800, document.RootElement.GetProperty("expires_in").GetInt64());
         Assert.Equal("Bearer", document.RootElement.GetProperty("token_type").GetString());
 
+        // The token is a grant: the account's log records it, attributed to the host user.
+        var tail = await data.RunWithDataAsync("audit", "tail", "--account", "tokenacct", "-n", "1");
+        Assert.True(tail.ExitCode == 0, tail.ToString());
+        Assert.Contains($" host:{Environment.UserName} IssueToken /tokenacct Success", tail.Output, StringComparison.Ordinal);
+
         Assert.Equal(2, (await data.RunWithDataAsync("account", "token", "tokenacct", "--lifetime", "25h")).ExitCode);
         Assert.Equal(2, (await data.RunWithDataAsync("account", "token", "tokenacct", "--lifetime", "soon")).ExitCode);
         Assert.Equal(1, (await data.RunWithDataAsync("account", "token", "nobody")).ExitCode);
