@@ -3,6 +3,7 @@ using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
 using Strongroom.Crypto;
+using Strongroom.Placement;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -103,8 +104,11 @@ internal static class UnwrapBench
         site.StartSpareFiles();
         var keys = new TenantKeys(keyring, SystemRandomSource.Instance, cacheEnabled ? cache : null);
         var audit = new TransparencyLog(store, new CheckpointSigner(keys.Seal), () => "bench", TimeProvider.System);
-        var accounts = new AccountService(store, site, keys, audit, TimeProvider.System);
-        var blobs = new BlobService(store, site, keys, audit, TimeProvider.System, SystemRandomSource.Instance);
+        var sites = new SiteSet(Topology.SingleLocalSite(site.RootDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, TimeProvider.System);
+        var objects = new ObjectSites(sites, store, TimeProvider.System, SystemRandomSource.Instance);
+        var placement = new PlacementService(store, sites, audit, TimeProvider.System);
+        var accounts = new AccountService(store, objects, placement, keys, audit, TimeProvider.System);
+        var blobs = new BlobService(store, objects, placement, keys, audit, TimeProvider.System, SystemRandomSource.Instance);
         await accounts.CreateAsync("bench");
         await blobs.CreateContainerAsync("bench", "box", []);
         var payload = new byte[4096];

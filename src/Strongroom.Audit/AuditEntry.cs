@@ -476,4 +476,13 @@ public static class AuditActions
     public const string Rewrap = "Rewrap";
     public const string StartServer = "StartServer";
     public const string StopServer = "StopServer";
+
+    // Placement (issue 5): every change of where a tenant's copies live.
+    public const string SetPlacementPolicy = "Placement.SetPolicy";
+    public const string SetContainerRedundancy = "Placement.SetContainerRedundancy";
+    public const string CopyCreated = "Placement.CopyCreated";
+    public const string CopyMarkedBad = "Placement.CopyMarkedBad";
+    public const string CopyRemoved = "Placement.CopyRemoved";
+    public const string Failover = "Placement.Failover";
+    public const string SiteStateChanged = "Placement.SiteStateChanged";
 }

@@ -80,7 +80,8 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
         string outcome = AuditOutcomes.Success,
         IReadOnlyList<KeyValuePair<string, string>>? details = null,
         IReadOnlyList<string>? sites = null,
-        string? justification = null)
+        string? justification = null,
+        IReadOnlyList<string>? jurisdictions = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(log);
         var context = OperationContext.Current;
@@ -95,6 +96,7 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
             RequestId = context.RequestId,
             ClientAddress = context.ClientAddress,
             Sites = sites ?? [],
+            Jurisdictions = jurisdictions ?? [],
             Justification = justification,
             Details = details ?? [],
         };

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Strongroom.Audit;
 using Strongroom.Core;
+using Strongroom.Placement;
 using Strongroom.Storage;
 
 namespace Strongroom.Blobs;
@@ -18,7 +19,15 @@ public sealed partial class AccountService
         CreateAsync(name, CipherSuites.Default, key1, cancellationToken);
 
     /// <summary>Creates an account whose objects are all written with <paramref name="suite"/> (fixed for its life).</summary>
-    public async Task<AccountDetails> CreateAsync(string name, CipherSuite suite, byte[]? key1 = null, CancellationToken cancellationToken = default)
+    public Task<AccountDetails> CreateAsync(string name, CipherSuite suite, byte[]? key1 = null, CancellationToken cancellationToken = default) =>
+        CreateAsync(name, suite, placementRequest: null, key1, cancellationToken);
+
+    /// <summary>
+    /// Creates an account with a placement policy built from <paramref name="placementRequest"/>
+    /// over the deployment's default (null: the default itself), validated against the topology
+    /// (InvalidPlacementPolicy, PlacementPolicyNotSatisfiable) before anything is created.
+    /// </summary>
+    public async Task<AccountDetails> CreateAsync(string name, CipherSuite suite, PlacementPolicyRequest? placementRequest, byte[]? key1 = null, CancellationToken cancellationToken = default)
     {
         if (!CipherSuites.IsKnown(suite))
         {
@@ -40,10 +49,18 @@ public sealed partial class AccountService
             throw new StorageException(ErrorCode.InvalidResourceName, $"The account name '{name}' is reserved: the platform's transparency log is named so.");
         }
 
+        var policy = placementRequest is null ? placement.DefaultPolicy() : placement.Build(placementRequest, current: null);
         var (firstKey, wrappedFirst) = key1 is null ? keys.NewSharedKey(name, 1) : (key1, keys.WrapSharedKey(name, 1, key1));
         var (secondKey, wrappedSecond) = keys.NewSharedKey(name, 2);
-        var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite);
-        IReadOnlyList<KeyValuePair<string, string>> details = [new("cipherSuite", CipherSuites.Name(suite))];
+        var record = new AccountRecord(name, wrappedFirst, wrappedSecond, keys.NewWrappedKeyEncryptionKey(name), time.GetUtcNow(), AccountState.Enabled, suite) { Placement = policy };
+        IReadOnlyList<KeyValuePair<string, string>> details =
+        [
+            new("cipherSuite", CipherSuites.Name(suite)),
+            new("residency", string.Join(",", policy.Residency)),
+            new("primaryRegion", policy.PrimaryRegion),
+            new("secondaryRegion", policy.SecondaryRegion ?? string.Empty),
+            new("redundancy", policy.Redundancy.ToString()),
+        ];
         await store.CreateAccountAsync(record, audit: audit.Entry(name, AuditActions.CreateAccount, "/" + name, details: details), cancellationToken: cancellationToken).ConfigureAwait(false);
 
         // The platform log cannot join the create's transaction (one entry per write); it is
@@ -120,16 +137,13 @@ public sealed partial class AccountService
     public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
     {
         await RequireAsync(name, cancellationToken).ConfigureAwait(false);
-        await audit.RecordAsync(audit.Entry(AuditLogs.Platform, AuditActions.DeleteAccount, "/" + name, sites: [site.Id]), cancellationToken).ConfigureAwait(false);
+        await audit.RecordAsync(audit.Entry(AuditLogs.Platform, AuditActions.DeleteAccount, "/" + name), cancellationToken).ConfigureAwait(false);
         var removed = await store.DeleteAccountAsync(
             name,
-            audit: audit.Entry(name, AuditActions.DeleteAccount, "/" + name, sites: [site.Id]),
+            audit: audit.Entry(name, AuditActions.DeleteAccount, "/" + name),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         keys.Forget(name);
-        foreach (var stored in removed)
-        {
-            await site.DeleteAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
-        }
+        await sites.DeleteAsync(removed).ConfigureAwait(false);
     }
 
     private async Task<AccountRecord> RequireAsync(string name, CancellationToken cancellationToken) =>

@@ -1,5 +1,6 @@
 using Strongroom.Core;
 using Strongroom.Crypto;
+using Strongroom.Placement;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -17,7 +18,15 @@ public sealed partial class BlobService
     /// blob under a disabled scope or an unavailable customer-managed key fails here, before
     /// anything is returned.
     /// </summary>
-    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default)
+    public Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, CancellationToken cancellationToken = default) =>
+        OpenBlobAsync(account, container, blob, conditions, customerKey, ReadLocation.Primary, cancellationToken);
+
+    /// <summary>
+    /// As above, through the given endpoint: <see cref="ReadLocation.Secondary"/> (the
+    /// <c>ACCOUNT-secondary</c> endpoint) reads copies in the secondary region first and needs an
+    /// RA-GRS or RA-GZRS account (SecondaryNotAvailable otherwise).
+    /// </summary>
+    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, ReadLocation location, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
         RequireBlobName(blob);
@@ -38,8 +47,9 @@ public sealed partial class BlobService
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
 
         // Recorded before any byte is returned: no entry, no data.
-        await RecordReadAsync(account, accountRecord.AuditDataPlane, BlobOperation.GetBlob, container, blob, cancellationToken, snapshot.Parts.Select(part => part.Object.SiteId).Distinct(StringComparer.Ordinal).ToList()).ConfigureAwait(false);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, site, () => new ReadKeys(keys, store, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
+        await RecordReadAsync(account, accountRecord.AuditDataPlane, BlobOperation.GetBlob, container, blob, cancellationToken, snapshot.Parts.SelectMany(part => part.Object.PresentSiteIds).Distinct(StringComparer.Ordinal).ToList()).ConfigureAwait(false);
+        var policy = placement.Resolve(accountRecord);
+        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, stored => sites.ReadOrder(stored, policy, location), () => new ReadKeys(keys, store, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
     }
 }
 
@@ -48,16 +58,16 @@ public sealed class BlobReader
 {
     private readonly IReadOnlyList<BlobPart> parts;
     private readonly CipherSuite cipherSuite;
-    private readonly ISite site;
+    private readonly Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder;
     private readonly Func<BlobService.ReadKeys> openKeys;
 
-    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, ISite site, Func<BlobService.ReadKeys> openKeys)
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder, Func<BlobService.ReadKeys> openKeys)
     {
         Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
         Blob = blob;
         this.parts = parts;
         this.cipherSuite = cipherSuite;
-        this.site = site;
+        this.readOrder = readOrder;
         this.openKeys = openKeys;
     }
 
@@ -99,14 +109,24 @@ public sealed class BlobReader
         // the binding's hash is the account's suite, fixed at creation.
         var binding = ObjectBinding.Digest(cipherSuite, Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
         using var dataKey = await readKeys.UnwrapAsync(stored, binding, cancellationToken).ConfigureAwait(false);
-        Stream ciphertext;
-        try
+        // TODO(issue 5): the data-path helper falls back to the next copy on an I/O error or an
+        // authentication-tag failure mid-stream, and reports the bad copy.
+        Stream? ciphertext = null;
+        foreach (var site in readOrder(stored))
         {
-            ciphertext = site.OpenRead(stored.ObjectId);
+            try
+            {
+                ciphertext = await site.OpenReadAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
+                break;
+            }
+            catch (IOException)
+            {
+            }
         }
-        catch (FileNotFoundException)
+
+        if (ciphertext is null)
         {
-            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"Object {stored.ObjectId} is missing from site {stored.SiteId}.");
+            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"No copy of object {stored.ObjectId} could be opened.");
         }
 
         await using (ciphertext.ConfigureAwait(false))

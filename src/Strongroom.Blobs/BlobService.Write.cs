@@ -31,7 +31,7 @@ public sealed partial class BlobService
             Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
         }
 
-        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.PutBlobBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
+        var written = await WriteObjectAsync(account, container, request.Blob, body, request.Checksums, Limits.PutBlobBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
         var committed = false;
         try
         {
@@ -42,7 +42,7 @@ public sealed partial class BlobService
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
             };
-            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object.SiteId]);
+            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), written.Object.PresentSiteIds.ToList());
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
@@ -78,11 +78,11 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.InvalidBlobOrBlock, "The specified blob or block content is invalid.");
         }
 
-        var written = await WriteObjectAsync(account, request.Container, request.Blob, body, request.Checksums, Limits.BlockBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
+        var written = await WriteObjectAsync(account, container, request.Blob, body, request.Checksums, Limits.BlockBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
         var recorded = false;
         try
         {
-            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object.SiteId]);
+            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), written.Object.PresentSiteIds.ToList());
             var replaced = await store.PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
@@ -253,12 +253,13 @@ public sealed partial class BlobService
     /// Checksums are verified before the object is published, so a mismatch leaves nothing behind.
     /// Memory is bounded by the copy buffer and the encryptor's segment buffers.
     /// </summary>
-    private async Task<WrittenObject> WriteObjectAsync(AccountRecord account, string container, string blob, Stream body, TransactionalChecksums checksums, long maxBytes, WriteKeys writeKeys, CancellationToken cancellationToken)
+    private async Task<WrittenObject> WriteObjectAsync(AccountRecord account, ContainerRecord containerRecord, string blob, Stream body, TransactionalChecksums checksums, long maxBytes, WriteKeys writeKeys, CancellationToken cancellationToken)
     {
+        var container = containerRecord.Name;
         var objectId = random.NewOpaqueId();
         var binding = ObjectBinding.Digest(account.CipherSuite, account.Name, container, blob, objectId);
         using var dataKey = writeKeys.NewDataKey(keys, binding);
-        await using var write = await site.BeginWriteAsync(objectId, cancellationToken).ConfigureAwait(false);
+        await using var write = await sites.BeginWriteAsync(placement.Resolve(account), placement.Effective(account, containerRecord), objectId, cancellationToken).ConfigureAwait(false);
         using var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
         var crc64 = checksums.ContentCrc64 is null ? null : new Crc64Nvme();
         var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
@@ -301,8 +302,14 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.Crc64Mismatch);
         }
 
-        await write.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new WrittenObject(writeKeys.Stamp(new StoredObject(objectId, site.Id, dataKey.Wrapped, total)), digest, crc);
+        var copies = await write.CommitAsync(cancellationToken).ConfigureAwait(false);
+        var stored = new StoredObject(objectId, copies.Copies, dataKey.Wrapped, total)
+        {
+            CiphertextLength = copies.CiphertextLength,
+            CiphertextCrc64 = copies.CiphertextCrc64,
+            CreatedOn = time.GetUtcNow(),
+        };
+        return new WrittenObject(writeKeys.Stamp(stored), digest, crc);
     }
 
     private async Task<AccountRecord> RequireAccountAsync(string account, CancellationToken cancellationToken)

@@ -101,7 +101,7 @@ public sealed partial class BlobService
             account,
             container,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: audit.Entry(account, nameof(BlobOperation.DeleteContainer), Resource(account, container), sites: [site.Id]),
+            audit: audit.Entry(account, nameof(BlobOperation.DeleteContainer), Resource(account, container)),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
@@ -255,7 +255,7 @@ public sealed partial class BlobService
             container,
             blob,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: audit.Entry(account, nameof(BlobOperation.DeleteBlob), Resource(account, container, blob), sites: [site.Id]),
+            audit: audit.Entry(account, nameof(BlobOperation.DeleteBlob), Resource(account, container, blob)),
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
@@ -298,20 +298,7 @@ public sealed partial class BlobService
     /// orphan that nothing references (unreadable: its key row is gone), which the start-up sweep
     /// removes; it never fails the request that already committed.
     /// </summary>
-    private async Task RemoveFromSitesAsync(IReadOnlyList<StoredObject> removed)
-    {
-        foreach (var stored in removed)
-        {
-            try
-            {
-                await site.DeleteAsync(stored.ObjectId, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (IOException)
-            {
-                // Left for the orphan sweep.
-            }
-        }
-    }
+    private Task RemoveFromSitesAsync(IReadOnlyList<StoredObject> removed) => sites.DeleteAsync(removed);
 
     private static int ClampPage(int maxResults) =>
         maxResults <= 0 ? Limits.ListResultsMax : Math.Min(maxResults, Limits.ListResultsMax);

@@ -55,6 +55,22 @@ public enum ErrorCode
     AuditLogNotFound,
     /// <summary>An entry range, index or tree size outside the log, or a pruned entry's body.</summary>
     InvalidAuditRange,
+
+    // Datacenters: placement, replication, residency (issue 5).
+    /// <summary>A redundancy, residency, region or site spelled wrongly (syntax, unknown name).</summary>
+    InvalidPlacementPolicy,
+    /// <summary>A well-formed policy the topology cannot satisfy inside the residency; the message says why.</summary>
+    PlacementPolicyNotSatisfiable,
+    /// <summary>Fewer synchronous copies became durable than the write quorum: nothing was acknowledged (503 ServerBusy).</summary>
+    InsufficientSitesAvailable,
+    /// <summary>A read on the secondary endpoint of an account that is not RA-GRS / RA-GZRS, or a write there.</summary>
+    SecondaryNotAvailable,
+    WriteOperationNotSupportedOnSecondary,
+    SiteNotFound,
+    /// <summary>A site still holds copies (remove needs a completed drain), or a drain cannot place them inside a tenant's residency.</summary>
+    SiteNotDrained,
+    /// <summary>Failover of an account that has no secondary region (not GRS, RA-GRS, GZRS, RA-GZRS or custom geo).</summary>
+    AccountNotGeoRedundant,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -127,4 +127,36 @@ public static class Limits
 
     /// <summary>Entry bodies a prune erases per metadata transaction, so a long-overdue prune does not hold the write lock for millions of rows.</summary>
     public const int AuditPruneBatchMax = 10_000;
+
+    // Datacenters (issue 5)
+
+    /// <summary>Copies of one object in a custom redundancy.</summary>
+    public const int CopiesMax = 9;
+
+    /// <summary>Sites in one topology file.</summary>
+    public const int TopologySitesMax = 256;
+
+    /// <summary>Bytes of a topology file.</summary>
+    public const int TopologyFileBytesMax = 1024 * 1024;
+
+    /// <summary>How often the repair worker runs a pass (probe down sites, make owed copies, carry tombstones, remove orphans).</summary>
+    public static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a down site is probed (within a repair pass).</summary>
+    public static readonly TimeSpan SiteProbeInterval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Every copy is read back and its checksum verified at least this often.</summary>
+    public static readonly TimeSpan ScrubInterval = TimeSpan.FromDays(7);
+
+    /// <summary>An unreferenced site object is removed only when two orphan scans at least this far apart both found it (a write publishes its object just before the store commits it).</summary>
+    public static readonly TimeSpan OrphanGrace = TimeSpan.FromMinutes(10);
+
+    /// <summary>Copies the repair worker makes, verifies or deletes per batch (one store read, one store transaction).</summary>
+    public const int RepairBatchMax = 256;
+
+    /// <summary>Copies made in parallel by the repair worker and replicator.</summary>
+    public const int RepairParallelMax = 8;
+
+    /// <summary>Blobs in one page of a locations listing.</summary>
+    public const int LocationsPageMax = 1000;
 }

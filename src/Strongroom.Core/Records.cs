@@ -33,6 +33,10 @@ public sealed record AccountRecord(
 
     /// <summary>How long the bodies of the account's log entries are kept (never below <see cref="Limits.AuditRetentionDaysMin"/>).</summary>
     public int AuditRetentionDays { get; init; } = Limits.AuditRetentionDaysDefault;
+
+    /// <summary>Residency, regions and default redundancy; null only for accounts created before
+    /// placement existed, which get the deployment's default policy.</summary>
+    public PlacementPolicy? Placement { get; init; }
 }
 
 public sealed record ContainerRecord(
@@ -48,6 +52,9 @@ public sealed record ContainerRecord(
 
     /// <summary>Writes may not name another scope than the default (fixed at creation, as in Azure).</summary>
     public bool DenyEncryptionScopeOverride { get; init; }
+
+    /// <summary>The container's own redundancy inside the account's residency; null is the account's default.</summary>
+    public Redundancy? Redundancy { get; init; }
 }
 
 public enum BlobType
@@ -89,15 +96,26 @@ public sealed record BlobRecord(
 }
 
 /// <summary>
-/// One stored ciphertext object on a site, under an opaque id. Its data key exists only wrapped
-/// by the account key-encryption key.
+/// One stored ciphertext object under an opaque id, with a copy on each of several sites (all
+/// byte-identical). Its data key exists only wrapped by the account key-encryption key.
 /// </summary>
 public sealed record StoredObject(
     string ObjectId,
-    string SiteId,
+    IReadOnlyList<ObjectCopy> Copies,
     byte[] WrappedDataKey,
     long PlaintextLength)
 {
+    /// <summary>Bytes of ciphertext on every site (segment format); 0 for objects written before it was recorded.</summary>
+    public long CiphertextLength { get; init; }
+
+    /// <summary>CRC-64/NVME of the ciphertext, so a copy can be verified (scrub, repair) without any key; null for objects written before it was recorded.</summary>
+    public ulong? CiphertextCrc64 { get; init; }
+
+    /// <summary>When the object was written (the age of its owed copies: an account's last sync time).</summary>
+    public DateTimeOffset CreatedOn { get; init; }
+
+    public IEnumerable<string> PresentSiteIds => Copies.Where(copy => copy.State == CopyState.Present).Select(copy => copy.SiteId);
+
     /// <summary>The scope whose key-encryption key wraps <see cref="WrappedDataKey"/>; null is the account KEK.</summary>
     public string? EncryptionScope { get; init; }
 

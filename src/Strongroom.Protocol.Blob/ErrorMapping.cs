@@ -97,6 +97,16 @@ public static class ErrorMapping
         ErrorCode.InvalidAuditSetting => new(400, "InvalidInput", "One of the request inputs is not valid: the transparency log setting is refused (retention is at least 180 days, Cyber Security Law art. 21)."),
         ErrorCode.AuditLogNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.InvalidAuditRange => OutOfRangeInput,
+
+        // Datacenters (issue 5). TODO(issue 5): the helper owning the protocol checks these against Azure.
+        ErrorCode.InvalidPlacementPolicy => new(400, "InvalidInput", "One of the request inputs is not valid: the placement policy is not valid."),
+        ErrorCode.PlacementPolicyNotSatisfiable => new(400, "InvalidInput", "One of the request inputs is not valid: the topology cannot satisfy the placement policy inside the residency."),
+        ErrorCode.InsufficientSitesAvailable => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
+        ErrorCode.SecondaryNotAvailable => new(400, "InvalidQueryParameterValue", "Value for one of the query parameters specified in the request URI is invalid."),
+        ErrorCode.WriteOperationNotSupportedOnSecondary => new(403, "WriteOperationNotSupportedOnSecondary", "This operation is not supported on the secondary location."),
+        ErrorCode.SiteNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
+        ErrorCode.SiteNotDrained => new(409, "OperationNotAllowed", "The operation is not allowed: the site still holds copies."),
+        ErrorCode.AccountNotGeoRedundant => new(409, "OperationNotAllowed", "The operation is not allowed: the account has no secondary region."),
         _ => InternalError,
     };
 }

@@ -2,6 +2,7 @@ using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
 using Strongroom.KeyVault;
+using Strongroom.Placement;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -24,13 +25,13 @@ public sealed partial class Deployment : IAsyncDisposable
 
     private int references = 1;
 
-    private Deployment(DataDirectory directory, SealState vault, UnwrappedKeyCache? unwrappedKeys, IMetadataStore store, ISite site, BlobService blobs, AccountService accounts, EncryptionScopeService scopes, KeyRewrapper rewrapper)
+    private Deployment(DataDirectory directory, SealState vault, UnwrappedKeyCache? unwrappedKeys, IMetadataStore store, SiteSet sites, BlobService blobs, AccountService accounts, EncryptionScopeService scopes, KeyRewrapper rewrapper)
     {
         Directory = directory;
         Vault = vault;
         UnwrappedKeys = unwrappedKeys;
         Store = store;
-        Site = site;
+        Sites = sites;
         Blobs = blobs;
         Accounts = accounts;
         Scopes = scopes;
@@ -47,7 +48,17 @@ public sealed partial class Deployment : IAsyncDisposable
 
     public IMetadataStore Store { get; }
 
-    public ISite Site { get; }
+    /// <summary>The topology's sites with their backends, durable states and health.</summary>
+    public SiteSet Sites { get; }
+
+    /// <summary>Copies: replicated writes, read order, bad-copy reports, deletions.</summary>
+    public ObjectSites Objects { get; private init; } = null!;
+
+    /// <summary>Placement policies, last sync time, failover, locations.</summary>
+    public PlacementService Placement { get; private init; } = null!;
+
+    /// <summary>The replicator, repair, scrub and drain worker (the server runs its passes; see RepairHostedService).</summary>
+    public RepairWorker Repair { get; private init; } = null!;
 
     public BlobService Blobs { get; }
 
@@ -170,10 +181,15 @@ public sealed partial class Deployment : IAsyncDisposable
         var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
         UnwrappedKeyCache? unwrappedKeys = null;
         IMetadataStore? store = null;
+        SiteSet? sites = null;
         try
         {
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
-            var site = new LocalDirectorySite(LocalSiteId, directory.LocalSiteDirectory);
+
+            // TODO(issue 5): the topology helper loads <data>/topology.toml (written at creation:
+            // the development sample in --dev, the single-site default otherwise).
+            sites = SiteBackends.Open(Topology.SingleLocalSite(directory.LocalSiteDirectory), random, time);
+            sites.ApplyStates(await ((IPlacementStore)store).GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
             unwrappedKeys = string.Equals(Environment.GetEnvironmentVariable(UnwrappedKeyCacheVariable), "off", StringComparison.OrdinalIgnoreCase)
                 ? null
                 : new UnwrappedKeyCache();
@@ -188,11 +204,18 @@ public sealed partial class Deployment : IAsyncDisposable
                 time);
             var keyVault = new KeyVaultService((IKeyVaultStore)store, tenantKeys, audit, time, random);
             ICustomerManagedKeys customerKeys = new VaultCustomerManagedKeys(keyVault);
-            var blobs = new BlobService(store, site, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };
-            var accounts = new AccountService(store, site, tenantKeys, audit, time);
+            var objects = new ObjectSites(sites, (IPlacementStore)store, time, random);
+            var placement = new PlacementService(store, sites, audit, time);
+            var repair = new RepairWorker(store, sites, placement, audit, time, random);
+            objects.WorkQueued += repair.Wake;
+            var blobs = new BlobService(store, objects, placement, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };
+            var accounts = new AccountService(store, objects, placement, tenantKeys, audit, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
-            return new Deployment(directory, vault, unwrappedKeys, store, site, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
+            return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
+                Objects = objects,
+                Placement = placement,
+                Repair = repair,
                 KeyVault = keyVault,
                 Tokens = new BearerTokens(store, tenantKeys, time),
                 CustomerManagedKeys = customerKeys,
@@ -202,6 +225,11 @@ public sealed partial class Deployment : IAsyncDisposable
         catch
         {
             unwrappedKeys?.Dispose();
+            if (sites is not null)
+            {
+                await sites.DisposeAsync().ConfigureAwait(false);
+            }
+
             if (store is not null)
             {
                 await store.DisposeAsync().ConfigureAwait(false);
@@ -243,19 +271,33 @@ public sealed partial class Deployment : IAsyncDisposable
     /// </summary>
     public async Task<int> PrepareToServeAsync(CancellationToken cancellationToken = default)
     {
-        var local = Site as LocalDirectorySite;
-        local?.RemoveAbandonedWrites();
-        var removed = await SweepOrphansAsync(cancellationToken).ConfigureAwait(false);
-        local?.StartSpareFiles();
+        var removed = 0;
+        foreach (var site in Sites.All)
+        {
+            var local = site.Backend as LocalDirectorySite;
+            local?.RemoveAbandonedWrites();
+            try
+            {
+                removed += await SweepOrphansAsync(site.Backend, cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException exception)
+            {
+                // A site that cannot be listed now is down: the repair worker's orphan scans reach it later.
+                Sites.ReportFailure(site.Id, exception);
+            }
+
+            local?.StartSpareFiles();
+        }
+
         return removed;
     }
 
-    private async Task<int> SweepOrphansAsync(CancellationToken cancellationToken)
+    private async Task<int> SweepOrphansAsync(ISite site, CancellationToken cancellationToken)
     {
         // The site is listed before the store: an object committed between the two reads then
         // appears in the store's set and is kept. The other order could delete it.
         var onSite = new List<string>();
-        await foreach (var objectId in Site.ListObjectIdsAsync(cancellationToken).ConfigureAwait(false))
+        await foreach (var objectId in site.ListObjectIdsAsync(cancellationToken).ConfigureAwait(false))
         {
             onSite.Add(objectId);
         }
@@ -265,13 +307,13 @@ public sealed partial class Deployment : IAsyncDisposable
             return 0;
         }
 
-        var referenced = await Store.ListObjectIdsAsync(Site.Id, cancellationToken).ConfigureAwait(false);
+        var referenced = await Store.ListObjectIdsAsync(site.Id, cancellationToken).ConfigureAwait(false);
         var removed = 0;
         foreach (var objectId in onSite)
         {
             if (!referenced.Contains(objectId))
             {
-                await Site.DeleteAsync(objectId, cancellationToken).ConfigureAwait(false);
+                await site.DeleteAsync(objectId, cancellationToken).ConfigureAwait(false);
                 removed++;
             }
         }
@@ -289,15 +331,7 @@ public sealed partial class Deployment : IAsyncDisposable
         try
         {
             await Store.DisposeAsync().ConfigureAwait(false);
-            switch (Site)
-            {
-                case IAsyncDisposable asyncDisposable:
-                    await asyncDisposable.DisposeAsync().ConfigureAwait(false);
-                    break;
-                case IDisposable disposable:
-                    disposable.Dispose();
-                    break;
-            }
+            await Sites.DisposeAsync().ConfigureAwait(false);
         }
         finally
         {

@@ -91,7 +91,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             var removed = await deployment.PrepareToServeAsync(ct).ConfigureAwait(false);
             if (removed > 0)
             {
-                output.WriteLine($"Removed {removed} unacknowledged object(s) left on site '{deployment.Site.Id}' by an interrupted write.");
+                output.WriteLine($"Removed {removed} unacknowledged object(s) left on the sites by an interrupted write.");
             }
 
             // Platform events before listening: the store takes entries while sealed (only signing needs keys).

@@ -120,12 +120,13 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
             BufferSize = WriteBufferBytes,
         });
 
-    public Stream OpenRead(string objectId)
+    public Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default)
     {
         ValidateObjectId(objectId);
+        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            return new FileStream(ObjectPath(objectId), new FileStreamOptions
+            return Task.FromResult<Stream>(new FileStream(ObjectPath(objectId), new FileStreamOptions
             {
                 Mode = FileMode.Open,
                 Access = FileAccess.Read,
@@ -135,11 +136,37 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
                 Share = FileShare.Read | FileShare.Delete,
                 Options = FileOptions.Asynchronous | FileOptions.RandomAccess,
                 BufferSize = ReadBufferBytes,
-            });
+            }));
         }
         catch (DirectoryNotFoundException exception)
         {
             throw new FileNotFoundException($"Object {objectId} does not exist on site {Id}.", exception);
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            throw new IOException($"Object {objectId} cannot be read on site {Id}.", exception);
+        }
+    }
+
+    /// <summary>The site is usable when its directories exist and a file can be created in <c>tmp</c>.</summary>
+    public Task CheckAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            if (!Directory.Exists(objectsDirectory))
+            {
+                throw new IOException($"Site {Id}: {objectsDirectory} does not exist.");
+            }
+
+            var probe = NewPartialPath();
+            File.OpenHandle(probe, FileMode.CreateNew, FileAccess.Write).Dispose();
+            File.Delete(probe);
+            return Task.CompletedTask;
+        }
+        catch (UnauthorizedAccessException exception)
+        {
+            throw new IOException($"Site {Id} is not writable.", exception);
         }
     }
 

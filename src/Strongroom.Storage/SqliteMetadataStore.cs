@@ -925,7 +925,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             "VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length, @encryption_scope, @customer_key_sha256) " +
             "ON CONFLICT (object_id) DO NOTHING",
             ("@object_id", storedObject.ObjectId),
-            ("@site_id", storedObject.SiteId),
+            ("@site_id", storedObject.Copies[0].SiteId),
             ("@wrapped_key", storedObject.WrappedDataKey),
             ("@plaintext_length", storedObject.PlaintextLength),
             ("@encryption_scope", storedObject.EncryptionScope),
@@ -941,7 +941,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         Invariant.True(reader.Read(), "an object that conflicts on insert exists");
         var existing = ReadObjectRow(reader, 0);
         Invariant.True(
-            existing.SiteId == storedObject.SiteId
+            existing.Copies[0].SiteId == storedObject.Copies[0].SiteId
             && existing.PlaintextLength == storedObject.PlaintextLength
             && existing.WrappedDataKey.AsSpan().SequenceEqual(storedObject.WrappedDataKey),
             $"object {storedObject.ObjectId} is recorded once with one site, key and length");
@@ -1118,9 +1118,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
     };
 
+    // TODO(issue 5): the store helper replaces site_id with object_copies (migration 7).
     private static StoredObject ReadObjectRow(SqliteDataReader reader, int first) => new(
         reader.GetString(first),
-        reader.GetString(first + 1),
+        [new ObjectCopy(reader.GetString(first + 1), CopyState.Present)],
         reader.GetFieldValue<byte[]>(first + 2),
         reader.GetInt64(first + 3))
     {

@@ -19,6 +19,7 @@ public sealed class DependencyTests
     private const string KeyVault = "Strongroom.KeyVault";
     private const string ProtocolKeyVault = "Strongroom.Protocol.KeyVault";
     private const string Audit = "Strongroom.Audit";
+    private const string Placement = "Strongroom.Placement";
     private const string ProtocolTransparency = "Strongroom.Protocol.Transparency";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
@@ -30,13 +31,14 @@ public sealed class DependencyTests
         [Vault] = [Core, Crypto],
         [Storage] = [Core],
         [Audit] = [Core, Crypto, Vault, Storage],
-        [Blobs] = [Core, Crypto, Vault, Storage, Audit],
+        [Placement] = [Core, Storage, Audit],
+        [Blobs] = [Core, Crypto, Vault, Storage, Audit, Placement],
         [ProtocolBlob] = [Core, Blobs],
         [KeyVault] = [Core, Crypto, Vault, Storage, Audit],
         [ProtocolKeyVault] = [Core, KeyVault],
-        [ProtocolTransparency] = [Core, Audit],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency],
-        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit],
+        [ProtocolTransparency] = [Core, Audit, Placement],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement],
+        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
@@ -64,6 +66,10 @@ public sealed class DependencyTests
         (Audit, Blobs, "the log is below the services that record into it"),
         (Audit, KeyVault, "the log is below the services that record into it"),
         (Storage, Audit, "the store appends canonical bytes it never parses"),
+        (Placement, Crypto, "placement moves ciphertext it cannot read: no key and no cipher below the blob service"),
+        (Placement, Vault, "placement moves ciphertext it cannot read: no key and no cipher below the blob service"),
+        (Placement, Blobs, "the blob service calls placement, never the reverse"),
+        (Storage, Placement, "sites and the store know nothing of policies"),
         (ProtocolTransparency, Storage, "the log's endpoints read through the log service, never the store"),
         (ProtocolTransparency, Vault, "the protocol layer never handles key material"),
     ];

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using Strongroom.Audit;
 using Strongroom.Core;
+using Strongroom.Placement;
 using Strongroom.Storage;
 using Strongroom.Vault;
 
@@ -27,8 +28,11 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         var random = new SeededRandomSource(20261130);
         var keys = new TenantKeys(keyring, random, Cache);
         Audit = new TransparencyLog(store, new CheckpointSigner(keys.Seal), () => "0123456789abcdef", time);
-        Blobs = new BlobService(store, site, keys, Audit, time, random) { CustomerManagedKeys = CustomerKeys };
-        Accounts = new AccountService(store, site, keys, Audit, time);
+        Sites = new SiteSet(Topology.SingleLocalSite(site.RootDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, time);
+        Objects = new ObjectSites(Sites, store, time, random);
+        Placement = new PlacementService(store, Sites, Audit, time);
+        Blobs = new BlobService(store, Objects, Placement, keys, Audit, time, random) { CustomerManagedKeys = CustomerKeys };
+        Accounts = new AccountService(store, Objects, Placement, keys, Audit, time);
         Scopes = new EncryptionScopeService(store, keys, CustomerKeys, Audit, time);
         Keys = keys;
         Rewrapper = new KeyRewrapper(store, keys, store);
@@ -56,6 +60,12 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public SqliteMetadataStore Store { get; }
 
     public LocalDirectorySite Site { get; }
+
+    public SiteSet Sites { get; }
+
+    public ObjectSites Objects { get; }
+
+    public PlacementService Placement { get; }
 
     public FakeTimeProvider Time { get; }
 

@@ -98,7 +98,7 @@ public sealed class CipherSuiteTests : IAsyncLifetime
 
         // The SM4 ciphertext over the AES object's file: the header names SM4, but the AES blob's
         // key and binding are not the ones it was sealed with.
-        await using (var source = fixture.Site.OpenRead(sm4Object.ObjectId))
+        await using (var source = await fixture.Site.OpenReadAsync(sm4Object.ObjectId))
         {
             var bytes = new byte[source.Length];
             await source.ReadExactlyAsync(bytes);
@@ -120,7 +120,7 @@ public sealed class CipherSuiteTests : IAsyncLifetime
     {
         var stored = await SingleObjectAsync(account, blob);
         Assert.Equal(suite, KeyWrap.CipherSuiteOf(stored.WrappedDataKey));
-        await using var ciphertext = fixture.Site.OpenRead(stored.ObjectId);
+        await using var ciphertext = await fixture.Site.OpenReadAsync(stored.ObjectId);
         var header = new byte[SegmentFormat.HeaderBytes];
         await ciphertext.ReadExactlyAsync(header);
         Assert.Equal("SRSG"u8.ToArray(), header[..4]);

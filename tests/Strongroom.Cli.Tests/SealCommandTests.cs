@@ -258,10 +258,11 @@ public sealed partial class SealCommandTests : IDisposable
         Assert.True(created);
         using var keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
         await using var store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath);
-        var site = new LocalDirectorySite(Deployment.LocalSiteId, directory.LocalSiteDirectory);
+        await using var sites = Placement.SiteBackends.Open(Placement.Topology.SingleLocalSite(directory.LocalSiteDirectory), random, TimeProvider.System);
         var keys = new TenantKeys(keyring, random);
         var audit = new Audit.TransparencyLog(store, new Audit.CheckpointSigner(keys.Seal), () => "0123456789abcdef", TimeProvider.System);
-        var accounts = new Blobs.AccountService(store, site, keys, audit, TimeProvider.System);
+        var placement = new Placement.PlacementService(store, sites, audit, TimeProvider.System);
+        var accounts = new Blobs.AccountService(store, new Placement.ObjectSites(sites, store, TimeProvider.System, random), placement, keys, audit, TimeProvider.System);
         var details = await accounts.CreateAsync(account);
         return details.Key1;
     }

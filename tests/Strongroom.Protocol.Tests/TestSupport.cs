@@ -137,5 +137,5 @@ internal static class Dev
     }
 
     /// <summary>A blob service that is never reached by these tests (its stub would throw).</summary>
-    public static BlobService UnreachableService() => new(null!, null!, null!, null!, TimeProvider.System, new SeededRandomSource(1));
+    public static BlobService UnreachableService() => new(null!, null!, null!, null!, null!, TimeProvider.System, new SeededRandomSource(1));
 }

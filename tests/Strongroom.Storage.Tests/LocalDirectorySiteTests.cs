@@ -43,7 +43,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         Assert.Equal("site-a", site.Id);
         Assert.Equal([Path.Combine(Root, "objects", "01", ObjectId)], FilesUnder("objects"));
         Assert.Empty(FilesUnder("tmp"));
-        await using var read = site.OpenRead(ObjectId);
+        await using var read = await site.OpenReadAsync(ObjectId);
         Assert.True(read.CanSeek);
         Assert.Equal(content.Length, read.Length);
         var all = new byte[content.Length];
@@ -65,12 +65,12 @@ public sealed class LocalDirectorySiteTests : IDisposable
             await write.Content.WriteAsync(Content(1000));
             var partial = Assert.Single(FilesUnder("tmp"));
             Assert.Matches("^[0-9a-f]{32}\\.partial$", Path.GetFileName(partial));
-            Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+            await Assert.ThrowsAsync<FileNotFoundException>(() => site.OpenReadAsync(ObjectId));
         }
 
         Assert.Empty(FilesUnder("tmp"));
         Assert.Empty(FilesUnder("objects"));
-        Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+        await Assert.ThrowsAsync<FileNotFoundException>(() => site.OpenReadAsync(ObjectId));
         Assert.Empty(await ToListAsync(site.ListObjectIdsAsync()));
     }
 
@@ -90,7 +90,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         await Assert.ThrowsAnyAsync<IOException>(() => second.CommitAsync());
         await second.DisposeAsync();
         Assert.Empty(FilesUnder("tmp"));
-        await using var read = site.OpenRead(ObjectId);
+        await using var read = await site.OpenReadAsync(ObjectId);
         Assert.Equal(10, read.Length);
     }
 
@@ -113,7 +113,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         await site.DeleteAsync("11111111111111111111111111111111");
 
         Assert.Equal([Other], await ToListAsync(site.ListObjectIdsAsync()));
-        Assert.Throws<FileNotFoundException>(() => site.OpenRead(ObjectId));
+        await Assert.ThrowsAsync<FileNotFoundException>(() => site.OpenReadAsync(ObjectId));
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         var site = NewSite();
         var content = Content(4096);
         await WriteAsync(site, ObjectId, content);
-        await using var read = site.OpenRead(ObjectId);
+        await using var read = await site.OpenReadAsync(ObjectId);
 
         await site.DeleteAsync(ObjectId);
 
@@ -146,7 +146,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         var site = NewSite();
 
         await Assert.ThrowsAsync<ArgumentException>(() => site.BeginWriteAsync(objectId));
-        Assert.Throws<ArgumentException>(() => site.OpenRead(objectId));
+        await Assert.ThrowsAsync<ArgumentException>(() => site.OpenReadAsync(objectId));
         await Assert.ThrowsAsync<ArgumentException>(() => site.DeleteAsync(objectId));
         Assert.Empty(FilesUnder("tmp"));
         Assert.Empty(FilesUnder("objects"));
@@ -199,7 +199,7 @@ public sealed class LocalDirectorySiteTests : IDisposable
         Assert.Equal(ids, (await ToListAsync(site.ListObjectIdsAsync())).Order(StringComparer.Ordinal));
         foreach (var id in ids)
         {
-            await using var read = site.OpenRead(id);
+            await using var read = await site.OpenReadAsync(id);
             Assert.Equal(100, read.Length);
         }
 

@@ -58,7 +58,7 @@ public abstract class StoreTestBase : IAsyncLifetime
         new(account, container, name, BlobType.BlockBlob, length, eTag, T0, T0, BlobHttpHeaders.Empty, []);
 
     protected StoredObject NewObject(long length = 10, string site = "site-a") =>
-        new(random.NewOpaqueId(), site, [.. Encoding.ASCII.GetBytes("wrapped"), (byte)length], length);
+        new(random.NewOpaqueId(), [new ObjectCopy(site, CopyState.Present)], [.. Encoding.ASCII.GetBytes("wrapped"), (byte)length], length);
 
     protected static BlobPart Part(int ordinal, StoredObject storedObject, string? blockId = null) => new(ordinal, blockId, storedObject);
 
@@ -84,7 +84,7 @@ public abstract class StoreTestBase : IAsyncLifetime
     protected static void AssertSameObject(StoredObject expected, StoredObject actual)
     {
         Assert.Equal(expected.ObjectId, actual.ObjectId);
-        Assert.Equal(expected.SiteId, actual.SiteId);
+        Assert.Equal(expected.Copies, actual.Copies);
         Assert.Equal(expected.WrappedDataKey, actual.WrappedDataKey);
         Assert.Equal(expected.PlaintextLength, actual.PlaintextLength);
     }

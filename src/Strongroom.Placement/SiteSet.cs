@@ -1,0 +1,139 @@
+using System.Collections.Concurrent;
+using Strongroom.Core;
+using Strongroom.Storage;
+
+namespace Strongroom.Placement;
+
+/// <summary>
+/// The live sites of a deployment: each declared site with its backend, the administrator's
+/// durable state (drain, remove) applied over the file's, and its health as this process sees it
+/// (a failure marks a site down; <see cref="ProbeDownSitesAsync"/> brings it back).
+/// </summary>
+public sealed class SiteSet : IAsyncDisposable
+{
+    private readonly Dictionary<string, ResidentSite> sites;
+    private readonly ConcurrentDictionary<string, DateTimeOffset> down = new(StringComparer.Ordinal);
+    private readonly TimeProvider time;
+    private volatile IReadOnlyList<SiteDescriptor> descriptors;
+
+    public SiteSet(Topology topology, IReadOnlyDictionary<string, ISite> backends, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(topology);
+        ArgumentNullException.ThrowIfNull(backends);
+        Topology = topology;
+        this.time = time;
+        sites = topology.Sites.ToDictionary(
+            site => site.Descriptor.Id,
+            site => new ResidentSite(site.Descriptor, backends[site.Descriptor.Id]),
+            StringComparer.Ordinal);
+        descriptors = topology.Sites.Select(site => site.Descriptor).ToList();
+    }
+
+    public Topology Topology { get; }
+
+    /// <summary>Every declared site with its current administrative state, in file order.</summary>
+    public IReadOnlyList<SiteDescriptor> Sites => descriptors;
+
+    public IEnumerable<ResidentSite> All => descriptors.Select(descriptor => sites[descriptor.Id]);
+
+    /// <summary>The site; SiteNotFound when the topology does not declare it.</summary>
+    public ResidentSite Get(string siteId) =>
+        sites.TryGetValue(siteId, out var site) ? site : throw new StorageException(ErrorCode.SiteNotFound, $"Site '{siteId}' is not in the topology.");
+
+    public bool TryGet(string siteId, out ResidentSite site) => sites.TryGetValue(siteId, out site!);
+
+    /// <summary>Applies the store's durable states (they override the file's) to every site named.</summary>
+    public void ApplyStates(IReadOnlyDictionary<string, SiteState> states)
+    {
+        ArgumentNullException.ThrowIfNull(states);
+        var updated = Topology.Sites
+            .Select(site => states.TryGetValue(site.Descriptor.Id, out var state) ? site.Descriptor with { State = state } : site.Descriptor)
+            .ToList();
+        foreach (var descriptor in updated)
+        {
+            sites[descriptor.Id].Descriptor = descriptor;
+        }
+
+        descriptors = updated;
+    }
+
+    public bool IsUp(string siteId) => !down.ContainsKey(siteId);
+
+    /// <summary>Marks the site down after a failure of the site itself (not a missing object).</summary>
+    public void ReportFailure(string siteId, Exception reason)
+    {
+        ArgumentNullException.ThrowIfNull(reason);
+        if (reason is FileNotFoundException)
+        {
+            return;
+        }
+
+        down.TryAdd(siteId, time.GetUtcNow());
+    }
+
+    public void ReportSuccess(string siteId) => down.TryRemove(siteId, out _);
+
+    /// <summary>Probes every site marked down; those that answer are up again. Returns the ids that came back.</summary>
+    public async Task<IReadOnlyList<string>> ProbeDownSitesAsync(CancellationToken cancellationToken = default)
+    {
+        var back = new List<string>();
+        foreach (var siteId in down.Keys.ToList())
+        {
+            if (!sites.TryGetValue(siteId, out var site))
+            {
+                continue;
+            }
+
+            try
+            {
+                await site.Backend.CheckAsync(cancellationToken).ConfigureAwait(false);
+                ReportSuccess(siteId);
+                back.Add(siteId);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
+        return back;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var site in sites.Values)
+        {
+            if (site.Backend is IAsyncDisposable disposable)
+            {
+                await disposable.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A site that checks residency before it accepts an object.
+/// Architecture invariant: no copy is ever written to a site outside the object's residency —
+/// placement chooses only allowed sites, and this check refuses anything else as a broken invariant.
+/// </summary>
+public sealed class ResidentSite(SiteDescriptor descriptor, ISite backend)
+{
+    public SiteDescriptor Descriptor { get; internal set; } = descriptor;
+
+    public ISite Backend { get; } = backend;
+
+    public string Id => Descriptor.Id;
+
+    public Task<ISiteWrite> BeginWriteAsync(string objectId, PlacementPolicy residency, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(residency);
+        Invariant.True(
+            residency.Allows(Descriptor.Jurisdiction),
+            $"residency: site {Descriptor.Id} is in {Descriptor.Jurisdiction}, outside the object's residency ({string.Join(",", residency.Residency)})");
+        Invariant.True(Descriptor.State == SiteState.Active, $"site {Descriptor.Id} takes no new copies while {Descriptor.State}");
+        return Backend.BeginWriteAsync(objectId, cancellationToken);
+    }
+
+    public Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default) => Backend.OpenReadAsync(objectId, cancellationToken);
+
+    public Task DeleteAsync(string objectId, CancellationToken cancellationToken = default) => Backend.DeleteAsync(objectId, cancellationToken);
+}
