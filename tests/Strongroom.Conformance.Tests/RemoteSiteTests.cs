@@ -290,11 +290,12 @@ public sealed class RemoteSiteTests(AzuriteFixture fixture, ITestOutputHelper ou
         Assert.Contains(kept, await ListAsync(site));
     }
 
-    static async Task FailsFastAsync(string what, Func<Task> operation)
+    async Task FailsFastAsync(string what, Func<Task> operation)
     {
         var elapsed = Stopwatch.StartNew();
         var exception = await Record.ExceptionAsync(operation);
         elapsed.Stop();
+        output.WriteLine($"{what}: {exception?.GetType().Name} after {elapsed.ElapsedMilliseconds} ms: {exception?.Message}");
         Assert.True(exception is IOException, $"{what}: expected an IOException, got {exception?.GetType().Name ?? "no exception"}: {exception}");
         Assert.True(elapsed.Elapsed < DeadSiteFailureMax, $"{what} took {elapsed.Elapsed} to fail.");
         Assert.IsNotType<FileNotFoundException>(exception);

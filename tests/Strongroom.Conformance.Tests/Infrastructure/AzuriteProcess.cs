@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.Json;
 
 namespace Strongroom.Conformance.Tests.Infrastructure;
 
@@ -36,6 +37,9 @@ public sealed class AzuriteProcess : IAsyncDisposable
 
     /// <summary>Where Azurite keeps blob metadata under <c>--location</c> (LokiJS, saved every 5 s).</summary>
     const string MetadataFileName = "__azurite_db_blob__.json";
+
+    /// <summary>Where Azurite keeps the index of its extent files (which file holds an extent), saved on the same kind of timer.</summary>
+    const string ExtentIndexFileName = "__azurite_db_blob_extent__.json";
 
     static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
     static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(50);
@@ -199,38 +203,18 @@ public sealed class AzuriteProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until Azurite's saved metadata names <paramref name="blobName"/> (committed blobs are
-    /// saved within about 5 seconds), so that a kill cannot lose it. Polls the file; never sleeps a
-    /// guessed time.
+    /// Waits until Azurite has saved <paramref name="blobName"/> (in any container) to disk: its
+    /// blob record, and the index entry of every extent file holding its data (a read finds an
+    /// extent's file through that index). Both are saved on 5-second timers; after this a kill cannot
+    /// lose the blob. Polls the files; never sleeps a guessed time.
     /// </summary>
     public async Task WaitUntilPersistedAsync(string blobName, TimeSpan? timeout = null)
     {
-        var path = Path.Combine(Location, MetadataFileName);
-        var deadline = Stopwatch.StartNew();
         var limit = timeout ?? TimeSpan.FromSeconds(30);
-        var needle = "\"" + blobName + "\"";
-        while (true)
+        var waited = Stopwatch.StartNew();
+        while (!IsPersisted(blobName))
         {
-            if (File.Exists(path))
-            {
-                try
-                {
-                    if ((await File.ReadAllTextAsync(path)).Contains(needle, StringComparison.Ordinal))
-                    {
-                        // Block data (extents) is written before the commit is acknowledged, and its
-                        // index is saved on the same 5 s timer; the next save after this one covers it.
-                        var saved = File.GetLastWriteTimeUtc(path);
-                        await WaitForNextSaveAsync(path, saved, limit - deadline.Elapsed);
-                        return;
-                    }
-                }
-                catch (IOException)
-                {
-                    // Azurite is replacing the file: read it again.
-                }
-            }
-
-            if (deadline.Elapsed > limit)
+            if (waited.Elapsed > limit)
             {
                 throw new TimeoutException($"Azurite did not save {blobName} within {limit}.\n{Output}");
             }
@@ -239,18 +223,79 @@ public sealed class AzuriteProcess : IAsyncDisposable
         }
     }
 
-    async Task WaitForNextSaveAsync(string path, DateTime saved, TimeSpan timeout)
+    bool IsPersisted(string blobName)
     {
-        var extents = Path.Combine(Location, "__azurite_db_blob_extent__.json");
-        var deadline = Stopwatch.StartNew();
-        while (!File.Exists(extents) || File.GetLastWriteTimeUtc(extents) < saved)
+        using var blobs = ReadSaved(MetadataFileName);
+        using var extents = ReadSaved(ExtentIndexFileName);
+        if (blobs is null || extents is null)
         {
-            if (deadline.Elapsed > timeout)
-            {
-                throw new TimeoutException($"Azurite did not save its extent index within {timeout}.\n{Output}");
-            }
+            return false;
+        }
 
-            await Task.Delay(PollInterval);
+        var records = new List<JsonElement>();
+        Walk(blobs.RootElement, element =>
+        {
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("name", out var name)
+                && name.ValueKind == JsonValueKind.String && name.GetString() == blobName && element.TryGetProperty("properties", out _))
+            {
+                records.Add(element);
+            }
+        });
+        var record = records.FirstOrDefault(element => !element.TryGetProperty("isCommitted", out var committed) || committed.ValueKind == JsonValueKind.True);
+        if (record.ValueKind != JsonValueKind.Object)
+        {
+            return false;
+        }
+
+        var needed = new HashSet<string>(StringComparer.Ordinal);
+        Walk(record, element =>
+        {
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("persistency", out var chunk)
+                && chunk.ValueKind == JsonValueKind.Object && chunk.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String)
+            {
+                needed.Add(id.GetString()!);
+            }
+        });
+        var saved = new HashSet<string>(StringComparer.Ordinal);
+        Walk(extents.RootElement, element =>
+        {
+            if (element.ValueKind == JsonValueKind.Object && element.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
+                && element.TryGetProperty("locationId", out _))
+            {
+                saved.Add(id.GetString()!);
+            }
+        });
+        return needed.IsSubsetOf(saved);
+    }
+
+    JsonDocument? ReadSaved(string fileName)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllBytes(Path.Combine(Location, fileName)));
+        }
+        catch (Exception exception) when (exception is IOException or JsonException)
+        {
+            return null; // not written yet, or being replaced: read it again
+        }
+    }
+
+    static void Walk(JsonElement element, Action<JsonElement> visit)
+    {
+        visit(element);
+        if (element.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var property in element.EnumerateObject())
+            {
+                Walk(property.Value, visit);
+            }
+        }
+        else if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray())
+            {
+                Walk(item, visit);
+            }
         }
     }
 
