@@ -243,6 +243,9 @@ public sealed partial class AzureBlobSite : ISite, IAsyncDisposable
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         RequestFailedException or AggregateException or IOException or HttpRequestException
             or TimeoutException or System.Security.Authentication.AuthenticationException => true,
+
+        // A garbled answer (not an Azure Blob service at that endpoint, or a broken proxy).
+        System.Xml.XmlException => true,
         _ => false,
     };
 
