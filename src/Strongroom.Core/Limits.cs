@@ -178,6 +178,6 @@ public static class Limits
 
     public static readonly TimeSpan RemoteSiteRetryDelayMax = TimeSpan.FromSeconds(1);
 
-    /// <summary>Bytes of one staged block of a remote-site write: the memory one write holds, and the largest object sent in a single request.</summary>
+    /// <summary>Bytes of one staged block of a remote-site write (a write holds two: one filling, one being sent), and the largest object sent in a single request.</summary>
     public const int RemoteSiteBlockBytes = 4 * 1024 * 1024;
 }

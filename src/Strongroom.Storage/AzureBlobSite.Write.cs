@@ -22,6 +22,12 @@ public sealed partial class AzureBlobSite
         private readonly BlockStream content;
         private byte[]? buffer;
         private int buffered;
+
+        // One Put Block runs in the background while the next block fills, so a write holds at most
+        // two blocks: the one being filled and the one being sent (then kept as the next to fill).
+        private Task staging = Task.CompletedTask;
+        private byte[]? stagingBuffer;
+        private byte[]? spare;
         private IOException? failure;
         private bool finished;
 
@@ -40,6 +46,7 @@ public sealed partial class AzureBlobSite
         {
             ObjectDisposedException.ThrowIf(finished, this);
             ThrowIfFailed();
+            await FinishStagingAsync().ConfigureAwait(false);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal) { [WriteIdMetadataName] = writeId };
             var conditions = new BlobRequestConditions { IfNoneMatch = ETag.All };
             var singleShot = blockIds.Count == 0;
@@ -57,7 +64,7 @@ public sealed partial class AzureBlobSite
                         // An empty object (after the fallback below) is an empty block list.
                         if (buffered > 0)
                         {
-                            await StageAsync(cancellationToken).ConfigureAwait(false);
+                            await StageLastAsync(cancellationToken).ConfigureAwait(false);
                         }
 
                         await blob.CommitBlockListAsync(blockIds, new CommitBlockListOptions { Metadata = metadata, Conditions = conditions }, cancellationToken).ConfigureAwait(false);
@@ -100,12 +107,13 @@ public sealed partial class AzureBlobSite
             ReturnBuffer();
         }
 
-        public ValueTask DisposeAsync()
+        public async ValueTask DisposeAsync()
         {
-            // Staged blocks stay uncommitted: invisible, and discarded by the service.
+            // Staged blocks stay uncommitted: invisible, and discarded by the service. A block in
+            // flight still reads its buffer: it finishes (or fails) before the buffer goes back.
             finished = true;
+            await staging.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             ReturnBuffer();
-            return ValueTask.CompletedTask;
         }
 
         private enum CommitOwner
@@ -144,7 +152,14 @@ public sealed partial class AzureBlobSite
                 data = data[taken..];
                 if (buffered == site.options.BlockBytes)
                 {
-                    await StageAsync(cancellationToken).ConfigureAwait(false);
+                    await FinishStagingAsync().ConfigureAwait(false);
+                    var blockId = NextBlockId();
+                    blockIds.Add(blockId);
+                    stagingBuffer = buffer;
+                    staging = PutBlockAsync(blockId, buffer!, buffered, cancellationToken);
+                    buffer = spare;
+                    spare = null;
+                    buffered = 0;
                 }
             }
         }
@@ -159,7 +174,21 @@ public sealed partial class AzureBlobSite
                 data = data[taken..];
                 if (buffered == site.options.BlockBytes)
                 {
-                    Stage();
+                    // The synchronous path stages in place: no block in flight behind the caller's back.
+                    FinishStagingAsync().GetAwaiter().GetResult();
+                    var blockId = NextBlockId();
+                    blockIds.Add(blockId);
+                    try
+                    {
+                        using var body = new MemoryStream(buffer!, 0, buffered, writable: false);
+                        blob.StageBlock(blockId, body, new BlockBlobStageBlockOptions());
+                    }
+                    catch (Exception exception) when (IsSiteFailure(exception, CancellationToken.None))
+                    {
+                        throw Fail(exception);
+                    }
+
+                    buffered = 0;
                 }
             }
         }
@@ -173,38 +202,44 @@ public sealed partial class AzureBlobSite
             return taken;
         }
 
-        private async Task StageAsync(CancellationToken cancellationToken)
+        /// <summary>Stages the partly filled last block and waits for it (the commit's last Put Block).</summary>
+        private async Task StageLastAsync(CancellationToken cancellationToken)
         {
             var blockId = NextBlockId();
+            blockIds.Add(blockId);
+            await PutBlockAsync(blockId, buffer!, buffered, cancellationToken).ConfigureAwait(false);
+            buffered = 0;
+        }
+
+        private async Task PutBlockAsync(string blockId, byte[] data, int length, CancellationToken cancellationToken)
+        {
             try
             {
-                using var body = new MemoryStream(buffer!, 0, buffered, writable: false);
+                using var body = new MemoryStream(data, 0, length, writable: false);
                 await blob.StageBlockAsync(blockId, body, new BlockBlobStageBlockOptions(), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception exception) when (IsSiteFailure(exception, cancellationToken))
             {
                 throw Fail(exception);
             }
-
-            blockIds.Add(blockId);
-            buffered = 0;
         }
 
-        private void Stage()
+        /// <summary>Waits for the block in flight (rethrowing its failure); its buffer becomes the next one to fill.</summary>
+        private async Task FinishStagingAsync()
         {
-            var blockId = NextBlockId();
             try
             {
-                using var body = new MemoryStream(buffer!, 0, buffered, writable: false);
-                blob.StageBlock(blockId, body, new BlockBlobStageBlockOptions());
+                await staging.ConfigureAwait(false);
             }
-            catch (Exception exception) when (IsSiteFailure(exception, CancellationToken.None))
+            finally
             {
-                throw Fail(exception);
+                staging = Task.CompletedTask;
+                if (stagingBuffer is not null)
+                {
+                    spare = stagingBuffer;
+                    stagingBuffer = null;
+                }
             }
-
-            blockIds.Add(blockId);
-            buffered = 0;
         }
 
         /// <summary>Block ids of one blob must have one length; the write id keeps this write's blocks apart from any other staged under the same name.</summary>
@@ -228,11 +263,15 @@ public sealed partial class AzureBlobSite
 
         private void ReturnBuffer()
         {
-            if (buffer is not null)
+            foreach (var array in new[] { buffer, stagingBuffer, spare })
             {
-                ArrayPool<byte>.Shared.Return(buffer);
-                buffer = null;
+                if (array is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(array);
+                }
             }
+
+            buffer = stagingBuffer = spare = null;
         }
 
         private sealed class BlockStream(Write write) : Stream

@@ -17,8 +17,9 @@ namespace Strongroom.Storage;
 /// Azure SDK. Each object is one block blob named by its opaque id in one container; nothing else
 /// (no tenant, container or blob name, no plaintext) is ever sent.
 ///
-/// A write stages blocks of <see cref="AzureBlobSiteOptions.BlockBytes"/> as its content arrives
-/// (so it holds at most one block in memory) and its commit publishes them with one Put Block List
+/// A write stages blocks of <see cref="AzureBlobSiteOptions.BlockBytes"/> as its content arrives,
+/// one Put Block in flight while the next block fills (so it holds at most two blocks in memory
+/// and the sender rarely waits on the network), and its commit publishes them with one Put Block List
 /// under <c>If-None-Match: *</c>: the object appears whole or not at all, and an id that already
 /// exists is refused. An object that fits in one block is sent with a single Put Blob under the
 /// same condition instead (one round trip). A write disposed uncommitted leaves only uncommitted

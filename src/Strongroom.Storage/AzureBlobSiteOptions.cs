@@ -30,6 +30,6 @@ public sealed record AzureBlobSiteOptions(
 
     public TimeSpan RetryDelayMax { get; init; } = Limits.RemoteSiteRetryDelayMax;
 
-    /// <summary>Bytes of one staged block: the memory a write holds.</summary>
+    /// <summary>Bytes of one staged block; a write holds two (one filling, one being sent).</summary>
     public int BlockBytes { get; init; } = Limits.RemoteSiteBlockBytes;
 }
