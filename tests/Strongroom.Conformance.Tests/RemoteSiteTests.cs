@@ -291,6 +291,22 @@ public sealed class RemoteSiteTests(AzuriteFixture fixture, ITestOutputHelper ou
         Assert.Contains(kept, await ListAsync(site));
     }
 
+    [Fact]
+    public async Task A_planned_stop_keeps_what_was_just_committed()
+    {
+        await using var azurite = await AzuriteProcess.StartAsync();
+        await using var site = Open(azurite, "planned");
+        var objectId = NewObjectId();
+        var data = Payloads.For(objectId, SmallBlockBytes + 9);
+        await WriteAsync(site, objectId, data);
+
+        await azurite.StopAsync();
+        await FailsFastAsync("check while stopped", () => site.CheckAsync());
+        await azurite.RestartAsync();
+
+        Assert.Equal(data, await ReadAllAsync(site, objectId));
+    }
+
     async Task FailsFastAsync(string what, Func<Task> operation)
     {
         var elapsed = Stopwatch.StartNew();

@@ -191,7 +191,27 @@ public sealed class AzuriteProcess : IAsyncDisposable
         _process = null;
     }
 
-    /// <summary>Starts again on the same port with the same data (after <see cref="Kill"/>).</summary>
+    /// <summary>SIGTERM: Azurite closes its server and saves its metadata before it exits (a planned outage).</summary>
+    public async Task StopAsync()
+    {
+        var process = _process ?? throw new InvalidOperationException("Azurite is not running.");
+        if (!process.HasExited && SendSignal(process.Id, SignalTerminate) != 0)
+        {
+            throw new InvalidOperationException($"kill(SIGTERM) failed with errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()}.");
+        }
+
+        await process.WaitForExitAsync().WaitAsync(StartupTimeout);
+        AppendOutput($"---- stopped (pid {process.Id}, exit code {process.ExitCode}) ----");
+        process.Dispose();
+        _process = null;
+    }
+
+    const int SignalTerminate = 15;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    static extern int SendSignal(int pid, int signal);
+
+    /// <summary>Starts again on the same port with the same data (after <see cref="Kill"/> or <see cref="StopAsync"/>).</summary>
     public Task RestartAsync()
     {
         if (IsRunning)
