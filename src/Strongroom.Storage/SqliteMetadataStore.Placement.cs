@@ -118,11 +118,11 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
         return ReadAsync<IReadOnlyList<CopyWork>>(
             tx =>
             {
-                // "state <> 0" as written, so the partial index of owed copies serves the scan.
+                // "state <> 0" as written, so the partial index of owed copies serves the range.
                 var owed = new List<(string ObjectId, string SiteId)>();
                 using (var reader = tx.Query(
                     "SELECT object_id, site_id FROM object_copies " +
-                    "WHERE state <> 0 AND (object_id > @after_object OR (object_id = @after_object AND site_id > @after_site)) " +
+                    "WHERE state <> 0 AND (object_id, site_id) > (@after_object, @after_site) " +
                     "ORDER BY object_id, site_id LIMIT @take",
                     ("@after_object", after?.ObjectId ?? string.Empty),
                     ("@after_site", after?.SiteId ?? string.Empty),
@@ -357,8 +357,10 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
         return ReadAsync<DateTimeOffset?>(
             tx =>
             {
-                // From the owed copies (the outbox, a partial index) to their objects: the outbox is
-                // small next to an account's objects.
+                // From the owed copies on those sites (a partial index) to their objects: the outbox
+                // is small next to an account's objects. CROSS JOIN makes SQLite's planner keep
+                // that order (without statistics it would scan the account's objects); elsewhere
+                // it is an inner join.
                 var parameters = new List<(string Name, object? Value)> { ("@account", account) };
                 var names = new List<string>(siteIds.Count);
                 foreach (var siteId in siteIds.Distinct(StringComparer.Ordinal))
@@ -369,8 +371,8 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
                 }
 
                 var oldest = tx.Scalar(
-                    "SELECT MIN(o.created_on) FROM object_copies c JOIN objects o ON o.object_id = c.object_id " +
-                    $"WHERE c.state <> 0 AND c.state = 1 AND c.site_id IN ({string.Join(", ", names)}) AND o.account = @account",
+                    "SELECT MIN(o.created_on) FROM object_copies c CROSS JOIN objects o " +
+                    $"WHERE o.object_id = c.object_id AND c.state <> 0 AND c.state = 1 AND c.site_id IN ({string.Join(", ", names)}) AND o.account = @account",
                     parameters.ToArray());
                 return oldest is long ticks ? FromTicks(ticks) : null;
             },
@@ -398,7 +400,7 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
 
                 if (marker is not null)
                 {
-                    sql += " AND (container > @marker_container OR (container = @marker_container AND name > @marker_blob))";
+                    sql += " AND (container, name) > (@marker_container, @marker_blob)";
                 }
 
                 var blobs = new List<(string Container, string Name, long Length)>();
@@ -478,8 +480,7 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
                 // Absent and to stay absent: nothing to write, and the expectation held.
                 break;
             case (null, { } created):
-                var copies = (long)tx.Scalar("SELECT COUNT(*) FROM object_copies WHERE object_id = @object_id", objectKey)!;
-                Invariant.True(copies < Limits.CopiesMax, $"object {change.ObjectId} has at most {Limits.CopiesMax} copies");
+                // No bound on the count here: a move (drain) adds the new copy before it drops the old.
                 tx.Execute(
                     "INSERT INTO object_copies (object_id, site_id, state) VALUES (@object_id, @site_id, @state)",
                     objectKey,

@@ -295,7 +295,10 @@ internal static class SqliteSchema
             ) WITHOUT ROWID
             """,
             "CREATE INDEX object_copies_by_site ON object_copies (site_id, object_id)",
+            // The owed copies (usually few: both partial indexes cost nothing for a Present copy), in
+            // work order, and by site and state (the oldest copy a secondary region still owes).
             "CREATE INDEX object_copies_owed ON object_copies (object_id, site_id, state) WHERE state <> 0",
+            "CREATE INDEX object_copies_owed_by_site ON object_copies (site_id, state, object_id) WHERE state <> 0",
             "INSERT INTO object_copies (object_id, site_id, state) SELECT object_id, site_id, 0 FROM objects",
             "DROP INDEX objects_by_site",
             "ALTER TABLE objects ADD COLUMN ciphertext_length INTEGER NOT NULL DEFAULT 0",
