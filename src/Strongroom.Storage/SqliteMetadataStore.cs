@@ -1068,7 +1068,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         }
 
         var inserted = tx.Execute(CopyInserts[copies.Count - 1], parameters);
-        Invariant.True(inserted == copies.Count, $"object {objectId}: every copy is recorded");
+        Invariant.True(inserted == copies.Count, "every copy of a new object is recorded");
     }
 
     private static void ValidateCopies(StoredObject storedObject)
