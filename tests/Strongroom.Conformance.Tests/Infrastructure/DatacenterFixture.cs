@@ -102,7 +102,7 @@ public abstract class DatacenterFixture : IAsyncLifetime
             if (site.Azurite is { } name)
             {
                 var azurite = _azurites[name];
-                text.Append(CultureInfo.InvariantCulture, $"backend = \"azure-blob\"\nendpoint = \"https://127.0.0.1:{azurite.Port}/\"\ncontainer = \"{ContainerOf(site.Id)}\"\naccount = \"{azurite.AccountName}\"\n");
+                text.Append(CultureInfo.InvariantCulture, $"backend = \"azure-blob\"\nendpoint = \"{azurite.BlobEndpoint}\"\ncontainer = \"{ContainerOf(site.Id)}\"\naccount = \"{azurite.AccountName}\"\n");
                 text.Append(CultureInfo.InvariantCulture, $"account-key-file = \"{azurite.AccountKeyPath}\"\nca-certificate = \"{azurite.CaCertificatePath}\"\n");
             }
             else
