@@ -83,7 +83,7 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
         var zrsBlobs = await UploadAsync(zrsContainer, 2);
         AssertResident(await WaitForAllPresentAsync(own, zrsContainer.Name, zrsBlobs.Count, 3));
 
-        AssertEuSitesEmpty();
+        await AssertEuSitesEmptyAsync();
     }
 
     [Fact]
@@ -105,12 +105,18 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
             await containers[account].CreateAsync();
         }
 
-        // cn-east-2 has one site: with it down, ZRS and GZRS cannot have three zones without it, and
-        // EU has three zones free. The copy they owe must wait for e2a, never go to EU.
+        // cn-east-2 and cn-north-2 have one site each: with both down, ZRS and GZRS cannot have
+        // three zones in cn-east, nor GZRS three sites in cn-north, without them, while EU has three
+        // zones free. The copies they owe must wait for e2a and n2a, never go to EU.
         var written = new Dictionary<string, Dictionary<string, byte[]>>();
-        fixture.BreakDirectory("e2a");
+        string[] down = ["e2a", "n2a"];
         try
         {
+            foreach (var site in down)
+            {
+                fixture.BreakDirectory(site);
+            }
+
             foreach (var (account, container) in containers)
             {
                 written[account] = await UploadAsync(container, 3);
@@ -119,14 +125,19 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
 
             foreach (var (account, container) in containers)
             {
-                AssertResident(await fixture.CopiesAsync(account, container.Name));
+                var copies = await fixture.CopiesAsync(account, container.Name);
+                AssertResident(copies);
+                Assert.DoesNotContain(copies, copy => down.Contains(copy.SiteId) && copy.State == "present");
             }
 
-            AssertEuSitesEmpty();
+            await AssertEuSitesEmptyAsync();
         }
         finally
         {
-            fixture.RestoreDirectory("e2a");
+            foreach (var site in down)
+            {
+                fixture.RestoreDirectory(site);
+            }
         }
 
         var expected = new Dictionary<string, int> { [lrs] = 3, [zrs] = 3, [gzrs] = 6 };
@@ -140,10 +151,16 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
                 Assert.Equal(written[account].Count, copies.Count(copy => copy.SiteId == "e2a"));
             }
 
+            if (account == gzrs)
+            {
+                // Three sites of cn-north for the geo copies: n2a too.
+                Assert.Equal(written[account].Count, copies.Count(copy => copy.SiteId == "n2a"));
+            }
+
             await AssertReadsBackAsync(container, written[account]);
         }
 
-        AssertEuSitesEmpty();
+        await AssertEuSitesEmptyAsync();
     }
 
     [Fact]
@@ -196,7 +213,7 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
             Assert.Equal(before, (await fixture.PlacementAsync(account)).GetRawText());
         }
 
-        AssertEuSitesEmpty();
+        await AssertEuSitesEmptyAsync();
     }
 
     [Fact]
@@ -258,7 +275,7 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
         AssertResident(copies);
         await AssertReadsBackAsync(container, blobs);
         await AssertReadsBackAsync(container, after);
-        AssertEuSitesEmpty();
+        await AssertEuSitesEmptyAsync();
     }
 
     [Fact]
@@ -277,6 +294,7 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
         var undrained = await fixture.Server.RunCliAsync("site", "remove", target);
         output.WriteLine(undrained.ToString());
         Assert.NotEqual(0, undrained.ExitCode);
+        Assert.Contains("SiteNotDrained", undrained.StandardError, StringComparison.Ordinal);
         Assert.Contains(target, undrained.StandardError, StringComparison.Ordinal);
         var listed = await fixture.SiteListAsync();
         Assert.Equal("Active", listed[target].State);
@@ -308,7 +326,7 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
         Assert.DoesNotContain(final, copy => copy.SiteId == target);
         AssertResident(final);
         await AssertReadsBackAsync(container, after);
-        AssertEuSitesEmpty();
+        await AssertEuSitesEmptyAsync();
     }
 
     /// <summary>The next whole second at or after <paramref name="time"/> (the wire carries whole seconds).</summary>
@@ -325,23 +343,31 @@ public sealed class ResidencyTests(CnEuFixture fixture, ITestOutputHelper output
     static void AssertResident(IEnumerable<CopyLocation> copies) =>
         Assert.All(copies, copy => Assert.True(copy.Jurisdiction == "CN" && copy.Region.StartsWith("cn-", StringComparison.Ordinal), $"{copy.Blob} has a copy on {copy.SiteId} in {copy.Region} ({copy.Jurisdiction})."));
 
-    void AssertEuSitesEmpty()
+    /// <summary>No object file on an EU site's disk, and no copy (present, owed or bad) the store places on one.</summary>
+    async Task AssertEuSitesEmptyAsync()
     {
         var files = fixture.ObjectFilesIn("EU");
         Assert.True(files.Count == 0, $"EU sites hold objects of CN-only accounts: {string.Join(", ", files.Take(5))}");
+        var sites = await fixture.SiteListAsync();
+        var eu = sites.Sites.Where(site => site.Jurisdiction == "EU").ToList();
+        Assert.Equal(3, eu.Count);
+        Assert.All(eu, site => Assert.True(site.Present == 0 && site.Pending == 0 && site.Bad == 0, $"The store places copies on {site.Id}: {sites}"));
     }
 
     /// <summary>Polls until every object of the container's <paramref name="blobs"/> blobs has only Present copies, <paramref name="copiesPerObject"/> of them (null: any number).</summary>
-    async Task<IReadOnlyList<CopyLocation>> WaitForAllPresentAsync(string account, string container, int blobs, int? copiesPerObject) =>
-        await DatacenterFixture.EventuallyAsync($"{account}/{container}: every copy present", async () =>
+    async Task<IReadOnlyList<CopyLocation>> WaitForAllPresentAsync(string account, string container, int blobs, int? copiesPerObject)
+    {
+        var listing = await DatacenterFixture.EventuallyAsync($"{account}/{container}: every copy present", async () =>
         {
             var copies = await fixture.CopiesAsync(account, container);
             var objects = copies.GroupBy(copy => copy.ObjectId).ToList();
             var done = copies.Select(copy => copy.Blob).Distinct().Count() == blobs
                 && copies.All(copy => copy.State == "present")
                 && (copiesPerObject is not { } count || objects.All(group => group.Count() == count));
-            return (done, (IReadOnlyList<CopyLocation>)copies);
+            return (done, new CopyListing(copies));
         });
+        return listing.Copies;
+    }
 
     static async Task<Dictionary<string, byte[]>> UploadAsync(BlobContainerClient container, int count, string stem = "blob")
     {

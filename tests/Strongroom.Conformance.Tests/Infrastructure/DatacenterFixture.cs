@@ -345,6 +345,13 @@ public abstract class DatacenterFixture : IAsyncLifetime
 
 public sealed record CopyLocation(string Blob, string ObjectId, long Bytes, string SiteId, string Region, string Jurisdiction, string State);
 
+/// <summary>Copies, printed compactly in a timeout's message.</summary>
+public sealed record CopyListing(IReadOnlyList<CopyLocation> Copies)
+{
+    public override string ToString() =>
+        string.Join("; ", Copies.GroupBy(copy => copy.Blob).Select(blob => $"{blob.Key}: {string.Join(", ", blob.Select(copy => $"{copy.SiteId} {copy.State}"))}"));
+}
+
 public sealed record SiteRow(string Id, string Jurisdiction, string State, string Health, long Present, long Pending, long Bad);
 
 public sealed record SiteListing(IReadOnlyList<SiteRow> Sites, long PendingCopies, long BadCopies, long Tombstones)
