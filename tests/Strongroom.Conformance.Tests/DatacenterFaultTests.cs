@@ -198,6 +198,58 @@ public sealed class DatacenterFaultTests(RemoteRegionFixture fixture, ITestOutpu
         await AssertThreeIdenticalCopiesAsync(container.Name, [name]);
     }
 
+    [Fact]
+    public async Task With_two_of_three_sites_down_a_write_is_refused_not_acknowledged_on_one_copy_and_reads_go_on()
+    {
+        var container = fixture.Service.GetBlobContainerClient(TestNames.Container("quorum"));
+        await container.CreateAsync();
+        var blobs = await UploadAsync(container, "kept", 3, size: 30_000);
+        await WaitForNoOwedCopiesAsync();
+        var copies = await fixture.CopiesAsync(RemoteRegionFixture.Account, container.Name);
+        foreach (var copy in copies.Where(copy => copy.SiteId == RemoteRegionFixture.RemoteA))
+        {
+            await fixture.AzuriteOf(RemoteRegionFixture.RemoteA).WaitUntilPersistedAsync(copy.ObjectId);
+        }
+
+        var directoryObjects = Directory.GetFiles(Path.Combine(fixture.SiteDirectory(RemoteRegionFixture.RemoteDirectory), "objects"), "*", SearchOption.AllDirectories).Length;
+        fixture.AzuriteOf(RemoteRegionFixture.RemoteA).Kill();
+        await fixture.AzuriteOf(RemoteRegionFixture.RemoteB).StopAsync();
+        try
+        {
+            // LRS needs two durable copies: one is never enough, for a new blob or an overwrite.
+            var (overwritten, _) = blobs.First();
+            foreach (var name in new[] { "new-blob", overwritten, "another-new-blob" })
+            {
+                var refused = await Assert.ThrowsAsync<Azure.RequestFailedException>(() => container.GetBlobClient(name).UploadAsync(new BinaryData(Payloads.For("refused" + name, 5000)), overwrite: true));
+                Assert.Equal(503, refused.Status);
+                Assert.Equal("ServerBusy", refused.ErrorCode);
+            }
+
+            Assert.False(await container.GetBlobClient("new-blob").ExistsAsync());
+            Assert.False(await container.GetBlobClient("another-new-blob").ExistsAsync());
+
+            // Reads go on from the copy left, the old bytes of the blob whose overwrite was refused included.
+            await AssertEveryBlobReadsBackAsync(container, blobs);
+
+            // A refused write leaves no object behind on the site that could take it.
+            Assert.Equal(directoryObjects, Directory.GetFiles(Path.Combine(fixture.SiteDirectory(RemoteRegionFixture.RemoteDirectory), "objects"), "*", SearchOption.AllDirectories).Length);
+        }
+        finally
+        {
+            await fixture.AzuriteOf(RemoteRegionFixture.RemoteA).RestartAsync();
+            await fixture.AzuriteOf(RemoteRegionFixture.RemoteB).RestartAsync();
+        }
+
+        await WaitForNoOwedCopiesAsync();
+        foreach (var (name, data) in await UploadAsync(container, "after", 2, size: 10_000))
+        {
+            blobs[name] = data;
+        }
+
+        await AssertEveryBlobReadsBackAsync(container, blobs);
+        await AssertThreeIdenticalCopiesAsync(container.Name, blobs.Keys);
+    }
+
     async Task<SiteListing> WaitForNoOwedCopiesAsync() =>
         await DatacenterFixture.EventuallyAsync("every copy made (no pending or bad copy, every remote site up)", async () =>
         {
