@@ -95,6 +95,9 @@ public sealed class DatacenterFaultTests(RemoteRegionFixture fixture, ITestOutpu
             return (sites[RemoteRegionFixture.RemoteA].Health == "down" && sites[RemoteRegionFixture.RemoteA].Pending > 0, sites);
         });
         output.WriteLine($"during the outage: {down}");
+        var table = await fixture.CliAsync("site", "list");
+        output.WriteLine(table.StandardOutput);
+        Assert.Matches(@"remote-a\s.*\sdown\s", table.StandardOutput);
         foreach (var (name, data) in workload.Acknowledged.ToArray())
         {
             Assert.Equal(data, (await container.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToArray());

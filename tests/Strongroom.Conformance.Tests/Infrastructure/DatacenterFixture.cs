@@ -143,7 +143,20 @@ public abstract class DatacenterFixture : IAsyncLifetime
     {
         var result = await Server.RunCliAsync(args);
         Assert.True(result.ExitCode == 0, result.ToString());
+        AssertNoRemoteKey(result);
         return result;
+    }
+
+    /// <summary>A remote site's account key never reaches the operator either: not in a command's output, not in the server's.</summary>
+    public void AssertNoRemoteKey(CliResult result)
+    {
+        foreach (var azurite in _azurites.Values)
+        {
+            foreach (var text in new[] { result.StandardOutput, result.StandardError, Server.Output })
+            {
+                Assert.DoesNotContain(azurite.AccountKey, text, StringComparison.Ordinal);
+            }
+        }
     }
 
     /// <summary><c>account placement show NAME --json</c>.</summary>
