@@ -106,6 +106,11 @@ public static partial class Cli
             error.WriteLine($"error: {exception.Message}");
             return ExitFailure;
         }
+        catch (Placement.TopologyException exception)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
+        }
         catch (StorageException exception)
         {
             error.WriteLine($"error: {exception.Code}: {exception.Message}");
@@ -162,10 +167,11 @@ public static partial class Cli
         var certificate = new Option<string?>("--cert") { Description = "PEM certificate to serve (production generates a self-signed one without it).", HelpName = "file" };
         var key = new Option<string?>("--key") { Description = "PEM private key of --cert (omit when the certificate file holds it).", HelpName = "file" };
         var allowHttp = new Option<bool>("--dangerous-allow-http") { Description = "Serve plain HTTP in production mode: signatures and data cross the network unencrypted." };
+        var topology = new Option<string?>("--topology") { Description = "The topology file listing the sites (docs/datacenters.md); default: topology.toml in the data directory, written when absent.", HelpName = "file" };
 
         var command = new Command("server", "Run the storage server (HTTPS; --dev for a local Azurite replacement).")
         {
-            dev, data, host, port, certificate, key, allowHttp,
+            dev, data, host, port, certificate, key, allowHttp, topology,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -178,6 +184,7 @@ public static partial class Cli
                 CertificatePath = parseResult.GetValue(certificate),
                 KeyPath = parseResult.GetValue(key),
                 DangerousAllowHttp = parseResult.GetValue(allowHttp),
+                TopologyPath = parseResult.GetValue(topology),
                 Output = output,
                 ControlCommands = RunInServerAsync,
             };
