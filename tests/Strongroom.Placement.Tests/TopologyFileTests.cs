@@ -290,6 +290,25 @@ public sealed class TopologyFileTests
         }
     }
 
+    [Fact]
+    public void The_example_in_the_manual_parses()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "docs", "datacenters.md")))
+        {
+            directory = directory.Parent;
+        }
+
+        Assert.NotNull(directory);
+        var manual = File.ReadAllText(Path.Combine(directory.FullName, "docs", "datacenters.md"));
+        var start = manual.IndexOf("```toml\n", StringComparison.Ordinal) + "```toml\n".Length;
+        var example = manual[start..manual.IndexOf("```", start, StringComparison.Ordinal)];
+        var topology = Parse(example);
+        Assert.Equal(["sh-1a", "sh-2a", "bj-1a", "fra-1a"], topology.Sites.Select(site => site.Descriptor.Id));
+        Assert.Equal(SiteBackendKind.AzureBlob, topology.ById["bj-1a"].Descriptor.Backend);
+        Assert.Equal(SiteState.Draining, topology.ById["fra-1a"].Descriptor.State);
+    }
+
     private static List<string> Zones(Topology topology, string region) =>
         topology.Sites.Where(site => site.Descriptor.Region == region).Select(site => site.Descriptor.Zone).Distinct().ToList();
 }
