@@ -38,7 +38,9 @@ public sealed partial class PlacementService(IMetadataStore store, SiteSet sites
     /// deployment default). Jurisdictions are taken case-insensitively; an empty secondary region
     /// means none. When the request changes the residency but names no region, a region of the
     /// current policy that falls outside the new residency is replaced by the first region of the
-    /// topology inside it (and the secondary by the next one of the same jurisdiction, or none).
+    /// topology inside it (and the secondary by the next one of the same jurisdiction, or none); a
+    /// new primary region that was the secondary gives the secondary to the next such region.
+    /// Otherwise regions are never moved silently (a region the topology lost is reported).
     /// InvalidPlacementPolicy for a misspelling or an unknown region; PlacementPolicyNotSatisfiable
     /// with the reason when the topology cannot hold the redundancy inside the residency.
     /// </summary>
@@ -84,13 +86,18 @@ public sealed partial class PlacementService(IMetadataStore store, SiteSet sites
         }
         else
         {
-            primary = InsideResidency(baseline.PrimaryRegion) ?? regionsInResidency.FirstOrDefault() ?? baseline.PrimaryRegion;
+            primary = request.Residency is null ? baseline.PrimaryRegion
+                : InsideResidency(baseline.PrimaryRegion) ?? regionsInResidency.FirstOrDefault() ?? baseline.PrimaryRegion;
         }
 
         string? secondary;
         if (request.SecondaryRegion is not null)
         {
             secondary = request.SecondaryRegion.Trim().Length == 0 ? null : Region(request.SecondaryRegion, "secondary");
+        }
+        else if (request.Residency is null && request.PrimaryRegion is null)
+        {
+            secondary = baseline.SecondaryRegion;
         }
         else if (InsideResidency(baseline.SecondaryRegion) is { } kept && !string.Equals(kept, primary, StringComparison.Ordinal))
         {

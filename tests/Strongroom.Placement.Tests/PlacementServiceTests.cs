@@ -176,6 +176,19 @@ public sealed class PlacementServiceTests : IAsyncLifetime
         Assert.Equal(("cn-east", "cn-north"), (both.PrimaryRegion, both.SecondaryRegion));
     }
 
+    [Fact]
+    public void Regions_are_not_moved_unless_the_residency_or_the_primary_changes()
+    {
+        var lost = new PlacementPolicy(["CN"], "cn-west", "cn-north", Redundancy.Lrs);
+        Assert.Contains(
+            "the primary region 'cn-west' is not in the topology",
+            Refused(ErrorCode.PlacementPolicyNotSatisfiable, () => service.Build(new PlacementPolicyRequest(Redundancy: "LRS"), lost)).Message,
+            StringComparison.Ordinal);
+
+        var moved = service.Build(new PlacementPolicyRequest(PrimaryRegion: "cn-north"), current: null);
+        Assert.Equal(("cn-north", "cn-east"), (moved.PrimaryRegion, moved.SecondaryRegion));
+    }
+
     [Theory]
     [InlineData("CHN")]
     [InlineData("C1")]
