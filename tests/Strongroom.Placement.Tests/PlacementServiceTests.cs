@@ -43,39 +43,39 @@ public class FakeStore : DispatchProxy
             case nameof(IMetadataStore.GetAccountAsync):
                 return Task.FromResult(Accounts.GetValueOrDefault((string)args[0]!));
             case nameof(IMetadataStore.ListContainersAsync):
-            {
-                var account = (string)args[0]!;
-                var list = Containers.Values.Where(container => container.Account == account).OrderBy(container => container.Name, StringComparer.Ordinal).ToList();
-                return Task.FromResult(new ContainerPage(list, null));
-            }
+                {
+                    var account = (string)args[0]!;
+                    var list = Containers.Values.Where(container => container.Account == account).OrderBy(container => container.Name, StringComparer.Ordinal).ToList();
+                    return Task.FromResult(new ContainerPage(list, null));
+                }
 
             case nameof(IPlacementStore.SetAccountPlacementAsync):
-            {
-                var account = (string)args[0]!;
-                var record = Accounts.GetValueOrDefault(account) ?? throw new StorageException(ErrorCode.AccountNotFound);
-                Accounts[account] = record with { Placement = (PlacementPolicy)args[1]! };
-                Entries.Add((AuditAppend)args[2]!);
-                return Task.CompletedTask;
-            }
+                {
+                    var account = (string)args[0]!;
+                    var record = Accounts.GetValueOrDefault(account) ?? throw new StorageException(ErrorCode.AccountNotFound);
+                    Accounts[account] = record with { Placement = (PlacementPolicy)args[1]! };
+                    Entries.Add((AuditAppend)args[2]!);
+                    return Task.CompletedTask;
+                }
 
             case nameof(IPlacementStore.SetContainerRedundancyAsync):
-            {
-                var key = ((string)args[0]!, (string)args[1]!);
-                var record = Containers.GetValueOrDefault(key) ?? throw new StorageException(ErrorCode.ContainerNotFound);
-                record = record with { Redundancy = (Redundancy?)args[2] };
-                Containers[key] = record;
-                Entries.Add((AuditAppend)args[3]!);
-                return Task.FromResult(record);
-            }
+                {
+                    var key = ((string)args[0]!, (string)args[1]!);
+                    var record = Containers.GetValueOrDefault(key) ?? throw new StorageException(ErrorCode.ContainerNotFound);
+                    record = record with { Redundancy = (Redundancy?)args[2] };
+                    Containers[key] = record;
+                    Entries.Add((AuditAppend)args[3]!);
+                    return Task.FromResult(record);
+                }
 
             case nameof(IPlacementStore.GetOldestPendingCopyAsync):
-            {
-                var account = (string)args[0]!;
-                var siteIds = (IReadOnlyCollection<string>)args[1]!;
-                OldestPendingQueries.Add(siteIds);
-                var pending = PendingCopies.Where(copy => copy.Account == account && siteIds.Contains(copy.SiteId)).Select(copy => (DateTimeOffset?)copy.CreatedOn).Min();
-                return Task.FromResult(pending);
-            }
+                {
+                    var account = (string)args[0]!;
+                    var siteIds = (IReadOnlyCollection<string>)args[1]!;
+                    OldestPendingQueries.Add(siteIds);
+                    var pending = PendingCopies.Where(copy => copy.Account == account && siteIds.Contains(copy.SiteId)).Select(copy => (DateTimeOffset?)copy.CreatedOn).Min();
+                    return Task.FromResult(pending);
+                }
 
             default:
                 throw new NotSupportedException($"The fake store has no {targetMethod.Name}.");
