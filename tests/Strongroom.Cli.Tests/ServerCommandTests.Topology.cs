@@ -27,6 +27,13 @@ public sealed partial class ServerCommandTests
         Assert.Equal(["CN"], policy.Residency);
         Assert.Equal(("cn-east", "cn-north"), (policy.PrimaryRegion, policy.SecondaryRegion));
         Assert.Equal(Redundancy.Lrs, policy.Redundancy);
+        Assert.Equal(policy.ToString(), account!.Placement?.ToString());
+
+        // The stored policy changes through the placement service, against the real store.
+        var changed = await deployment.Placement.SetAccountPolicyAsync("devstoreaccount1", new PlacementPolicyRequest(Redundancy: "GZRS"));
+        Assert.Equal(Redundancy.Gzrs, (await deployment.Store.GetAccountAsync("devstoreaccount1"))!.Placement!.Redundancy);
+        Assert.Equal(changed.Redundancy, deployment.Placement.Resolve((await deployment.Store.GetAccountAsync("devstoreaccount1"))!).Redundancy);
+        Assert.NotNull(await deployment.Placement.GetLastSyncTimeAsync("devstoreaccount1"));
     }
 
     [Fact]
