@@ -159,4 +159,7 @@ public static class Limits
 
     /// <summary>Blobs in one page of a locations listing.</summary>
     public const int LocationsPageMax = 1000;
+
+    /// <summary>Blobs whose copies one placement report lists (a container or blob scope); beyond it the report says it is truncated.</summary>
+    public const int PlacementReportBlobsMax = 10_000;
 }

@@ -108,6 +108,7 @@ public static class ErrorMapping
         ErrorCode.WriteOperationNotSupportedOnSecondary => new(403, "InsufficientAccountPermissions", "Write operations to the secondary location are not allowed."),
         ErrorCode.SiteNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.SiteNotDrained => new(409, "OperationNotAllowed", "The operation is not allowed: the site still holds copies."),
+        ErrorCode.InvalidLocationsMarker => InvalidQueryParameterValue,
         ErrorCode.AccountNotGeoRedundant => new(409, "OperationNotAllowed", "The operation is not allowed: the account has no secondary region."),
         _ => InternalError,
     };
