@@ -1,0 +1,260 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Strongroom.Audit;
+using Strongroom.Core;
+using Strongroom.Placement;
+
+namespace Strongroom.Protocol.Transparency;
+
+/// <summary>
+/// "Where is my data", for the tenant, under <see cref="PathPrefix"/>, with the same rules as the
+/// transparency log's endpoints (HTTPS only, 503 while sealed, the Key Vault API's bearer tokens
+/// and the token's account is the one answered about, GET and HEAD only, JSON errors):
+/// <c>GET locations?container=&amp;blob=&amp;marker=</c> (JSON: the policy, the summary per site,
+/// region and jurisdiction and, for a container or a blob, a page of blobs with every copy) and
+/// <c>GET report?container=&amp;blob=</c> (the signed placement report, text/plain; its making is
+/// recorded in the account's log, attributed to the token's pseudonym). No URL, header or body is
+/// ever logged.
+/// </summary>
+public sealed class PlacementProtocolHandler(PlacementService placement, TransparencyLog log, Func<string, CancellationToken, Task<string?>> authenticateBearer)
+{
+    public const string PathPrefix = ReservedPaths.PlacementPath;
+
+    /// <summary>The pseudonym kind of a bearer token: the vault's, so one token has one pseudonym in every entry.</summary>
+    public const string TokenPseudonymKind = "token";
+
+    public Func<bool> IsSealed { get; init; } = static () => false;
+
+    public ILogger? Logger { get; init; }
+
+    public static bool IsPlacementPath(string? path) => ReservedPaths.IsPlacementPath(path);
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var request = context.Request;
+        using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString()));
+        try
+        {
+            if (!request.IsHttps)
+            {
+                await TransparencyProtocolHandler.WriteErrorAsync(context, 403, "HttpsRequired", "Placement is served over HTTPS only: bearer tokens are refused over plain HTTP.").ConfigureAwait(false);
+                return;
+            }
+
+            if (IsSealed())
+            {
+                await WriteSealedAsync(context).ConfigureAwait(false);
+                return;
+            }
+
+            var account = await AuthenticateAsync(context).ConfigureAwait(false);
+            if (account is null)
+            {
+                return;
+            }
+
+            if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
+            {
+                context.Response.Headers.Allow = "GET, HEAD";
+                await TransparencyProtocolHandler.WriteErrorAsync(context, 405, "MethodNotAllowed", "Placement is read-only here: use GET.").ConfigureAwait(false);
+                return;
+            }
+
+            var container = Query(request, "container");
+            var blob = Query(request, "blob");
+            if (blob is not null && container is null)
+            {
+                await TransparencyProtocolHandler.WriteErrorAsync(context, 400, "InvalidQueryParameterValue", "A blob is named with its container.").ConfigureAwait(false);
+                return;
+            }
+
+            switch (request.Path.Value![PathPrefix.Length..])
+            {
+                case "/locations":
+                    await LocationsAsync(context, account, container, blob, Query(request, "marker")).ConfigureAwait(false);
+                    break;
+                case "/report":
+                    var note = await placement.CreateReportAsync(account, container, blob, context.RequestAborted).ConfigureAwait(false);
+                    await TransparencyProtocolHandler.WriteTextAsync(context, note, "no-store").ConfigureAwait(false);
+                    break;
+                default:
+                    await TransparencyProtocolHandler.WriteErrorAsync(context, 404, "NotFound", "Unknown placement endpoint: use locations or report.").ConfigureAwait(false);
+                    break;
+            }
+        }
+        catch (StorageException exception) when (!context.Response.HasStarted)
+        {
+            var (status, code, message) = exception.Code switch
+            {
+                ErrorCode.VaultSealed => (503, nameof(ErrorCode.VaultSealed), "The server is sealed. Its key custodians must unseal it before placement can be served."),
+                ErrorCode.ContainerNotFound => (404, "ContainerNotFound", "The specified container does not exist."),
+                ErrorCode.BlobNotFound => (404, "BlobNotFound", "The specified blob does not exist."),
+                ErrorCode.AccountNotFound => (404, "ResourceNotFound", "The specified resource does not exist."),
+                ErrorCode.InvalidResourceName => (400, "InvalidResourceName", "The specified resource name contains invalid characters."),
+                ErrorCode.InvalidLocationsMarker => (400, "InvalidQueryParameterValue", "The marker is not one this server returned."),
+                _ => (500, "InternalError", "The server could not answer; try again later."),
+            };
+            if (status == 500)
+            {
+                Logger?.LogError("Placement request failed with {Code}", exception.Code);
+            }
+
+            await TransparencyProtocolHandler.WriteErrorAsync(context, status, code, message).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+        }
+        catch (Exception exception) when (!context.Response.HasStarted)
+        {
+            // The type only: messages of framework exceptions may quote input.
+            Logger?.LogError("Placement request failed: {ExceptionType}", exception.GetType().FullName);
+            await TransparencyProtocolHandler.WriteErrorAsync(context, 500, "InternalError", "The server could not answer; try again later.").ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The locations page as JSON (<see cref="WriteLocations"/>).</summary>
+    private async Task LocationsAsync(HttpContext context, string account, string? container, string? blob, string? marker)
+    {
+        var locations = await placement.GetLocationsAsync(account, container, blob, marker, Limits.LocationsPageMax, context.RequestAborted).ConfigureAwait(false);
+        await TransparencyProtocolHandler.WriteJsonAsync(context, json => WriteLocations(json, locations)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// <c>{"account","policy":{"residency","primaryRegion","secondaryRegion"?,"redundancy"},
+    /// "summary":{"sites":[…],"regions":[…],"jurisdictions":[…]},"blobs":[{"container","blob",
+    /// "length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"}]}]}],
+    /// "nextMarker"?}</c> (members inside the open root object).
+    /// </summary>
+    public static void WriteLocations(Utf8JsonWriter json, AccountLocations locations)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(locations);
+        json.WriteString("account", locations.Account);
+        json.WriteStartObject("policy");
+        json.WriteStartArray("residency");
+        foreach (var jurisdiction in locations.Policy.Residency)
+        {
+            json.WriteStringValue(jurisdiction);
+        }
+
+        json.WriteEndArray();
+        json.WriteString("primaryRegion", locations.Policy.PrimaryRegion);
+        if (locations.Policy.SecondaryRegion is not null)
+        {
+            json.WriteString("secondaryRegion", locations.Policy.SecondaryRegion);
+        }
+
+        json.WriteString("redundancy", locations.Policy.Redundancy.ToString());
+        json.WriteEndObject();
+        json.WriteStartObject("summary");
+        json.WriteStartArray("sites");
+        foreach (var site in locations.Summary.Sites)
+        {
+            json.WriteStartObject();
+            json.WriteString("id", site.SiteId);
+            json.WriteString("region", site.Region);
+            json.WriteString("zone", site.Zone);
+            json.WriteString("jurisdiction", site.Jurisdiction);
+            json.WriteNumber("present", site.Present);
+            json.WriteNumber("pending", site.Pending);
+            json.WriteNumber("bad", site.Bad);
+            json.WriteNumber("bytes", site.PresentBytes);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        WriteAreas(json, "regions", locations.Summary.Regions);
+        WriteAreas(json, "jurisdictions", locations.Summary.Jurisdictions);
+        json.WriteEndObject();
+        json.WriteStartArray("blobs");
+        foreach (var blob in locations.Blobs)
+        {
+            json.WriteStartObject();
+            json.WriteString("container", blob.Container);
+            json.WriteString("blob", blob.Blob);
+            json.WriteNumber("length", blob.ContentLength);
+            json.WriteStartArray("objects");
+            foreach (var stored in blob.Objects)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", stored.ObjectId);
+                json.WriteNumber("bytes", stored.CiphertextBytes);
+                json.WriteStartArray("copies");
+                foreach (var copy in stored.Copies)
+                {
+                    json.WriteStartObject();
+                    json.WriteString("site", copy.SiteId);
+                    json.WriteString("region", copy.Region);
+                    json.WriteString("zone", copy.Zone);
+                    json.WriteString("jurisdiction", copy.Jurisdiction);
+                    json.WriteString("state", PlacementReport.StateName(copy.State));
+                    json.WriteEndObject();
+                }
+
+                json.WriteEndArray();
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        if (locations.NextMarker is not null)
+        {
+            json.WriteString("nextMarker", locations.NextMarker);
+        }
+    }
+
+    private static void WriteAreas(Utf8JsonWriter json, string name, IReadOnlyList<AreaUsage> areas)
+    {
+        json.WriteStartArray(name);
+        foreach (var area in areas)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", area.Name);
+            json.WriteNumber("objects", area.Objects);
+            json.WriteNumber("bytes", area.Bytes);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    private async Task<string?> AuthenticateAsync(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization;
+        string? account = null;
+        if (header.Count == 1 && header[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var token = value["Bearer ".Length..].Trim();
+            if (token.Length > 0)
+            {
+                account = await authenticateBearer(token, context.RequestAborted).ConfigureAwait(false);
+                if (account is not null)
+                {
+                    OperationContext.SetActor(new Actor(ActorKind.BearerToken, account, log.Pseudonym(TokenPseudonymKind, Encoding.UTF8.GetBytes(token))));
+                }
+            }
+        }
+
+        if (account is null)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+            await TransparencyProtocolHandler.WriteErrorAsync(context, 401, "Unauthorized", "A valid bearer token is required: POST /.strongroom/oauth2/token with the account's client credentials.").ConfigureAwait(false);
+        }
+
+        return account;
+    }
+
+    private static Task WriteSealedAsync(HttpContext context) =>
+        TransparencyProtocolHandler.WriteErrorAsync(context, 503, nameof(ErrorCode.VaultSealed), "The server is sealed. Its key custodians must unseal it before placement can be served.");
+
+    private static string? Query(HttpRequest request, string name) =>
+        request.Query.TryGetValue(name, out var values) && values.Count > 0 && !string.IsNullOrEmpty(values[0])
+            ? values[0]
+            : null;
+}
