@@ -115,6 +115,34 @@ public sealed partial class PlacementService
         return note;
     }
 
+    /// <summary>The account's policy, and whether it is the deployment's default (an account older than placement). AccountNotFound.</summary>
+    public async Task<(PlacementPolicy Policy, bool IsDefault)> GetAccountPolicyAsync(string account, CancellationToken cancellationToken = default)
+    {
+        var record = await RequireAccountForLocationsAsync(account, cancellationToken).ConfigureAwait(false);
+        return (Resolve(record), record.Placement is null);
+    }
+
+    /// <summary>
+    /// Every copy the deployment holds, per site: each declared site in file order (zeros when it
+    /// holds nothing), then any site with copies that the topology no longer declares. For
+    /// <c>strongroom site list</c>; the owed work is <see cref="RepairWorker.GetStatusAsync"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<SiteUsage>> GetSiteUsageAsync(CancellationToken cancellationToken = default)
+    {
+        var backlog = await PlacementStore.GetPlacementBacklogAsync(cancellationToken).ConfigureAwait(false);
+        var counts = backlog.Sites.ToDictionary(site => site.SiteId, StringComparer.Ordinal);
+        var declared = sites.Sites.Select(site =>
+        {
+            counts.TryGetValue(site.Id, out var held);
+            return new SiteUsage(site.Id, site.Region, site.Zone, site.Jurisdiction, held?.Present ?? 0, held?.Pending ?? 0, held?.Bad ?? 0, held?.PresentCiphertextBytes ?? 0);
+        });
+        var undeclared = backlog.Sites
+            .Where(held => !sites.Topology.ById.ContainsKey(held.SiteId))
+            .OrderBy(held => held.SiteId, StringComparer.Ordinal)
+            .Select(held => new SiteUsage(held.SiteId, UnknownLocation, UnknownLocation, UnknownLocation, held.Present, held.Pending, held.Bad, held.PresentCiphertextBytes));
+        return declared.Concat(undeclared).ToList();
+    }
+
     /// <summary>The account's copies per site (named in the topology, or "unknown"), region and jurisdiction.</summary>
     private async Task<PlacementSummary> SummarizeAsync(string account, CancellationToken cancellationToken)
     {
