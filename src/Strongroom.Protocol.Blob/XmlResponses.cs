@@ -156,8 +156,9 @@ public static class XmlResponses
     /// <summary>
     /// Get Blob Service Stats: <c>StorageServiceStats/GeoReplication/{Status, LastSyncTime}</c>,
     /// the status in Azure's lowercase (<c>live</c>, <c>bootstrap</c>, <c>unavailable</c>) and the
-    /// time in RFC 1123, empty when it is not known (Azure: "may be empty ... if the replication
-    /// status is bootstrap or unavailable").
+    /// time in RFC 1123. Azure's page says the time "may be empty" while bootstrapping or
+    /// unavailable; the .NET SDK (12.x) fails to parse an empty element but skips a missing one,
+    /// so an unknown time is left out rather than written empty.
     /// </summary>
     public static byte[] ServiceStatsBody(GeoReplicationStats stats)
     {
@@ -174,7 +175,11 @@ public static class XmlResponses
                 GeoReplicationStatus.Bootstrap => "bootstrap",
                 _ => "unavailable",
             });
-            xml.WriteElementString("LastSyncTime", stats.LastSyncTime is { } time ? Http.FormatDate(time) : string.Empty);
+            if (stats.LastSyncTime is { } time)
+            {
+                xml.WriteElementString("LastSyncTime", Http.FormatDate(time));
+            }
+
             xml.WriteEndElement();
             xml.WriteEndElement();
             xml.WriteEndDocument();
