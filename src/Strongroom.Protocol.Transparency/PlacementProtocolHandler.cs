@@ -49,7 +49,7 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
                 return;
             }
 
-            var account = await AuthenticateAsync(context).ConfigureAwait(false);
+            var (account, token) = await AuthenticateAsync(context).ConfigureAwait(false);
             if (account is null)
             {
                 return;
@@ -76,6 +76,8 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
                     await LocationsAsync(context, account, container, blob, Query(request, "marker")).ConfigureAwait(false);
                     break;
                 case "/report":
+                    // The report's making is recorded: attributed to the token, as the vault's entries are.
+                    OperationContext.SetActor(new Actor(ActorKind.BearerToken, account, log.Pseudonym(TokenPseudonymKind, Encoding.UTF8.GetBytes(token!))));
                     var note = await placement.CreateReportAsync(account, container, blob, context.RequestAborted).ConfigureAwait(false);
                     await TransparencyProtocolHandler.WriteTextAsync(context, note, "no-store").ConfigureAwait(false);
                     break;
@@ -121,20 +123,18 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
         await TransparencyProtocolHandler.WriteJsonAsync(context, json => PlacementJson.WriteLocations(json, locations)).ConfigureAwait(false);
     }
 
-    private async Task<string?> AuthenticateAsync(HttpContext context)
+    private async Task<(string? Account, string? Token)> AuthenticateAsync(HttpContext context)
     {
         var header = context.Request.Headers.Authorization;
         string? account = null;
+        string? presentedToken = null;
         if (header.Count == 1 && header[0] is { } value && value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             var token = value["Bearer ".Length..].Trim();
             if (token.Length > 0)
             {
                 account = await authenticateBearer(token, context.RequestAborted).ConfigureAwait(false);
-                if (account is not null)
-                {
-                    OperationContext.SetActor(new Actor(ActorKind.BearerToken, account, log.Pseudonym(TokenPseudonymKind, Encoding.UTF8.GetBytes(token))));
-                }
+                presentedToken = token;
             }
         }
 
@@ -144,7 +144,7 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
             await TransparencyProtocolHandler.WriteErrorAsync(context, 401, "Unauthorized", "A valid bearer token is required: POST /.strongroom/oauth2/token with the account's client credentials.").ConfigureAwait(false);
         }
 
-        return account;
+        return (account, presentedToken);
     }
 
     private static Task WriteSealedAsync(HttpContext context) =>
