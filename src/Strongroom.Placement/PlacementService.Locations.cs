@@ -72,9 +72,9 @@ public sealed partial class PlacementService
                     break;
                 }
 
-                var page = await GetLocationsAsync(account, container, blob, next, Limits.LocationsPageMax, cancellationToken).ConfigureAwait(false);
-                copies.AddRange(page.Blobs);
-                next = page.NextMarker;
+                var page = await PlacementStore.ListBlobLocationsAsync(account, container, blob, ParseMarker(next), Limits.LocationsPageMax, cancellationToken).ConfigureAwait(false);
+                copies.AddRange(page.Blobs.Select(Describe));
+                next = FormatMarker(page.NextMarker);
             }
 
             if (copies.Count > Limits.PlacementReportBlobsMax)
@@ -95,7 +95,10 @@ public sealed partial class PlacementService
             details.Add(new("blob", blob));
         }
 
-        await audit.RecordAsync(audit.Entry(account, AuditActions.CreatePlacementReport, ReportResource(account, container, blob), details: details), cancellationToken).ConfigureAwait(false);
+        // The entry names where the account's copies are, as every placement entry does.
+        var sitesUsed = first.Summary.Sites.Select(site => site.SiteId).ToList();
+        var jurisdictions = first.Summary.Jurisdictions.Select(area => area.Name).ToList();
+        await audit.RecordAsync(audit.Entry(account, AuditActions.CreatePlacementReport, ReportResource(account, container, blob), details: details, sites: sitesUsed, jurisdictions: jurisdictions), cancellationToken).ConfigureAwait(false);
         var checkpoint = await audit.GetCheckpointAsync(account, cancellationToken).ConfigureAwait(false);
         var report = new PlacementReport
         {

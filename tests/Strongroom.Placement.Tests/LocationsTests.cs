@@ -204,8 +204,25 @@ public sealed class LocationsTests : IAsyncLifetime
         var entry = AuditEntry.Decode((await audit.ReadEntriesAsync(Account, before.Size, after.Size))[0].Body!);
         Assert.Equal(AuditActions.CreatePlacementReport, entry.Action);
         Assert.Equal("/acme/photos/a.jpg", entry.Resource);
+        Assert.Equal(["east-1", "east-2", "gone-1", "north-1"], entry.Sites);
+        Assert.Equal(["CN", "unknown"], entry.Jurisdictions);
         var checkpoint = Checkpoint.Parse(SignedNote.Parse(report.Checkpoint).Text);
         Assert.Equal(after.Size, checkpoint.Size);
+    }
+
+    [Fact]
+    public async Task A_container_report_pages_through_every_blob()
+    {
+        for (var i = 0; i < Limits.LocationsPageMax + 5; i++)
+        {
+            placementStore.Blobs.Add(new BlobLocation("photos", $"z{i:D5}.jpg", 1, []));
+        }
+
+        var note = await placement.CreateReportAsync(Account, "photos", blob: null);
+
+        var report = PlacementReports.Verify(note, audit.VerifierKey(Account)).Report!;
+        Assert.Equal(Limits.LocationsPageMax + 8, report.Copies!.Count);
+        Assert.False(report.CopiesTruncated);
     }
 
     [Fact]
