@@ -245,7 +245,7 @@ public sealed class PlacementCommandTests : IDisposable
         Assert.Contains("Repair backlog:", result.Output, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "Waits on the store helper (GetAccountSiteUsageAsync, ListBlobLocationsAsync).")]
+    [Fact]
     public async Task Locations_write_a_report_that_verify_report_accepts_with_the_data_directorys_key()
     {
         await data.RunWithDataAsync("account", "create", "where1");

@@ -71,6 +71,8 @@ public sealed class FakePlacementStore : IPlacementStore
 
     public Task SetSiteStateAsync(string siteId, SiteState state, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
+    public Task SetSiteStateAsync(string siteId, SiteState state, DateTimeOffset changedOn, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
     public Task<IReadOnlyList<CopyWork>> ListCopiesNeedingWorkAsync(SiteObject? after, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
 
     public Task<IReadOnlyList<ObjectOwner>> ListObjectsOnSiteAsync(string siteId, string? afterObjectId, int limit, CancellationToken cancellationToken = default) => throw new NotSupportedException();
@@ -153,8 +155,8 @@ public sealed class LocationsTests : IAsyncLifetime
     {
         var locations = await placement.GetLocationsAsync(Account, container: null, blob: null, marker: null, limit: 100);
 
-        // The policy read back (RA-GRS) waits on the store persisting AccountRecord.Placement; the residency holds either way.
-        Assert.Equal(["CN"], locations.Policy.Residency);
+        Assert.Equal(Redundancy.RaGrs, locations.Policy.Redundancy);
+        Assert.Equal("cn-north", locations.Policy.SecondaryRegion);
         Assert.Empty(locations.Blobs);
         Assert.Equal(["east-1", "east-2", "gone-1", "north-1"], locations.Summary.Sites.Select(site => site.SiteId));
         Assert.Equal(new SiteUsage("gone-1", PlacementService.UnknownLocation, PlacementService.UnknownLocation, PlacementService.UnknownLocation, 1, 0, 0, 100), locations.Summary.Sites[2]);
