@@ -34,4 +34,19 @@ public sealed class SecondaryReadTests : IAsyncLifetime
 
         Assert.Equal(ErrorCode.AccountNotFound, failure.Code);
     }
+
+    [Fact]
+    public async Task An_ra_grs_account_is_readable_there_and_reports_unavailable_while_no_secondary_site_is_up()
+    {
+        // The single-site topology has no site in "north": the secondary region cannot be reached.
+        await ((Strongroom.Storage.IPlacementStore)fixture.Store).SetAccountPlacementAsync(
+            BlobServiceFixture.Account,
+            new PlacementPolicy(["ZZ"], "local", "north", Redundancy.RaGrs));
+
+        await fixture.Blobs.RequireReadableSecondaryAsync(BlobServiceFixture.Account);
+        var stats = await fixture.Blobs.GetBlobServiceStatsAsync(BlobServiceFixture.Account);
+
+        Assert.Equal(GeoReplicationStatus.Unavailable, stats.Status);
+        Assert.Null(stats.LastSyncTime);
+    }
 }
