@@ -114,7 +114,7 @@ public static partial class Cli
         catch (StorageException exception)
         {
             error.WriteLine($"error: {exception.Code}: {exception.Message}");
-            return exception.Code == ErrorCode.InvalidResourceName ? ExitUsage : ExitFailure;
+            return exception.Code is ErrorCode.InvalidResourceName or ErrorCode.InvalidPlacementPolicy ? ExitUsage : ExitFailure;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or CryptographicException)
         {
@@ -142,6 +142,9 @@ public static partial class Cli
         root.Subcommands.Add(ScopeCommands.Build(output));
         root.Subcommands.Add(VaultCommands.Command(output));
         root.Subcommands.Add(AuditCommands.Build(output));
+        root.Subcommands.Add(PlacementCommands.ContainerCommand(output));
+        root.Subcommands.Add(PlacementCommands.SiteCommand(output));
+        root.Subcommands.Add(PlacementCommands.PlacementCommand(output));
         foreach (var command in SealCommands.All(output))
         {
             root.Subcommands.Add(command);
@@ -213,6 +216,9 @@ public static partial class Cli
         command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
         command.Subcommands.Add(AccountTokenCommand(output));
         command.Subcommands.Add(AccountVaultCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountPlacementCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountLocationsCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountFailoverCommand(output));
         return command;
     }
 
@@ -223,22 +229,29 @@ public static partial class Cli
         var dev = DevDataOption();
         var json = JsonOption();
         var cipher = CipherOption();
+        var placement = new PlacementCommands.PolicyOptions();
         var command = new Command("create", "Create an account with two random 512-bit keys and print them (the only time they are shown).")
         {
             name, data, dev, json, cipher,
         };
+        foreach (var option in placement.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var accountName = RequireValidName(parseResult.GetValue(name));
             CipherSuites.TryParse(parseResult.GetValue(cipher), out var suite);
             RequireUnreservedName(accountName);
+            var placementRequest = placement.Read(parseResult);
             var isDev = parseResult.GetValue(dev);
             await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(data), isDev, create: true, cancellationToken).ConfigureAwait(false);
             var directory = deployment.Directory;
             AccountDetails account;
             try
             {
-                account = await deployment.Accounts.CreateAsync(accountName, suite, key1: null, cancellationToken).ConfigureAwait(false);
+                account = await deployment.Accounts.CreateAsync(accountName, suite, placementRequest, key1: null, cancellationToken).ConfigureAwait(false);
             }
             catch (StorageException exception) when (exception.Code == ErrorCode.AccountAlreadyExists)
             {

@@ -303,14 +303,20 @@ public sealed class StrongroomServer : IAsyncDisposable
             IsSealed = () => deployment.Vault.IsSealed,
             Logger = app.Services.GetRequiredService<ILogger<TransparencyProtocolHandler>>(),
         };
+        var placement = new PlacementProtocolHandler(deployment.Placement, deployment.Audit, TransparencyBearer(deployment.Tokens))
+        {
+            IsSealed = () => deployment.Vault.IsSealed,
+            Logger = app.Services.GetRequiredService<ILogger<PlacementProtocolHandler>>(),
+        };
         var platform = new PlatformEndpoints(deployment);
 
         // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
-        // the transparency log, then the platform endpoints, which answer 404 for the rest. No
+        // the transparency log, the placement endpoints, then the platform endpoints, which answer 404 for the rest. No
         // such path ever reaches the Blob API.
         app.Run(context =>
             KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
+            : PlacementProtocolHandler.IsPlacementPath(context.Request.Path.Value) ? placement.HandleAsync(context)
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
