@@ -59,7 +59,7 @@ public sealed partial class PlacementService
     }
 
     /// <summary>LRS for the named geo kinds (as Azure); a custom geo redundancy keeps the copies its secondary had, synchronous, in one region.</summary>
-    internal static Redundancy FailoverRedundancy(Redundancy redundancy) =>
+    public static Redundancy FailoverRedundancy(Redundancy redundancy) =>
         redundancy.Kind == RedundancyKind.Custom
             ? Redundancy.Custom(redundancy.SecondaryCopies, Math.Max(1, redundancy.SecondaryZonesMin), 1, true)
             : Redundancy.Lrs;
