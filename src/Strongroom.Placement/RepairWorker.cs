@@ -197,7 +197,7 @@ public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, Pl
     /// Whether a site may hold a copy of an object under its policy: the site is declared and
     /// Active, inside the residency, and in the primary region (or the secondary for geo redundancy).
     /// </summary>
-    internal static bool Allows(SiteDescriptor site, PlacementPolicy policy, Redundancy redundancy) =>
+    public static bool Allows(SiteDescriptor site, PlacementPolicy policy, Redundancy redundancy) =>
         site.State == SiteState.Active
         && policy.Allows(site.Jurisdiction)
         && (string.Equals(site.Region, policy.PrimaryRegion, StringComparison.Ordinal)
@@ -207,7 +207,7 @@ public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, Pl
         sites.TryGet(siteId, out var site) && Allows(site.Descriptor, owner.Policy, owner.Redundancy);
 
     /// <summary>Copies the policy asks for in total (the secondary share only when the policy names a secondary region).</summary>
-    internal static int CopiesRequired(PlacementPolicy policy, Redundancy redundancy) =>
+    public static int CopiesRequired(PlacementPolicy policy, Redundancy redundancy) =>
         redundancy.PrimaryCopies + (redundancy.IsGeo && policy.SecondaryRegion is not null ? redundancy.SecondaryCopies : 0);
 
     private AuditAppend Entry(OwnerContext owner, string action, string siteId, string objectId, string reason)

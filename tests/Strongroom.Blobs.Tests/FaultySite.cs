@@ -22,7 +22,8 @@ public sealed class FaultySite(LocalDirectorySite inner) : ISite, IAsyncDisposab
     /// <summary>Runs before a write's commit, with the object id.</summary>
     public Func<string, Task>? BeforeCommit { get; set; }
 
-    public int Writes { get; private set; }
+    /// <summary>Every object id this site accepted (committed), in order.</summary>
+    public List<string> WrittenIds { get; } = [];
 
     public async Task<ISiteWrite> BeginWriteAsync(string objectId, CancellationToken cancellationToken = default)
     {
@@ -119,7 +120,10 @@ public sealed class FaultySite(LocalDirectorySite inner) : ISite, IAsyncDisposab
             }
 
             await inner.CommitAsync(cancellationToken);
-            site.Writes++;
+            lock (site.WrittenIds)
+            {
+                site.WrittenIds.Add(objectId);
+            }
         }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
