@@ -4,6 +4,7 @@ using Strongroom.Core;
 using Strongroom.Placement;
 using Strongroom.Storage;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Strongroom.Blobs.Tests;
 
@@ -19,7 +20,7 @@ namespace Strongroom.Blobs.Tests;
 /// anything the store does not reference. A failure prints the seed and the last steps; replay
 /// with <c>--filter "FullyQualifiedName~PlacementSimulation"</c> and the seed.
 /// </summary>
-public sealed class PlacementSimulationTests
+public sealed class PlacementSimulationTests(ITestOutputHelper output)
 {
     private const int Steps = 160;
     private const int DownSitesMax = 2;
@@ -36,6 +37,7 @@ public sealed class PlacementSimulationTests
         await using var f = await PlacementFixture.CreateAsync(seed);
         var simulation = new Simulation(f, seed);
         await simulation.RunAsync();
+        output.WriteLine(simulation.Summary());
     }
 
     private sealed class Simulation(PlacementFixture f, int seed)
@@ -447,6 +449,13 @@ public sealed class PlacementSimulationTests
         }
 
         private void Note(string what) => log.Add($"[{step}] {what}");
+
+        /// <summary>How many of each event the seed produced (so a seed that exercises nothing shows).</summary>
+        public string Summary()
+        {
+            int Count(string prefix) => log.Count(line => line[(line.IndexOf(']', StringComparison.Ordinal) + 2)..].StartsWith(prefix, StringComparison.Ordinal));
+            return string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {Count("put")} puts ({Count("  acknowledged")} acknowledged, {Count("  failed")} failed), {Count("delete")} deletes, {Count("read")} reads ({log.Count(line => line.Contains("unavailable", StringComparison.Ordinal))} unavailable), {Count("site")} site changes, {Count("corrupt")} corruptions, {Count("orphan")} orphans planted, {Count("clock")} clock jumps, {Count("pass")} passes ({log.Count(line => line.Contains("pass: ", StringComparison.Ordinal) && !line.Contains("CopiesMade = 0,", StringComparison.Ordinal))} made copies)");
+        }
 
         private void Check(bool condition, string what)
         {

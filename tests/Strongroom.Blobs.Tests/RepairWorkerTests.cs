@@ -255,25 +255,27 @@ public sealed class RepairWorkerTests
         await using var f = await PlacementFixture.CreateAsync();
         await f.CreateAccountAsync(Account);
 
-        // The write publishes on the sites, then (here: two scans later) the store commits it.
+        // The write publishes on the sites, then (here: two scans later) the store commits it:
+        // the second site to commit waits until the scan has seen the first one's copy.
         string? objectId = null;
-        f.Faulty["e1"].BeforeCommit = id =>
-        {
-            objectId = id;
-            return Task.CompletedTask;
-        };
+        var commits = 0;
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var published = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        f.Faulty["e2"].BeforeCommit = async _ =>
+        Func<string, Task> hook = async id =>
         {
-            published.TrySetResult();
-            await gate.Task;
+            objectId = id;
+            if (Interlocked.Increment(ref commits) == 2)
+            {
+                published.TrySetResult();
+                await gate.Task;
+            }
         };
+        f.Faulty["e1"].BeforeCommit = hook;
+        f.Faulty["e2"].BeforeCommit = hook;
         f.SetDown("e3", true);
         f.SetDown("e4", true);
         var put = f.PutAsync(Account, "slow", PlacementFixture.Pattern(1_000, 8));
         await published.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        f.Faulty["e1"].BeforeCommit = null;
 
         // e1's copy is published and unreferenced for now.
         Assert.Equal(0, (await f.Repair.RunPassAsync()).OrphansRemoved);
@@ -284,6 +286,7 @@ public sealed class RepairWorkerTests
         f.Time.Advance(Limits.OrphanGrace);
         Assert.Equal(0, (await f.Repair.RunPassAsync()).OrphansRemoved);
         Assert.Contains(objectId!, await f.Faulty["e1"].StoredIdsAsync());
+        Assert.Contains(objectId!, await f.Faulty["e2"].StoredIdsAsync());
     }
 
     [Fact]
