@@ -329,4 +329,24 @@ public sealed class RepairWorkerTests
         Assert.Contains(stored.Copies, copy => copy.SiteId == other && copy.State == CopyState.Present);
         Assert.Equal(3, stored.Copies.Count(copy => copy.State == CopyState.Present));
     }
+
+    [Fact]
+    public async Task A_copy_owed_outside_the_residency_is_never_made_and_its_row_is_replaced()
+    {
+        await using var f = await PlacementFixture.CreateAsync();
+        await f.CreateAccountAsync(Account);
+        await f.PutAsync(Account, "a", PlacementFixture.Pattern(3_000, 15));
+        var stored = await f.ObjectOfAsync(Account, "a");
+
+        // A row nothing legitimate would write: a copy owed on an EU site for a CN-only account.
+        Assert.Equal([true], await f.Store.ChangeCopiesAsync([new CopyChange(stored.ObjectId, "w1", null, CopyState.Pending)]));
+        await f.PassAsync();
+
+        Assert.DoesNotContain(stored.ObjectId, await f.Faulty["w1"].StoredIdsAsync());
+        Assert.Empty(f.Faulty["w1"].WrittenIds);
+        stored = await f.ObjectOfAsync(Account, "a");
+        Assert.DoesNotContain(stored.Copies, copy => copy.SiteId == "w1");
+        Assert.Equal(3, stored.Copies.Count);
+        Assert.All(stored.Copies, copy => Assert.Equal("CN", f.Descriptor(copy.SiteId).Jurisdiction));
+    }
 }
