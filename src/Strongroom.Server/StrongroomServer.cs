@@ -248,6 +248,10 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Audit.PruneAsync,
             options.TimeProvider,
             services.GetRequiredService<ILogger<AuditPruner>>()));
+        builder.Services.AddHostedService(services => new RepairHostedService(
+            deployment.Repair,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<RepairHostedService>>()));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
