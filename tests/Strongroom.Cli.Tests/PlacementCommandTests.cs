@@ -44,13 +44,14 @@ public sealed class PlacementCommandTests : IDisposable
         var json = await data.RunWithDataAsync("account", "placement", "show", "shown1", "--json");
 
         Assert.True(result.ExitCode == 0, result.ToString());
-        // The development topology is one local site: region "local", jurisdiction ZZ (unspecified).
-        Assert.Contains("Residency:         ZZ", result.Output, StringComparison.Ordinal);
-        Assert.Contains("Primary region:    local", result.Output, StringComparison.Ordinal);
-        Assert.Contains("Secondary region:  none", result.Output, StringComparison.Ordinal);
+        // The development topology's default: LRS in cn-east, inside CN, cn-north as secondary.
+        Assert.Contains("Residency:         CN", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Primary region:    cn-east", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Secondary region:  cn-north", result.Output, StringComparison.Ordinal);
+        Assert.Contains("Redundancy:        LRS", result.Output, StringComparison.Ordinal);
         using var document = JsonDocument.Parse(json.Output);
-        Assert.Equal("local", document.RootElement.GetProperty("primaryRegion").GetString());
-        Assert.Equal("ZZ", document.RootElement.GetProperty("residency")[0].GetString());
+        Assert.Equal("cn-east", document.RootElement.GetProperty("primaryRegion").GetString());
+        Assert.Equal("CN", document.RootElement.GetProperty("residency")[0].GetString());
     }
 
     [Fact]
@@ -84,7 +85,7 @@ public sealed class PlacementCommandTests : IDisposable
         var result = await data.RunWithDataAsync("site", verb, "atlantis");
 
         Assert.Equal(1, result.ExitCode);
-        Assert.Contains("site 'atlantis' is not in the topology (sites: local)", result.Error, StringComparison.Ordinal);
+        Assert.Contains("site 'atlantis' is not in the topology (sites: cn-east-1a, cn-east-2a, cn-east-3a,", result.Error, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -196,26 +197,28 @@ public sealed class PlacementCommandTests : IDisposable
         }
     }
 
-    // What waits on the other helpers of issue 5; each names whom. They run on the development
-    // data directory's single local site, where no geo policy can be satisfied.
+    // On the development topology: cn-east (3 zones), cn-north (2 zones, 3 sites), eu-west (EU).
 
-    [Fact(Skip = "Waits on the placement helper: PlacementService.Build (PlacementPolicyNotSatisfiable with the reason).")]
+    [Fact]
     public async Task Create_refuses_an_impossible_policy_with_the_reason()
     {
-        var result = await data.RunWithDataAsync("account", "create", "geo1", "--redundancy", "RA-GRS");
+        // cn-north has two zones: ZRS needs three.
+        var result = await data.RunWithDataAsync("account", "create", "geo1", "--primary-region", "cn-north", "--secondary-region", "cn-east", "--redundancy", "ZRS");
+        var shown = await data.RunWithDataAsync("account", "show", "geo1");
 
         Assert.Equal(1, result.ExitCode);
         Assert.Contains("PlacementPolicyNotSatisfiable", result.Error, StringComparison.Ordinal);
-        Assert.Contains("region", result.Error, StringComparison.Ordinal);
+        Assert.Contains("region cn-north has 3 active sites in 2 zones", result.Error, StringComparison.Ordinal);
+        Assert.NotEqual(0, shown.ExitCode);
     }
 
-    [Fact(Skip = "Waits on the placement helper (SetAccountPolicyAsync) and the store helper (AccountRecord.Placement persisted).")]
+    [Fact]
     public async Task Placement_set_changes_what_show_prints_and_refuses_the_impossible()
     {
         await data.RunWithDataAsync("account", "create", "setme2");
 
         var set = await data.RunWithDataAsync("account", "placement", "set", "setme2", "--redundancy", "custom:copies=1,zones=1,regions=1,sync");
-        var impossible = await data.RunWithDataAsync("account", "placement", "set", "setme2", "--redundancy", "ZRS");
+        var impossible = await data.RunWithDataAsync("account", "placement", "set", "setme2", "--redundancy", "custom:copies=4,zones=1,regions=1,sync");
         var shown = await data.RunWithDataAsync("account", "placement", "show", "setme2");
 
         Assert.True(set.ExitCode == 0, set.ToString());
@@ -224,7 +227,7 @@ public sealed class PlacementCommandTests : IDisposable
         Assert.Contains("Redundancy:        custom:copies=1,zones=1,regions=1,sync", shown.Output, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "Waits on the repair helper (FailoverAsync: AccountNotGeoRedundant).")]
+    [Fact]
     public async Task Failover_of_an_account_without_a_secondary_region_is_refused()
     {
         await data.RunWithDataAsync("account", "create", "local1");
@@ -235,7 +238,7 @@ public sealed class PlacementCommandTests : IDisposable
         Assert.Contains("AccountNotGeoRedundant", result.Error, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = "Waits on the store helper (GetPlacementBacklogAsync) and the repair helper (GetStatusAsync).")]
+    [Fact]
     public async Task Site_list_shows_the_sites_and_the_repair_backlog()
     {
         var result = await data.RunWithDataAsync("site", "list");
