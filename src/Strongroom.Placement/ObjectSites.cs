@@ -315,6 +315,18 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
     private static async Task<ISiteWrite> OpenAsync(ResidentSite site, string objectId, PlacementPolicy policy, CancellationToken cancellationToken) =>
         await site.BeginWriteAsync(objectId, policy, cancellationToken).ConfigureAwait(false);
 
+    private static async Task TryDeleteQuietlyAsync(ResidentSite site, string objectId)
+    {
+        try
+        {
+            await site.DeleteAsync(objectId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The site is failing; whatever it kept is replaced or verified by the repair worker.
+        }
+    }
+
     private static async Task DisposeAllAsync(IEnumerable<Target> targets)
     {
         foreach (var target in targets)
@@ -386,11 +398,22 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         {
             ObjectDisposedException.ThrowIf(succeeded, this);
             await RequireQuorumAsync().ConfigureAwait(false);
-            await RunOnLiveAsync(static async (target, _, cancellationToken) =>
+            await RunOnLiveAsync(static async (target, objectId, cancellationToken) =>
             {
-                await target.Write.CommitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await target.Write.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException)
+                {
+                    // A commit can fail after the object was published (the directory fsync, a lost
+                    // answer): the copy is recorded Pending, so nothing half-trusted may stay under its id.
+                    await TryDeleteQuietlyAsync(target.Site, objectId).ConfigureAwait(false);
+                    throw;
+                }
+
                 target.Committed = true;
-            }, 0, cancellationToken).ConfigureAwait(false);
+            }, objectId, cancellationToken).ConfigureAwait(false);
             succeeded = true;
 
             var copies = new List<ObjectCopy>(plan.Synchronous.Count + plan.Asynchronous.Count);

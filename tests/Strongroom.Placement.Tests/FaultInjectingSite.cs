@@ -24,6 +24,9 @@ public sealed class FaultInjectingSite(ISite inner) : ISite
 
     public bool FailCommit { get; set; }
 
+    /// <summary>The commit publishes the object, then fails (a lost answer, a failed directory fsync).</summary>
+    public bool FailCommitAfterPublish { get; set; }
+
     public bool FailOpenRead { get; set; }
 
     /// <summary>A read stream fails once it has returned this many bytes.</summary>
@@ -46,6 +49,7 @@ public sealed class FaultInjectingSite(ISite inner) : ISite
         FailBeginWrite = false;
         FailWriteAfterBytes = null;
         FailCommit = false;
+        FailCommitAfterPublish = false;
         FailOpenRead = false;
         FailReadAfterBytes = null;
         FlipByteAt = null;
@@ -93,8 +97,19 @@ public sealed class FaultInjectingSite(ISite inner) : ISite
 
         public Stream Content => content;
 
-        public Task CommitAsync(CancellationToken cancellationToken = default) =>
-            site.Down || site.FailCommit ? throw site.Failure("cannot commit") : inner.CommitAsync(cancellationToken);
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            if (site.Down || site.FailCommit)
+            {
+                throw site.Failure("cannot commit");
+            }
+
+            await inner.CommitAsync(cancellationToken);
+            if (site.FailCommitAfterPublish)
+            {
+                throw site.Failure("lost the answer to a commit");
+            }
+        }
 
         public ValueTask DisposeAsync() => inner.DisposeAsync();
     }

@@ -148,6 +148,17 @@ public sealed class ObjectSitesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_commit_that_fails_after_publishing_leaves_no_copy_under_the_pending_id()
+    {
+        sites["east-1"].FailCommitAfterPublish = true;
+        var result = await WriteAsync(Lrs, ObjectId(19), Content(5_000, 19));
+
+        Assert.Equal(CopyState.Pending, StateOn(result, "east-1"));
+        Assert.False(sites.Holds("east-1", ObjectId(19)));
+        Assert.True(sites.Holds("east-2", ObjectId(19)));
+    }
+
+    [Fact]
     public async Task Two_sites_down_refuse_an_lrs_write_before_any_byte()
     {
         sites.Sites.ReportFailure("east-1", new IOException("unreachable"));
