@@ -59,9 +59,9 @@ public sealed partial class BlobService
     }
 
     /// <summary>The entry a write carries into its commit, or null when the account's setting leaves it out.</summary>
-    private AuditAppend? WriteEntry(string account, DataPlaneLogging setting, BlobOperation operation, string? container, string? blob, IReadOnlyList<KeyValuePair<string, string>>? details = null, IReadOnlyList<string>? sites = null, IReadOnlyList<string>? jurisdictions = null) =>
+    private AuditAppend? WriteEntry(string account, DataPlaneLogging setting, BlobOperation operation, string? container, string? blob, IReadOnlyList<KeyValuePair<string, string>>? details = null, IReadOnlyList<string>? sites = null) =>
         TransparencyLog.RecordsDataPlane(setting, operation)
-            ? audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: sites, jurisdictions: jurisdictions)
+            ? audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: sites)
             : null;
 
     /// <summary>The entry of a write of content: it names every site that holds or is owed a copy of the objects (Present and Pending) and their jurisdictions.</summary>
