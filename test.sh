@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: builds once, runs every test project, prints the totals last.
-# Needs only the .NET 10 SDK (the tests bring everything else through NuGet).
+# Needs the .NET 10 SDK (the tests bring their libraries through NuGet) and Node.js with npm
+# (Azurite, installed below, stands in for remote datacenters).
 set -uo pipefail
 
 cd "$(dirname "$0")"
@@ -26,6 +27,30 @@ mkdir -p "$STRONGROOM_TEST_LOG_DIR"
 log_scan=tests/Strongroom.LogScan.Tests/Strongroom.LogScan.Tests.csproj
 
 broken=()
+
+# Azurite (npm) plays the remote datacenters of the remote-site tests: the version bench/lib.sh pins,
+# installed into .build/tools/azurite once. Without it those tests fail and say so.
+azurite_version=$(sed -n 's/^AZURITE_VERSION="\([^"]*\)".*/\1/p' bench/lib.sh)
+azurite_dir="$root/.build/tools/azurite"
+azurite_installed=
+if [ -f "$azurite_dir/node_modules/azurite/package.json" ] && command -v node >/dev/null 2>&1; then
+    azurite_installed=$(node -p "require('$azurite_dir/node_modules/azurite/package.json').version")
+fi
+if [ -z "$azurite_version" ]; then
+    echo "test.sh: no AZURITE_VERSION in bench/lib.sh." >&2
+elif [ "$azurite_installed" = "$azurite_version" ]; then
+    :
+elif ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: npm was not found: Azurite $azurite_version cannot be installed and the remote-site tests will fail." >&2
+else
+    echo "== install azurite@$azurite_version into .build/tools/azurite"
+    mkdir -p "$azurite_dir"
+    npm install --prefix "$azurite_dir" --no-audit --no-fund --loglevel=error "azurite@$azurite_version" \
+        || echo "test.sh: installing Azurite failed; the remote-site tests will fail." >&2
+fi
+if [ -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
+    export STRONGROOM_AZURITE_BLOB="$azurite_dir/node_modules/.bin/azurite-blob"
+fi
 
 echo "== build (Release)"
 if ! dotnet build Strongroom.slnx -c Release --nologo -v quiet -clp:NoSummary; then

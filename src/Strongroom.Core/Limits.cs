@@ -162,4 +162,25 @@ public static class Limits
 
     /// <summary>Blobs in one page of a locations listing.</summary>
     public const int LocationsPageMax = 1000;
+
+    /// <summary>
+    /// One try of one request to a remote (Azure Blob) site: connecting, sending (a whole staged
+    /// block), and each read of a response body. A dead datacenter costs at most
+    /// (<see cref="RemoteSiteRetriesMax"/> + 1) tries of this plus the retry delays.
+    /// </summary>
+    public static readonly TimeSpan RemoteSiteTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Establishing a connection to a remote site (a black-holed endpoint fails here, not after <see cref="RemoteSiteTimeout"/>).</summary>
+    public static readonly TimeSpan RemoteSiteConnectTimeout = TimeSpan.FromSeconds(3);
+
+    /// <summary>Retries of a failed request to a remote site (after the first try): few, so a killed datacenter fails in seconds and the write goes on with the other copies.</summary>
+    public const int RemoteSiteRetriesMax = 2;
+
+    /// <summary>The first delay before retrying a remote site request (doubling, up to <see cref="RemoteSiteRetryDelayMax"/>).</summary>
+    public static readonly TimeSpan RemoteSiteRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    public static readonly TimeSpan RemoteSiteRetryDelayMax = TimeSpan.FromSeconds(1);
+
+    /// <summary>Bytes of one staged block of a remote-site write (a write holds two: one filling, one being sent), and the largest object sent in a single request.</summary>
+    public const int RemoteSiteBlockBytes = 4 * 1024 * 1024;
 }

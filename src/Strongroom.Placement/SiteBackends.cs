@@ -6,14 +6,21 @@ namespace Strongroom.Placement;
 /// <summary>Opens the backend each topology entry declares.</summary>
 public static class SiteBackends
 {
-    /// <summary>The backend of one site (nothing is contacted yet; a remote site is probed by <see cref="ISite.CheckAsync"/>).</summary>
+    /// <summary>
+    /// The backend of one site (nothing is contacted yet; a remote site is probed by
+    /// <see cref="ISite.CheckAsync"/>). A remote site's key file (and CA file) is read here:
+    /// IOException when it cannot be, ArgumentException when the options are unusable.
+    /// </summary>
     public static ISite Create(SiteDefinition site, IRandomSource random)
     {
         ArgumentNullException.ThrowIfNull(site);
         return site.Backend switch
         {
             LocalDirectoryBackendOptions local => new LocalDirectorySite(site.Descriptor.Id, local.Path, random),
-            AzureBlobBackendOptions => throw new NotImplementedException("TODO(issue 5): the remote-site helper opens Azure Blob sites."),
+            AzureBlobBackendOptions remote => new AzureBlobSite(
+                site.Descriptor.Id,
+                new AzureBlobSiteOptions(remote.Endpoint, remote.Container, remote.AccountName, remote.AccountKeyFile, remote.CaCertificateFile, remote.DangerousAllowHttp),
+                random),
             _ => throw new ArgumentException($"Unknown backend for site {site.Descriptor.Id}.", nameof(site)),
         };
     }

@@ -25,7 +25,11 @@ public interface IPlacementStore
 
     Task<IReadOnlyDictionary<string, SiteState>> GetSiteStatesAsync(CancellationToken cancellationToken = default);
 
+    /// <summary>Records the administrator's decision about a site; the time recorded is the audit entry's (unknown without one).</summary>
     Task SetSiteStateAsync(string siteId, SiteState state, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the administrator's decision about a site, made at <paramref name="changedOn"/>.</summary>
+    Task SetSiteStateAsync(string siteId, SiteState state, DateTimeOffset changedOn, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     // Copies
 

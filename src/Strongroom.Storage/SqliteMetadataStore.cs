@@ -18,14 +18,34 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 {
     // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
     private const string AccountSelect =
-        "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite, a.audit_data_plane, a.audit_retention_days FROM accounts a " +
+        "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite, a.audit_data_plane, a.audit_retention_days, " +
+        "a.residency, a.primary_region, a.secondary_region, a.redundancy FROM accounts a " +
         "JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
-    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override";
+    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
         "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256";
 
     private const string BlobKey = "account = @account AND container = @container";
+
+    // A stored object's columns (alias o; ReadObjectRow reads them in this order), and the join that
+    // follows them with one copy per row (NULL site when the object has none).
+    private const string ObjectColumns =
+        "o.object_id, o.wrapped_key, o.plaintext_length, o.encryption_scope, o.customer_key_sha256, o.ciphertext_length, o.ciphertext_crc64, o.created_on";
+    private const string ObjectColumnsBare =
+        "object_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256, ciphertext_length, ciphertext_crc64, created_on";
+    private const int ObjectColumnCount = 8;
+    private const string CopyJoin = "LEFT JOIN object_copies c ON c.object_id = o.object_id";
+
+    // One multi-row insert per copy count (a constant set of SQL texts, so the writer keeps each prepared).
+    private static readonly string[] CopySiteParameters = [.. Enumerable.Range(0, Limits.CopiesMax).Select(i => $"@site{i}")];
+    private static readonly string[] CopyStateParameters = [.. Enumerable.Range(0, Limits.CopiesMax).Select(i => $"@state{i}")];
+    private static readonly string[] CopyInserts =
+    [
+        .. Enumerable.Range(1, Limits.CopiesMax).Select(count =>
+            "INSERT INTO object_copies (object_id, site_id, state) VALUES " +
+            string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@object_id, {CopySiteParameters[i]}, {CopyStateParameters[i]})"))),
+    ];
 
     // Pooled connections keep these, but a connection opened by a pool refill does not have them
     // yet; re-issuing them on every open costs microseconds and removes the question.
@@ -101,6 +121,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         ArgumentNullException.ThrowIfNull(account);
         ValidateAuditSettings(account.AuditDataPlane, account.AuditRetentionDays);
+        var placement = PlacementRow.From(account.Placement);
         return WriteAsync(
             tx =>
             {
@@ -110,8 +131,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    "INSERT INTO accounts (name, wrapped_key1, wrapped_key2, created_on, state, cipher_suite, audit_data_plane, audit_retention_days) " +
-                    "VALUES (@name, @key1, @key2, @created_on, @state, @cipher_suite, @audit_data_plane, @audit_retention_days)",
+                    "INSERT INTO accounts (name, wrapped_key1, wrapped_key2, created_on, state, cipher_suite, audit_data_plane, audit_retention_days, " +
+                    "residency, primary_region, secondary_region, redundancy) " +
+                    "VALUES (@name, @key1, @key2, @created_on, @state, @cipher_suite, @audit_data_plane, @audit_retention_days, " +
+                    "@residency, @primary_region, @secondary_region, @redundancy)",
                     ("@name", account.Name),
                     ("@key1", account.WrappedSharedKey1),
                     ("@key2", account.WrappedSharedKey2),
@@ -119,7 +142,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@state", (int)account.State),
                     ("@cipher_suite", (int)account.CipherSuite),
                     ("@audit_data_plane", (int)account.AuditDataPlane),
-                    ("@audit_retention_days", account.AuditRetentionDays));
+                    ("@audit_retention_days", account.AuditRetentionDays),
+                    ("@residency", placement.Residency),
+                    ("@primary_region", placement.PrimaryRegion),
+                    ("@secondary_region", placement.SecondaryRegion),
+                    ("@redundancy", placement.Redundancy));
                 tx.Execute(
                     "INSERT INTO account_keks (account, version, wrapped_kek, created_on) VALUES (@name, @version, @kek, @created_on)",
                     ("@name", account.Name),
@@ -214,7 +241,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata, @default_scope, @deny_override)",
+                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata, @default_scope, @deny_override, @redundancy)",
                     ("@account", container.Account),
                     ("@name", container.Name),
                     ("@etag", container.ETag),
@@ -222,7 +249,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@last_modified", ToTicks(container.LastModified)),
                     ("@metadata", MetadataJson.Serialize(container.Metadata)),
                     ("@default_scope", container.DefaultEncryptionScope),
-                    ("@deny_override", container.DenyEncryptionScopeOverride ? 1 : 0));
+                    ("@deny_override", container.DenyEncryptionScopeOverride ? 1 : 0),
+                    ("@redundancy", container.Redundancy?.ToString()));
                 return true;
             },
             audit,
@@ -335,23 +363,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     return null;
                 }
 
-                var parts = new List<BlobPart>();
-                using var reader = tx.Query(
-                    "SELECT p.ordinal, p.block_id, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length, o.encryption_scope, o.customer_key_sha256 " +
-                    "FROM blob_parts p JOIN objects o ON o.object_id = p.object_id " +
-                    "WHERE p.account = @account AND p.container = @container AND p.blob = @blob ORDER BY p.ordinal",
-                    ("@account", account),
-                    ("@container", container),
-                    ("@blob", name));
-                while (reader.Read())
-                {
-                    parts.Add(new BlobPart(
-                        reader.GetInt32(0),
-                        reader.IsDBNull(1) ? null : reader.GetString(1),
-                        ReadObjectRow(reader, 2)));
-                }
-
-                return (blob, parts);
+                return (blob, ReadParts(tx, account, container, name));
             },
             cancellationToken);
 
@@ -435,7 +447,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 {
                     if (newObjectIds.Contains(part.Object.ObjectId))
                     {
-                        EnsureObject(tx, part.Object);
+                        EnsureObject(tx, part.Object, blob.Account);
                     }
                     else if (!ObjectExists(tx, part.Object.ObjectId))
                     {
@@ -525,7 +537,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     }
                 }
 
-                EnsureObject(tx, block.Object);
+                EnsureObject(tx, block.Object, account);
                 tx.Execute(
                     "INSERT INTO uncommitted_blocks (account, container, blob, block_id, object_id, created_on) " +
                     "VALUES (@account, @container, @blob, @block_id, @object_id, @created_on) " +
@@ -554,17 +566,26 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     throw new StorageException(ErrorCode.ContainerNotFound);
                 }
 
+                // One row per copy, a block's consecutive (block ids are unique within the blob).
                 var blocks = new List<UncommittedBlock>();
+                List<ObjectCopy>? copies = null;
                 using var reader = tx.Query(
-                    "SELECT u.block_id, u.created_on, o.object_id, o.site_id, o.wrapped_key, o.plaintext_length, o.encryption_scope, o.customer_key_sha256 " +
-                    "FROM uncommitted_blocks u JOIN objects o ON o.object_id = u.object_id " +
-                    "WHERE u.account = @account AND u.container = @container AND u.blob = @blob ORDER BY u.created_on, u.block_id",
+                    $"SELECT u.block_id, u.created_on, {ObjectColumns}, c.site_id, c.state " +
+                    $"FROM uncommitted_blocks u JOIN objects o ON o.object_id = u.object_id {CopyJoin} " +
+                    "WHERE u.account = @account AND u.container = @container AND u.blob = @blob ORDER BY u.created_on, u.block_id, c.site_id",
                     ("@account", account),
                     ("@container", container),
                     ("@blob", blob));
                 while (reader.Read())
                 {
-                    blocks.Add(new UncommittedBlock(reader.GetString(0), ReadObjectRow(reader, 2), FromTicks(reader.GetInt64(1))));
+                    var blockId = reader.GetString(0);
+                    if (blocks.Count == 0 || !string.Equals(blocks[^1].BlockId, blockId, StringComparison.Ordinal))
+                    {
+                        copies = [];
+                        blocks.Add(new UncommittedBlock(blockId, ReadObjectRow(reader, 2, copies), FromTicks(reader.GetInt64(1))));
+                    }
+
+                    AddCopy(reader, 2 + ObjectColumnCount, copies!);
                 }
 
                 return blocks;
@@ -575,7 +596,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     public Task<IReadOnlySet<string>> ListObjectIdsAsync(string siteId, CancellationToken cancellationToken = default) =>
         ReadAsync<IReadOnlySet<string>>(
-            tx => ReadObjectIds(tx, "SELECT object_id FROM objects WHERE site_id = @site", ("@site", siteId)),
+            tx => ReadObjectIds(tx, "SELECT object_id FROM object_copies WHERE site_id = @site", ("@site", siteId)),
             cancellationToken);
 
     // Key versions and rewrapping
@@ -917,59 +938,165 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return reader.Read();
     }
 
-    private static void EnsureObject(Transaction tx, StoredObject storedObject)
+    private static void EnsureObject(Transaction tx, StoredObject storedObject, string account)
     {
         ArgumentNullException.ThrowIfNull(storedObject);
+        ValidateCopies(storedObject);
         var inserted = tx.Execute(
-            "INSERT INTO objects (object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256) " +
-            "VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length, @encryption_scope, @customer_key_sha256) " +
+            "INSERT INTO objects (object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256, " +
+            "ciphertext_length, ciphertext_crc64, created_on, account) " +
+            "VALUES (@object_id, @site_id, @wrapped_key, @plaintext_length, @encryption_scope, @customer_key_sha256, " +
+            "@ciphertext_length, @ciphertext_crc64, @created_on, @account) " +
             "ON CONFLICT (object_id) DO NOTHING",
             ("@object_id", storedObject.ObjectId),
             ("@site_id", storedObject.Copies[0].SiteId),
             ("@wrapped_key", storedObject.WrappedDataKey),
             ("@plaintext_length", storedObject.PlaintextLength),
             ("@encryption_scope", storedObject.EncryptionScope),
-            ("@customer_key_sha256", storedObject.CustomerKeySha256));
+            ("@customer_key_sha256", storedObject.CustomerKeySha256),
+            ("@ciphertext_length", storedObject.CiphertextLength),
+            ("@ciphertext_crc64", storedObject.CiphertextCrc64 is { } crc ? unchecked((long)crc) : null),
+            ("@created_on", ToTicks(storedObject.CreatedOn)),
+            ("@account", account));
         if (inserted == 1)
         {
+            InsertCopies(tx, storedObject.ObjectId, storedObject.Copies);
             return;
         }
 
-        using var reader = tx.Query(
-            "SELECT object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256 FROM objects WHERE object_id = @object_id",
-            ("@object_id", storedObject.ObjectId));
-        Invariant.True(reader.Read(), "an object that conflicts on insert exists");
-        var existing = ReadObjectRow(reader, 0);
+        var existing = ReadObject(tx, storedObject.ObjectId);
+        Invariant.True(existing is not null, "an object that conflicts on insert exists");
         Invariant.True(
-            existing.Copies[0].SiteId == storedObject.Copies[0].SiteId
+            existing!.Copies.SequenceEqual(storedObject.Copies.OrderBy(copy => copy.SiteId, StringComparer.Ordinal))
             && existing.PlaintextLength == storedObject.PlaintextLength
             && existing.WrappedDataKey.AsSpan().SequenceEqual(storedObject.WrappedDataKey),
-            $"object {storedObject.ObjectId} is recorded once with one site, key and length");
+            $"object {storedObject.ObjectId} is recorded once with one set of copies, key and length");
     }
 
     /// <summary>
-    /// Deletes each candidate object that no part and no staged block references any longer, and
-    /// returns the deleted ones. The reference check is global (not per blob) so an object shared
-    /// by two blobs is never dropped while one still needs it.
+    /// Deletes each candidate object that no part and no staged block references any longer, with
+    /// its copies, and returns the deleted ones with every copy (in site order) so the caller can
+    /// delete each. The reference check is global (not per blob) so an object shared by two blobs
+    /// is never dropped while one still needs it.
     /// </summary>
     private static IReadOnlyList<StoredObject> CollectUnreferencedObjects(Transaction tx, IEnumerable<string> candidates)
     {
+        const string Unreferenced =
+            "NOT EXISTS (SELECT 1 FROM blob_parts WHERE object_id = @object_id) " +
+            "AND NOT EXISTS (SELECT 1 FROM uncommitted_blocks WHERE object_id = @object_id)";
         var removed = new List<StoredObject>();
         foreach (var objectId in candidates)
         {
-            using var reader = tx.Query(
-                "DELETE FROM objects WHERE object_id = @object_id " +
-                "AND NOT EXISTS (SELECT 1 FROM blob_parts WHERE object_id = @object_id) " +
-                "AND NOT EXISTS (SELECT 1 FROM uncommitted_blocks WHERE object_id = @object_id) " +
-                "RETURNING object_id, site_id, wrapped_key, plaintext_length, encryption_scope, customer_key_sha256",
-                ("@object_id", objectId));
-            while (reader.Read())
+            (string, object?) key = ("@object_id", objectId);
+
+            // Copies first: they reference their object.
+            var copies = new List<ObjectCopy>();
+            using (var reader = tx.Query($"DELETE FROM object_copies WHERE object_id = @object_id AND {Unreferenced} RETURNING site_id, state", key))
             {
-                removed.Add(ReadObjectRow(reader, 0));
+                while (reader.Read())
+                {
+                    AddCopy(reader, 0, copies);
+                }
+            }
+
+            copies.Sort((a, b) => string.CompareOrdinal(a.SiteId, b.SiteId));
+            using (var reader = tx.Query($"DELETE FROM objects WHERE object_id = @object_id AND {Unreferenced} RETURNING {ObjectColumnsBare}", key))
+            {
+                while (reader.Read())
+                {
+                    removed.Add(ReadObjectRow(reader, 0, copies));
+                }
             }
         }
 
         return removed;
+    }
+
+    /// <summary>One object with all its copies, or null.</summary>
+    private static StoredObject? ReadObject(Transaction tx, string objectId)
+    {
+        using var reader = tx.Query(
+            $"SELECT {ObjectColumns}, c.site_id, c.state FROM objects o {CopyJoin} WHERE o.object_id = @object_id ORDER BY c.site_id",
+            ("@object_id", objectId));
+        StoredObject? stored = null;
+        List<ObjectCopy> copies = [];
+        while (reader.Read())
+        {
+            stored ??= ReadObjectRow(reader, 0, copies);
+            AddCopy(reader, ObjectColumnCount, copies);
+        }
+
+        return stored;
+    }
+
+    /// <summary>A committed blob's parts in order, each object with all its copies, in one query
+    /// (one row per copy: a part's rows are consecutive). This is Get Blob's path.</summary>
+    private static List<BlobPart> ReadParts(Transaction tx, string account, string container, string name)
+    {
+        var parts = new List<BlobPart>();
+        List<ObjectCopy>? copies = null;
+        using var reader = tx.Query(
+            $"SELECT p.ordinal, p.block_id, {ObjectColumns}, c.site_id, c.state " +
+            $"FROM blob_parts p JOIN objects o ON o.object_id = p.object_id {CopyJoin} " +
+            "WHERE p.account = @account AND p.container = @container AND p.blob = @blob ORDER BY p.ordinal, c.site_id",
+            ("@account", account),
+            ("@container", container),
+            ("@blob", name));
+        while (reader.Read())
+        {
+            var ordinal = reader.GetInt32(0);
+            if (parts.Count == 0 || parts[^1].Ordinal != ordinal)
+            {
+                copies = [];
+                parts.Add(new BlobPart(ordinal, NullableString(reader, 1), ReadObjectRow(reader, 2, copies)));
+            }
+
+            AddCopy(reader, 2 + ObjectColumnCount, copies!);
+        }
+
+        return parts;
+    }
+
+    private static void InsertCopies(Transaction tx, string objectId, IReadOnlyList<ObjectCopy> copies)
+    {
+        var parameters = new (string Name, object? Value)[1 + (2 * copies.Count)];
+        parameters[0] = ("@object_id", objectId);
+        for (var i = 0; i < copies.Count; i++)
+        {
+            parameters[1 + (2 * i)] = (CopySiteParameters[i], copies[i].SiteId);
+            parameters[2 + (2 * i)] = (CopyStateParameters[i], (int)copies[i].State);
+        }
+
+        var inserted = tx.Execute(CopyInserts[copies.Count - 1], parameters);
+        Invariant.True(inserted == copies.Count, "every copy of a new object is recorded");
+    }
+
+    private static void ValidateCopies(StoredObject storedObject)
+    {
+        var copies = storedObject.Copies;
+        ArgumentNullException.ThrowIfNull(copies);
+        if (copies.Count is 0 or > Limits.CopiesMax)
+        {
+            throw new ArgumentException($"Object {storedObject.ObjectId} has {copies.Count} copies; an object has 1 to {Limits.CopiesMax}.", nameof(storedObject));
+        }
+
+        for (var i = 0; i < copies.Count; i++)
+        {
+            ArgumentNullException.ThrowIfNull(copies[i]);
+            ArgumentException.ThrowIfNullOrEmpty(copies[i].SiteId);
+            if (!Enum.IsDefined(copies[i].State))
+            {
+                throw new ArgumentException($"Object {storedObject.ObjectId}: unknown copy state {(int)copies[i].State}.", nameof(storedObject));
+            }
+
+            for (var j = 0; j < i; j++)
+            {
+                if (string.Equals(copies[i].SiteId, copies[j].SiteId, StringComparison.Ordinal))
+                {
+                    throw new ArgumentException($"Object {storedObject.ObjectId} has two copies on site {copies[i].SiteId}.", nameof(storedObject));
+                }
+            }
+        }
     }
 
     private static HashSet<string> ReadObjectIds(Transaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
@@ -1081,6 +1208,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             KeyEncryptionKeyVersion = checked((uint)reader.GetInt64(6)),
             AuditDataPlane = dataPlane,
             AuditRetentionDays = reader.GetInt32(9),
+            Placement = ReadPlacement(reader, 10),
         };
     }
 
@@ -1094,6 +1222,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         DefaultEncryptionScope = NullableString(reader, 6),
         DenyEncryptionScopeOverride = reader.GetInt64(7) != 0,
+        Redundancy = reader.IsDBNull(8) ? null : Redundancy.Parse(reader.GetString(8)),
     };
 
     private static BlobRecord ReadBlobRow(SqliteDataReader reader) => new(
@@ -1118,16 +1247,36 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
     };
 
-    // TODO(issue 5): the store helper replaces site_id with object_copies (migration 7).
-    private static StoredObject ReadObjectRow(SqliteDataReader reader, int first) => new(
+    /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are
+    /// the given list, which the caller fills from this and the following rows.</summary>
+    private static StoredObject ReadObjectRow(SqliteDataReader reader, int first, List<ObjectCopy> copies) => new(
         reader.GetString(first),
-        [new ObjectCopy(reader.GetString(first + 1), CopyState.Present)],
-        reader.GetFieldValue<byte[]>(first + 2),
-        reader.GetInt64(first + 3))
+        copies,
+        reader.GetFieldValue<byte[]>(first + 1),
+        reader.GetInt64(first + 2))
     {
-        EncryptionScope = NullableString(reader, first + 4),
-        CustomerKeySha256 = reader.IsDBNull(first + 5) ? null : reader.GetFieldValue<byte[]>(first + 5),
+        EncryptionScope = NullableString(reader, first + 3),
+        CustomerKeySha256 = reader.IsDBNull(first + 4) ? null : reader.GetFieldValue<byte[]>(first + 4),
+        CiphertextLength = reader.GetInt64(first + 5),
+        CiphertextCrc64 = reader.IsDBNull(first + 6) ? null : unchecked((ulong)reader.GetInt64(first + 6)),
+        CreatedOn = FromTicks(reader.GetInt64(first + 7)),
     };
+
+    /// <summary>Adds the copy in (site_id, state) at <paramref name="first"/>, if the row has one (LEFT JOIN).</summary>
+    private static void AddCopy(SqliteDataReader reader, int first, List<ObjectCopy> copies)
+    {
+        if (!reader.IsDBNull(first))
+        {
+            copies.Add(new ObjectCopy(reader.GetString(first), ReadCopyState(reader.GetInt64(first + 1))));
+        }
+    }
+
+    private static CopyState ReadCopyState(long value)
+    {
+        var state = (CopyState)value;
+        Invariant.True(Enum.IsDefined(state), $"a copy's state {value} is one this build knows");
+        return state;
+    }
 
     private static string? NullableString(SqliteDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 6;
+    public const int CurrentVersion = 7;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -271,6 +271,66 @@ internal static class SqliteSchema
             "CREATE TRIGGER audit_hashes_no_delete BEFORE DELETE ON audit_hashes BEGIN SELECT RAISE(ABORT, 'audit hashes are never deleted'); END",
             "CREATE TRIGGER audit_checkpoints_no_update BEFORE UPDATE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints never change'); END",
             "CREATE TRIGGER audit_checkpoints_no_delete BEFORE DELETE ON audit_checkpoints BEGIN SELECT RAISE(ABORT, 'audit checkpoints are never deleted'); END",
+        ],
+
+        // Datacenters (issue 5): an object has a copy on each of several sites, each Present,
+        // Pending (owed: the outbox of asynchronous copies and the repair queue) or Bad (to be
+        // replaced); CopyState's numbers are frozen here. Existing objects get one Present copy on
+        // the site they were written to. objects.site_id stays (NOT NULL, written with the first
+        // copy's site) but nothing reads it, so its index goes. Objects record their ciphertext's
+        // length and CRC-64 (the bit pattern of the unsigned value, as a signed 64-bit integer) so
+        // a copy can be verified without a key, when they were written (ticks; 0 = before this
+        // version) and their account, so per-account questions (last sync time, usage) need no
+        // join through the blobs. Accounts gain a placement policy (all NULL: none recorded, the
+        // deployment's default applies) and containers their own redundancy (Redundancy's
+        // canonical text). site_states holds an administrator's durable decision per site (drain,
+        // remove); site_tombstones the deletions owed to sites that could not take them.
+        [
+            """
+            CREATE TABLE object_copies (
+                object_id TEXT NOT NULL REFERENCES objects (object_id),
+                site_id TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                PRIMARY KEY (object_id, site_id)
+            ) WITHOUT ROWID
+            """,
+            "CREATE INDEX object_copies_by_site ON object_copies (site_id, object_id)",
+            // The owed copies (usually few: both partial indexes cost nothing for a Present copy), in
+            // work order, and by site and state (the oldest copy a secondary region still owes).
+            "CREATE INDEX object_copies_owed ON object_copies (object_id, site_id, state) WHERE state <> 0",
+            "CREATE INDEX object_copies_owed_by_site ON object_copies (site_id, state, object_id) WHERE state <> 0",
+            "INSERT INTO object_copies (object_id, site_id, state) SELECT object_id, site_id, 0 FROM objects",
+            "DROP INDEX objects_by_site",
+            "ALTER TABLE objects ADD COLUMN ciphertext_length INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE objects ADD COLUMN ciphertext_crc64 INTEGER NULL",
+            "ALTER TABLE objects ADD COLUMN created_on INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE objects ADD COLUMN account TEXT NULL",
+            """
+            UPDATE objects SET account = COALESCE(
+                (SELECT p.account FROM blob_parts p WHERE p.object_id = objects.object_id LIMIT 1),
+                (SELECT u.account FROM uncommitted_blocks u WHERE u.object_id = objects.object_id LIMIT 1))
+            """,
+            "CREATE INDEX objects_by_account ON objects (account, object_id)",
+            """
+            CREATE TABLE site_states (
+                site_id TEXT NOT NULL PRIMARY KEY,
+                state INTEGER NOT NULL,
+                changed_on INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE site_tombstones (
+                site_id TEXT NOT NULL,
+                object_id TEXT NOT NULL,
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (site_id, object_id)
+            ) WITHOUT ROWID
+            """,
+            "ALTER TABLE accounts ADD COLUMN residency TEXT NULL",
+            "ALTER TABLE accounts ADD COLUMN primary_region TEXT NULL",
+            "ALTER TABLE accounts ADD COLUMN secondary_region TEXT NULL",
+            "ALTER TABLE accounts ADD COLUMN redundancy TEXT NULL",
+            "ALTER TABLE containers ADD COLUMN redundancy TEXT NULL",
         ],
     ];
 

@@ -74,13 +74,14 @@ public sealed class DependencyTests
         (ProtocolTransparency, Vault, "the protocol layer never handles key material"),
     ];
 
-    /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL stays in storage; BouncyCastle stays in crypto.</summary>
+    /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL and the Azure SDK stay in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
         ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
         ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),
+        ("Azure.", [Storage], "the Azure SDK reaches remote sites only, behind ISite"),
     ];
 
     public static TheoryData<string> OurAssemblies() => new(AllowedReferences.Keys);

@@ -266,7 +266,7 @@ public sealed class AuditWriteTests : AuditStoreTestBase
 
         var old = await Store.GetAccountAsync("old");
         Assert.Equal((DataPlaneLogging.Writes, 180), (old!.AuditDataPlane, old.AuditRetentionDays));
-        Assert.Equal(6, Scalar("SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(SqliteSchema.CurrentVersion, Scalar("SELECT MAX(version) FROM schema_version"));
         Assert.Equal(4, Scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name IN ('audit_logs', 'audit_entries', 'audit_hashes', 'audit_checkpoints')"));
         Assert.Equal(11, Scalar("SELECT COUNT(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'audit_%'"));
 
