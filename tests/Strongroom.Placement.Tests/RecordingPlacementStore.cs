@@ -44,6 +44,8 @@ internal sealed class RecordingPlacementStore : IPlacementStore
 
     public Task SetSiteStateAsync(string siteId, SiteState state, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw Unexpected();
 
+    public Task SetSiteStateAsync(string siteId, SiteState state, DateTimeOffset changedOn, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw Unexpected();
+
     public Task<IReadOnlyList<CopyWork>> ListCopiesNeedingWorkAsync(SiteObject? after, int limit, CancellationToken cancellationToken = default) => throw Unexpected();
 
     public Task<IReadOnlyList<ObjectOwner>> ListObjectsOnSiteAsync(string siteId, string? afterObjectId, int limit, CancellationToken cancellationToken = default) => throw Unexpected();
