@@ -163,6 +163,9 @@ public static class Limits
     /// <summary>Blobs in one page of a locations listing.</summary>
     public const int LocationsPageMax = 1000;
 
+    /// <summary>Blobs whose copies one placement report lists (a container or blob scope); beyond it the report says it is truncated.</summary>
+    public const int PlacementReportBlobsMax = 10_000;
+
     /// <summary>
     /// One try of one request to a remote (Azure Blob) site: connecting, sending (a whole staged
     /// block), and each read of a response body. A dead datacenter costs at most
