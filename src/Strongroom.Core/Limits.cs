@@ -157,6 +157,9 @@ public static class Limits
     /// <summary>Copies made in parallel by the repair worker and replicator.</summary>
     public const int RepairParallelMax = 8;
 
+    /// <summary>Copies deleted in parallel when objects are dropped (a deleted container can drop many).</summary>
+    public const int SiteDeletesParallelMax = 16;
+
     /// <summary>Blobs in one page of a locations listing.</summary>
     public const int LocationsPageMax = 1000;
 
