@@ -314,6 +314,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         };
         var platform = new PlatformEndpoints(deployment);
 
+        // Handled site failures (a copy dropped from a write, a bad copy, a deletion owed): ids
+        // and exception types only, never a message that could carry a remote site's response.
+        var siteLogger = app.Services.GetRequiredService<ILogger<ObjectSites>>();
+        deployment.Objects.ProblemNoted += problem => siteLogger.LogWarning("Sites: {Problem}", problem);
+
         // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
         // the transparency log, the placement endpoints, then the platform endpoints, which answer 404 for the rest. No
         // such path ever reaches the Blob API.
