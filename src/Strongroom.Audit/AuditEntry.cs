@@ -485,4 +485,5 @@ public static class AuditActions
     public const string CopyRemoved = "Placement.CopyRemoved";
     public const string Failover = "Placement.Failover";
     public const string SiteStateChanged = "Placement.SiteStateChanged";
+    public const string CreatePlacementReport = "Placement.CreateReport";
 }

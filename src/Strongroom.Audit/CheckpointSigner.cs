@@ -49,6 +49,26 @@ public sealed class CheckpointSigner(SealState seal)
         }
     }
 
+    /// <summary>
+    /// Signs arbitrary note text (UTF-8, ending in a newline) under <paramref name="keyName"/> with
+    /// the same key, so whatever verifies a log's checkpoints verifies it too (VaultSealed while
+    /// sealed). Callers keep their texts distinguishable from checkpoints by format: a checkpoint is
+    /// three or more lines starting with its origin; a placement report is one line of JSON.
+    /// </summary>
+    public string SignNote(string text, string keyName)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var seed = Seed();
+        try
+        {
+            return SignedNote.Sign(text, keyName, seed);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
     // Version 1 always: the first platform key stays in the keyring through rotations (old
     // versions are kept to unwrap old data), so the signing key never changes. The caller wipes it.
     private byte[] Seed()

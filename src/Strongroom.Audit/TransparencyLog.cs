@@ -44,6 +44,10 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
     /// </summary>
     public static bool IsReservedAccountName(string name) => string.Equals(name, PlatformOriginName, StringComparison.Ordinal);
 
+    /// <summary>The origin of <paramref name="log"/> in deployment <paramref name="deploymentId"/> (what <see cref="Origin"/> answers there), for verifiers that have no log service.</summary>
+    public static string OriginOf(string deploymentId, string log) =>
+        OriginPrefix + deploymentId + "/" + (log == AuditLogs.Platform ? PlatformOriginName : log);
+
     /// <summary>The checkpoint origin of a log: <c>strongroom/&lt;deployment&gt;/&lt;account&gt;</c>, or <c>…/platform</c>.</summary>
     public string Origin(string log)
     {

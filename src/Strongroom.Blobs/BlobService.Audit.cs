@@ -64,6 +64,57 @@ public sealed partial class BlobService
             ? audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: sites)
             : null;
 
+    /// <summary>The entry of a write of content: it names every site that holds or is owed a copy of the objects (Present and Pending) and their jurisdictions.</summary>
+    private AuditAppend? ContentWriteEntry(string account, DataPlaneLogging setting, BlobOperation operation, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> details, IEnumerable<StoredObject> objects)
+    {
+        if (!TransparencyLog.RecordsDataPlane(setting, operation))
+        {
+            return null;
+        }
+
+        var (siteIds, jurisdictions) = Locations(objects.SelectMany(stored => stored.Copies).Where(copy => copy.State != CopyState.Bad).Select(copy => copy.SiteId));
+        return audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: siteIds, jurisdictions: jurisdictions);
+    }
+
+    /// <summary>
+    /// The entry of a deletion (Delete Blob, Delete Container). It is built before the store says
+    /// which objects go, so it names where the account's copies can be: every site (not removed)
+    /// in its policy's regions inside its residency, and their jurisdictions.
+    /// </summary>
+    private async Task<AuditAppend> DeletionEntryAsync(string account, BlobOperation operation, string container, string? blob, CancellationToken cancellationToken)
+    {
+        var record = await store.GetAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        var policy = record is null ? placement.DefaultPolicy() : placement.Resolve(record);
+        var (siteIds, jurisdictions) = Locations(sites.Sites.Sites
+            .Where(site => site.State != SiteState.Removed
+                && policy.Allows(site.Jurisdiction)
+                && (string.Equals(site.Region, policy.PrimaryRegion, StringComparison.Ordinal) || string.Equals(site.Region, policy.SecondaryRegion, StringComparison.Ordinal)))
+            .Select(site => site.Id));
+        return audit.Entry(account, operation.ToString(), Resource(account, container, blob), sites: siteIds, jurisdictions: jurisdictions);
+    }
+
+    /// <summary>Distinct site ids (in the order given) and the distinct jurisdictions of those sites (sorted), as the topology declares them.</summary>
+    private (IReadOnlyList<string> Sites, IReadOnlyList<string> Jurisdictions) Locations(IEnumerable<string> siteIds)
+    {
+        var distinct = new List<string>(3);
+        var jurisdictions = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var siteId in siteIds)
+        {
+            if (distinct.Contains(siteId, StringComparer.Ordinal))
+            {
+                continue;
+            }
+
+            distinct.Add(siteId);
+            if (sites.Sites.TryGet(siteId, out var site))
+            {
+                jurisdictions.Add(site.Descriptor.Jurisdiction);
+            }
+        }
+
+        return (distinct, jurisdictions.ToList());
+    }
+
     /// <summary>Records a read before its result is returned, when the account logs reads.</summary>
     private Task RecordReadAsync(string account, DataPlaneLogging setting, BlobOperation operation, string? container, string? blob, CancellationToken cancellationToken, IReadOnlyList<string>? sites = null) =>
         TransparencyLog.RecordsDataPlane(setting, operation)

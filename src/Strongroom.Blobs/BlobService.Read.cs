@@ -1,3 +1,4 @@
+using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Crypto;
 using Strongroom.Placement;
@@ -30,6 +31,18 @@ public sealed partial class BlobService
     {
         RequireContainerName(container);
         RequireBlobName(blob);
+        AccountRecord? accountRecord = null;
+        if (location == ReadLocation.Secondary)
+        {
+            // Azure refuses the secondary endpoint of an account that is not read-access geo-redundant before looking at the blob.
+            accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
+            var accountPolicy = placement.Resolve(accountRecord);
+            if (!accountPolicy.Redundancy.ReadableSecondary || accountPolicy.SecondaryRegion is null)
+            {
+                throw new StorageException(ErrorCode.SecondaryNotAvailable, "The account is not read-access geo-redundant (RA-GRS or RA-GZRS): its secondary endpoint cannot be read.");
+            }
+        }
+
         var found = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         if (found is not { } snapshot)
         {
@@ -43,13 +56,34 @@ public sealed partial class BlobService
         }
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
-        var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        accountRecord ??= await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
 
         // Recorded before any byte is returned: no entry, no data.
         await RecordReadAsync(account, accountRecord.AuditDataPlane, BlobOperation.GetBlob, container, blob, cancellationToken, snapshot.Parts.SelectMany(part => part.Object.PresentSiteIds).Distinct(StringComparer.Ordinal).ToList()).ConfigureAwait(false);
         var policy = placement.Resolve(accountRecord);
-        return new BlobReader(snapshot.Blob, snapshot.Parts, accountRecord.CipherSuite, stored => sites.ReadOrder(stored, policy, location), () => new ReadKeys(keys, store, accountRecord, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
+        var keysAccount = accountRecord;
+        return new BlobReader(
+            snapshot.Blob,
+            snapshot.Parts,
+            accountRecord.CipherSuite,
+            stored => sites.ReadOrder(stored, policy, location),
+            (stored, siteId, reason) => ReportBadCopyAsync(account, container, blob, stored, siteId, reason),
+            () => new ReadKeys(keys, store, keysAccount, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
+    }
+
+    /// <summary>A copy failed a read: it becomes Bad, with the entry in the owning account's log (ids, site and jurisdiction; never the exception's message).</summary>
+    private Task ReportBadCopyAsync(string account, string container, string blob, StoredObject stored, string siteId, Exception reason)
+    {
+        var why = reason switch
+        {
+            FileNotFoundException => "missing",
+            IOException => "readFailed",
+            _ => "integrityCheckFailed",
+        };
+        var (copySites, jurisdictions) = Locations([siteId]);
+        var entry = audit.Entry(account, AuditActions.CopyMarkedBad, Resource(account, container, blob), details: [new("objectId", stored.ObjectId), new("reason", why)], sites: copySites, jurisdictions: jurisdictions);
+        return sites.ReportBadCopyAsync(stored, siteId, reason, entry);
     }
 }
 
@@ -59,22 +93,28 @@ public sealed class BlobReader
     private readonly IReadOnlyList<BlobPart> parts;
     private readonly CipherSuite cipherSuite;
     private readonly Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder;
+    private readonly Func<StoredObject, string, Exception, Task> reportBadCopy;
     private readonly Func<BlobService.ReadKeys> openKeys;
 
-    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder, Func<BlobService.ReadKeys> openKeys)
+    internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder, Func<StoredObject, string, Exception, Task> reportBadCopy, Func<BlobService.ReadKeys> openKeys)
     {
         Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
         Blob = blob;
         this.parts = parts;
         this.cipherSuite = cipherSuite;
         this.readOrder = readOrder;
+        this.reportBadCopy = reportBadCopy;
         this.openKeys = openKeys;
     }
 
     public BlobRecord Blob { get; }
 
-    /// <summary>Decrypts only the segments the range touches and writes exactly <paramref name="count"/> bytes.
-    /// Tampered or missing ciphertext raises IntegrityCheckFailed before any of its bytes are written.</summary>
+    /// <summary>
+    /// Decrypts only the segments the range touches and writes exactly <paramref name="count"/> bytes.
+    /// A copy that fails (I/O error, missing, tampered) is reported and the range continues from the
+    /// next copy where the last one stopped, so the bytes written are always the right ones; when no
+    /// copy can deliver the rest, IntegrityCheckFailed (no unauthenticated byte is ever written).
+    /// </summary>
     public async Task CopyRangeToAsync(long offset, long count, Stream destination, CancellationToken cancellationToken = default)
     {
         if (offset < 0 || count < 0 || offset + count > Blob.ContentLength)
@@ -84,6 +124,7 @@ public sealed class BlobReader
 
         // Scope keys unwrapped for this range are wiped when it is done.
         using var readKeys = openKeys();
+        var counting = new CountingStream(destination);
         long partStart = 0;
         foreach (var part in parts)
         {
@@ -92,7 +133,7 @@ public sealed class BlobReader
             var to = Math.Min(offset + count, partStart + partLength);
             if (from < to)
             {
-                await DecryptPartAsync(readKeys, part.Object, from - partStart, to - from, destination, cancellationToken).ConfigureAwait(false);
+                await DecryptPartAsync(readKeys, part.Object, from - partStart, to - from, counting, cancellationToken).ConfigureAwait(false);
             }
 
             partStart += partLength;
@@ -103,35 +144,129 @@ public sealed class BlobReader
         }
     }
 
-    private async Task DecryptPartAsync(BlobService.ReadKeys readKeys, StoredObject stored, long offset, long count, Stream destination, CancellationToken cancellationToken)
+    private async Task DecryptPartAsync(BlobService.ReadKeys readKeys, StoredObject stored, long offset, long count, CountingStream destination, CancellationToken cancellationToken)
     {
         // The ciphers come from what is stored (the wrapped key's format, the segment header);
         // the binding's hash is the account's suite, fixed at creation.
         var binding = ObjectBinding.Digest(cipherSuite, Blob.Account, Blob.Container, Blob.Name, stored.ObjectId);
         using var dataKey = await readKeys.UnwrapAsync(stored, binding, cancellationToken).ConfigureAwait(false);
-        // TODO(issue 5): the data-path helper falls back to the next copy on an I/O error or an
-        // authentication-tag failure mid-stream, and reports the bad copy.
-        Stream? ciphertext = null;
+        var start = destination.Written;
+        Exception? lastFailure = null;
+
+        // Copies that failed authentication are condemned only once another copy has proved the key
+        // and binding right: when every copy fails, the fault may be the key, not the copies.
+        List<(string SiteId, Exception Reason)>? unauthenticated = null;
         foreach (var site in readOrder(stored))
+        {
+            var done = destination.Written - start;
+            try
+            {
+                var ciphertext = await site.OpenReadAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
+                await using (ciphertext.ConfigureAwait(false))
+                {
+                    await SegmentDecryptor.DecryptRangeAsync(ciphertext, stored.PlaintextLength, dataKey.Key, binding, offset + done, count - done, destination, cancellationToken).ConfigureAwait(false);
+                }
+
+                foreach (var (siteId, reason) in unauthenticated ?? [])
+                {
+                    await reportBadCopy(stored, siteId, reason).ConfigureAwait(false);
+                }
+
+                return;
+            }
+            catch (IOException exception) when (!destination.Failed)
+            {
+                lastFailure = exception;
+                await reportBadCopy(stored, site.Id, exception).ConfigureAwait(false);
+            }
+            catch (StorageException exception) when (exception.Code == ErrorCode.IntegrityCheckFailed && !destination.Failed)
+            {
+                lastFailure = exception;
+                (unauthenticated ??= []).Add((site.Id, exception));
+            }
+
+            if (destination.Written - start == count)
+            {
+                // Every byte was delivered (and authenticated) before the copy failed.
+                return;
+            }
+        }
+
+        throw new StorageException(ErrorCode.IntegrityCheckFailed, $"No copy of object {stored.ObjectId} could be read.", lastFailure);
+    }
+
+    /// <summary>
+    /// Counts the plaintext bytes that reached the destination (where the next copy resumes) and
+    /// tells a failure of the destination (the client went away) from a failure of a copy.
+    /// </summary>
+    private sealed class CountingStream(Stream inner) : Stream
+    {
+        public long Written { get; private set; }
+
+        public bool Failed { get; private set; }
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => Written; set => throw new NotSupportedException(); }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
         {
             try
             {
-                ciphertext = await site.OpenReadAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
-                break;
+                await inner.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
             }
-            catch (IOException)
+            catch
             {
+                Failed = true;
+                throw;
+            }
+
+            Written += buffer.Length;
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                inner.Write(buffer, offset, count);
+            }
+            catch
+            {
+                Failed = true;
+                throw;
+            }
+
+            Written += count;
+        }
+
+        public override async Task FlushAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await inner.FlushAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Failed = true;
+                throw;
             }
         }
 
-        if (ciphertext is null)
-        {
-            throw new StorageException(ErrorCode.IntegrityCheckFailed, $"No copy of object {stored.ObjectId} could be opened.");
-        }
+        public override void Flush() => inner.Flush();
 
-        await using (ciphertext.ConfigureAwait(false))
-        {
-            await SegmentDecryptor.DecryptRangeAsync(ciphertext, stored.PlaintextLength, dataKey.Key, binding, offset, count, destination, cancellationToken).ConfigureAwait(false);
-        }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

@@ -42,7 +42,7 @@ public sealed partial class BlobService
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
             };
-            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), written.Object.PresentSiteIds.ToList());
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object]);
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
@@ -58,7 +58,7 @@ public sealed partial class BlobService
         {
             if (!committed)
             {
-                await RemoveFromSitesAsync([written.Object]).ConfigureAwait(false);
+                await RemoveUnrecordedAsync(written.Object).ConfigureAwait(false);
             }
         }
     }
@@ -82,7 +82,7 @@ public sealed partial class BlobService
         var recorded = false;
         try
         {
-            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), written.Object.PresentSiteIds.ToList());
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object]);
             var replaced = await store.PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
@@ -98,7 +98,7 @@ public sealed partial class BlobService
         {
             if (!recorded)
             {
-                await RemoveFromSitesAsync([written.Object]).ConfigureAwait(false);
+                await RemoveUnrecordedAsync(written.Object).ConfigureAwait(false);
             }
         }
     }
@@ -199,10 +199,10 @@ public sealed partial class BlobService
         };
         var readETag = current?.Blob.ETag;
 
-        // A commit writes no data: no site is touched.
+        // A commit writes no data and touches no site; its entry names where the blocks' copies are.
         var details = ContentDetails(length, scope);
         details.Add(Detail("blocks", parts.Count));
-        var auditEntry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlockList, request.Container, request.Blob, details);
+        var auditEntry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlockList, request.Container, request.Blob, details, parts.Select(part => part.Object));
         var removed = await store.CommitBlobAsync(
             record,
             parts,

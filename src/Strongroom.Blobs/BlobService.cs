@@ -96,12 +96,13 @@ public sealed partial class BlobService
     public async Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
-        // Deletions are always recorded; the site is where the container's ciphertext is removed.
+        // Deletions are always recorded, naming the sites the container's ciphertext is removed from.
+        var entry = await DeletionEntryAsync(account, BlobOperation.DeleteContainer, container, null, cancellationToken).ConfigureAwait(false);
         var removed = await store.DeleteContainerAsync(
             account,
             container,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: audit.Entry(account, nameof(BlobOperation.DeleteContainer), Resource(account, container)),
+            audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
@@ -249,13 +250,14 @@ public sealed partial class BlobService
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         RequireBlobName(blob);
 
-        // Deletions are always recorded; the site is where the blob's ciphertext is removed.
+        // Deletions are always recorded, naming the sites the blob's ciphertext is removed from.
+        var entry = await DeletionEntryAsync(account, BlobOperation.DeleteBlob, container, blob, cancellationToken).ConfigureAwait(false);
         var removed = await store.DeleteBlobAsync(
             account,
             container,
             blob,
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: audit.Entry(account, nameof(BlobOperation.DeleteBlob), Resource(account, container, blob)),
+            audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
     }
@@ -294,11 +296,16 @@ public sealed partial class BlobService
     }
 
     /// <summary>
-    /// Ciphertext of dropped objects is removed after the metadata commit. A failure here leaves an
-    /// orphan that nothing references (unreadable: its key row is gone), which the start-up sweep
-    /// removes; it never fails the request that already committed.
+    /// Ciphertext of dropped objects is removed after the metadata commit, from every copy in
+    /// parallel. A site that cannot take the deletion gets a tombstone the repair worker carries
+    /// later (the ciphertext is unreadable meanwhile: its key row is gone); it never fails the
+    /// request that already committed.
     /// </summary>
     private Task RemoveFromSitesAsync(IReadOnlyList<StoredObject> removed) => sites.DeleteAsync(removed);
+
+    /// <summary>Removes an object whose metadata commit failed: only its Present copies were ever written.</summary>
+    private Task RemoveUnrecordedAsync(StoredObject written) =>
+        sites.DeleteAsync([written with { Copies = written.Copies.Where(copy => copy.State == CopyState.Present).ToList() }]);
 
     private static int ClampPage(int maxResults) =>
         maxResults <= 0 ? Limits.ListResultsMax : Math.Min(maxResults, Limits.ListResultsMax);

@@ -106,10 +106,15 @@ public static partial class Cli
             error.WriteLine($"error: {exception.Message}");
             return ExitFailure;
         }
+        catch (Placement.TopologyException exception)
+        {
+            error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
+        }
         catch (StorageException exception)
         {
             error.WriteLine($"error: {exception.Code}: {exception.Message}");
-            return exception.Code == ErrorCode.InvalidResourceName ? ExitUsage : ExitFailure;
+            return exception.Code is ErrorCode.InvalidResourceName or ErrorCode.InvalidPlacementPolicy ? ExitUsage : ExitFailure;
         }
         catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or InvalidDataException or CryptographicException)
         {
@@ -137,6 +142,9 @@ public static partial class Cli
         root.Subcommands.Add(ScopeCommands.Build(output));
         root.Subcommands.Add(VaultCommands.Command(output));
         root.Subcommands.Add(AuditCommands.Build(output));
+        root.Subcommands.Add(PlacementCommands.ContainerCommand(output));
+        root.Subcommands.Add(PlacementCommands.SiteCommand(output));
+        root.Subcommands.Add(PlacementCommands.PlacementCommand(output));
         foreach (var command in SealCommands.All(output))
         {
             root.Subcommands.Add(command);
@@ -162,10 +170,11 @@ public static partial class Cli
         var certificate = new Option<string?>("--cert") { Description = "PEM certificate to serve (production generates a self-signed one without it).", HelpName = "file" };
         var key = new Option<string?>("--key") { Description = "PEM private key of --cert (omit when the certificate file holds it).", HelpName = "file" };
         var allowHttp = new Option<bool>("--dangerous-allow-http") { Description = "Serve plain HTTP in production mode: signatures and data cross the network unencrypted." };
+        var topology = new Option<string?>("--topology") { Description = "The topology file listing the sites (docs/datacenters.md); default: topology.toml in the data directory, written when absent.", HelpName = "file" };
 
         var command = new Command("server", "Run the storage server (HTTPS; --dev for a local Azurite replacement).")
         {
-            dev, data, host, port, certificate, key, allowHttp,
+            dev, data, host, port, certificate, key, allowHttp, topology,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -178,6 +187,7 @@ public static partial class Cli
                 CertificatePath = parseResult.GetValue(certificate),
                 KeyPath = parseResult.GetValue(key),
                 DangerousAllowHttp = parseResult.GetValue(allowHttp),
+                TopologyPath = parseResult.GetValue(topology),
                 Output = output,
                 ControlCommands = RunInServerAsync,
             };
@@ -206,6 +216,9 @@ public static partial class Cli
         command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
         command.Subcommands.Add(AccountTokenCommand(output));
         command.Subcommands.Add(AccountVaultCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountPlacementCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountLocationsCommand(output));
+        command.Subcommands.Add(PlacementCommands.AccountFailoverCommand(output));
         return command;
     }
 
@@ -216,22 +229,29 @@ public static partial class Cli
         var dev = DevDataOption();
         var json = JsonOption();
         var cipher = CipherOption();
+        var placement = new PlacementCommands.PolicyOptions();
         var command = new Command("create", "Create an account with two random 512-bit keys and print them (the only time they are shown).")
         {
             name, data, dev, json, cipher,
         };
+        foreach (var option in placement.All)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var accountName = RequireValidName(parseResult.GetValue(name));
             CipherSuites.TryParse(parseResult.GetValue(cipher), out var suite);
             RequireUnreservedName(accountName);
+            var placementRequest = placement.Read(parseResult);
             var isDev = parseResult.GetValue(dev);
             await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(data), isDev, create: true, cancellationToken).ConfigureAwait(false);
             var directory = deployment.Directory;
             AccountDetails account;
             try
             {
-                account = await deployment.Accounts.CreateAsync(accountName, suite, key1: null, cancellationToken).ConfigureAwait(false);
+                account = await deployment.Accounts.CreateAsync(accountName, suite, placementRequest, key1: null, cancellationToken).ConfigureAwait(false);
             }
             catch (StorageException exception) when (exception.Code == ErrorCode.AccountAlreadyExists)
             {

@@ -71,6 +71,8 @@ public enum ErrorCode
     SiteNotDrained,
     /// <summary>Failover of an account that has no secondary region (not GRS, RA-GRS, GZRS, RA-GZRS or custom geo).</summary>
     AccountNotGeoRedundant,
+    /// <summary>A locations marker this server did not return.</summary>
+    InvalidLocationsMarker,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

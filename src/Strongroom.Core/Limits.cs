@@ -157,8 +157,26 @@ public static class Limits
     /// <summary>Copies made in parallel by the repair worker and replicator.</summary>
     public const int RepairParallelMax = 8;
 
+    /// <summary>Copies deleted in parallel when objects are dropped (a deleted container can drop many).</summary>
+    public const int SiteDeletesParallelMax = 16;
+
     /// <summary>Blobs in one page of a locations listing.</summary>
     public const int LocationsPageMax = 1000;
+
+    /// <summary>How often the repair worker lists every site for unreferenced objects (each listing reads a whole site).</summary>
+    public static readonly TimeSpan OrphanScanInterval = TimeSpan.FromMinutes(5);
+
+    /// <summary>Objects the scrub walk verifies in one repair pass (the rest of the cycle continues at the next pass).</summary>
+    public const int ScrubObjectsPerPassMax = 1024;
+
+    /// <summary>Ciphertext bytes the scrub walk reads in one repair pass.</summary>
+    public const long ScrubBytesPerPassMax = 1L << 30;
+
+    /// <summary>Repair passes one drain runs before it reports what is left (a target site down, nothing that fits).</summary>
+    public const int DrainPassesMax = 16;
+
+    /// <summary>Blobs whose copies one placement report lists (a container or blob scope); beyond it the report says it is truncated.</summary>
+    public const int PlacementReportBlobsMax = 10_000;
 
     /// <summary>
     /// One try of one request to a remote (Azure Blob) site: connecting, sending (a whole staged

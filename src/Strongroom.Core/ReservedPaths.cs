@@ -26,6 +26,13 @@ public static class ReservedPaths
     public static bool IsTransparencyLogPath(string? path) =>
         path is not null && (path == TransparencyLogPath || path.StartsWith(TransparencyLogPath + "/", StringComparison.Ordinal));
 
+    /// <summary>The tenants' placement endpoints (locations, signed reports; served by Protocol.Transparency), under <see cref="Server"/>.</summary>
+    public const string PlacementPath = "/" + Server + "/placement";
+
+    /// <summary>True when <paramref name="path"/> is the placement endpoints' prefix or below it; never a Blob path.</summary>
+    public static bool IsPlacementPath(string? path) =>
+        path is not null && (path == PlacementPath || path.StartsWith(PlacementPath + "/", StringComparison.Ordinal));
+
     public static readonly IReadOnlyList<string> KeyVaultCollections = [Secrets, Keys, DeletedSecrets, DeletedKeys];
 
     public static bool IsReservedAccountName(string name) =>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Strongroom.Core;
 using Strongroom.Storage;
 
@@ -27,6 +28,11 @@ public interface IReplicatedWrite : IAsyncDisposable
 /// The blob service's view of the sites: writes an object to the sites its policy chooses, orders
 /// an object's copies for reading (nearest healthy first), takes reports of bad copies, and
 /// deletes every copy of dropped objects (a site that cannot take a deletion gets a tombstone).
+///
+/// Site failures are contained here: a site that throws <see cref="IOException"/> while a write
+/// streams or commits is dropped from that write and reported down, and the write goes on while
+/// the quorum holds; a site that cannot take a deletion is owed a tombstone. Neither a bad-copy
+/// report nor a deletion ever fails its caller.
 /// </summary>
 public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvider time, IRandomSource random)
 {
@@ -35,29 +41,92 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
     /// <summary>Raised when work for the repair worker was queued (a bad copy, a tombstone, a Pending copy).</summary>
     public event Action? WorkQueued;
 
+    /// <summary>
+    /// A failure handled without failing the caller (a bad copy or a tombstone the store could not
+    /// record, a site that failed a write): site and object ids and the exception's type only —
+    /// never its message, which for a remote site could carry endpoint details.
+    /// </summary>
+    public event Action<string>? ProblemNoted;
+
+    /// <summary>
+    /// Opens the plan's synchronous up sites in parallel. A site that fails to open is reported
+    /// down and left out; InsufficientSitesAvailable when fewer than the write quorum open (and
+    /// then nothing is left open). A site outside the residency is a broken invariant
+    /// (<see cref="ResidentSite.BeginWriteAsync"/>), never skipped.
+    /// </summary>
     public async Task<IReplicatedWrite> BeginWriteAsync(PlacementPolicy policy, Redundancy redundancy, string objectId, CancellationToken cancellationToken = default)
     {
-        // TODO(issue 5): the data-path helper hardens this (health, failures mid-stream, quorum, tests).
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(redundancy);
         var plan = Placer.Plan(sites.Sites, sites.IsUp, policy, redundancy, random);
-        var targets = new List<(string SiteId, ISiteWrite Write)>();
-        try
+        var candidates = new List<ResidentSite>(plan.Synchronous.Count);
+        foreach (var descriptor in plan.Synchronous)
         {
-            foreach (var site in plan.Synchronous.Where(site => !plan.Unavailable.Contains(site.Id)))
+            if (!plan.Unavailable.Contains(descriptor.Id))
             {
-                targets.Add((site.Id, await sites.Get(site.Id).BeginWriteAsync(objectId, policy, cancellationToken).ConfigureAwait(false)));
+                candidates.Add(sites.Get(descriptor.Id));
             }
         }
-        catch
-        {
-            foreach (var target in targets)
-            {
-                await target.Write.DisposeAsync().ConfigureAwait(false);
-            }
 
-            throw;
+        if (candidates.Count < plan.WriteQuorum || candidates.Count == 0)
+        {
+            throw Insufficient(candidates.Count, plan);
         }
 
-        return new ReplicatedWrite(this, plan, targets);
+        var targets = new List<Target>(candidates.Count);
+        if (candidates.Count == 1)
+        {
+            try
+            {
+                targets.Add(new Target(candidates[0], await candidates[0].BeginWriteAsync(objectId, policy, cancellationToken).ConfigureAwait(false)));
+            }
+            catch (IOException exception)
+            {
+                NoteSiteFailure(candidates[0].Id, objectId, "open", exception);
+            }
+        }
+        else
+        {
+            var opening = new Task<ISiteWrite>[candidates.Count];
+            for (var i = 0; i < candidates.Count; i++)
+            {
+                opening[i] = OpenAsync(candidates[i], objectId, policy, cancellationToken);
+            }
+
+            await ((Task)Task.WhenAll(opening)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Task? failed = null;
+            for (var i = 0; i < opening.Length; i++)
+            {
+                if (opening[i].IsCompletedSuccessfully)
+                {
+                    targets.Add(new Target(candidates[i], opening[i].Result));
+                }
+                else if (opening[i].Exception?.InnerException is IOException exception)
+                {
+                    NoteSiteFailure(candidates[i].Id, objectId, "open", exception);
+                }
+                else
+                {
+                    failed ??= opening[i];
+                }
+            }
+
+            if (failed is not null)
+            {
+                await DisposeAllAsync(targets).ConfigureAwait(false);
+
+                // Rethrows as it failed: a residency violation, a cancellation, a bug.
+                await failed.ConfigureAwait(false);
+            }
+        }
+
+        if (targets.Count < plan.WriteQuorum || targets.Count == 0)
+        {
+            await DisposeAllAsync(targets).ConfigureAwait(false);
+            throw Insufficient(targets.Count, plan);
+        }
+
+        return new ReplicatedWrite(this, plan, objectId, [.. targets]);
     }
 
     /// <summary>
@@ -70,6 +139,14 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         ArgumentNullException.ThrowIfNull(stored);
         ArgumentNullException.ThrowIfNull(policy);
         var preferred = location == ReadLocation.Secondary ? policy.SecondaryRegion : policy.PrimaryRegion;
+
+        // The common case, one copy, costs no sorting.
+        if (stored.Copies.Count == 1)
+        {
+            var copy = stored.Copies[0];
+            return copy.State == CopyState.Present && sites.TryGet(copy.SiteId, out var only) && only.Descriptor.State != SiteState.Removed ? [only] : [];
+        }
+
         return stored.PresentSiteIds
             .Select(id => sites.TryGet(id, out var site) ? site : null)
             .OfType<ResidentSite>()
@@ -83,31 +160,137 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
 
     /// <summary>Records that a copy failed a read (I/O error, missing, authentication tag): it becomes Bad and the repair worker replaces it. Never throws.</summary>
     public Task ReportBadCopyAsync(StoredObject stored, string siteId, Exception reason) =>
-        throw new NotImplementedException("TODO(issue 5): the data-path helper marks bad copies.");
+        ReportBadCopyAsync(stored, siteId, reason, audit: null);
 
-    /// <summary>Deletes every copy of each dropped object; a site that fails gets a tombstone. Never throws for a site's failure.</summary>
+    /// <summary>
+    /// Records that a copy failed a read: Present → Bad (a compare-and-swap, so a copy already
+    /// replaced or reported is left alone) with <paramref name="audit"/> (the owning account's
+    /// <c>Placement.CopyMarkedBad</c> entry) in the same transaction, and the site reported down
+    /// when the failure was the site's own (an <see cref="IOException"/> other than a missing
+    /// object). Wakes the repair worker. Never throws: the read that found the copy goes on.
+    /// </summary>
+    public async Task ReportBadCopyAsync(StoredObject stored, string siteId, Exception reason, AuditAppend? audit)
+    {
+        ArgumentNullException.ThrowIfNull(stored);
+        ArgumentNullException.ThrowIfNull(siteId);
+        ArgumentNullException.ThrowIfNull(reason);
+        if (reason is IOException)
+        {
+            sites.ReportFailure(siteId, reason);
+        }
+
+        try
+        {
+            await store.ChangeCopiesAsync([new CopyChange(stored.ObjectId, siteId, CopyState.Present, CopyState.Bad, audit)], CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // A report must never fail the read that made it; the problem is noted.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Note($"copy of object {stored.ObjectId} on site {siteId} could not be marked bad ({exception.GetType().Name}); the scrub will find it");
+        }
+
+        RaiseWorkQueued();
+    }
+
+    /// <summary>
+    /// Deletes every copy of each dropped object, in parallel (at most
+    /// <see cref="Limits.SiteDeletesParallelMax"/> at once). A copy already absent is deleted; a
+    /// site that fails (or is down) gets a tombstone, which the repair worker carries when it
+    /// returns. Never throws for a site's failure.
+    /// </summary>
     public async Task DeleteAsync(IReadOnlyList<StoredObject> removed)
     {
         ArgumentNullException.ThrowIfNull(removed);
+        if (removed.Count == 0)
+        {
+            return;
+        }
 
-        // TODO(issue 5): the data-path helper adds tombstones for sites that fail, in parallel.
+        var work = new List<SiteObject>();
+        var owed = new List<SiteObject>();
         foreach (var stored in removed)
         {
             foreach (var copy in stored.Copies)
             {
-                if (!sites.TryGet(copy.SiteId, out var site))
+                if (!sites.TryGet(copy.SiteId, out var site) || site.Descriptor.State == SiteState.Removed)
                 {
                     continue;
                 }
 
-                try
-                {
-                    await site.DeleteAsync(stored.ObjectId, CancellationToken.None).ConfigureAwait(false);
-                }
-                catch (IOException)
-                {
-                }
+                // A site known to be down would only make the caller wait for its timeout.
+                (sites.IsUp(site.Id) ? work : owed).Add(new SiteObject(site.Id, stored.ObjectId));
             }
+        }
+
+        await DeleteCopiesAsync(work, owed).ConfigureAwait(false);
+    }
+
+    /// <summary>Deletes the copies in <paramref name="work"/>; adds a tombstone for each in <paramref name="owed"/> and each that fails.</summary>
+    private async Task DeleteCopiesAsync(List<SiteObject> work, List<SiteObject> owed)
+    {
+        if (work.Count == 1)
+        {
+            if (!await TryDeleteAsync(work[0]).ConfigureAwait(false))
+            {
+                owed.Add(work[0]);
+            }
+        }
+        else if (work.Count > 1)
+        {
+            var failed = new ConcurrentBag<SiteObject>();
+            await Parallel.ForEachAsync(
+                work,
+                new ParallelOptions { MaxDegreeOfParallelism = Limits.SiteDeletesParallelMax },
+                async (copy, _) =>
+                {
+                    if (!await TryDeleteAsync(copy).ConfigureAwait(false))
+                    {
+                        failed.Add(copy);
+                    }
+                }).ConfigureAwait(false);
+            owed.AddRange(failed);
+        }
+
+        if (owed.Count == 0)
+        {
+            return;
+        }
+
+        owed.Sort(static (a, b) =>
+        {
+            var bySite = string.CompareOrdinal(a.SiteId, b.SiteId);
+            return bySite != 0 ? bySite : string.CompareOrdinal(a.ObjectId, b.ObjectId);
+        });
+        try
+        {
+            await store.AddTombstonesAsync(owed, time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The deletion already committed; an unrecorded tombstone leaves an orphan the orphan scan removes.
+        catch (Exception exception)
+#pragma warning restore CA1031
+        {
+            Note($"{owed.Count} tombstone(s) could not be recorded ({exception.GetType().Name}); the orphan scan removes what they owed");
+        }
+
+        RaiseWorkQueued();
+    }
+
+    private async Task<bool> TryDeleteAsync(SiteObject copy)
+    {
+        try
+        {
+            await sites.Get(copy.SiteId).DeleteAsync(copy.ObjectId, CancellationToken.None).ConfigureAwait(false);
+            return true;
+        }
+        catch (FileNotFoundException)
+        {
+            return true;
+        }
+        catch (IOException exception)
+        {
+            NoteSiteFailure(copy.SiteId, copy.ObjectId, "delete", exception);
+            return false;
         }
     }
 
@@ -117,50 +300,322 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
 
     internal IPlacementStore Store => store;
 
-    private sealed class ReplicatedWrite(ObjectSites owner, PlacementPlan plan, List<(string SiteId, ISiteWrite Write)> targets) : IReplicatedWrite
+    private void Note(string message) => ProblemNoted?.Invoke(message);
+
+    private void NoteSiteFailure(string siteId, string objectId, string operation, IOException exception)
     {
-        private readonly FanOutStream content = new(targets.Select(target => target.Write.Content).ToList());
+        sites.ReportFailure(siteId, exception);
+        Note($"site {siteId} failed to {operation} object {objectId} ({exception.GetType().Name})");
+    }
+
+    private static StorageException Insufficient(int durable, PlacementPlan plan) =>
+        new(ErrorCode.InsufficientSitesAvailable, $"{durable} of the {plan.Synchronous.Count} synchronous site(s) can take the write; {plan.WriteQuorum} are required.");
+
+    // An async method, so that a synchronous throw (the residency check) lands in the task.
+    private static async Task<ISiteWrite> OpenAsync(ResidentSite site, string objectId, PlacementPolicy policy, CancellationToken cancellationToken) =>
+        await site.BeginWriteAsync(objectId, policy, cancellationToken).ConfigureAwait(false);
+
+    private static async Task TryDeleteQuietlyAsync(ResidentSite site, string objectId)
+    {
+        try
+        {
+            await site.DeleteAsync(objectId, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (IOException)
+        {
+            // The site is failing; whatever it kept is replaced or verified by the repair worker.
+        }
+    }
+
+    private static async Task DisposeAllAsync(IEnumerable<Target> targets)
+    {
+        foreach (var target in targets)
+        {
+            await target.DisposeQuietlyAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>One synchronous site of a write.</summary>
+    private sealed class Target(ResidentSite site, ISiteWrite write)
+    {
+        private bool disposed;
+
+        public ResidentSite Site { get; } = site;
+
+        public ISiteWrite Write { get; } = write;
+
+        public Stream Content { get; } = write.Content;
+
+        /// <summary>Still part of the write (not dropped after a failure).</summary>
+        public bool Live { get; set; } = true;
+
+        public bool Committed { get; set; }
+
+        /// <summary>Disposes the site's write (uncommitted: discards it); a failing site cannot fail the caller here.</summary>
+        public async ValueTask DisposeQuietlyAsync()
+        {
+            if (disposed)
+            {
+                return;
+            }
+
+            disposed = true;
+            try
+            {
+                await Write.DisposeAsync().ConfigureAwait(false);
+            }
+            catch (IOException)
+            {
+                // A partial object the site could not discard is an orphan nothing references; the orphan scan removes it.
+            }
+        }
+    }
+
+    private sealed class ReplicatedWrite : IReplicatedWrite
+    {
+        private readonly ObjectSites owner;
+        private readonly PlacementPlan plan;
+        private readonly string objectId;
+        private readonly Target[] targets;
+        private readonly FanOutStream content;
+        private int live;
+        private bool succeeded;
+        private bool discarded;
+
+        public ReplicatedWrite(ObjectSites owner, PlacementPlan plan, string objectId, Target[] targets)
+        {
+            this.owner = owner;
+            this.plan = plan;
+            this.objectId = objectId;
+            this.targets = targets;
+            live = targets.Length;
+            content = new FanOutStream(this);
+        }
 
         public Stream Content => content;
 
         public async Task<ReplicatedWriteResult> CommitAsync(CancellationToken cancellationToken = default)
         {
-            var committed = new List<string>();
-            foreach (var (siteId, write) in targets)
+            ObjectDisposedException.ThrowIf(succeeded, this);
+            await RequireQuorumAsync().ConfigureAwait(false);
+            await RunOnLiveAsync(static async (target, objectId, cancellationToken) =>
             {
                 try
                 {
-                    await write.CommitAsync(cancellationToken).ConfigureAwait(false);
-                    committed.Add(siteId);
+                    await target.Write.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
-                catch (IOException exception)
+                catch (IOException)
                 {
-                    owner.Sites.ReportFailure(siteId, exception);
+                    // A commit can fail after the object was published (the directory fsync, a lost
+                    // answer): the copy is recorded Pending, so nothing half-trusted may stay under its id.
+                    await TryDeleteQuietlyAsync(target.Site, objectId).ConfigureAwait(false);
+                    throw;
                 }
-            }
 
-            if (committed.Count < plan.WriteQuorum)
+                target.Committed = true;
+            }, objectId, cancellationToken).ConfigureAwait(false);
+            succeeded = true;
+
+            var copies = new List<ObjectCopy>(plan.Synchronous.Count + plan.Asynchronous.Count);
+            var pending = false;
+            foreach (var site in plan.Synchronous)
             {
-                throw new StorageException(ErrorCode.InsufficientSitesAvailable, $"{committed.Count} of {plan.WriteQuorum} required copies became durable.");
+                var state = IsCommitted(site.Id) ? CopyState.Present : CopyState.Pending;
+                pending |= state == CopyState.Pending;
+                copies.Add(new ObjectCopy(site.Id, state));
             }
 
-            var copies = plan.Synchronous.Concat(plan.Asynchronous)
-                .Select(site => new ObjectCopy(site.Id, committed.Contains(site.Id) ? CopyState.Present : CopyState.Pending))
-                .ToList();
+            foreach (var site in plan.Asynchronous)
+            {
+                copies.Add(new ObjectCopy(site.Id, CopyState.Pending));
+                pending = true;
+            }
+
+            // The store records the Pending copies in the same commit as the blob (the outbox);
+            // the worker's schedule covers a pass that runs before that commit lands.
+            if (pending)
+            {
+                owner.RaiseWorkQueued();
+            }
+
             return new ReplicatedWriteResult(copies, content.Length, content.Crc64);
         }
 
         public async ValueTask DisposeAsync()
         {
-            foreach (var (_, write) in targets)
+            if (succeeded)
             {
-                await write.DisposeAsync().ConfigureAwait(false);
+                await DisposeAllAsync(targets).ConfigureAwait(false);
+                return;
+            }
+
+            await DiscardAsync().ConfigureAwait(false);
+        }
+
+        internal int LiveCount => live;
+
+        /// <summary>The one live target (when <see cref="LiveCount"/> is 1).</summary>
+        internal Target OnlyLive()
+        {
+            foreach (var target in targets)
+            {
+                if (target.Live)
+                {
+                    return target;
+                }
+            }
+
+            throw new InvalidOperationException("No live target.");
+        }
+
+        /// <summary>
+        /// Runs <paramref name="operation"/> on every live target at once; a target that fails with
+        /// an <see cref="IOException"/> is dropped and the others go on; any other failure is
+        /// rethrown once all have finished. InsufficientSitesAvailable (after discarding every
+        /// copy) when fewer than the quorum are left.
+        /// </summary>
+        internal async ValueTask RunOnLiveAsync<TState>(Func<Target, TState, CancellationToken, Task> operation, TState state, CancellationToken cancellationToken)
+        {
+            await RequireQuorumAsync().ConfigureAwait(false);
+            if (live == 1)
+            {
+                var only = OnlyLive();
+                try
+                {
+                    await operation(only, state, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException exception)
+                {
+                    await DropAsync(only, exception).ConfigureAwait(false);
+                }
+            }
+            else
+            {
+                var running = new Task[live];
+                var which = new Target[live];
+                var count = 0;
+                foreach (var target in targets)
+                {
+                    if (target.Live)
+                    {
+                        which[count] = target;
+                        running[count] = Start(operation, target, state, cancellationToken);
+                        count++;
+                    }
+                }
+
+                await Task.WhenAll(running).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                Task? failed = null;
+                for (var i = 0; i < running.Length; i++)
+                {
+                    if (running[i].IsCompletedSuccessfully)
+                    {
+                        continue;
+                    }
+
+                    if (running[i].Exception?.InnerException is IOException exception)
+                    {
+                        await DropAsync(which[i], exception).ConfigureAwait(false);
+                    }
+                    else
+                    {
+                        failed ??= running[i];
+                    }
+                }
+
+                if (failed is not null)
+                {
+                    await failed.ConfigureAwait(false);
+                }
+            }
+
+            await RequireQuorumAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>A target that failed gets no more bytes: its partial write is discarded and its site reported down.</summary>
+        internal async ValueTask DropAsync(Target target, IOException reason)
+        {
+            if (!target.Live)
+            {
+                return;
+            }
+
+            target.Live = false;
+            live--;
+            owner.NoteSiteFailure(target.Site.Id, objectId, "write", reason);
+            await target.DisposeQuietlyAsync().ConfigureAwait(false);
+        }
+
+        internal async ValueTask RequireQuorumAsync()
+        {
+            if (live >= plan.WriteQuorum && live > 0 && !discarded)
+            {
+                return;
+            }
+
+            await DiscardAsync().ConfigureAwait(false);
+            throw Insufficient(live, plan);
+        }
+
+        private bool IsCommitted(string siteId)
+        {
+            foreach (var target in targets)
+            {
+                if (target.Committed && string.Equals(target.Site.Id, siteId, StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Leaves no copy behind: every write still open is discarded, every committed copy deleted (or tombstoned).</summary>
+        private async Task DiscardAsync()
+        {
+            if (discarded)
+            {
+                return;
+            }
+
+            discarded = true;
+            var committed = new List<SiteObject>();
+            foreach (var target in targets)
+            {
+                if (target.Committed)
+                {
+                    committed.Add(new SiteObject(target.Site.Id, objectId));
+                }
+
+                await target.DisposeQuietlyAsync().ConfigureAwait(false);
+            }
+
+            if (committed.Count > 0)
+            {
+                await owner.DeleteCopiesAsync(committed, []).ConfigureAwait(false);
+            }
+        }
+
+        private static Task Start<TState>(Func<Target, TState, CancellationToken, Task> operation, Target target, TState state, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return operation(target, state, cancellationToken);
+            }
+#pragma warning disable CA1031 // Not swallowed: the task carries it to the caller's inspection.
+            catch (Exception exception)
+#pragma warning restore CA1031
+            {
+                return Task.FromException(exception);
             }
         }
     }
 
-    /// <summary>Writes every buffer to each target in parallel and keeps the CRC-64 and length of what passed.</summary>
-    private sealed class FanOutStream(IReadOnlyList<Stream> targets) : Stream
+    /// <summary>
+    /// Writes every buffer to each live target in parallel (one target: directly, nothing
+    /// allocated per buffer) and keeps the CRC-64 and length of what passed.
+    /// </summary>
+    private sealed class FanOutStream(ReplicatedWrite owner) : Stream
     {
         private readonly Crc64Nvme crc = new();
         private long length;
@@ -181,13 +636,24 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         {
             crc.Append(buffer.Span);
             length += buffer.Length;
-            if (targets.Count == 1)
+            if (owner.LiveCount == 1)
             {
-                await targets[0].WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
-                return;
+                var only = owner.OnlyLive();
+                try
+                {
+                    await only.Content.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+                    return;
+                }
+                catch (IOException exception)
+                {
+                    // The last target gone: below any quorum, so this discards the write and throws.
+                    await owner.DropAsync(only, exception).ConfigureAwait(false);
+                    await owner.RequireQuorumAsync().ConfigureAwait(false);
+                    return;
+                }
             }
 
-            await Task.WhenAll(targets.Select(target => target.WriteAsync(buffer, cancellationToken).AsTask())).ConfigureAwait(false);
+            await owner.RunOnLiveAsync(static (target, buffer, cancellationToken) => target.Content.WriteAsync(buffer, cancellationToken).AsTask(), buffer, cancellationToken).ConfigureAwait(false);
         }
 
         public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
@@ -196,7 +662,7 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
 
         public override async Task FlushAsync(CancellationToken cancellationToken) =>
-            await Task.WhenAll(targets.Select(target => target.FlushAsync(cancellationToken))).ConfigureAwait(false);
+            await owner.RunOnLiveAsync(static (target, _, cancellationToken) => target.Content.FlushAsync(cancellationToken), 0, cancellationToken).ConfigureAwait(false);
 
         public override void Flush() => FlushAsync(CancellationToken.None).GetAwaiter().GetResult();
 

@@ -192,7 +192,7 @@ public sealed partial class BlobProtocolHandler
 
         var conditions = ReadReadConditions(headers);
         using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
-        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, customerKey, context.RequestAborted).ConfigureAwait(false);
+        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, customerKey, target.Location, context.RequestAborted).ConfigureAwait(false);
         var record = reader.Blob;
         var size = record.ContentLength;
         var response = context.Response;

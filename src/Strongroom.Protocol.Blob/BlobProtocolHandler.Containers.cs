@@ -31,7 +31,7 @@ public sealed partial class BlobProtocolHandler
         response.ContentType = Http.XmlContentType;
         await XmlResponses.WriteContainerListAsync(
             response.BodyWriter,
-            ServiceEndpoint(context, target.Account),
+            ServiceEndpoint(context, target.PathAccount),
             new ContainerListRequest(prefix, target.GetQuery("marker"), maxResultsText, includeMetadata),
             listing,
             context.RequestAborted).ConfigureAwait(false);
@@ -121,7 +121,7 @@ public sealed partial class BlobProtocolHandler
         response.ContentType = Http.XmlContentType;
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
-            ServiceEndpoint(context, target.Account),
+            ServiceEndpoint(context, target.PathAccount),
             new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata),
             listing,
             context.RequestAborted).ConfigureAwait(false);

@@ -29,6 +29,7 @@ public sealed partial class BlobProtocolHandler
     private readonly ILogger logger;
     private readonly DateHeaderCache dates;
     private readonly Func<FailureRecord, Task> recordFailure;
+    private readonly SecondaryEndpoint secondary;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
         : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
@@ -39,9 +40,10 @@ public sealed partial class BlobProtocolHandler
     /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
     /// and failures go to <paramref name="recordFailure"/> (by default nowhere).
     /// </summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null)
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null)
     {
         this.blobs = blobs;
+        this.secondary = secondary ?? new SecondaryEndpoint(blobs.RequireReadableSecondaryAsync, blobs.GetBlobServiceStatsAsync);
         this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
         this.options = options;
@@ -98,6 +100,7 @@ public sealed partial class BlobProtocolHandler
             progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
             progress.Resolved = resolved;
+            await CheckLocationAsync(context, target, resolved).ConfigureAwait(false);
             await DispatchAsync(context, target, resolved).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -144,6 +147,54 @@ public sealed partial class BlobProtocolHandler
         OperationContext.SetActor(new Actor(ActorKind.SharedKey, slot == 1 ? "key1" : "key2"));
     }
 
+    /// <summary>What the secondary endpoint asks of the service (a seam for tests).</summary>
+    internal sealed record SecondaryEndpoint(
+        Func<string, CancellationToken, Task> RequireReadable,
+        Func<string, CancellationToken, Task<GeoReplicationStats>> GetStats);
+
+    /// <summary>
+    /// The endpoint's rules, as Azure's: the secondary (<c>ACCOUNT-secondary</c>) takes reads only
+    /// (403 InsufficientAccountPermissions "Write operations to the secondary location are not
+    /// allowed") and only for an RA-GRS or RA-GZRS account. Azure publishes no secondary host at
+    /// all for another account; for a path-style server the faithful answer is the documented error
+    /// of that table, 403 InsufficientAccountPermissions "Read-access geo-redundant replication is
+    /// not enabled for the account", given after authentication so it tells a stranger nothing.
+    /// Get Blob Service Stats exists only on the secondary: on the primary Azure refuses the
+    /// query parameter (400 InvalidQueryParameterValue, comp=stats).
+    /// </summary>
+    private async Task CheckLocationAsync(HttpContext context, RequestTarget target, ResolvedOperation resolved)
+    {
+        if (target.Location == ReadLocation.Primary)
+        {
+            if (resolved.Operation == BlobOperation.GetBlobServiceStats)
+            {
+                throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "comp", target.GetQuery("comp"));
+            }
+
+            return;
+        }
+
+        if (!HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method))
+        {
+            throw new StorageException(ErrorCode.WriteOperationNotSupportedOnSecondary);
+        }
+
+        if (resolved.Operation != BlobOperation.GetBlobServiceStats)
+        {
+            await secondary.RequireReadable(target.Account, context.RequestAborted).ConfigureAwait(false);
+        }
+    }
+
+    private async Task GetBlobServiceStatsAsync(HttpContext context, RequestTarget target)
+    {
+        var stats = await secondary.GetStats(target.Account, context.RequestAborted).ConfigureAwait(false);
+        var body = XmlResponses.ServiceStatsBody(stats);
+        context.Response.StatusCode = StatusCodes.Status200OK;
+        context.Response.ContentType = Http.XmlContentType;
+        context.Response.ContentLength = body.Length;
+        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
+    }
+
     private Task DispatchAsync(HttpContext context, RequestTarget target, ResolvedOperation resolved)
     {
         var account = target.Account;
@@ -152,6 +203,7 @@ public sealed partial class BlobProtocolHandler
         return resolved.Operation switch
         {
             BlobOperation.ListContainers => ListContainersAsync(context, target),
+            BlobOperation.GetBlobServiceStats => GetBlobServiceStatsAsync(context, target),
             BlobOperation.CreateContainer => CreateContainerAsync(context, account, container!),
             BlobOperation.GetContainerProperties => GetContainerPropertiesAsync(context, account, container!, propertiesOnly: false),
             BlobOperation.GetContainerMetadata => GetContainerPropertiesAsync(context, account, container!, propertiesOnly: true),
@@ -176,6 +228,7 @@ public sealed partial class BlobProtocolHandler
     public static IReadOnlySet<BlobOperation> ImplementedOperations { get; } = new HashSet<BlobOperation>
     {
         BlobOperation.ListContainers,
+        BlobOperation.GetBlobServiceStats,
         BlobOperation.CreateContainer,
         BlobOperation.GetContainerProperties,
         BlobOperation.GetContainerMetadata,

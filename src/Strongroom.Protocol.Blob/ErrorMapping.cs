@@ -102,10 +102,13 @@ public static class ErrorMapping
         ErrorCode.InvalidPlacementPolicy => new(400, "InvalidInput", "One of the request inputs is not valid: the placement policy is not valid."),
         ErrorCode.PlacementPolicyNotSatisfiable => new(400, "InvalidInput", "One of the request inputs is not valid: the topology cannot satisfy the placement policy inside the residency."),
         ErrorCode.InsufficientSitesAvailable => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
-        ErrorCode.SecondaryNotAvailable => new(400, "InvalidQueryParameterValue", "Value for one of the query parameters specified in the request URI is invalid."),
-        ErrorCode.WriteOperationNotSupportedOnSecondary => new(403, "WriteOperationNotSupportedOnSecondary", "This operation is not supported on the secondary location."),
+        // Azure's common error table gives both secondary-endpoint refusals one code, 403
+        // InsufficientAccountPermissions, with these two messages.
+        ErrorCode.SecondaryNotAvailable => new(403, "InsufficientAccountPermissions", "Read-access geo-redundant replication is not enabled for the account."),
+        ErrorCode.WriteOperationNotSupportedOnSecondary => new(403, "InsufficientAccountPermissions", "Write operations to the secondary location are not allowed."),
         ErrorCode.SiteNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.SiteNotDrained => new(409, "OperationNotAllowed", "The operation is not allowed: the site still holds copies."),
+        ErrorCode.InvalidLocationsMarker => InvalidQueryParameterValue,
         ErrorCode.AccountNotGeoRedundant => new(409, "OperationNotAllowed", "The operation is not allowed: the account has no secondary region."),
         _ => InternalError,
     };

@@ -1,4 +1,5 @@
 using System.Net;
+using Strongroom.Core;
 
 namespace Strongroom.Protocol.Blob;
 
@@ -9,14 +10,30 @@ public readonly record struct QueryParameter(string Name, string? Value);
 /// A path-style request target <c>/{account}/{container}/{blob...}</c>, parsed from the raw
 /// request line. Names are percent-decoded exactly once here; ASP.NET's own decoded
 /// <c>Request.Path</c> is not used because it leaves <c>%2F</c> encoded and would let a blob
-/// name be decoded twice or not at all.
+/// name be decoded twice or not at all. <c>/{account}-secondary/...</c> is the account's
+/// secondary endpoint (Azure's <c>ACCOUNT-secondary</c> host, path style): <see cref="Account"/>
+/// is then the plain name and <see cref="Location"/> is <see cref="ReadLocation.Secondary"/>.
+/// Account names are lowercase letters and digits only, so the suffix is never part of one.
 /// </summary>
 public sealed class RequestTarget
 {
+    /// <summary>What follows an account's name in its secondary endpoint, as Azure spells it.</summary>
+    public const string SecondarySuffix = "-secondary";
+
     private RequestTarget(string rawPath, string account, string? container, string? blob, QueryParameter[] query)
     {
         RawPath = rawPath;
-        Account = account;
+        PathAccount = account;
+        if (account.Length > SecondarySuffix.Length && account.EndsWith(SecondarySuffix, StringComparison.Ordinal))
+        {
+            Account = account[..^SecondarySuffix.Length];
+            Location = ReadLocation.Secondary;
+        }
+        else
+        {
+            Account = account;
+        }
+
         Container = container;
         Blob = blob;
         Query = query;
@@ -25,7 +42,14 @@ public sealed class RequestTarget
     /// <summary>The path exactly as encoded on the wire (it is what Shared Key signs).</summary>
     public string RawPath { get; }
 
+    /// <summary>The account addressed (without <see cref="SecondarySuffix"/>).</summary>
     public string Account { get; }
+
+    /// <summary>The account segment of the path as sent (<c>acct</c> or <c>acct-secondary</c>).</summary>
+    public string PathAccount { get; }
+
+    /// <summary>Which endpoint of the account the request came through.</summary>
+    public ReadLocation Location { get; } = ReadLocation.Primary;
 
     public string? Container { get; }
 

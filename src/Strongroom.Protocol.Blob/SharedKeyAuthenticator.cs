@@ -39,7 +39,12 @@ public sealed class SharedKeyAuthenticator(
             throw new BlobProtocolException(ErrorMapping.InvalidAuthenticationInfo);
         }
 
-        if (!string.Equals(account, target.Account, StringComparison.Ordinal))
+        // On the secondary endpoint the SDK signs with the plain account name (the canonical
+        // resource is then /acct/acct-secondary/...); Azurite also accepts acct-secondary in the
+        // header. Both name the same keys; the signature covers whichever name the client used.
+        var namesAccount = string.Equals(account, target.Account, StringComparison.Ordinal)
+            || (target.Location == ReadLocation.Secondary && string.Equals(account, target.PathAccount, StringComparison.Ordinal));
+        if (!namesAccount)
         {
             throw Failed($"The account '{account}' in the Authorization header does not match the account in the request URI.");
         }
@@ -54,8 +59,8 @@ public sealed class SharedKeyAuthenticator(
         }
 
         var stringToSign = lite
-            ? BuildLiteStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal)
-            : BuildStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal);
+            ? BuildLiteStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal, account)
+            : BuildStringToSign(request.Method, request.Headers, target, StringComparer.Ordinal, account);
 
         var slot = VerifiedSlot(stringToSign, signature, keys);
         if (slot != 0)
@@ -66,8 +71,8 @@ public sealed class SharedKeyAuthenticator(
         // Older SDKs sorted the canonical headers ignoring symbols; the orders differ only for
         // names with '_' or similar (metadata), so the second computation is rare.
         var legacy = lite
-            ? BuildLiteStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance)
-            : BuildStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance);
+            ? BuildLiteStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance, account)
+            : BuildStringToSign(request.Method, request.Headers, target, LegacyHeaderNameComparer.Instance, account);
         slot = legacy == stringToSign ? 0 : VerifiedSlot(legacy, signature, keys);
         if (slot == 0)
         {
@@ -112,7 +117,11 @@ public sealed class SharedKeyAuthenticator(
     /// <summary>The Shared Key string-to-sign for the Blob service (version 2015-02-21 and later).</summary>
     /// <param name="headerOrder">How canonicalized headers are sorted: ordinal is what current SDKs
     /// (12.30) send; <see cref="LegacyHeaderNameComparer"/> matches older ones.</param>
-    public static string BuildStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder)
+    public static string BuildStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder) =>
+        BuildStringToSign(method, headers, target, headerOrder, target.Account);
+
+    /// <summary>As above, with the account name the signer put in the canonical resource.</summary>
+    public static string BuildStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder, string signingAccount)
     {
         var builder = RentBuilder();
         builder.Append(method).Append('\n');
@@ -141,12 +150,16 @@ public sealed class SharedKeyAuthenticator(
         AppendHeader(builder, headers, "If-Unmodified-Since");
         AppendHeader(builder, headers, "Range");
         AppendCanonicalizedHeaders(builder, headers, headerOrder);
-        AppendCanonicalizedResource(builder, target);
+        AppendCanonicalizedResource(builder, target, signingAccount);
         return ReturnBuilder(builder);
     }
 
     /// <summary>The Shared Key Lite string-to-sign for the Blob service.</summary>
-    public static string BuildLiteStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder)
+    public static string BuildLiteStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder) =>
+        BuildLiteStringToSign(method, headers, target, headerOrder, target.Account);
+
+    /// <summary>As above, with the account name the signer put in the canonical resource.</summary>
+    public static string BuildLiteStringToSign(string method, IHeaderDictionary headers, RequestTarget target, IComparer<string> headerOrder, string signingAccount)
     {
         var builder = RentBuilder();
         builder.Append(method).Append('\n');
@@ -159,7 +172,7 @@ public sealed class SharedKeyAuthenticator(
 
         builder.Append('\n');
         AppendCanonicalizedHeaders(builder, headers, headerOrder);
-        builder.Append('/').Append(target.Account).Append(target.RawPath.Length > 0 ? target.RawPath : "/");
+        builder.Append('/').Append(signingAccount).Append(target.RawPath.Length > 0 ? target.RawPath : "/");
         var comp = target.GetQuery("comp");
         if (comp is not null)
         {
@@ -279,9 +292,9 @@ public sealed class SharedKeyAuthenticator(
         list.Clear();
     }
 
-    private static void AppendCanonicalizedResource(StringBuilder builder, RequestTarget target)
+    private static void AppendCanonicalizedResource(StringBuilder builder, RequestTarget target, string signingAccount)
     {
-        builder.Append('/').Append(target.Account).Append(target.RawPath.Length > 0 ? target.RawPath : "/");
+        builder.Append('/').Append(signingAccount).Append(target.RawPath.Length > 0 ? target.RawPath : "/");
         var query = target.Query;
         if (query.Count == 0)
         {

@@ -340,10 +340,10 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         json.WriteEndArray();
     }
 
-    private static Task WriteSealedAsync(HttpContext context) =>
+    internal static Task WriteSealedAsync(HttpContext context) =>
         WriteErrorAsync(context, 503, nameof(ErrorCode.VaultSealed), "The server is sealed. Its key custodians must unseal it before the log can be served.");
 
-    private static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
+    internal static Task WriteErrorAsync(HttpContext context, int status, string code, string message)
     {
         context.Response.StatusCode = status;
         return WriteJsonCoreAsync(context, json =>
@@ -355,13 +355,13 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         });
     }
 
-    private static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    internal static Task WriteJsonAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
         context.Response.StatusCode = 200;
         return WriteJsonCoreAsync(context, write);
     }
 
-    private static async Task WriteJsonCoreAsync(HttpContext context, Action<Utf8JsonWriter> write)
+    internal static async Task WriteJsonCoreAsync(HttpContext context, Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))
@@ -374,7 +374,7 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         await WriteBodyAsync(context, buffer.GetBuffer().AsMemory(0, (int)buffer.Length), "application/json; charset=utf-8", "no-store").ConfigureAwait(false);
     }
 
-    private static Task WriteTextAsync(HttpContext context, string text, string cacheControl)
+    internal static Task WriteTextAsync(HttpContext context, string text, string cacheControl)
     {
         context.Response.StatusCode = 200;
         return WriteBodyAsync(context, Encoding.UTF8.GetBytes(text), "text/plain; charset=utf-8", cacheControl);
@@ -386,7 +386,7 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         return WriteBodyAsync(context, body, contentType, cacheControl);
     }
 
-    private static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> body, string contentType, string cacheControl)
+    internal static async Task WriteBodyAsync(HttpContext context, ReadOnlyMemory<byte> body, string contentType, string cacheControl)
     {
         var response = context.Response;
         response.ContentType = contentType;

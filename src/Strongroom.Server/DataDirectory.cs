@@ -22,6 +22,12 @@ public sealed class DataDirectory
     /// <summary>The local-directory site: opaque object ids and ciphertext only.</summary>
     public string LocalSiteDirectory => Path.Combine(Root, "sites", "local");
 
+    /// <summary>The deployment's sites (docs/datacenters.md); written at creation when absent.</summary>
+    public string TopologyPath => Path.Combine(Root, Placement.TopologyFile.FileName);
+
+    /// <summary>Where the sites of the development sample topology live (relative to <see cref="Root"/> in the file).</summary>
+    public string SitesDirectory => Path.Combine(Root, "sites");
+
     public string VaultDirectory => Path.Combine(Root, "vault");
 
     /// <summary>

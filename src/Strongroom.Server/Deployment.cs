@@ -51,6 +51,9 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <summary>The topology's sites with their backends, durable states and health.</summary>
     public SiteSet Sites { get; }
 
+    /// <summary>The topology file the sites were read from.</summary>
+    public string TopologyPath { get; private init; } = string.Empty;
+
     /// <summary>Copies: replicated writes, read order, bad-copy reports, deletions.</summary>
     public ObjectSites Objects { get; private init; } = null!;
 
@@ -172,12 +175,24 @@ public sealed partial class Deployment : IAsyncDisposable
     }
 
     /// <summary>
-    /// Opens the deployment in <paramref name="directory"/>, sealed, creating the store and site
-    /// when missing. It holds no key until <see cref="Vault"/> is unsealed.
+    /// Opens the deployment in <paramref name="directory"/>, sealed, creating the store and sites
+    /// when missing, with the topology in the data directory. It holds no key until
+    /// <see cref="Vault"/> is unsealed.
     /// </summary>
-    public static async Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
+    public static Task<Deployment> OpenAsync(DataDirectory directory, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default) =>
+        OpenAsync(directory, topologyPath: null, time, random, cancellationToken);
+
+    /// <summary>
+    /// Opens the deployment with the topology in <paramref name="topologyPath"/> (null:
+    /// <see cref="DataDirectory.TopologyPath"/>, written first when absent, see
+    /// <see cref="LoadTopology"/>). TopologyException when the file cannot be used.
+    /// </summary>
+    public static async Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(directory);
+        var fresh = !directory.Exists;
         directory.Create();
+        var topology = LoadTopology(directory, topologyPath, fresh);
         var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
         UnwrappedKeyCache? unwrappedKeys = null;
         IMetadataStore? store = null;
@@ -186,9 +201,7 @@ public sealed partial class Deployment : IAsyncDisposable
         {
             store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
 
-            // TODO(issue 5): the topology helper loads <data>/topology.toml (written at creation:
-            // the development sample in --dev, the single-site default otherwise).
-            sites = SiteBackends.Open(Topology.SingleLocalSite(directory.LocalSiteDirectory), random, time);
+            sites = SiteBackends.Open(topology, random, time);
             sites.ApplyStates(await ((IPlacementStore)store).GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
             unwrappedKeys = string.Equals(Environment.GetEnvironmentVariable(UnwrappedKeyCacheVariable), "off", StringComparison.OrdinalIgnoreCase)
                 ? null
@@ -213,6 +226,7 @@ public sealed partial class Deployment : IAsyncDisposable
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
             return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
+                TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
                 Objects = objects,
                 Placement = placement,
                 Repair = repair,
@@ -237,6 +251,54 @@ public sealed partial class Deployment : IAsyncDisposable
 
             vault.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// The topology: <paramref name="topologyPath"/> when given; otherwise the data directory's
+    /// file, written first when absent — the development sample (nine directory sites under
+    /// <c>sites/</c>) for a development directory created now, else the single-site default, whose
+    /// one site <c>local</c> is the directory that data directories from before the topology used.
+    /// </summary>
+    public static Topology LoadTopology(DataDirectory directory, string? topologyPath, bool fresh)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (topologyPath is not null)
+        {
+            return TopologyFile.Load(topologyPath);
+        }
+
+        var path = directory.TopologyPath;
+        if (!File.Exists(path))
+        {
+            var sitesRelative = Path.GetRelativePath(directory.Root, directory.SitesDirectory).Replace(Path.DirectorySeparatorChar, '/');
+            var text = fresh && directory.IsDevelopment
+                ? TopologyFile.DevelopmentSample(sitesRelative)
+                : TopologyFile.SingleSite(Path.GetRelativePath(directory.Root, directory.LocalSiteDirectory).Replace(Path.DirectorySeparatorChar, '/'));
+            WriteNewFile(path, text);
+        }
+
+        return TopologyFile.Load(path);
+    }
+
+    /// <summary>Writes a file that does not exist yet, durably (temp, fsync, rename); another process that wrote it first wins.</summary>
+    private static void WriteNewFile(string path, string text)
+    {
+        var partial = $"{path}.{Environment.ProcessId}.partial";
+        using (var stream = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(text);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+
+        try
+        {
+            File.Move(partial, path, overwrite: false);
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            File.Delete(partial);
         }
     }
 

@@ -15,6 +15,9 @@ public sealed class ServerOptions
     /// </summary>
     public bool Dev { get; init; }
 
+    /// <summary>The topology file (docs/datacenters.md); null: <c>topology.toml</c> in the data directory, written at creation when absent.</summary>
+    public string? TopologyPath { get; init; }
+
     /// <summary>An IP address, <c>localhost</c>, <c>0.0.0.0</c> or <c>::</c>.</summary>
     public string Host { get; init; } = "127.0.0.1";
 

@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.KeyVault;
+using Strongroom.Placement;
 using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
 using Strongroom.Protocol.Transparency;
@@ -74,7 +75,16 @@ public sealed class StrongroomServer : IAsyncDisposable
         var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
         var initializedNow = options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
 
-        var deployment = await Deployment.OpenAsync(directory, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
+        Deployment deployment;
+        try
+        {
+            deployment = await Deployment.OpenAsync(directory, options.TopologyPath, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
+        }
+        catch (TopologyException exception)
+        {
+            throw new ServerStartException(exception.Message, exception);
+        }
+
         ServerCertificate? certificate = null;
         WebApplication? app = null;
         ControlSocketListener? control = null;
@@ -238,6 +248,10 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Audit.PruneAsync,
             options.TimeProvider,
             services.GetRequiredService<ILogger<AuditPruner>>()));
+        builder.Services.AddHostedService(services => new RepairHostedService(
+            deployment.Repair,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<RepairHostedService>>()));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -293,14 +307,25 @@ public sealed class StrongroomServer : IAsyncDisposable
             IsSealed = () => deployment.Vault.IsSealed,
             Logger = app.Services.GetRequiredService<ILogger<TransparencyProtocolHandler>>(),
         };
+        var placement = new PlacementProtocolHandler(deployment.Placement, deployment.Audit, TransparencyBearer(deployment.Tokens))
+        {
+            IsSealed = () => deployment.Vault.IsSealed,
+            Logger = app.Services.GetRequiredService<ILogger<PlacementProtocolHandler>>(),
+        };
         var platform = new PlatformEndpoints(deployment);
 
+        // Handled site failures (a copy dropped from a write, a bad copy, a deletion owed): ids
+        // and exception types only, never a message that could carry a remote site's response.
+        var siteLogger = app.Services.GetRequiredService<ILogger<ObjectSites>>();
+        deployment.Objects.ProblemNoted += problem => siteLogger.LogWarning("Sites: {Problem}", problem);
+
         // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
-        // the transparency log, then the platform endpoints, which answer 404 for the rest. No
+        // the transparency log, the placement endpoints, then the platform endpoints, which answer 404 for the rest. No
         // such path ever reaches the Blob API.
         app.Run(context =>
             KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
+            : PlacementProtocolHandler.IsPlacementPath(context.Request.Path.Value) ? placement.HandleAsync(context)
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
@@ -508,6 +533,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             output.WriteLine("WARNING: --dangerous-allow-http: serving plain HTTP. Requests, their signatures and blob data cross the network unencrypted.");
         }
 
+        WriteSites(output);
         output.WriteLine($"Blob endpoint:     {BlobEndpoint} (path-style: {BlobEndpoint}ACCOUNT)");
         output.WriteLine(certificate is not null
             ? $"Key Vault API:     {BlobEndpoint} (each account's vault; bearer tokens from `strongroom account token` or POST {BlobEndpoint}.strongroom/oauth2/token)"
@@ -533,6 +559,28 @@ public sealed class StrongroomServer : IAsyncDisposable
 
         output.WriteLine("Ready. Stop with Ctrl+C.");
         output.Flush();
+    }
+
+    /// <summary>The topology in two lines: sites per region with jurisdiction and zones, and the default policy.</summary>
+    private void WriteSites(TextWriter output)
+    {
+        var sites = Deployment.Sites.Sites.Where(site => site.State != SiteState.Removed).ToList();
+        var regions = sites
+            .GroupBy(site => site.Region, StringComparer.Ordinal)
+            .Select(region =>
+            {
+                var zones = region.Select(site => site.Zone).Distinct(StringComparer.Ordinal).Count();
+                var draining = region.Count(site => site.State == SiteState.Draining);
+                return $"{region.Key} ({region.First().Jurisdiction}, {region.Count()} site{(region.Count() == 1 ? string.Empty : "s")} in {zones} zone{(zones == 1 ? string.Empty : "s")}{(draining > 0 ? $", {draining} draining" : string.Empty)})";
+            });
+        output.WriteLine($"Sites:             {string.Join(", ", regions)}; topology {Deployment.TopologyPath}");
+        if (sites.Any(site => site.Jurisdiction == Topology.UnspecifiedJurisdiction))
+        {
+            output.WriteLine($"                   jurisdiction {Topology.UnspecifiedJurisdiction} is unspecified: set each site's jurisdiction in the topology file.");
+        }
+
+        var policy = Deployment.Placement.DefaultPolicy();
+        output.WriteLine($"Default placement: {policy.Redundancy} in {policy.PrimaryRegion}, residency {string.Join(",", policy.Residency)}{(policy.SecondaryRegion is { } secondary ? $", secondary {secondary}" : string.Empty)}");
     }
 
     private readonly record struct ListenEndpoint(IPAddress Address, int Port, bool Localhost);

@@ -53,7 +53,7 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
         this.random = random ?? SystemRandomSource.Instance;
 
         Directory.CreateDirectory(tmpDirectory);
-        CreateShardDirectories();
+        Directory.CreateDirectory(objectsDirectory);
         DirectorySync.Flush(RootDirectory);
     }
 
@@ -283,27 +283,15 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
         Path.Combine(objectsDirectory, objectId[..2], objectId);
 
     /// <summary>
-    /// All 256 shards exist (and are durable) before the first write, so publishing an object never
-    /// creates a directory: a commit costs one file fsync, a rename and one shard fsync.
+    /// Creates a shard directory the first time an object is published into it, and makes the
+    /// new directory durable before the object is moved in. A deployment has many sites and most
+    /// see few objects at first, so shards are made when needed rather than all 256 up front; after
+    /// the first object a publish never creates a directory: one file fsync, a rename and one shard fsync.
     /// </summary>
-    private void CreateShardDirectories()
+    private void CreateShardDirectory(string shardPath)
     {
-        Directory.CreateDirectory(objectsDirectory);
-        var created = false;
-        for (var shard = 0; shard < 256; shard++)
-        {
-            var path = Path.Combine(objectsDirectory, shard.ToString("x2", System.Globalization.CultureInfo.InvariantCulture));
-            if (!Directory.Exists(path))
-            {
-                Directory.CreateDirectory(path);
-                created = true;
-            }
-        }
-
-        if (created)
-        {
-            DirectorySync.Flush(objectsDirectory);
-        }
+        Directory.CreateDirectory(shardPath);
+        DirectorySync.Flush(objectsDirectory);
     }
 
     private sealed class Write(LocalDirectorySite site, string objectId, string partialPath, FileStream stream) : ISiteWrite
@@ -323,7 +311,16 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
 
             // Objects are immutable: overwriting one would be an id collision or a replayed write,
             // both bugs, so the move refuses and the caller sees the IOException.
-            File.Move(partialPath, destination, overwrite: false);
+            try
+            {
+                File.Move(partialPath, destination, overwrite: false);
+            }
+            catch (DirectoryNotFoundException)
+            {
+                site.CreateShardDirectory(Path.GetDirectoryName(destination)!);
+                File.Move(partialPath, destination, overwrite: false);
+            }
+
             finished = true;
             DirectorySync.Flush(Path.GetDirectoryName(destination)!);
         }

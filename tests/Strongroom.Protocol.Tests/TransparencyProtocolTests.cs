@@ -452,7 +452,7 @@ public sealed class TransparencyProtocolTests : IDisposable
     }
 
     /// <summary>An in-memory IAuditStore with the same tree math as the real one.</summary>
-    private sealed class FakeAuditStore : IAuditStore
+    internal sealed class FakeAuditStore : IAuditStore
     {
         private readonly Dictionary<string, List<(byte[] LeafHash, byte[]? Body)>> logs = new(StringComparer.Ordinal);
         private readonly Dictionary<(string Log, int Level, long Index), byte[]> hashes = [];

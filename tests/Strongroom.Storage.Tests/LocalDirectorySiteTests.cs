@@ -103,6 +103,8 @@ public sealed class LocalDirectorySiteTests : IDisposable
         await WriteAsync(site, Other, Content(6));
 
         // Files this class did not write are not objects, even if they look like one.
+        Directory.CreateDirectory(Path.Combine(Root, "objects", "01"));
+        Directory.CreateDirectory(Path.Combine(Root, "objects", "aa"));
         File.WriteAllText(Path.Combine(Root, "objects", "01", "README"), "x");
         File.WriteAllText(Path.Combine(Root, "objects", "aa", ObjectId), "misplaced");
 
