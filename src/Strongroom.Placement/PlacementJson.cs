@@ -16,25 +16,45 @@ public static class PlacementJson
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(locations);
         json.WriteString("account", locations.Account);
+        WritePolicy(json, locations.Policy);
+        WriteSummary(json, locations.Summary);
+        WriteBlobs(json, "blobs", locations.Blobs);
+        if (locations.NextMarker is not null)
+        {
+            json.WriteString("nextMarker", locations.NextMarker);
+        }
+    }
+
+    // The members below are shared with the placement report, whose bytes they freeze (its
+    // golden test): change them only by adding a new report format version.
+
+    /// <summary><c>"policy":{"residency":[…],"primaryRegion","secondaryRegion"?,"redundancy"}</c>.</summary>
+    internal static void WritePolicy(Utf8JsonWriter json, Core.PlacementPolicy policy)
+    {
         json.WriteStartObject("policy");
         json.WriteStartArray("residency");
-        foreach (var jurisdiction in locations.Policy.Residency)
+        foreach (var jurisdiction in policy.Residency)
         {
             json.WriteStringValue(jurisdiction);
         }
 
         json.WriteEndArray();
-        json.WriteString("primaryRegion", locations.Policy.PrimaryRegion);
-        if (locations.Policy.SecondaryRegion is not null)
+        json.WriteString("primaryRegion", policy.PrimaryRegion);
+        if (policy.SecondaryRegion is not null)
         {
-            json.WriteString("secondaryRegion", locations.Policy.SecondaryRegion);
+            json.WriteString("secondaryRegion", policy.SecondaryRegion);
         }
 
-        json.WriteString("redundancy", locations.Policy.Redundancy.ToString());
+        json.WriteString("redundancy", policy.Redundancy.ToString());
         json.WriteEndObject();
+    }
+
+    /// <summary><c>"summary":{"sites":[{"id","region","zone","jurisdiction","present","pending","bad","bytes"}],"regions":[…],"jurisdictions":[…]}</c>.</summary>
+    internal static void WriteSummary(Utf8JsonWriter json, PlacementSummary summary)
+    {
         json.WriteStartObject("summary");
         json.WriteStartArray("sites");
-        foreach (var site in locations.Summary.Sites)
+        foreach (var site in summary.Sites)
         {
             json.WriteStartObject();
             json.WriteString("id", site.SiteId);
@@ -49,11 +69,16 @@ public static class PlacementJson
         }
 
         json.WriteEndArray();
-        WriteAreas(json, "regions", locations.Summary.Regions);
-        WriteAreas(json, "jurisdictions", locations.Summary.Jurisdictions);
+        WriteAreas(json, "regions", summary.Regions);
+        WriteAreas(json, "jurisdictions", summary.Jurisdictions);
         json.WriteEndObject();
-        json.WriteStartArray("blobs");
-        foreach (var blob in locations.Blobs)
+    }
+
+    /// <summary><c>"NAME":[{"container","blob","length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"}]}]}]</c>.</summary>
+    internal static void WriteBlobs(Utf8JsonWriter json, string name, IReadOnlyList<BlobCopies> blobs)
+    {
+        json.WriteStartArray(name);
+        foreach (var blob in blobs)
         {
             json.WriteStartObject();
             json.WriteString("container", blob.Container);
@@ -86,10 +111,6 @@ public static class PlacementJson
         }
 
         json.WriteEndArray();
-        if (locations.NextMarker is not null)
-        {
-            json.WriteString("nextMarker", locations.NextMarker);
-        }
     }
 
     private static void WriteAreas(Utf8JsonWriter json, string name, IReadOnlyList<AreaUsage> areas)

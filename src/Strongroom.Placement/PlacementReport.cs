@@ -103,80 +103,11 @@ public sealed record PlacementReport
                 throw new ArgumentException("A report scoped to a blob names its container.");
             }
 
-            json.WriteStartObject("policy");
-            json.WriteStartArray("residency");
-            foreach (var jurisdiction in Policy.Residency)
-            {
-                json.WriteStringValue(jurisdiction);
-            }
-
-            json.WriteEndArray();
-            json.WriteString("primaryRegion", Policy.PrimaryRegion);
-            if (Policy.SecondaryRegion is not null)
-            {
-                json.WriteString("secondaryRegion", Policy.SecondaryRegion);
-            }
-
-            json.WriteString("redundancy", Policy.Redundancy.ToString());
-            json.WriteEndObject();
-
-            json.WriteStartObject("summary");
-            json.WriteStartArray("sites");
-            foreach (var site in Summary.Sites)
-            {
-                json.WriteStartObject();
-                json.WriteString("id", site.SiteId);
-                json.WriteString("region", site.Region);
-                json.WriteString("zone", site.Zone);
-                json.WriteString("jurisdiction", site.Jurisdiction);
-                json.WriteNumber("present", site.Present);
-                json.WriteNumber("pending", site.Pending);
-                json.WriteNumber("bad", site.Bad);
-                json.WriteNumber("bytes", site.PresentBytes);
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            WriteAreas(json, "regions", Summary.Regions);
-            WriteAreas(json, "jurisdictions", Summary.Jurisdictions);
-            json.WriteEndObject();
-
+            PlacementJson.WritePolicy(json, Policy);
+            PlacementJson.WriteSummary(json, Summary);
             if (Copies is not null)
             {
-                json.WriteStartArray("copies");
-                foreach (var blob in Copies)
-                {
-                    json.WriteStartObject();
-                    json.WriteString("container", blob.Container);
-                    json.WriteString("blob", blob.Blob);
-                    json.WriteNumber("length", blob.ContentLength);
-                    json.WriteStartArray("objects");
-                    foreach (var stored in blob.Objects)
-                    {
-                        json.WriteStartObject();
-                        json.WriteString("id", stored.ObjectId);
-                        json.WriteNumber("bytes", stored.CiphertextBytes);
-                        json.WriteStartArray("copies");
-                        foreach (var copy in stored.Copies)
-                        {
-                            json.WriteStartObject();
-                            json.WriteString("site", copy.SiteId);
-                            json.WriteString("region", copy.Region);
-                            json.WriteString("zone", copy.Zone);
-                            json.WriteString("jurisdiction", copy.Jurisdiction);
-                            json.WriteString("state", StateName(copy.State));
-                            json.WriteEndObject();
-                        }
-
-                        json.WriteEndArray();
-                        json.WriteEndObject();
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndArray();
+                PlacementJson.WriteBlobs(json, "copies", Copies);
             }
 
             if (CopiesTruncated)
@@ -231,21 +162,6 @@ public sealed record PlacementReport
         "bad" => CopyState.Bad,
         _ => throw new JsonException($"Unknown copy state '{name}'."),
     };
-
-    private static void WriteAreas(Utf8JsonWriter json, string name, IReadOnlyList<AreaUsage> areas)
-    {
-        json.WriteStartArray(name);
-        foreach (var area in areas)
-        {
-            json.WriteStartObject();
-            json.WriteString("name", area.Name);
-            json.WriteNumber("objects", area.Objects);
-            json.WriteNumber("bytes", area.Bytes);
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-    }
 
     private static PlacementReport Read(JsonElement root)
     {
