@@ -95,7 +95,7 @@ public sealed class DataDirectory
     public void Create()
     {
         // Parents first: a mode given to CreateDirectory applies only to the directory it names.
-        foreach (var directory in new[] { Root, VaultDirectory, Path.GetDirectoryName(LocalSiteDirectory)!, LocalSiteDirectory, TlsDirectory, RunDirectory })
+        foreach (var directory in new[] { Root, VaultDirectory, SitesDirectory, TlsDirectory, RunDirectory })
         {
             if (OperatingSystem.IsWindows())
             {
