@@ -36,11 +36,7 @@ public sealed partial class BlobService
         {
             // Azure refuses the secondary endpoint of an account that is not read-access geo-redundant before looking at the blob.
             accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-            var accountPolicy = placement.Resolve(accountRecord);
-            if (!accountPolicy.Redundancy.ReadableSecondary || accountPolicy.SecondaryRegion is null)
-            {
-                throw new StorageException(ErrorCode.SecondaryNotAvailable, "The account is not read-access geo-redundant (RA-GRS or RA-GZRS): its secondary endpoint cannot be read.");
-            }
+            RequireReadableSecondary(accountRecord);
         }
 
         var found = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);

@@ -98,7 +98,8 @@ public static class ErrorMapping
         ErrorCode.AuditLogNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.InvalidAuditRange => OutOfRangeInput,
 
-        // Datacenters (issue 5). TODO(issue 5): the helper owning the protocol checks these against Azure.
+        // Datacenters (issue 5). Azure has no placement policies: those refusals use its generic
+        // InvalidInput; the secondary endpoint's codes are Azure's (below).
         ErrorCode.InvalidPlacementPolicy => new(400, "InvalidInput", "One of the request inputs is not valid: the placement policy is not valid."),
         ErrorCode.PlacementPolicyNotSatisfiable => new(400, "InvalidInput", "One of the request inputs is not valid: the topology cannot satisfy the placement policy inside the residency."),
         ErrorCode.InsufficientSitesAvailable => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),

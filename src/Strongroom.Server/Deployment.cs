@@ -18,8 +18,6 @@ namespace Strongroom.Server;
 /// </summary>
 public sealed partial class Deployment : IAsyncDisposable
 {
-    public const string LocalSiteId = "local";
-
     /// <summary>Set to <c>off</c> to run without the unwrapped-key cache (for measuring its effect).</summary>
     public const string UnwrappedKeyCacheVariable = "STRONGROOM_UNWRAPPED_KEY_CACHE";
 
