@@ -157,6 +157,7 @@ public sealed record AuditEntry
         "host" => ActorKind.Host,
         "operator" => ActorKind.Operator,
         "anonymous" => ActorKind.Anonymous,
+        "tenant-admin" => ActorKind.TenantAdmin,
         _ => throw new FormatException($"Unknown actor kind '{name}'."),
     };
 
@@ -437,6 +438,7 @@ public sealed record AuditEntry
         ActorKind.Host => "host",
         ActorKind.Operator => "operator",
         ActorKind.Anonymous => "anonymous",
+        ActorKind.TenantAdmin => "tenant-admin",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 }
@@ -486,4 +488,32 @@ public static class AuditActions
     public const string Failover = "Placement.Failover";
     public const string SiteStateChanged = "Placement.SiteStateChanged";
     public const string CreatePlacementReport = "Placement.CreateReport";
+
+    // Identities (issue 6): operators in the platform log; tenant administrators in their account's log.
+    public const string CreateOperator = "Access.CreateOperator";
+    public const string DisableOperator = "Access.DisableOperator";
+    public const string CreateTenantAdmin = "Access.CreateTenantAdmin";
+    public const string DisableTenantAdmin = "Access.DisableTenantAdmin";
+
+    /// <summary>A sign-in, successful or not (outcome: the error code); a lockout is the failure that set it.</summary>
+    public const string Login = "Access.Login";
+    public const string Logout = "Access.Logout";
+
+    // The lockbox (issue 6), in the account's log, each with the request's justification.
+    public const string LockboxRequest = "Lockbox.Request";
+    public const string LockboxApprove = "Lockbox.Approve";
+    public const string LockboxDeny = "Lockbox.Deny";
+    public const string LockboxExpire = "Lockbox.Expire";
+    public const string LockboxActivate = "Lockbox.Activate";
+    public const string LockboxEnd = "Lockbox.End";
+    public const string LockboxRevoke = "Lockbox.Revoke";
+    public const string LockboxIssueToken = "Lockbox.IssueToken";
+
+    // Cross-border transfers (issue 6), in the account's log.
+    public const string TransferRequest = "Transfer.Request";
+    public const string TransferApprove = "Transfer.Approve";
+    public const string TransferDeny = "Transfer.Deny";
+    public const string TransferExpire = "Transfer.Expire";
+    public const string TransferCopy = "Transfer.Copy";
+    public const string TransferComplete = "Transfer.Complete";
 }

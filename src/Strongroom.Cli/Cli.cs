@@ -170,11 +170,14 @@ public static partial class Cli
         var certificate = new Option<string?>("--cert") { Description = "PEM certificate to serve (production generates a self-signed one without it).", HelpName = "file" };
         var key = new Option<string?>("--key") { Description = "PEM private key of --cert (omit when the certificate file holds it).", HelpName = "file" };
         var allowHttp = new Option<bool>("--dangerous-allow-http") { Description = "Serve plain HTTP in production mode: signatures and data cross the network unencrypted." };
+        var managementHost = new Option<string>("--management-host") { Description = "Address of the management plane's own listener (keep it on an internal network).", DefaultValueFactory = _ => "127.0.0.1" };
+        var managementPort = new Option<int?>("--management-port") { Description = $"Port of the management plane (default {DevelopmentStorage.ManagementPort}; a free one when --port is 0)." };
+        var pendingExpiry = new Option<string?>("--access-request-expiry") { Description = "How long a lockbox or transfer request waits for its approvals before it expires, e.g. 4d, 12h, 30m (default 4d).", HelpName = "duration" };
         var topology = new Option<string?>("--topology") { Description = "The topology file listing the sites (docs/datacenters.md); default: topology.toml in the data directory, written when absent.", HelpName = "file" };
 
         var command = new Command("server", "Run the storage server (HTTPS; --dev for a local Azurite replacement).")
         {
-            dev, data, host, port, certificate, key, allowHttp, topology,
+            dev, data, host, port, certificate, key, allowHttp, topology, managementHost, managementPort, pendingExpiry,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -188,6 +191,9 @@ public static partial class Cli
                 KeyPath = parseResult.GetValue(key),
                 DangerousAllowHttp = parseResult.GetValue(allowHttp),
                 TopologyPath = parseResult.GetValue(topology),
+                ManagementHost = parseResult.GetValue(managementHost) ?? "127.0.0.1",
+                ManagementPort = parseResult.GetValue(managementPort),
+                Access = new Access.AccessOptions { RequestPendingLifetime = ParsePendingLifetime(parseResult.GetValue(pendingExpiry)) },
                 Output = output,
                 ControlCommands = RunInServerAsync,
             };
@@ -431,6 +437,39 @@ public static partial class Cli
         return command;
     }
 
+    /// <summary>A duration such as <c>4d</c>, <c>12h</c> or <c>30m</c>, inside the bounds of <see cref="Limits.AccessRequestPendingMin"/> and <see cref="Limits.AccessRequestPendingMax"/>.</summary>
+    internal static TimeSpan ParsePendingLifetime(string? text)
+    {
+        if (text is null)
+        {
+            return Limits.AccessRequestPendingDefault;
+        }
+
+        var duration = ParseDuration(text, "--access-request-expiry");
+        if (duration < Limits.AccessRequestPendingMin || duration > Limits.AccessRequestPendingMax)
+        {
+            throw new CliException(ExitUsage, $"--access-request-expiry must be between {Limits.AccessRequestPendingMin.TotalMinutes:0}m and {Limits.AccessRequestPendingMax.TotalDays:0}d (got '{text}').");
+        }
+
+        return duration;
+    }
+
+    /// <summary>Parses <c>N</c> followed by <c>d</c>, <c>h</c> or <c>m</c>.</summary>
+    internal static TimeSpan ParseDuration(string text, string optionName)
+    {
+        if (text.Length >= 2 && long.TryParse(text.AsSpan(0, text.Length - 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) && count is > 0 and < 100_000)
+        {
+            switch (text[^1])
+            {
+                case 'd': return TimeSpan.FromDays(count);
+                case 'h': return TimeSpan.FromHours(count);
+                case 'm': return TimeSpan.FromMinutes(count);
+            }
+        }
+
+        throw new CliException(ExitUsage, $"{optionName} must be a number followed by d, h or m, such as 4d, 8h or 30m (got '{text}').");
+    }
+
     internal static Argument<string> AccountNameArgument() => new("name")
     {
         Description = "Account name: 3 to 24 lowercase letters and digits.",
@@ -558,7 +597,7 @@ public static partial class Cli
 }
 
 /// <summary>A failure the CLI reports as one line and an exit code, without a stack trace.</summary>
-public sealed class CliException(int exitCode, string message) : Exception(message)
+public class CliException(int exitCode, string message) : Exception(message)
 {
     public int ExitCode { get; } = exitCode;
 }

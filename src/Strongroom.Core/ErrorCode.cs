@@ -73,6 +73,36 @@ public enum ErrorCode
     AccountNotGeoRedundant,
     /// <summary>A locations marker this server did not return.</summary>
     InvalidLocationsMarker,
+
+    // Operators, tenant administrators, lockbox and transfers (issue 6).
+    /// <summary>Name, password or TOTP code wrong, or the principal disabled: one answer for all, so a caller learns nothing about which.</summary>
+    LoginFailed,
+    /// <summary>Too many failed sign-ins: the principal is locked until the time in the message.</summary>
+    PrincipalLocked,
+    /// <summary>A TOTP code already accepted once (a replay).</summary>
+    TotpCodeReused,
+    /// <summary>No session, an unknown or ended one, or one past its idle or absolute timeout (401).</summary>
+    SessionInvalid,
+    /// <summary>The signed-in principal's role does not allow the call (403).</summary>
+    RoleNotPermitted,
+    PrincipalAlreadyExists,
+    PrincipalNotFound,
+    /// <summary>A principal name, role, password or request field that breaks the rules; the message says which.</summary>
+    InvalidAccessRequest,
+    LockboxRequestNotFound,
+    /// <summary>The requester (or a second approval by the same party) tried to approve: separation of duties.</summary>
+    SelfApprovalNotAllowed,
+    /// <summary>The request or grant is not in a state that allows the call (already decided, expired, revoked...).</summary>
+    InvalidAccessState,
+    /// <summary>A data-plane grant token that does not parse or verify (401 InvalidAuthenticationInfo).</summary>
+    GrantTokenInvalid,
+    /// <summary>A grant that is not active: expired, ended, revoked, or presented by another operator (403 AuthorizationFailure).</summary>
+    GrantNotActive,
+    /// <summary>An operation, account, container or blob outside the grant's scope (403 AuthorizationPermissionMismatch).</summary>
+    GrantScopeMismatch,
+    TransferNotFound,
+    /// <summary>A copy to a site outside the residency with no approved transfer covering it.</summary>
+    TransferNotApproved,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

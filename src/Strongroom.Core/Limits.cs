@@ -198,4 +198,60 @@ public static class Limits
 
     /// <summary>Bytes of one staged block of a remote-site write (a write holds two: one filling, one being sent), and the largest object sent in a single request.</summary>
     public const int RemoteSiteBlockBytes = 4 * 1024 * 1024;
+
+    // Operators, tenant administrators, lockbox and transfers (issue 6).
+
+    /// <summary>A management-plane session ends after this long without a call (MLPS 2.0 8.1.4.1 b).</summary>
+    public static readonly TimeSpan SessionIdleTimeout = TimeSpan.FromMinutes(15);
+
+    /// <summary>A session ends this long after sign-in, however busy.</summary>
+    public static readonly TimeSpan SessionLifetimeMax = TimeSpan.FromHours(8);
+
+    /// <summary>Consecutive failed sign-ins that lock a principal.</summary>
+    public const int LoginFailuresMax = 5;
+
+    /// <summary>How long a principal stays locked after <see cref="LoginFailuresMax"/> failures.</summary>
+    public static readonly TimeSpan LoginLockout = TimeSpan.FromMinutes(15);
+
+    /// <summary>Passwords: at least this many characters...</summary>
+    public const int PasswordCharsMin = 12;
+
+    /// <summary>...and at most this many (Argon2id hashes any length; this bounds the work a caller can ask for).</summary>
+    public const int PasswordCharsMax = 256;
+
+    /// <summary>TOTP (RFC 6238): 30-second steps, 6 digits, SHA-1 (what authenticator apps support), 160-bit seeds.</summary>
+    public const int TotpStepSeconds = 30;
+
+    public const int TotpDigits = 6;
+
+    public const int TotpSeedBytes = 20;
+
+    /// <summary>Steps either side of now a code may come from (clock drift between phone and server).</summary>
+    public const int TotpWindowSteps = 1;
+
+    /// <summary>A lockbox grant lasts at most this long once activated.</summary>
+    public static readonly TimeSpan GrantDurationMax = TimeSpan.FromHours(8);
+
+    /// <summary>A lockbox or transfer request not decided (or a grant not activated) within this long expires (Azure Customer Lockbox: 4 days); configurable per deployment.</summary>
+    public static readonly TimeSpan AccessRequestPendingDefault = TimeSpan.FromDays(4);
+
+    /// <summary>Bounds of the configurable pending lifetime.</summary>
+    public static readonly TimeSpan AccessRequestPendingMin = TimeSpan.FromMinutes(5);
+
+    public static readonly TimeSpan AccessRequestPendingMax = TimeSpan.FromDays(30);
+
+    /// <summary>Characters of a justification, a transfer's purpose or its legal reference.</summary>
+    public const int JustificationCharsMax = 1024;
+
+    /// <summary>How often the server expires requests and ends grants past their time (each also checked on use).</summary>
+    public static readonly TimeSpan AccessSweepInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Requests one listing of lockbox requests or transfers returns.</summary>
+    public const int AccessRequestsPageMax = 1000;
+
+    /// <summary>Bytes of a management-plane request body (JSON).</summary>
+    public const int ManagementRequestBytesMax = 64 * 1024;
+
+    /// <summary>Blobs one transfer run copies before it reports progress and stops (run again to go on).</summary>
+    public const int TransferBlobsPerRunMax = 100_000;
 }

@@ -18,11 +18,14 @@ public enum ActorKind
     /// <summary>A command run on the host with access to the data directory (CLI, control socket). Id: the OS user.</summary>
     Host,
 
-    /// <summary>A named platform operator (issue 6); Grant names the lockbox grant used.</summary>
+    /// <summary>A named platform operator signed in to the management plane (issue 6); Grant names the lockbox grant used on the data plane.</summary>
     Operator,
 
     /// <summary>A request that presented no valid credentials (authentication failures).</summary>
     Anonymous,
+
+    /// <summary>A tenant administrator signed in to the management plane (issue 6). Id: <c>account/name</c>.</summary>
+    TenantAdmin,
 }
 
 /// <summary>The actor of an operation. <see cref="Grant"/> names the grant or approval that allowed it, when one did.</summary>

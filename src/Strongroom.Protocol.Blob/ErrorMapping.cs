@@ -111,6 +111,23 @@ public static class ErrorMapping
         ErrorCode.SiteNotDrained => new(409, "OperationNotAllowed", "The operation is not allowed: the site still holds copies."),
         ErrorCode.InvalidLocationsMarker => InvalidQueryParameterValue,
         ErrorCode.AccountNotGeoRedundant => new(409, "OperationNotAllowed", "The operation is not allowed: the account has no secondary region."),
+
+        // Operator access (issue 6). A lockbox grant token is a bearer credential on the data
+        // plane; Azure answers a bearer token it cannot validate with 401 InvalidAuthenticationInfo,
+        // and an authenticated principal without the right with 403 AuthorizationFailure (no
+        // access to the resource) or AuthorizationPermissionMismatch (not this operation).
+        ErrorCode.GrantTokenInvalid => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request. Please refer to the information in the www-authenticate header."),
+        ErrorCode.GrantNotActive => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
+        ErrorCode.GrantScopeMismatch => new(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission."),
+        ErrorCode.TransferNotApproved => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
+
+        // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
+        ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),
+        ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
+        ErrorCode.PrincipalAlreadyExists => new(409, "ResourceAlreadyExists", "The specified resource already exists."),
+        ErrorCode.PrincipalNotFound or ErrorCode.LockboxRequestNotFound or ErrorCode.TransferNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
+        ErrorCode.InvalidAccessRequest => new(400, "InvalidInput", "One of the request inputs is not valid."),
+        ErrorCode.InvalidAccessState => new(409, "OperationNotAllowed", "The operation is not allowed in the current state."),
         _ => InternalError,
     };
 }

@@ -1,3 +1,4 @@
+using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
@@ -89,6 +90,15 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>Bearer tokens for the Key Vault API.</summary>
     public BearerTokens Tokens { get; private init; } = null!;
+
+    /// <summary>Operators, tenant administrators and their sessions (the management plane).</summary>
+    public IdentityService Identities { get; private init; } = null!;
+
+    /// <summary>Lockbox requests and grants; also the data plane's grant validator.</summary>
+    public LockboxService Lockbox { get; private init; } = null!;
+
+    /// <summary>Cross-border transfers.</summary>
+    public TransferService Transfers { get; private init; } = null!;
 
     /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
     public ICustomerManagedKeys CustomerManagedKeys { get; private init; } = NoCustomerManagedKeys.Instance;
@@ -185,8 +195,13 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <see cref="DataDirectory.TopologyPath"/>, written first when absent, see
     /// <see cref="LoadTopology"/>). TopologyException when the file cannot be used.
     /// </summary>
-    public static async Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
+    public static Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default) =>
+        OpenAsync(directory, topologyPath, new AccessOptions(), time, random, cancellationToken);
+
+    /// <summary>As above, with the lockbox and transfer settings of <paramref name="access"/>.</summary>
+    public static async Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, AccessOptions access, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(directory);
         var fresh = !directory.Exists;
         directory.Create();
@@ -222,6 +237,7 @@ public sealed partial class Deployment : IAsyncDisposable
             var blobs = new BlobService(store, objects, placement, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };
             var accounts = new AccountService(store, objects, placement, tenantKeys, audit, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
+            var identities = new IdentityService(store, audit, tenantKeys, time, random);
             return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
@@ -232,6 +248,9 @@ public sealed partial class Deployment : IAsyncDisposable
                 Tokens = new BearerTokens(store, tenantKeys, time),
                 CustomerManagedKeys = customerKeys,
                 Audit = audit,
+                Identities = identities,
+                Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
+                Transfers = new TransferService(store, audit, sites, placement, time, random, access),
             };
         }
         catch

@@ -12,6 +12,9 @@ public static class DevelopmentStorage
 
     public const int BlobPort = 10000;
 
+    /// <summary>The management plane's default port (Azurite's blob, queue and table ports are 10000–10002).</summary>
+    public const int ManagementPort = 10010;
+
     /// <summary>The connection string for an account whose blob endpoint is <paramref name="blobEndpoint"/> (path style).</summary>
     public static string ConnectionString(Uri blobEndpoint, string account, string key) =>
         $"DefaultEndpointsProtocol={blobEndpoint.Scheme};AccountName={account};AccountKey={key};BlobEndpoint={AccountEndpoint(blobEndpoint, account)};";

@@ -24,6 +24,18 @@ public sealed class ServerOptions
     /// <summary>0 picks a free port (tests read <see cref="StrongroomServer.Port"/>).</summary>
     public int Port { get; init; } = DevelopmentStorage.BlobPort;
 
+    /// <summary>The management plane's address (keep it on an internal network): an IP address, <c>localhost</c>, <c>0.0.0.0</c> or <c>::</c>.</summary>
+    public string ManagementHost { get; init; } = "127.0.0.1";
+
+    /// <summary>
+    /// The management plane's port (0 picks a free one; tests read <see cref="StrongroomServer.ManagementEndpoint"/>).
+    /// Null: <see cref="DevelopmentStorage.ManagementPort"/>, or a free one when <see cref="Port"/> is 0.
+    /// </summary>
+    public int? ManagementPort { get; init; }
+
+    /// <summary>Lockbox and transfer settings (how long a request waits for its approvals).</summary>
+    public Strongroom.Access.AccessOptions Access { get; init; } = new();
+
     /// <summary>A PEM certificate; without it production mode generates a self-signed one.</summary>
     public string? CertificatePath { get; init; }
 

@@ -9,12 +9,14 @@ using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.KeyVault;
 using Strongroom.Placement;
 using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
+using Strongroom.Protocol.Management;
 using Strongroom.Protocol.Transparency;
 
 namespace Strongroom.Server;
@@ -47,6 +49,9 @@ public sealed class StrongroomServer : IAsyncDisposable
 
     public int Port => BlobEndpoint.Port;
 
+    /// <summary>The management plane's root (its own listener), e.g. <c>https://127.0.0.1:10010/</c>; its API is under <c>v1/</c>.</summary>
+    public Uri ManagementEndpoint { get; private init; } = null!;
+
     public Deployment Deployment { get; }
 
     public DataDirectory DataDirectory => Deployment.Directory;
@@ -57,7 +62,8 @@ public sealed class StrongroomServer : IAsyncDisposable
     public static async Task<StrongroomServer> StartAsync(ServerOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var endpoint = ParseListenEndpoint(options);
+        var endpoint = ParseListenEndpoint(options.Host, options.Port, "--host", "--port");
+        var managementEndpoint = ParseListenEndpoint(options.ManagementHost, options.ManagementPort ?? (options.Port == 0 ? 0 : DevelopmentStorage.ManagementPort), "--management-host", "--management-port");
         if (options.KeyPath is not null && options.CertificatePath is null)
         {
             throw new ServerStartException("--key needs --cert: pass the certificate it belongs to.");
@@ -78,7 +84,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         Deployment deployment;
         try
         {
-            deployment = await Deployment.OpenAsync(directory, options.TopologyPath, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
+            deployment = await Deployment.OpenAsync(directory, options.TopologyPath, options.Access, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
         }
         catch (TopologyException exception)
         {
@@ -119,7 +125,8 @@ public sealed class StrongroomServer : IAsyncDisposable
                     : ServerCertificate.LoadOrGenerate(directory, options.TimeProvider, out generatedNow);
             }
 
-            app = Build(options, deployment, certificate, endpoint, useTls);
+            var listeners = new Listeners();
+            app = Build(options, deployment, certificate, endpoint, managementEndpoint, useTls, listeners);
 
             // The host's loops (Kestrel, hosted services) start from a clean execution context, so
             // no operation context the caller has open (a CLI command's Host actor) flows into
@@ -143,8 +150,11 @@ public sealed class StrongroomServer : IAsyncDisposable
 
             await RecordStartAsync(deployment, useTls, options.Dev, ct).ConfigureAwait(false);
 
-            var blobEndpoint = BoundEndpoint(app, endpoint, useTls);
-            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint);
+            var blobEndpoint = BoundEndpoint(listeners.Blob, endpoint, useTls);
+            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint)
+            {
+                ManagementEndpoint = BoundEndpoint(listeners.Management, managementEndpoint, useTls),
+            };
             server.WriteBanner(options, accounts, generatedNow, migratedLegacyRootKey);
             return server;
         }
@@ -212,7 +222,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, bool useTls)
+    private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, ListenEndpoint managementEndpoint, bool useTls, Listeners listeners)
     {
         // The empty builder reads no appsettings file and no ASPNETCORE_* / DOTNET_* variable:
         // configuration comes from ServerOptions only, so nothing can silently add a listener.
@@ -281,14 +291,36 @@ public sealed class StrongroomServer : IAsyncDisposable
                 }
             }
 
-            if (endpoint.Localhost)
+            void Listen(ListenEndpoint at, Action<ListenOptions> configure)
             {
-                kestrel.ListenLocalhost(endpoint.Port, Configure);
+                if (at.Localhost)
+                {
+                    kestrel.ListenLocalhost(at.Port, configure);
+                }
+                else
+                {
+                    kestrel.Listen(at.Address, at.Port, configure);
+                }
             }
-            else
+
+            Listen(endpoint, listen =>
             {
-                kestrel.Listen(endpoint.Address, endpoint.Port, Configure);
-            }
+                listeners.Blob = listen;
+                Configure(listen);
+            });
+
+            // The management plane's own listener (MLPS 2.0 8.2.5.1: management traffic apart from
+            // customer traffic): its connections are marked, and only the management API answers on them.
+            Listen(managementEndpoint, listen =>
+            {
+                listeners.Management = listen;
+                listen.Use(next => connection =>
+                {
+                    connection.Items[ManagementConnectionMarker] = ManagementConnectionMarker;
+                    return next(connection);
+                });
+                Configure(listen);
+            });
         });
 
         var app = builder.Build();
@@ -322,8 +354,20 @@ public sealed class StrongroomServer : IAsyncDisposable
         // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
         // the transparency log, the placement endpoints, then the platform endpoints, which answer 404 for the rest. No
         // such path ever reaches the Blob API.
+        var management = new ManagementProtocolHandler(
+            new ManagementServices
+            {
+                Identities = deployment.Identities,
+                Lockbox = deployment.Lockbox,
+                Transfers = deployment.Transfers,
+                Random = options.RandomSource,
+                IsSealed = () => deployment.Vault.IsSealed,
+            },
+            new ManagementOptions { RequireHttps = useTls },
+            app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());
         app.Run(context =>
-            KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
+            IsManagementConnection(context) ? management.HandleAsync(context)
+            : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
             : PlacementProtocolHandler.IsPlacementPath(context.Request.Path.Value) ? placement.HandleAsync(context)
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
@@ -386,45 +430,48 @@ public sealed class StrongroomServer : IAsyncDisposable
             }
         };
 
-    private static ListenEndpoint ParseListenEndpoint(ServerOptions options)
+    private static ListenEndpoint ParseListenEndpoint(string hostOption, int portOption, string hostName, string portName)
     {
-        if (options.Port is < 0 or > 65535)
+        if (portOption is < 0 or > 65535)
         {
-            throw new ServerStartException($"The port {options.Port} is not between 0 and 65535.");
+            throw new ServerStartException($"{portName} {portOption} is not between 0 and 65535.");
         }
 
-        if (options.Host.Equals("localhost", StringComparison.OrdinalIgnoreCase))
+        if (hostOption.Equals("localhost", StringComparison.OrdinalIgnoreCase))
         {
             // Kestrel cannot pick one free port for both loopback addresses.
-            return options.Port == 0
+            return portOption == 0
                 ? new ListenEndpoint(IPAddress.Loopback, 0, Localhost: false)
-                : new ListenEndpoint(IPAddress.Loopback, options.Port, Localhost: true);
+                : new ListenEndpoint(IPAddress.Loopback, portOption, Localhost: true);
         }
 
-        var host = options.Host.Trim('[', ']');
+        var host = hostOption.Trim('[', ']');
         if (!IPAddress.TryParse(host, out var address))
         {
-            throw new ServerStartException($"The host '{options.Host}' is not an IP address or 'localhost'.");
+            throw new ServerStartException($"{hostName} '{hostOption}' is not an IP address or 'localhost'.");
         }
 
-        return new ListenEndpoint(address, options.Port, Localhost: false);
+        return new ListenEndpoint(address, portOption, Localhost: false);
     }
 
-    private static Uri BoundEndpoint(WebApplication app, ListenEndpoint endpoint, bool useTls)
+    /// <summary>The key a management listener's connections carry in their items.</summary>
+    private static readonly object ManagementConnectionMarker = new();
+
+    private static bool IsManagementConnection(Microsoft.AspNetCore.Http.HttpContext context) =>
+        context.Features.Get<Microsoft.AspNetCore.Connections.Features.IConnectionItemsFeature>()?.Items.ContainsKey(ManagementConnectionMarker) == true;
+
+    /// <summary>The listen options of both listeners, whose endpoints hold the bound ports once started.</summary>
+    private sealed class Listeners
     {
-        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses;
-        var port = endpoint.Port;
-        if (addresses is not null)
-        {
-            foreach (var address in addresses)
-            {
-                if (Uri.TryCreate(address.Replace("://+", "://localhost", StringComparison.Ordinal), UriKind.Absolute, out var bound))
-                {
-                    port = bound.Port;
-                    break;
-                }
-            }
-        }
+        public ListenOptions? Blob { get; set; }
+
+        public ListenOptions? Management { get; set; }
+    }
+
+    private static Uri BoundEndpoint(ListenOptions? listener, ListenEndpoint endpoint, bool useTls)
+    {
+        // Kestrel replaces a port-0 endpoint with the bound one when it binds.
+        var port = listener?.IPEndPoint?.Port is > 0 and var bound ? bound : endpoint.Port;
 
         // A wildcard bind is reached over loopback from this machine; that is the address to print.
         string host = endpoint.Localhost ? "localhost"
@@ -554,6 +601,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             output.WriteLine($"Accounts:          {string.Join(", ", accounts)}");
         }
 
+        output.WriteLine($"Management plane:  {ManagementEndpoint}v1/ (operators and tenant administrators: `strongroom login --server {ManagementEndpoint}`)");
         output.WriteLine($"Control socket:    {directory.ControlSocketPath} (CLI commands on this data directory run inside this server)");
         output.WriteLine($"Health:            {BlobEndpoint}{PlatformEndpoints.Prefix.TrimStart('/')}/health/ready");
 

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 7;
+    public const int CurrentVersion = 8;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -331,6 +331,100 @@ internal static class SqliteSchema
             "ALTER TABLE accounts ADD COLUMN secondary_region TEXT NULL",
             "ALTER TABLE accounts ADD COLUMN redundancy TEXT NULL",
             "ALTER TABLE containers ADD COLUMN redundancy TEXT NULL",
+        ],
+
+        // 7 → 8 (issue 6): the management plane's principals and sessions, lockbox requests and
+        // their grants, cross-border transfers. A principal is an operator (kind 0, account '') or a
+        // tenant administrator (kind 1) of one account; its password is an Argon2id PHC string and
+        // its TOTP seed is stored only wrapped under a key derived from the keyring. A session is
+        // stored as the SHA-256 of its token. Requests and transfers keep both approvals (who,
+        // when) in their row; every transition commits with its transparency log entry. A copy
+        // made under a transfer names it (object_copies.transfer_id), which is what lets it sit
+        // outside the residency and keeps the scrub from removing it.
+        [
+            """
+            CREATE TABLE principals (
+                kind INTEGER NOT NULL,
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                role INTEGER NULL,
+                password_hash TEXT NOT NULL,
+                totp_seed BLOB NOT NULL,
+                totp_last_step INTEGER NOT NULL,
+                failed_logins INTEGER NOT NULL,
+                locked_until INTEGER NULL,
+                disabled INTEGER NOT NULL,
+                created_on INTEGER NOT NULL,
+                PRIMARY KEY (kind, account, name)
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE sessions (
+                id TEXT NOT NULL PRIMARY KEY,
+                token_hash BLOB NOT NULL UNIQUE,
+                kind INTEGER NOT NULL,
+                account TEXT NOT NULL,
+                name TEXT NOT NULL,
+                created_on INTEGER NOT NULL,
+                last_seen_on INTEGER NOT NULL,
+                ended INTEGER NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE lockbox_requests (
+                id TEXT NOT NULL PRIMARY KEY,
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                prefix TEXT NULL,
+                access INTEGER NOT NULL,
+                duration_seconds INTEGER NOT NULL,
+                justification TEXT NOT NULL,
+                requester TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                requested_on INTEGER NOT NULL,
+                pending_expires_on INTEGER NOT NULL,
+                tenant_approver TEXT NULL,
+                tenant_approved_on INTEGER NULL,
+                security_approver TEXT NULL,
+                security_approved_on INTEGER NULL,
+                decided_by TEXT NULL,
+                decided_on INTEGER NULL,
+                activated_on INTEGER NULL,
+                ends_on INTEGER NULL,
+                ended_by TEXT NULL,
+                ended_on INTEGER NULL
+            )
+            """,
+            "CREATE INDEX lockbox_requests_by_account ON lockbox_requests (account, requested_on)",
+            "CREATE INDEX lockbox_requests_open ON lockbox_requests (state, id) WHERE state IN (0, 1, 4)",
+            """
+            CREATE TABLE transfers (
+                id TEXT NOT NULL PRIMARY KEY,
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                prefix TEXT NULL,
+                destination_site TEXT NOT NULL,
+                legal_basis INTEGER NOT NULL,
+                legal_reference TEXT NOT NULL,
+                purpose TEXT NOT NULL,
+                requester TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                requested_on INTEGER NOT NULL,
+                pending_expires_on INTEGER NOT NULL,
+                tenant_approver TEXT NULL,
+                tenant_approved_on INTEGER NULL,
+                security_approver TEXT NULL,
+                security_approved_on INTEGER NULL,
+                decided_by TEXT NULL,
+                decided_on INTEGER NULL,
+                completed_on INTEGER NULL,
+                objects_copied INTEGER NOT NULL,
+                bytes_copied INTEGER NOT NULL
+            )
+            """,
+            "CREATE INDEX transfers_by_account ON transfers (account, requested_on)",
+            "CREATE INDEX transfers_open ON transfers (state, id) WHERE state IN (0, 1)",
+            "ALTER TABLE object_copies ADD COLUMN transfer_id TEXT NULL",
         ],
     ];
 

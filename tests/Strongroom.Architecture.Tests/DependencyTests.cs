@@ -21,6 +21,8 @@ public sealed class DependencyTests
     private const string Audit = "Strongroom.Audit";
     private const string Placement = "Strongroom.Placement";
     private const string ProtocolTransparency = "Strongroom.Protocol.Transparency";
+    private const string Access = "Strongroom.Access";
+    private const string ProtocolManagement = "Strongroom.Protocol.Management";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -37,8 +39,10 @@ public sealed class DependencyTests
         [KeyVault] = [Core, Crypto, Vault, Storage, Audit],
         [ProtocolKeyVault] = [Core, KeyVault],
         [ProtocolTransparency] = [Core, Audit, Placement],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement],
-        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement],
+        [Access] = [Core, Crypto, Vault, Storage, Audit, Placement],
+        [ProtocolManagement] = [Core, Access, Audit, Placement],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement],
+        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
@@ -72,16 +76,26 @@ public sealed class DependencyTests
         (Storage, Placement, "sites and the store know nothing of policies"),
         (ProtocolTransparency, Storage, "the log's endpoints read through the log service, never the store"),
         (ProtocolTransparency, Vault, "the protocol layer never handles key material"),
+        (ProtocolManagement, Storage, "the management plane reaches principals and requests only through the access services"),
+        (ProtocolManagement, Vault, "the protocol layer never handles key material"),
+        (ProtocolManagement, Crypto, "the protocol layer never encrypts or decrypts"),
+        (ProtocolBlob, Access, "the data plane sees a lockbox grant only through Core's IOperatorGrantValidator"),
+        (Access, Blobs, "approvals sit beside the blob service, not above it"),
+        (Access, ProtocolManagement, "services know no wire format"),
+        (Access, Server, "services know no host"),
+        (Blobs, Access, "the blob service records what an operator read; it does not decide grants"),
     ];
 
     /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL and the Azure SDK stay in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
-        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, Server], "the protocol layer knows HTTP; nothing below it does"),
+        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, ProtocolManagement, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
         ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),
         ("Azure.", [Storage], "the Azure SDK reaches remote sites only, behind ISite"),
+        ("Otp.NET", [Access], "one-time codes are checked only by the identity service"),
+        ("QRCoder", [Cli], "enrollment QR codes are drawn only in the terminal"),
     ];
 
     public static TheoryData<string> OurAssemblies() => new(AllowedReferences.Keys);

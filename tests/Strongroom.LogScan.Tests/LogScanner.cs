@@ -23,7 +23,7 @@ public sealed record LogFinding(string File, int Line, string What)
 public static class LogScanner
 {
     /// <summary>Shapes that no server line may have whatever secret it is: a share, a bearer token (a JWT starts "ey"), a JSON key member.</summary>
-    public static IReadOnlyList<string> GenericPatterns { get; } = ["srs1-", "Bearer ey", "\"key\":"];
+    public static IReadOnlyList<string> GenericPatterns { get; } = ["srs1-", "Bearer ey", "\"key\":", "srsession1.", "srgrant1.", "otpauth://", "$argon2id$"];
 
     public static IReadOnlyList<RecordedSecret> ReadSecrets(string secretsPath)
     {

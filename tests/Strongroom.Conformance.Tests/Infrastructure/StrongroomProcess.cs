@@ -56,6 +56,12 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     string Scheme => Production ? "https" : "http";
 
+    /// <summary>The management plane's port (its own listener), from the start banner.</summary>
+    public int ManagementPort { get; private set; }
+
+    /// <summary>The management plane's root, e.g. <c>https://127.0.0.1:PORT/</c> (the API is under <c>v1/</c>).</summary>
+    public Uri ManagementEndpoint => new($"{Scheme}://127.0.0.1:{ManagementPort}/");
+
     /// <summary>The service root, e.g. <c>https://127.0.0.1:PORT/</c>.</summary>
     public Uri Endpoint => new($"{Scheme}://127.0.0.1:{Port}/");
 
@@ -288,6 +294,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             : NewStartInfo("server", "--dev", "--port", "0", "--data", DataDirectory);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var endpoint = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var blobPort = 0;
         process.OutputDataReceived += (_, e) =>
         {
             if (e.Data is null)
@@ -297,10 +304,24 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
             AppendOutput(e.Data);
             AppendLog(e.Data);
-            var match = EndpointPattern().Match(e.Data);
-            if (match.Success && match.Groups[1].Value == Scheme)
+            // The blob endpoint is the first URL printed; the management plane's line follows it,
+            // and start-up completes when both are known.
+            var management = ManagementEndpointPattern().Match(e.Data);
+            if (management.Success)
             {
-                endpoint.TrySetResult(int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+                ManagementPort = int.Parse(management.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+                if (blobPort != 0)
+                {
+                    endpoint.TrySetResult(blobPort);
+                }
+
+                return;
+            }
+
+            var match = EndpointPattern().Match(e.Data);
+            if (match.Success && match.Groups[1].Value == Scheme && blobPort == 0)
+            {
+                blobPort = int.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
             }
         };
         process.ErrorDataReceived += (_, e) =>
@@ -520,6 +541,9 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     [GeneratedRegex(@"(https?)://127\.0\.0\.1:(\d+)")]
     private static partial Regex EndpointPattern();
+
+    [GeneratedRegex(@"^Management plane:\s+(https?)://127\.0\.0\.1:(\d+)")]
+    private static partial Regex ManagementEndpointPattern();
 }
 
 public sealed record CliResult(int ExitCode, string StandardOutput, string StandardError, string CommandLine)

@@ -1,0 +1,305 @@
+namespace Strongroom.Core;
+
+/// <summary>
+/// The three separated operator duties (MLPS 2.0 level 3, 8.1.5: system, security and audit
+/// administrators). An operator holds exactly one; none of them reads customer data — that takes a
+/// lockbox grant the tenant approved.
+/// </summary>
+public enum OperatorRole
+{
+    /// <summary>Sites, accounts and the service itself.</summary>
+    SystemAdmin = 1,
+
+    /// <summary>Approvals (lockbox, transfers), key policy, operators.</summary>
+    SecurityAdmin = 2,
+
+    /// <summary>The platform log and compliance evidence; changes nothing.</summary>
+    AuditAdmin = 3,
+}
+
+/// <summary>Who signs in to the management plane.</summary>
+public enum PrincipalKind
+{
+    /// <summary>A platform operator (one <see cref="OperatorRole"/>).</summary>
+    Operator = 0,
+
+    /// <summary>An administrator of one account (tenant): approves or denies requests, revokes grants, reads the account's log and locations.</summary>
+    TenantAdmin = 1,
+}
+
+/// <summary>
+/// A principal of the management plane as the store keeps it. The password is an Argon2id PHC
+/// string; the TOTP seed is stored only wrapped (<see cref="WrappedTotpSeed"/>) under a key derived
+/// from the keyring, so the store never holds it in the clear. <see cref="TotpLastStep"/> is the
+/// last time step whose code was accepted: a code is accepted once.
+/// </summary>
+public sealed record PrincipalRecord(
+    PrincipalKind Kind,
+    string Account,
+    string Name,
+    OperatorRole? Role,
+    string PasswordHash,
+    byte[] WrappedTotpSeed,
+    long TotpLastStep,
+    int FailedLogins,
+    DateTimeOffset? LockedUntil,
+    bool Disabled,
+    DateTimeOffset CreatedOn)
+{
+    /// <summary>The id logs and requests use: an operator's name, or <c>account/name</c> for a tenant administrator.</summary>
+    public string Id => PrincipalIds.Of(Kind, Account, Name);
+}
+
+/// <summary>Principal ids: <c>name</c> for operators, <c>account/name</c> for tenant administrators.</summary>
+public static class PrincipalIds
+{
+    /// <summary>The store's account column for operators (they belong to no account).</summary>
+    public const string NoAccount = "";
+
+    public static string Of(PrincipalKind kind, string account, string name) =>
+        kind == PrincipalKind.Operator ? name : $"{account}/{name}";
+
+    public static Actor ActorOf(PrincipalKind kind, string account, string name) =>
+        new(kind == PrincipalKind.Operator ? ActorKind.Operator : ActorKind.TenantAdmin, Of(kind, account, name));
+
+    /// <summary>Operator and tenant administrator names: 3 to 32 characters, lowercase letters, digits, '-', '.' and '_', starting with a letter.</summary>
+    public static bool IsValidName(string? name)
+    {
+        if (name is null || name.Length is < 3 or > 32 || name[0] is < 'a' or > 'z')
+        {
+            return false;
+        }
+
+        foreach (var c in name)
+        {
+            if (c is not ((>= 'a' and <= 'z') or (>= '0' and <= '9') or '-' or '.' or '_'))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    public static string RoleName(OperatorRole role) => role switch
+    {
+        OperatorRole.SystemAdmin => "system-admin",
+        OperatorRole.SecurityAdmin => "security-admin",
+        OperatorRole.AuditAdmin => "audit-admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(role)),
+    };
+
+    public static bool TryParseRole(string? name, out OperatorRole role)
+    {
+        role = name switch
+        {
+            "system-admin" => OperatorRole.SystemAdmin,
+            "security-admin" => OperatorRole.SecurityAdmin,
+            "audit-admin" => OperatorRole.AuditAdmin,
+            _ => 0,
+        };
+        return role != 0;
+    }
+}
+
+/// <summary>
+/// A management-plane session. Only the SHA-256 of its token is stored; it ends on logout, after
+/// <see cref="Limits.SessionIdleTimeout"/> without use, and at <see cref="Limits.SessionLifetimeMax"/> after sign-in.
+/// </summary>
+public sealed record SessionRecord(
+    string Id,
+    byte[] TokenHash,
+    PrincipalKind Kind,
+    string Account,
+    string Name,
+    DateTimeOffset CreatedOn,
+    DateTimeOffset LastSeenOn,
+    bool Ended)
+{
+    public string PrincipalId => PrincipalIds.Of(Kind, Account, Name);
+}
+
+/// <summary>What a lockbox grant lets an operator see.</summary>
+public enum LockboxAccess
+{
+    /// <summary>Listings, properties and metadata; never blob content.</summary>
+    Metadata = 1,
+
+    /// <summary>Also blob content (Get Blob).</summary>
+    ReadData = 2,
+}
+
+/// <summary>
+/// A lockbox request's life: Requested → Approved | Denied | Expired → Active → Ended | Revoked.
+/// Approved needs a tenant administrator of the account and a security admin who is not the
+/// requester; a request neither approved nor denied within its pending lifetime (or approved and
+/// never activated) expires. Active starts the clock of its duration.
+/// </summary>
+public enum LockboxState
+{
+    Requested = 0,
+    Approved = 1,
+    Denied = 2,
+    Expired = 3,
+    Active = 4,
+    Ended = 5,
+    Revoked = 6,
+}
+
+/// <summary>A lockbox request and, once approved, its grant.</summary>
+public sealed record LockboxRequestRecord(
+    string Id,
+    string Account,
+    string Container,
+    string? Prefix,
+    LockboxAccess Access,
+    TimeSpan Duration,
+    string Justification,
+    string Requester,
+    LockboxState State,
+    DateTimeOffset RequestedOn,
+    DateTimeOffset PendingExpiresOn,
+    string? TenantApprover,
+    DateTimeOffset? TenantApprovedOn,
+    string? SecurityApprover,
+    DateTimeOffset? SecurityApprovedOn,
+    string? DecidedBy,
+    DateTimeOffset? DecidedOn,
+    DateTimeOffset? ActivatedOn,
+    DateTimeOffset? EndsOn,
+    string? EndedBy,
+    DateTimeOffset? EndedOn);
+
+/// <summary>The legal route a cross-border transfer takes (PIPL art. 38; CSL art. 37).</summary>
+public enum TransferLegalBasis
+{
+    SecurityAssessment = 1,
+    StandardContract = 2,
+    Certification = 3,
+}
+
+/// <summary>A transfer's life: Requested → Approved | Denied | Expired → Completed (once every object in scope has its copy at the destination).</summary>
+public enum TransferState
+{
+    Requested = 0,
+    Approved = 1,
+    Denied = 2,
+    Expired = 3,
+    Completed = 4,
+}
+
+/// <summary>A cross-border transfer: exactly this data (container, optional prefix) to exactly this site, on this legal basis.</summary>
+public sealed record TransferRecord(
+    string Id,
+    string Account,
+    string Container,
+    string? Prefix,
+    string DestinationSiteId,
+    TransferLegalBasis LegalBasis,
+    string LegalReference,
+    string Purpose,
+    string Requester,
+    TransferState State,
+    DateTimeOffset RequestedOn,
+    DateTimeOffset PendingExpiresOn,
+    string? TenantApprover,
+    DateTimeOffset? TenantApprovedOn,
+    string? SecurityApprover,
+    DateTimeOffset? SecurityApprovedOn,
+    string? DecidedBy,
+    DateTimeOffset? DecidedOn,
+    DateTimeOffset? CompletedOn,
+    long ObjectsCopied,
+    long BytesCopied);
+
+public static class AccessNames
+{
+    public static string AccessName(LockboxAccess access) => access switch
+    {
+        LockboxAccess.Metadata => "metadata",
+        LockboxAccess.ReadData => "read-data",
+        _ => throw new ArgumentOutOfRangeException(nameof(access)),
+    };
+
+    public static bool TryParseAccess(string? name, out LockboxAccess access)
+    {
+        access = name switch
+        {
+            "metadata" => LockboxAccess.Metadata,
+            "read-data" => LockboxAccess.ReadData,
+            _ => 0,
+        };
+        return access != 0;
+    }
+
+    public static string StateName(LockboxState state) => state.ToString().ToLowerInvariant();
+
+    public static string StateName(TransferState state) => state.ToString().ToLowerInvariant();
+
+    public static string LegalBasisName(TransferLegalBasis basis) => basis switch
+    {
+        TransferLegalBasis.SecurityAssessment => "security-assessment",
+        TransferLegalBasis.StandardContract => "standard-contract",
+        TransferLegalBasis.Certification => "certification",
+        _ => throw new ArgumentOutOfRangeException(nameof(basis)),
+    };
+
+    public static bool TryParseLegalBasis(string? name, out TransferLegalBasis basis)
+    {
+        basis = name switch
+        {
+            "security-assessment" => TransferLegalBasis.SecurityAssessment,
+            "standard-contract" => TransferLegalBasis.StandardContract,
+            "certification" => TransferLegalBasis.Certification,
+            _ => 0,
+        };
+        return basis != 0;
+    }
+}
+
+/// <summary>
+/// An active lockbox grant as the data plane sees it after validating a grant token: who holds it,
+/// where it reaches, what it allows, until when, and why (the justification goes into every entry
+/// of a read made under it).
+/// </summary>
+public sealed record OperatorGrant(
+    string GrantId,
+    string Account,
+    string Operator,
+    string Container,
+    string? Prefix,
+    LockboxAccess Access,
+    DateTimeOffset EndsOn,
+    string Justification);
+
+/// <summary>
+/// Validates a lockbox grant token presented on the data plane (<c>Authorization: Bearer …</c>).
+/// Implemented by the lockbox service; the protocol layer sees only this.
+/// </summary>
+public interface IOperatorGrantValidator
+{
+    /// <summary>True when <paramref name="token"/> has the shape of a grant token (the protocol layer tells grant tokens from other bearer tokens).</summary>
+    bool IsGrantToken(string token);
+
+    /// <summary>
+    /// The grant the token carries, checked against the store now: signature, state Active, not past
+    /// its end, its session alive and held by the requesting operator. Throws
+    /// <see cref="StorageException"/>: <see cref="ErrorCode.GrantTokenInvalid"/> for a token that
+    /// does not verify, <see cref="ErrorCode.GrantNotActive"/> for anything else.
+    /// </summary>
+    Task<OperatorGrant> ValidateAsync(string token, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Which data-plane operations a lockbox grant allows, where (pure; the Blob protocol layer calls it before dispatch).</summary>
+public static class GrantScope
+{
+    /// <summary>
+    /// Null when <paramref name="grant"/> allows <paramref name="operation"/> on the target, else
+    /// the refusal: <see cref="ErrorCode.GrantScopeMismatch"/> for a write, a content read under a
+    /// metadata grant, another account or container, a blob outside the prefix (compared on the
+    /// name the service will act on; a name with a <c>.</c> or <c>..</c> segment is refused outright), or a
+    /// listing whose prefix does not start with the grant's.
+    /// </summary>
+    public static ErrorCode? Check(OperatorGrant grant, BlobOperation operation, string account, string? container, string? blob, string? listPrefix) =>
+        throw new NotImplementedException("issue6-dataplane");
+}

@@ -1,0 +1,272 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Strongroom.Access;
+using Strongroom.Core;
+
+namespace Strongroom.Protocol.Management;
+
+/// <summary>
+/// The management plane's REST API (JSON over HTTPS on its own listener; the CLI is its client):
+/// sign-in and sessions, operators, tenant administrators, the lockbox, transfers, and the
+/// platform's vault and audit endpoints. Every call but sign-in and the seal status needs
+/// <c>Authorization: Bearer &lt;session token&gt;</c>; the services decide from the caller's role
+/// and account what it may do, and record what it did. Errors are
+/// <c>{"error":{"code","message"}}</c> with the status <see cref="ManagementErrors"/> maps.
+/// Routes live in one partial file per area (<c>.Identity</c>, <c>.Lockbox</c>, <c>.Transfers</c>,
+/// <c>.Platform</c>), each contributing its table.
+/// </summary>
+public sealed partial class ManagementProtocolHandler
+{
+    /// <summary>Every route is under this prefix (versioned, so the API can grow).</summary>
+    public const string PathPrefix = "/v1/";
+
+    private readonly ManagementServices services;
+    private readonly ManagementOptions options;
+    private readonly ILogger logger;
+    private readonly IReadOnlyList<Route> routes;
+
+    public ManagementProtocolHandler(ManagementServices services, ManagementOptions options, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(options);
+        this.services = services;
+        this.options = options;
+        this.logger = logger ?? NullLogger.Instance;
+        routes = [.. IdentityRoutes(), .. LockboxRoutes(), .. TransferRoutes(), .. PlatformRoutes()];
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var requestId = services.Random.NewGuid().ToString();
+        context.Response.Headers["x-ms-request-id"] = requestId;
+        context.Response.Headers.CacheControl = "no-store";
+        using var operation = OperationContext.Begin(new OperationContext(Actor.Anonymous, requestId, context.Connection.RemoteIpAddress?.ToString()));
+        try
+        {
+            if (options.RequireHttps && !context.Request.IsHttps)
+            {
+                throw new ManagementException(400, "HttpsRequired", "The management plane answers only over HTTPS.");
+            }
+
+            var (route, values) = Match(context.Request.Method, context.Request.Path.Value ?? string.Empty);
+            if (services.IsSealed() && !route.WhileSealed)
+            {
+                throw new StorageException(ErrorCode.VaultSealed);
+            }
+
+            AuthenticatedPrincipal? caller = null;
+            if (!route.Anonymous)
+            {
+                caller = await AuthenticateAsync(context).ConfigureAwait(false);
+                OperationContext.SetActor(caller.Actor);
+            }
+
+            await route.Handle(new ManagementCall(context, values, caller)).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        catch (Exception exception)
+        {
+            await FailAsync(context, exception, requestId).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<AuthenticatedPrincipal> AuthenticateAsync(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.ToString();
+        const string Scheme = "Bearer ";
+        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length == Scheme.Length)
+        {
+            throw new StorageException(ErrorCode.SessionInvalid, "Sign in first: this call needs a session (Authorization: Bearer <session token>).");
+        }
+
+        return await services.Identities.AuthenticateSessionAsync(authorization[Scheme.Length..].Trim(), context.RequestAborted).ConfigureAwait(false);
+    }
+
+    private (Route Route, IReadOnlyDictionary<string, string> Values) Match(string method, string path)
+    {
+        var methodMatched = false;
+        if (path.StartsWith(PathPrefix, StringComparison.Ordinal))
+        {
+            var segments = path[PathPrefix.Length..].Split('/');
+            foreach (var route in routes)
+            {
+                if (route.TryMatch(segments, out var values))
+                {
+                    if (string.Equals(route.Method, method, StringComparison.OrdinalIgnoreCase))
+                    {
+                        return (route, values);
+                    }
+
+                    methodMatched = true;
+                }
+            }
+        }
+
+        throw methodMatched
+            ? new ManagementException(405, "MethodNotAllowed", $"{method} is not allowed on {path}.")
+            : new ManagementException(404, "NotFound", "No such management endpoint.");
+    }
+
+    private async Task FailAsync(HttpContext context, Exception exception, string requestId)
+    {
+        if (context.Response.HasStarted)
+        {
+            logger.LogWarning("Management request {RequestId} failed after its response started: {Type}", requestId, exception.GetType().Name);
+            context.Abort();
+            return;
+        }
+
+        var (status, code, message) = exception switch
+        {
+            ManagementException management => (management.Status, management.Code, management.Message),
+            StorageException storage => ManagementErrors.Map(storage.Code, storage.Message),
+            _ => (500, "InternalError", $"The server encountered an internal error. Request id: {requestId}."),
+        };
+        if (status == 500)
+        {
+            // The type only: a message could carry what a caller sent.
+            logger.LogError("Management request {RequestId} failed: {Type}", requestId, exception.GetType().FullName);
+        }
+
+        context.Response.Clear();
+        context.Response.Headers["x-ms-request-id"] = requestId;
+        context.Response.Headers.CacheControl = "no-store";
+        if (status == 401)
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer realm=\"strongroom-management\"";
+        }
+
+        await WriteJsonAsync(context, status, json =>
+        {
+            json.WriteStartObject();
+            json.WriteStartObject("error");
+            json.WriteString("code", code);
+            json.WriteString("message", message);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a JSON response.</summary>
+    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            write(json);
+        }
+
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json; charset=utf-8";
+        context.Response.ContentLength = buffer.WrittenCount;
+        await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
+    }
+
+    /// <summary>A route: method, path template (<c>lockbox/requests/{id}/approve</c>), whether it needs a session, whether it answers while sealed.</summary>
+    internal sealed record Route(string Method, string Template, Func<ManagementCall, Task> Handle, bool Anonymous = false, bool WhileSealed = false)
+    {
+        private readonly string[] parts = Template.Split('/');
+
+        public bool TryMatch(string[] segments, out IReadOnlyDictionary<string, string> values)
+        {
+            values = EmptyValues;
+            if (segments.Length != parts.Length)
+            {
+                return false;
+            }
+
+            Dictionary<string, string>? captured = null;
+            for (var i = 0; i < parts.Length; i++)
+            {
+                var part = parts[i];
+                if (part.Length > 2 && part[0] == '{' && part[^1] == '}')
+                {
+                    if (segments[i].Length == 0)
+                    {
+                        return false;
+                    }
+
+                    captured ??= new Dictionary<string, string>(StringComparer.Ordinal);
+                    captured[part[1..^1]] = Uri.UnescapeDataString(segments[i]);
+                }
+                else if (!string.Equals(part, segments[i], StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            values = captured ?? EmptyValues;
+            return true;
+        }
+
+        private static readonly IReadOnlyDictionary<string, string> EmptyValues = new Dictionary<string, string>();
+    }
+}
+
+/// <summary>One call of a route: the HTTP context, the path's captured values, and the signed-in caller (null on anonymous routes).</summary>
+internal sealed record ManagementCall(HttpContext Context, IReadOnlyDictionary<string, string> Values, AuthenticatedPrincipal? Caller)
+{
+    public CancellationToken Aborted => Context.RequestAborted;
+
+    /// <summary>The caller of an authenticated route.</summary>
+    public AuthenticatedPrincipal Principal => Caller ?? throw new InvalidOperationException("an anonymous route has no caller");
+
+    public string Value(string name) => Values[name];
+
+    public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
+
+    /// <summary>The JSON object body (at most <see cref="Limits.ManagementRequestBytesMax"/> bytes); 400 InvalidJson otherwise.</summary>
+    public async Task<JsonElement> ReadJsonAsync()
+    {
+        var request = Context.Request;
+        if (request.ContentLength > Limits.ManagementRequestBytesMax)
+        {
+            throw new ManagementException(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[8192];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, Aborted).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > Limits.ManagementRequestBytesMax)
+            {
+                throw new ManagementException(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            if (document.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ManagementException(400, "InvalidJson", "The body must be a JSON object.");
+            }
+
+            return document.RootElement.Clone();
+        }
+        catch (JsonException)
+        {
+            throw new ManagementException(400, "InvalidJson", "The body is not valid JSON.");
+        }
+    }
+
+    public Task WriteJsonAsync(int status, Action<Utf8JsonWriter> write) => ManagementProtocolHandler.WriteJsonAsync(Context, status, write);
+}
+
+/// <summary>A refusal of the management protocol itself (routing, HTTPS, body), with its status and code.</summary>
+public sealed class ManagementException(int status, string code, string message) : Exception(message)
+{
+    public int Status { get; } = status;
+
+    public string Code { get; } = code;
+}
