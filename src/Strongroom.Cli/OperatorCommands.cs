@@ -361,7 +361,7 @@ internal static class OperatorCommands
         kind == "operator" ? $"operator {name} ({role})" : $"administrator {name} of account {account}";
 
     /// <summary>A new principal's password: prompted twice without echo on a terminal, else the first line of standard input; checked against the rules before anything else happens.</summary>
-    private static string ReadNewPassword()
+    internal static string ReadNewPassword()
     {
         var session = CliSession.Current;
         var password = session.ReadSecretLine("New password (input is hidden): ")
@@ -386,6 +386,8 @@ internal static class OperatorCommands
 
         return password;
     }
+
+    internal static void WriteEnrolled(TextWriter output, EnrolledPrincipal enrolled) => WriteEnrolled(output, EnrolledView.From(enrolled), json: false);
 
     private static Argument<string> NameArgument(string description) => new("name") { Description = description };
 
