@@ -187,7 +187,7 @@ internal static class OperatorCommands
             {
                 await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(mode.Data), parseResult.GetValue(mode.Dev), create: false, cancellationToken).ConfigureAwait(false);
                 var list = await deployment.Identities.ListTenantAdminsAsync(null, accountName, cancellationToken).ConfigureAwait(false);
-                using var document = JsonDocument.Parse(Cli.Json(writer => Protocol.Management.PrincipalJson.WriteList(writer, "admins", list, deployment.Identities.IsLocked)));
+                using var document = JsonDocument.Parse(Cli.Json(writer => WriteAdmins(writer, list, deployment.Identities.IsLocked)));
                 admins = document.RootElement.GetProperty("admins").Clone();
             }
             else
@@ -433,6 +433,26 @@ internal static class OperatorCommands
         using var data = generator.CreateQrCode(text, QRCodeGenerator.ECCLevel.M);
         using var code = new AsciiQRCode(data);
         return code.GetGraphicSmall();
+    }
+
+    /// <summary>The host's listing in the shape the plane answers (<c>{"admins":[…]}</c>).</summary>
+    private static void WriteAdmins(Utf8JsonWriter json, IReadOnlyList<PrincipalRecord> admins, Func<PrincipalRecord, bool> isLocked)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray("admins");
+        foreach (var admin in admins)
+        {
+            json.WriteStartObject();
+            json.WriteString("account", admin.Account);
+            json.WriteString("name", admin.Name);
+            json.WriteBoolean("disabled", admin.Disabled);
+            json.WriteBoolean("locked", isLocked(admin));
+            json.WriteString("createdOn", admin.CreatedOn.ToUniversalTime());
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     private static void WritePrincipalTable(TextWriter output, JsonElement principals, bool withRole)
