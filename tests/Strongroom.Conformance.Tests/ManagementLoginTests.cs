@@ -211,4 +211,16 @@ public sealed class ManagementLoginTests
         var gone = await server.RunCommandAsync(null, "whoami", "--session", sessionFile);
         Assert.NotEqual(0, gone.ExitCode);
     }
+
+    [Fact]
+    public async Task Sign_in_is_not_answered_while_the_vault_is_sealed()
+    {
+        await using var server = await StrongroomProcess.StartProductionAsync("mgmt-sealed", shares: 1, threshold: 1, unseal: false);
+        using var api = new ManagementApi(server);
+
+        var sealedLogin = await api.PostAsync("v1/login", new { kind = "operator", name = "anyone", password = "Whatever-it-is-1", code = "123456" }, null);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, sealedLogin.Status);
+        Assert.Equal("VaultSealed", sealedLogin.ErrorCode);
+    }
 }
