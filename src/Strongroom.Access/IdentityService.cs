@@ -224,7 +224,9 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         var session = new SessionRecord(random.NewGuid().ToString("N"), TokenHash(token), kind, account, name, now, now, Ended: false);
         var actor = PrincipalIds.ActorOf(kind, account, name);
         var success = Entry(LogOf(kind, account), AuditActions.Login, ResourceOf(kind, account, name), AuditOutcomes.Success, [Detail("session", session.Id)], actor);
-        if (!await Store.CompleteLoginAsync(kind, account, name, step.Value, session, success, cancellationToken).ConfigureAwait(false))
+        // A hash made under weaker parameters than today's is replaced while the password is at hand.
+        var rehashed = PasswordHash.NeedsRehash(principal.PasswordHash) ? PasswordHash.Hash(password, random) : null;
+        if (!await Store.CompleteLoginAsync(kind, account, name, step.Value, session, success, rehashed, cancellationToken).ConfigureAwait(false))
         {
             // Another sign-in took this step first, or the principal was disabled meanwhile.
             var current = await Store.GetPrincipalAsync(kind, account, name, cancellationToken).ConfigureAwait(false);

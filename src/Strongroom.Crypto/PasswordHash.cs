@@ -38,16 +38,25 @@ public static class PasswordHash
     private const string Prefix = "$argon2id$";
 
     /// <summary>Hashes <paramref name="password"/> with a fresh salt under <see cref="Current"/>.</summary>
-    public static string Hash(string password, IRandomSource random)
+    public static string Hash(string password, IRandomSource random) => Hash(password, random, Current);
+
+    /// <summary>Hashes under other costs (tests of stored hashes made before <see cref="Current"/> grew); they must be within the verification bounds.</summary>
+    public static string Hash(string password, IRandomSource random, Argon2Cost cost)
     {
         ArgumentNullException.ThrowIfNull(password);
         ArgumentNullException.ThrowIfNull(random);
+        ArgumentNullException.ThrowIfNull(cost);
+        if (cost.Parallelism is < 1 or > ParallelismMax || cost.Iterations is < 1 or > IterationsMax || cost.MemoryKib < 8 * cost.Parallelism || cost.MemoryKib > MemoryKibMax)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cost), cost, "Argon2id costs outside the bounds a stored hash may have.");
+        }
+
         var salt = new byte[SaltBytes];
         random.Fill(salt);
-        var hash = Derive(password, salt, Current, HashBytes);
+        var hash = Derive(password, salt, cost, HashBytes);
         try
         {
-            return Encode(Current, salt, hash);
+            return Encode(cost, salt, hash);
         }
         finally
         {

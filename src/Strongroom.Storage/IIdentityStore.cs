@@ -51,9 +51,10 @@ public interface IIdentityStore
     /// A sign-in whose factors checked out: clears the failure count and the lock, records
     /// <paramref name="totpStep"/> as the last accepted step and adds <paramref name="session"/>,
     /// with <paramref name="audit"/>. False, changing nothing, when the step is not later than the
-    /// last accepted one (a replayed code) or the principal was disabled meanwhile.
+    /// last accepted one (a replayed code) or the principal was disabled meanwhile. A
+    /// <paramref name="newPasswordHash"/> replaces the stored one (a rehash under grown parameters).
     /// </summary>
-    Task<bool> CompleteLoginAsync(PrincipalKind kind, string account, string name, long totpStep, SessionRecord session, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+    Task<bool> CompleteLoginAsync(PrincipalKind kind, string account, string name, long totpStep, SessionRecord session, AuditAppend? audit = null, string? newPasswordHash = null, CancellationToken cancellationToken = default);
 
     /// <summary>A session by the SHA-256 of its token, with its principal (null when the principal no longer exists).</summary>
     Task<(SessionRecord Session, PrincipalRecord? Principal)?> GetSessionByTokenHashAsync(byte[] tokenHash, CancellationToken cancellationToken = default);

@@ -162,7 +162,7 @@ public sealed partial class SqliteMetadataStore : IIdentityStore
             cancellationToken);
     }
 
-    public async Task<bool> CompleteLoginAsync(PrincipalKind kind, string account, string name, long totpStep, SessionRecord session, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public async Task<bool> CompleteLoginAsync(PrincipalKind kind, string account, string name, long totpStep, SessionRecord session, AuditAppend? audit = null, string? newPasswordHash = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(account);
         ArgumentException.ThrowIfNullOrEmpty(name);
@@ -173,12 +173,13 @@ public sealed partial class SqliteMetadataStore : IIdentityStore
             tx =>
             {
                 var changed = tx.Execute(
-                    "UPDATE principals SET failed_logins = 0, locked_until = NULL, totp_last_step = @step " +
+                    "UPDATE principals SET failed_logins = 0, locked_until = NULL, totp_last_step = @step, password_hash = COALESCE(@password_hash, password_hash) " +
                     "WHERE kind = @kind AND account = @account AND name = @name AND totp_last_step < @step AND disabled = 0",
                     ("@kind", (int)kind),
                     ("@account", account),
                     ("@name", name),
-                    ("@step", totpStep));
+                    ("@step", totpStep),
+                    ("@password_hash", newPasswordHash));
                 if (changed == 0)
                 {
                     return null;

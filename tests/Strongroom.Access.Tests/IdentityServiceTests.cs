@@ -349,4 +349,21 @@ public sealed class IdentityServiceTests : IAsyncLifetime
             Assert.DoesNotContain(secret, text, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public async Task A_hash_made_with_weaker_parameters_is_replaced_at_sign_in()
+    {
+        var weakHash = Strongroom.Crypto.PasswordHash.Hash(Password, fixture.Random, new Strongroom.Crypto.Argon2Cost(64, 1, 1));
+        var seed = Totp.NewSeed(fixture.Random);
+        var store = (IIdentityStore)fixture.Store;
+        await store.CreatePrincipalAsync(
+            new PrincipalRecord(PrincipalKind.Operator, "", "legacy", OperatorRole.AuditAdmin, weakHash, fixture.Keys.WrapTotpSeed(PrincipalKind.Operator, "", "legacy", seed), 0, 0, null, false, fixture.Time.GetUtcNow()),
+            onlyWhileNoOperator: true);
+
+        await Identities.LoginAsync(PrincipalKind.Operator, "", "legacy", Password, Totp.CodeAt(seed, Step));
+
+        var stored = (await store.GetPrincipalAsync(PrincipalKind.Operator, "", "legacy"))!;
+        Assert.StartsWith("$argon2id$v=19$m=19456,t=2,p=1$", stored.PasswordHash, StringComparison.Ordinal);
+        Assert.True(Strongroom.Crypto.PasswordHash.Verify(Password, stored.PasswordHash));
+    }
 }

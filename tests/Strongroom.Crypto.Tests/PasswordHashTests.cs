@@ -59,6 +59,8 @@ public sealed class PasswordHashTests
         var salt = Enumerable.Range(0, 16).Select(i => (byte)i).ToArray();
         var hash = PasswordHash.Argon2id(System.Text.Encoding.UTF8.GetBytes(Password), salt, new Argon2Cost(64, 1, 2), 32);
         var encoded = $"$argon2id$v=19$m=64,t=1,p=2${Convert.ToBase64String(salt).TrimEnd('=')}${Convert.ToBase64String(hash).TrimEnd('=')}";
+        Assert.Equal(encoded, PasswordHash.Hash(Password, new FixedSalt(salt), new Argon2Cost(64, 1, 2)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => PasswordHash.Hash(Password, new FixedSalt(salt), new Argon2Cost(4 * 1024 * 1024, 1, 1)));
 
         Assert.True(PasswordHash.Verify(Password, encoded));
         Assert.True(PasswordHash.NeedsRehash(encoded));
@@ -90,5 +92,10 @@ public sealed class PasswordHashTests
         Assert.Equal(new Argon2Cost(19456, 2, 1), parameters);
         Assert.Equal(16, salt.Length);
         Assert.Equal(32, hash.Length);
+    }
+
+    private sealed class FixedSalt(byte[] salt) : IRandomSource
+    {
+        public void Fill(Span<byte> destination) => salt.CopyTo(destination);
     }
 }
