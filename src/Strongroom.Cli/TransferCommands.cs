@@ -34,14 +34,15 @@ internal static class TransferCommands
         var reference = new Option<string>("--reference") { Description = "The assessment, contract filing or certificate reference.", Required = true };
         var purpose = new Option<string>("--purpose") { Description = "Why the data leaves (recorded in the tenant's log).", Required = true, HelpName = "text" };
         var session = SessionFile.Option();
+        var caCertificate = CaCertificateOption();
         var json = Cli.JsonOption();
         var command = new Command("request", "Ask for a cross-border transfer (a system admin or a tenant administrator of the account).")
         {
-            account, container, prefix, destination, basis, reference, purpose, session, json,
+            account, container, prefix, destination, basis, reference, purpose, session, caCertificate, json,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Post, "v1/transfers", body =>
             {
                 body.WriteStartObject();
@@ -70,11 +71,12 @@ internal static class TransferCommands
         var state = new Option<string?>("--state") { Description = "Only transfers in this state.", HelpName = "requested|approved|denied|expired|completed" };
         state.AcceptOnlyFromAmong("requested", "approved", "denied", "expired", "completed");
         var session = SessionFile.Option();
+        var caCertificate = CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("list", "List the transfers you may see, newest first.") { account, state, session, json };
+        var command = new Command("list", "List the transfers you may see, newest first.") { account, state, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var query = new List<string>();
             if (parseResult.GetValue(account) is { } named)
             {
@@ -115,11 +117,12 @@ internal static class TransferCommands
     {
         var id = new Argument<string>("id") { Description = "The transfer's id (tr-…)." };
         var session = SessionFile.Option();
+        var caCertificate = CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("show", "Show one transfer.") { id, session, json };
+        var command = new Command("show", "Show one transfer.") { id, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Get, "v1/transfers/" + Uri.EscapeDataString(parseResult.GetValue(id)!), null, cancellationToken).ConfigureAwait(false);
             Print(output, answer, parseResult.GetValue(json));
             return 0;
@@ -132,8 +135,9 @@ internal static class TransferCommands
         var id = new Argument<string>("id") { Description = "The transfer's id (tr-…)." };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the tenant's log)." };
         var session = SessionFile.Option();
+        var caCertificate = CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command(verb, description) { id, session, json };
+        var command = new Command(verb, description) { id, session, caCertificate, json };
         if (verb == "deny")
         {
             command.Options.Add(reason);
@@ -141,7 +145,7 @@ internal static class TransferCommands
 
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             Action<Utf8JsonWriter>? body = null;
             if (verb == "deny" && parseResult.GetValue(reason) is { } why)
             {
@@ -159,6 +163,10 @@ internal static class TransferCommands
         });
         return command;
     }
+
+    // The session keeps the certificate it signed in with; this trusts another (e.g. after the server's was renewed).
+    private static Option<string?> CaCertificateOption() =>
+        new("--ca-cert") { Description = "Trust this PEM certificate instead of the one the session was signed in with.", HelpName = "file" };
 
     private static void Print(TextWriter output, JsonElement transfer, bool json)
     {

@@ -100,13 +100,20 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     /// A production server: a fresh data directory initialised with <paramref name="shares"/>
     /// shares of threshold <paramref name="threshold"/> (share files in <see cref="ShareDirectory"/>),
     /// started over HTTPS, and, unless <paramref name="unseal"/> is false, unsealed with the first
-    /// <paramref name="threshold"/> shares through <c>strongroom unseal</c>.
+    /// <paramref name="threshold"/> shares through <c>strongroom unseal</c>. <paramref name="topology"/>,
+    /// when given, is written to the data directory's <c>topology.toml</c> before <c>init</c> (site
+    /// paths relative to the data directory); otherwise the server writes its single-site default.
     /// </summary>
-    public static async Task<StrongroomProcess> StartProductionAsync(string label, int shares = 3, int threshold = 2, bool unseal = true)
+    public static async Task<StrongroomProcess> StartProductionAsync(string label, int shares = 3, int threshold = 2, bool unseal = true, string? topology = null)
     {
         var process = CreateStopped(label, production: true);
         try
         {
+            if (topology is not null)
+            {
+                await File.WriteAllTextAsync(Path.Combine(process.DataDirectory, "topology.toml"), topology);
+            }
+
             await process.InitAsync(shares, threshold);
             await process.StartAsync();
             if (unseal)
