@@ -20,11 +20,11 @@ public sealed class LockboxStoreTests : LockboxTestBase
         Assert.False(await Fixture.Store.ChangeLockboxRequestAsync(request, bySecurity, entry));
         Assert.False(await Fixture.Store.ChangeLockboxRequestAsync(request, request with { State = LockboxState.Denied }, entry));
         Assert.Equal(byTenant, await Fixture.Store.GetLockboxRequestAsync(request.Id));
-        Assert.Equal(2, (await Fixture.EntriesAsync(Account)).Count);
+        Assert.Equal(2, (await LockboxEntriesAsync()).Count);
 
         // A duplicate id is refused, with no entry.
         await Assert.ThrowsAsync<StorageException>(() => Fixture.Store.InsertLockboxRequestAsync(request, entry));
-        Assert.Equal(2, (await Fixture.EntriesAsync(Account)).Count);
+        Assert.Equal(2, (await LockboxEntriesAsync()).Count);
     }
 
     [Fact]
