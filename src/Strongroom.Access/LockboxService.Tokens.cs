@@ -67,7 +67,7 @@ public sealed partial class LockboxService
         }
 
         // The session it was issued to must still be alive and still this operator's (use touches it).
-        var holder = await touchSession(claims.SessionId, cancellationToken).ConfigureAwait(false);
+        var holder = await identities.TouchSessionAsync(claims.SessionId, cancellationToken).ConfigureAwait(false);
         if (holder is null || holder.Kind != PrincipalKind.Operator || holder.Name != claims.Operator)
         {
             throw NotActive();

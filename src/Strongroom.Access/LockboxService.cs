@@ -41,15 +41,6 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
     private readonly ILockboxStore requests = store as ILockboxStore
         ?? throw new ArgumentException("The metadata store keeps no lockbox requests.", nameof(store));
 
-    private readonly Func<string, CancellationToken, Task<AuthenticatedPrincipal?>> touchSession = identities.TouchSessionAsync;
-
-    /// <summary>With another session lookup than the identity service's (tests).</summary>
-    internal LockboxService(IMetadataStore store, TransparencyLog audit, IdentityService identities, TenantKeys keys, TimeProvider time, IRandomSource random, AccessOptions options, Func<string, CancellationToken, Task<AuthenticatedPrincipal?>> touchSession)
-        : this(store, audit, identities, keys, time, random, options)
-    {
-        this.touchSession = touchSession;
-    }
-
     /// <summary>An operator (any role) asks for access.</summary>
     public async Task<LockboxRequestRecord> RequestAsync(AuthenticatedPrincipal caller, LockboxRequestSpec spec, CancellationToken cancellationToken = default)
     {

@@ -14,11 +14,31 @@ public sealed class LockboxTokenTests : LockboxTestBase
         var token = (await Lockbox.IssueTokenAsync(Olga, active.Id)).Token;
         Assert.Equal("olga", (await Lockbox.ValidateAsync(token)).Operator);
 
-        Sessions.Remove(Olga.SessionId);
+        await Fixture.Identities.LogoutAsync(SessionTokens[Olga.Id]);
         Assert.Equal(ErrorCode.GrantNotActive, await RefusedAsync(() => Lockbox.ValidateAsync(token)));
+    }
 
-        // A session id that came to name another principal does not carry the grant either.
-        Sessions[Olga.SessionId] = Otto;
+    [Fact]
+    public async Task An_idle_session_stops_its_token_and_use_keeps_it_alive()
+    {
+        var active = await ActiveAsync();
+        var token = (await Lockbox.IssueTokenAsync(Olga, active.Id)).Token;
+
+        // Use on the data plane counts as activity...
+        await AdvanceUsingAsync(token, TimeSpan.FromMinutes(40));
+        Assert.Equal(active.Id, (await Lockbox.ValidateAsync(token)).GrantId);
+
+        // ...and without it the session ends after 15 minutes, and the grant's token with it.
+        Fixture.Time.Advance(Limits.SessionIdleTimeout);
+        Assert.Equal(ErrorCode.GrantNotActive, await RefusedAsync(() => Lockbox.ValidateAsync(token)));
+    }
+
+    [Fact]
+    public async Task A_disabled_operator_has_no_grant()
+    {
+        var active = await ActiveAsync(Otto);
+        var token = (await Lockbox.IssueTokenAsync(Otto, active.Id)).Token;
+        await Fixture.Identities.DisableOperatorAsync(Sam, "otto");
         Assert.Equal(ErrorCode.GrantNotActive, await RefusedAsync(() => Lockbox.ValidateAsync(token)));
     }
 
