@@ -374,10 +374,30 @@ internal static class PlacementCommands
                 output.WriteLine($"Jurisdiction {area.Name}:   {area.Objects} copies, {FormatBytes(area.Bytes)}");
             }
 
+            // A report scoped to a container lists each copy, so a copy made under an approved
+            // transfer (it names the transfer) is told from one that broke the residency.
+            if (report.Copies is { } listed)
+            {
+                var copies = listed.SelectMany(blob => blob.Objects.SelectMany(stored => stored.Copies)).Where(copy => !report.Policy.Allows(copy.Jurisdiction)).ToList();
+                foreach (var transfer in copies.Where(copy => copy.TransferId is not null).GroupBy(copy => (copy.TransferId, copy.SiteId, copy.Jurisdiction)))
+                {
+                    output.WriteLine($"Transfer {transfer.Key.TransferId}: {transfer.Count()} copies on {transfer.Key.SiteId} ({transfer.Key.Jurisdiction}), outside the residency under that approved transfer");
+                }
+
+                var breaking = copies.Where(copy => copy.TransferId is null).Select(copy => copy.Jurisdiction).Distinct(StringComparer.Ordinal).ToList();
+                if (breaking.Count > 0)
+                {
+                    CliSession.Current.Error.WriteLine($"WARNING: the report shows copies outside the residency with no transfer: {string.Join(",", breaking)}.");
+                    return Cli.ExitFailure;
+                }
+
+                return Cli.ExitSuccess;
+            }
+
             var outside = report.Summary.Jurisdictions.Where(area => !report.Policy.Allows(area.Name) && area.Objects > 0).Select(area => area.Name).ToList();
             if (outside.Count > 0)
             {
-                CliSession.Current.Error.WriteLine($"WARNING: the report shows copies outside the residency: {string.Join(",", outside)}.");
+                CliSession.Current.Error.WriteLine($"WARNING: the report shows copies outside the residency: {string.Join(",", outside)} (copies made under an approved transfer are named only in a report scoped to their container).");
                 return Cli.ExitFailure;
             }
 
@@ -558,7 +578,7 @@ internal static class PlacementCommands
             {
                 foreach (var copy in stored.Copies)
                 {
-                    output.WriteLine($"  {stored.ObjectId[..Math.Min(12, stored.ObjectId.Length)]}  {copy.SiteId,-16} {copy.Region,-14} {copy.Zone,-14} {copy.Jurisdiction,-4} {PlacementReport.StateName(copy.State)}");
+                    output.WriteLine($"  {stored.ObjectId[..Math.Min(12, stored.ObjectId.Length)]}  {copy.SiteId,-16} {copy.Region,-14} {copy.Zone,-14} {copy.Jurisdiction,-4} {PlacementReport.StateName(copy.State)}{(copy.TransferId is null ? string.Empty : "  transfer " + copy.TransferId)}");
                 }
             }
         }

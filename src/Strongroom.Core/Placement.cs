@@ -217,7 +217,12 @@ public enum CopyState
     Bad = 2,
 }
 
-public sealed record ObjectCopy(string SiteId, CopyState State);
+/// <summary>
+/// One copy of an object. <see cref="TransferId"/> names the approved cross-border transfer a copy
+/// was made under (null for every copy placement made): only such a copy may sit outside the
+/// account's residency, and the repair worker never moves, removes, counts or re-creates it.
+/// </summary>
+public sealed record ObjectCopy(string SiteId, CopyState State, string? TransferId = null);
 
 /// <summary>Which endpoint a read came through: the account's, or <c>ACCOUNT-secondary</c>.</summary>
 public enum ReadLocation

@@ -8,8 +8,8 @@ public static class PlacementJson
     /// <summary>
     /// <c>{"account","policy":{"residency","primaryRegion","secondaryRegion"?,"redundancy"},
     /// "summary":{"sites":[…],"regions":[…],"jurisdictions":[…]},"blobs":[{"container","blob",
-    /// "length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"}]}]}],
-    /// "nextMarker"?}</c> (members inside the open root object).
+    /// "length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state","transfer"?}]}]}],
+    /// "nextMarker"?}</c>; <c>"transfer"</c> names the cross-border transfer a copy was made under (members inside the open root object).
     /// </summary>
     public static void WriteLocations(Utf8JsonWriter json, AccountLocations locations)
     {
@@ -74,7 +74,7 @@ public static class PlacementJson
         json.WriteEndObject();
     }
 
-    /// <summary><c>"NAME":[{"container","blob","length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"}]}]}]</c>.</summary>
+    /// <summary><c>"NAME":[{"container","blob","length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state","transfer"?}]}]}]</c>.</summary>
     internal static void WriteBlobs(Utf8JsonWriter json, string name, IReadOnlyList<BlobCopies> blobs)
     {
         json.WriteStartArray(name);
@@ -99,6 +99,10 @@ public static class PlacementJson
                     json.WriteString("zone", copy.Zone);
                     json.WriteString("jurisdiction", copy.Jurisdiction);
                     json.WriteString("state", PlacementReport.StateName(copy.State));
+                    if (copy.TransferId is not null)
+                    {
+                        json.WriteString("transfer", copy.TransferId);
+                    }
                     json.WriteEndObject();
                 }
 

@@ -6,8 +6,8 @@ using Strongroom.Core;
 
 namespace Strongroom.Placement;
 
-/// <summary>One copy of an object, with where its site is.</summary>
-public sealed record SiteCopy(string SiteId, string Region, string Zone, string Jurisdiction, CopyState State);
+/// <summary>One copy of an object, with where its site is, and the transfer it was made under (null for placement's own copies).</summary>
+public sealed record SiteCopy(string SiteId, string Region, string Zone, string Jurisdiction, CopyState State, string? TransferId = null);
 
 /// <summary>One stored object of a blob (a part) and its copies.</summary>
 public sealed record ObjectLocation(string ObjectId, long CiphertextBytes, IReadOnlyList<SiteCopy> Copies);
@@ -33,8 +33,10 @@ public sealed record PlacementSummary(IReadOnlyList<SiteUsage> Sites, IReadOnlyL
 /// "policy":{"residency":[…],"primaryRegion":…[,"secondaryRegion":…],"redundancy":…},
 /// "summary":{"sites":[{"id","region","zone","jurisdiction","present","pending","bad","bytes"}…],
 /// "regions":[{"name","objects","bytes"}…],"jurisdictions":[{"name","objects","bytes"}…]}
-/// [,"copies":[{"container","blob","length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"}…]}…]}…]]
+/// [,"copies":[{"container","blob","length","objects":[{"id","bytes","copies":[{"site","region","zone","jurisdiction","state"[,"transfer"]}…]}…]}…]]
 /// [,"copiesTruncated":true],"checkpoint":…}</c>.
+/// A copy made under a cross-border transfer carries <c>"transfer"</c> (its id), a member added
+/// within version 1: reports without transfer copies keep their bytes.
 /// The report is signed as a C2SP signed note (text = the JSON and a newline) by the deployment's
 /// checkpoint key under the account log's origin: the key <c>strongroom audit key</c> shows
 /// verifies both the report and the checkpoint it carries. One line of JSON never parses as a
@@ -193,7 +195,8 @@ public sealed record PlacementReport
                         Text(copy, "region"),
                         Text(copy, "zone"),
                         Text(copy, "jurisdiction"),
-                        ParseState(copy.GetProperty("state").GetString()))).ToList())).ToList())).ToList()
+                        ParseState(copy.GetProperty("state").GetString()),
+                        copy.TryGetProperty("transfer", out var transfer) ? transfer.GetString() ?? throw new JsonException("'transfer' is a string.") : null)).ToList())).ToList())).ToList()
             : null;
         return new PlacementReport
         {

@@ -180,7 +180,7 @@ public sealed partial class PlacementService
                 .Select(copy =>
                 {
                     var (region, zone, jurisdiction) = Where(copy.SiteId);
-                    return new SiteCopy(copy.SiteId, region, zone, jurisdiction, copy.State);
+                    return new SiteCopy(copy.SiteId, region, zone, jurisdiction, copy.State, copy.TransferId);
                 })
                 .ToList())).ToList());
 

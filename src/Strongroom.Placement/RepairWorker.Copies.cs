@@ -49,7 +49,9 @@ public sealed partial class RepairWorker
         foreach (var item in work)
         {
             var copy = stored.Copies.FirstOrDefault(candidate => string.Equals(candidate.SiteId, item.Copy.SiteId, StringComparison.Ordinal));
-            if (copy is null || copy.State == CopyState.Present)
+            // A copy made under a transfer is the transfer's: the worker neither moves nor remakes
+            // it (a Bad one is made again by running the transfer).
+            if (copy is null || copy.State == CopyState.Present || copy.TransferId is not null)
             {
                 continue;
             }

@@ -128,6 +128,13 @@ public sealed partial class RepairWorker
                     continue;
                 }
 
+                if (owner.Object.Copies.FirstOrDefault(copy => string.Equals(copy.SiteId, siteId, StringComparison.Ordinal)) is { TransferId: { } transferId })
+                {
+                    // Exactly that site was approved: the copy cannot move elsewhere.
+                    problems.Add($"{context.Resource} (object {owner.Object.ObjectId}): its copy here was made under transfer {transferId} and cannot move; it goes when the blob is deleted.");
+                    continue;
+                }
+
                 changed |= await ConvergeAsync(owner.Object, context, counters, problems, cancellationToken).ConfigureAwait(false);
             }
 

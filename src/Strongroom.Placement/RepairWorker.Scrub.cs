@@ -202,10 +202,17 @@ public sealed partial class RepairWorker
     /// for what is missing, counting copies on sites the policy no longer allows as missing; and,
     /// once every allowed copy is Present and there are as many as the policy asks for, removes
     /// the Present copies on sites it no longer allows (never the last good ones). Returns whether
-    /// it changed anything.
+    /// it changed anything. Copies made under a transfer are left out of all of it.
     /// </summary>
     private async Task<bool> ConvergeAsync(StoredObject stored, OwnerContext owner, PassCounters counters, List<string>? problems, CancellationToken cancellationToken)
     {
+        // Copies made under an approved transfer are outside the policy on purpose: they count
+        // toward nothing, are never removed as surplus or disallowed, and never moved.
+        if (stored.Copies.Any(copy => copy.TransferId is not null))
+        {
+            stored = stored with { Copies = stored.Copies.Where(copy => copy.TransferId is null).ToList() };
+        }
+
         var disallowed = stored.Copies.Where(copy => !Allows(copy.SiteId, owner)).Select(copy => copy.SiteId).ToHashSet(StringComparer.Ordinal);
         var picks = Placer.Replacements(sites.Sites, sites.IsUp, owner.Policy, owner.Redundancy, stored.Copies, disallowed, random);
         AssertResident(picks, owner);

@@ -133,6 +133,29 @@ public sealed class ResidentSite(SiteDescriptor descriptor, ISite backend)
         return Backend.BeginWriteAsync(objectId, cancellationToken);
     }
 
+    /// <summary>
+    /// The one way to write outside a residency: a copy of the object a blob in
+    /// <paramref name="authorization"/>'s scope owns, to exactly the site it approved.
+    /// TransferNotApproved when the authorization names another site or does not cover the blob; a
+    /// site that is not Active takes no copy (a broken invariant, as for every write).
+    /// </summary>
+    public Task<ISiteWrite> BeginTransferWriteAsync(string objectId, TransferAuthorization authorization, string account, string container, string blob, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(authorization);
+        if (!string.Equals(authorization.DestinationSiteId, Descriptor.Id, StringComparison.Ordinal))
+        {
+            throw new StorageException(ErrorCode.TransferNotApproved, $"Transfer {authorization.TransferId} approves copies to site {authorization.DestinationSiteId}, not {Descriptor.Id}.");
+        }
+
+        if (!authorization.Covers(account, container, blob))
+        {
+            throw new StorageException(ErrorCode.TransferNotApproved, $"Transfer {authorization.TransferId} does not cover that blob.");
+        }
+
+        Invariant.True(Descriptor.State == SiteState.Active, $"site {Descriptor.Id} takes no new copies while {Descriptor.State}");
+        return Backend.BeginWriteAsync(objectId, cancellationToken);
+    }
+
     public Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default) => Backend.OpenReadAsync(objectId, cancellationToken);
 
     public Task DeleteAsync(string objectId, CancellationToken cancellationToken = default) => Backend.DeleteAsync(objectId, cancellationToken);

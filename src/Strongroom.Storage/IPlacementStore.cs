@@ -91,7 +91,11 @@ public sealed record ObjectOwner(StoredObject Object, string? Account, string? C
 
 public sealed record CopyWork(ObjectOwner Owner, ObjectCopy Copy);
 
-public sealed record CopyChange(string ObjectId, string SiteId, CopyState? Expected, CopyState? New, AuditAppend? Audit = null);
+/// <summary>
+/// A compare-and-swap on one copy. <see cref="TransferId"/> is recorded only when the change creates
+/// the copy (Expected null): the approved transfer it is made under; a later state change keeps it.
+/// </summary>
+public sealed record CopyChange(string ObjectId, string SiteId, CopyState? Expected, CopyState? New, AuditAppend? Audit = null, string? TransferId = null);
 
 public sealed record SiteObject(string SiteId, string ObjectId);
 

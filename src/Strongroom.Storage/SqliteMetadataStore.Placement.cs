@@ -482,10 +482,11 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
             case (null, { } created):
                 // No bound on the count here: a move (drain) adds the new copy before it drops the old.
                 tx.Execute(
-                    "INSERT INTO object_copies (object_id, site_id, state) VALUES (@object_id, @site_id, @state)",
+                    "INSERT INTO object_copies (object_id, site_id, state, transfer_id) VALUES (@object_id, @site_id, @state, @transfer_id)",
                     objectKey,
                     siteKey,
-                    ("@state", (int)created));
+                    ("@state", (int)created),
+                    ("@transfer_id", change.TransferId));
                 break;
             case (not null, null):
                 tx.Execute("DELETE FROM object_copies WHERE object_id = @object_id AND site_id = @site_id", objectKey, siteKey);

@@ -570,7 +570,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 var blocks = new List<UncommittedBlock>();
                 List<ObjectCopy>? copies = null;
                 using var reader = tx.Query(
-                    $"SELECT u.block_id, u.created_on, {ObjectColumns}, c.site_id, c.state " +
+                    $"SELECT u.block_id, u.created_on, {ObjectColumns}, c.site_id, c.state, c.transfer_id " +
                     $"FROM uncommitted_blocks u JOIN objects o ON o.object_id = u.object_id {CopyJoin} " +
                     "WHERE u.account = @account AND u.container = @container AND u.blob = @blob ORDER BY u.created_on, u.block_id, c.site_id",
                     ("@account", account),
@@ -991,7 +991,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
             // Copies first: they reference their object.
             var copies = new List<ObjectCopy>();
-            using (var reader = tx.Query($"DELETE FROM object_copies WHERE object_id = @object_id AND {Unreferenced} RETURNING site_id, state", key))
+            using (var reader = tx.Query($"DELETE FROM object_copies WHERE object_id = @object_id AND {Unreferenced} RETURNING site_id, state, transfer_id", key))
             {
                 while (reader.Read())
                 {
@@ -1016,7 +1016,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private static StoredObject? ReadObject(Transaction tx, string objectId)
     {
         using var reader = tx.Query(
-            $"SELECT {ObjectColumns}, c.site_id, c.state FROM objects o {CopyJoin} WHERE o.object_id = @object_id ORDER BY c.site_id",
+            $"SELECT {ObjectColumns}, c.site_id, c.state, c.transfer_id FROM objects o {CopyJoin} WHERE o.object_id = @object_id ORDER BY c.site_id",
             ("@object_id", objectId));
         StoredObject? stored = null;
         List<ObjectCopy> copies = [];
@@ -1036,7 +1036,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         var parts = new List<BlobPart>();
         List<ObjectCopy>? copies = null;
         using var reader = tx.Query(
-            $"SELECT p.ordinal, p.block_id, {ObjectColumns}, c.site_id, c.state " +
+            $"SELECT p.ordinal, p.block_id, {ObjectColumns}, c.site_id, c.state, c.transfer_id " +
             $"FROM blob_parts p JOIN objects o ON o.object_id = p.object_id {CopyJoin} " +
             "WHERE p.account = @account AND p.container = @container AND p.blob = @blob ORDER BY p.ordinal, c.site_id",
             ("@account", account),
@@ -1087,6 +1087,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             if (!Enum.IsDefined(copies[i].State))
             {
                 throw new ArgumentException($"Object {storedObject.ObjectId}: unknown copy state {(int)copies[i].State}.", nameof(storedObject));
+            }
+
+            if (copies[i].TransferId is not null)
+            {
+                throw new ArgumentException($"Object {storedObject.ObjectId}: a copy made under a transfer is added by a copy change, never with the object.", nameof(storedObject));
             }
 
             for (var j = 0; j < i; j++)
@@ -1262,12 +1267,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         CreatedOn = FromTicks(reader.GetInt64(first + 7)),
     };
 
-    /// <summary>Adds the copy in (site_id, state) at <paramref name="first"/>, if the row has one (LEFT JOIN).</summary>
+    /// <summary>Adds the copy in (site_id, state, transfer_id) at <paramref name="first"/>, if the row has one (LEFT JOIN).</summary>
     private static void AddCopy(SqliteDataReader reader, int first, List<ObjectCopy> copies)
     {
         if (!reader.IsDBNull(first))
         {
-            copies.Add(new ObjectCopy(reader.GetString(first), ReadCopyState(reader.GetInt64(first + 1))));
+            copies.Add(new ObjectCopy(reader.GetString(first), ReadCopyState(reader.GetInt64(first + 1)), NullableString(reader, first + 2)));
         }
     }
 

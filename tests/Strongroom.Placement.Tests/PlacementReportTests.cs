@@ -79,6 +79,35 @@ public sealed class PlacementReportTests : IDisposable
     }
 
     [Fact]
+    public void A_copy_made_under_a_transfer_grows_the_format_by_one_member_and_nothing_else()
+    {
+        // Version 1 grows: a report with no transfer copy keeps the frozen bytes above; a transfer
+        // copy adds "transfer" after its state, and that decodes back.
+        var sample = Sample(FixedCheckpoint);
+        var withTransfer = sample with
+        {
+            Copies =
+            [
+                sample.Copies![0] with
+                {
+                    Objects = [sample.Copies[0].Objects[0] with { Copies = [.. sample.Copies[0].Objects[0].Copies, new SiteCopy("eu-1", "eu-west", "eu-west-1", "EU", CopyState.Present, "tr-0123456789abcdef")] }],
+                },
+            ],
+        };
+        var expected = Golden.Replace(
+            "\"state\":\"pending\"}]",
+            "\"state\":\"pending\"},{\"site\":\"eu-1\",\"region\":\"eu-west\",\"zone\":\"eu-west-1\",\"jurisdiction\":\"EU\",\"state\":\"present\",\"transfer\":\"tr-0123456789abcdef\"}]",
+            StringComparison.Ordinal);
+        Assert.NotEqual(Golden, expected);
+        var bytes = withTransfer.Encode();
+        Assert.Equal(expected, Encoding.UTF8.GetString(bytes));
+        var decoded = PlacementReport.Decode(bytes);
+        Assert.Equal("tr-0123456789abcdef", decoded.Copies![0].Objects[0].Copies[2].TransferId);
+        Assert.Null(decoded.Copies[0].Objects[0].Copies[0].TransferId);
+        Assert.Equal(bytes, decoded.Encode());
+    }
+
+    [Fact]
     public void Decoding_round_trips_and_refuses_anything_but_the_canonical_form()
     {
         var bytes = Sample(FixedCheckpoint).Encode();
