@@ -72,7 +72,7 @@ public sealed record OperationContext(Actor Actor, string? RequestId = null, str
         return new Scope(previous);
     }
 
-    /// <summary>Replaces the actor of the open context (the protocol layer learns it after authentication).</summary>
+    /// <summary>Replaces the actor of the open context (the protocol layer learns it after authentication); a justification goes with the actor it belonged to.</summary>
     public static void SetActor(Actor actor) => SetActor(actor, null);
 
     /// <summary>Replaces the actor of the open context and the justification its entries carry (a lockbox grant's; null: none).</summary>
