@@ -181,7 +181,7 @@ public sealed class OperatorGrantTests(OperatorGrantFixture fixture) : IClassFix
             Assert.Equal("operator", actor.GetProperty("kind").GetString());
             Assert.Equal("alice", actor.GetProperty("id").GetString());
             Assert.Equal(grant.Justification, entry.GetProperty("justification").GetString());
-            Assert.Equal("success", entry.GetProperty("outcome").GetString());
+            Assert.Equal("Success", entry.GetProperty("outcome").GetString());
         }
 
         Assert.Equal($"/{Account}/support/allowed/a.txt", entries[1].GetProperty("resource").GetString());
