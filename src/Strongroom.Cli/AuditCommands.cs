@@ -42,7 +42,9 @@ internal static class AuditCommands
     {
         public Option<string?> Account { get; } = new("--account") { Description = "The account whose log to read.", HelpName = "name" };
 
-        public Option<bool> Platform { get; } = new("--platform") { Description = "The platform log (seal, unseal, rekey, server start and stop…); host only, with --data." };
+        public Option<bool> Platform { get; } = new("--platform") { Description = "The platform log (seal, unseal, rekey, server start and stop, operators…): on the host with --data, or with --session as an audit or security admin." };
+
+        public Option<string?> Session { get; } = SessionFile.Option();
 
         public Option<string?> Server { get; } = new("--server") { Description = "Read as the tenant from this server's tenant endpoints (https://host:port).", HelpName = "url" };
 
@@ -65,6 +67,7 @@ internal static class AuditCommands
                 command.Options.Add(Server);
                 command.Options.Add(AccountKey);
                 command.Options.Add(CaCertificate);
+                command.Options.Add(Session);
             }
 
             command.Options.Add(Data);
@@ -89,9 +92,20 @@ internal static class AuditCommands
                     result.AddError("--server and --data contradict each other: read the log either as the tenant from a server, or on the host from its data directory.");
                 }
 
+                var session = result.GetResult(Session) is not null;
+                if (session && (server is not null || result.GetValue(Data) is not null || result.GetValue(Dev)))
+                {
+                    result.AddError("--session reads the log over the management plane: it contradicts --server and --data.");
+                }
+
+                if (session && result.GetValue(AccountKey) is not null)
+                {
+                    result.AddError("--account-key needs --server: over the management plane the session is the credential.");
+                }
+
                 if (server is not null && platform)
                 {
-                    result.AddError("--platform reads the platform log on the host: use --data, not --server.");
+                    result.AddError("--platform reads the platform log on the host: use --data on the host, or --session over the management plane, not --server.");
                 }
 
                 if (server is null && result.GetValue(AccountKey) is not null)
@@ -99,9 +113,9 @@ internal static class AuditCommands
                     result.AddError("--account-key needs --server (on the host, --data reads any log without it).");
                 }
 
-                if (server is null && result.GetValue(CaCertificate) is not null)
+                if (server is null && !session && result.GetValue(CaCertificate) is not null)
                 {
-                    result.AddError("--ca-cert needs --server.");
+                    result.AddError("--ca-cert needs --server or --session.");
                 }
             });
         }
@@ -116,6 +130,12 @@ internal static class AuditCommands
         public async Task<int> WithReaderAsync(ParseResult parseResult, Func<IAuditLogReader, Task<int>> action, CancellationToken cancellationToken)
         {
             var log = Log(parseResult);
+            if (Remote && parseResult.GetResult(Session) is not null)
+            {
+                using var management = new ManagementLogSource(ManagementClient.FromSession(parseResult.GetValue(Session), parseResult.GetValue(CaCertificate), out _), log);
+                return await action(management).ConfigureAwait(false);
+            }
+
             if (Remote && parseResult.GetValue(Server) is { } address)
             {
                 if (!Uri.TryCreate(address, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))

@@ -146,6 +146,11 @@ public static partial class Cli
         root.Subcommands.Add(PlacementCommands.SiteCommand(output));
         root.Subcommands.Add(PlacementCommands.PlacementCommand(output));
         root.Subcommands.Add(TransferCommands.Build(output));
+        foreach (var command in OperatorCommands.All(output))
+        {
+            root.Subcommands.Add(command);
+        }
+
         foreach (var command in SealCommands.All(output))
         {
             root.Subcommands.Add(command);
@@ -226,6 +231,7 @@ public static partial class Cli
         command.Subcommands.Add(PlacementCommands.AccountPlacementCommand(output));
         command.Subcommands.Add(PlacementCommands.AccountLocationsCommand(output));
         command.Subcommands.Add(PlacementCommands.AccountFailoverCommand(output));
+        command.Subcommands.Add(OperatorCommands.AccountAdminCommand(output));
         return command;
     }
 

@@ -148,6 +148,13 @@ internal sealed class ManagementClient : IDisposable
         return new ManagementClient(session.Server, session.CaCertificate, session.Token);
     }
 
+    /// <summary>As above, trusting <paramref name="caCertificate"/> instead of the session's CA certificate when given.</summary>
+    public static ManagementClient FromSession(string? sessionOption, string? caCertificate, out SessionFile session)
+    {
+        session = SessionFile.Load(SessionFile.PathOf(sessionOption));
+        return new ManagementClient(session.Server, caCertificate ?? session.CaCertificate, session.Token);
+    }
+
     /// <summary>Calls <paramref name="path"/> (relative, e.g. <c>v1/operators</c>) and returns the JSON answer (an empty object for none).</summary>
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, Action<Utf8JsonWriter>? body, CancellationToken cancellationToken)
     {

@@ -281,7 +281,21 @@ internal static class PlacementCommands
         var data = Cli.DataOption();
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
-        var command = new Command("locations", "Where the account's data is: its policy, copies per site, region and jurisdiction and, for a container or a blob, every copy.") { name, container, blob, marker, report, data, dev, json };
+        var session = SessionFile.Option();
+        var caCertificate = new Option<string?>("--ca-cert") { Description = "With --session: trust this PEM certificate instead of the one the session was signed in with.", HelpName = "file" };
+        var command = new Command("locations", "Where the account's data is: its policy, copies per site, region and jurisdiction and, for a container or a blob, every copy. On the host with --data, or over the management plane with --session (the account's tenant administrators and audit admins).") { name, container, blob, marker, report, data, dev, json, session, caCertificate };
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(session) is not null && (result.GetValue(data) is not null || result.GetValue(dev)))
+            {
+                result.AddError("--session reads over the management plane: it contradicts --data.");
+            }
+
+            if (result.GetResult(session) is null && result.GetValue(caCertificate) is not null)
+            {
+                result.AddError("--ca-cert needs --session.");
+            }
+        });
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var account = Cli.RequireValidName(parseResult.GetValue(name));
@@ -296,6 +310,21 @@ internal static class PlacementCommands
             if (reportPath is not null)
             {
                 reportPath = CliSession.Current.ResolvePath(reportPath);
+            }
+
+            if (parseResult.GetResult(session) is not null)
+            {
+                return await ManagementReadCommands.LocationsAsync(
+                    output,
+                    parseResult.GetValue(session),
+                    parseResult.GetValue(caCertificate),
+                    account,
+                    containerName,
+                    blobName,
+                    parseResult.GetValue(marker),
+                    reportPath,
+                    parseResult.GetValue(json),
+                    cancellationToken).ConfigureAwait(false);
             }
 
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);

@@ -29,9 +29,10 @@ internal static class SealCommands
         var shares = SharesOption("Number of unseal shares to issue, one per custodian (1-255).");
         var threshold = ThresholdOption("How many shares unseal the server (1 to --shares).");
         var shareDirectory = ShareDirectoryOption();
+        var firstOperator = new Option<string?>("--operator") { Description = "Also create the first operator, a security admin with this name (password prompted, or the first line of standard input; its TOTP secret is shown once).", HelpName = "name" };
         var command = new Command("init", "Initialise a production data directory: create the root key, seal it, and issue N unseal shares of which K unseal (offline, once).")
         {
-            data, shares, threshold, shareDirectory,
+            data, shares, threshold, shareDirectory, firstOperator,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -44,6 +45,14 @@ internal static class SealCommands
 
             var targetDirectory = parseResult.GetValue(shareDirectory) is { } dir ? CliSession.Current.ResolvePath(dir) : null;
             var fileNames = targetDirectory is null ? null : ShareFileNames(targetDirectory, n, generation: 1);
+            var operatorName = parseResult.GetValue(firstOperator);
+            if (operatorName is not null && !PrincipalIds.IsValidName(operatorName))
+            {
+                throw new CliException(Cli.ExitUsage, $"--operator '{operatorName}' is not a valid name: 3 to 32 characters, lowercase letters, digits, '-', '.' and '_', starting with a letter.");
+            }
+
+            // Read before anything is created: a bad password leaves no half-initialised directory.
+            var operatorPassword = operatorName is null ? null : OperatorCommands.ReadNewPassword();
             var initialization = await VaultSetup.InitializeAsync(directory, n, k, SystemRandomSource.Instance, TimeProvider.System, cancellationToken).ConfigureAwait(false);
             try
             {
@@ -54,6 +63,11 @@ internal static class SealCommands
                 }
 
                 IssueShares(output, initialization.Shares, fileNames);
+                if (operatorName is not null)
+                {
+                    await CreateFirstOperatorAsync(output, directory, initialization, operatorName, operatorPassword!, cancellationToken).ConfigureAwait(false);
+                }
+
                 output.WriteLine($"Next: `strongroom server --data {directory.Root}`, then `strongroom unseal --data {directory.Root}` by {k} custodian(s).");
             }
             finally
@@ -67,6 +81,30 @@ internal static class SealCommands
             return Cli.ExitSuccess;
         });
         return command;
+    }
+
+    /// <summary>
+    /// The first operator, made right after init with the shares still in hand: the deployment is
+    /// opened and unsealed in this process (the TOTP seed is wrapped by the keyring), the operator
+    /// created, and the deployment closed (sealed) again.
+    /// </summary>
+    private static async Task CreateFirstOperatorAsync(TextWriter output, DataDirectory directory, VaultInitialization initialization, string name, string password, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+            foreach (var share in initialization.Shares.Take(SealFile.Read(directory.SealPath).Threshold))
+            {
+                deployment.Vault.Submit(UnsealShare.Parse(share.ToText()));
+            }
+
+            var enrolled = await deployment.Identities.CreateOperatorAsync(null, name, OperatorRole.SecurityAdmin, password, cancellationToken).ConfigureAwait(false);
+            OperatorCommands.WriteEnrolled(output, enrolled);
+        }
+        catch (StorageException exception)
+        {
+            throw new CliException(Cli.ExitFailure, $"the vault is initialised (the shares above are valid) but the first operator was not created: {exception.Code}: {exception.Message} Create it with `strongroom operator create {name} --role security-admin --data {directory.Root}` once the server runs and is unsealed.");
+        }
     }
 
     private static Command UnsealCommand(TextWriter output)

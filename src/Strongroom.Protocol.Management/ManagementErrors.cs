@@ -13,7 +13,7 @@ public static class ManagementErrors
             ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed
                 or ErrorCode.GrantNotActive or ErrorCode.GrantScopeMismatch or ErrorCode.TransferNotApproved => 403,
             ErrorCode.PrincipalNotFound or ErrorCode.LockboxRequestNotFound or ErrorCode.TransferNotFound
-                or ErrorCode.AccountNotFound or ErrorCode.ContainerNotFound or ErrorCode.SiteNotFound or ErrorCode.AuditLogNotFound => 404,
+                or ErrorCode.AccountNotFound or ErrorCode.ContainerNotFound or ErrorCode.BlobNotFound or ErrorCode.SiteNotFound or ErrorCode.AuditLogNotFound => 404,
             ErrorCode.PrincipalAlreadyExists or ErrorCode.AccountAlreadyExists or ErrorCode.InvalidAccessState => 409,
             ErrorCode.VaultSealed or ErrorCode.InsufficientSitesAvailable => 503,
             ErrorCode.AuditLogUnavailable or ErrorCode.IntegrityCheckFailed => 500,

@@ -1,9 +1,11 @@
 using System.Buffers;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Strongroom.Access;
+using Strongroom.Audit;
 using Strongroom.Core;
 
 namespace Strongroom.Protocol.Management;
@@ -45,6 +47,7 @@ public sealed partial class ManagementProtocolHandler
         context.Response.Headers["x-ms-request-id"] = requestId;
         context.Response.Headers.CacheControl = "no-store";
         using var operation = OperationContext.Begin(new OperationContext(Actor.Anonymous, requestId, context.Connection.RemoteIpAddress?.ToString()));
+        Route? matched = null;
         try
         {
             if (options.RequireHttps && !context.Request.IsHttps)
@@ -52,7 +55,20 @@ public sealed partial class ManagementProtocolHandler
                 throw new ManagementException(400, "HttpsRequired", "The management plane answers only over HTTPS.");
             }
 
+            // Kestrel reads bodies without a server-wide bound (the Blob API streams them); here
+            // no body is larger than a JSON request, whatever the route.
+            if (context.Request.ContentLength > Limits.ManagementRequestBytesMax)
+            {
+                throw ManagementCall.BodyTooLarge();
+            }
+
+            if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodySize)
+            {
+                bodySize.MaxRequestBodySize = Limits.ManagementRequestBytesMax;
+            }
+
             var (route, values) = Match(context.Request.Method, context.Request.Path.Value ?? string.Empty);
+            matched = route;
             if (services.IsSealed() && !route.WhileSealed)
             {
                 throw new StorageException(ErrorCode.VaultSealed);
@@ -73,21 +89,60 @@ public sealed partial class ManagementProtocolHandler
         }
         catch (Exception exception)
         {
-            await FailAsync(context, exception, requestId).ConfigureAwait(false);
+            await FailAsync(context, exception, requestId, matched).ConfigureAwait(false);
         }
     }
 
     private async Task<AuthenticatedPrincipal> AuthenticateAsync(HttpContext context)
     {
-        var authorization = context.Request.Headers.Authorization.ToString();
+        var authorization = context.Request.Headers.Authorization;
         const string Scheme = "Bearer ";
-        if (!authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || authorization.Length == Scheme.Length)
+        var value = authorization.Count == 1 ? authorization[0] ?? string.Empty : string.Empty;
+        if (!value.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase) || value.AsSpan(Scheme.Length).Trim().IsEmpty)
         {
             throw new StorageException(ErrorCode.SessionInvalid, "Sign in first: this call needs a session (Authorization: Bearer <session token>).");
         }
 
-        return await services.Identities.AuthenticateSessionAsync(authorization[Scheme.Length..].Trim(), context.RequestAborted).ConfigureAwait(false);
+        var token = value[Scheme.Length..].Trim();
+        var authenticate = services.AuthenticateSession ?? services.Identities.AuthenticateSessionAsync;
+        return await authenticate(token, context.RequestAborted).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// A privileged route refused its caller (401: no valid session; 403: its role, account or a
+    /// rule of separation of duties): recorded in the platform log as
+    /// <c>Management.&lt;METHOD&gt; &lt;template&gt;</c> with the error code as outcome, attributed to
+    /// the caller or to the anonymous actor. Successful calls are recorded by the services that
+    /// carry them out. The refusal stands even when its entry cannot be written (nothing was done);
+    /// the failure to record goes to the server log, type and code only.
+    /// </summary>
+    private async Task RecordRefusalAsync(Route route, string code, HttpContext context)
+    {
+        if (services.Audit is not { } audit)
+        {
+            return;
+        }
+
+        try
+        {
+            var entry = audit.Entry(
+                AuditLogs.Platform,
+                RefusalAction(route),
+                ManagementResourcePrefix + (context.Request.Path.Value ?? string.Empty),
+                code);
+            await audit.RecordAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is not InvariantViolationException)
+        {
+            logger.LogError("Could not record a refused management call in the platform log: {Type} {Code}", exception.GetType().Name, (exception as StorageException)?.Code);
+        }
+    }
+
+    /// <summary>The action of a refused call's entry: <c>Management.POST v1/operators</c>.</summary>
+    internal static string RefusalAction(Route route) => $"Management.{route.Method} v1/{route.Template}";
+
+    /// <summary>The resource prefix of management calls in the platform log (the request path follows).</summary>
+    public const string ManagementResourcePrefix = "management:";
 
     private (Route Route, IReadOnlyDictionary<string, string> Values) Match(string method, string path)
     {
@@ -114,7 +169,7 @@ public sealed partial class ManagementProtocolHandler
             : new ManagementException(404, "NotFound", "No such management endpoint.");
     }
 
-    private async Task FailAsync(HttpContext context, Exception exception, string requestId)
+    private async Task FailAsync(HttpContext context, Exception exception, string requestId, Route? route)
     {
         if (context.Response.HasStarted)
         {
@@ -133,6 +188,11 @@ public sealed partial class ManagementProtocolHandler
         {
             // The type only: a message could carry what a caller sent.
             logger.LogError("Management request {RequestId} failed: {Type}", requestId, exception.GetType().FullName);
+        }
+
+        if (route is { Anonymous: false } && status is 401 or 403)
+        {
+            await RecordRefusalAsync(route, code, context).ConfigureAwait(false);
         }
 
         context.Response.Clear();
@@ -222,31 +282,34 @@ internal sealed record ManagementCall(HttpContext Context, IReadOnlyDictionary<s
 
     public string? Query(string name) => Context.Request.Query.TryGetValue(name, out var value) ? value.ToString() : null;
 
-    /// <summary>The JSON object body (at most <see cref="Limits.ManagementRequestBytesMax"/> bytes); 400 InvalidJson otherwise.</summary>
+    /// <summary>
+    /// The JSON object body (at most <see cref="Limits.ManagementRequestBytesMax"/> bytes: 413
+    /// RequestBodyTooLarge); 400 InvalidJson otherwise. The raw bytes are wiped once parsed: bodies
+    /// carry passwords and unseal shares.
+    /// </summary>
     public async Task<JsonElement> ReadJsonAsync()
     {
         var request = Context.Request;
         if (request.ContentLength > Limits.ManagementRequestBytesMax)
         {
-            throw new ManagementException(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
+            throw BodyTooLarge();
         }
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[8192];
-        int read;
-        while ((read = await request.Body.ReadAsync(chunk, Aborted).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > Limits.ManagementRequestBytesMax)
-            {
-                throw new ManagementException(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
-            }
-
-            buffer.Write(chunk, 0, read);
-        }
-
+        var buffer = ArrayPool<byte>.Shared.Rent(Limits.ManagementRequestBytesMax + 1);
+        var length = 0;
         try
         {
-            using var document = JsonDocument.Parse(buffer.ToArray(), new JsonDocumentOptions { MaxDepth = 8 });
+            int read;
+            while ((read = await request.Body.ReadAsync(buffer.AsMemory(length, buffer.Length - length), Aborted).ConfigureAwait(false)) > 0)
+            {
+                length += read;
+                if (length > Limits.ManagementRequestBytesMax)
+                {
+                    throw BodyTooLarge();
+                }
+            }
+
+            using var document = JsonDocument.Parse(buffer.AsMemory(0, length), new JsonDocumentOptions { MaxDepth = 8 });
             if (document.RootElement.ValueKind != JsonValueKind.Object)
             {
                 throw new ManagementException(400, "InvalidJson", "The body must be a JSON object.");
@@ -258,6 +321,31 @@ internal sealed record ManagementCall(HttpContext Context, IReadOnlyDictionary<s
         {
             throw new ManagementException(400, "InvalidJson", "The body is not valid JSON.");
         }
+        catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            throw BodyTooLarge();
+        }
+        finally
+        {
+            Array.Clear(buffer, 0, Math.Min(length, buffer.Length));
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    internal static ManagementException BodyTooLarge() =>
+        new(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
+
+    /// <summary>A string member of a JSON body, or null when absent; 400 InvalidJson when it is not a string.</summary>
+    public static string? OptionalString(JsonElement body, string name)
+    {
+        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        return value.ValueKind == JsonValueKind.String
+            ? value.GetString()
+            : throw new ManagementException(400, "InvalidJson", $"'{name}' must be a string.");
     }
 
     public Task WriteJsonAsync(int status, Action<Utf8JsonWriter> write) => ManagementProtocolHandler.WriteJsonAsync(Context, status, write);

@@ -1,5 +1,7 @@
 using Strongroom.Access;
+using Strongroom.Audit;
 using Strongroom.Core;
+using Strongroom.Placement;
 
 namespace Strongroom.Protocol.Management;
 
@@ -14,9 +16,57 @@ public sealed class ManagementServices
 
     public required IRandomSource Random { get; init; }
 
+    // The platform services below are optional so a test of one area composes only what it
+    // needs; the server always sets them. A route whose service is missing answers 500.
+
+    /// <summary>The transparency logs: read by the audit routes, and where refused calls are recorded (the platform log).</summary>
+    public TransparencyLog? Audit { get; init; }
+
+    /// <summary>An account's locations and signed placement reports.</summary>
+    public PlacementService? Placement { get; init; }
+
+    /// <summary>The live sites (descriptors and health), for <c>GET v1/sites</c>.</summary>
+    public SiteSet? Sites { get; init; }
+
     /// <summary>True while the vault is sealed: only routes marked to answer while sealed do.</summary>
     public Func<bool> IsSealed { get; init; } = () => false;
+
+    /// <summary>
+    /// The principal behind a session token (<see cref="ErrorCode.SessionInvalid"/> otherwise).
+    /// Null: <see cref="IdentityService.AuthenticateSessionAsync"/>; tests put a fake here.
+    /// </summary>
+    public Func<string, CancellationToken, Task<AuthenticatedPrincipal>>? AuthenticateSession { get; init; }
+
+    /// <summary>Every account (names, states, creation; the plane never writes a key).</summary>
+    public Func<CancellationToken, Task<IReadOnlyList<AccountRecord>>> ListAccounts { get; init; } = static _ => Task.FromResult<IReadOnlyList<AccountRecord>>([]);
+
+    /// <summary>One account, or null.</summary>
+    public Func<string, CancellationToken, Task<AccountRecord?>> GetAccount { get; init; } = static (_, _) => Task.FromResult<AccountRecord?>(null);
+
+    /// <summary>The vault's seal status (the same facts as the data plane's <c>/.strongroom/sys/seal-status</c>).</summary>
+    public Func<SealStatusView> SealStatus { get; init; } = static () => new SealStatusView(true, false, 1, 1, 0, null, 0);
+
+    /// <summary>
+    /// Submits one unseal share (or, with the share null, resets the progress) through the host's
+    /// one entry point for vault state changes. A share that does not parse or verify is a
+    /// <see cref="ManagementException"/> (400) whose message never quotes it.
+    /// </summary>
+    public Func<UnsealSubmission, CancellationToken, Task<UnsealAnswer>> Unseal { get; init; } =
+        static (_, _) => throw new ManagementException(501, "NotImplemented", "This server cannot be unsealed through the management plane.");
 }
+
+/// <summary>The seal status as the plane writes it (Vault's seal-status body: type, initialized, sealed, t, n, progress, deployment_id, generation).</summary>
+public sealed record SealStatusView(bool Initialized, bool Sealed, int Threshold, int Shares, int Progress, string? DeploymentId, uint Generation);
+
+/// <summary>One custodian's submission: a share (never logged, never echoed), or a reset of the progress.</summary>
+public sealed record UnsealSubmission(string? Share, bool Reset, string? ClientAddress, string RequestId)
+{
+    // A share never reaches a log line through this record's ToString.
+    public override string ToString() => Reset ? "UnsealSubmission { Reset }" : "UnsealSubmission { Share = (hidden) }";
+}
+
+/// <summary>The status after a submission; <paramref name="DuplicateIgnored"/> when that share had been given already.</summary>
+public sealed record UnsealAnswer(SealStatusView Status, bool DuplicateIgnored);
 
 /// <summary>Settings of the management listener.</summary>
 public sealed class ManagementOptions

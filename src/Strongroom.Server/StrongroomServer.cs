@@ -262,6 +262,12 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Repair,
             options.TimeProvider,
             services.GetRequiredService<ILogger<RepairHostedService>>()));
+        builder.Services.AddHostedService(services => new AccessSweepService(
+            token => deployment.Lockbox.ExpireDueAsync(token),
+            token => deployment.Transfers.ExpireDueAsync(token),
+            () => deployment.Vault.IsSealed,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<AccessSweepService>>()));
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
@@ -368,6 +374,13 @@ public sealed class StrongroomServer : IAsyncDisposable
                 Transfers = deployment.Transfers,
                 Random = options.RandomSource,
                 IsSealed = () => deployment.Vault.IsSealed,
+                Audit = deployment.Audit,
+                Placement = deployment.Placement,
+                Sites = deployment.Sites,
+                ListAccounts = token => deployment.Store.ListAccountsAsync(token),
+                GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
+                SealStatus = () => ToSealStatusView(deployment.Vault.Status),
+                Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
             },
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());
@@ -379,6 +392,39 @@ public sealed class StrongroomServer : IAsyncDisposable
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
+    }
+
+    private static SealStatusView ToSealStatusView(Vault.SealStatus status) =>
+        new(status.Initialized, status.Sealed, status.Threshold, status.Shares, status.Progress, status.DeploymentId, status.Generation);
+
+    /// <summary>
+    /// An unseal share submitted on the management plane, through the same entry point as the data
+    /// plane's <c>PUT /.strongroom/sys/unseal</c> (<see cref="Deployment.SubmitUnsealShareAsync"/>:
+    /// the unseal is recorded in the platform log, attributed to an anonymous custodian).
+    /// </summary>
+    private static async Task<UnsealAnswer> UnsealThroughPlaneAsync(Deployment deployment, UnsealSubmission submission, CancellationToken cancellationToken)
+    {
+        if (submission.Reset)
+        {
+            return new UnsealAnswer(ToSealStatusView(deployment.Vault.ResetProgress()), DuplicateIgnored: false);
+        }
+
+        try
+        {
+            using var operation = OperationContext.Begin(new OperationContext(PlatformEndpoints.UnsealActor, submission.RequestId, submission.ClientAddress));
+            var progress = await deployment.SubmitUnsealShareAsync(Vault.UnsealShare.Parse(submission.Share!), cancellationToken).ConfigureAwait(false);
+            return new UnsealAnswer(ToSealStatusView(progress.Status), progress.DuplicateIgnored);
+        }
+        catch (Vault.SealException exception)
+        {
+            // Safe by construction: SealException messages never hold share material.
+            throw new ManagementException(400, "InvalidUnsealShare", exception.Message);
+        }
+        catch (StorageException exception) when (exception.Code == ErrorCode.AuditLogUnavailable)
+        {
+            // The unseal could not be recorded, so it was undone: the vault is sealed again.
+            throw new ManagementException(500, "AuditLogUnavailable", "The unseal could not be recorded in the platform's transparency log, so the vault stays sealed. Check the server's log and storage, then submit the shares again.");
+        }
     }
 
     // Each runs in its own async method so the System context it opens ends with it: a context

@@ -49,7 +49,7 @@ public sealed class PlacementStoreTests : AuditStoreTestBase
 
         Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
 
-        Assert.Equal(7, Scalar("SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(SqliteSchema.CurrentVersion, Scalar("SELECT MAX(version) FROM schema_version"));
         Assert.Equal(3, Scalar("SELECT COUNT(*) FROM object_copies WHERE state = 0"));
         Assert.Equal(0, Scalar("SELECT COUNT(*) FROM sqlite_schema WHERE name = 'objects_by_site'"));
         Assert.Equal(1, Scalar("SELECT COUNT(*) FROM objects WHERE account IS NULL AND object_id = 'o-orphan'"));
