@@ -145,6 +145,7 @@ public static partial class Cli
         root.Subcommands.Add(PlacementCommands.ContainerCommand(output));
         root.Subcommands.Add(PlacementCommands.SiteCommand(output));
         root.Subcommands.Add(PlacementCommands.PlacementCommand(output));
+        root.Subcommands.Add(LockboxCommands.Build(output));
         root.Subcommands.Add(TransferCommands.Build(output));
         foreach (var command in OperatorCommands.All(output))
         {

@@ -254,4 +254,7 @@ public static class Limits
 
     /// <summary>Blobs one transfer run copies before it reports progress and stops (run again to go on).</summary>
     public const int TransferBlobsPerRunMax = 100_000;
+
+    /// <summary>Characters of a lockbox grant's prefix (a blob name is at most 1024).</summary>
+    public const int LockboxPrefixCharsMax = 1024;
 }

@@ -14,8 +14,6 @@ namespace Strongroom.Conformance.Tests;
 /// </summary>
 public sealed class ManagementPlaneTests
 {
-    private const string NeedsIdentity = "needs issue6-identity";
-
     [Fact]
     public async Task The_management_api_and_the_blob_api_each_answer_only_on_their_own_port()
     {
@@ -132,7 +130,7 @@ public sealed class ManagementPlaneTests
         Assert.Contains("anonymous:anonymous Management.GET v1/log/platform/checkpoint management:/v1/log/platform/checkpoint SessionInvalid", tail.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = NeedsIdentity)]
+    [Fact]
     public async Task Sign_in_waits_for_the_unseal()
     {
         await using var server = await StrongroomProcess.StartProductionAsync("mgmt-sealed-login", unseal: false);
@@ -142,7 +140,7 @@ public sealed class ManagementPlaneTests
         Assert.Equal("VaultSealed", login.ErrorCode);
     }
 
-    [Fact(Skip = NeedsIdentity)]
+    [Fact]
     public async Task An_audit_admin_reads_and_verifies_the_platform_log_with_the_cli()
     {
         await using var server = await StrongroomProcess.StartProductionAsync("mgmt-audit-admin");
@@ -169,7 +167,7 @@ public sealed class ManagementPlaneTests
         Assert.Contains("consistent with the checkpoint seen last time", again.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = NeedsIdentity)]
+    [Fact]
     public async Task A_tenant_admin_reads_its_accounts_log_and_locations_and_nothing_of_another_account()
     {
         await using var server = await StrongroomProcess.StartProductionAsync("mgmt-tenant-admin");
@@ -210,7 +208,7 @@ public sealed class ManagementPlaneTests
         Assert.Contains("tenant-admin:acme/dana Management.GET v1/accounts/{account}/locations management:/v1/accounts/globex/locations RoleNotPermitted", tail.StandardOutput, StringComparison.Ordinal);
     }
 
-    [Fact(Skip = NeedsIdentity)]
+    [Fact]
     public async Task A_system_admin_reads_accounts_and_sites_but_no_log_and_no_locations()
     {
         await using var server = await StrongroomProcess.StartProductionAsync("mgmt-system-admin");
