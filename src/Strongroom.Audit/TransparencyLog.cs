@@ -76,7 +76,11 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
         return Names.IsValidAccountName(name) ? name : null;
     }
 
-    /// <summary>An entry for <paramref name="log"/> attributed to the current operation context, now.</summary>
+    /// <summary>
+    /// An entry for <paramref name="log"/> attributed to the current operation context, now. Its
+    /// justification is <paramref name="justification"/>, or else the context's (an operation under
+    /// a lockbox grant carries the grant's).
+    /// </summary>
     public AuditAppend Entry(
         string log,
         string action,
@@ -101,7 +105,7 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
             ClientAddress = context.ClientAddress,
             Sites = sites ?? [],
             Jurisdictions = jurisdictions ?? [],
-            Justification = justification,
+            Justification = justification ?? context.Justification,
             Details = details ?? [],
         };
         return new AuditAppend(log, now, entry.Encode());

@@ -9,7 +9,9 @@ namespace Strongroom.Blobs;
 /// into the store call that commits them (one transaction: both or neither); deletions always,
 /// other writes when the account's <see cref="AccountRecord.AuditDataPlane"/> says so. Reads,
 /// under <see cref="DataPlaneLogging.All"/>, are recorded before anything is returned, and an
-/// entry that cannot be recorded fails the operation (AuditLogUnavailable).
+/// entry that cannot be recorded fails the operation (AuditLogUnavailable). Every operation made
+/// under a lockbox grant (<see cref="UnderGrant"/>), read or failure, is recorded whatever the
+/// setting, with the grant's justification: the tenant sees everything an operator did.
 /// </summary>
 public sealed partial class BlobService
 {
@@ -45,9 +47,9 @@ public sealed partial class BlobService
         }
 
         var authenticationFailure = OperationContext.Current.Actor.Kind == ActorKind.Anonymous;
-        var covered = operation is { } named
+        var covered = UnderGrant || (operation is { } named
             ? TransparencyLog.RecordsDataPlane(record.AuditDataPlane, named)
-            : record.AuditDataPlane != DataPlaneLogging.None;
+            : record.AuditDataPlane != DataPlaneLogging.None);
         if (!authenticationFailure && !covered)
         {
             return;
@@ -60,14 +62,14 @@ public sealed partial class BlobService
 
     /// <summary>The entry a write carries into its commit, or null when the account's setting leaves it out.</summary>
     private AuditAppend? WriteEntry(string account, DataPlaneLogging setting, BlobOperation operation, string? container, string? blob, IReadOnlyList<KeyValuePair<string, string>>? details = null, IReadOnlyList<string>? sites = null) =>
-        TransparencyLog.RecordsDataPlane(setting, operation)
+        Records(setting, operation)
             ? audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: sites)
             : null;
 
     /// <summary>The entry of a write of content: it names every site that holds or is owed a copy of the objects (Present and Pending) and their jurisdictions.</summary>
     private AuditAppend? ContentWriteEntry(string account, DataPlaneLogging setting, BlobOperation operation, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> details, IEnumerable<StoredObject> objects)
     {
-        if (!TransparencyLog.RecordsDataPlane(setting, operation))
+        if (!Records(setting, operation))
         {
             return null;
         }
@@ -115,9 +117,19 @@ public sealed partial class BlobService
         return (distinct, jurisdictions.ToList());
     }
 
-    /// <summary>Records a read before its result is returned, when the account logs reads.</summary>
+    /// <summary>
+    /// True when the current operation runs under a lockbox grant (an operator's actor naming the
+    /// grant): it is recorded whatever the account's setting, reads included.
+    /// </summary>
+    public static bool UnderGrant => OperationContext.Current.Actor is { Kind: ActorKind.Operator, Grant: not null };
+
+    /// <summary>Whether the current operation is recorded: always under a grant, else per the account's setting.</summary>
+    private static bool Records(DataPlaneLogging setting, BlobOperation operation) =>
+        UnderGrant || TransparencyLog.RecordsDataPlane(setting, operation);
+
+    /// <summary>Records a read before its result is returned, when the account logs reads (always under a grant).</summary>
     private Task RecordReadAsync(string account, DataPlaneLogging setting, BlobOperation operation, string? container, string? blob, CancellationToken cancellationToken, IReadOnlyList<string>? sites = null) =>
-        TransparencyLog.RecordsDataPlane(setting, operation)
+        Records(setting, operation)
             ? audit.RecordAsync(audit.Entry(account, operation.ToString(), Resource(account, container, blob), sites: sites), cancellationToken)
             : Task.CompletedTask;
 

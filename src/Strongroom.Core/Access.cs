@@ -290,7 +290,15 @@ public interface IOperatorGrantValidator
     Task<OperatorGrant> ValidateAsync(string token, CancellationToken cancellationToken = default);
 }
 
-/// <summary>Which data-plane operations a lockbox grant allows, where (pure; the Blob protocol layer calls it before dispatch).</summary>
+/// <summary>
+/// Which data-plane operations a lockbox grant allows, where (pure; the Blob protocol layer calls
+/// it before dispatch). A grant reads and never writes: metadata reads (listings, properties,
+/// metadata, block lists, tags, page ranges, the container's ACL, account information asked of the
+/// container) under either access, content reads (Get Blob, Query Blob Contents) only under
+/// <see cref="LockboxAccess.ReadData"/>. Everything outside one container of one account is
+/// refused, account-level operations included (List Containers, service properties, Find Blobs
+/// by Tags): they reach beyond a container scope.
+/// </summary>
 public static class GrantScope
 {
     /// <summary>
@@ -300,6 +308,108 @@ public static class GrantScope
     /// name the service will act on; a name with a <c>.</c> or <c>..</c> segment is refused outright), or a
     /// listing whose prefix does not start with the grant's.
     /// </summary>
-    public static ErrorCode? Check(OperatorGrant grant, BlobOperation operation, string account, string? container, string? blob, string? listPrefix) =>
-        throw new NotImplementedException("issue6-dataplane");
+    public static ErrorCode? Check(OperatorGrant grant, BlobOperation operation, string account, string? container, string? blob, string? listPrefix)
+    {
+        ArgumentNullException.ThrowIfNull(grant);
+        var kind = KindOf(operation);
+        if (kind == ReadKind.None || (kind == ReadKind.Content && grant.Access != LockboxAccess.ReadData))
+        {
+            return ErrorCode.GrantScopeMismatch;
+        }
+
+        if (!string.Equals(account, grant.Account, StringComparison.Ordinal)
+            || container is null
+            || !string.Equals(container, grant.Container, StringComparison.Ordinal))
+        {
+            return ErrorCode.GrantScopeMismatch;
+        }
+
+        if (blob is not null)
+        {
+            return InsidePrefix(grant.Prefix, blob, complete: true) ? null : ErrorCode.GrantScopeMismatch;
+        }
+
+        if (operation == BlobOperation.ListBlobs)
+        {
+            // An empty prefix parameter lists everything, as none does.
+            var prefix = string.IsNullOrEmpty(listPrefix) ? string.Empty : listPrefix;
+            return InsidePrefix(grant.Prefix, prefix, complete: false) ? null : ErrorCode.GrantScopeMismatch;
+        }
+
+        // The container's own properties, metadata and ACL belong to the granted container (a
+        // prefix narrows which blobs, not which container). A blob operation always names a blob.
+        return operation is BlobOperation.GetContainerProperties or BlobOperation.GetContainerMetadata
+            or BlobOperation.GetContainerAcl or BlobOperation.GetAccountInformation
+            ? null
+            : ErrorCode.GrantScopeMismatch;
+    }
+
+    /// <summary>What a read reveals: nothing (a write or an operation outside container scope), metadata, or content.</summary>
+    public static ReadKind KindOf(BlobOperation operation) => operation switch
+    {
+        BlobOperation.GetContainerProperties or BlobOperation.GetContainerMetadata or BlobOperation.GetContainerAcl
+            or BlobOperation.ListBlobs or BlobOperation.GetAccountInformation
+            or BlobOperation.GetBlockList or BlobOperation.GetBlobProperties or BlobOperation.GetBlobMetadata
+            or BlobOperation.GetBlobTags or BlobOperation.GetPageRanges => ReadKind.Metadata,
+        BlobOperation.GetBlob or BlobOperation.QueryBlobContents => ReadKind.Content,
+        _ => ReadKind.None,
+    };
+
+    /// <summary>
+    /// True when <paramref name="name"/> starts with <paramref name="prefix"/> (ordinal, as Azure
+    /// compares names; no prefix: the whole container) and has no <c>.</c> or <c>..</c> segment
+    /// that a path-minded client or site could resolve out of it. For a listing prefix
+    /// (<paramref name="complete"/> false) its last segment is still being typed, so only the
+    /// segments a '/' closes are checked.
+    /// </summary>
+    private static bool InsidePrefix(string? prefix, string name, bool complete)
+    {
+        if (HasDotSegment(name, complete))
+        {
+            return false;
+        }
+
+        return string.IsNullOrEmpty(prefix) || name.StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    private static bool HasDotSegment(string name, bool complete)
+    {
+        var start = 0;
+        for (var i = 0; i <= name.Length; i++)
+        {
+            var end = i == name.Length;
+            if (!end && name[i] is not ('/' or '\\'))
+            {
+                continue;
+            }
+
+            if (end && !complete)
+            {
+                break;
+            }
+
+            var segment = name.AsSpan(start, i - start);
+            if (segment is "." or "..")
+            {
+                return true;
+            }
+
+            start = i + 1;
+        }
+
+        return false;
+    }
+}
+
+/// <summary>What a data-plane operation reads, for <see cref="GrantScope"/>.</summary>
+public enum ReadKind
+{
+    /// <summary>Not a read inside a container: a write, or an operation on the account or service.</summary>
+    None = 0,
+
+    /// <summary>Names, properties, metadata, block lists: never blob content.</summary>
+    Metadata = 1,
+
+    /// <summary>Blob content.</summary>
+    Content = 2,
 }

@@ -44,7 +44,11 @@ public sealed record Actor(ActorKind Kind, string Id, string? Grant = null)
 /// so it needs no parameter on every service method; the entries themselves are recorded
 /// explicitly by each service where it commits.
 /// </summary>
-public sealed record OperationContext(Actor Actor, string? RequestId = null, string? ClientAddress = null)
+/// <remarks>
+/// <see cref="Justification"/> is why the actor may act at all, when someone had to approve it: a
+/// lockbox grant's justification, which every entry recorded under the grant carries.
+/// </remarks>
+public sealed record OperationContext(Actor Actor, string? RequestId = null, string? ClientAddress = null, string? Justification = null)
 {
     // A mutable holder, so an actor set by an awaited callee (authentication) is seen by its caller:
     // values assigned to an AsyncLocal inside an async method do not flow back out of it.
@@ -68,13 +72,16 @@ public sealed record OperationContext(Actor Actor, string? RequestId = null, str
         return new Scope(previous);
     }
 
-    /// <summary>Replaces the actor of the open context (the protocol layer learns it after authentication).</summary>
-    public static void SetActor(Actor actor)
+    /// <summary>Replaces the actor of the open context (the protocol layer learns it after authentication); a justification goes with the actor it belonged to.</summary>
+    public static void SetActor(Actor actor) => SetActor(actor, null);
+
+    /// <summary>Replaces the actor of the open context and the justification its entries carry (a lockbox grant's; null: none).</summary>
+    public static void SetActor(Actor actor, string? justification)
     {
         ArgumentNullException.ThrowIfNull(actor);
         var holder = Ambient.Value;
         Invariant.True(holder is not null, "an actor is set only inside an open operation context");
-        holder!.Context = holder.Context with { Actor = actor };
+        holder!.Context = holder.Context with { Actor = actor, Justification = justification };
     }
 
     private sealed class Holder(OperationContext context)

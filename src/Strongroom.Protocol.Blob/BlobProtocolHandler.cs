@@ -14,8 +14,14 @@ namespace Strongroom.Protocol.Blob;
 /// x-ms-version and Date; every failure is an Azure error (never a crash, never a hang).
 ///
 /// Each request runs in an <see cref="OperationContext"/> (request id, client address; the actor
-/// is anonymous until Shared Key authentication names the key), which the service's transparency
-/// log entries are attributed to. A failed request is recorded with its Azure error code as the
+/// is anonymous until Shared Key authentication names the key, or a lockbox grant token names the
+/// operator and the grant), which the service's transparency log entries are attributed to.
+///
+/// A lockbox grant is a bearer credential (<c>Authorization: Bearer srgrant1.…</c>, HTTPS only):
+/// the validator (<see cref="BlobProtocolOptions.OperatorGrants"/>) checks it against the store on
+/// every request, and <see cref="GrantScope"/> refuses any operation outside it before dispatch.
+/// Every operation under a grant, refused ones included, is recorded with the grant's
+/// justification. A failed request is recorded with its Azure error code as the
 /// outcome (<see cref="BlobService.RecordFailureAsync"/>): authentication failures always, others
 /// when the account's setting covers the operation. If that entry cannot be recorded the answer
 /// becomes 500 InternalError.
@@ -30,6 +36,7 @@ public sealed partial class BlobProtocolHandler
     private readonly DateHeaderCache dates;
     private readonly Func<FailureRecord, Task> recordFailure;
     private readonly SecondaryEndpoint secondary;
+    private readonly TimeProvider time;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
         : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
@@ -48,6 +55,7 @@ public sealed partial class BlobProtocolHandler
         this.random = random;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
+        this.time = time;
         authenticator = new SharedKeyAuthenticator(keyLookup, time, options);
         dates = new DateHeaderCache(time);
     }
@@ -96,10 +104,14 @@ public sealed partial class BlobProtocolHandler
             }
 
             progress.Target = target;
-            await AuthenticateAsync(context, target).ConfigureAwait(false);
+            var grant = await AuthenticateAsync(context, target).ConfigureAwait(false);
             progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
             progress.Resolved = resolved;
+            if (grant is not null && GrantScope.Check(grant, resolved.Operation, target.Account, resolved.Container, resolved.Blob, target.GetQuery("prefix")) is { } refusal)
+            {
+                throw new StorageException(refusal);
+            }
             await CheckLocationAsync(context, target, resolved).ConfigureAwait(false);
             await DispatchAsync(context, target, resolved).ConfigureAwait(false);
         }
@@ -126,7 +138,8 @@ public sealed partial class BlobProtocolHandler
         public ResolvedOperation? Resolved { get; set; }
     }
 
-    private async Task AuthenticateAsync(HttpContext context, RequestTarget target)
+    /// <summary>Authenticates the request and sets the actor; returns the lockbox grant when a grant token authorised it.</summary>
+    private async Task<OperatorGrant?> AuthenticateAsync(HttpContext context, RequestTarget target)
     {
         var authorization = RequestHeaders.Get(context.Request.Headers, "Authorization");
         if (target.HasQuery("sig"))
@@ -143,8 +156,86 @@ public sealed partial class BlobProtocolHandler
             throw new BlobProtocolException(ErrorMapping.PublicAccessNotPermitted);
         }
 
+        if (TryGetBearerToken(authorization, out var token))
+        {
+            return await AuthenticateGrantAsync(context, token).ConfigureAwait(false);
+        }
+
         var slot = await authenticator.AuthenticateAsync(context.Request, target, authorization, context.RequestAborted).ConfigureAwait(false);
         OperationContext.SetActor(new Actor(ActorKind.SharedKey, slot == 1 ? "key1" : "key2"));
+        return null;
+    }
+
+    /// <summary>
+    /// A bearer token: only a lockbox grant token is one this server takes. Refused over plain
+    /// HTTP (403 AuthenticationFailed, as Azure and Azurite answer; the SDK never sends one so).
+    /// Any other token, or a grant token that does not verify, is 401 InvalidAuthenticationInfo
+    /// with the challenge (<see cref="FailAsync"/>); a grant no longer active (revoked, ended,
+    /// expired, its session gone) is 403 AuthorizationFailure.
+    /// </summary>
+    private async Task<OperatorGrant> AuthenticateGrantAsync(HttpContext context, string token)
+    {
+        if (!context.Request.IsHttps)
+        {
+            const string Detail = "Authentication scheme Bearer is not allowed with HTTP.";
+            throw new BlobProtocolException(ErrorMapping.AuthenticationFailed, Detail, [new("AuthenticationErrorDetail", Detail)]);
+        }
+
+        var validator = options.OperatorGrants;
+        if (validator is null || !validator.IsGrantToken(token))
+        {
+            throw InvalidBearer("The bearer token is not a lockbox grant token issued by this server.");
+        }
+
+        OperatorGrant grant;
+        try
+        {
+            grant = await validator.ValidateAsync(token, context.RequestAborted).ConfigureAwait(false);
+        }
+        catch (StorageException invalid) when (invalid.Code == ErrorCode.GrantTokenInvalid)
+        {
+            throw InvalidBearer("Signature validation failed.");
+        }
+
+        // The validator checked the store; the end is checked again on this clock so that no
+        // path through a validator can stretch a grant past its end.
+        if (grant.EndsOn <= time.GetUtcNow())
+        {
+            throw new StorageException(ErrorCode.GrantNotActive);
+        }
+
+        OperationContext.SetActor(new Actor(ActorKind.Operator, grant.Operator, grant.GrantId), grant.Justification);
+        return grant;
+    }
+
+    private static BlobProtocolException InvalidBearer(string detail) =>
+        new(ErrorMapping.Map(ErrorCode.GrantTokenInvalid), detail, [new("AuthenticationErrorDetail", detail)]);
+
+    /// <summary><c>Bearer &lt;token&gt;</c> (the scheme is case-insensitive, RFC 7235); false for any other scheme.</summary>
+    internal static bool TryGetBearerToken(string authorization, out string token)
+    {
+        const string Scheme = "Bearer";
+        token = string.Empty;
+        if (authorization.Length <= Scheme.Length
+            || !authorization.StartsWith(Scheme, StringComparison.OrdinalIgnoreCase)
+            || authorization[Scheme.Length] != ' ')
+        {
+            return false;
+        }
+
+        token = authorization[(Scheme.Length + 1)..].Trim(' ');
+        return true;
+    }
+
+    /// <summary>
+    /// Azure's bearer challenge, sent with every 401: <c>Bearer authorization_uri=… resource_id=https://storage.azure.com</c>
+    /// (space-separated, as the service sends it; the SDKs' challenge parsers take it so).
+    /// </summary>
+    private string BearerChallenge()
+    {
+        const string Resource = "resource_id=https://storage.azure.com";
+        var authorizationUri = options.BearerAuthorizationUri?.Invoke();
+        return authorizationUri is null ? "Bearer " + Resource : $"Bearer authorization_uri={authorizationUri} {Resource}";
     }
 
     /// <summary>What the secondary endpoint asks of the service (a seam for tests).</summary>
@@ -326,6 +417,11 @@ public sealed partial class BlobProtocolHandler
             response.Headers[name] = value;
         }
 
+        if (error.Status == StatusCodes.Status401Unauthorized)
+        {
+            response.Headers.WWWAuthenticate = BearerChallenge();
+        }
+
         if (HttpMethods.IsHead(context.Request.Method) || error.Status == StatusCodes.Status304NotModified)
         {
             return;
@@ -359,7 +455,8 @@ public sealed partial class BlobProtocolHandler
         var resolved = progress.Resolved;
         if (!progress.Authenticated)
         {
-            if (error.Code is not ("AuthenticationFailed" or "InvalidAuthenticationInfo" or "PublicAccessNotPermitted"))
+            // AuthorizationFailure here: a grant token that verified but whose grant is no longer active.
+            if (error.Code is not ("AuthenticationFailed" or "InvalidAuthenticationInfo" or "PublicAccessNotPermitted" or "AuthorizationFailure"))
             {
                 return true;
             }

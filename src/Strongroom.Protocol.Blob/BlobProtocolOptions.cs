@@ -1,3 +1,5 @@
+using Strongroom.Core;
+
 namespace Strongroom.Protocol.Blob;
 
 /// <summary>Settings of the Blob data plane.</summary>
@@ -30,4 +32,18 @@ public sealed class BlobProtocolOptions
     /// looked at: a sealed server holds no key, so it can neither authenticate nor decrypt.
     /// </summary>
     public Func<bool>? IsSealed { get; set; }
+
+    /// <summary>
+    /// Validates lockbox grant tokens presented as <c>Authorization: Bearer …</c> (over HTTPS
+    /// only). Null: every bearer token is refused (401 InvalidAuthenticationInfo).
+    /// </summary>
+    public IOperatorGrantValidator? OperatorGrants { get; set; }
+
+    /// <summary>
+    /// Where a bearer token is obtained, for the <c>authorization_uri</c> of the challenge a 401
+    /// carries (Azure names its identity provider there; here: the management plane's lockbox
+    /// requests). Asked on each 401, since a port-0 listener learns its port only when it binds.
+    /// Null: the challenge names the resource only.
+    /// </summary>
+    public Func<string>? BearerAuthorizationUri { get; set; }
 }

@@ -334,7 +334,13 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Blobs,
             options.TimeProvider,
             options.RandomSource,
-            new BlobProtocolOptions { RequireHttps = useTls, IsSealed = () => deployment.Vault.IsSealed },
+            new BlobProtocolOptions
+            {
+                RequireHttps = useTls,
+                IsSealed = () => deployment.Vault.IsSealed,
+                OperatorGrants = deployment.Lockbox,
+                BearerAuthorizationUri = () => new Uri(BoundEndpoint(listeners.Management, managementEndpoint, useTls), "v1/lockbox/requests").ToString(),
+            },
             app.Services.GetRequiredService<ILogger<BlobProtocolHandler>>());
         var keyVault = new KeyVaultProtocolHandler(
             deployment.KeyVault,
