@@ -27,7 +27,7 @@ namespace Strongroom.Access.Tests;
 /// prints the seed, the step and the last steps; replay with
 /// <c>--filter "FullyQualifiedName~ApprovalSimulation"</c> and the seed.
 /// </summary>
-public sealed class ApprovalSimulationTests(ITestOutputHelper output)
+public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 {
     private const int Steps = 500;
 
@@ -966,6 +966,17 @@ public sealed class ApprovalSimulationTests(ITestOutputHelper output)
 
             return bodies;
         }
+
+        public IReadOnlyList<AuditEntry> TransferEntries(string transferId) =>
+            [.. entries.Where(entry => entry.Details.Any(detail => detail.Key == "transferId" && detail.Value == transferId))];
+
+        /// <summary>A transfer's transitions as logged (its copies left out).</summary>
+        public List<string> TransferActions(string transferId) =>
+            [.. TransferEntries(transferId).Where(entry => entry.Action != AuditActions.TransferCopy).Select(entry => entry.Action)];
+
+        /// <summary>The objects a transfer's Transfer.Copy entries name.</summary>
+        public List<string> CopyEntries(string transferId) =>
+            [.. TransferEntries(transferId).Where(entry => entry.Action == AuditActions.TransferCopy).Select(entry => entry.Details.First(detail => detail.Key == "objectId").Value)];
 
         public IReadOnlyList<AuditEntry> Entries(string requestId) => byRequest.TryGetValue(requestId, out var list) ? list : [];
 
