@@ -97,41 +97,33 @@ public sealed class LockboxTests
         await using var server = await StartAsync("lockbox-cli");
         using var api = new ManagementApi(server);
         var (sam, olga, _, tina) = await PrincipalsAsync(server, api);
-        var sessions = Directory.CreateTempSubdirectory("strongroom-lockbox-sessions-").FullName;
-        try
-        {
-            var samSession = WriteSession(server, sessions, sam, await sam.LoginAsync(api, ManagementApi.CurrentStep + 1));
-            var olgaSession = WriteSession(server, sessions, olga, await olga.LoginAsync(api));
-            var tinaSession = WriteSession(server, sessions, tina, await tina.LoginAsync(api));
+        var samSession = Principals.WriteSession(server, sam, await sam.LoginAsync(api, ManagementApi.CurrentStep + 1));
+        var olgaSession = Principals.WriteSession(server, olga, await olga.LoginAsync(api));
+        var tinaSession = Principals.WriteSession(server, tina, await tina.LoginAsync(api));
 
-            var request = await CliAsync(server, 0, "lockbox", "request", "--account", Account, "--container", Container, "--prefix", "2026/",
-                "--access", "metadata", "--duration", "90m", "--justification", Justification, "--session", olgaSession, "--json");
-            using var requestJson = JsonDocument.Parse(request.StandardOutput);
-            var id = requestJson.RootElement.GetProperty("id").GetString()!;
-            Assert.Equal(90, requestJson.RootElement.GetProperty("durationMinutes").GetInt32());
+        var request = await CliAsync(server, 0, "lockbox", "request", "--account", Account, "--container", Container, "--prefix", "2026/",
+            "--access", "metadata", "--duration", "90m", "--justification", Justification, "--session", olgaSession, "--json");
+        using var requestJson = JsonDocument.Parse(request.StandardOutput);
+        var id = requestJson.RootElement.GetProperty("id").GetString()!;
+        Assert.Equal(90, requestJson.RootElement.GetProperty("durationMinutes").GetInt32());
 
-            var self = await CliAsync(server, 1, "lockbox", "approve", id, "--session", olgaSession);
-            Assert.Contains("SelfApprovalNotAllowed", self.StandardError, StringComparison.Ordinal);
-            Assert.Contains("(requested)", (await CliAsync(server, 0, "lockbox", "approve", id, "--session", tinaSession)).StandardOutput, StringComparison.Ordinal);
-            Assert.Contains("(approved)", (await CliAsync(server, 0, "lockbox", "approve", id, "--session", samSession)).StandardOutput, StringComparison.Ordinal);
-            Assert.Contains(id, (await CliAsync(server, 0, "lockbox", "list", "--state", "approved", "--session", tinaSession)).StandardOutput, StringComparison.Ordinal);
-            await CliAsync(server, 0, "lockbox", "activate", id, "--session", olgaSession);
+        var self = await CliAsync(server, 1, "lockbox", "approve", id, "--session", olgaSession);
+        Assert.Contains("SelfApprovalNotAllowed", self.StandardError, StringComparison.Ordinal);
+        Assert.Contains("(requested)", (await CliAsync(server, 0, "lockbox", "approve", id, "--session", tinaSession)).StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("(approved)", (await CliAsync(server, 0, "lockbox", "approve", id, "--session", samSession)).StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(id, (await CliAsync(server, 0, "lockbox", "list", "--state", "approved", "--session", tinaSession)).StandardOutput, StringComparison.Ordinal);
+        await CliAsync(server, 0, "lockbox", "activate", id, "--session", olgaSession);
 
-            // The token alone on standard output; nobody else gets one.
-            var token = (await CliAsync(server, 0, "lockbox", "token", id, "--session", olgaSession)).StandardOutput.Trim();
-            TestLogs.RecordSecret("grant token", token);
-            Assert.Matches("^srgrant1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", token);
-            Assert.Contains("RoleNotPermitted", (await CliAsync(server, 1, "lockbox", "token", id, "--session", tinaSession)).StandardError, StringComparison.Ordinal);
+        // The token alone on standard output; nobody else gets one.
+        var token = (await CliAsync(server, 0, "lockbox", "token", id, "--session", olgaSession)).StandardOutput.Trim();
+        TestLogs.RecordSecret("grant token", token);
+        Assert.Matches("^srgrant1\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$", token);
+        Assert.Contains("RoleNotPermitted", (await CliAsync(server, 1, "lockbox", "token", id, "--session", tinaSession)).StandardError, StringComparison.Ordinal);
 
-            var shown = await CliAsync(server, 0, "lockbox", "show", id, "--session", tinaSession);
-            Assert.Contains("(active)", shown.StandardOutput, StringComparison.Ordinal);
-            Assert.Contains(Justification, shown.StandardOutput, StringComparison.Ordinal);
-            Assert.Contains("(ended)", (await CliAsync(server, 0, "lockbox", "end", id, "--session", olgaSession)).StandardOutput, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(sessions, recursive: true);
-        }
+        var shown = await CliAsync(server, 0, "lockbox", "show", id, "--session", tinaSession);
+        Assert.Contains("(active)", shown.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains(Justification, shown.StandardOutput, StringComparison.Ordinal);
+        Assert.Contains("(ended)", (await CliAsync(server, 0, "lockbox", "end", id, "--session", olgaSession)).StandardOutput, StringComparison.Ordinal);
     }
 
     private static async Task<StrongroomProcess> StartAsync(string label)
@@ -176,28 +168,6 @@ public sealed class LockboxTests
         }
 
         return entries;
-    }
-
-    /// <summary>A session file as <c>strongroom login</c> writes it, for a session signed in through the API.</summary>
-    private static string WriteSession(StrongroomProcess server, string directory, TestPrincipal principal, string token)
-    {
-        var path = Path.Combine(directory, principal.Name + ".json");
-        var session = new Dictionary<string, object?>
-        {
-            ["version"] = 1,
-            ["server"] = server.ManagementEndpoint.ToString(),
-            ["caCertificate"] = server.CertificatePath,
-            ["kind"] = principal.Kind,
-            ["name"] = principal.Name,
-            ["token"] = token,
-        };
-        if (principal.Account is not null)
-        {
-            session["account"] = principal.Account;
-        }
-
-        File.WriteAllText(path, JsonSerializer.Serialize(session));
-        return path;
     }
 
     private static async Task<CliResult> CliAsync(StrongroomProcess server, int exitCode, params string[] args)

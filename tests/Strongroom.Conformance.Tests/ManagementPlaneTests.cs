@@ -149,7 +149,7 @@ public sealed class ManagementPlaneTests
         var securityToken = await security.LoginAsync(api, ManagementApi.CurrentStep - 1);
         var auditor = await Principals.CreateOperatorAsync(api, securityToken, "audrey", "audit-admin");
         var auditorToken = await auditor.LoginAsync(api);
-        var session = WriteSession(server, "audrey", "operator", null, auditorToken);
+        var session = Principals.WriteSession(server, "audrey", "operator", null, auditorToken);
         var state = Path.Combine(server.DataDirectory + "-verifier");
 
         var verify = await server.RunCommandAsync(null, "audit", "verify", "--session", session, "--platform", "--ca-cert", server.CertificatePath, "--state-dir", state);
@@ -190,7 +190,7 @@ public sealed class ManagementPlaneTests
         }
 
         // The CLI over the plane: the log verifies, the locations print, the report is signed.
-        var session = WriteSession(server, "dana", "tenant-admin", "acme", token);
+        var session = Principals.WriteSession(server, "dana", "tenant-admin", "acme", token);
         var verify = await server.RunCommandAsync(null, "audit", "verify", "--session", session, "--account", "acme", "--ca-cert", server.CertificatePath, "--state-dir", server.DataDirectory + "-verifier");
         Assert.True(verify.ExitCode == 0, verify.ToString());
         var report = Path.Combine(server.DataDirectory + "-verifier", "acme-report.txt");
@@ -237,34 +237,5 @@ public sealed class ManagementPlaneTests
         var tail = await server.RunCliAsync("audit", "tail", "--platform", "-n", "10");
         Assert.Contains("operator:sysop Management.GET v1/accounts/{account}/log/entries management:/v1/accounts/acme/log/entries RoleNotPermitted", tail.StandardOutput, StringComparison.Ordinal);
         Assert.Contains("operator:sysop Management.GET v1/log/platform/checkpoint management:/v1/log/platform/checkpoint RoleNotPermitted", tail.StandardOutput, StringComparison.Ordinal);
-    }
-
-    /// <summary>A session file as <c>strongroom login</c> writes it (owner-only), for the CLI's <c>--session</c>.</summary>
-    private static string WriteSession(StrongroomProcess server, string name, string kind, string? account, string token)
-    {
-        var directory = Directory.CreateDirectory(server.DataDirectory + "-sessions").FullName;
-        var path = Path.Combine(directory, name + ".json");
-        var json = JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["version"] = 1,
-            ["server"] = server.ManagementEndpoint.ToString(),
-            ["caCertificate"] = server.CertificatePath,
-            ["kind"] = kind,
-            ["account"] = account,
-            ["name"] = name,
-            ["token"] = token,
-        });
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(path, options))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(json));
-        }
-
-        return path;
     }
 }

@@ -102,8 +102,8 @@ public sealed class TransferTests
         var secondSecurityToken = await secondSecurity.LoginAsync(api);
         var tenantToken = await tenant.LoginAsync(api);
         var strangerToken = await stranger.LoginAsync(api);
-        var systemSession = WriteSession(server, "sys-one", "operator", null, systemToken);
-        var tenantSession = WriteSession(server, "tina", "tenant-admin", Account, tenantToken);
+        var systemSession = Principals.WriteSession(server, "sys-one", "operator", null, systemToken);
+        var tenantSession = Principals.WriteSession(server, "tina", "tenant-admin", Account, tenantToken);
 
         // A site inside the residency needs no transfer, and a transfer of an unknown container is refused.
         var inside = await api.PostAsync("v1/transfers", Request("reports", "eu/", "cn2"), systemToken);
@@ -346,34 +346,4 @@ public sealed class TransferTests
 
     private static IReadOnlyList<string> Strings(JsonElement entry, string name) =>
         entry.TryGetProperty(name, out var list) ? [.. list.EnumerateArray().Select(item => item.GetString()!)] : [];
-
-    /// <summary>A session file as <c>strongroom login</c> writes it (owner-only), for the CLI's <c>--session</c>.</summary>
-    private static string WriteSession(StrongroomProcess server, string name, string kind, string? account, string token)
-    {
-        // Inside the data directory, so the tokens go with it when the test ends.
-        var directory = Directory.CreateDirectory(Path.Combine(server.DataDirectory, "test-sessions")).FullName;
-        var path = Path.Combine(directory, name + ".json");
-        var json = JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["version"] = 1,
-            ["server"] = server.ManagementEndpoint.ToString(),
-            ["caCertificate"] = server.CertificatePath,
-            ["kind"] = kind,
-            ["account"] = account,
-            ["name"] = name,
-            ["token"] = token,
-        });
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        using (var stream = new FileStream(path, options))
-        {
-            stream.Write(Encoding.UTF8.GetBytes(json));
-        }
-
-        return path;
-    }
 }

@@ -55,6 +55,43 @@ public static class Principals
         return new TestPrincipal("operator", null, name, password, secret);
     }
 
+    /// <summary>
+    /// A session file as <c>strongroom login</c> writes it (owner-only, in a directory beside the
+    /// server's data directory, so it goes with it), for the CLI's <c>--session</c>, from a session
+    /// signed in through the API.
+    /// </summary>
+    public static string WriteSession(StrongroomProcess server, string name, string kind, string? account, string token)
+    {
+        var directory = Directory.CreateDirectory(server.DataDirectory + "-sessions").FullName;
+        var path = Path.Combine(directory, (account is null ? name : $"{account}-{name}") + ".json");
+        var json = JsonSerializer.Serialize(new Dictionary<string, object?>
+        {
+            ["version"] = 1,
+            ["server"] = server.ManagementEndpoint.ToString(),
+            ["caCertificate"] = server.CertificatePath,
+            ["kind"] = kind,
+            ["account"] = account,
+            ["name"] = name,
+            ["token"] = token,
+        });
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(path, options))
+        {
+            stream.Write(System.Text.Encoding.UTF8.GetBytes(json));
+        }
+
+        return path;
+    }
+
+    /// <summary>As above, for <paramref name="principal"/>.</summary>
+    public static string WriteSession(StrongroomProcess server, TestPrincipal principal, string token) =>
+        WriteSession(server, principal.Name, principal.Kind, principal.Account, token);
+
     private static TestPrincipal FromJson(string kind, string? account, string name, string password, string json)
     {
         using var document = JsonDocument.Parse(json);

@@ -492,6 +492,12 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             Directory.Delete(ShareDirectory, recursive: true);
         }
 
+        // Session files tests wrote for the CLI (Principals.WriteSession).
+        if (_ownsDataDirectory && Directory.Exists(DataDirectory + "-sessions"))
+        {
+            Directory.Delete(DataDirectory + "-sessions", recursive: true);
+        }
+
         if (_ownsDataDirectory && Directory.Exists(DataDirectory))
         {
             try
