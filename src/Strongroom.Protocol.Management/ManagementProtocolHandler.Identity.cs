@@ -24,19 +24,19 @@ public sealed partial class ManagementProtocolHandler
     private async Task LoginAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var kind = RequiredString(body, "kind") switch
+        var kind = ManagementCall.RequiredString(body, "kind") switch
         {
             "operator" => PrincipalKind.Operator,
             "tenant-admin" => PrincipalKind.TenantAdmin,
             _ => throw new StorageException(ErrorCode.InvalidAccessRequest, "kind must be operator or tenant-admin."),
         };
-        var account = kind == PrincipalKind.TenantAdmin ? RequiredString(body, "account") : PrincipalIds.NoAccount;
+        var account = kind == PrincipalKind.TenantAdmin ? ManagementCall.RequiredString(body, "account") : PrincipalIds.NoAccount;
         var result = await services.Identities.LoginAsync(
             kind,
             account,
-            RequiredString(body, "name"),
-            RequiredString(body, "password"),
-            RequiredString(body, "code"),
+            ManagementCall.RequiredString(body, "name"),
+            ManagementCall.RequiredString(body, "password"),
+            ManagementCall.RequiredString(body, "code"),
             call.Aborted).ConfigureAwait(false);
         var principal = result.Principal;
         await call.WriteJsonAsync(200, json =>
@@ -77,12 +77,12 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateOperatorAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        if (!PrincipalIds.TryParseRole(OptionalString(body, "role"), out var role))
+        if (!PrincipalIds.TryParseRole(ManagementCall.OptionalString(body, "role"), out var role))
         {
             throw new StorageException(ErrorCode.InvalidAccessRequest, "An operator has exactly one role: role must be system-admin, security-admin or audit-admin.");
         }
 
-        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, RequiredString(body, "name"), role, RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, ManagementCall.RequiredString(body, "name"), role, ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
 
@@ -101,7 +101,7 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateTenantAdminAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), RequiredString(body, "name"), RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), ManagementCall.RequiredString(body, "name"), ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
 
@@ -111,11 +111,6 @@ public sealed partial class ManagementProtocolHandler
         call.Context.Response.StatusCode = 204;
     }
 
-    private static string RequiredString(JsonElement body, string name) =>
-        OptionalString(body, name) ?? throw new StorageException(ErrorCode.InvalidAccessRequest, $"The body needs \"{name}\" (a string).");
-
-    private static string? OptionalString(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
 
 /// <summary>Principals as the management plane (and the CLI on the host) write them: never a password hash or a seed.</summary>
@@ -140,11 +135,8 @@ public static class PrincipalJson
     }
 
     /// <summary><c>{"NAME": [{name, role?, account?, disabled, locked, createdOn}]}</c>.</summary>
-    public static void WriteList(Utf8JsonWriter json, string property, IReadOnlyList<PrincipalRecord> principals, Func<PrincipalRecord, bool> isLocked)
-    {
-        json.WriteStartObject();
-        json.WriteStartArray(property);
-        foreach (var principal in principals)
+    public static void WriteList(Utf8JsonWriter json, string property, IReadOnlyList<PrincipalRecord> principals, Func<PrincipalRecord, bool> isLocked) =>
+        ManagementCall.WriteList(json, property, principals, (json, principal) =>
         {
             json.WriteStartObject();
             if (principal.Kind == PrincipalKind.TenantAdmin)
@@ -162,11 +154,7 @@ public static class PrincipalJson
             json.WriteBoolean("locked", isLocked(principal));
             json.WriteString("createdOn", principal.CreatedOn.ToUniversalTime());
             json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
+        });
 
     /// <summary>A new principal with its TOTP secret and enrollment URI (shown once).</summary>
     public static void WriteEnrolled(Utf8JsonWriter json, EnrolledPrincipal enrolled)

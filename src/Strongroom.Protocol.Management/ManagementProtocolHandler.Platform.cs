@@ -111,40 +111,19 @@ public sealed partial class ManagementProtocolHandler
         var caller = call.Principal;
         RequireOperator(caller, "list accounts", OperatorRole.SystemAdmin, OperatorRole.AuditAdmin);
         var accounts = await services.ListAccounts(call.Aborted).ConfigureAwait(false);
-        await call.WriteJsonAsync(200, json =>
+        await call.WriteListAsync(200, "accounts", accounts.OrderBy(account => account.Name, StringComparer.Ordinal), (json, account) =>
         {
+            // Names, states, creation, suite and placement: never a wrapped key.
             json.WriteStartObject();
-            json.WriteStartArray("accounts");
-            foreach (var account in accounts.OrderBy(account => account.Name, StringComparer.Ordinal))
+            json.WriteString("name", account.Name);
+            json.WriteString("state", account.State.ToString());
+            json.WriteString("createdOn", Time(account.CreatedOn));
+            json.WriteString("cipherSuite", CipherSuites.Name(account.CipherSuite));
+            if (account.Placement is { } policy)
             {
-                // Names, states, creation, suite and placement: never a wrapped key.
-                json.WriteStartObject();
-                json.WriteString("name", account.Name);
-                json.WriteString("state", account.State.ToString());
-                json.WriteString("createdOn", Time(account.CreatedOn));
-                json.WriteString("cipherSuite", CipherSuites.Name(account.CipherSuite));
-                if (account.Placement is { } policy)
-                {
-                    json.WriteStartArray("residency");
-                    foreach (var jurisdiction in policy.Residency)
-                    {
-                        json.WriteStringValue(jurisdiction);
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteString("primaryRegion", policy.PrimaryRegion);
-                    if (policy.SecondaryRegion is not null)
-                    {
-                        json.WriteString("secondaryRegion", policy.SecondaryRegion);
-                    }
-
-                    json.WriteString("redundancy", policy.Redundancy.ToString());
-                }
-
-                json.WriteEndObject();
+                PlacementJson.WritePolicyMembers(json, policy);
             }
 
-            json.WriteEndArray();
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -153,25 +132,17 @@ public sealed partial class ManagementProtocolHandler
     {
         RequireOperator(call.Principal, "list sites", OperatorRole.SystemAdmin, OperatorRole.SecurityAdmin, OperatorRole.AuditAdmin);
         var sites = services.Sites ?? throw new InvalidOperationException("the management plane was composed without the sites");
-        return call.WriteJsonAsync(200, json =>
+        return call.WriteListAsync(200, "sites", sites.Sites, (json, site) =>
         {
+            // Where it is, what it is, how it is: a backend's endpoint and credentials stay in the topology file.
             json.WriteStartObject();
-            json.WriteStartArray("sites");
-            foreach (var site in sites.Sites)
-            {
-                // Where it is, what it is, how it is: a backend's endpoint and credentials stay in the topology file.
-                json.WriteStartObject();
-                json.WriteString("id", site.Id);
-                json.WriteString("region", site.Region);
-                json.WriteString("zone", site.Zone);
-                json.WriteString("jurisdiction", site.Jurisdiction);
-                json.WriteString("backend", site.Backend == SiteBackendKind.AzureBlob ? "azure-blob" : "local");
-                json.WriteString("state", site.State.ToString());
-                json.WriteString("health", site.State == SiteState.Removed ? "removed" : sites.IsUp(site.Id) ? "up" : "down");
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            json.WriteString("id", site.Id);
+            json.WriteString("region", site.Region);
+            json.WriteString("zone", site.Zone);
+            json.WriteString("jurisdiction", site.Jurisdiction);
+            json.WriteString("backend", site.Backend == SiteBackendKind.AzureBlob ? "azure-blob" : "local");
+            json.WriteString("state", site.State.ToString());
+            json.WriteString("health", site.State == SiteState.Removed ? "removed" : sites.IsUp(site.Id) ? "up" : "down");
             json.WriteEndObject();
         });
     }
@@ -335,7 +306,7 @@ public sealed partial class ManagementProtocolHandler
     {
         var account = RequireAccountReader(call, "read this account's locations");
         var (container, blob) = LocationScope(call);
-        var locations = await Placement.GetLocationsAsync(account, container, blob, NonEmpty(call.Query("marker")), Limits.LocationsPageMax, call.Aborted).ConfigureAwait(false);
+        var locations = await Placement.GetLocationsAsync(account, container, blob, call.OptionalQuery("marker"), Limits.LocationsPageMax, call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(200, json =>
         {
             json.WriteStartObject();
@@ -361,8 +332,8 @@ public sealed partial class ManagementProtocolHandler
 
     private static (string? Container, string? Blob) LocationScope(ManagementCall call)
     {
-        var container = NonEmpty(call.Query("container"));
-        var blob = NonEmpty(call.Query("blob"));
+        var container = call.OptionalQuery("container");
+        var blob = call.OptionalQuery("blob");
         if (blob is not null && container is null)
         {
             throw new ManagementException(400, "InvalidQueryParameterValue", "A blob is named with its container.");
@@ -370,8 +341,6 @@ public sealed partial class ManagementProtocolHandler
 
         return (container, blob);
     }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string LogName(string log) => log == AuditLogs.Platform ? TransparencyLog.PlatformOriginName : log;
 
