@@ -86,18 +86,7 @@ public sealed partial class ManagementProtocolHandler
     internal static void WriteSealStatus(Utf8JsonWriter json, SealStatusView status, bool duplicateIgnored)
     {
         json.WriteStartObject();
-        json.WriteString("type", "shamir");
-        json.WriteBoolean("initialized", status.Initialized);
-        json.WriteBoolean("sealed", status.Sealed);
-        json.WriteNumber("t", status.Threshold);
-        json.WriteNumber("n", status.Shares);
-        json.WriteNumber("progress", status.Progress);
-        if (status.DeploymentId is not null)
-        {
-            json.WriteString("deployment_id", status.DeploymentId);
-            json.WriteNumber("generation", status.Generation);
-        }
-
+        status.WriteMembers(json);
         if (duplicateIgnored)
         {
             json.WriteBoolean("duplicate_ignored", true);
@@ -221,41 +210,16 @@ public sealed partial class ManagementProtocolHandler
         var start = QueryNumber(call, "start");
         var end = QueryNumber(call, "end");
         var head = await AuditLog.GetTreeHeadAsync(log, call.Aborted).ConfigureAwait(false);
-        if (start > end || end > head.Size)
+        if (TransparencyLogJson.EntriesRangeProblem(start, end, head.Size) is { } problem)
         {
-            throw InvalidRange($"The range [{start}, {end}) is not within the log of {head.Size} entries (start ≤ end ≤ size; end is exclusive).");
-        }
-
-        if (end - start > Limits.AuditEntriesPageMax)
-        {
-            throw InvalidRange($"At most {Limits.AuditEntriesPageMax} entries per request.");
+            throw InvalidRange(problem);
         }
 
         IReadOnlyList<StoredAuditEntry> entries = end == start ? [] : await AuditLog.ReadEntriesAsync(log, start, end, call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(200, json =>
         {
             json.WriteStartObject();
-            json.WriteNumber("size", head.Size);
-            json.WriteStartArray("entries");
-            foreach (var entry in entries)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("index", entry.Index);
-                json.WriteBase64String("leafHash", entry.LeafHash);
-                if (entry.Body is null)
-                {
-                    json.WriteNull("entry");
-                }
-                else
-                {
-                    json.WriteBase64String("entry", entry.Body);
-                }
-
-                json.WriteString("time", Time(entry.Time));
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            TransparencyLogJson.WriteEntries(json, head.Size, entries, withTime: true);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -276,7 +240,7 @@ public sealed partial class ManagementProtocolHandler
             json.WriteStartObject();
             json.WriteNumber("index", index);
             json.WriteNumber("size", size);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -297,7 +261,7 @@ public sealed partial class ManagementProtocolHandler
             json.WriteStartObject();
             json.WriteNumber("first", first);
             json.WriteNumber("second", second);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -362,17 +326,6 @@ public sealed partial class ManagementProtocolHandler
     }
 
     private static ManagementException InvalidRange(string message) => new(400, nameof(ErrorCode.InvalidAuditRange), message);
-
-    private static void WriteHashes(Utf8JsonWriter json, IReadOnlyList<byte[]> hashes)
-    {
-        json.WriteStartArray("hashes");
-        foreach (var hash in hashes)
-        {
-            json.WriteBase64StringValue(hash);
-        }
-
-        json.WriteEndArray();
-    }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }
