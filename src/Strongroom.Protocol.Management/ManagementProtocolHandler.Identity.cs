@@ -122,16 +122,7 @@ public static class PrincipalJson
     public static void WriteIdentity(Utf8JsonWriter json, PrincipalKind kind, string account, string name, OperatorRole? role)
     {
         json.WriteString("kind", KindName(kind));
-        if (kind == PrincipalKind.TenantAdmin)
-        {
-            json.WriteString("account", account);
-        }
-
-        json.WriteString("name", name);
-        if (role is { } r)
-        {
-            json.WriteString("role", PrincipalIds.RoleName(r));
-        }
+        WriteNameMembers(json, kind, account, name, role);
     }
 
     /// <summary><c>{"NAME": [{name, role?, account?, disabled, locked, createdOn}]}</c>.</summary>
@@ -139,17 +130,7 @@ public static class PrincipalJson
         ManagementCall.WriteList(json, property, principals, (json, principal) =>
         {
             json.WriteStartObject();
-            if (principal.Kind == PrincipalKind.TenantAdmin)
-            {
-                json.WriteString("account", principal.Account);
-            }
-
-            json.WriteString("name", principal.Name);
-            if (principal.Role is { } role)
-            {
-                json.WriteString("role", PrincipalIds.RoleName(role));
-            }
-
+            WriteNameMembers(json, principal);
             json.WriteBoolean("disabled", principal.Disabled);
             json.WriteBoolean("locked", isLocked(principal));
             json.WriteString("createdOn", principal.CreatedOn.ToUniversalTime());
@@ -161,19 +142,27 @@ public static class PrincipalJson
     {
         var principal = enrolled.Principal;
         json.WriteStartObject();
-        if (principal.Kind == PrincipalKind.TenantAdmin)
-        {
-            json.WriteString("account", principal.Account);
-        }
-
-        json.WriteString("name", principal.Name);
-        if (principal.Role is { } role)
-        {
-            json.WriteString("role", PrincipalIds.RoleName(role));
-        }
-
+        WriteNameMembers(json, principal);
         json.WriteString("totpSecret", enrolled.TotpSecretBase32);
         json.WriteString("otpauthUri", enrolled.OtpAuthUri);
         json.WriteEndObject();
+    }
+
+    /// <summary><c>"account"</c> (tenant administrators), <c>"name"</c>, <c>"role"</c> (operators).</summary>
+    private static void WriteNameMembers(Utf8JsonWriter json, PrincipalRecord principal) =>
+        WriteNameMembers(json, principal.Kind, principal.Account, principal.Name, principal.Role);
+
+    private static void WriteNameMembers(Utf8JsonWriter json, PrincipalKind kind, string account, string name, OperatorRole? role)
+    {
+        if (kind == PrincipalKind.TenantAdmin)
+        {
+            json.WriteString("account", account);
+        }
+
+        json.WriteString("name", name);
+        if (role is { } r)
+        {
+            json.WriteString("role", PrincipalIds.RoleName(r));
+        }
     }
 }
