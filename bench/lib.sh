@@ -61,6 +61,14 @@ start_strongroom() { # PORT DATA_DIR LOG
   STARTED_PIDS+=("$LAST_PID")
 }
 
+# A production server (HTTPS with the certificate it generates in DATA_DIR/tls on first start, a
+# sealed vault: run `strongroom init` before and `strongroom unseal` after) and its management plane.
+start_strongroom_production() { # PORT MANAGEMENT_PORT DATA_DIR LOG
+  dotnet "$STRONGROOM_DLL" server --data "$3" --port "$1" --management-port "$2" >"$4" 2>&1 &
+  LAST_PID=$!
+  STARTED_PIDS+=("$LAST_PID")
+}
+
 start_azurite() { # PORT DATA_DIR LOG
   # Disk mode (--location), like Strongroom's disk-backed --dev; telemetry off: no traffic leaves 127.0.0.1.
   "$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$1" --location "$2" --silent \

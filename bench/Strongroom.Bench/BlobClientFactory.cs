@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Azure.Core;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
+using System.Security.Cryptography.X509Certificates;
 
 namespace Strongroom.Bench;
 
@@ -13,7 +14,24 @@ namespace Strongroom.Bench;
 /// </summary>
 public static class BlobClientFactory
 {
-    public static BlobServiceClient Create(string connectionString, RequestCounter counter)
+    /// <summary>A client for <paramref name="target"/>: Shared Key from its connection string, or a bearer token.</summary>
+    public static BlobServiceClient Create(BlobTarget target, RequestCounter counter)
+    {
+        var options = Options(counter, target.TrustedCertificatePath);
+        return target.BearerToken is { } token
+            ? new BlobServiceClient(target.Endpoint ?? throw new ArgumentException("a bearer token needs --endpoint (the account's URL)"), new StaticTokenCredential(token), options)
+            : new BlobServiceClient(target.ConnectionString ?? throw new ArgumentException("a connection string is required"), options);
+    }
+
+    public static BlobServiceClient Create(string connectionString, RequestCounter counter) =>
+        new(connectionString, Options(counter, trustedCertificatePath: null));
+
+    /// <summary>
+    /// A handler for HTTPS to a server with a self-signed certificate: it trusts exactly the
+    /// certificate in <paramref name="trustedCertificatePath"/> (PEM), as <c>--ca-cert</c> does in
+    /// the CLI; null leaves the platform's validation in place.
+    /// </summary>
+    public static SocketsHttpHandler Handler(string? trustedCertificatePath)
     {
         var handler = new SocketsHttpHandler
         {
@@ -24,7 +42,18 @@ public static class BlobClientFactory
             ConnectTimeout = TimeSpan.FromSeconds(10),
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
         };
-        var httpClient = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        if (trustedCertificatePath is not null)
+        {
+            var trusted = X509Certificate2.CreateFromPem(File.ReadAllText(trustedCertificatePath)).RawData;
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(trusted);
+        }
+        return handler;
+    }
+
+    private static BlobClientOptions Options(RequestCounter counter, string? trustedCertificatePath)
+    {
+        var httpClient = new HttpClient(Handler(trustedCertificatePath)) { Timeout = Timeout.InfiniteTimeSpan };
         var options = new BlobClientOptions
         {
             Transport = new HttpClientTransport(httpClient),
@@ -37,8 +66,27 @@ public static class BlobClientFactory
         options.Diagnostics.IsDistributedTracingEnabled = false;
         options.Diagnostics.IsTelemetryEnabled = false;
         options.AddPolicy(counter, HttpPipelinePosition.PerRetry);
-        return new BlobServiceClient(connectionString, options);
+        return options;
     }
+}
+
+/// <summary>
+/// What a run talks to: a Shared Key connection string, or an account URL with a bearer token (a
+/// lockbox grant token, <c>srgrant1.…</c>); optionally the one certificate to trust for HTTPS.
+/// </summary>
+public sealed record BlobTarget(string? ConnectionString, Uri? Endpoint, string? BearerToken, string? TrustedCertificatePath)
+{
+    public bool Bearer => BearerToken is not null;
+}
+
+/// <summary>Hands the SDK a fixed bearer token (a lockbox grant token), whatever scope it asks for.</summary>
+public sealed class StaticTokenCredential(string token) : TokenCredential
+{
+    public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        new(token, DateTimeOffset.MaxValue);
+
+    public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+        new(GetToken(requestContext, cancellationToken));
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ using Azure.Storage.Blobs.Models;
 namespace Strongroom.Bench;
 
 public sealed record LoadOptions(
-    string ConnectionString,
+    BlobTarget Target,
     string Label,
     IReadOnlyList<string> Ops,
     IReadOnlyList<long> SizesBytes,
@@ -43,9 +43,13 @@ public sealed class LoadRunner(LoadOptions options)
     public async Task<BenchReport> RunAsync()
     {
         var counter = new RequestCounter();
-        var service = BlobClientFactory.Create(options.ConnectionString, counter);
+        var service = BlobClientFactory.Create(options.Target, counter);
         var container = service.GetBlobContainerClient(options.ContainerName);
-        await container.CreateIfNotExistsAsync();
+        if (!options.Target.Bearer)
+        {
+            // A bearer (lockbox grant) run reads only: the container and its blobs must exist.
+            await container.CreateIfNotExistsAsync();
+        }
 
         // One shared payload buffer for every size: each put sends a prefix slice of it.
         var payload = new byte[options.SizesBytes.Max()];
@@ -62,6 +66,7 @@ public sealed class LoadRunner(LoadOptions options)
         }
         report.Label = options.Label;
         report.Endpoint = service.Uri.ToString();
+        report.Authentication = options.Target.Bearer ? "bearer" : "shared-key";
         report.Machine = new MachineInfo();
 
         foreach (var op in options.Ops)
@@ -111,7 +116,7 @@ public sealed class LoadRunner(LoadOptions options)
                 }
             case "get":
                 {
-                    var sources = await PrepareGetBlobsAsync(container, content, sizeBytes);
+                    var sources = await PrepareGetBlobsAsync(container, content, sizeBytes, mayUpload: !options.Target.Bearer);
                     readBufferBytes = 256 * 1024;
                     operation = async (worker, buffer, token) =>
                     {
@@ -238,9 +243,10 @@ public sealed class LoadRunner(LoadOptions options)
 
     /// <summary>
     /// Uploads the blobs the get workers read, unless an earlier run already left them in place
-    /// (same length and payload seed), then checks one of them byte for byte once.
+    /// (same length and payload seed), then checks one of them byte for byte once. Without
+    /// <paramref name="mayUpload"/> (a read-only bearer credential) they must already be there.
     /// </summary>
-    private static async Task<BlobClient[]> PrepareGetBlobsAsync(BlobContainerClient container, BinaryData content, long sizeBytes)
+    private static async Task<BlobClient[]> PrepareGetBlobsAsync(BlobContainerClient container, BinaryData content, long sizeBytes, bool mayUpload)
     {
         var blobs = new BlobClient[GetBlobCount];
         var metadata = new Dictionary<string, string> { ["benchseed"] = PayloadSeed.ToString(System.Globalization.CultureInfo.InvariantCulture) };
@@ -259,6 +265,10 @@ public sealed class LoadRunner(LoadOptions options)
             }
             catch (RequestFailedException exception) when (exception.Status == 404)
             {
+            }
+            if (!mayUpload)
+            {
+                throw new InvalidDataException($"{blob.Name}: missing or not from this tool; a read-only run needs a Shared Key run of the same cell first");
             }
             await blob.UploadAsync(content, new BlobUploadOptions { Metadata = metadata });
         }

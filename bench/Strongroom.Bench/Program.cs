@@ -21,6 +21,10 @@ const string Usage = """
       Strongroom.Bench append [--appends 20000] [--concurrency 16] [--rounds 3]
                                                                transparency-log appends into one log on a real
                                                                SQLite store: appends/s and writes per group commit
+      Strongroom.Bench access --management URL --ca-cert FILE --principals FILE --container C [--prefix P]
+                              --token-out FILE [--signins 20] [--whoami 200] [--json FILE]
+                                                               sign-in and whoami latency on the management plane,
+                                                               then a read-data lockbox grant token (bench/access.sh)
 
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
@@ -34,11 +38,15 @@ const string Usage = """
       --json FILE              write results as JSON (written after every cell)
       --append                 merge into an existing --json FILE instead of replacing it
       --container NAME         container to use (default: bench)
+      --ca-cert FILE           trust exactly this certificate (PEM) for HTTPS, e.g. DATA/tls/server.crt
+      --bearer-token-file FILE authenticate with this bearer token (a lockbox grant token) instead of
+                               Shared Key; needs --endpoint, reads only (the get blobs must exist)
+      --endpoint URL           the account's URL for --bearer-token-file, e.g. https://127.0.0.1:PORT/ACCOUNT
     """;
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "append" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "append" or "access" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -100,6 +108,23 @@ try
                     int.Parse(parsed.Value("--rounds") ?? "3"),
                     Console.Out);
             }
+        case "access":
+            {
+                var parsed = Arguments.Parse(rest);
+                string Required(string name) => parsed.Value(name) ?? throw new ArgumentException($"access needs {name}");
+                return await AccessBench.RunAsync(
+                    new AccessBench.Options(
+                        new Uri(Required("--management")),
+                        Required("--ca-cert"),
+                        Required("--principals"),
+                        Required("--container"),
+                        parsed.Value("--prefix"),
+                        int.Parse(parsed.Value("--signins") ?? "20", System.Globalization.CultureInfo.InvariantCulture),
+                        int.Parse(parsed.Value("--whoami") ?? "200", System.Globalization.CultureInfo.InvariantCulture),
+                        Required("--token-out"),
+                        parsed.Value("--json")),
+                    Console.Out);
+            }
         case "memory":
             {
                 var parsed = Arguments.Parse(rest);
@@ -110,8 +135,16 @@ try
             {
                 var parsed = Arguments.Parse(rest);
                 var quick = parsed.Flag("--quick");
+                var bearerFile = parsed.Value("--bearer-token-file");
+                var target = bearerFile is null
+                    ? new BlobTarget(parsed.ConnectionString(), null, null, parsed.Value("--ca-cert"))
+                    : new BlobTarget(
+                        null,
+                        new Uri(parsed.Value("--endpoint") ?? throw new ArgumentException("--bearer-token-file needs --endpoint (the account's URL)")),
+                        File.ReadAllText(bearerFile).Trim(),
+                        parsed.Value("--ca-cert"));
                 var options = new LoadOptions(
-                    ConnectionString: parsed.ConnectionString(),
+                    Target: target,
                     Label: parsed.Value("--label") ?? "endpoint",
                     Ops: Arguments.List(parsed.Value("--ops") ?? "put,get").Select(o => o.ToLowerInvariant()).ToArray(),
                     SizesBytes: Arguments.List(parsed.Value("--sizes") ?? "4KiB,1MiB,64MiB").Select(Units.ParseSizeBytes).ToArray(),

@@ -13,6 +13,9 @@ public sealed class BenchReport
     public string Tool { get; set; } = "Strongroom.Bench";
     public string Label { get; set; } = "";
     public string Endpoint { get; set; } = "";
+
+    /// <summary>"shared-key" or "bearer" (a lockbox grant token); absent in reports before issue 6.</summary>
+    public string? Authentication { get; set; }
     public MachineInfo Machine { get; set; } = new();
     public List<CellResult> Cells { get; set; } = [];
 

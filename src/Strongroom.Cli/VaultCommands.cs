@@ -69,11 +69,23 @@ internal static class VaultCommands
         var data = Cli.DataOption();
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
-        var command = new Command("rotate", "Add a new platform keyring version (the new current) and print it; old versions keep unwrapping.") { data, dev, json };
+        var session = SessionFile.Option();
+        var command = new Command("rotate", "Add a new platform keyring version (the new current) and print it; old versions keep unwrapping. On the host (--data), or as a security admin through the management plane (--session).") { data, dev, json, session };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            var version = await deployment.RotateKeyringAsync(cancellationToken).ConfigureAwait(false);
+            uint version;
+            if (ManagementMode(parseResult, session, data, dev))
+            {
+                using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+                var answer = await client.SendAsync(HttpMethod.Post, "v1/vault/rotate", _ => { }, cancellationToken).ConfigureAwait(false);
+                version = answer.GetProperty("keyringVersion").GetUInt32();
+            }
+            else
+            {
+                await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
+                version = await deployment.RotateKeyringAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             if (parseResult.GetValue(json))
             {
                 output.WriteLine(Cli.Json(writer =>
@@ -90,6 +102,22 @@ internal static class VaultCommands
             return Cli.ExitSuccess;
         });
         return command;
+    }
+
+    /// <summary>True when the command goes through the management plane (<c>--session</c>); refuses mixing it with the host's options.</summary>
+    private static bool ManagementMode(System.CommandLine.ParseResult parseResult, Option<string?> session, Option<string?> data, Option<bool> dev)
+    {
+        if (parseResult.GetResult(session) is null)
+        {
+            return false;
+        }
+
+        if (parseResult.GetResult(data) is not null || parseResult.GetValue(dev))
+        {
+            throw new CliException(Cli.ExitUsage, "--session goes through the management plane; it cannot be combined with --data or --dev.");
+        }
+
+        return true;
     }
 
     private static Command RewrapCommand(TextWriter output)
@@ -132,9 +160,25 @@ internal static class VaultCommands
         var data = Cli.DataOption();
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
-        var command = new Command("status", "Show the keyring versions and how many wrapped keys and vault item values each protects, and each account's data keys per key-encryption-key version.") { data, dev, json };
+        var session = SessionFile.Option();
+        var command = new Command("status", "Show the keyring versions and how many wrapped keys and vault item values each protects, and each account's data keys per key-encryption-key version (through the management plane with --session: the versions only).") { data, dev, json, session };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
+            if (ManagementMode(parseResult, session, data, dev))
+            {
+                using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+                var answer = await client.SendAsync(HttpMethod.Get, "v1/vault/status", null, cancellationToken).ConfigureAwait(false);
+                if (parseResult.GetValue(json))
+                {
+                    output.WriteLine(Cli.Json(answer.WriteTo));
+                    return Cli.ExitSuccess;
+                }
+
+                output.WriteLine($"Keyring current version: {answer.GetProperty("keyringCurrentVersion").GetUInt32()}");
+                output.WriteLine($"Keyring versions:        {string.Join(", ", answer.GetProperty("keyringVersions").EnumerateArray().Select(version => version.GetUInt32()))}");
+                return Cli.ExitSuccess;
+            }
+
             await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
             var usage = await deployment.Rewrapper.CountAsync(cancellationToken).ConfigureAwait(false);
             var versions = deployment.KeyringVersions;

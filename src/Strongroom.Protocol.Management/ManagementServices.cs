@@ -44,6 +44,14 @@ public sealed class ManagementServices
     /// <summary>One account, or null.</summary>
     public Func<string, CancellationToken, Task<AccountRecord?>> GetAccount { get; init; } = static (_, _) => Task.FromResult<AccountRecord?>(null);
 
+    /// <summary>The keyring's versions (the host reads them from the unsealed vault).</summary>
+    public Func<CancellationToken, Task<VaultStatusView>> VaultStatus { get; init; } =
+        static _ => throw new InvalidOperationException("the management plane was composed without the vault");
+
+    /// <summary>Rotates the keyring (recorded in the platform log by the host) and returns the new current version.</summary>
+    public Func<CancellationToken, Task<uint>> RotateKeyring { get; init; } =
+        static _ => throw new InvalidOperationException("the management plane was composed without the vault");
+
     /// <summary>The vault's seal status (the same facts as the data plane's <c>/.strongroom/sys/seal-status</c>).</summary>
     public Func<SealStatusView> SealStatus { get; init; } = static () => new SealStatusView(true, false, 1, 1, 0, null, 0);
 
@@ -55,6 +63,9 @@ public sealed class ManagementServices
     public Func<UnsealSubmission, CancellationToken, Task<UnsealAnswer>> Unseal { get; init; } =
         static (_, _) => throw new ManagementException(501, "NotImplemented", "This server cannot be unsealed through the management plane.");
 }
+
+/// <summary>The keyring as a security or audit admin sees it: versions only, never key material.</summary>
+public sealed record VaultStatusView(uint KeyringCurrentVersion, IReadOnlyList<uint> KeyringVersions);
 
 /// <summary>The seal status as the plane writes it (Vault's seal-status body: type, initialized, sealed, t, n, progress, deployment_id, generation).</summary>
 public sealed record SealStatusView(bool Initialized, bool Sealed, int Threshold, int Shares, int Progress, string? DeploymentId, uint Generation)

@@ -381,6 +381,8 @@ public sealed class StrongroomServer : IAsyncDisposable
                 GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
                 SealStatus = () => ToSealStatusView(deployment.Vault.Status),
                 Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
+                VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
+                RotateKeyring = deployment.RotateKeyringAsync,
             },
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());

@@ -57,6 +57,20 @@ public sealed partial class AccessFixture : IAsyncLifetime
         await InitializeAreaAsync();
     }
 
+    /// <summary>
+    /// A crash between steps: the store is closed and opened again over the same file, and every
+    /// service is built anew over it (nothing survives in memory; the keyring and clock go on).
+    /// </summary>
+    public async Task ReopenAsync()
+    {
+        await Store.DisposeAsync();
+        Store = await SqliteMetadataStore.OpenAsync(Path.Combine(Directory, "metadata.db"));
+        Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => "0123456789abcdef", Time);
+        Identities = new IdentityService(Store, Audit, Keys, Time, Random);
+        Lockbox = new LockboxService(Store, Audit, Identities, Keys, Time, Random, Options);
+        await InitializeAreaAsync();
+    }
+
     /// <summary>What an area's partial file adds to the fixture (sites, placement...).</summary>
     private partial Task InitializeAreaAsync();
 

@@ -39,6 +39,7 @@ public sealed class ManagementProtocolTests : IDisposable
     private readonly TransparencyLog log;
     private readonly List<UnsealSubmission> submissions = [];
     private bool sealedVault;
+    private uint keyringVersion = 1;
 
     public ManagementProtocolTests()
     {
@@ -81,6 +82,8 @@ public sealed class ManagementProtocolTests : IDisposable
             GetAccount = (name, _) => Task.FromResult(name is "acme" or "globex" or "empty"
                 ? new AccountRecord(name, [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Enabled)
                 : null),
+            VaultStatus = _ => Task.FromResult(new VaultStatusView(keyringVersion, [.. Enumerable.Range(1, (int)keyringVersion).Select(version => (uint)version)])),
+            RotateKeyring = _ => Task.FromResult(++keyringVersion),
             SealStatus = () => new SealStatusView(true, sealedVault, 2, 3, submissions.Count, "00112233", 1),
             Unseal = (submission, _) =>
             {
@@ -510,5 +513,50 @@ public sealed class ManagementProtocolTests : IDisposable
         public Task<long> GetAuditRetainedFromAsync(string log, CancellationToken cancellationToken = default) => Fake.GetAuditRetainedFromAsync(log, cancellationToken);
 
         public Task<AccountRecord> SetAccountAuditSettingsAsync(string account, DataPlaneLogging dataPlane, int retentionDays, AuditAppend? audit, CancellationToken cancellationToken = default) => Fake.SetAccountAuditSettingsAsync(account, dataPlane, retentionDays, audit, cancellationToken);
+    }
+
+    [Fact]
+    public async Task Only_a_security_admin_rotates_the_keyring_and_security_and_audit_admins_read_its_versions()
+    {
+        foreach (var token in new[] { AuditAdminToken, SystemAdminToken, AcmeAdminToken })
+        {
+            var refused = await SendAsync("POST", "/v1/vault/rotate", token, "{}");
+            Assert.Equal(403, refused.Status);
+            Assert.Equal("RoleNotPermitted", refused.ErrorCode);
+        }
+
+        Assert.Equal(1u, keyringVersion);
+        var rotated = await SendAsync("POST", "/v1/vault/rotate", SecurityAdminToken, "{}");
+        Assert.Equal(200, rotated.Status);
+        Assert.Equal(2u, rotated.Body.GetProperty("keyringVersion").GetUInt32());
+
+        foreach (var token in new[] { SecurityAdminToken, AuditAdminToken })
+        {
+            var status = await SendAsync("GET", "/v1/vault/status", token);
+            Assert.Equal(200, status.Status);
+            Assert.Equal(2u, status.Body.GetProperty("keyringCurrentVersion").GetUInt32());
+            Assert.Equal([1u, 2u], status.Body.GetProperty("keyringVersions").EnumerateArray().Select(version => version.GetUInt32()));
+        }
+
+        foreach (var token in new[] { SystemAdminToken, AcmeAdminToken })
+        {
+            Assert.Equal(403, (await SendAsync("GET", "/v1/vault/status", token)).Status);
+        }
+
+        // Each refusal is in the platform log, attributed to its caller.
+        var refusals = (await PlatformEntriesAsync()).Where(entry => entry.Action == "Management.POST v1/vault/rotate").ToList();
+        Assert.Equal(["audrey", "sysop", "acme/dana"], refusals.Select(entry => entry.Actor.Id));
+        Assert.All(refusals, entry => Assert.Equal("RoleNotPermitted", entry.Outcome));
+    }
+
+    [Fact]
+    public async Task The_vault_routes_need_a_session_and_an_unsealed_vault()
+    {
+        Assert.Equal(401, (await SendAsync("POST", "/v1/vault/rotate", body: "{}")).Status);
+        sealedVault = true;
+        var whileSealed = await SendAsync("GET", "/v1/vault/status", SecurityAdminToken);
+        Assert.Equal(503, whileSealed.Status);
+        Assert.Equal("VaultSealed", whileSealed.ErrorCode);
+        Assert.Equal(1u, keyringVersion);
     }
 }
