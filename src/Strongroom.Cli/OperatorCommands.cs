@@ -3,6 +3,7 @@ using System.Text.Json;
 using QRCoder;
 using Strongroom.Access;
 using Strongroom.Core;
+using Strongroom.Server;
 
 namespace Strongroom.Cli;
 
@@ -67,27 +68,18 @@ internal static class OperatorCommands
             var operatorName = parseResult.GetValue(name)!;
             PrincipalIds.TryParseRole(parseResult.GetValue(role), out var operatorRole);
             var password = ReadNewPassword();
-            EnrolledView enrolled;
-            if (mode.IsHost(parseResult))
-            {
-                await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(mode.Data), parseResult.GetValue(mode.Dev), create: false, cancellationToken).ConfigureAwait(false);
-                var created = await deployment.Identities.CreateOperatorAsync(null, operatorName, operatorRole, password, cancellationToken).ConfigureAwait(false);
-                enrolled = EnrolledView.From(created);
-            }
-            else
-            {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(mode.Session), out _);
-                var answer = await client.SendAsync(HttpMethod.Post, "v1/operators", body =>
+            var enrolled = await EnrollAsync(
+                mode,
+                parseResult,
+                deployment => deployment.Identities.CreateOperatorAsync(null, operatorName, operatorRole, password, cancellationToken),
+                "v1/operators",
+                body =>
                 {
-                    body.WriteStartObject();
                     body.WriteString("name", operatorName);
                     body.WriteString("role", PrincipalIds.RoleName(operatorRole));
                     body.WriteString("password", password);
-                    body.WriteEndObject();
-                }, cancellationToken).ConfigureAwait(false);
-                enrolled = EnrolledView.From(answer);
-            }
-
+                },
+                cancellationToken).ConfigureAwait(false);
             WriteEnrolled(output, enrolled, parseResult.GetValue(json));
             return Cli.ExitSuccess;
         });
@@ -103,15 +95,7 @@ internal static class OperatorCommands
         {
             using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
             var answer = await client.SendAsync(HttpMethod.Get, "v1/operators", null, cancellationToken).ConfigureAwait(false);
-            var operators = answer.GetProperty("operators");
-            if (parseResult.GetValue(json))
-            {
-                output.WriteLine(Cli.Json(writer => operators.WriteTo(writer)));
-                return Cli.ExitSuccess;
-            }
-
-            WritePrincipalTable(output, operators, withRole: true);
-            return Cli.ExitSuccess;
+            return WriteListing(output, answer.GetProperty("operators"), parseResult.GetValue(json), withRole: true);
         });
         return command;
     }
@@ -125,7 +109,7 @@ internal static class OperatorCommands
         {
             var operatorName = parseResult.GetValue(name)!;
             using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
-            await client.SendAsync(HttpMethod.Post, $"v1/operators/{Uri.EscapeDataString(operatorName)}/disable", body => { body.WriteStartObject(); body.WriteEndObject(); }, cancellationToken).ConfigureAwait(false);
+            await client.SendAsync(HttpMethod.Post, $"v1/operators/{Uri.EscapeDataString(operatorName)}/disable", EmptyBody, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"Disabled operator {operatorName}; its sessions have ended.");
             return Cli.ExitSuccess;
         });
@@ -146,25 +130,17 @@ internal static class OperatorCommands
             var accountName = Cli.RequireValidName(parseResult.GetValue(account));
             var adminName = parseResult.GetValue(name)!;
             var password = ReadNewPassword();
-            EnrolledView enrolled;
-            if (mode.IsHost(parseResult))
-            {
-                await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(mode.Data), parseResult.GetValue(mode.Dev), create: false, cancellationToken).ConfigureAwait(false);
-                enrolled = EnrolledView.From(await deployment.Identities.CreateTenantAdminAsync(null, accountName, adminName, password, cancellationToken).ConfigureAwait(false));
-            }
-            else
-            {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(mode.Session), out _);
-                var answer = await client.SendAsync(HttpMethod.Post, $"v1/accounts/{accountName}/admins", body =>
+            var enrolled = await EnrollAsync(
+                mode,
+                parseResult,
+                deployment => deployment.Identities.CreateTenantAdminAsync(null, accountName, adminName, password, cancellationToken),
+                $"v1/accounts/{accountName}/admins",
+                body =>
                 {
-                    body.WriteStartObject();
                     body.WriteString("name", adminName);
                     body.WriteString("password", password);
-                    body.WriteEndObject();
-                }, cancellationToken).ConfigureAwait(false);
-                enrolled = EnrolledView.From(answer);
-            }
-
+                },
+                cancellationToken).ConfigureAwait(false);
             WriteEnrolled(output, enrolled, parseResult.GetValue(json));
             return Cli.ExitSuccess;
         });
@@ -185,25 +161,18 @@ internal static class OperatorCommands
             JsonElement admins;
             if (mode.IsHost(parseResult))
             {
-                await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(mode.Data), parseResult.GetValue(mode.Dev), create: false, cancellationToken).ConfigureAwait(false);
+                await using var deployment = await mode.OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 var list = await deployment.Identities.ListTenantAdminsAsync(null, accountName, cancellationToken).ConfigureAwait(false);
                 using var document = JsonDocument.Parse(Cli.Json(writer => WriteAdmins(writer, list, deployment.Identities.IsLocked)));
                 admins = document.RootElement.GetProperty("admins").Clone();
             }
             else
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(mode.Session), out _);
+                using var client = mode.Client(parseResult);
                 admins = (await client.SendAsync(HttpMethod.Get, $"v1/accounts/{accountName}/admins", null, cancellationToken).ConfigureAwait(false)).GetProperty("admins");
             }
 
-            if (parseResult.GetValue(json))
-            {
-                output.WriteLine(Cli.Json(writer => admins.WriteTo(writer)));
-                return Cli.ExitSuccess;
-            }
-
-            WritePrincipalTable(output, admins, withRole: false);
-            return Cli.ExitSuccess;
+            return WriteListing(output, admins, parseResult.GetValue(json), withRole: false);
         });
         return command;
     }
@@ -221,13 +190,13 @@ internal static class OperatorCommands
             var adminName = parseResult.GetValue(name)!;
             if (mode.IsHost(parseResult))
             {
-                await using var deployment = await DataCommands.OpenUnsealedAsync(parseResult.GetValue(mode.Data), parseResult.GetValue(mode.Dev), create: false, cancellationToken).ConfigureAwait(false);
+                await using var deployment = await mode.OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 await deployment.Identities.DisableTenantAdminAsync(null, accountName, adminName, cancellationToken).ConfigureAwait(false);
             }
             else
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(mode.Session), out _);
-                await client.SendAsync(HttpMethod.Post, $"v1/accounts/{accountName}/admins/{Uri.EscapeDataString(adminName)}/disable", body => { body.WriteStartObject(); body.WriteEndObject(); }, cancellationToken).ConfigureAwait(false);
+                using var client = mode.Client(parseResult);
+                await client.SendAsync(HttpMethod.Post, $"v1/accounts/{accountName}/admins/{Uri.EscapeDataString(adminName)}/disable", EmptyBody, cancellationToken).ConfigureAwait(false);
             }
 
             output.WriteLine($"Disabled administrator {adminName} of account {accountName}; its sessions have ended.");
@@ -317,7 +286,7 @@ internal static class OperatorCommands
             using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
             try
             {
-                await client.SendAsync(HttpMethod.Post, "v1/logout", body => { body.WriteStartObject(); body.WriteEndObject(); }, cancellationToken).ConfigureAwait(false);
+                await client.SendAsync(HttpMethod.Post, "v1/logout", EmptyBody, cancellationToken).ConfigureAwait(false);
                 output.WriteLine("Signed out.");
             }
             catch (ManagementCallException exception) when (exception.Code == nameof(ErrorCode.SessionInvalid))
@@ -390,6 +359,47 @@ internal static class OperatorCommands
     internal static void WriteEnrolled(TextWriter output, EnrolledPrincipal enrolled) => WriteEnrolled(output, EnrolledView.From(enrolled), json: false);
 
     private static Argument<string> NameArgument(string description) => new("name") { Description = description };
+
+    /// <summary>A JSON body with no members (the plane's POST verbs that take none).</summary>
+    private static readonly Action<Utf8JsonWriter> EmptyBody = body =>
+    {
+        body.WriteStartObject();
+        body.WriteEndObject();
+    };
+
+    /// <summary>Creates a principal on the host (<paramref name="onHost"/>) or through the plane (POST <paramref name="path"/> with the members <paramref name="members"/> writes).</summary>
+    private static async Task<EnrolledView> EnrollAsync(ModeOptions mode, ParseResult parseResult, Func<Deployment, Task<EnrolledPrincipal>> onHost, string path, Action<Utf8JsonWriter> members, CancellationToken cancellationToken)
+    {
+        if (mode.IsHost(parseResult))
+        {
+            await using var deployment = await mode.OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
+            return EnrolledView.From(await onHost(deployment).ConfigureAwait(false));
+        }
+
+        using var client = mode.Client(parseResult);
+        var answer = await client.SendAsync(HttpMethod.Post, path, body =>
+        {
+            body.WriteStartObject();
+            members(body);
+            body.WriteEndObject();
+        }, cancellationToken).ConfigureAwait(false);
+        return EnrolledView.From(answer);
+    }
+
+    /// <summary>A listing as JSON (the plane's array as is) or as a table.</summary>
+    private static int WriteListing(TextWriter output, JsonElement principals, bool json, bool withRole)
+    {
+        if (json)
+        {
+            output.WriteLine(Cli.Json(writer => principals.WriteTo(writer)));
+        }
+        else
+        {
+            WritePrincipalTable(output, principals, withRole);
+        }
+
+        return Cli.ExitSuccess;
+    }
 
     private static void WriteEnrolled(TextWriter output, EnrolledView enrolled, bool json)
     {
@@ -499,6 +509,11 @@ internal static class OperatorCommands
         }
 
         public bool IsHost(ParseResult parseResult) => parseResult.GetValue(Session) is null && (parseResult.GetValue(Data) is not null || parseResult.GetValue(Dev));
+
+        public Task<Deployment> OpenHostAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
+            DataCommands.OpenUnsealedAsync(parseResult.GetValue(Data), parseResult.GetValue(Dev), create: false, cancellationToken);
+
+        public ManagementClient Client(ParseResult parseResult) => ManagementClient.FromSession(parseResult.GetValue(Session), out _);
     }
 
     /// <summary>An enrollment as printed, from the service (host) or the plane's answer.</summary>

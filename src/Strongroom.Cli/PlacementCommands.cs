@@ -479,20 +479,7 @@ internal static class PlacementCommands
             {
                 writer.WriteStartObject();
                 writer.WriteString("account", account);
-                writer.WriteStartArray("residency");
-                foreach (var code in policy.Residency)
-                {
-                    writer.WriteStringValue(code);
-                }
-
-                writer.WriteEndArray();
-                writer.WriteString("primaryRegion", policy.PrimaryRegion);
-                if (policy.SecondaryRegion is not null)
-                {
-                    writer.WriteString("secondaryRegion", policy.SecondaryRegion);
-                }
-
-                writer.WriteString("redundancy", policy.Redundancy.ToString());
+                PlacementJson.WritePolicyMembers(writer, policy);
                 writer.WriteBoolean("deploymentDefault", isDefault);
                 writer.WriteEndObject();
             }));

@@ -81,25 +81,14 @@ public static class PrincipalIds
         return true;
     }
 
-    public static string RoleName(OperatorRole role) => role switch
-    {
-        OperatorRole.SystemAdmin => "system-admin",
-        OperatorRole.SecurityAdmin => "security-admin",
-        OperatorRole.AuditAdmin => "audit-admin",
-        _ => throw new ArgumentOutOfRangeException(nameof(role)),
-    };
+    private static readonly NameTable<OperatorRole> Roles = new(
+        (OperatorRole.SystemAdmin, "system-admin"),
+        (OperatorRole.SecurityAdmin, "security-admin"),
+        (OperatorRole.AuditAdmin, "audit-admin"));
 
-    public static bool TryParseRole(string? name, out OperatorRole role)
-    {
-        role = name switch
-        {
-            "system-admin" => OperatorRole.SystemAdmin,
-            "security-admin" => OperatorRole.SecurityAdmin,
-            "audit-admin" => OperatorRole.AuditAdmin,
-            _ => 0,
-        };
-        return role != 0;
-    }
+    public static string RoleName(OperatorRole role) => Roles.Name(role);
+
+    public static bool TryParseRole(string? name, out OperatorRole role) => Roles.TryParse(name, out role);
 }
 
 /// <summary>
@@ -214,47 +203,26 @@ public sealed record TransferRecord(
 
 public static class AccessNames
 {
-    public static string AccessName(LockboxAccess access) => access switch
-    {
-        LockboxAccess.Metadata => "metadata",
-        LockboxAccess.ReadData => "read-data",
-        _ => throw new ArgumentOutOfRangeException(nameof(access)),
-    };
+    private static readonly NameTable<LockboxAccess> Accesses = new(
+        (LockboxAccess.Metadata, "metadata"),
+        (LockboxAccess.ReadData, "read-data"));
 
-    public static bool TryParseAccess(string? name, out LockboxAccess access)
-    {
-        access = name switch
-        {
-            "metadata" => LockboxAccess.Metadata,
-            "read-data" => LockboxAccess.ReadData,
-            _ => 0,
-        };
-        return access != 0;
-    }
+    private static readonly NameTable<TransferLegalBasis> LegalBases = new(
+        (TransferLegalBasis.SecurityAssessment, "security-assessment"),
+        (TransferLegalBasis.StandardContract, "standard-contract"),
+        (TransferLegalBasis.Certification, "certification"));
+
+    public static string AccessName(LockboxAccess access) => Accesses.Name(access);
+
+    public static bool TryParseAccess(string? name, out LockboxAccess access) => Accesses.TryParse(name, out access);
 
     public static string StateName(LockboxState state) => state.ToString().ToLowerInvariant();
 
     public static string StateName(TransferState state) => state.ToString().ToLowerInvariant();
 
-    public static string LegalBasisName(TransferLegalBasis basis) => basis switch
-    {
-        TransferLegalBasis.SecurityAssessment => "security-assessment",
-        TransferLegalBasis.StandardContract => "standard-contract",
-        TransferLegalBasis.Certification => "certification",
-        _ => throw new ArgumentOutOfRangeException(nameof(basis)),
-    };
+    public static string LegalBasisName(TransferLegalBasis basis) => LegalBases.Name(basis);
 
-    public static bool TryParseLegalBasis(string? name, out TransferLegalBasis basis)
-    {
-        basis = name switch
-        {
-            "security-assessment" => TransferLegalBasis.SecurityAssessment,
-            "standard-contract" => TransferLegalBasis.StandardContract,
-            "certification" => TransferLegalBasis.Certification,
-            _ => 0,
-        };
-        return basis != 0;
-    }
+    public static bool TryParseLegalBasis(string? name, out TransferLegalBasis basis) => LegalBases.TryParse(name, out basis);
 }
 
 /// <summary>

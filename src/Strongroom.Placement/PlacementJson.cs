@@ -32,6 +32,19 @@ public static class PlacementJson
     internal static void WritePolicy(Utf8JsonWriter json, Core.PlacementPolicy policy)
     {
         json.WriteStartObject("policy");
+        WritePolicyMembers(json, policy);
+        json.WriteEndObject();
+    }
+
+    /// <summary>
+    /// <c>"residency":[…],"primaryRegion","secondaryRegion"?,"redundancy"</c> inside an open
+    /// object: a policy wherever one is written (an account on the management plane, <c>strongroom
+    /// account placement --json</c>, the locations answer and the report).
+    /// </summary>
+    public static void WritePolicyMembers(Utf8JsonWriter json, Core.PlacementPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        ArgumentNullException.ThrowIfNull(policy);
         json.WriteStartArray("residency");
         foreach (var jurisdiction in policy.Residency)
         {
@@ -46,7 +59,6 @@ public static class PlacementJson
         }
 
         json.WriteString("redundancy", policy.Redundancy.ToString());
-        json.WriteEndObject();
     }
 
     /// <summary><c>"summary":{"sites":[{"id","region","zone","jurisdiction","present","pending","bad","bytes"}],"regions":[…],"jurisdictions":[…]}</c>.</summary>

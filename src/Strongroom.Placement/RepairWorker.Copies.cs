@@ -1,4 +1,3 @@
-using System.Buffers;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -135,14 +134,20 @@ public sealed partial class RepairWorker
                 continue;
             }
 
-            var outcome = await TransferAsync(stored, source, target, owner.Policy, cancellationToken).ConfigureAwait(false);
+            var outcome = await VerifiedCopy.StreamAsync(
+                sites,
+                stored,
+                source,
+                target,
+                ct => target.BeginWriteAsync(stored.ObjectId, owner.Policy, ct),
+                cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {
-                case Transfer.TargetFailed:
+                case VerifiedCopyOutcome.TargetFailed:
                     return stored;
-                case Transfer.SourceUnavailable:
+                case VerifiedCopyOutcome.SourceUnavailable:
                     continue;
-                case Transfer.SourceBad:
+                case VerifiedCopyOutcome.Mismatch:
                     stored = await MarkBadAsync(stored, source.Id, owner, "copy source does not match its checksum", counters, cancellationToken).ConfigureAwait(false);
                     continue;
             }
@@ -162,107 +167,6 @@ public sealed partial class RepairWorker
         }
 
         return stored;
-    }
-
-    private enum Transfer
-    {
-        Done,
-        SourceUnavailable,
-        SourceBad,
-        TargetFailed,
-    }
-
-    private async Task<Transfer> TransferAsync(StoredObject stored, ResidentSite source, ResidentSite target, PlacementPolicy policy, CancellationToken cancellationToken)
-    {
-        Stream input;
-        try
-        {
-            input = await source.OpenReadAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException)
-        {
-            return Transfer.SourceBad;
-        }
-        catch (IOException exception)
-        {
-            sites.ReportFailure(source.Id, exception);
-            return Transfer.SourceUnavailable;
-        }
-
-        await using (input.ConfigureAwait(false))
-        {
-            ISiteWrite write;
-            try
-            {
-                write = await target.BeginWriteAsync(stored.ObjectId, policy, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException exception)
-            {
-                sites.ReportFailure(target.Id, exception);
-                return Transfer.TargetFailed;
-            }
-
-            await using (write.ConfigureAwait(false))
-            {
-                var crc = new Crc64Nvme();
-                long length = 0;
-                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
-                try
-                {
-                    while (true)
-                    {
-                        int read;
-                        try
-                        {
-                            read = await input.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (IOException exception)
-                        {
-                            sites.ReportFailure(source.Id, exception);
-                            return Transfer.SourceUnavailable;
-                        }
-
-                        if (read == 0)
-                        {
-                            break;
-                        }
-
-                        crc.Append(buffer.AsSpan(0, read));
-                        length += read;
-                        try
-                        {
-                            await write.Content.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (IOException exception)
-                        {
-                            sites.ReportFailure(target.Id, exception);
-                            return Transfer.TargetFailed;
-                        }
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                if (!Matches(stored, length, crc.GetCurrentValue()))
-                {
-                    return Transfer.SourceBad;
-                }
-
-                try
-                {
-                    await write.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (IOException exception)
-                {
-                    sites.ReportFailure(target.Id, exception);
-                    return Transfer.TargetFailed;
-                }
-            }
-        }
-
-        return Transfer.Done;
     }
 
     /// <summary>Present → Bad by compare-and-swap, recorded in the owner's log.</summary>

@@ -166,7 +166,7 @@ public sealed partial class RepairWorker
                 {
                     var (length, crc) = await MeasureAsync(site, stored.ObjectId, cancellationToken).ConfigureAwait(false);
                     bytes += length;
-                    why = Matches(stored, length, crc) ? null : "copy does not match its checksum";
+                    why = VerifiedCopy.Matches(stored, length, crc) ? null : "copy does not match its checksum";
                 }
                 catch (FileNotFoundException)
                 {

@@ -43,8 +43,6 @@ public sealed record DrainResult(string SiteId, long CopiesMoved, long CopiesRem
 /// </remarks>
 public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, PlacementService placement, TransparencyLog audit, TimeProvider time, IRandomSource random)
 {
-    private const int CopyBufferBytes = 64 * 1024;
-
     private readonly SemaphoreSlim passLock = new(1, 1);
     private readonly ObjectSites reader = new(sites, (IPlacementStore)store, time, random);
     private readonly object statusLock = new();
@@ -227,14 +225,14 @@ public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, Pl
     {
         var crc = new Crc64Nvme();
         long length = 0;
-        var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
+        var buffer = ArrayPool<byte>.Shared.Rent(VerifiedCopy.BufferBytes);
         try
         {
             var stream = await site.OpenReadAsync(objectId, cancellationToken).ConfigureAwait(false);
             await using (stream.ConfigureAwait(false))
             {
                 int read;
-                while ((read = await stream.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
+                while ((read = await stream.ReadAsync(buffer.AsMemory(0, VerifiedCopy.BufferBytes), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     crc.Append(buffer.AsSpan(0, read));
                     length += read;
@@ -248,10 +246,6 @@ public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, Pl
 
         return (length, crc.GetCurrentValue());
     }
-
-    private static bool Matches(StoredObject stored, long length, ulong crc) =>
-        (stored.CiphertextCrc64 is not { } expected || expected == crc)
-        && (stored.CiphertextLength == 0 || stored.CiphertextLength == length);
 
     internal IMetadataStore Store => store;
 

@@ -1,4 +1,3 @@
-using System.Buffers;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -61,8 +60,6 @@ public sealed record TransferRunResult(long ObjectsCopied, long BytesCopied, lon
 /// </summary>
 public sealed class TransferCopier(IMetadataStore store, SiteSet sites, TransparencyLog audit)
 {
-    private const int CopyBufferBytes = 64 * 1024;
-
     private readonly SemaphoreSlim runLock = new(1, 1);
 
     private IPlacementStore PlacementStore => (IPlacementStore)store;
@@ -178,14 +175,20 @@ public sealed class TransferCopier(IMetadataStore store, SiteSet sites, Transpar
 
         foreach (var source in Sources(stored, destination.Id))
         {
-            var outcome = await StreamAsync(authorization, destination, blob, stored, source, cancellationToken).ConfigureAwait(false);
+            var outcome = await VerifiedCopy.StreamAsync(
+                sites,
+                stored,
+                source,
+                destination,
+                ct => destination.BeginTransferWriteAsync(stored.ObjectId, authorization, authorization.Account, blob.Container, blob.Blob, ct),
+                cancellationToken).ConfigureAwait(false);
             switch (outcome)
             {
-                case Outcome.TargetFailed:
+                case VerifiedCopyOutcome.TargetFailed:
                     problems.Add($"{resource}: the destination site failed; run the transfer again.");
                     return null;
-                case Outcome.SourceUnavailable:
-                case Outcome.SourceBad:
+                case VerifiedCopyOutcome.SourceUnavailable:
+                case VerifiedCopyOutcome.Mismatch:
                     continue;
             }
 
@@ -220,109 +223,6 @@ public sealed class TransferCopier(IMetadataStore store, SiteSet sites, Transpar
             .ThenBy(pair => pair.Site!.Id, StringComparer.Ordinal)
             .Select(pair => pair.Site!)
             .ToList();
-
-    private enum Outcome
-    {
-        Done,
-        SourceUnavailable,
-        SourceBad,
-        TargetFailed,
-    }
-
-    private async Task<Outcome> StreamAsync(TransferAuthorization authorization, ResidentSite destination, BlobLocation blob, StoredObject stored, ResidentSite source, CancellationToken cancellationToken)
-    {
-        Stream input;
-        try
-        {
-            input = await source.OpenReadAsync(stored.ObjectId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (FileNotFoundException)
-        {
-            return Outcome.SourceBad;
-        }
-        catch (IOException exception)
-        {
-            sites.ReportFailure(source.Id, exception);
-            return Outcome.SourceUnavailable;
-        }
-
-        await using (input.ConfigureAwait(false))
-        {
-            ISiteWrite write;
-            try
-            {
-                write = await destination.BeginTransferWriteAsync(stored.ObjectId, authorization, authorization.Account, blob.Container, blob.Blob, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException exception)
-            {
-                sites.ReportFailure(destination.Id, exception);
-                return Outcome.TargetFailed;
-            }
-
-            await using (write.ConfigureAwait(false))
-            {
-                var crc = new Crc64Nvme();
-                long length = 0;
-                var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferBytes);
-                try
-                {
-                    while (true)
-                    {
-                        int read;
-                        try
-                        {
-                            read = await input.ReadAsync(buffer.AsMemory(0, CopyBufferBytes), cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (IOException exception)
-                        {
-                            sites.ReportFailure(source.Id, exception);
-                            return Outcome.SourceUnavailable;
-                        }
-
-                        if (read == 0)
-                        {
-                            break;
-                        }
-
-                        crc.Append(buffer.AsSpan(0, read));
-                        length += read;
-                        try
-                        {
-                            await write.Content.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                        }
-                        catch (IOException exception)
-                        {
-                            sites.ReportFailure(destination.Id, exception);
-                            return Outcome.TargetFailed;
-                        }
-                    }
-                }
-                finally
-                {
-                    ArrayPool<byte>.Shared.Return(buffer);
-                }
-
-                // Never commit what does not match what was written: disposing uncommitted discards it.
-                if ((stored.CiphertextCrc64 is { } expected && expected != crc.GetCurrentValue())
-                    || (stored.CiphertextLength != 0 && stored.CiphertextLength != length))
-                {
-                    return Outcome.SourceBad;
-                }
-
-                try
-                {
-                    await write.CommitAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (IOException exception)
-                {
-                    sites.ReportFailure(destination.Id, exception);
-                    return Outcome.TargetFailed;
-                }
-            }
-        }
-
-        return Outcome.Done;
-    }
 
     private AuditAppend Entry(TransferAuthorization authorization, ResidentSite destination, string resource, string objectId)
     {

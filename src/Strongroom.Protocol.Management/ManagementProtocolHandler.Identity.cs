@@ -24,19 +24,19 @@ public sealed partial class ManagementProtocolHandler
     private async Task LoginAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var kind = RequiredString(body, "kind") switch
+        var kind = ManagementCall.RequiredString(body, "kind") switch
         {
             "operator" => PrincipalKind.Operator,
             "tenant-admin" => PrincipalKind.TenantAdmin,
             _ => throw new StorageException(ErrorCode.InvalidAccessRequest, "kind must be operator or tenant-admin."),
         };
-        var account = kind == PrincipalKind.TenantAdmin ? RequiredString(body, "account") : PrincipalIds.NoAccount;
+        var account = kind == PrincipalKind.TenantAdmin ? ManagementCall.RequiredString(body, "account") : PrincipalIds.NoAccount;
         var result = await services.Identities.LoginAsync(
             kind,
             account,
-            RequiredString(body, "name"),
-            RequiredString(body, "password"),
-            RequiredString(body, "code"),
+            ManagementCall.RequiredString(body, "name"),
+            ManagementCall.RequiredString(body, "password"),
+            ManagementCall.RequiredString(body, "code"),
             call.Aborted).ConfigureAwait(false);
         var principal = result.Principal;
         await call.WriteJsonAsync(200, json =>
@@ -77,12 +77,12 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateOperatorAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        if (!PrincipalIds.TryParseRole(OptionalString(body, "role"), out var role))
+        if (!PrincipalIds.TryParseRole(ManagementCall.OptionalString(body, "role"), out var role))
         {
             throw new StorageException(ErrorCode.InvalidAccessRequest, "An operator has exactly one role: role must be system-admin, security-admin or audit-admin.");
         }
 
-        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, RequiredString(body, "name"), role, RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, ManagementCall.RequiredString(body, "name"), role, ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
 
@@ -101,7 +101,7 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateTenantAdminAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), RequiredString(body, "name"), RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), ManagementCall.RequiredString(body, "name"), ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
 
@@ -111,11 +111,6 @@ public sealed partial class ManagementProtocolHandler
         call.Context.Response.StatusCode = 204;
     }
 
-    private static string RequiredString(JsonElement body, string name) =>
-        OptionalString(body, name) ?? throw new StorageException(ErrorCode.InvalidAccessRequest, $"The body needs \"{name}\" (a string).");
-
-    private static string? OptionalString(JsonElement body, string name) =>
-        body.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }
 
 /// <summary>Principals as the management plane (and the CLI on the host) write them: never a password hash or a seed.</summary>
@@ -127,6 +122,38 @@ public static class PrincipalJson
     public static void WriteIdentity(Utf8JsonWriter json, PrincipalKind kind, string account, string name, OperatorRole? role)
     {
         json.WriteString("kind", KindName(kind));
+        WriteNameMembers(json, kind, account, name, role);
+    }
+
+    /// <summary><c>{"NAME": [{name, role?, account?, disabled, locked, createdOn}]}</c>.</summary>
+    public static void WriteList(Utf8JsonWriter json, string property, IReadOnlyList<PrincipalRecord> principals, Func<PrincipalRecord, bool> isLocked) =>
+        ManagementCall.WriteList(json, property, principals, (json, principal) =>
+        {
+            json.WriteStartObject();
+            WriteNameMembers(json, principal);
+            json.WriteBoolean("disabled", principal.Disabled);
+            json.WriteBoolean("locked", isLocked(principal));
+            json.WriteString("createdOn", principal.CreatedOn.ToUniversalTime());
+            json.WriteEndObject();
+        });
+
+    /// <summary>A new principal with its TOTP secret and enrollment URI (shown once).</summary>
+    public static void WriteEnrolled(Utf8JsonWriter json, EnrolledPrincipal enrolled)
+    {
+        var principal = enrolled.Principal;
+        json.WriteStartObject();
+        WriteNameMembers(json, principal);
+        json.WriteString("totpSecret", enrolled.TotpSecretBase32);
+        json.WriteString("otpauthUri", enrolled.OtpAuthUri);
+        json.WriteEndObject();
+    }
+
+    /// <summary><c>"account"</c> (tenant administrators), <c>"name"</c>, <c>"role"</c> (operators).</summary>
+    private static void WriteNameMembers(Utf8JsonWriter json, PrincipalRecord principal) =>
+        WriteNameMembers(json, principal.Kind, principal.Account, principal.Name, principal.Role);
+
+    private static void WriteNameMembers(Utf8JsonWriter json, PrincipalKind kind, string account, string name, OperatorRole? role)
+    {
         if (kind == PrincipalKind.TenantAdmin)
         {
             json.WriteString("account", account);
@@ -137,55 +164,5 @@ public static class PrincipalJson
         {
             json.WriteString("role", PrincipalIds.RoleName(r));
         }
-    }
-
-    /// <summary><c>{"NAME": [{name, role?, account?, disabled, locked, createdOn}]}</c>.</summary>
-    public static void WriteList(Utf8JsonWriter json, string property, IReadOnlyList<PrincipalRecord> principals, Func<PrincipalRecord, bool> isLocked)
-    {
-        json.WriteStartObject();
-        json.WriteStartArray(property);
-        foreach (var principal in principals)
-        {
-            json.WriteStartObject();
-            if (principal.Kind == PrincipalKind.TenantAdmin)
-            {
-                json.WriteString("account", principal.Account);
-            }
-
-            json.WriteString("name", principal.Name);
-            if (principal.Role is { } role)
-            {
-                json.WriteString("role", PrincipalIds.RoleName(role));
-            }
-
-            json.WriteBoolean("disabled", principal.Disabled);
-            json.WriteBoolean("locked", isLocked(principal));
-            json.WriteString("createdOn", principal.CreatedOn.ToUniversalTime());
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    /// <summary>A new principal with its TOTP secret and enrollment URI (shown once).</summary>
-    public static void WriteEnrolled(Utf8JsonWriter json, EnrolledPrincipal enrolled)
-    {
-        var principal = enrolled.Principal;
-        json.WriteStartObject();
-        if (principal.Kind == PrincipalKind.TenantAdmin)
-        {
-            json.WriteString("account", principal.Account);
-        }
-
-        json.WriteString("name", principal.Name);
-        if (principal.Role is { } role)
-        {
-            json.WriteString("role", PrincipalIds.RoleName(role));
-        }
-
-        json.WriteString("totpSecret", enrolled.TotpSecretBase32);
-        json.WriteString("otpauthUri", enrolled.OtpAuthUri);
-        json.WriteEndObject();
     }
 }

@@ -30,7 +30,7 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateLockboxRequestAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var accessName = LockboxOptionalString(body, "access");
+        var accessName = ManagementCall.OptionalString(body, "access");
         if (!AccessNames.TryParseAccess(accessName, out var access))
         {
             throw new StorageException(ErrorCode.InvalidAccessRequest, "access is \"metadata\" or \"read-data\".");
@@ -43,12 +43,12 @@ public sealed partial class ManagementProtocolHandler
         }
 
         var spec = new LockboxRequestSpec(
-            LockboxRequiredString(body, "account"),
-            LockboxRequiredString(body, "container"),
-            LockboxOptionalString(body, "prefix"),
+            ManagementCall.RequiredString(body, "account"),
+            ManagementCall.RequiredString(body, "container"),
+            ManagementCall.OptionalString(body, "prefix"),
             access,
             TimeSpan.FromMinutes(durationMinutes),
-            LockboxRequiredString(body, "justification"));
+            ManagementCall.RequiredString(body, "justification"));
         var request = await services.Lockbox.RequestAsync(call.Principal, spec, call.Aborted).ConfigureAwait(false);
         call.Context.Response.Headers.Location = $"{PathPrefix}lockbox/requests/{Uri.EscapeDataString(request.Id)}";
         await WriteLockboxRequestAsync(call, 201, request).ConfigureAwait(false);
@@ -56,36 +56,14 @@ public sealed partial class ManagementProtocolHandler
 
     private async Task ListLockboxRequestsAsync(ManagementCall call)
     {
-        LockboxState? state = null;
-        if (call.Query("state") is { Length: > 0 } stateName)
-        {
-            state = Enum.GetValues<LockboxState>().Where(s => AccessNames.StateName(s) == stateName).Select(s => (LockboxState?)s).FirstOrDefault()
-                ?? throw new StorageException(ErrorCode.InvalidAccessRequest, $"state is one of {string.Join(", ", Enum.GetValues<LockboxState>().Select(AccessNames.StateName))}.");
-        }
-
-        var account = call.Query("account") is { Length: > 0 } name ? name : null;
-        var requests = await services.Lockbox.ListAsync(call.Principal, account, state, call.Aborted).ConfigureAwait(false);
-        await call.WriteJsonAsync(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("requests");
-            foreach (var request in requests)
-            {
-                WriteLockboxRequest(json, request);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }).ConfigureAwait(false);
+        var state = call.QueryEnum<LockboxState>("state", AccessNames.StateName);
+        var requests = await services.Lockbox.ListAsync(call.Principal, call.OptionalQuery("account"), state, call.Aborted).ConfigureAwait(false);
+        await call.WriteListAsync(200, "requests", requests, WriteLockboxRequest).ConfigureAwait(false);
     }
 
     private async Task DenyLockboxRequestAsync(ManagementCall call)
     {
-        string? reason = null;
-        if (call.Context.Request.ContentLength is > 0 || call.Context.Request.Headers.TransferEncoding.Count > 0)
-        {
-            reason = LockboxOptionalString(await call.ReadJsonAsync().ConfigureAwait(false), "reason");
-        }
+        var reason = await call.ReadOptionalJsonAsync().ConfigureAwait(false) is { } body ? ManagementCall.OptionalString(body, "reason") : null;
 
         var request = await services.Lockbox.DenyAsync(call.Principal, call.Value("id"), reason, call.Aborted).ConfigureAwait(false);
         await WriteLockboxRequestAsync(call, 200, request).ConfigureAwait(false);
@@ -161,19 +139,4 @@ public sealed partial class ManagementProtocolHandler
     }
 
     private static string LockboxTime(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
-
-    private static string LockboxRequiredString(JsonElement body, string name) =>
-        LockboxOptionalString(body, name) ?? throw new StorageException(ErrorCode.InvalidAccessRequest, $"{name} is required.");
-
-    private static string? LockboxOptionalString(JsonElement body, string name)
-    {
-        if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
-        {
-            return null;
-        }
-
-        return value.ValueKind == JsonValueKind.String
-            ? value.GetString()
-            : throw new StorageException(ErrorCode.InvalidAccessRequest, $"{name} is a string.");
-    }
 }

@@ -86,18 +86,7 @@ public sealed partial class ManagementProtocolHandler
     internal static void WriteSealStatus(Utf8JsonWriter json, SealStatusView status, bool duplicateIgnored)
     {
         json.WriteStartObject();
-        json.WriteString("type", "shamir");
-        json.WriteBoolean("initialized", status.Initialized);
-        json.WriteBoolean("sealed", status.Sealed);
-        json.WriteNumber("t", status.Threshold);
-        json.WriteNumber("n", status.Shares);
-        json.WriteNumber("progress", status.Progress);
-        if (status.DeploymentId is not null)
-        {
-            json.WriteString("deployment_id", status.DeploymentId);
-            json.WriteNumber("generation", status.Generation);
-        }
-
+        status.WriteMembers(json);
         if (duplicateIgnored)
         {
             json.WriteBoolean("duplicate_ignored", true);
@@ -111,40 +100,19 @@ public sealed partial class ManagementProtocolHandler
         var caller = call.Principal;
         RequireOperator(caller, "list accounts", OperatorRole.SystemAdmin, OperatorRole.AuditAdmin);
         var accounts = await services.ListAccounts(call.Aborted).ConfigureAwait(false);
-        await call.WriteJsonAsync(200, json =>
+        await call.WriteListAsync(200, "accounts", accounts.OrderBy(account => account.Name, StringComparer.Ordinal), (json, account) =>
         {
+            // Names, states, creation, suite and placement: never a wrapped key.
             json.WriteStartObject();
-            json.WriteStartArray("accounts");
-            foreach (var account in accounts.OrderBy(account => account.Name, StringComparer.Ordinal))
+            json.WriteString("name", account.Name);
+            json.WriteString("state", account.State.ToString());
+            json.WriteString("createdOn", Time(account.CreatedOn));
+            json.WriteString("cipherSuite", CipherSuites.Name(account.CipherSuite));
+            if (account.Placement is { } policy)
             {
-                // Names, states, creation, suite and placement: never a wrapped key.
-                json.WriteStartObject();
-                json.WriteString("name", account.Name);
-                json.WriteString("state", account.State.ToString());
-                json.WriteString("createdOn", Time(account.CreatedOn));
-                json.WriteString("cipherSuite", CipherSuites.Name(account.CipherSuite));
-                if (account.Placement is { } policy)
-                {
-                    json.WriteStartArray("residency");
-                    foreach (var jurisdiction in policy.Residency)
-                    {
-                        json.WriteStringValue(jurisdiction);
-                    }
-
-                    json.WriteEndArray();
-                    json.WriteString("primaryRegion", policy.PrimaryRegion);
-                    if (policy.SecondaryRegion is not null)
-                    {
-                        json.WriteString("secondaryRegion", policy.SecondaryRegion);
-                    }
-
-                    json.WriteString("redundancy", policy.Redundancy.ToString());
-                }
-
-                json.WriteEndObject();
+                PlacementJson.WritePolicyMembers(json, policy);
             }
 
-            json.WriteEndArray();
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -153,25 +121,17 @@ public sealed partial class ManagementProtocolHandler
     {
         RequireOperator(call.Principal, "list sites", OperatorRole.SystemAdmin, OperatorRole.SecurityAdmin, OperatorRole.AuditAdmin);
         var sites = services.Sites ?? throw new InvalidOperationException("the management plane was composed without the sites");
-        return call.WriteJsonAsync(200, json =>
+        return call.WriteListAsync(200, "sites", sites.Sites, (json, site) =>
         {
+            // Where it is, what it is, how it is: a backend's endpoint and credentials stay in the topology file.
             json.WriteStartObject();
-            json.WriteStartArray("sites");
-            foreach (var site in sites.Sites)
-            {
-                // Where it is, what it is, how it is: a backend's endpoint and credentials stay in the topology file.
-                json.WriteStartObject();
-                json.WriteString("id", site.Id);
-                json.WriteString("region", site.Region);
-                json.WriteString("zone", site.Zone);
-                json.WriteString("jurisdiction", site.Jurisdiction);
-                json.WriteString("backend", site.Backend == SiteBackendKind.AzureBlob ? "azure-blob" : "local");
-                json.WriteString("state", site.State.ToString());
-                json.WriteString("health", site.State == SiteState.Removed ? "removed" : sites.IsUp(site.Id) ? "up" : "down");
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            json.WriteString("id", site.Id);
+            json.WriteString("region", site.Region);
+            json.WriteString("zone", site.Zone);
+            json.WriteString("jurisdiction", site.Jurisdiction);
+            json.WriteString("backend", site.Backend == SiteBackendKind.AzureBlob ? "azure-blob" : "local");
+            json.WriteString("state", site.State.ToString());
+            json.WriteString("health", site.State == SiteState.Removed ? "removed" : sites.IsUp(site.Id) ? "up" : "down");
             json.WriteEndObject();
         });
     }
@@ -250,41 +210,16 @@ public sealed partial class ManagementProtocolHandler
         var start = QueryNumber(call, "start");
         var end = QueryNumber(call, "end");
         var head = await AuditLog.GetTreeHeadAsync(log, call.Aborted).ConfigureAwait(false);
-        if (start > end || end > head.Size)
+        if (TransparencyLogJson.EntriesRangeProblem(start, end, head.Size) is { } problem)
         {
-            throw InvalidRange($"The range [{start}, {end}) is not within the log of {head.Size} entries (start ≤ end ≤ size; end is exclusive).");
-        }
-
-        if (end - start > Limits.AuditEntriesPageMax)
-        {
-            throw InvalidRange($"At most {Limits.AuditEntriesPageMax} entries per request.");
+            throw InvalidRange(problem);
         }
 
         IReadOnlyList<StoredAuditEntry> entries = end == start ? [] : await AuditLog.ReadEntriesAsync(log, start, end, call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(200, json =>
         {
             json.WriteStartObject();
-            json.WriteNumber("size", head.Size);
-            json.WriteStartArray("entries");
-            foreach (var entry in entries)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("index", entry.Index);
-                json.WriteBase64String("leafHash", entry.LeafHash);
-                if (entry.Body is null)
-                {
-                    json.WriteNull("entry");
-                }
-                else
-                {
-                    json.WriteBase64String("entry", entry.Body);
-                }
-
-                json.WriteString("time", Time(entry.Time));
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
+            TransparencyLogJson.WriteEntries(json, head.Size, entries, withTime: true);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -305,7 +240,7 @@ public sealed partial class ManagementProtocolHandler
             json.WriteStartObject();
             json.WriteNumber("index", index);
             json.WriteNumber("size", size);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -326,7 +261,7 @@ public sealed partial class ManagementProtocolHandler
             json.WriteStartObject();
             json.WriteNumber("first", first);
             json.WriteNumber("second", second);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
             json.WriteEndObject();
         }).ConfigureAwait(false);
     }
@@ -335,7 +270,7 @@ public sealed partial class ManagementProtocolHandler
     {
         var account = RequireAccountReader(call, "read this account's locations");
         var (container, blob) = LocationScope(call);
-        var locations = await Placement.GetLocationsAsync(account, container, blob, NonEmpty(call.Query("marker")), Limits.LocationsPageMax, call.Aborted).ConfigureAwait(false);
+        var locations = await Placement.GetLocationsAsync(account, container, blob, call.OptionalQuery("marker"), Limits.LocationsPageMax, call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(200, json =>
         {
             json.WriteStartObject();
@@ -361,8 +296,8 @@ public sealed partial class ManagementProtocolHandler
 
     private static (string? Container, string? Blob) LocationScope(ManagementCall call)
     {
-        var container = NonEmpty(call.Query("container"));
-        var blob = NonEmpty(call.Query("blob"));
+        var container = call.OptionalQuery("container");
+        var blob = call.OptionalQuery("blob");
         if (blob is not null && container is null)
         {
             throw new ManagementException(400, "InvalidQueryParameterValue", "A blob is named with its container.");
@@ -370,8 +305,6 @@ public sealed partial class ManagementProtocolHandler
 
         return (container, blob);
     }
-
-    private static string? NonEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
 
     private static string LogName(string log) => log == AuditLogs.Platform ? TransparencyLog.PlatformOriginName : log;
 
@@ -393,17 +326,6 @@ public sealed partial class ManagementProtocolHandler
     }
 
     private static ManagementException InvalidRange(string message) => new(400, nameof(ErrorCode.InvalidAuditRange), message);
-
-    private static void WriteHashes(Utf8JsonWriter json, IReadOnlyList<byte[]> hashes)
-    {
-        json.WriteStartArray("hashes");
-        foreach (var hash in hashes)
-        {
-            json.WriteBase64StringValue(hash);
-        }
-
-        json.WriteEndArray();
-    }
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
 }

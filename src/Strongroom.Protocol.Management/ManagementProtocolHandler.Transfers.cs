@@ -21,57 +21,32 @@ public sealed partial class ManagementProtocolHandler
     private async Task RequestTransferAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        if (!AccessNames.TryParseLegalBasis(TransferOptionalString(body, "legalBasis"), out var basis))
+        if (!AccessNames.TryParseLegalBasis(ManagementCall.OptionalString(body, "legalBasis"), out var basis))
         {
             throw new StorageException(ErrorCode.InvalidAccessRequest, "legalBasis is security-assessment, standard-contract or certification.");
         }
 
         var spec = new TransferSpec(
-            TransferRequiredString(body, "account"),
-            TransferRequiredString(body, "container"),
-            TransferOptionalString(body, "prefix"),
-            TransferRequiredString(body, "destinationSite"),
+            ManagementCall.RequiredString(body, "account"),
+            ManagementCall.RequiredString(body, "container"),
+            ManagementCall.OptionalString(body, "prefix"),
+            ManagementCall.RequiredString(body, "destinationSite"),
             basis,
-            TransferRequiredString(body, "legalReference"),
-            TransferRequiredString(body, "purpose"));
+            ManagementCall.RequiredString(body, "legalReference"),
+            ManagementCall.RequiredString(body, "purpose"));
         await WriteTransferAsync(call, 201, services.Transfers.RequestAsync(call.Principal, spec, call.Aborted)).ConfigureAwait(false);
     }
 
     private async Task ListTransfersAsync(ManagementCall call)
     {
-        TransferState? state = null;
-        if (call.Query("state") is { Length: > 0 } stateName)
-        {
-            state = Enum.GetValues<TransferState>().FirstOrDefault(value => AccessNames.StateName(value) == stateName, (TransferState)(-1));
-            if (state == (TransferState)(-1))
-            {
-                throw new StorageException(ErrorCode.InvalidAccessRequest, "state is requested, approved, denied, expired or completed.");
-            }
-        }
-
-        var account = call.Query("account") is { Length: > 0 } named ? named : null;
-        var transfers = await services.Transfers.ListAsync(call.Principal, account, state, call.Aborted).ConfigureAwait(false);
-        await call.WriteJsonAsync(200, json =>
-        {
-            json.WriteStartObject();
-            json.WriteStartArray("transfers");
-            foreach (var transfer in transfers)
-            {
-                WriteTransfer(json, transfer);
-            }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }).ConfigureAwait(false);
+        var state = call.QueryEnum<TransferState>("state", AccessNames.StateName);
+        var transfers = await services.Transfers.ListAsync(call.Principal, call.OptionalQuery("account"), state, call.Aborted).ConfigureAwait(false);
+        await call.WriteListAsync(200, "transfers", transfers, WriteTransfer).ConfigureAwait(false);
     }
 
     private async Task DenyTransferAsync(ManagementCall call)
     {
-        string? reason = null;
-        if (call.Context.Request.ContentLength is > 0 || call.Context.Request.Headers.TransferEncoding.Count > 0)
-        {
-            reason = TransferOptionalString(await call.ReadJsonAsync().ConfigureAwait(false), "reason");
-        }
+        var reason = await call.ReadOptionalJsonAsync().ConfigureAwait(false) is { } body ? ManagementCall.OptionalString(body, "reason") : null;
 
         await WriteTransferAsync(call, 200, services.Transfers.DenyAsync(call.Principal, call.Value("id"), reason, call.Aborted)).ConfigureAwait(false);
     }
@@ -129,14 +104,4 @@ public sealed partial class ManagementProtocolHandler
             json.WriteString(name, time.UtcDateTime.ToString("yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'", CultureInfo.InvariantCulture));
         }
     }
-
-    private static string TransferRequiredString(JsonElement body, string name) =>
-        TransferOptionalString(body, name) is { Length: > 0 } value
-            ? value
-            : throw new StorageException(ErrorCode.InvalidAccessRequest, $"'{name}' is required (a string).");
-
-    private static string? TransferOptionalString(JsonElement body, string name) =>
-        !body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null ? null
-        : value.ValueKind == JsonValueKind.String ? value.GetString()
-        : throw new StorageException(ErrorCode.InvalidAccessRequest, $"'{name}' is a string.");
 }

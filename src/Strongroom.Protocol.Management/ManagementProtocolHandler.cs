@@ -335,7 +335,16 @@ internal sealed record ManagementCall(HttpContext Context, IReadOnlyDictionary<s
     internal static ManagementException BodyTooLarge() =>
         new(413, "RequestBodyTooLarge", $"A management request body is at most {Limits.ManagementRequestBytesMax} bytes.");
 
-    /// <summary>A string member of a JSON body, or null when absent; 400 InvalidJson when it is not a string.</summary>
+    /// <summary>
+    /// The JSON object body of a route whose body is optional (deny's reason): parsed as
+    /// <see cref="ReadJsonAsync"/> when the request has a length or is chunked, null otherwise.
+    /// </summary>
+    public async Task<JsonElement?> ReadOptionalJsonAsync() =>
+        Context.Request.ContentLength is > 0 || Context.Request.Headers.TransferEncoding.Count > 0
+            ? await ReadJsonAsync().ConfigureAwait(false)
+            : null;
+
+    /// <summary>A string member of a JSON body, or null when absent or null; 400 InvalidAccessRequest when it is not a string.</summary>
     public static string? OptionalString(JsonElement body, string name)
     {
         if (!body.TryGetProperty(name, out var value) || value.ValueKind == JsonValueKind.Null)
@@ -345,7 +354,55 @@ internal sealed record ManagementCall(HttpContext Context, IReadOnlyDictionary<s
 
         return value.ValueKind == JsonValueKind.String
             ? value.GetString()
-            : throw new ManagementException(400, "InvalidJson", $"'{name}' must be a string.");
+            : throw new StorageException(ErrorCode.InvalidAccessRequest, $"\"{name}\" must be a string.");
+    }
+
+    /// <summary>A string member a JSON body must have (it may be empty: the services judge values); 400 InvalidAccessRequest otherwise.</summary>
+    public static string RequiredString(JsonElement body, string name) =>
+        OptionalString(body, name) ?? throw new StorageException(ErrorCode.InvalidAccessRequest, $"The body needs \"{name}\" (a string).");
+
+    /// <summary>A query parameter, or null when absent or empty.</summary>
+    public string? OptionalQuery(string name) => Query(name) is { Length: > 0 } value ? value : null;
+
+    /// <summary>
+    /// A query parameter naming a member of <typeparamref name="T"/> as <paramref name="nameOf"/>
+    /// spells it, or null when absent or empty; 400 InvalidAccessRequest listing the names otherwise.
+    /// </summary>
+    public T? QueryEnum<T>(string name, Func<T, string> nameOf)
+        where T : struct, Enum
+    {
+        if (OptionalQuery(name) is not { } text)
+        {
+            return null;
+        }
+
+        foreach (var value in Enum.GetValues<T>())
+        {
+            if (string.Equals(nameOf(value), text, StringComparison.Ordinal))
+            {
+                return value;
+            }
+        }
+
+        throw new StorageException(ErrorCode.InvalidAccessRequest, $"{name} is one of {string.Join(", ", Enum.GetValues<T>().Select(nameOf))}.");
+    }
+
+    /// <summary>Answers <c>{"PROPERTY":[…]}</c>, one item written by <paramref name="writeItem"/>.</summary>
+    public Task WriteListAsync<T>(int status, string property, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeItem) =>
+        WriteJsonAsync(status, json => WriteList(json, property, items, writeItem));
+
+    /// <summary><c>{"PROPERTY":[…]}</c>, one item written by <paramref name="writeItem"/>.</summary>
+    internal static void WriteList<T>(Utf8JsonWriter json, string property, IEnumerable<T> items, Action<Utf8JsonWriter, T> writeItem)
+    {
+        json.WriteStartObject();
+        json.WriteStartArray(property);
+        foreach (var item in items)
+        {
+            writeItem(json, item);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
     public Task WriteJsonAsync(int status, Action<Utf8JsonWriter> write) => ManagementProtocolHandler.WriteJsonAsync(Context, status, write);

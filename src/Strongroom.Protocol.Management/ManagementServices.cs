@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
@@ -63,11 +64,33 @@ public sealed class ManagementServices
         static (_, _) => throw new ManagementException(501, "NotImplemented", "This server cannot be unsealed through the management plane.");
 }
 
-/// <summary>The seal status as the plane writes it (Vault's seal-status body: type, initialized, sealed, t, n, progress, deployment_id, generation).</summary>
 /// <summary>The keyring as a security or audit admin sees it: versions only, never key material.</summary>
 public sealed record VaultStatusView(uint KeyringCurrentVersion, IReadOnlyList<uint> KeyringVersions);
 
-public sealed record SealStatusView(bool Initialized, bool Sealed, int Threshold, int Shares, int Progress, string? DeploymentId, uint Generation);
+/// <summary>The seal status as the plane writes it (Vault's seal-status body: type, initialized, sealed, t, n, progress, deployment_id, generation).</summary>
+public sealed record SealStatusView(bool Initialized, bool Sealed, int Threshold, int Shares, int Progress, string? DeploymentId, uint Generation)
+{
+    /// <summary>
+    /// Vault's seal-status members plus the deployment id and share generation, inside an open
+    /// object: the one writer of this body for both planes (<c>/.strongroom/sys/seal-status</c>
+    /// and <c>v1/sys/seal-status</c>) and <c>strongroom status --json</c>.
+    /// </summary>
+    public void WriteMembers(Utf8JsonWriter json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        json.WriteString("type", "shamir");
+        json.WriteBoolean("initialized", Initialized);
+        json.WriteBoolean("sealed", Sealed);
+        json.WriteNumber("t", Threshold);
+        json.WriteNumber("n", Shares);
+        json.WriteNumber("progress", Progress);
+        if (DeploymentId is not null)
+        {
+            json.WriteString("deployment_id", DeploymentId);
+            json.WriteNumber("generation", Generation);
+        }
+    }
+}
 
 /// <summary>One custodian's submission: a share (never logged, never echoed), or a reset of the progress.</summary>
 public sealed record UnsealSubmission(string? Share, bool Reset, string? ClientAddress, string RequestId)

@@ -163,42 +163,15 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         var start = ParseQuery(query, "start");
         var end = ParseQuery(query, "end");
         var head = await log.GetTreeHeadAsync(account, context.RequestAborted).ConfigureAwait(false);
-        if (start > end || end > head.Size)
+        if (TransparencyLogJson.EntriesRangeProblem(start, end, head.Size) is { } problem)
         {
-            throw new BadRequest($"The range [{start}, {end}) is not within the log of {head.Size} entries (start ≤ end ≤ size; end is exclusive).");
-        }
-
-        if (end - start > Limits.AuditEntriesPageMax)
-        {
-            throw new BadRequest($"At most {Limits.AuditEntriesPageMax} entries per request.");
+            throw new BadRequest(problem);
         }
 
         IReadOnlyList<StoredAuditEntry> entries = end == start
             ? []
             : await log.ReadEntriesAsync(account, start, end, context.RequestAborted).ConfigureAwait(false);
-        await WriteJsonAsync(context, json =>
-        {
-            json.WriteNumber("size", head.Size);
-            json.WriteStartArray("entries");
-            foreach (var entry in entries)
-            {
-                json.WriteStartObject();
-                json.WriteNumber("index", entry.Index);
-                json.WriteBase64String("leafHash", entry.LeafHash);
-                if (entry.Body is null)
-                {
-                    json.WriteNull("entry");
-                }
-                else
-                {
-                    json.WriteBase64String("entry", entry.Body);
-                }
-
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-        }).ConfigureAwait(false);
+        await WriteJsonAsync(context, json => TransparencyLogJson.WriteEntries(json, head.Size, entries, withTime: false)).ConfigureAwait(false);
     }
 
     private async Task InclusionAsync(HttpContext context, string account)
@@ -217,7 +190,7 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         {
             json.WriteNumber("index", index);
             json.WriteNumber("size", size);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
         }).ConfigureAwait(false);
     }
 
@@ -237,7 +210,7 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         {
             json.WriteNumber("first", first);
             json.WriteNumber("second", second);
-            WriteHashes(json, hashes);
+            TransparencyLogJson.WriteHashes(json, hashes);
         }).ConfigureAwait(false);
     }
 
@@ -327,17 +300,6 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
         }
 
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value);
-    }
-
-    private static void WriteHashes(Utf8JsonWriter json, IReadOnlyList<byte[]> hashes)
-    {
-        json.WriteStartArray("hashes");
-        foreach (var hash in hashes)
-        {
-            json.WriteBase64StringValue(hash);
-        }
-
-        json.WriteEndArray();
     }
 
     internal static Task WriteSealedAsync(HttpContext context) =>

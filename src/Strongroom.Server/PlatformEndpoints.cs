@@ -78,17 +78,7 @@ public sealed class PlatformEndpoints(Deployment deployment)
     {
         ArgumentNullException.ThrowIfNull(json);
         ArgumentNullException.ThrowIfNull(status);
-        json.WriteString("type", "shamir");
-        json.WriteBoolean("initialized", status.Initialized);
-        json.WriteBoolean("sealed", status.Sealed);
-        json.WriteNumber("t", status.Threshold);
-        json.WriteNumber("n", status.Shares);
-        json.WriteNumber("progress", status.Progress);
-        if (status.DeploymentId is not null)
-        {
-            json.WriteString("deployment_id", status.DeploymentId);
-            json.WriteNumber("generation", status.Generation);
-        }
+        StrongroomServer.ToSealStatusView(status).WriteMembers(json);
     }
 
     private async Task UnsealAsync(HttpContext context)

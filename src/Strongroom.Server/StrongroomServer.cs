@@ -396,7 +396,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         return app;
     }
 
-    private static SealStatusView ToSealStatusView(Vault.SealStatus status) =>
+    internal static SealStatusView ToSealStatusView(Vault.SealStatus status) =>
         new(status.Initialized, status.Sealed, status.Threshold, status.Shares, status.Progress, status.DeploymentId, status.Generation);
 
     /// <summary>
