@@ -41,8 +41,9 @@ internal static class LockboxCommands
         var duration = new Option<string>("--duration") { Description = $"How long the grant lasts once activated, e.g. 2h or 90m (at most {Limits.GrantDurationMax.TotalHours:0}h).", HelpName = "duration", Required = true };
         var justification = new Option<string>("--justification") { Description = "Why: the tenant reads it in its transparency log.", HelpName = "text", Required = true };
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("request", "Ask for access to an account's data (an operator).") { account, container, prefix, access, duration, justification, session, json };
+        var command = new Command("request", "Ask for access to an account's data (an operator).") { account, container, prefix, access, duration, justification, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var length = Cli.ParseDuration(parseResult.GetValue(duration)!, "--duration");
@@ -51,7 +52,7 @@ internal static class LockboxCommands
                 throw new CliException(Cli.ExitUsage, $"--duration is at most {Limits.GrantDurationMax.TotalHours:0}h.");
             }
 
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Post, "v1/lockbox/requests", body =>
             {
                 body.WriteStartObject();
@@ -79,8 +80,9 @@ internal static class LockboxCommands
         var state = new Option<string?>("--state") { Description = "Only requests in this state.", HelpName = "state" };
         state.AcceptOnlyFromAmong([.. Enum.GetValues<LockboxState>().Select(AccessNames.StateName)]);
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("list", "List the lockbox requests you may see, newest first.") { account, state, session, json };
+        var command = new Command("list", "List the lockbox requests you may see, newest first.") { account, state, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var query = new List<string>();
@@ -94,7 +96,7 @@ internal static class LockboxCommands
                 query.Add("state=" + Uri.EscapeDataString(stateName));
             }
 
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Get, "v1/lockbox/requests" + (query.Count == 0 ? string.Empty : "?" + string.Join('&', query)), null, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
@@ -125,11 +127,12 @@ internal static class LockboxCommands
     {
         var id = IdArgument();
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("show", "Show one lockbox request.") { id, session, json };
+        var command = new Command("show", "Show one lockbox request.") { id, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Get, RequestPath(parseResult.GetValue(id)!), null, cancellationToken).ConfigureAwait(false);
             WriteRequest(output, answer, parseResult.GetValue(json));
             return Cli.ExitSuccess;
@@ -141,11 +144,12 @@ internal static class LockboxCommands
     {
         var id = IdArgument();
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command(verb, description) { id, session, json };
+        var command = new Command(verb, description) { id, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Post, RequestPath(parseResult.GetValue(id)!) + "/" + verb, EmptyBody, cancellationToken).ConfigureAwait(false);
             WriteRequest(output, answer, parseResult.GetValue(json));
             return Cli.ExitSuccess;
@@ -158,11 +162,12 @@ internal static class LockboxCommands
         var id = IdArgument();
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the account's transparency log).", HelpName = "text" };
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("deny", "Deny a request (a tenant administrator of its account, or a security admin); final.") { id, reason, session, json };
+        var command = new Command("deny", "Deny a request (a tenant administrator of its account, or a security admin); final.") { id, reason, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Post, RequestPath(parseResult.GetValue(id)!) + "/deny", body =>
             {
                 body.WriteStartObject();
@@ -183,11 +188,12 @@ internal static class LockboxCommands
     {
         var id = IdArgument();
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("token", "Print a grant token for an active grant (its requester, bound to this session): the data plane's bearer credential until the grant ends.") { id, session, json };
+        var command = new Command("token", "Print a grant token for an active grant (its requester, bound to this session): the data plane's bearer credential until the grant ends.") { id, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Post, RequestPath(parseResult.GetValue(id)!) + "/token", EmptyBody, cancellationToken).ConfigureAwait(false);
 
             // The token alone on standard output, so `TOKEN=$(strongroom lockbox token ID)` captures it.

@@ -100,6 +100,13 @@ internal sealed record SessionFile(string Server, string? CaCertificate, string 
         File.Move(partial, path, overwrite: true);
     }
 
+    /// <summary>
+    /// <c>--ca-cert</c> of a management command: trust this certificate instead of the one the
+    /// session was signed in with (e.g. after the server's was renewed).
+    /// </summary>
+    public static Option<string?> CaCertificateOption() =>
+        new("--ca-cert") { Description = "Trust this PEM certificate instead of the one the session was signed in with.", HelpName = "file" };
+
     public static Option<string?> Option() => new("--session")
     {
         Description = $"The session file written by `strongroom login` (default: ${EnvironmentVariable}, else ~/.strongroom/session.json).",

@@ -89,11 +89,12 @@ internal static class OperatorCommands
     private static Command OperatorListCommand(TextWriter output)
     {
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("list", "List the operators (a security or audit admin's session).") { session, json };
+        var command = new Command("list", "List the operators (a security or audit admin's session).") { session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             var answer = await client.SendAsync(HttpMethod.Get, "v1/operators", null, cancellationToken).ConfigureAwait(false);
             return WriteListing(output, answer.GetProperty("operators"), parseResult.GetValue(json), withRole: true);
         });
@@ -104,11 +105,12 @@ internal static class OperatorCommands
     {
         var name = NameArgument("The operator to disable.");
         var session = SessionFile.Option();
-        var command = new Command("disable", "Disable an operator and end its sessions (a security admin; never yourself, never the last security admin).") { name, session };
+        var caCertificate = SessionFile.CaCertificateOption();
+        var command = new Command("disable", "Disable an operator and end its sessions (a security admin; never yourself, never the last security admin).") { name, session, caCertificate };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var operatorName = parseResult.GetValue(name)!;
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             await client.SendAsync(HttpMethod.Post, $"v1/operators/{Uri.EscapeDataString(operatorName)}/disable", EmptyBody, cancellationToken).ConfigureAwait(false);
             output.WriteLine($"Disabled operator {operatorName}; its sessions have ended.");
             return Cli.ExitSuccess;
@@ -279,11 +281,12 @@ internal static class OperatorCommands
     private static Command LogoutCommand(TextWriter output)
     {
         var session = SessionFile.Option();
-        var command = new Command("logout", "End the session on the server and delete the session file.") { session };
+        var caCertificate = SessionFile.CaCertificateOption();
+        var command = new Command("logout", "End the session on the server and delete the session file.") { session, caCertificate };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var path = SessionFile.PathOf(parseResult.GetValue(session));
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
             try
             {
                 await client.SendAsync(HttpMethod.Post, "v1/logout", EmptyBody, cancellationToken).ConfigureAwait(false);
@@ -306,11 +309,12 @@ internal static class OperatorCommands
     private static Command WhoAmICommand(TextWriter output)
     {
         var session = SessionFile.Option();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
-        var command = new Command("whoami", "Show who the saved session signs in as (asks the server, so an ended session shows as such).") { session, json };
+        var command = new Command("whoami", "Show who the saved session signs in as (asks the server, so an ended session shows as such).") { session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            using var client = ManagementClient.FromSession(parseResult.GetValue(session), out var file);
+            using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out var file);
             var answer = await client.SendAsync(HttpMethod.Get, "v1/whoami", null, cancellationToken).ConfigureAwait(false);
             if (parseResult.GetValue(json))
             {
@@ -494,11 +498,14 @@ internal static class OperatorCommands
 
         public Option<string?> Session { get; } = SessionFile.Option();
 
+        public Option<string?> CaCertificate { get; } = SessionFile.CaCertificateOption();
+
         public void AddTo(Command command)
         {
             command.Options.Add(Data);
             command.Options.Add(Dev);
             command.Options.Add(Session);
+            command.Options.Add(CaCertificate);
             command.Validators.Add(result =>
             {
                 if (result.GetValue(Session) is not null && (result.GetValue(Data) is not null || result.GetValue(Dev)))
@@ -513,7 +520,7 @@ internal static class OperatorCommands
         public Task<Deployment> OpenHostAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
             DataCommands.OpenUnsealedAsync(parseResult.GetValue(Data), parseResult.GetValue(Dev), create: false, cancellationToken);
 
-        public ManagementClient Client(ParseResult parseResult) => ManagementClient.FromSession(parseResult.GetValue(Session), out _);
+        public ManagementClient Client(ParseResult parseResult) => ManagementClient.FromSession(parseResult.GetValue(Session), parseResult.GetValue(CaCertificate), out _);
     }
 
     /// <summary>An enrollment as printed, from the service (host) or the plane's answer.</summary>

@@ -34,7 +34,7 @@ internal static class TransferCommands
         var reference = new Option<string>("--reference") { Description = "The assessment, contract filing or certificate reference.", Required = true };
         var purpose = new Option<string>("--purpose") { Description = "Why the data leaves (recorded in the tenant's log).", Required = true, HelpName = "text" };
         var session = SessionFile.Option();
-        var caCertificate = CaCertificateOption();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
         var command = new Command("request", "Ask for a cross-border transfer (a system admin or a tenant administrator of the account).")
         {
@@ -71,7 +71,7 @@ internal static class TransferCommands
         var state = new Option<string?>("--state") { Description = "Only transfers in this state.", HelpName = "requested|approved|denied|expired|completed" };
         state.AcceptOnlyFromAmong("requested", "approved", "denied", "expired", "completed");
         var session = SessionFile.Option();
-        var caCertificate = CaCertificateOption();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
         var command = new Command("list", "List the transfers you may see, newest first.") { account, state, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -117,7 +117,7 @@ internal static class TransferCommands
     {
         var id = new Argument<string>("id") { Description = "The transfer's id (tr-…)." };
         var session = SessionFile.Option();
-        var caCertificate = CaCertificateOption();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
         var command = new Command("show", "Show one transfer.") { id, session, caCertificate, json };
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -135,7 +135,7 @@ internal static class TransferCommands
         var id = new Argument<string>("id") { Description = "The transfer's id (tr-…)." };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the tenant's log)." };
         var session = SessionFile.Option();
-        var caCertificate = CaCertificateOption();
+        var caCertificate = SessionFile.CaCertificateOption();
         var json = Cli.JsonOption();
         var command = new Command(verb, description) { id, session, caCertificate, json };
         if (verb == "deny")
@@ -163,10 +163,6 @@ internal static class TransferCommands
         });
         return command;
     }
-
-    // The session keeps the certificate it signed in with; this trusts another (e.g. after the server's was renewed).
-    private static Option<string?> CaCertificateOption() =>
-        new("--ca-cert") { Description = "Trust this PEM certificate instead of the one the session was signed in with.", HelpName = "file" };
 
     private static void Print(TextWriter output, JsonElement transfer, bool json)
     {

@@ -70,13 +70,14 @@ internal static class VaultCommands
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
         var session = SessionFile.Option();
-        var command = new Command("rotate", "Add a new platform keyring version (the new current) and print it; old versions keep unwrapping. On the host (--data), or as a security admin through the management plane (--session).") { data, dev, json, session };
+        var caCertificate = SessionFile.CaCertificateOption();
+        var command = new Command("rotate", "Add a new platform keyring version (the new current) and print it; old versions keep unwrapping. On the host (--data), or as a security admin through the management plane (--session).") { data, dev, json, session, caCertificate };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             uint version;
             if (ManagementMode(parseResult, session, data, dev))
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+                using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
                 var answer = await client.SendAsync(HttpMethod.Post, "v1/vault/rotate", _ => { }, cancellationToken).ConfigureAwait(false);
                 version = answer.GetProperty("keyringVersion").GetUInt32();
             }
@@ -161,12 +162,13 @@ internal static class VaultCommands
         var dev = Cli.DevDataOption();
         var json = Cli.JsonOption();
         var session = SessionFile.Option();
-        var command = new Command("status", "Show the keyring versions and how many wrapped keys and vault item values each protects, and each account's data keys per key-encryption-key version (through the management plane with --session: the versions only).") { data, dev, json, session };
+        var caCertificate = SessionFile.CaCertificateOption();
+        var command = new Command("status", "Show the keyring versions and how many wrapped keys and vault item values each protects, and each account's data keys per key-encryption-key version (through the management plane with --session: the versions only).") { data, dev, json, session, caCertificate };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             if (ManagementMode(parseResult, session, data, dev))
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(session), out _);
+                using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
                 var answer = await client.SendAsync(HttpMethod.Get, "v1/vault/status", null, cancellationToken).ConfigureAwait(false);
                 if (parseResult.GetValue(json))
                 {
