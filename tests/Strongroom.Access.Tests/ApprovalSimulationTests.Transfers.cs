@@ -39,7 +39,7 @@ public sealed partial class ApprovalSimulationTests
         }
     }
 
-    private sealed class TransferSimulation(AccessFixture f, int seed)
+    private sealed class TransferSimulation(AccessFixture f, int seed) : SimulationRun(seed, "transfers")
     {
         private static readonly string[] Accounts = [AccessFixture.Account, AccessFixture.OtherAccount];
         private static readonly string[] Prefixes = ["thumbnails/", "raw/"];
@@ -56,14 +56,9 @@ public sealed partial class ApprovalSimulationTests
             new(PrincipalKind.TenantAdmin, AccessFixture.OtherAccount, "gina", null, "s-gina"),
         ];
 
-        private readonly Random random = new(seed);
-        private readonly List<string> log = [];
         private readonly List<TransferModel> transfers = [];
         private readonly HashSet<(string Account, string Container, string Blob)> blobs = [];
         private readonly Dictionary<string, LogReader> logs = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, VerifierState> verified = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> counts = new(StringComparer.Ordinal);
-        private int step;
         private int blobNumber;
 
         private DateTimeOffset Now => f.Time.GetUtcNow();
@@ -76,9 +71,9 @@ public sealed partial class ApprovalSimulationTests
                 logs[account] = new LogReader(account);
             }
 
-            for (step = 1; step <= TransferSteps; step++)
+            for (Step = 1; Step <= TransferSteps; Step++)
             {
-                var roll = random.Next(100);
+                var roll = Random.Next(100);
                 switch (roll)
                 {
                     case < 18: await PutAsync(); break;
@@ -92,7 +87,7 @@ public sealed partial class ApprovalSimulationTests
                     default: await CrashAsync(); break;
                 }
 
-                await CheckAsync(verify: step % 50 == 0);
+                await CheckAsync(verify: Step % 50 == 0);
             }
 
             Note("final sweep");
@@ -102,10 +97,10 @@ public sealed partial class ApprovalSimulationTests
 
         private async Task PutAsync()
         {
-            var key = (Pick(Accounts), random.Next(3) == 0 ? "videos" : "photos", Pick(Prefixes) + "b" + (++blobNumber).ToString(CultureInfo.InvariantCulture));
+            var key = (Pick(Accounts), Random.Next(3) == 0 ? "videos" : "photos", Pick(Prefixes) + "b" + (++blobNumber).ToString(CultureInfo.InvariantCulture));
             Note($"put {key.Item1}/{key.Item2}/{key.Item3}");
-            var content = new byte[random.Next(1, 2000)];
-            random.NextBytes(content);
+            var content = new byte[Random.Next(1, 2000)];
+            Random.NextBytes(content);
             await f.PutBlobAsync(key.Item1, key.Item2, key.Item3, content);
             blobs.Add(key);
             Count("puts");
@@ -128,15 +123,15 @@ public sealed partial class ApprovalSimulationTests
         private async Task RequestAsync()
         {
             var caller = Pick(Principals);
-            var account = random.Next(8) == 0 ? "initech" : Pick(Accounts);
-            var container = random.Next(8) == 0 ? "missing" : random.Next(3) == 0 ? "videos" : "photos";
-            string? prefix = random.Next(3) == 0 ? null : Pick(Prefixes);
-            var destination = random.Next(6) == 0 ? AccessFixture.CnSecondSite : AccessFixture.EuSite;
-            var purpose = string.Create(CultureInfo.InvariantCulture, $"Purpose {seed}-{step}: EU analytics of {container}");
+            var account = Random.Next(8) == 0 ? "initech" : Pick(Accounts);
+            var container = Random.Next(8) == 0 ? "missing" : Random.Next(3) == 0 ? "videos" : "photos";
+            string? prefix = Random.Next(3) == 0 ? null : Pick(Prefixes);
+            var destination = Random.Next(6) == 0 ? AccessFixture.CnSecondSite : AccessFixture.EuSite;
+            var purpose = string.Create(CultureInfo.InvariantCulture, $"Purpose {Seed}-{Step}: EU analytics of {container}");
             Note($"request by {caller.Id}: {account}/{container}/{prefix} to {destination}");
             var expected = (caller.IsOperator(OperatorRole.SystemAdmin) || caller.IsTenantAdminOf(account))
                 && account != "initech" && container != "missing" && destination == AccessFixture.EuSite;
-            var spec = new TransferSpec(account, container, prefix, destination, TransferLegalBasis.StandardContract, "SCC-2026-" + step.ToString(CultureInfo.InvariantCulture), purpose);
+            var spec = new TransferSpec(account, container, prefix, destination, TransferLegalBasis.StandardContract, "SCC-2026-" + Step.ToString(CultureInfo.InvariantCulture), purpose);
             var result = await TryAsync(() => f.Transfers.RequestAsync(caller, spec));
             Expect(expected, result.Code, "request");
             if (result.Value is { } record)
@@ -155,7 +150,7 @@ public sealed partial class ApprovalSimulationTests
                 return;
             }
 
-            var caller = random.Next(2) == 0
+            var caller = Random.Next(2) == 0
                 ? Pick(Principals.Where(p => p.IsTenantAdminOf(transfer.Account)).ToList())
                 : Pick(Principals);
             var verb = approve ? "approve" : "deny";
@@ -205,7 +200,7 @@ public sealed partial class ApprovalSimulationTests
                 return;
             }
 
-            var caller = random.Next(3) != 0 ? Principals[random.Next(2)] : Pick(Principals);
+            var caller = Random.Next(3) != 0 ? Principals[Random.Next(2)] : Pick(Principals);
             Note($"run {transfer.Id} by {caller.Id}");
             Settle(transfer);
             var expected = CanSee(caller, transfer) && caller.IsOperator(OperatorRole.SystemAdmin)
@@ -230,9 +225,9 @@ public sealed partial class ApprovalSimulationTests
         {
             var pending = transfers.Where(t => t.State == TransferState.Requested && t.PendingExpiresOn > Now).Select(t => t.PendingExpiresOn).ToList();
             TimeSpan jump;
-            if (pending.Count > 0 && random.Next(3) == 0)
+            if (pending.Count > 0 && Random.Next(3) == 0)
             {
-                jump = Pick(pending) - Now - (random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
+                jump = Pick(pending) - Now - (Random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
             }
             else
             {
@@ -295,10 +290,10 @@ public sealed partial class ApprovalSimulationTests
             var inState = transfers.Where(t => t.State == state).ToList();
             if (inState.Count == 0)
             {
-                return random.Next(3) == 0 ? Pick(transfers) : null;
+                return Random.Next(3) == 0 ? Pick(transfers) : null;
             }
 
-            return random.Next(5) != 0 ? Pick(inState) : Pick(transfers);
+            return Random.Next(5) != 0 ? Pick(inState) : Pick(transfers);
         }
 
         private async Task CheckAsync(bool verify)
@@ -372,62 +367,16 @@ public sealed partial class ApprovalSimulationTests
 
             if (verify)
             {
-                foreach (var name in logs.Keys)
-                {
-                    verified.TryGetValue(name, out var previous);
-                    var result = await LogVerifier.VerifyAsync(new StoreLogSource(f.Audit, name), previous, previous is null ? f.Audit.VerifierKey(name) : null);
-                    Check(result.Ok, $"log {name} does not verify: {result.Status}: {result.Message}");
-                    verified[name] = result.NewState!;
-                }
-
-                Count("verifications");
+                await VerifyLogsAsync(f, logs.Keys);
             }
         }
-
-        private void Expect(bool success, ErrorCode? code, string what)
-        {
-            Note(code is { } refused ? $"  {what} refused: {refused}" : $"  {what} ok");
-            Count(what + (code is null ? " ok" : " refused"));
-            Check(success == (code is null), success ? $"{what}: the model allows it, the service refused with {code}" : $"{what}: the model refuses it, the service allowed it");
-        }
-
-        private static async Task<(T? Value, ErrorCode? Code)> TryAsync<T>(Func<Task<T>> call)
-        {
-            try
-            {
-                return (await call(), null);
-            }
-            catch (StorageException exception)
-            {
-                return (default, exception.Code);
-            }
-        }
-
-        private T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
-
-        private void Count(string what) => counts[what] = counts.GetValueOrDefault(what) + 1;
-
-        private void Note(string what) => log.Add($"[{step}] {what}");
 
         public string Summary()
         {
             var states = transfers.GroupBy(t => t.State).Select(group => $"{group.Key} {group.Count()}");
-            return string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {transfers.Count} transfers ({string.Join(", ", states)}), {transfers.Sum(t => t.Copied.Count)} copies; ") + string.Join(", ", counts.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Value} {pair.Key}"));
+            return string.Create(CultureInfo.InvariantCulture, $"seed {Seed}: {transfers.Count} transfers ({string.Join(", ", states)}), {transfers.Sum(t => t.Copied.Count)} copies; ") + CountsText();
         }
 
-        private void Check(bool condition, string what)
-        {
-            if (condition)
-            {
-                return;
-            }
-
-            var message = new StringBuilder()
-                .Append(CultureInfo.InvariantCulture, $"seed {seed}, step {step}: {what}\nreplay: ApprovalSimulationTests (transfers) with seed {seed}\nlast steps:\n")
-                .AppendJoin('\n', log.TakeLast(25))
-                .ToString();
-            Assert.Fail(message);
-        }
     }
 
     private sealed record TransferModel(string Id, string Account, string Container, string? Prefix, string Destination, string Requester, string Purpose, DateTimeOffset PendingExpiresOn)

@@ -52,13 +52,11 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         }
     }
 
-    private sealed class Simulation(AccessFixture f, int seed)
+    private sealed class Simulation(AccessFixture f, int seed) : SimulationRun(seed, "lockbox")
     {
         private const string Missing = "initech";
         private static readonly string[] Accounts = [AccessFixture.Account, AccessFixture.OtherAccount];
 
-        private readonly Random random = new(seed);
-        private readonly List<string> log = [];
         private readonly List<OperatorModel> operators = [];
         private readonly List<AuthenticatedPrincipal> tenantAdmins =
         [
@@ -72,9 +70,6 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         private readonly List<TokenModel> tokens = [];
         private readonly List<string> secrets = [];
         private readonly Dictionary<string, LogReader> logs = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, VerifierState> verified = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, int> counts = new(StringComparer.Ordinal);
-        private int step;
         private int requestNumber;
 
         private DateTimeOffset Now => f.Time.GetUtcNow();
@@ -83,10 +78,10 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         {
             await SetUpAsync();
             await CheckAsync(verify: true);
-            for (step = 1; step <= Steps; step++)
+            for (Step = 1; Step <= Steps; Step++)
             {
                 await RunStepAsync();
-                await CheckAsync(verify: step % 50 == 0);
+                await CheckAsync(verify: Step % 50 == 0);
             }
 
             // The end: one sweep records every due transition; then the model and the logs must agree exactly.
@@ -122,7 +117,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
         private async Task<OperatorModel> CreateOperatorAsync(AuthenticatedPrincipal? caller, string name, OperatorRole role)
         {
-            var password = $"Sim-{name}-{seed}-Pw7!";
+            var password = $"Sim-{name}-{Seed}-Pw7!";
             var enrolled = await f.Identities.CreateOperatorAsync(caller, name, role, password);
             var model = new OperatorModel(name, role, password, enrolled.TotpSecretBase32);
             secrets.Add(password);
@@ -135,7 +130,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
         private async Task RunStepAsync()
         {
-            var roll = random.Next(100);
+            var roll = Random.Next(100);
             switch (roll)
             {
                 case < 12: await RequestAsync(); break;
@@ -160,13 +155,13 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         private async Task RequestAsync()
         {
             var op = Pick(operators);
-            var account = random.Next(10) switch { 0 => Missing, < 6 => AccessFixture.Account, _ => AccessFixture.OtherAccount };
-            var container = random.Next(10) switch { 0 => "missing", < 6 => "photos", _ => "videos" };
-            string? prefix = random.Next(3) switch { 0 => null, 1 => "thumbnails/", _ => "a/b/" };
-            var access = random.Next(2) == 0 ? LockboxAccess.Metadata : LockboxAccess.ReadData;
+            var account = Random.Next(10) switch { 0 => Missing, < 6 => AccessFixture.Account, _ => AccessFixture.OtherAccount };
+            var container = Random.Next(10) switch { 0 => "missing", < 6 => "photos", _ => "videos" };
+            string? prefix = Random.Next(3) switch { 0 => null, 1 => "thumbnails/", _ => "a/b/" };
+            var access = Random.Next(2) == 0 ? LockboxAccess.Metadata : LockboxAccess.ReadData;
             TimeSpan[] durations = [TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(50), TimeSpan.FromHours(3), Limits.GrantDurationMax, Limits.GrantDurationMax + TimeSpan.FromSeconds(1)];
-            var duration = durations[random.Next(durations.Length)];
-            var justification = string.Create(CultureInfo.InvariantCulture, $"Ticket {seed}-{++requestNumber}: look at {container}");
+            var duration = durations[Random.Next(durations.Length)];
+            var justification = string.Create(CultureInfo.InvariantCulture, $"Ticket {Seed}-{++requestNumber}: look at {container}");
             Note($"request by {op.Name}: {account}/{container}/{prefix} {access} {duration}");
             var caller = await CallerAsync(op);
             if (caller is null)
@@ -245,7 +240,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
             Note($"deny {request.Id} by {caller.Id}");
             Settle(request);
             var expected = Side(caller, request) is not null && request.State == LockboxState.Requested;
-            var result = await TryAsync(() => f.Lockbox.DenyAsync(caller, request.Id, random.Next(2) == 0 ? null : "not now"));
+            var result = await TryAsync(() => f.Lockbox.DenyAsync(caller, request.Id, Random.Next(2) == 0 ? null : "not now"));
             Expect(expected, result.Code, $"deny of {request} by {caller.Id}");
             if (result.Value is { } record)
             {
@@ -280,7 +275,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
                 request.EndsOn = Now + request.Duration;
                 request.Actions.Add(AuditActions.LockboxActivate);
                 CheckRow(request, record);
-                if (random.Next(2) == 0)
+                if (Random.Next(2) == 0)
                 {
                     // The usual next call: a token for the grant just started.
                     Note($"token for {request.Id} by {op.Name}");
@@ -318,7 +313,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
         private async Task RevokeAsync()
         {
-            if (PickRequest(random.Next(2) == 0 ? LockboxState.Active : LockboxState.Approved) is not { } request)
+            if (PickRequest(Random.Next(2) == 0 ? LockboxState.Active : LockboxState.Approved) is not { } request)
             {
                 return;
             }
@@ -387,11 +382,11 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
             // Mostly recent tokens or tokens of active grants: old ones are refused for dull reasons.
             var live = tokens.Where(candidate => candidate.Request.State == LockboxState.Active).ToList();
-            var token = random.Next(3) switch
+            var token = Random.Next(3) switch
             {
                 0 => Pick(tokens),
                 1 when live.Count > 0 => Pick(live),
-                _ => tokens[Math.Max(0, tokens.Count - 1 - random.Next(4))],
+                _ => tokens[Math.Max(0, tokens.Count - 1 - Random.Next(4))],
             };
             var request = token.Request;
             Note($"validate a token of {request.Id} (session {token.Session.Id[..8]} of {token.Operator.Name})");
@@ -423,25 +418,25 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         private void JumpClock()
         {
             TimeSpan jump;
-            var kind = random.Next(20);
+            var kind = Random.Next(20);
             var active = requests.Where(r => r.State == LockboxState.Active && r.EndsOn > Now).Select(Deadline).ToList();
             var pending = requests.Where(r => r.State is LockboxState.Requested or LockboxState.Approved && r.PendingExpiresOn > Now).Select(Deadline).ToList();
             if ((kind < 4 && active.Count > 0) || (kind == 4 && pending.Count > 0))
             {
                 // Exactly onto a grant's end or a pending expiry, or a millisecond short of it.
-                jump = Pick(kind < 4 && active.Count > 0 ? active : pending) - Now - (random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
+                jump = Pick(kind < 4 && active.Count > 0 ? active : pending) - Now - (Random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
             }
             else if (kind < 9 && operators.Select(op => op.Session).OfType<SessionModel>().Where(s => !s.Ended).ToList() is { Count: > 0 } sessions)
             {
                 // Exactly onto a session's idle or absolute limit, or a millisecond short of it.
                 var session = Pick(sessions);
-                var limit = random.Next(3) == 0 ? session.CreatedOn + Limits.SessionLifetimeMax : session.LastSeenOn + Limits.SessionIdleTimeout;
-                jump = limit - Now - (random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
+                var limit = Random.Next(3) == 0 ? session.CreatedOn + Limits.SessionLifetimeMax : session.LastSeenOn + Limits.SessionIdleTimeout;
+                jump = limit - Now - (Random.Next(2) == 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(1));
             }
             else
             {
                 TimeSpan[] jumps = [TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(29), TimeSpan.FromSeconds(31), TimeSpan.FromMinutes(2), TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(14), TimeSpan.FromMinutes(16), TimeSpan.FromHours(1), TimeSpan.FromHours(3), TimeSpan.FromHours(8)];
-                jump = kind == 19 ? TimeSpan.FromDays(1 + random.Next(4)) : Pick(jumps);
+                jump = kind == 19 ? TimeSpan.FromDays(1 + Random.Next(4)) : Pick(jumps);
             }
 
             if (jump <= TimeSpan.Zero)
@@ -540,7 +535,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
             Count("crashes");
         }
 
-        /// <summary>Signs <paramref name="op"/> in with its code of the current step (only when that step was not used already).</summary>
+        /// <summary>Signs <paramref name="op"/> in with its code of the current Step (only when that Step was not used already).</summary>
         private async Task LoginAsync(OperatorModel op)
         {
             var now = Now;
@@ -574,7 +569,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         /// </summary>
         private async Task<AuthenticatedPrincipal?> CallerAsync(OperatorModel op)
         {
-            if ((op.Session is null || !op.Session.Alive(Now, op)) && random.Next(4) != 0)
+            if ((op.Session is null || !op.Session.Alive(Now, op)) && Random.Next(4) != 0)
             {
                 await LoginAsync(op);
             }
@@ -600,11 +595,11 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         /// <summary>A tenant administrator (of either account) or an operator through its session.</summary>
         private async Task<(AuthenticatedPrincipal? Caller, OperatorModel? Operator)> PickDeciderAsync(RequestModel request)
         {
-            var roll = random.Next(10);
+            var roll = Random.Next(10);
             if (roll < 4 || (roll < 5 && request.TenantApprover is null))
             {
                 // Mostly of the request's account.
-                List<AuthenticatedPrincipal> admins = random.Next(6) == 0 ? tenantAdmins : [.. tenantAdmins.Where(admin => admin.Account == request.Account)];
+                List<AuthenticatedPrincipal> admins = Random.Next(6) == 0 ? tenantAdmins : [.. tenantAdmins.Where(admin => admin.Account == request.Account)];
                 return (Pick(admins), null);
             }
 
@@ -619,7 +614,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
         }
 
         private OperatorModel RequesterOrAnother(RequestModel request) =>
-            random.Next(5) == 0 ? Pick(operators) : operators.First(op => op.Name == request.Requester);
+            Random.Next(5) == 0 ? Pick(operators) : operators.First(op => op.Name == request.Requester);
 
         // ---- The model ----------------------------------------------------------------------
 
@@ -678,10 +673,10 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
             var inState = requests.Where(request => request.State == state).ToList();
             if (inState.Count == 0)
             {
-                return random.Next(3) == 0 ? Pick(requests) : null;
+                return Random.Next(3) == 0 ? Pick(requests) : null;
             }
 
-            return random.Next(5) != 0 ? Pick(inState) : Pick(requests);
+            return Random.Next(5) != 0 ? Pick(inState) : Pick(requests);
         }
 
         // ---- Checkers -----------------------------------------------------------------------
@@ -756,7 +751,7 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
             if (verify)
             {
-                await VerifyLogsAsync();
+                await VerifyLogsAsync(f, logs.Keys);
             }
         }
 
@@ -782,21 +777,6 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
             }
         }
 
-        /// <summary>Every log verifies, and is an extension of what was verified last time.</summary>
-        private async Task VerifyLogsAsync()
-        {
-            foreach (var name in logs.Keys)
-            {
-                var source = new StoreLogSource(f.Audit, name);
-                verified.TryGetValue(name, out var previous);
-                var result = await LogVerifier.VerifyAsync(source, previous, previous is null ? f.Audit.VerifierKey(name) : null);
-                Check(result.Ok, $"log {name} does not verify: {result.Status}: {result.Message} (first bad index {result.FirstBadIndex})");
-                verified[name] = result.NewState!;
-            }
-
-            Count("verifications");
-        }
-
         private void CheckRow(RequestModel request, LockboxRequestRecord record) =>
             Check(
                 record.Id == request.Id && record.State == request.State && record.TenantApprover == request.TenantApprover && record.SecurityApprover == request.SecurityApprover
@@ -805,51 +785,12 @@ public sealed partial class ApprovalSimulationTests(ITestOutputHelper output)
 
         // ---- Plumbing -----------------------------------------------------------------------
 
-        private void Expect(bool success, ErrorCode? code, string what)
-        {
-            var kind = what.Split(' ', 2)[0].TrimEnd(':');
-            Note(code is { } refused ? $"  {kind} refused: {refused}" : $"  {kind} ok");
-            Count(kind + (code is null ? " ok" : " refused"));
-            Check(success == (code is null), success ? $"{what}: the model allows it, the service refused with {code}" : $"{what}: the model refuses it, the service allowed it");
-        }
-
-        private static async Task<(T? Value, ErrorCode? Code)> TryAsync<T>(Func<Task<T>> call)
-        {
-            try
-            {
-                return (await call(), null);
-            }
-            catch (StorageException exception)
-            {
-                return (default, exception.Code);
-            }
-        }
-
-        private T Pick<T>(IReadOnlyList<T> items) => items[random.Next(items.Count)];
-
-        private void Count(string what) => counts[what] = counts.GetValueOrDefault(what) + 1;
-
-        private void Note(string what) => log.Add($"[{step}] {what}");
-
         public string Summary()
         {
             var states = requests.GroupBy(request => request.State).Select(group => $"{AccessNames.StateName(group.Key)} {group.Count()}");
-            return string.Create(CultureInfo.InvariantCulture, $"seed {seed}: {requests.Count} requests ({string.Join(", ", states)}), {tokens.Count} tokens; ") + string.Join(", ", counts.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Value} {pair.Key}"));
+            return string.Create(CultureInfo.InvariantCulture, $"seed {Seed}: {requests.Count} requests ({string.Join(", ", states)}), {tokens.Count} tokens; ") + CountsText();
         }
 
-        private void Check(bool condition, string what)
-        {
-            if (condition)
-            {
-                return;
-            }
-
-            var message = new StringBuilder()
-                .Append(CultureInfo.InvariantCulture, $"seed {seed}, step {step}: {what}\nreplay: ApprovalSimulationTests with seed {seed}\nlast steps:\n")
-                .AppendJoin('\n', log.TakeLast(25))
-                .ToString();
-            Assert.Fail(message);
-        }
     }
 
     private sealed class OperatorModel(string name, OperatorRole role, string password, string secret)
