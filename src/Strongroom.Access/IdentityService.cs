@@ -195,7 +195,7 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         }
 
         long? step = null;
-        if (PasswordHash.Verify(password, principal.PasswordHash) && !principal.Disabled)
+        if (PasswordHash.Verify(password, principal.PasswordHash) && !principal.Disabled && await OfCurrentAccountAsync(principal, cancellationToken).ConfigureAwait(false))
         {
             var seed = keys.UnwrapTotpSeed(kind, account, name, principal.WrappedTotpSeed);
             try
@@ -292,6 +292,15 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         return await AliveAsync(await Store.GetSessionAsync(sessionId, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// False for a tenant administrator of an account that is gone, or was deleted and created
+    /// again since the administrator was (another tenant of the same name, which it does not
+    /// administer). Operators belong to no account.
+    /// </summary>
+    private async Task<bool> OfCurrentAccountAsync(PrincipalRecord principal, CancellationToken cancellationToken) =>
+        principal.Kind == PrincipalKind.Operator
+        || (await store.GetAccountAsync(principal.Account, cancellationToken).ConfigureAwait(false) is { } account && account.CreatedOn <= principal.CreatedOn);
+
     /// <summary>True while <paramref name="principal"/> is locked out after too many failed sign-ins.</summary>
     public bool IsLocked(PrincipalRecord principal) => principal.LockedUntil is { } until && until > time.GetUtcNow();
 
@@ -307,7 +316,8 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
 
         var session = pair.Session;
         var now = time.GetUtcNow();
-        if (session.Ended || principal.Disabled || now - session.LastSeenOn >= Limits.SessionIdleTimeout || now - session.CreatedOn >= Limits.SessionLifetimeMax)
+        if (session.Ended || principal.Disabled || now - session.LastSeenOn >= Limits.SessionIdleTimeout || now - session.CreatedOn >= Limits.SessionLifetimeMax
+            || !await OfCurrentAccountAsync(principal, cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

@@ -39,6 +39,8 @@ public sealed partial class LockboxService
             throw new StorageException(ErrorCode.SessionInvalid, "A grant token is bound to a session: sign in first.");
         }
 
+        await RequireCurrentAccountAsync(grant, cancellationToken).ConfigureAwait(false);
+
         var version = keys.PlatformKeyVersion;
         var payload = GrantTokenPayload(grant.Id, caller.Name, caller.SessionId, endsOn, version);
         var token = GrantTokenPrefix + Base64Url.EncodeToString(payload) + "." + Base64Url.EncodeToString(Mac(version, payload));
@@ -62,6 +64,12 @@ public sealed partial class LockboxService
             || now >= endsOn
             || now >= claims.ExpiresOn
             || grant.Requester != claims.Operator)
+        {
+            throw NotActive();
+        }
+
+        // The account must be the one the grant was asked for, and enabled.
+        if (!await ForCurrentAccountAsync(grant, cancellationToken).ConfigureAwait(false))
         {
             throw NotActive();
         }

@@ -251,6 +251,11 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
             var current = requesterOnly
                 ? await LoadForRequesterAsync(caller, id, cancellationToken).ConfigureAwait(false)
                 : await GetAsync(caller, id, cancellationToken).ConfigureAwait(false);
+            if (action is AuditActions.LockboxApprove or AuditActions.LockboxActivate)
+            {
+                await RequireCurrentAccountAsync(current, cancellationToken).ConfigureAwait(false);
+            }
+
             var (next, details) = decide(current, time.GetUtcNow());
             Invariant.True(next.Id == current.Id && next.Account == current.Account && next.Requester == current.Requester, "a transition keeps the request's identity");
             if (await requests.ChangeLockboxRequestAsync(current, next, Entry(caller.Actor, next, action, details), cancellationToken).ConfigureAwait(false))
@@ -260,6 +265,23 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
         }
 
         throw new StorageException(ErrorCode.InvalidAccessState, $"Request {id} kept changing while this call ran: read it again.");
+    }
+
+    /// <summary>
+    /// True when <paramref name="request"/> was made for the account that exists now, enabled: an
+    /// account deleted and created again under the same name is another tenant, and inherits no
+    /// request, approval or grant of the one before.
+    /// </summary>
+    private async Task<bool> ForCurrentAccountAsync(LockboxRequestRecord request, CancellationToken cancellationToken) =>
+        await store.GetAccountAsync(request.Account, cancellationToken).ConfigureAwait(false) is { State: AccountState.Enabled } account
+        && account.CreatedOn <= request.RequestedOn;
+
+    private async Task RequireCurrentAccountAsync(LockboxRequestRecord request, CancellationToken cancellationToken)
+    {
+        if (!await ForCurrentAccountAsync(request, cancellationToken).ConfigureAwait(false))
+        {
+            throw new StorageException(ErrorCode.InvalidAccessState, $"Request {request.Id} was made for an account '{request.Account}' that is disabled, or was deleted since: it can no longer be approved or used.");
+        }
     }
 
     /// <summary>For the requester's own calls (activate, end, token): another operator is refused, a tenant administrator of another account sees nothing.</summary>

@@ -149,6 +149,7 @@ public sealed partial class TransferService(IMetadataStore store, TransparencyLo
             return transfer;
         }
 
+        await RequireCurrentAccountAsync(transfer, cancellationToken).ConfigureAwait(false);
         var authorization = TransferAuthorization.Of(transfer);
         using (As(caller))
         {
@@ -214,12 +215,30 @@ public sealed partial class TransferService(IMetadataStore store, TransparencyLo
         }
     }
 
+    /// <summary>
+    /// Refuses a transfer whose account is disabled, or was deleted and created again since the
+    /// request under the same name (another tenant, which inherits no approval).
+    /// </summary>
+    private async Task RequireCurrentAccountAsync(TransferRecord transfer, CancellationToken cancellationToken)
+    {
+        if (await store.GetAccountAsync(transfer.Account, cancellationToken).ConfigureAwait(false) is not { State: AccountState.Enabled } account
+            || account.CreatedOn > transfer.RequestedOn)
+        {
+            throw new StorageException(ErrorCode.InvalidAccessState, $"Transfer {transfer.Id} was requested for an account '{transfer.Account}' that is disabled, or was deleted since: it can no longer be approved or run.");
+        }
+    }
+
     private async Task<TransferRecord> DecideAsync(AuthenticatedPrincipal caller, string id, bool approve, string? reason, CancellationToken cancellationToken)
     {
         var transfer = await GetAsync(caller, id, cancellationToken).ConfigureAwait(false);
         if (reason is { Length: > Limits.JustificationCharsMax })
         {
             throw new StorageException(ErrorCode.InvalidAccessRequest, $"A reason is at most {Limits.JustificationCharsMax} characters.");
+        }
+
+        if (approve)
+        {
+            await RequireCurrentAccountAsync(transfer, cancellationToken).ConfigureAwait(false);
         }
 
         for (var attempt = 0; attempt < ReplaceAttemptsMax; attempt++)
