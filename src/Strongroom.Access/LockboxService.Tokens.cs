@@ -18,9 +18,6 @@ public sealed partial class LockboxService
     /// <summary>Every grant token starts so (log scans look for it; it tells grant tokens from other bearer tokens).</summary>
     public const string GrantTokenPrefix = "srgrant1.";
 
-    /// <summary>Characters of a grant token this service reads; anything longer is not one of its tokens.</summary>
-    public const int GrantTokenCharsMax = 2048;
-
     private const int GrantTokenPayloadVersion = 1;
     private const int GrantTokenMacBytes = 32;
 
@@ -89,7 +86,7 @@ public sealed partial class LockboxService
     /// <summary>The claims of a token whose signature verifies under this deployment's keyring; GrantTokenInvalid otherwise.</summary>
     private GrantTokenClaims Verify(string token)
     {
-        if (token is null || token.Length > GrantTokenCharsMax || !IsGrantToken(token))
+        if (token is null || token.Length > Limits.GrantTokenCharsMax || !IsGrantToken(token))
         {
             throw Invalid();
         }

@@ -35,9 +35,6 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
 
     private const int IdRandomBytes = 8;
 
-    // Losing a compare-and-swap means someone else moved the request: read and decide again, a few times.
-    private const int TransitionAttemptsMax = 4;
-
     private readonly ILockboxStore requests = store as ILockboxStore
         ?? throw new ArgumentException("The metadata store keeps no lockbox requests.", nameof(store));
 
@@ -246,7 +243,7 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        for (var attempt = 0; attempt < TransitionAttemptsMax; attempt++)
+        for (var attempt = 0; attempt < Limits.AccessTransitionAttemptsMax; attempt++)
         {
             var current = requesterOnly
                 ? await LoadForRequesterAsync(caller, id, cancellationToken).ConfigureAwait(false)
@@ -314,7 +311,7 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
     /// <summary>The request as it is now: a due one moved to Expired or Ended (recorded when the write succeeds; shown so regardless).</summary>
     private async Task<LockboxRequestRecord> SettleAsync(LockboxRequestRecord request, CancellationToken cancellationToken)
     {
-        for (var attempt = 0; attempt < TransitionAttemptsMax; attempt++)
+        for (var attempt = 0; attempt < Limits.AccessTransitionAttemptsMax; attempt++)
         {
             if (Due(request, time.GetUtcNow()) is not { } next)
             {
@@ -422,9 +419,9 @@ public sealed partial class LockboxService(IMetadataStore store, TransparencyLog
         }
 
         var prefix = string.IsNullOrEmpty(spec.Prefix) ? null : spec.Prefix;
-        if (prefix is not null && (prefix.Length > Limits.LockboxPrefixCharsMax || prefix.Any(char.IsControl)))
+        if (prefix is not null && (prefix.Length > Limits.BlobNameLengthMax || prefix.Any(char.IsControl)))
         {
-            throw new StorageException(ErrorCode.InvalidAccessRequest, $"A prefix is at most {Limits.LockboxPrefixCharsMax} characters, with no control characters.");
+            throw new StorageException(ErrorCode.InvalidAccessRequest, $"A prefix is at most {Limits.BlobNameLengthMax} characters, with no control characters.");
         }
 
         if (!Enum.IsDefined(spec.Access))

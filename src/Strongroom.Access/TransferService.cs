@@ -25,9 +25,6 @@ public sealed record TransferSpec(string Account, string Container, string? Pref
 /// </remarks>
 public sealed partial class TransferService(IMetadataStore store, TransparencyLog audit, SiteSet sites, PlacementService placement, TimeProvider time, IRandomSource random, AccessOptions options)
 {
-    // Compare-and-swap retries before a transition gives up as a conflict (another caller keeps winning).
-    private const int ReplaceAttemptsMax = 8;
-
     private readonly TransferCopier copier = new(store, sites, audit);
 
     private ITransferStore Transfers => (ITransferStore)store;
@@ -154,7 +151,7 @@ public sealed partial class TransferService(IMetadataStore store, TransparencyLo
         using (As(caller))
         {
             var result = await copier.RunAsync(authorization, cancellationToken).ConfigureAwait(false);
-            for (var attempt = 0; attempt < ReplaceAttemptsMax; attempt++)
+            for (var attempt = 0; attempt < Limits.AccessTransitionAttemptsMax; attempt++)
             {
                 var updated = transfer with
                 {
@@ -241,7 +238,7 @@ public sealed partial class TransferService(IMetadataStore store, TransparencyLo
             await RequireCurrentAccountAsync(transfer, cancellationToken).ConfigureAwait(false);
         }
 
-        for (var attempt = 0; attempt < ReplaceAttemptsMax; attempt++)
+        for (var attempt = 0; attempt < Limits.AccessTransitionAttemptsMax; attempt++)
         {
             if (string.Equals(caller.Id, transfer.Requester, StringComparison.Ordinal))
             {

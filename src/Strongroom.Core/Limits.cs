@@ -255,6 +255,9 @@ public static class Limits
     /// <summary>Blobs one transfer run copies before it reports progress and stops (run again to go on).</summary>
     public const int TransferBlobsPerRunMax = 100_000;
 
-    /// <summary>Characters of a lockbox grant's prefix (a blob name is at most 1024).</summary>
-    public const int LockboxPrefixCharsMax = 1024;
+    /// <summary>Characters of a lockbox grant token (its payload is a few short claims; anything longer is refused before it is parsed).</summary>
+    public const int GrantTokenCharsMax = 2048;
+
+    /// <summary>Times a lockbox or transfer transition re-reads and decides again after losing its compare-and-swap to a concurrent one.</summary>
+    public const int AccessTransitionAttemptsMax = 8;
 }

@@ -142,7 +142,7 @@ public sealed class LockboxServiceTests : LockboxTestBase
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(hours: 8.5))));
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(justification: ""))));
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(justification: new string('x', Limits.JustificationCharsMax + 1)))));
-        Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(prefix: new string('p', Limits.LockboxPrefixCharsMax + 1)))));
+        Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(prefix: new string('p', Limits.BlobNameLengthMax + 1)))));
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(prefix: "a\nb"))));
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(account: "Not-Valid"))));
         Assert.Equal(ErrorCode.InvalidAccessRequest, await RefusedAsync(() => Lockbox.RequestAsync(Olga, Spec(access: 0))));
