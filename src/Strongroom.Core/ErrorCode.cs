@@ -103,6 +103,26 @@ public enum ErrorCode
     TransferNotFound,
     /// <summary>A copy to a site outside the residency with no approved transfer covering it.</summary>
     TransferNotApproved,
+
+    // Data protection and destruction (issue 7).
+    /// <summary>A delete, overwrite or purge of a blob (version) under a legal hold (409 BlobImmutableDueToLegalHold).</summary>
+    BlobImmutableDueToLegalHold,
+    /// <summary>A delete or purge of a container that has a legal hold, or that holds a blob under one.</summary>
+    ContainerImmutableDueToLegalHold,
+    /// <summary>A version id or snapshot that does not exist (or is soft-deleted) on the blob.</summary>
+    VersionNotFound,
+    /// <summary>Restore Container of a version that is not soft-deleted (or already purged).</summary>
+    ContainerNotDeleted,
+    /// <summary>A deletetype=permanent delete while the account's AllowPermanentDelete is off, or of something not soft-deleted.</summary>
+    PermanentDeleteNotAllowed,
+    /// <summary>An account that is closed (in its grace period) or destroyed: the data plane refuses it (403 AccountIsDisabled).</summary>
+    AccountClosed,
+    /// <summary>Close of an account already closed, reopen of an open or destroyed one.</summary>
+    InvalidAccountState,
+    DestructionNotFound,
+    CertificateNotFound,
+    /// <summary>A data-protection setting or legal-hold tag outside Azure's rules; the message says which.</summary>
+    InvalidDataProtectionSetting,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -260,4 +260,33 @@ public static class Limits
 
     /// <summary>Times a lockbox or transfer transition re-reads and decides again after losing its compare-and-swap to a concurrent one.</summary>
     public const int AccessTransitionAttemptsMax = 8;
+
+    // Data protection and destruction (issue 7).
+
+    /// <summary>Azure's bounds of a blob or container soft-delete retention (DeleteRetentionPolicy Days).</summary>
+    public const int BlobSoftDeleteDaysMin = 1;
+
+    public const int BlobSoftDeleteDaysMax = 365;
+
+    /// <summary>How long a closed account can be reopened before its keys are destroyed; configurable per close.</summary>
+    public static readonly TimeSpan AccountCloseGraceDefault = TimeSpan.FromDays(30);
+
+    /// <summary>Bounds of a closure's grace period (0: destroy at the next sweep).</summary>
+    public static readonly TimeSpan AccountCloseGraceMax = TimeSpan.FromDays(365);
+
+    /// <summary>How often the server purges soft-deleted data past its retention, destroys closed accounts past their grace, and sweeps sites.</summary>
+    public static readonly TimeSpan DestructionSweepInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>Instances or containers one purge pass takes (then it goes on in the next pass).</summary>
+    public const int PurgeBatchMax = 1000;
+
+    /// <summary>Azure's container legal hold: at most 10 tags, each 3 to 23 letters and digits.</summary>
+    public const int LegalHoldTagsMax = 10;
+
+    public const int LegalHoldTagCharsMin = 3;
+
+    public const int LegalHoldTagCharsMax = 23;
+
+    /// <summary>Data-key ids a container-purge certificate lists one by one; above this it records their count and digest only.</summary>
+    public const int CertificateKeyIdsMax = 10_000;
 }

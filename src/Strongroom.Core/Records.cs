@@ -7,6 +7,13 @@ public enum AccountState
 {
     Enabled = 0,
     Disabled = 1,
+
+    /// <summary>Closed by its owner: the data plane refuses it; it can be reopened until <see cref="AccountRecord.DestroyAfter"/>.</summary>
+    Closed = 2,
+
+    /// <summary>Its keys are destroyed (cryptographic erase): nothing of it is readable anywhere. The row
+    /// stays, without keys, so the name stays taken and its certificates and log stay addressable.</summary>
+    Destroyed = 3,
 }
 
 /// <summary>
@@ -37,6 +44,15 @@ public sealed record AccountRecord(
     /// <summary>Residency, regions and default redundancy; null only for accounts created before
     /// placement existed, which get the deployment's default policy.</summary>
     public PlacementPolicy? Placement { get; init; }
+
+    /// <summary>Versioning and soft-delete retention (issue 7); off by default, as in Azure.</summary>
+    public DataProtectionSettings DataProtection { get; init; } = DataProtectionSettings.Off;
+
+    /// <summary>When the account was closed; null while it is open.</summary>
+    public DateTimeOffset? ClosedOn { get; init; }
+
+    /// <summary>When a closed account's grace period ends and its keys are destroyed; null while it is open.</summary>
+    public DateTimeOffset? DestroyAfter { get; init; }
 }
 
 public sealed record ContainerRecord(
@@ -55,6 +71,11 @@ public sealed record ContainerRecord(
 
     /// <summary>The container's own redundancy inside the account's residency; null is the account's default.</summary>
     public Redundancy? Redundancy { get; init; }
+
+    /// <summary>The container's legal-hold tags (Azure sets them through its management plane); null or empty: no hold.</summary>
+    public IReadOnlyList<string>? LegalHoldTags { get; init; }
+
+    public bool HasLegalHold => LegalHoldTags is { Count: > 0 };
 }
 
 public enum BlobType
@@ -93,6 +114,12 @@ public sealed record BlobRecord(
 
     /// <summary>SHA-256 of the customer-provided key (the only trace of it the store keeps); null without one.</summary>
     public byte[]? CustomerKeySha256 { get; init; }
+
+    /// <summary>The version id (<see cref="VersionIds"/>) when versioning was on at the write that made this version; null otherwise.</summary>
+    public string? VersionId { get; init; }
+
+    /// <summary>Azure's blob legal hold (x-ms-legal-hold): while set, this blob (version) cannot be deleted, overwritten or purged.</summary>
+    public bool LegalHold { get; init; }
 }
 
 /// <summary>

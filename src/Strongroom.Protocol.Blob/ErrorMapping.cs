@@ -121,6 +121,18 @@ public static class ErrorMapping
         ErrorCode.GrantScopeMismatch => new(403, "AuthorizationPermissionMismatch", "This request is not authorized to perform this operation using this permission."),
         ErrorCode.TransferNotApproved => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
 
+        // Data protection and destruction (issue 7). Azure's codes where Azure has one (the
+        // helpers owning each confirm them against Azure's error table and may refine these).
+        ErrorCode.BlobImmutableDueToLegalHold => new(409, "BlobImmutableDueToLegalHold", "This operation is not permitted as the blob is immutable due to one or more legal holds."),
+        ErrorCode.ContainerImmutableDueToLegalHold => new(409, "ContainerImmutableDueToLegalHold", "This operation is not permitted as the container has a legal hold."),
+        ErrorCode.VersionNotFound => new(404, "BlobNotFound", "The specified blob does not exist."),
+        ErrorCode.ContainerNotDeleted => new(404, "ContainerNotFound", "The specified container does not exist."),
+        ErrorCode.PermanentDeleteNotAllowed => new(409, "OperationNotAllowed", "The operation is not allowed: permanent delete is not enabled for the account."),
+        ErrorCode.AccountClosed => new(403, "AccountIsDisabled", "The specified account is disabled."),
+        ErrorCode.InvalidAccountState => new(409, "OperationNotAllowed", "The operation is not allowed in the account's current state."),
+        ErrorCode.DestructionNotFound or ErrorCode.CertificateNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
+        ErrorCode.InvalidDataProtectionSetting => new(400, "InvalidXmlNodeValue", "The value for one of the XML nodes is not in the correct format."),
+
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),
         ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),

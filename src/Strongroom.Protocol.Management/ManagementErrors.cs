@@ -13,8 +13,12 @@ public static class ManagementErrors
             ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed
                 or ErrorCode.GrantNotActive or ErrorCode.GrantScopeMismatch or ErrorCode.TransferNotApproved => 403,
             ErrorCode.PrincipalNotFound or ErrorCode.LockboxRequestNotFound or ErrorCode.TransferNotFound
-                or ErrorCode.AccountNotFound or ErrorCode.ContainerNotFound or ErrorCode.BlobNotFound or ErrorCode.SiteNotFound or ErrorCode.AuditLogNotFound => 404,
-            ErrorCode.PrincipalAlreadyExists or ErrorCode.AccountAlreadyExists or ErrorCode.InvalidAccessState => 409,
+                or ErrorCode.AccountNotFound or ErrorCode.ContainerNotFound or ErrorCode.BlobNotFound or ErrorCode.SiteNotFound or ErrorCode.AuditLogNotFound
+                or ErrorCode.DestructionNotFound or ErrorCode.CertificateNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotDeleted => 404,
+            ErrorCode.PrincipalAlreadyExists or ErrorCode.AccountAlreadyExists or ErrorCode.InvalidAccessState
+                or ErrorCode.InvalidAccountState or ErrorCode.BlobImmutableDueToLegalHold or ErrorCode.ContainerImmutableDueToLegalHold
+                or ErrorCode.ContainerAlreadyExists or ErrorCode.PermanentDeleteNotAllowed => 409,
+            ErrorCode.AccountClosed => 403,
             ErrorCode.VaultSealed or ErrorCode.InsufficientSitesAvailable => 503,
             ErrorCode.AuditLogUnavailable or ErrorCode.IntegrityCheckFailed => 500,
             _ => 400,

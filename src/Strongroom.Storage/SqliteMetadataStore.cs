@@ -19,12 +19,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
     private const string AccountSelect =
         "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite, a.audit_data_plane, a.audit_retention_days, " +
-        "a.residency, a.primary_region, a.secondary_region, a.redundancy FROM accounts a " +
+        "a.residency, a.primary_region, a.secondary_region, a.redundancy, " +
+        "a.versioning, a.blob_soft_delete_days, a.container_soft_delete_days, a.allow_permanent_delete, a.closed_on, a.destroy_after FROM accounts a " +
         "JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
-    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy";
+    private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy, legal_hold_tags";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
-        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256";
+        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold";
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -207,9 +208,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 (string, object?) account = ("@account", name);
                 var candidates = ReadObjectIds(
                     tx,
-                    "SELECT object_id FROM blob_parts WHERE account = @account UNION SELECT object_id FROM uncommitted_blocks WHERE account = @account",
+                    "SELECT object_id FROM blob_parts WHERE account = @account UNION SELECT object_id FROM uncommitted_blocks WHERE account = @account " +
+                    "UNION SELECT object_id FROM blob_instance_parts WHERE account = @account",
                     account);
                 tx.Execute("DELETE FROM blob_parts WHERE account = @account", account);
+                tx.Execute("DELETE FROM blob_instance_parts WHERE account = @account", account);
+                tx.Execute("DELETE FROM blob_instances WHERE account = @account", account);
                 tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
                 tx.Execute("DELETE FROM blobs WHERE account = @account", account);
                 tx.Execute("DELETE FROM containers WHERE account = @account", account);
@@ -241,7 +245,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata, @default_scope, @deny_override, @redundancy)",
+                    $"INSERT INTO containers ({ContainerColumns}) VALUES (@account, @name, @etag, @created_on, @last_modified, @metadata, @default_scope, @deny_override, @redundancy, @legal_hold_tags)",
                     ("@account", container.Account),
                     ("@name", container.Name),
                     ("@etag", container.ETag),
@@ -250,7 +254,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     ("@metadata", MetadataJson.Serialize(container.Metadata)),
                     ("@default_scope", container.DefaultEncryptionScope),
                     ("@deny_override", container.DenyEncryptionScopeOverride ? 1 : 0),
-                    ("@redundancy", container.Redundancy?.ToString()));
+                    ("@redundancy", container.Redundancy?.ToString()),
+                    ("@legal_hold_tags", LegalHoldTagsJson(container.LegalHoldTags)));
                 return true;
             },
             audit,
@@ -337,9 +342,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 (string, object?)[] key = [("@account", account), ("@container", name)];
                 var candidates = ReadObjectIds(
                     tx,
-                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey}",
+                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} " +
+                    $"UNION SELECT object_id FROM blob_instance_parts WHERE {BlobKey}",
                     key);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey}", key);
+                tx.Execute($"DELETE FROM blob_instance_parts WHERE {BlobKey}", key);
+                tx.Execute($"DELETE FROM blob_instances WHERE {BlobKey}", key);
                 tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
                 tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
                 tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
@@ -983,6 +991,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         const string Unreferenced =
             "NOT EXISTS (SELECT 1 FROM blob_parts WHERE object_id = @object_id) " +
+            "AND NOT EXISTS (SELECT 1 FROM blob_instance_parts WHERE object_id = @object_id) " +
             "AND NOT EXISTS (SELECT 1 FROM uncommitted_blocks WHERE object_id = @object_id)";
         var removed = new List<StoredObject>();
         foreach (var objectId in candidates)
@@ -1163,13 +1172,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         ArgumentNullException.ThrowIfNull(blob.Metadata);
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
-            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256)";
+            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
             "content_language = @content_language, content_disposition = @content_disposition, " +
             "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
-            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256";
+            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -1191,7 +1200,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@content_md5", headers.ContentMd5),
             ("@metadata", MetadataJson.Serialize(blob.Metadata)),
             ("@encryption_scope", blob.EncryptionScope),
-            ("@customer_key_sha256", blob.CustomerKeySha256));
+            ("@customer_key_sha256", blob.CustomerKeySha256),
+            ("@version_id", blob.VersionId),
+            ("@legal_hold", blob.LegalHold ? 1 : 0));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -1214,6 +1225,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             AuditDataPlane = dataPlane,
             AuditRetentionDays = reader.GetInt32(9),
             Placement = ReadPlacement(reader, 10),
+            DataProtection = new DataProtectionSettings(
+                reader.GetInt64(14) != 0,
+                reader.IsDBNull(15) ? null : reader.GetInt32(15),
+                reader.IsDBNull(16) ? null : reader.GetInt32(16),
+                reader.GetInt64(17) != 0),
+            ClosedOn = reader.IsDBNull(18) ? null : FromTicks(reader.GetInt64(18)),
+            DestroyAfter = reader.IsDBNull(19) ? null : FromTicks(reader.GetInt64(19)),
         };
     }
 
@@ -1228,7 +1246,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         DefaultEncryptionScope = NullableString(reader, 6),
         DenyEncryptionScopeOverride = reader.GetInt64(7) != 0,
         Redundancy = reader.IsDBNull(8) ? null : Redundancy.Parse(reader.GetString(8)),
+        LegalHoldTags = reader.IsDBNull(9) ? null : ReadLegalHoldTags(reader.GetString(9)),
     };
+
+    /// <summary>A container's legal-hold tags as stored: a JSON array of strings; null (no hold) for none.</summary>
+    private static string? LegalHoldTagsJson(IReadOnlyList<string>? tags) =>
+        tags is null || tags.Count == 0 ? null : System.Text.Json.JsonSerializer.Serialize(tags);
+
+    private static IReadOnlyList<string> ReadLegalHoldTags(string json) =>
+        System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? [];
 
     private static BlobRecord ReadBlobRow(SqliteDataReader reader) => new(
         reader.GetString(0),
@@ -1250,6 +1276,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     {
         EncryptionScope = NullableString(reader, 15),
         CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
+        VersionId = NullableString(reader, 17),
+        LegalHold = reader.GetInt64(18) != 0,
     };
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 8;
+    public const int CurrentVersion = 9;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -425,6 +425,125 @@ internal static class SqliteSchema
             "CREATE INDEX transfers_by_account ON transfers (account, requested_on)",
             "CREATE INDEX transfers_open ON transfers (state, id) WHERE state IN (0, 1)",
             "ALTER TABLE object_copies ADD COLUMN transfer_id TEXT NULL",
+        ],
+
+        // 8 → 9 (issue 7): data protection and destruction. An account's data-protection settings
+        // (versioning, blob and container soft-delete retention in days, NULL = off, and Azure's
+        // allowPermanentDelete) and its closure (closed_on: when it was closed; destroy_after: when
+        // its grace period ends; state 2 Closed, 3 Destroyed — the row outlives the destruction with
+        // its keys erased, so the name stays taken and its certificates stay addressable).
+        //
+        // blobs holds only live current blobs, as before; version_id is the current version's id
+        // (NULL when versioning was off at the write). Everything else a name has — previous
+        // versions (kind 0), snapshots (kind 1) and soft-deleted blobs (kind 2) — is an instance in
+        // blob_instances, under its version id, snapshot time or a deletion id, with its own parts
+        // in blob_instance_parts (an object may be shared by a blob and its instances: the reference
+        // check looks at both part tables). deleted_on is when an instance was soft-deleted and
+        // purge_on when its retention (fixed at deletion, as in Azure) ends; the purge sweep reads
+        // the partial index. legal_hold on a blob or instance, and legal_hold_tags (a JSON array;
+        // NULL = no hold) on a container, block every delete and purge under them.
+        //
+        // A soft-deleted container keeps its rows under an internal name, '<name>!<version>' ('!' is
+        // never in a container name), with deleted_name = the name it had, deleted_on and purge_on;
+        // a live container of the same name can exist beside it, as in Azure.
+        //
+        // destructions records each crypto-shredding of an account (kind 0) or container (kind 1):
+        // what was destroyed (details: canonical JSON of key ids, counts and sites), when the keys
+        // went and when the sweep of every site completed, and the log index of each entry. The
+        // site_tombstones it leaves carry its id, so a site's sweep is complete when none remain.
+        // destruction_certificates holds every signed certificate issued for it (revision 1 at key
+        // destruction, the next when the sweep completes): the canonical document and its detached
+        // signature, kept after the account is destroyed.
+        [
+            "ALTER TABLE accounts ADD COLUMN versioning INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE accounts ADD COLUMN blob_soft_delete_days INTEGER NULL",
+            "ALTER TABLE accounts ADD COLUMN container_soft_delete_days INTEGER NULL",
+            "ALTER TABLE accounts ADD COLUMN allow_permanent_delete INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE accounts ADD COLUMN closed_on INTEGER NULL",
+            "ALTER TABLE accounts ADD COLUMN destroy_after INTEGER NULL",
+            "ALTER TABLE blobs ADD COLUMN version_id TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN legal_hold INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE containers ADD COLUMN legal_hold_tags TEXT NULL",
+            "ALTER TABLE containers ADD COLUMN deleted_name TEXT NULL",
+            "ALTER TABLE containers ADD COLUMN deleted_on INTEGER NULL",
+            "ALTER TABLE containers ADD COLUMN purge_on INTEGER NULL",
+            "CREATE INDEX containers_purge_due ON containers (purge_on) WHERE purge_on IS NOT NULL",
+            """
+            CREATE TABLE blob_instances (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                name TEXT NOT NULL,
+                instance_id TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                deleted_on INTEGER NULL,
+                purge_on INTEGER NULL,
+                blob_type INTEGER NOT NULL,
+                content_length INTEGER NOT NULL,
+                etag TEXT NOT NULL,
+                created_on INTEGER NOT NULL,
+                last_modified INTEGER NOT NULL,
+                content_type TEXT NULL,
+                content_encoding TEXT NULL,
+                content_language TEXT NULL,
+                content_disposition TEXT NULL,
+                cache_control TEXT NULL,
+                content_md5 BLOB NULL,
+                metadata TEXT NOT NULL,
+                encryption_scope TEXT NULL,
+                customer_key_sha256 BLOB NULL,
+                version_id TEXT NULL,
+                legal_hold INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (account, container, name, instance_id),
+                FOREIGN KEY (account, container) REFERENCES containers (account, name)
+            )
+            """,
+            "CREATE INDEX blob_instances_purge_due ON blob_instances (purge_on) WHERE purge_on IS NOT NULL",
+            """
+            CREATE TABLE blob_instance_parts (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                blob TEXT NOT NULL,
+                instance_id TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                block_id TEXT NULL,
+                object_id TEXT NOT NULL REFERENCES objects (object_id),
+                PRIMARY KEY (account, container, blob, instance_id, ordinal),
+                FOREIGN KEY (account, container, blob, instance_id) REFERENCES blob_instances (account, container, name, instance_id)
+            )
+            """,
+            "CREATE INDEX blob_instance_parts_by_object ON blob_instance_parts (object_id)",
+            """
+            CREATE TABLE destructions (
+                id TEXT NOT NULL PRIMARY KEY,
+                account TEXT NOT NULL,
+                kind INTEGER NOT NULL,
+                scope TEXT NOT NULL,
+                state INTEGER NOT NULL,
+                keys_destroyed_on INTEGER NOT NULL,
+                sweep_completed_on INTEGER NULL,
+                object_count INTEGER NOT NULL,
+                byte_count INTEGER NOT NULL,
+                details TEXT NOT NULL,
+                keys_entry_index INTEGER NULL,
+                sweep_entry_index INTEGER NULL
+            )
+            """,
+            "CREATE INDEX destructions_by_account ON destructions (account, keys_destroyed_on)",
+            "CREATE INDEX destructions_sweeping ON destructions (state, id) WHERE state = 0",
+            "ALTER TABLE site_tombstones ADD COLUMN destruction_id TEXT NULL",
+            "CREATE INDEX site_tombstones_by_destruction ON site_tombstones (destruction_id, site_id) WHERE destruction_id IS NOT NULL",
+            """
+            CREATE TABLE destruction_certificates (
+                destruction_id TEXT NOT NULL,
+                revision INTEGER NOT NULL,
+                account TEXT NOT NULL,
+                issued_on INTEGER NOT NULL,
+                document BLOB NOT NULL,
+                signature BLOB NOT NULL,
+                PRIMARY KEY (destruction_id, revision)
+            )
+            """,
+            "CREATE INDEX destruction_certificates_by_account ON destruction_certificates (account, issued_on)",
         ],
     ];
 

@@ -23,6 +23,7 @@ public sealed class DependencyTests
     private const string ProtocolTransparency = "Strongroom.Protocol.Transparency";
     private const string Access = "Strongroom.Access";
     private const string ProtocolManagement = "Strongroom.Protocol.Management";
+    private const string Destruction = "Strongroom.Destruction";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -40,9 +41,10 @@ public sealed class DependencyTests
         [ProtocolKeyVault] = [Core, KeyVault],
         [ProtocolTransparency] = [Core, Audit, Placement],
         [Access] = [Core, Crypto, Vault, Storage, Audit, Placement],
-        [ProtocolManagement] = [Core, Access, Audit, Placement],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement],
-        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access],
+        [Destruction] = [Core, Crypto, Vault, Storage, Audit, Placement],
+        [ProtocolManagement] = [Core, Access, Audit, Placement, Destruction],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement, Destruction],
+        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access, Destruction],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
@@ -84,6 +86,10 @@ public sealed class DependencyTests
         (Access, ProtocolManagement, "services know no wire format"),
         (Access, Server, "services know no host"),
         (Blobs, Access, "the blob service records what an operator read; it does not decide grants"),
+        (Destruction, Blobs, "destruction works on the store and the sites below the blob service, not through it"),
+        (Blobs, Destruction, "the blob service reaches a destruction only through the store's contract"),
+        (Destruction, ProtocolManagement, "services know no wire format"),
+        (Destruction, Server, "services know no host"),
     ];
 
     /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL and the Azure SDK stay in storage; BouncyCastle stays in crypto.</summary>
