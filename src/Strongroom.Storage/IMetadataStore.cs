@@ -29,6 +29,10 @@ public interface IMetadataStore : IAsyncDisposable
 
     Task UpdateAccountSharedKeysAsync(string name, byte[] wrappedSharedKey1, byte[] wrappedSharedKey2, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
+    /// <summary>Replaces the account's data-protection settings (issue 7). AccountNotFound when absent;
+    /// InvalidDataProtectionSetting when a retention is outside 1–365 days.</summary>
+    Task SetDataProtectionAsync(string name, DataProtectionSettings settings, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
     /// <summary>Deletes the account and everything under it; returns the objects to remove from sites.</summary>
     Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 

@@ -196,6 +196,50 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
+    public Task SetDataProtectionAsync(string name, DataProtectionSettings settings, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!DataProtectionSettings.IsValidRetentionDays(settings.BlobSoftDeleteDays) || !DataProtectionSettings.IsValidRetentionDays(settings.ContainerSoftDeleteDays))
+        {
+            throw new StorageException(ErrorCode.InvalidDataProtectionSetting, $"A soft-delete retention is {Limits.BlobSoftDeleteDaysMin} to {Limits.BlobSoftDeleteDaysMax} days.");
+        }
+
+        return WriteAsync(
+            tx =>
+            {
+                var changed = tx.Execute(
+                    "UPDATE accounts SET versioning = @versioning, blob_soft_delete_days = @blob_days, container_soft_delete_days = @container_days, allow_permanent_delete = @permanent WHERE name = @name",
+                    ("@name", name),
+                    ("@versioning", settings.Versioning ? 1 : 0),
+                    ("@blob_days", settings.BlobSoftDeleteDays),
+                    ("@container_days", settings.ContainerSoftDeleteDays),
+                    ("@permanent", settings.AllowPermanentDelete ? 1 : 0));
+                return changed == 0 ? throw new StorageException(ErrorCode.AccountNotFound) : true;
+            },
+            audit,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// Legal holds, checked inside the transaction that would delete, overwrite or purge: a hold on
+    /// the container (any tag) refuses everything under it (ContainerImmutableDueToLegalHold when
+    /// the container itself is the target, BlobImmutableDueToLegalHold for a blob), a hold on the
+    /// blob or instance refuses it (BlobImmutableDueToLegalHold).
+    /// </summary>
+    private static void RequireNoLegalHold(Transaction tx, string account, string container, bool blobHeld, bool containerIsTarget = false)
+    {
+        var tags = tx.Scalar("SELECT legal_hold_tags FROM containers WHERE account = @account AND name = @name", ("@account", account), ("@name", container));
+        if (tags is string)
+        {
+            throw new StorageException(containerIsTarget ? ErrorCode.ContainerImmutableDueToLegalHold : ErrorCode.BlobImmutableDueToLegalHold);
+        }
+
+        if (blobHeld)
+        {
+            throw new StorageException(ErrorCode.BlobImmutableDueToLegalHold);
+        }
+    }
+
     public Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
