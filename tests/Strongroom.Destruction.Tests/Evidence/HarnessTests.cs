@@ -38,12 +38,12 @@ public sealed class HarnessTests
         // Never at rest: plaintext and plaintext keys.
         var plaintext = payloads.Append(Payloads.Random(4)).SelectMany((payload, i) => Payloads.Needles($"payload {i}", payload)).ToList();
         DataDirectoryScan.AssertAbsent(server.DataPath, plaintext, "while running");
-        var plainKeys = keys.Needles("harness").Where(needle => needle.Label.StartsWith("plaintext", StringComparison.Ordinal)).ToList();
+        var plainKeys = keys.AccountNeedles("harness").Where(needle => needle.Label.StartsWith("plaintext", StringComparison.Ordinal)).ToList();
         Assert.Equal(objects.Count + 1, plainKeys.Count);
         DataDirectoryScan.AssertAbsent(server.DataPath, plainKeys, "while running");
 
         // The scan notices what is there: every wrapped key of the account is found in the database or its WAL.
-        var wrapped = keys.Needles("harness").Where(needle => needle.Label.StartsWith("wrapped", StringComparison.Ordinal)).ToList();
+        var wrapped = keys.AccountNeedles("harness").Where(needle => needle.Label.StartsWith("wrapped", StringComparison.Ordinal)).ToList();
         var findings = DataDirectoryScan.Scan(server.DataPath, wrapped);
         foreach (var needle in wrapped)
         {
@@ -56,5 +56,32 @@ public sealed class HarnessTests
         var decrypted = await RawCopyAttack.RunAsync(server.DataPath, keys, []);
         Assert.All(files.Where(file => objects.Contains(Path.GetFileName(file))), file => Assert.Contains(decrypted, hit => hit.File == file));
         Assert.True(objects.SetEquals(decrypted.Select(hit => hit.ObjectId)), string.Join('\n', decrypted));
+    }
+
+    [Fact]
+    public async Task The_closure_fill_is_captured_whole_and_a_broken_site_is_still_scanned_and_attacked()
+    {
+        await using var server = await EvidenceServer.StartAsync();
+        var (_, plaintext) = await ClosureTests.FillAsync(server, "filled", seed: 900);
+        var keys = server.ReadKeys();
+        Assert.Equal(2, keys.PlainKeks.Keys.Count(key => key.Account == "filled"));
+        Assert.True(keys.PlainScopeKeks.ContainsKey(("filled", "scoped")));
+        var objects = keys.ObjectsOf("filled");
+        Assert.Equal(9, objects.Count);
+        Assert.True(objects.All(keys.PlainDataKeys.ContainsKey), "every data key unwraps while the account lives");
+        Assert.Contains(keys.DataKeys, key => key.Scope == "scoped");
+        Assert.Contains(keys.DataKeys, key => objects.Contains(key.ObjectId) && Crypto.KeyWrap.WrappingKeyVersion(key.Wrapped) == 2);
+        DataDirectoryScan.AssertAbsent(server.DataPath, plaintext, "while running");
+
+        // A site taken offline keeps its files on disk: the scan and the attack still reach them.
+        var siteId = server.CopySites().Where(pair => objects.Contains(pair.Key)).SelectMany(pair => pair.Value).Order(StringComparer.Ordinal).First();
+        var onSite = server.SiteObjectIds(siteId).Where(objects.Contains).ToList();
+        Assert.NotEmpty(onSite);
+        server.BreakSite(siteId);
+        Assert.Equal(onSite.Order(StringComparer.Ordinal), server.SiteObjectIds(siteId).Where(objects.Contains).Order(StringComparer.Ordinal));
+        var decrypted = await RawCopyAttack.RunAsync(server.DataPath, keys, []);
+        Assert.True(objects.SetEquals(decrypted.Select(hit => hit.ObjectId)), string.Join('\n', decrypted));
+        Assert.All(onSite, objectId => Assert.Contains(decrypted, hit => hit.ObjectId == objectId && hit.File.Contains("objects.broken", StringComparison.Ordinal)));
+        server.RestoreSite(siteId);
     }
 }

@@ -153,14 +153,13 @@ public sealed class KeyMaterial
     public IEnumerable<byte[]> AllPlainKeks => PlainKeks.Values.Concat(PlainScopeKeks.Values);
 
     /// <summary>
-    /// Needles for everything key-like of <paramref name="account"/> (null: of every account) this
-    /// snapshot holds: wrapped KEKs, wrapped scope KEKs, wrapped data keys (whole, and the 32-byte
-    /// encrypted key inside), and the plaintext keys unwrapped from them.
-    /// Data keys are selected by <paramref name="objectIds"/> when given.
+    /// Needles for everything key-like of <paramref name="account"/> this snapshot holds: its
+    /// wrapped KEKs and scope KEKs and the plaintext ones unwrapped from them, and every data key of
+    /// its objects (<see cref="DataKeyNeedles"/>).
     /// </summary>
-    public IEnumerable<Needle> Needles(string? account = null, IReadOnlySet<string>? objectIds = null)
+    public IEnumerable<Needle> AccountNeedles(string account)
     {
-        foreach (var kek in Keks.Where(kek => account is null || kek.Account == account))
+        foreach (var kek in Keks.Where(kek => kek.Account == account))
         {
             foreach (var needle in Wrapped($"wrapped KEK {kek.Account}/v{kek.Version}", kek.Wrapped))
             {
@@ -173,7 +172,7 @@ public sealed class KeyMaterial
             }
         }
 
-        foreach (var scope in ScopeKeks.Where(scope => account is null || scope.Account == account))
+        foreach (var scope in ScopeKeks.Where(scope => scope.Account == account))
         {
             foreach (var needle in Wrapped($"wrapped scope KEK {scope.Account}/{scope.Scope}", scope.Wrapped))
             {
@@ -186,16 +185,17 @@ public sealed class KeyMaterial
             }
         }
 
-        var accountObjects = account is null
-            ? null
-            : Contexts.Where(context => context.Account == account).Select(context => context.ObjectId).ToHashSet(StringComparer.Ordinal);
-        foreach (var dataKey in DataKeys)
+        foreach (var needle in DataKeyNeedles(ObjectsOf(account)))
         {
-            if ((objectIds is not null && !objectIds.Contains(dataKey.ObjectId)) || (objectIds is null && accountObjects is not null && !accountObjects.Contains(dataKey.ObjectId)))
-            {
-                continue;
-            }
+            yield return needle;
+        }
+    }
 
+    /// <summary>The wrapped data keys of <paramref name="objectIds"/> (whole, and the 32-byte encrypted key inside) and their plaintext.</summary>
+    public IEnumerable<Needle> DataKeyNeedles(IReadOnlySet<string> objectIds)
+    {
+        foreach (var dataKey in DataKeys.Where(key => objectIds.Contains(key.ObjectId)))
+        {
             foreach (var needle in Wrapped($"wrapped data key of {dataKey.ObjectId}", dataKey.Wrapped))
             {
                 yield return needle;

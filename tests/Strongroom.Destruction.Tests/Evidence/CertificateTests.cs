@@ -1,0 +1,133 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Strongroom.Destruction.Tests.Evidence;
+
+/// <summary>A certificate from a real closure verifies with <c>strongroom certificate verify</c>; one with any field changed does not.</summary>
+public sealed class CertificateTests
+{
+    private const string Account = "certified";
+
+    [Fact(Skip = Lanes.Shredding + " and " + Lanes.Certificates)]
+    public async Task A_closure_certificate_verifies_and_one_with_any_field_changed_does_not()
+    {
+        await using var server = await EvidenceServer.StartAsync();
+        await ClosureTests.FillAsync(server, Account, seed: 600);
+        await Lanes.CloseAccountAsync(server, Account);
+        server.Advance(Lanes.ClosureGrace + TimeSpan.FromSeconds(1));
+        await Lanes.SweepOnceAsync(server);
+        var destruction = Assert.Single(await Lanes.DestructionsAsync(server, Account));
+
+        var path = await Lanes.CertificateFileAsync(server, Account, destruction.Id);
+        var (exitCode, output, error) = await server.CliAsync(string.Empty, "certificate", "verify", path);
+        Assert.True(exitCode == 0, $"the genuine certificate: exit {exitCode}\n{output}\n{error}");
+
+        var file = await File.ReadAllBytesAsync(path);
+        var document = JsonNode.Parse(Lanes.CertificateDocument(file))!;
+        var tampered = 0;
+        foreach (var (field, changed) in Variants(document))
+        {
+            var forged = path + ".forged";
+            await File.WriteAllBytesAsync(forged, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(changed.ToJsonString())));
+            var result = await server.CliAsync(string.Empty, "certificate", "verify", forged);
+            Assert.True(result.ExitCode != 0, $"a certificate with {field} changed verified:\n{result.Output}");
+            tampered++;
+        }
+
+        Assert.True(tampered >= 10, $"only {tampered} fields were changed: the document is smaller than expected");
+
+        // The signature itself: one bit flipped.
+        var flipped = (byte[])file.Clone();
+        flipped[^2] ^= 0x01;
+        await File.WriteAllBytesAsync(path + ".flipped", flipped);
+        Assert.NotEqual(0, (await server.CliAsync(string.Empty, "certificate", "verify", path + ".flipped")).ExitCode);
+    }
+
+    /// <summary>The latest certificate document of a destruction, parsed.</summary>
+    internal static async Task<JsonElement> DocumentAsync(EvidenceServer server, string account, string destructionId)
+    {
+        var path = await Lanes.CertificateFileAsync(server, account, destructionId);
+        using var json = JsonDocument.Parse(Lanes.CertificateDocument(await File.ReadAllBytesAsync(path)));
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>For every leaf of the document, a copy with that leaf changed (a string altered, a number moved, a bool negated, a null filled).</summary>
+    internal static IEnumerable<(string Field, JsonNode Document)> Variants(JsonNode document)
+    {
+        foreach (var pointer in Leaves(document, "$"))
+        {
+            var copy = document.DeepClone();
+            var leaf = Resolve(copy, pointer.Path);
+            var replacement = leaf switch
+            {
+                null => JsonValue.Create("forged"),
+                JsonValue value when value.TryGetValue(out bool flag) => JsonValue.Create(!flag),
+                JsonValue value when value.TryGetValue(out long number) => JsonValue.Create(number + 1),
+                JsonValue value when value.TryGetValue(out string? text) => JsonValue.Create(Alter(text!)),
+                _ => JsonValue.Create("forged"),
+            };
+            Replace(copy, pointer.Path, replacement);
+            yield return (pointer.Name, copy);
+        }
+    }
+
+    private static string Alter(string text) =>
+        text.Length == 0 ? "x" : text[..^1] + (text[^1] == 'A' ? 'B' : 'A');
+
+    private sealed record Pointer(string Name, IReadOnlyList<object> Path);
+
+    private static IEnumerable<Pointer> Leaves(JsonNode? node, string name, IReadOnlyList<object>? path = null)
+    {
+        path ??= [];
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, child) in obj)
+                {
+                    foreach (var leaf in Leaves(child, $"{name}.{key}", [.. path, key]))
+                    {
+                        yield return leaf;
+                    }
+                }
+
+                break;
+            case JsonArray array:
+                for (var i = 0; i < array.Count; i++)
+                {
+                    foreach (var leaf in Leaves(array[i], $"{name}[{i}]", [.. path, i]))
+                    {
+                        yield return leaf;
+                    }
+                }
+
+                break;
+            default:
+                yield return new Pointer(name, path);
+                break;
+        }
+    }
+
+    private static JsonNode? Resolve(JsonNode node, IReadOnlyList<object> path)
+    {
+        JsonNode? current = node;
+        foreach (var step in path)
+        {
+            current = step is string key ? current![key] : current![(int)step];
+        }
+
+        return current;
+    }
+
+    private static void Replace(JsonNode root, IReadOnlyList<object> path, JsonNode replacement)
+    {
+        var parent = Resolve(root, path.Take(path.Count - 1).ToList())!;
+        if (path[^1] is string key)
+        {
+            parent[key] = replacement;
+        }
+        else
+        {
+            parent[(int)path[^1]] = replacement;
+        }
+    }
+}
