@@ -24,11 +24,17 @@ public sealed class CertificateTests
 
         var file = await File.ReadAllBytesAsync(path);
         var document = JsonNode.Parse(Lanes.CertificateDocument(file))!;
+
+        // The control: the document re-serialised unchanged still verifies, so each failure below is the change's.
+        var resaved = path + ".resaved";
+        await File.WriteAllBytesAsync(resaved, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(document.ToJsonString(Canonical))));
+        var control = await server.CliAsync(string.Empty, "certificate", "verify", resaved);
+        Assert.True(control.ExitCode == 0, $"the unchanged document, re-serialised: exit {control.ExitCode}\n{control.Output}\n{control.Error}");
         var tampered = 0;
         foreach (var (field, changed) in Variants(document))
         {
             var forged = path + ".forged";
-            await File.WriteAllBytesAsync(forged, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(changed.ToJsonString())));
+            await File.WriteAllBytesAsync(forged, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(changed.ToJsonString(Canonical))));
             var result = await server.CliAsync(string.Empty, "certificate", "verify", forged);
             Assert.True(result.ExitCode != 0, $"a certificate with {field} changed verified:\n{result.Output}");
             tampered++;
@@ -42,6 +48,8 @@ public sealed class CertificateTests
         await File.WriteAllBytesAsync(path + ".flipped", flipped);
         Assert.NotEqual(0, (await server.CliAsync(string.Empty, "certificate", "verify", path + ".flipped")).ExitCode);
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions Canonical = new() { WriteIndented = false };
 
     /// <summary>The latest certificate document of a destruction, parsed.</summary>
     internal static async Task<JsonElement> DocumentAsync(EvidenceServer server, string account, string destructionId)

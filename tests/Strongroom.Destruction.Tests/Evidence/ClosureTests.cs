@@ -78,7 +78,8 @@ public sealed class ClosureTests
         Assert.False(Assert.Single(sweeping.Sites, site => site.SiteId == siteId).SweepComplete);
         Assert.All(sweeping.Sites.Where(site => site.SiteId != siteId), site => Assert.True(site.SweepComplete));
         var first = await CertificateTests.DocumentAsync(server, Closing, sweeping.Id);
-        Assert.Equal("sweeping", first.GetProperty("state").GetString());
+        Assert.False(first.TryGetProperty("sweepCompletedOn", out var notYet) && notYet.ValueKind != System.Text.Json.JsonValueKind.Null);
+        Assert.False(first.GetProperty("sites").EnumerateArray().Single(site => site.GetProperty("id").GetString() == siteId).GetProperty("sweepComplete").GetBoolean());
 
         // Still offline: another pass changes nothing.
         server.Advance(TimeSpan.FromHours(1));
@@ -96,7 +97,9 @@ public sealed class ClosureTests
         Assert.NotNull(complete.SweepCompletedOn);
         Assert.All(complete.Sites, site => Assert.True(site.SweepComplete));
         var final = await CertificateTests.DocumentAsync(server, Closing, complete.Id);
-        Assert.Equal("complete", final.GetProperty("state").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.String, final.GetProperty("sweepCompletedOn").ValueKind);
+        Assert.All(final.GetProperty("sites").EnumerateArray(), site => Assert.True(site.GetProperty("sweepComplete").GetBoolean()));
+        Assert.True(final.GetProperty("revision").GetInt32() > first.GetProperty("revision").GetInt32());
         await Proof.AccountDestroyedAsync(server, before, Closing, plaintext, "after the site returned");
     }
 
