@@ -259,6 +259,13 @@ public sealed class DestructionService
             }
         }
 
+        if (instancesPurged + containersDestroyed + accountsDestroyed + completed + vaultChanged.Count > 0)
+        {
+            // The store truncated the WAL after each destruction; the pass's later writes (tombstones,
+            // sweep state, certificates) may have brought back pages those rows lived in.
+            await destructions.TruncateWriteAheadLogAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return new SweepPass(instancesPurged, containersDestroyed, accountsDestroyed, copiesDeleted, completed, certificates, blocked);
     }
 
@@ -271,6 +278,7 @@ public sealed class DestructionService
             await IssueOwedCertificatesAsync(cancellationToken).ConfigureAwait(false);
             await SweepOneAsync(destruction, cancellationToken).ConfigureAwait(false);
             await IssueOwedCertificatesAsync(cancellationToken).ConfigureAwait(false);
+            await destructions.TruncateWriteAheadLogAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
