@@ -8,7 +8,7 @@ public sealed class CertificateTests
 {
     private const string Account = "certified";
 
-    [Fact(Skip = Lanes.Shredding + " and " + Lanes.Certificates)]
+    [Fact(Skip = Lanes.Certificates)]
     public async Task A_closure_certificate_verifies_and_one_with_any_field_changed_does_not()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -19,23 +19,23 @@ public sealed class CertificateTests
         var destruction = Assert.Single(await Lanes.DestructionsAsync(server, Account));
 
         var path = await Lanes.CertificateFileAsync(server, Account, destruction.Id);
-        var (exitCode, output, error) = await server.CliAsync(string.Empty, "certificate", "verify", path);
+        var (exitCode, output, error) = await Lanes.VerifyAsync(server, Account, path);
         Assert.True(exitCode == 0, $"the genuine certificate: exit {exitCode}\n{output}\n{error}");
 
         var file = await File.ReadAllBytesAsync(path);
-        var document = JsonNode.Parse(Lanes.CertificateDocument(file))!;
+        var document = JsonNode.Parse(file)!;
 
         // The control: the document re-serialised unchanged still verifies, so each failure below is the change's.
         var resaved = path + ".resaved";
-        await File.WriteAllBytesAsync(resaved, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(document.ToJsonString(Canonical))));
-        var control = await server.CliAsync(string.Empty, "certificate", "verify", resaved);
+        await Lanes.WriteForgedAsync(path, resaved, System.Text.Encoding.UTF8.GetBytes(document.ToJsonString(Canonical)));
+        var control = await Lanes.VerifyAsync(server, Account, resaved);
         Assert.True(control.ExitCode == 0, $"the unchanged document, re-serialised: exit {control.ExitCode}\n{control.Output}\n{control.Error}");
         var tampered = 0;
         foreach (var (field, changed) in Variants(document))
         {
             var forged = path + ".forged";
-            await File.WriteAllBytesAsync(forged, Lanes.WithCertificateDocument(file, System.Text.Encoding.UTF8.GetBytes(changed.ToJsonString(Canonical))));
-            var result = await server.CliAsync(string.Empty, "certificate", "verify", forged);
+            await Lanes.WriteForgedAsync(path, forged, System.Text.Encoding.UTF8.GetBytes(changed.ToJsonString(Canonical)));
+            var result = await Lanes.VerifyAsync(server, Account, forged);
             Assert.True(result.ExitCode != 0, $"a certificate with {field} changed verified:\n{result.Output}");
             tampered++;
         }
@@ -43,19 +43,24 @@ public sealed class CertificateTests
         Assert.True(tampered >= 10, $"only {tampered} fields were changed: the document is smaller than expected");
 
         // The signature itself: one bit flipped.
-        var flipped = (byte[])file.Clone();
-        flipped[^2] ^= 0x01;
-        await File.WriteAllBytesAsync(path + ".flipped", flipped);
-        Assert.NotEqual(0, (await server.CliAsync(string.Empty, "certificate", "verify", path + ".flipped")).ExitCode);
+        var signature = Convert.FromBase64String((await File.ReadAllTextAsync(path + ".sig")).Trim());
+        signature[^1] ^= 0x01;
+        await File.WriteAllBytesAsync(path + ".flipped", file);
+        await File.WriteAllTextAsync(path + ".flipped.sig", Convert.ToBase64String(signature));
+        Assert.NotEqual(0, (await Lanes.VerifyAsync(server, Account, path + ".flipped")).ExitCode);
     }
 
     private static readonly System.Text.Json.JsonSerializerOptions Canonical = new() { WriteIndented = false };
+
+    [Fact(Skip = Lanes.Certificates)]
+    public Task With_a_site_offline_the_first_certificate_says_its_sweep_is_incomplete_and_the_last_says_complete() =>
+        ClosureTests.OfflineSiteClosureAsync(certificates: true);
 
     /// <summary>The latest certificate document of a destruction, parsed.</summary>
     internal static async Task<JsonElement> DocumentAsync(EvidenceServer server, string account, string destructionId)
     {
         var path = await Lanes.CertificateFileAsync(server, account, destructionId);
-        using var json = JsonDocument.Parse(Lanes.CertificateDocument(await File.ReadAllBytesAsync(path)));
+        using var json = JsonDocument.Parse(await File.ReadAllBytesAsync(path));
         return json.RootElement.Clone();
     }
 

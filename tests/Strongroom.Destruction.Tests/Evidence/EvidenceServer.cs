@@ -2,7 +2,6 @@ using System.Globalization;
 using Azure.Core.Pipeline;
 using Azure.Storage.Blobs;
 using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Time.Testing;
 using Strongroom.Conformance.Tests.Infrastructure;
 using Strongroom.Core;
 using Strongroom.Server;
@@ -23,7 +22,7 @@ public sealed class EvidenceServer : IAsyncDisposable
 
     private readonly CancellationTokenSource stop = new();
 
-    private EvidenceServer(string directory, FakeTimeProvider time)
+    private EvidenceServer(string directory, EvidenceClock time)
     {
         DataPath = directory;
         Time = time;
@@ -31,7 +30,7 @@ public sealed class EvidenceServer : IAsyncDisposable
 
     public string DataPath { get; }
 
-    public FakeTimeProvider Time { get; }
+    public EvidenceClock Time { get; }
 
     public StrongroomServer Server { get; private set; } = null!;
 
@@ -42,7 +41,7 @@ public sealed class EvidenceServer : IAsyncDisposable
     public static async Task<EvidenceServer> StartAsync(int seed = 20261130)
     {
         var directory = Directory.CreateTempSubdirectory("strongroom-evidence-").FullName;
-        var server = new EvidenceServer(directory, new FakeTimeProvider(Start));
+        var server = new EvidenceServer(directory, new EvidenceClock(Start));
         try
         {
             server.Server = await StrongroomServer.StartAsync(
@@ -89,12 +88,16 @@ public sealed class EvidenceServer : IAsyncDisposable
     }
 
     /// <summary>Runs a CLI command against this server (through its control socket), input on standard input.</summary>
-    public async Task<(int ExitCode, string Output, string Error)> CliAsync(string input, params string[] args)
+    public Task<(int ExitCode, string Output, string Error)> CliAsync(string input, params string[] args) =>
+        OfflineCliAsync(input, [.. args, "--data", DataPath]);
+
+    /// <summary>Runs a CLI command that needs no server and no data directory (<c>certificate verify</c>).</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> OfflineCliAsync(string input, params string[] args)
     {
         using var output = new StringWriter(CultureInfo.InvariantCulture);
         using var error = new StringWriter(CultureInfo.InvariantCulture);
         using var reader = new StringReader(input);
-        var exitCode = await Strongroom.Cli.Cli.RunAsync([.. args, "--data", DataPath], reader, interactive: false, output, error);
+        var exitCode = await Strongroom.Cli.Cli.RunAsync(args, reader, interactive: false, output, error);
         return (exitCode, output.ToString(), error.ToString());
     }
 
@@ -162,7 +165,7 @@ public sealed class EvidenceServer : IAsyncDisposable
         Directory.Move(objects + ".broken", objects);
     }
 
-    /// <summary>Lets the background loops the advance woke (checkpoint publisher, sweeps) run.</summary>
+    /// <summary>Jumps the clock; each background loop that came due (checkpoint publisher, sweeps, repair) runs once.</summary>
     public void Advance(TimeSpan by) => Time.Advance(by);
 
     public async ValueTask DisposeAsync()
