@@ -21,7 +21,7 @@ public sealed class LegalHoldTests
         var before = server.ReadKeys();
         var objects = before.ObjectsOf(Account, "box", "doc");
         await container.GetBlobClient("doc").DeleteAsync();
-        await Lanes.SetContainerLegalHoldAsync(server, Account, "box", "case-4711");
+        await Lanes.SetContainerLegalHoldAsync(server, Account, "box", "case4711");
 
         server.Advance(TimeSpan.FromDays(30));
         await Lanes.SweepOnceAsync(server);
@@ -49,7 +49,7 @@ public sealed class LegalHoldTests
     {
         await using var server = await EvidenceServer.StartAsync();
         var (_, plaintext) = await ClosureTests.FillAsync(server, Account, seed: 500);
-        await Lanes.SetContainerLegalHoldAsync(server, Account, "box", "case-4712");
+        await Lanes.SetContainerLegalHoldAsync(server, Account, "box", "case4712");
         var before = server.ReadKeys();
 
         await Lanes.CloseAccountAsync(server, Account);
