@@ -516,4 +516,13 @@ public static class AuditActions
     public const string TransferExpire = "Transfer.Expire";
     public const string TransferCopy = "Transfer.Copy";
     public const string TransferComplete = "Transfer.Complete";
+
+    // Crypto-shredding (issue 7), in the account's log; each carries the detail "destruction" = the
+    // destruction's id, which its certificate's verifier checks.
+    public const string DestructionKeysDestroyed = "Destruction.KeysDestroyed";
+    public const string DestructionSweepCompleted = "Destruction.SweepCompleted";
+    public const string DestructionCertificateIssued = "Destruction.CertificateIssued";
+
+    /// <summary>The detail key naming the destruction an entry is about.</summary>
+    public const string DestructionDetail = "destruction";
 }
