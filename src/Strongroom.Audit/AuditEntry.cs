@@ -489,6 +489,11 @@ public static class AuditActions
     public const string SiteStateChanged = "Placement.SiteStateChanged";
     public const string CreatePlacementReport = "Placement.CreateReport";
 
+    // Destruction certificates (issue 7), in the account's log: each revision issued, with the
+    // document's SHA-256. Destruction entries name their destruction in this detail.
+    public const string IssueCertificate = "Destruction.IssueCertificate";
+    public const string DestructionDetail = "destruction";
+
     // Identities (issue 6): operators in the platform log; tenant administrators in their account's log.
     public const string CreateOperator = "Access.CreateOperator";
     public const string DisableOperator = "Access.DisableOperator";
@@ -517,12 +522,12 @@ public static class AuditActions
     public const string TransferCopy = "Transfer.Copy";
     public const string TransferComplete = "Transfer.Complete";
 
-    // Crypto-shredding (issue 7), in the account's log; each carries the detail "destruction" = the
-    // destruction's id, which its certificate's verifier checks.
-    public const string DestructionKeysDestroyed = "Destruction.KeysDestroyed";
-    public const string DestructionSweepCompleted = "Destruction.SweepCompleted";
-    public const string DestructionCertificateIssued = "Destruction.CertificateIssued";
-
-    /// <summary>The detail key naming the destruction an entry is about.</summary>
-    public const string DestructionDetail = "destruction";
+    // Crypto-shredding (issue 7), in the account's log: closure and reopening, purges of
+    // soft-deleted data, each destruction of keys (with its id) and each sweep's completion.
+    public const string CloseAccount = "Destruction.CloseAccount";
+    public const string ReopenAccount = "Destruction.ReopenAccount";
+    public const string PurgeBlob = "Destruction.PurgeBlob";
+    public const string DestroyKeys = "Destruction.DestroyKeys";
+    public const string DestroyVaultKeys = "Destruction.DestroyVaultKeys";
+    public const string SweepComplete = "Destruction.SweepComplete";
 }

@@ -11,7 +11,7 @@ namespace Strongroom.Destruction;
 /// Destruction certificates: builds the canonical document (<see cref="CertificateDocument"/>) from
 /// a destruction record and the account's log, signs it with the deployment's key (the checkpoint
 /// signer, so the key a tenant pinned for its log verifies it), stores and serves it. Each issue
-/// is recorded in the account's log (<see cref="AuditActions.DestructionCertificateIssued"/>, with
+/// is recorded in the account's log (<see cref="AuditActions.IssueCertificate"/>, with
 /// the document's SHA-256) in the transaction that stores it.
 /// </summary>
 public sealed class CertificateService(IMetadataStore store, TransparencyLog audit, TimeProvider time)
@@ -49,7 +49,7 @@ public sealed class CertificateService(IMetadataStore store, TransparencyLog aud
 
             var entry = audit.Entry(
                 destruction.Account,
-                AuditActions.DestructionCertificateIssued,
+                AuditActions.IssueCertificate,
                 "/" + destruction.Account,
                 details:
                 [

@@ -194,10 +194,10 @@ public static class CertificateVerifier
 
             switch (entry.Action)
             {
-                case AuditActions.DestructionKeysDestroyed:
+                case AuditActions.DestroyKeys:
                     keysEntries++;
                     break;
-                case AuditActions.DestructionSweepCompleted:
+                case AuditActions.SweepComplete:
                     sweepEntries++;
                     break;
                 default:

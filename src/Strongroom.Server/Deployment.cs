@@ -242,6 +242,9 @@ public sealed partial class Deployment : IAsyncDisposable
             var accounts = new AccountService(store, objects, placement, tenantKeys, audit, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
             var identities = new IdentityService(store, audit, tenantKeys, time, random);
+
+            // The destruction service issues through it (its IssueAsync); the plane and the CLI read through it.
+            var certificates = new CertificateService(store, audit, time);
             return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
@@ -252,10 +255,10 @@ public sealed partial class Deployment : IAsyncDisposable
                 Tokens = new BearerTokens(store, tenantKeys, time),
                 CustomerManagedKeys = customerKeys,
                 Audit = audit,
+                Certificates = certificates,
                 Identities = identities,
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
-                Certificates = new CertificateService(store, audit, time),
             };
         }
         catch

@@ -142,7 +142,7 @@ public sealed class CertificateCommandTests : IDisposable
     private static async Task<DestructionCertificate> IssueAsync(Deployment deployment, string id)
     {
         using var operation = OperationContext.Begin(new OperationContext(Actor.System));
-        var entry = deployment.Audit.Entry(Account, AuditActions.DestructionKeysDestroyed, "/" + Account, details: [new(AuditActions.DestructionDetail, id)]);
+        var entry = deployment.Audit.Entry(Account, AuditActions.DestroyKeys, "/" + Account, details: [new(AuditActions.DestructionDetail, id)]);
         var index = (await ((IAuditStore)deployment.Store).AppendAuditEntriesAsync([entry]))[0];
         var keysOn = entry.Time;
         var record = new DestructionRecord(id, Account, DestructionKind.AccountClosure, Account, DestructionState.Sweeping, keysOn, null, 2, 100, [new DestroyedKey($"account-kek/{Account}/v1", keysOn)], [new DestructionSite("local", 2, false, null)])

@@ -69,7 +69,7 @@ public sealed class CertificateFixture : IAsyncLifetime
     public async Task<DestructionRecord> KeysDestroyedAsync(string id = "d-0001", DestructionKind kind = DestructionKind.ContainerPurge)
     {
         var keysOn = Time.GetUtcNow();
-        var index = await AppendAsync(AuditActions.DestructionKeysDestroyed, [new(AuditActions.DestructionDetail, id)]);
+        var index = await AppendAsync(AuditActions.DestroyKeys, [new(AuditActions.DestructionDetail, id)]);
         return new DestructionRecord(
             id,
             Account,
@@ -99,7 +99,7 @@ public sealed class CertificateFixture : IAsyncLifetime
     public async Task<DestructionRecord> SweptAsync(DestructionRecord destruction)
     {
         var completedOn = Time.GetUtcNow();
-        var index = await AppendAsync(AuditActions.DestructionSweepCompleted, [new(AuditActions.DestructionDetail, destruction.Id)]);
+        var index = await AppendAsync(AuditActions.SweepComplete, [new(AuditActions.DestructionDetail, destruction.Id)]);
         return destruction with
         {
             State = DestructionState.Complete,

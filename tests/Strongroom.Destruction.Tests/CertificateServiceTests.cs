@@ -40,7 +40,7 @@ public sealed class CertificateServiceTests : IAsyncLifetime
         // The issue itself is in the account's log, naming the document's digest.
         var head = await fixture.Audit.GetTreeHeadAsync(CertificateFixture.Account);
         var last = AuditEntry.Decode((await fixture.Audit.ReadEntriesAsync(CertificateFixture.Account, head.Size - 1, head.Size))[0].Body);
-        Assert.Equal(AuditActions.DestructionCertificateIssued, last.Action);
+        Assert.Equal(AuditActions.IssueCertificate, last.Action);
         Assert.Contains(new KeyValuePair<string, string>("sha256", Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(certificate.Document))), last.Details);
     }
 
@@ -88,7 +88,7 @@ public sealed class CertificateServiceTests : IAsyncLifetime
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Certificates.IssueAsync(destruction with { State = DestructionState.Complete }));
 
         // An entry of another destruction, or another action, does not make a certificate.
-        var other = await fixture.AppendAsync(AuditActions.DestructionKeysDestroyed, [new(AuditActions.DestructionDetail, "d-other")]);
+        var other = await fixture.AppendAsync(AuditActions.DestroyKeys, [new(AuditActions.DestructionDetail, "d-other")]);
         await Assert.ThrowsAsync<InvariantViolationException>(() => fixture.Certificates.IssueAsync(destruction with { KeysEntryIndex = other }));
         await Assert.ThrowsAsync<InvariantViolationException>(() => fixture.Certificates.IssueAsync(destruction with { KeysEntryIndex = 0 }));
         Assert.Empty(await fixture.Certificates.ListAsync(CertificateFixture.Account));

@@ -86,7 +86,7 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
     {
         using var operation = OperationContext.Begin(new OperationContext(Actor.System));
         var keysOn = DateTimeOffset.UtcNow;
-        var entry = log.Entry(account, AuditActions.DestructionKeysDestroyed, "/" + account, details: [new(AuditActions.DestructionDetail, id)]);
+        var entry = log.Entry(account, AuditActions.DestroyKeys, "/" + account, details: [new(AuditActions.DestructionDetail, id)]);
         var index = (await store.AppendAuditEntriesAsync([entry]))[0];
         var record = new DestructionRecord(id, account, kind, kind == DestructionKind.AccountClosure ? account : "photos", DestructionState.Sweeping, keysOn, null, 1, 10, [new DestroyedKey($"account-kek/{account}/v1", keysOn)], [new DestructionSite("local", 1, false, null)])
         {
