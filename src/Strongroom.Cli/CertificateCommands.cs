@@ -19,6 +19,9 @@ internal static class CertificateCommands
     /// <summary>What <c>get</c> appends to the document's file name for the signature's.</summary>
     public const string SignatureSuffix = ".sig";
 
+    // A signature file holds 88 characters of base64 and a newline; anything much longer is not one.
+    private const int SignatureFileBytesMax = 1024;
+
     public static Command Build(TextWriter output)
     {
         var command = new Command("certificate", "Signed destruction certificates: list and fetch an account's, verify one.");
@@ -217,12 +220,17 @@ internal static class CertificateCommands
             }
 
             var info = new FileInfo(path);
-            if (info.Exists && info.Length > CertificateDocument.DocumentBytesMax)
+            if (info.Exists && info.Length > Core.Limits.CertificateDocumentBytesMax)
             {
-                throw new CliException(Cli.ExitFailure, $"{path} is larger than any certificate ({CertificateDocument.DocumentBytesMax} bytes).");
+                throw new CliException(Cli.ExitFailure, $"{path} is larger than any certificate ({Core.Limits.CertificateDocumentBytesMax} bytes).");
             }
 
             var document = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            if (new FileInfo(signaturePath) is { Exists: true, Length: > SignatureFileBytesMax })
+            {
+                throw new CliException(Cli.ExitFailure, $"{signaturePath} is not a signature: it is larger than {SignatureFileBytesMax} bytes.");
+            }
+
             var signatureText = (await File.ReadAllTextAsync(signaturePath, cancellationToken).ConfigureAwait(false)).Trim();
             if (!TryBase64(signatureText, out var signature))
             {

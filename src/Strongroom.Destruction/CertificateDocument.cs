@@ -104,9 +104,6 @@ public sealed record CertificateDocument
     /// <summary>The account log's verifier key text (<c>name+keyid+base64</c>).</summary>
     public required string VerifierKey { get; init; }
 
-    /// <summary>The document's bound: its data key ids, proofs and checkpoint, with room to spare.</summary>
-    public const int DocumentBytesMax = 4 * 1024 * 1024;
-
     private const string TimeFormat = "yyyy'-'MM'-'dd'T'HH':'mm':'ss'.'fffffff'Z'";
 
     private static readonly JsonWriterOptions WriterOptions = new() { Indented = false };
@@ -258,9 +255,9 @@ public sealed record CertificateDocument
             json.WriteEndObject();
         }
 
-        if (buffer.Length > DocumentBytesMax)
+        if (buffer.Length > Limits.CertificateDocumentBytesMax)
         {
-            throw new ArgumentException($"A certificate is at most {DocumentBytesMax} bytes; this one is {buffer.Length}.");
+            throw new ArgumentException($"A certificate is at most {Limits.CertificateDocumentBytesMax} bytes; this one is {buffer.Length}.");
         }
 
         return buffer.ToArray();
@@ -269,9 +266,9 @@ public sealed record CertificateDocument
     /// <summary>Parses canonical bytes only (it re-encodes and compares); FormatException for anything else.</summary>
     public static CertificateDocument Decode(ReadOnlySpan<byte> canonical)
     {
-        if (canonical.Length > DocumentBytesMax)
+        if (canonical.Length > Limits.CertificateDocumentBytesMax)
         {
-            throw new FormatException($"A certificate is at most {DocumentBytesMax} bytes.");
+            throw new FormatException($"A certificate is at most {Limits.CertificateDocumentBytesMax} bytes.");
         }
 
         CertificateDocument document;

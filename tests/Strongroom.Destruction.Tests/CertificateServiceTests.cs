@@ -71,6 +71,21 @@ public sealed class CertificateServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_entry_whose_body_retention_erased_is_carried_over_from_the_previous_revision()
+    {
+        var destruction = await fixture.KeysDestroyedAsync();
+        await fixture.Certificates.IssueAsync(destruction);
+        fixture.Time.Advance(TimeSpan.FromDays(200));
+        Assert.True(await fixture.Store.PruneAuditEntryBodiesAsync(CertificateFixture.Account, fixture.Time.GetUtcNow()) > 0);
+        Assert.Null((await fixture.Audit.ReadEntriesAsync(CertificateFixture.Account, destruction.KeysEntryIndex!.Value, destruction.KeysEntryIndex.Value + 1))[0].Body);
+
+        var second = await fixture.Certificates.IssueAsync(await fixture.SweptAsync(destruction));
+        var result = CertificateVerifier.Verify(second.Document, second.Signature, fixture.Key);
+        Assert.True(result.Valid, CertificateVerifier.Describe(result));
+        Assert.Equal(2, result.Document!.Log.Entries.Count);
+    }
+
+    [Fact]
     public async Task An_account_closure_names_the_account_as_its_scope()
     {
         var destruction = await fixture.KeysDestroyedAsync("d-closure", DestructionKind.AccountClosure);
@@ -78,6 +93,19 @@ public sealed class CertificateServiceTests : IAsyncLifetime
         var result = CertificateVerifier.Verify(certificate.Document, certificate.Signature, fixture.Key);
         Assert.True(result.Valid, CertificateVerifier.Describe(result));
         Assert.Equal(new CertificateScope(DestructionKind.AccountClosure, CertificateFixture.Account), result.Document!.Scope);
+    }
+
+    [Fact]
+    public async Task Above_the_listing_bound_data_keys_are_certified_by_count_and_digest_only()
+    {
+        var destruction = await fixture.KeysDestroyedAsync();
+        var dataKeys = Enumerable.Range(0, Limits.CertificateKeyIdsMax + 1).Select(i => new DestroyedKey($"data-key/{i:x32}", destruction.KeysDestroyedOn)).ToList();
+        var certificate = await fixture.Certificates.IssueAsync(destruction with { Keys = [.. dataKeys, new DestroyedKey("scope-kek/acme/s1", destruction.KeysDestroyedOn)] });
+        var result = CertificateVerifier.Verify(certificate.Document, certificate.Signature, fixture.Key);
+        Assert.True(result.Valid, CertificateVerifier.Describe(result));
+        Assert.Equal(["scope-kek/acme/s1"], result.Document!.Keys.Select(key => key.Id));
+        Assert.Equal(dataKeys.Count, result.Document.DataKeys.Count);
+        Assert.Equal(CertificateDocument.DataKeyDigest(dataKeys.Select(key => key.Id)), result.Document.DataKeys.Sha256);
     }
 
     [Fact]
