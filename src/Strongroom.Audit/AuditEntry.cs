@@ -489,6 +489,11 @@ public static class AuditActions
     public const string SiteStateChanged = "Placement.SiteStateChanged";
     public const string CreatePlacementReport = "Placement.CreateReport";
 
+    // Destruction certificates (issue 7), in the account's log: each revision issued, with the
+    // document's SHA-256. Destruction entries name their destruction in this detail.
+    public const string IssueCertificate = "Destruction.IssueCertificate";
+    public const string DestructionDetail = "destruction";
+
     // Identities (issue 6): operators in the platform log; tenant administrators in their account's log.
     public const string CreateOperator = "Access.CreateOperator";
     public const string DisableOperator = "Access.DisableOperator";

@@ -69,6 +69,26 @@ public sealed class CheckpointSigner(SealState seal)
         }
     }
 
+    /// <summary>
+    /// A detached Ed25519 signature over <paramref name="message"/> with the same key (VaultSealed
+    /// while sealed): destruction certificates, so the key a tenant pinned for its log verifies
+    /// them too. Callers sign only documents that can never be a note's text: a certificate is
+    /// canonical JSON starting with its own type, never a checkpoint (which starts with its origin)
+    /// nor a placement report's note (whose JSON starts with its version).
+    /// </summary>
+    public byte[] SignDetached(ReadOnlySpan<byte> message)
+    {
+        var seed = Seed();
+        try
+        {
+            return Ed25519.Sign(seed, message);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(seed);
+        }
+    }
+
     // Version 1 always: the first platform key stays in the keyring through rotations (old
     // versions are kept to unwrap old data), so the signing key never changes. The caller wipes it.
     private byte[] Seed()

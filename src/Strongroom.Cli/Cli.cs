@@ -147,6 +147,7 @@ public static partial class Cli
         root.Subcommands.Add(PlacementCommands.PlacementCommand(output));
         root.Subcommands.Add(LockboxCommands.Build(output));
         root.Subcommands.Add(TransferCommands.Build(output));
+        root.Subcommands.Add(CertificateCommands.Build(output));
         foreach (var command in OperatorCommands.All(output))
         {
             root.Subcommands.Add(command);

@@ -211,6 +211,56 @@ internal sealed class ManagementClient : IDisposable
         }
     }
 
+    /// <summary>
+    /// GETs <paramref name="path"/> and returns the body's exact bytes and the response headers
+    /// (a certificate: the signature covers those bytes, so they are not parsed and re-written).
+    /// A refusal is a <see cref="ManagementCallException"/> as for <see cref="SendAsync"/>.
+    /// </summary>
+    public async Task<(byte[] Body, System.Net.Http.Headers.HttpResponseHeaders Headers)> GetBytesAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new CliException(Cli.ExitFailure, $"cannot reach the management plane at {Server}: {exception.Message}");
+        }
+
+        using (response)
+        {
+            var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+            if (response.IsSuccessStatusCode)
+            {
+                return (bytes, response.Headers);
+            }
+
+            string? code = null, message = null;
+            try
+            {
+                using var document = JsonDocument.Parse(bytes);
+                if (document.RootElement.TryGetProperty("error", out var error) && error.ValueKind == JsonValueKind.Object)
+                {
+                    code = error.TryGetProperty("code", out var c) ? c.GetString() : null;
+                    message = error.TryGetProperty("message", out var m) ? m.GetString() : null;
+                }
+            }
+            catch (JsonException)
+            {
+                // Not the plane's error body: the status says enough.
+            }
+
+            throw new ManagementCallException((int)response.StatusCode, code ?? "Unknown", message ?? response.ReasonPhrase ?? "failed");
+        }
+    }
+
     public void Dispose()
     {
         http.Dispose();

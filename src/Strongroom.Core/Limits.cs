@@ -289,4 +289,10 @@ public static class Limits
 
     /// <summary>Data-key ids a container-purge certificate lists one by one; above this it records their count and digest only.</summary>
     public const int CertificateKeyIdsMax = 10_000;
+
+    /// <summary>Destruction certificates one listing returns (the newest first; an account has one per container purge and one for its closure).</summary>
+    public const int CertificatesListMax = 1000;
+
+    /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
+    public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
 }

@@ -11,8 +11,8 @@ public sealed partial class ManagementProtocolHandler
     private IEnumerable<Route> IdentityRoutes() =>
     [
         new("POST", "login", LoginAsync, Anonymous: true),
-        new("POST", "logout", LogoutAsync),
-        new("GET", "whoami", WhoAmIAsync),
+        new("POST", "logout", LogoutAsync, AfterClosure: true),
+        new("GET", "whoami", WhoAmIAsync, AfterClosure: true),
         new("GET", "operators", ListOperatorsAsync),
         new("POST", "operators", CreateOperatorAsync),
         new("POST", "operators/{name}/disable", DisableOperatorAsync),

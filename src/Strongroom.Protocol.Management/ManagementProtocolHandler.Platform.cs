@@ -39,11 +39,11 @@ public sealed partial class ManagementProtocolHandler
         new(HttpMethods.Get, "log/platform/proof/inclusion", call => InclusionAsync(call, PlatformLog(call))),
         new(HttpMethods.Get, "log/platform/proof/consistency", call => ConsistencyAsync(call, PlatformLog(call))),
 
-        new(HttpMethods.Get, "accounts/{account}/log/checkpoint", async call => await CheckpointAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false)),
-        new(HttpMethods.Get, "accounts/{account}/log/key", async call => await KeyAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false)),
-        new(HttpMethods.Get, "accounts/{account}/log/entries", async call => await EntriesAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false)),
-        new(HttpMethods.Get, "accounts/{account}/log/proof/inclusion", async call => await InclusionAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false)),
-        new(HttpMethods.Get, "accounts/{account}/log/proof/consistency", async call => await ConsistencyAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false)),
+        new(HttpMethods.Get, "accounts/{account}/log/checkpoint", async call => await CheckpointAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false), AfterClosure: true),
+        new(HttpMethods.Get, "accounts/{account}/log/key", async call => await KeyAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false), AfterClosure: true),
+        new(HttpMethods.Get, "accounts/{account}/log/entries", async call => await EntriesAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false), AfterClosure: true),
+        new(HttpMethods.Get, "accounts/{account}/log/proof/inclusion", async call => await InclusionAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false), AfterClosure: true),
+        new(HttpMethods.Get, "accounts/{account}/log/proof/consistency", async call => await ConsistencyAsync(call, await AccountLogAsync(call).ConfigureAwait(false)).ConfigureAwait(false), AfterClosure: true),
 
         new(HttpMethods.Get, "accounts/{account}/locations", LocationsAsync),
         new(HttpMethods.Get, "accounts/{account}/locations/report", ReportAsync),

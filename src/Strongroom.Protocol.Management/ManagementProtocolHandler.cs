@@ -37,7 +37,7 @@ public sealed partial class ManagementProtocolHandler
         this.services = services;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
-        routes = [.. IdentityRoutes(), .. LockboxRoutes(), .. TransferRoutes(), .. PlatformRoutes(), .. VaultRoutes()];
+        routes = [.. IdentityRoutes(), .. LockboxRoutes(), .. TransferRoutes(), .. PlatformRoutes(), .. VaultRoutes(), .. CertificateRoutes()];
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -79,6 +79,10 @@ public sealed partial class ManagementProtocolHandler
             {
                 caller = await AuthenticateAsync(context).ConfigureAwait(false);
                 OperationContext.SetActor(caller.Actor);
+                if (caller.Kind == PrincipalKind.TenantAdmin && !route.AfterClosure)
+                {
+                    IdentityService.RequireOpenAccount(caller, await services.GetAccount(caller.Account, context.RequestAborted).ConfigureAwait(false), route.AfterClosure);
+                }
             }
 
             await route.Handle(new ManagementCall(context, values, caller)).ConfigureAwait(false);
@@ -229,8 +233,13 @@ public sealed partial class ManagementProtocolHandler
         await context.Response.Body.WriteAsync(buffer.WrittenMemory, context.RequestAborted).ConfigureAwait(false);
     }
 
-    /// <summary>A route: method, path template (<c>lockbox/requests/{id}/approve</c>), whether it needs a session, whether it answers while sealed.</summary>
-    internal sealed record Route(string Method, string Template, Func<ManagementCall, Task> Handle, bool Anonymous = false, bool WhileSealed = false)
+    /// <summary>
+    /// A route: method, path template (<c>lockbox/requests/{id}/approve</c>), whether it needs a
+    /// session, whether it answers while sealed, and whether it answers a tenant administrator of a
+    /// closed or destroyed account (<see cref="IdentityService.RequireOpenAccount"/>: only
+    /// reads of what closure leaves behind — certificates, destructions, the log — and the session's own routes).
+    /// </summary>
+    internal sealed record Route(string Method, string Template, Func<ManagementCall, Task> Handle, bool Anonymous = false, bool WhileSealed = false, bool AfterClosure = false)
     {
         private readonly string[] parts = Template.Split('/');
 

@@ -2,6 +2,7 @@ using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
+using Strongroom.Destruction;
 using Strongroom.KeyVault;
 using Strongroom.Placement;
 using Strongroom.Storage;
@@ -102,6 +103,9 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>Cross-border transfers.</summary>
     public TransferService Transfers { get; private init; } = null!;
+
+    /// <summary>Signed destruction certificates (issued by the destruction service, read by tenants).</summary>
+    public CertificateService Certificates { get; private init; } = null!;
 
     /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
     public ICustomerManagedKeys CustomerManagedKeys { get; private init; } = NoCustomerManagedKeys.Instance;
@@ -241,6 +245,9 @@ public sealed partial class Deployment : IAsyncDisposable
             var accounts = new AccountService(store, objects, placement, tenantKeys, audit, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
             var identities = new IdentityService(store, audit, tenantKeys, time, random);
+
+            // The destruction service issues through it (its IssueAsync); the plane and the CLI read through it.
+            var certificates = new CertificateService(store, audit, time);
             return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
@@ -251,6 +258,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 Tokens = new BearerTokens(store, tenantKeys, time),
                 CustomerManagedKeys = customerKeys,
                 Audit = audit,
+                Certificates = certificates,
                 Identities = identities,
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),

@@ -382,6 +382,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 IsSealed = () => deployment.Vault.IsSealed,
                 Audit = deployment.Audit,
                 Placement = deployment.Placement,
+                Certificates = deployment.Certificates,
                 Sites = deployment.Sites,
                 ListAccounts = token => deployment.Store.ListAccountsAsync(token),
                 GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
