@@ -8,7 +8,7 @@ public sealed class CertificateTests
 {
     private const string Account = "certified";
 
-    [Fact(Skip = Lanes.Certificates)]
+    [Fact]
     public async Task A_closure_certificate_verifies_and_one_with_any_field_changed_does_not()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -52,7 +52,7 @@ public sealed class CertificateTests
 
     private static readonly System.Text.Json.JsonSerializerOptions Canonical = new() { WriteIndented = false };
 
-    [Fact(Skip = Lanes.Certificates)]
+    [Fact]
     public Task With_a_site_offline_the_first_certificate_says_its_sweep_is_incomplete_and_the_last_says_complete() =>
         ClosureTests.OfflineSiteClosureAsync(certificates: true);
 
