@@ -263,8 +263,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
 
-                // Certificates: helper "certificates" passes CertificateService.IssueAsync as the last argument.
-                Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random),
+                Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random, certificates.IssueAsync),
             };
         }
         catch
