@@ -456,7 +456,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        CommitBlobAsync(blob, parts, newObjects, precondition, archive: null, audit, cancellationToken);
+
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(parts);
@@ -485,13 +488,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     throw new StorageException(ErrorCode.ContainerNotFound);
                 }
 
-                precondition?.Invoke(ReadBlob(tx, blob.Account, blob.Container, blob.Name));
+                var current = ReadBlob(tx, blob.Account, blob.Container, blob.Name);
+                precondition?.Invoke(current);
 
                 (string, object?)[] key = [("@account", blob.Account), ("@container", blob.Container), ("@blob", blob.Name)];
                 var candidates = ReadObjectIds(
                     tx,
                     $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
                     key);
+                KeepReplacedBlob(tx, current, archive, overwrite: true);
+                if (current is null)
+                {
+                    DemoteDeletedBlob(tx, blob.Account, blob.Container, blob.Name);
+                }
 
                 WriteBlobRow(tx, blob, insert: true);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
@@ -525,7 +534,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        UpdateBlobPropertiesAsync(account, container, name, update, archive: null, checkLegalHold: false, audit, cancellationToken);
+
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        UpdateBlobPropertiesAsync(account, container, name, update, archive, checkLegalHold: true, audit, cancellationToken);
+
+    // Without an archive this is also how a blob's own legal hold is set and cleared, so only the
+    // data plane's overload (which names what it keeps) checks holds.
+    private Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, bool checkLegalHold, AuditAppend? audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
         return WriteAsync(
@@ -538,6 +555,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     throw new ArgumentException("An update must not rename the blob.", nameof(update));
                 }
 
+                if (checkLegalHold)
+                {
+                    KeepReplacedBlob(tx, current, archive, overwrite: true);
+                }
+
                 WriteBlobRow(tx, updated, insert: false);
                 return updated;
             },
@@ -546,6 +568,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     }
 
     public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        DeleteBlobAsync(account, container, name, precondition, archive: null, snapshots: InstanceDeletion.Permanent, audit, cancellationToken);
+
+    public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition, Func<BlobRecord, BlobArchive?>? archive, InstanceDeletion? snapshots, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {
@@ -557,6 +582,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     tx,
                     $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
                     key);
+                candidates.UnionWith(DeleteLiveSnapshots(tx, account, container, name, snapshots));
+                KeepReplacedBlob(tx, current, archive, overwrite: false);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
                 tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key);
                 tx.Execute($"DELETE FROM blobs WHERE {BlobKey} AND name = @blob", key);
@@ -708,7 +735,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 {
                     using var owner = tx.Query(
                         "SELECT account, container, blob FROM blob_parts WHERE object_id = @object_id " +
-                        "UNION ALL SELECT account, container, blob FROM uncommitted_blocks WHERE object_id = @object_id LIMIT 1",
+                        "UNION ALL SELECT account, container, blob FROM uncommitted_blocks WHERE object_id = @object_id " +
+                        "UNION ALL SELECT account, container, blob FROM blob_instance_parts WHERE object_id = @object_id LIMIT 1",
                         ("@object_id", objectId));
                     if (owner.Read())
                     {
