@@ -299,12 +299,14 @@ public sealed partial class BlobService
         {
             Invariant.True(written.Object.PlaintextLength == length, "a copy writes exactly its source's length");
             var (eTag, now, versionId) = eTags.NextWithVersionId();
+            var copyId = random.NewGuid().ToString();
             var headers = source.Blob.Headers with { ContentMd5 = source.Blob.Headers.ContentMd5 ?? written.Md5 };
             var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, length, eTag, now, now, headers, request.Metadata ?? source.Blob.Metadata)
             {
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
+                Copy = new BlobCopy(copyId, request.SourceUrl, now),
             };
             var details = ContentDetails(length, writeKeys.Scope);
             details.Add(new("source", Resource(request.Account, request.SourceContainer, request.SourceBlob)));
@@ -329,7 +331,7 @@ public sealed partial class BlobService
                 cancellationToken).ConfigureAwait(false);
             committed = true;
             await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-            return new CopyBlobResult(random.NewGuid().ToString(), eTag, now, record.VersionId) { EncryptionScope = writeKeys.Scope };
+            return new CopyBlobResult(copyId, eTag, now, record.VersionId) { EncryptionScope = writeKeys.Scope };
         }
         finally
         {
@@ -547,11 +549,12 @@ public sealed record BlobListIncludes(bool Snapshots = false, bool Versions = fa
     public bool Any => Snapshots || Versions || Deleted;
 }
 
-/// <summary>Copy Blob (From URL) inside one account: the destination, the source (container, blob, version or snapshot), metadata (null: the source's), destination conditions and encryption.</summary>
+/// <summary>Copy Blob (From URL) inside one account: the destination, the source (its URL as given, container, blob, version or snapshot), metadata (null: the source's), destination conditions and encryption.</summary>
 public sealed record CopyBlobRequest(
     string Account,
     string Container,
     string Blob,
+    string SourceUrl,
     string SourceContainer,
     string SourceBlob,
     BlobSelector SourceSelector,

@@ -474,6 +474,7 @@ public sealed partial class BlobProtocolHandler
         headers["x-ms-lease-status"] = "unlocked";
         headers["x-ms-lease-state"] = "available";
         EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
+        WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);
     }
 

@@ -45,6 +45,20 @@ public sealed partial class BlobProtocolHandler
         }
     }
 
+    /// <summary>The x-ms-copy-* properties of a blob a copy made (always complete: copies are synchronous here).</summary>
+    private static void WriteCopyHeaders(HttpResponse response, BlobRecord record)
+    {
+        if (record.Copy is { } copy)
+        {
+            var length = record.ContentLength.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            response.Headers["x-ms-copy-id"] = copy.CopyId;
+            response.Headers["x-ms-copy-source"] = copy.Source;
+            response.Headers["x-ms-copy-status"] = "success";
+            response.Headers["x-ms-copy-progress"] = length + "/" + length;
+            response.Headers["x-ms-copy-completion-time"] = Http.FormatDate(copy.CompletedOn);
+        }
+    }
+
     private static void WriteVersionId(HttpResponse response, string? versionId)
     {
         if (versionId is not null)
@@ -99,7 +113,7 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-requires-sync", requiresSync);
         }
 
-        var (sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
+        var (sourceUrl, sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var metadata = RequestHeaders.ReadMetadata(headers);
@@ -107,6 +121,7 @@ public sealed partial class BlobProtocolHandler
             target.Account,
             container,
             blob,
+            sourceUrl,
             sourceContainer,
             sourceBlob,
             sourceSelector,
@@ -127,7 +142,7 @@ public sealed partial class BlobProtocolHandler
     }
 
     /// <summary>The copy source: an absolute http(s) URL of this server naming a blob of the request's account.</summary>
-    private (string Container, string Blob, BlobSelector Selector) ReadCopySource(HttpContext context, RequestTarget target)
+    private (string Url, string Container, string Blob, BlobSelector Selector) ReadCopySource(HttpContext context, RequestTarget target)
     {
         var text = RequestHeaders.Get(context.Request.Headers, "x-ms-copy-source");
         if (text is null || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
@@ -156,7 +171,7 @@ public sealed partial class BlobProtocolHandler
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source is not a blob of this account.");
         }
 
-        return (source.Container, source.Blob, ReadSelector(source));
+        return (text, source.Container, source.Blob, ReadSelector(source));
     }
 
     private bool IsThisServer(HttpContext context, Uri uri)

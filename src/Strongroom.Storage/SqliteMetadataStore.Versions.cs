@@ -75,9 +75,9 @@ public sealed partial class SqliteMetadataStore
                 while (reader.Read())
                 {
                     var blob = ReadBlobRow(reader);
-                    var rank = reader.GetInt32(19);
-                    var instanceId = reader.GetString(20);
-                    var instance = rank == BlobEntryPosition.CurrentRank ? null : ReadInstanceColumns(reader, blob, 20);
+                    var rank = reader.GetInt32(BlobColumnCount);
+                    var instanceId = reader.GetString(BlobColumnCount + 1);
+                    var instance = rank == BlobEntryPosition.CurrentRank ? null : ReadInstanceColumns(reader, blob, BlobColumnCount + 1);
                     entries.Add(new BlobEntry(blob, instance, new BlobEntryPosition(blob.Name, rank, instanceId)));
                 }
 
@@ -327,7 +327,7 @@ public sealed partial class SqliteMetadataStore
             ("@container", container),
             ("@name", name),
             ("@id", instanceId));
-        return reader.Read() ? ReadInstanceColumns(reader, ReadBlobRow(reader), 19) : null;
+        return reader.Read() ? ReadInstanceColumns(reader, ReadBlobRow(reader), BlobColumnCount) : null;
     }
 
     /// <summary>The instance columns (instance_id, kind, deleted_on, purge_on) from <paramref name="first"/>.</summary>

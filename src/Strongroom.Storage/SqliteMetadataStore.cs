@@ -25,7 +25,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy, legal_hold_tags";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
-        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold";
+        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold, " +
+        "copy_id, copy_source, copy_completed_on";
+
+    // How many columns BlobColumns reads (ReadBlobRow), so a query can select more after them.
+    private const int BlobColumnCount = 22;
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -1244,13 +1248,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         ArgumentNullException.ThrowIfNull(blob.Metadata);
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
-            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold)";
+            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold, " +
+            "@copy_id, @copy_source, @copy_completed_on)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
             "content_language = @content_language, content_disposition = @content_disposition, " +
             "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
-            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold";
+            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold, " +
+            "copy_id = @copy_id, copy_source = @copy_source, copy_completed_on = @copy_completed_on";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -1274,7 +1280,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@encryption_scope", blob.EncryptionScope),
             ("@customer_key_sha256", blob.CustomerKeySha256),
             ("@version_id", blob.VersionId),
-            ("@legal_hold", blob.LegalHold ? 1 : 0));
+            ("@legal_hold", blob.LegalHold ? 1 : 0),
+            ("@copy_id", blob.Copy?.CopyId),
+            ("@copy_source", blob.Copy?.Source),
+            ("@copy_completed_on", blob.Copy is { } copy ? ToTicks(copy.CompletedOn) : null));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -1350,6 +1359,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
         VersionId = NullableString(reader, 17),
         LegalHold = reader.GetInt64(18) != 0,
+        Copy = reader.IsDBNull(19) ? null : new BlobCopy(reader.GetString(19), reader.GetString(20), FromTicks(reader.GetInt64(21))),
     };
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are
