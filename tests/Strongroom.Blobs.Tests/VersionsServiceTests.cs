@@ -103,6 +103,29 @@ public sealed class VersionsServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_hierarchical_listing_with_versions_collapses_prefixes_and_resumes_page_by_page()
+    {
+        await ProtectAsync(versioning: true);
+        foreach (var name in new[] { "a", "a", "dir/x", "dir/y", "z", "z" })
+        {
+            await fixture.PutAsync("box", name, BlobServiceFixture.Pattern(5, 1));
+        }
+
+        var seen = new List<string>();
+        string? marker = null;
+        do
+        {
+            var page = await fixture.Blobs.ListBlobsAsync(Account, "box", null, "/", marker, 1, new BlobListIncludes(Versions: true));
+            Assert.True(page.Items.Count <= 1);
+            seen.AddRange(page.Items.Select(item => item.Prefix ?? item.Blob!.Name + (item.Instance is null ? "*" : string.Empty)));
+            marker = page.NextMarker;
+        }
+        while (marker is not null);
+
+        Assert.Equal(["a", "a*", "dir/", "z", "z*"], seen);
+    }
+
+    [Fact]
     public async Task Deletes_of_versions_and_undeletes_are_recorded_with_what_they_named()
     {
         await ProtectAsync(versioning: true, softDeleteDays: 7);
