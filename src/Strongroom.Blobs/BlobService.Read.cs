@@ -27,8 +27,13 @@ public sealed partial class BlobService
     /// <c>ACCOUNT-secondary</c> endpoint) reads copies in the secondary region first and needs an
     /// RA-GRS or RA-GZRS account (SecondaryNotAvailable otherwise).
     /// </summary>
-    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, ReadLocation location, CancellationToken cancellationToken = default)
+    public Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, ReadLocation location, CancellationToken cancellationToken = default) =>
+        OpenBlobAsync(account, container, blob, conditions, customerKey, location, BlobSelector.Current, cancellationToken);
+
+    /// <summary>As above, for the current blob, a version (<c>?versionid=</c>) or a snapshot (<c>?snapshot=</c>) as <paramref name="selector"/> names.</summary>
+    public async Task<BlobReader> OpenBlobAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, ReadLocation location, BlobSelector selector, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(selector);
         RequireContainerName(container);
         RequireBlobName(blob);
         AccountRecord? accountRecord = null;
@@ -39,16 +44,14 @@ public sealed partial class BlobService
             RequireReadableSecondary(accountRecord);
         }
 
-        var found = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
-        if (found is not { } snapshot)
+        SelectedBlob snapshot;
+        try
         {
-            await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
-            if (conditions.IfMatch is not null)
-            {
-                throw new StorageException(ErrorCode.ConditionNotMet);
-            }
-
-            throw new StorageException(ErrorCode.BlobNotFound);
+            snapshot = await SelectBlobAsync(account, container, blob, selector, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException missing) when (missing.Code == ErrorCode.BlobNotFound && conditions.IfMatch is not null)
+        {
+            throw new StorageException(ErrorCode.ConditionNotMet);
         }
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
@@ -65,7 +68,10 @@ public sealed partial class BlobService
             accountRecord.CipherSuite,
             stored => sites.ReadOrder(stored, policy, location),
             (stored, siteId, reason) => ReportBadCopyAsync(account, container, blob, stored, siteId, reason),
-            () => new ReadKeys(keys, store, keysAccount, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)));
+            () => new ReadKeys(keys, store, keysAccount, customerKey, (scope, ct) => UnwrapScopeKeyForReadAsync(account, scope, ct)))
+        {
+            IsCurrentVersion = snapshot.IsCurrent,
+        };
     }
 
     /// <summary>A copy failed a read: it becomes Bad, with the entry in the owning account's log (ids, site and jurisdiction; never the exception's message).</summary>
@@ -104,6 +110,9 @@ public sealed class BlobReader
     }
 
     public BlobRecord Blob { get; }
+
+    /// <summary>False when a previous version or a snapshot was opened.</summary>
+    public bool IsCurrentVersion { get; init; } = true;
 
     /// <summary>
     /// Decrypts only the segments the range touches and writes exactly <paramref name="count"/> bytes.

@@ -35,12 +35,13 @@ public sealed partial class BlobService
         var committed = false;
         try
         {
-            var (eTag, now) = eTags.Next();
+            var (eTag, now, versionId) = eTags.NextWithVersionId();
             var headers = request.Headers.ContentMd5 is null ? request.Headers with { ContentMd5 = written.Md5 } : request.Headers;
             var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, written.Object.PlaintextLength, eTag, now, now, headers, request.Metadata)
             {
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
+                VersionId = account.DataProtection.Versioning ? versionId : null,
             };
             var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object]);
             var removed = await store.CommitBlobAsync(
@@ -48,11 +49,12 @@ public sealed partial class BlobService
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
                 current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+                ArchiveForWrite(account, contentWrite: true, now, versionId),
                 audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             committed = true;
             await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-            return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256 };
+            return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256, VersionId = record.VersionId };
         }
         finally
         {
@@ -191,11 +193,12 @@ public sealed partial class BlobService
             length += found.PlaintextLength;
         }
 
-        var (eTag, now) = eTags.Next();
+        var (eTag, now, versionId) = eTags.NextWithVersionId();
         var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, length, eTag, now, now, request.Headers, request.Metadata)
         {
             EncryptionScope = scope,
             CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
+            VersionId = account.DataProtection.Versioning ? versionId : null,
         };
         var readETag = current?.Blob.ETag;
 
@@ -216,10 +219,11 @@ public sealed partial class BlobService
 
                 Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
             },
+            ArchiveForWrite(account, contentWrite: true, now, versionId),
             audit: auditEntry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = record.CustomerKeySha256 };
+        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = record.CustomerKeySha256, VersionId = record.VersionId };
     }
 
     private sealed class StaleBlockListException : Exception;

@@ -135,10 +135,17 @@ public sealed partial class BlobService
     /// into one prefix entry each, and the store is asked to skip past the whole prefix instead of
     /// scanning it. The marker is the name where the next page resumes.
     /// </summary>
-    public async Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken = default)
+    public Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, CancellationToken cancellationToken = default) =>
+        ListBlobsAsync(account, container, prefix, delimiter, marker, maxResults, BlobListIncludes.None, cancellationToken);
+
+    /// <summary>As above; with <paramref name="includes"/> naming snapshots, versions or deleted blobs, their instances are listed too (BlobService.Versions.cs).</summary>
+    public async Task<BlobListing> ListBlobsAsync(string account, string container, string? prefix, string? delimiter, string? marker, int maxResults, BlobListIncludes includes, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(includes);
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
-        var listing = await ListBlobsCoreAsync(account, container, prefix, delimiter, marker, maxResults, cancellationToken).ConfigureAwait(false);
+        var listing = includes.Any
+            ? await ListBlobEntriesCoreAsync(account, container, prefix, delimiter, marker, maxResults, includes, cancellationToken).ConfigureAwait(false)
+            : await ListBlobsCoreAsync(account, container, prefix, delimiter, marker, maxResults, cancellationToken).ConfigureAwait(false);
         var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
         await RecordReadAsync(account, setting, BlobOperation.ListBlobs, container, null, cancellationToken).ConfigureAwait(false);
         return listing;
@@ -216,18 +223,13 @@ public sealed partial class BlobService
         GetBlobPropertiesAsync(account, container, blob, conditions, customerKey, BlobOperation.GetBlobProperties, cancellationToken);
 
     /// <summary>Get Blob Properties or Get Blob Metadata (<paramref name="operation"/> names which, for the log).</summary>
-    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, BlobOperation operation, CancellationToken cancellationToken = default)
-    {
-        var record = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
-        Conditions.CheckRead(conditions, record.ETag, record.LastModified);
-        await CheckReadableAsync(record, [record.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
-        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
-        await RecordReadAsync(account, setting, operation, container, blob, cancellationToken).ConfigureAwait(false);
-        return record;
-    }
+    public async Task<BlobRecord> GetBlobPropertiesAsync(string account, string container, string blob, AccessConditions conditions, CustomerProvidedKey? customerKey, BlobOperation operation, CancellationToken cancellationToken = default) =>
+        (await GetBlobPropertiesAsync(account, container, blob, BlobSelector.Current, conditions, customerKey, operation, cancellationToken).ConfigureAwait(false)).Blob;
 
     public Task<BlobRecord> SetBlobHttpHeadersAsync(string account, string container, string blob, BlobHttpHeaders headers, AccessConditions conditions, CancellationToken cancellationToken = default) =>
         UpdateBlobAsync(account, container, blob, conditions, BlobOperation.SetBlobProperties, current => current with { Headers = headers }, cancellationToken);
+
+    // Set Blob Properties changes the current version in place (Azure creates no version for it); Set Blob Metadata makes a new one.
 
     public Task<BlobRecord> SetBlobMetadataAsync(string account, string container, string blob, IReadOnlyList<KeyValuePair<string, string>> metadata, AccessConditions conditions, CancellationToken cancellationToken = default) =>
         SetBlobMetadataAsync(account, container, blob, metadata, conditions, BlobEncryptionOptions.None, cancellationToken);
@@ -260,29 +262,17 @@ public sealed partial class BlobService
             cancellationToken).ConfigureAwait(false);
     }
 
-    public async Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default)
-    {
-        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
-        RequireBlobName(blob);
-
-        // Deletions are always recorded, naming the sites the blob's ciphertext is removed from.
-        var entry = await DeletionEntryAsync(account, BlobOperation.DeleteBlob, container, blob, cancellationToken).ConfigureAwait(false);
-        var removed = await store.DeleteBlobAsync(
-            account,
-            container,
-            blob,
-            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: entry,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-    }
+    /// <summary>Delete Blob of the current blob; deletions are always recorded, naming the sites the blob's ciphertext is removed from (BlobService.Versions.cs).</summary>
+    public Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, CancellationToken cancellationToken = default) =>
+        DeleteBlobAsync(account, container, blob, conditions, DeleteBlobOptions.Default, cancellationToken);
 
     private async Task<BlobRecord> UpdateBlobAsync(string account, string container, string blob, AccessConditions conditions, BlobOperation operation, Func<BlobRecord, BlobRecord> change, CancellationToken cancellationToken)
     {
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         RequireBlobName(blob);
-        var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
-        var (eTag, now) = eTags.Next();
+        var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        var (eTag, now, versionId) = eTags.NextWithVersionId();
+        var newVersion = operation == BlobOperation.SetBlobMetadata && accountRecord.DataProtection.Versioning;
         return await store.UpdateBlobPropertiesAsync(
             account,
             container,
@@ -290,9 +280,10 @@ public sealed partial class BlobService
             current =>
             {
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
-                return change(current) with { ETag = eTag, LastModified = now };
+                return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
             },
-            audit: WriteEntry(account, setting, operation, container, blob),
+            newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,
+            audit: WriteEntry(account, accountRecord.AuditDataPlane, operation, container, blob),
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
 

@@ -10,6 +10,16 @@ internal sealed class ETags(TimeProvider time)
 
     public (string ETag, DateTimeOffset Now) Next()
     {
+        var (eTag, now, _) = NextWithVersionId();
+        return (eTag, now);
+    }
+
+    /// <summary>
+    /// As <see cref="Next"/>, with a version id (<see cref="Strongroom.Core.VersionIds"/>) from the
+    /// same strictly increasing ticks, so two writes in one clock tick get distinct version ids.
+    /// </summary>
+    public (string ETag, DateTimeOffset Now, string VersionId) NextWithVersionId()
+    {
         var now = time.GetUtcNow();
         long ticks;
         long observed;
@@ -20,6 +30,6 @@ internal sealed class ETags(TimeProvider time)
         }
         while (Interlocked.CompareExchange(ref lastTicks, ticks, observed) != observed);
 
-        return ($"\"0x{ticks:X}\"", now);
+        return ($"\"0x{ticks:X}\"", now, Strongroom.Core.VersionIds.From(new DateTimeOffset(ticks, TimeSpan.Zero)));
     }
 }

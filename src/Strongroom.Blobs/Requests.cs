@@ -47,6 +47,9 @@ public sealed record BlobWriteResult(
     public string? EncryptionScope { get; init; }
 
     public byte[]? CustomerKeySha256 { get; init; }
+
+    /// <summary>The version the write created (versioning on), else null.</summary>
+    public string? VersionId { get; init; }
 }
 
 public sealed record PutBlockRequest(
@@ -101,7 +104,11 @@ public sealed record BlockInfo(string BlockId, long Size);
 public sealed record BlockListResult(BlobRecord? Blob, IReadOnlyList<BlockInfo> Committed, IReadOnlyList<BlockInfo> Uncommitted);
 
 /// <summary>One entry of a blob listing, in name order: either a blob or (hierarchical) a prefix.</summary>
-public sealed record BlobListItem(BlobRecord? Blob, string? Prefix);
+public sealed record BlobListItem(BlobRecord? Blob, string? Prefix)
+{
+    /// <summary>The instance listed (a version, snapshot or soft-deleted blob); null for the current blob or a prefix.</summary>
+    public BlobInstance? Instance { get; init; }
+}
 
 /// <summary>A page of a listing; <see cref="NextMarker"/> is opaque and null on the last page.</summary>
 public sealed record BlobListing(IReadOnlyList<BlobListItem> Items, string? NextMarker);

@@ -123,6 +123,12 @@ public enum ErrorCode
     CertificateNotFound,
     /// <summary>A data-protection setting or legal-hold tag outside Azure's rules; the message says which.</summary>
     InvalidDataProtectionSetting,
+
+    // Versions, snapshots and copies (issue 7, helper "versions").
+    /// <summary>Delete Blob of a blob that has snapshots, without x-ms-delete-snapshots (409 SnapshotsPresent).</summary>
+    SnapshotsPresent,
+    /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
+    CannotVerifyCopySource,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

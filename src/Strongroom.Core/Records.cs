@@ -120,7 +120,13 @@ public sealed record BlobRecord(
 
     /// <summary>Azure's blob legal hold (x-ms-legal-hold): while set, this blob (version) cannot be deleted, overwritten or purged.</summary>
     public bool LegalHold { get; init; }
+
+    /// <summary>The copy that made this blob (Copy Blob; always completed, copies are synchronous here); null when it was not copied.</summary>
+    public BlobCopy? Copy { get; init; }
 }
+
+/// <summary>A completed copy: Azure's x-ms-copy-id, x-ms-copy-source and x-ms-copy-completion-time.</summary>
+public sealed record BlobCopy(string CopyId, string Source, DateTimeOffset CompletedOn);
 
 /// <summary>
 /// One stored ciphertext object under an opaque id, with a copy on each of several sites (all

@@ -52,6 +52,7 @@ public sealed partial class BlobProtocolHandler
         WriteETagAndLastModified(response, result.ETag, result.LastModified);
         WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
         EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
+        WriteVersionId(response, result.VersionId);
         response.ContentLength = 0;
     }
 
@@ -137,6 +138,7 @@ public sealed partial class BlobProtocolHandler
         // Azure's Content-MD5 here describes the request (the block list), not the blob.
         response.Headers.ContentMD5 = Convert.ToBase64String(bodyMd5);
         EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
+        WriteVersionId(response, result.VersionId);
         response.ContentLength = 0;
     }
 
@@ -168,7 +170,8 @@ public sealed partial class BlobProtocolHandler
     private async Task GetBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
-        RejectUnsupportedBlobFeatures(target, headers);
+        RejectUnsupportedBlobFeatures(target, headers, selectorAllowed: true);
+        var selector = ReadSelector(target);
         var range = ReadRange(headers);
         var wantMd5 = RequestHeaders.ReadBoolean(headers, "x-ms-range-get-content-md5");
         var wantCrc64 = RequestHeaders.ReadBoolean(headers, "x-ms-range-get-content-crc64");
@@ -192,7 +195,7 @@ public sealed partial class BlobProtocolHandler
 
         var conditions = ReadReadConditions(headers);
         using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
-        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, customerKey, target.Location, context.RequestAborted).ConfigureAwait(false);
+        var reader = await blobs.OpenBlobAsync(target.Account, container, blob, conditions, customerKey, target.Location, selector, context.RequestAborted).ConfigureAwait(false);
         var record = reader.Blob;
         var size = record.ContentLength;
         var response = context.Response;
@@ -227,6 +230,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         WriteBlobHeaders(response, record, ranged: range is not null);
+        WriteVersionHeaders(response, record, reader.IsCurrentVersion);
         response.ContentLength = count;
 
         if (wantMd5 || wantCrc64)
@@ -322,13 +326,16 @@ public sealed partial class BlobProtocolHandler
     private async Task GetBlobPropertiesAsync(HttpContext context, RequestTarget target, string container, string blob, bool metadataOnly)
     {
         var headers = context.Request.Headers;
-        RejectUnsupportedBlobFeatures(target, headers);
+        RejectUnsupportedBlobFeatures(target, headers, selectorAllowed: true);
+        var selector = ReadSelector(target);
         var conditions = ReadReadConditions(headers);
         using var customerKey = EncryptionHeaders.ReadCustomerKey(context.Request, write: false);
         var operation = metadataOnly ? BlobOperation.GetBlobMetadata : BlobOperation.GetBlobProperties;
-        var record = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, conditions, customerKey, operation, context.RequestAborted).ConfigureAwait(false);
+        var selected = await blobs.GetBlobPropertiesAsync(target.Account, container, blob, selector, conditions, customerKey, operation, context.RequestAborted).ConfigureAwait(false);
+        var record = selected.Blob;
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
+        WriteVersionHeaders(response, record, selected.IsCurrent);
         if (metadataOnly)
         {
             WriteETagAndLastModified(response, record.ETag, record.LastModified);
@@ -378,6 +385,7 @@ public sealed partial class BlobProtocolHandler
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
+        WriteVersionId(response, record.VersionId);
         EncryptionHeaders.WriteWriteResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         response.ContentLength = 0;
     }
@@ -385,10 +393,31 @@ public sealed partial class BlobProtocolHandler
     private async Task DeleteBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
-        RejectUnsupportedBlobFeatures(target, headers);
+        RejectUnsupportedBlobFeatures(target, headers, selectorAllowed: true);
+        var selector = ReadSelector(target);
+        var snapshotsText = RequestHeaders.Get(headers, "x-ms-delete-snapshots");
+        var snapshots = snapshotsText?.ToLowerInvariant() switch
+        {
+            null => DeleteSnapshots.None,
+            "include" => DeleteSnapshots.Include,
+            "only" => DeleteSnapshots.Only,
+            _ => throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-delete-snapshots", snapshotsText),
+        };
 
-        // There are no snapshots, so x-ms-delete-snapshots has nothing to act on.
-        await blobs.DeleteBlobAsync(target.Account, container, blob, RequestHeaders.ReadConditions(headers), context.RequestAborted).ConfigureAwait(false);
+        // A snapshot or version is deleted by itself; x-ms-delete-snapshots belongs to the base blob (Azure: 400).
+        if (snapshots != DeleteSnapshots.None && !selector.IsCurrent)
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-delete-snapshots", snapshotsText);
+        }
+
+        var deleteType = target.GetQuery("deletetype");
+        if (deleteType is not null && !string.Equals(deleteType, "permanent", StringComparison.OrdinalIgnoreCase))
+        {
+            throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "deletetype", deleteType);
+        }
+
+        var options = new DeleteBlobOptions(selector, snapshots, Permanent: deleteType is not null);
+        await blobs.DeleteBlobAsync(target.Account, container, blob, RequestHeaders.ReadConditions(headers), options, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
     }
@@ -445,6 +474,7 @@ public sealed partial class BlobProtocolHandler
         headers["x-ms-lease-status"] = "unlocked";
         headers["x-ms-lease-state"] = "available";
         EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
+        WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);
     }
 
@@ -473,9 +503,9 @@ public sealed partial class BlobProtocolHandler
     /// Features whose silent omission would mislead: a snapshot or version the client believes it
     /// reads. (Encryption scopes and customer-provided keys are read by each operation that takes them.)
     /// </summary>
-    private static void RejectUnsupportedBlobFeatures(RequestTarget target, IHeaderDictionary headers)
+    private static void RejectUnsupportedBlobFeatures(RequestTarget target, IHeaderDictionary headers, bool selectorAllowed = false)
     {
-        if (target.HasQuery("snapshot") || target.HasQuery("versionid"))
+        if (!selectorAllowed && (target.HasQuery("snapshot") || target.HasQuery("versionid")))
         {
             throw new BlobProtocolException(ErrorMapping.NotImplemented("Snapshots and versions"));
         }

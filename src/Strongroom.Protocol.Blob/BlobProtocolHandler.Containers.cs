@@ -113,8 +113,9 @@ public sealed partial class BlobProtocolHandler
         var maxResultsText = target.GetQuery("maxresults");
         var maxResults = ParseMaxResults(maxResultsText);
         var includeMetadata = ParseInclude(target, BlobIncludeValues);
+        var includes = ParseBlobIncludes(target);
 
-        var listing = await blobs.ListBlobsAsync(target.Account, container, NullIfEmpty(prefix), NullIfEmpty(delimiter), marker, maxResults, context.RequestAborted).ConfigureAwait(false);
+        var listing = await blobs.ListBlobsAsync(target.Account, container, NullIfEmpty(prefix), NullIfEmpty(delimiter), marker, maxResults, includes, context.RequestAborted).ConfigureAwait(false);
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -122,7 +123,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata),
+            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow() },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }

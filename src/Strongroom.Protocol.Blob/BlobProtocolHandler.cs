@@ -311,6 +311,8 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobProperties => SetBlobPropertiesAsync(context, target, container!, blob!),
             BlobOperation.SetBlobMetadata => SetBlobMetadataAsync(context, target, container!, blob!),
             BlobOperation.DeleteBlob => DeleteBlobAsync(context, target, container!, blob!),
+            BlobOperation.UndeleteBlob => UndeleteBlobAsync(context, target, container!, blob!),
+            BlobOperation.CopyBlob => CopyBlobAsync(context, target, container!, blob!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -336,6 +338,8 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobProperties,
         BlobOperation.SetBlobMetadata,
         BlobOperation.DeleteBlob,
+        BlobOperation.UndeleteBlob,
+        BlobOperation.CopyBlob,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

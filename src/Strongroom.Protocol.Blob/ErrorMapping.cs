@@ -132,6 +132,8 @@ public static class ErrorMapping
         ErrorCode.InvalidAccountState => new(409, "OperationNotAllowed", "The operation is not allowed in the account's current state."),
         ErrorCode.DestructionNotFound or ErrorCode.CertificateNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.InvalidDataProtectionSetting => new(400, "InvalidXmlNodeValue", "The value for one of the XML nodes is not in the correct format."),
+        ErrorCode.SnapshotsPresent => new(409, "SnapshotsPresent", "This operation is not permitted because the blob has snapshots."),
+        ErrorCode.CannotVerifyCopySource => new(404, "CannotVerifyCopySource", "Could not verify the copy source within the specified time."),
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

@@ -11,7 +11,11 @@ namespace Strongroom.Protocol.Blob;
 public sealed record ContainerListRequest(string? Prefix, string? Marker, string? MaxResultsText, bool IncludeMetadata);
 
 /// <summary>What a List Blobs request asked for; echoed into the response as Azure does.</summary>
-public sealed record BlobListRequest(string Container, string? Prefix, string? Marker, string? MaxResultsText, string? Delimiter, bool IncludeMetadata);
+public sealed record BlobListRequest(string Container, string? Prefix, string? Marker, string? MaxResultsText, string? Delimiter, bool IncludeMetadata)
+{
+    /// <summary>The time a soft-deleted entry's RemainingRetentionDays counts from.</summary>
+    public DateTimeOffset Now { get; init; }
+}
 
 /// <summary>
 /// The XML bodies of the Blob API, written with XmlWriter and streamed: the pipe is flushed
@@ -94,7 +98,7 @@ public static class XmlResponses
         {
             if (item.Blob is { } blob)
             {
-                WriteBlob(xml, blob, request.IncludeMetadata);
+                WriteBlob(xml, blob, request.IncludeMetadata, item.Instance, request.Now);
             }
             else if (item.Prefix is { } prefix)
             {
@@ -211,10 +215,35 @@ public static class XmlResponses
         return buffer.ToArray();
     }
 
-    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata)
+    /// <summary>
+    /// One &lt;Blob&gt;. Azure's elements for versions, snapshots and soft delete follow the name
+    /// (Deleted, Snapshot, VersionId, IsCurrentVersion) and end the properties (DeletedTime,
+    /// RemainingRetentionDays); each appears only where it applies, so a listing of an account
+    /// without versioning or soft delete is unchanged.
+    /// </summary>
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, BlobInstance? instance = null, DateTimeOffset now = default)
     {
         xml.WriteStartElement("Blob");
         WriteName(xml, blob.Name);
+        if (instance is { IsDeleted: true })
+        {
+            xml.WriteElementString("Deleted", "true");
+        }
+
+        if (instance is { Kind: BlobInstanceKind.Snapshot })
+        {
+            xml.WriteElementString("Snapshot", instance.InstanceId);
+        }
+
+        if (blob.VersionId is { } versionId)
+        {
+            xml.WriteElementString("VersionId", versionId);
+            if (instance is null || instance.Kind == BlobInstanceKind.Version)
+            {
+                xml.WriteElementString("IsCurrentVersion", instance is null ? "true" : "false");
+            }
+        }
+
         xml.WriteStartElement("Properties");
         xml.WriteElementString("Creation-Time", Http.FormatDate(blob.CreatedOn));
         xml.WriteElementString("Last-Modified", Http.FormatDate(blob.LastModified));
@@ -241,6 +270,13 @@ public static class XmlResponses
         if (blob.EncryptionScope is { } scope)
         {
             xml.WriteElementString("EncryptionScope", scope);
+        }
+
+        if (instance is { DeletedOn: { } deletedOn, PurgeOn: { } purgeOn })
+        {
+            xml.WriteElementString("DeletedTime", Http.FormatDate(deletedOn));
+            var remaining = Math.Max(0, (int)Math.Ceiling((purgeOn - now).TotalDays));
+            xml.WriteElementString("RemainingRetentionDays", remaining.ToString(CultureInfo.InvariantCulture));
         }
 
         xml.WriteEndElement();

@@ -263,7 +263,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
 
-                Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random, (destruction, token) => certificates.IssueAsync(destruction, token)),
+                Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random, certificates.IssueAsync),
             };
         }
         catch

@@ -73,6 +73,50 @@ public interface IMetadataStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
+    // Versions, snapshots and soft-deleted blobs (issue 7; SqliteMetadataStore.Versions.cs)
+
+    /// <summary>
+    /// <see cref="CommitBlobAsync(BlobRecord, IReadOnlyList{BlobPart}, IReadOnlyCollection{StoredObject}, Action{BlobRecord?}?, AuditAppend?, CancellationToken)"/>
+    /// that keeps the replaced current blob as the instance <paramref name="archive"/> returns for it
+    /// (null: dropped). Overwriting a blob under a legal hold (its own or its container's) is
+    /// BlobImmutableDueToLegalHold unless it is kept as a previous version. A soft-deleted blob of
+    /// the name becomes a soft-deleted snapshot (Azure: a write over a soft-deleted blob).
+    /// </summary>
+    Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Update of the current blob that keeps the replaced state as the instance <paramref name="archive"/> returns (null: none).</summary>
+    Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the current blob, keeping it as the instance <paramref name="archive"/> returns (null:
+    /// dropped). Its live snapshots go as <paramref name="snapshots"/> says; null refuses the delete
+    /// with SnapshotsPresent when it has any. BlobImmutableDueToLegalHold under a hold.
+    /// </summary>
+    Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition, Func<BlobRecord, BlobArchive?>? archive, InstanceDeletion? snapshots, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>An instance of any kind (soft-deleted ones included) with its parts, or null.</summary>
+    Task<(BlobInstance Instance, IReadOnlyList<BlobPart> Parts)?> GetBlobInstanceWithPartsAsync(string account, string container, string name, string instanceId, CancellationToken cancellationToken = default);
+
+    /// <summary>Current blobs and instances in listing order (see <see cref="BlobEntryQuery"/>). ContainerNotFound.</summary>
+    Task<IReadOnlyList<BlobEntry>> ListBlobEntriesAsync(BlobEntryQuery query, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the instance <paramref name="instanceId"/> of <paramref name="kind"/>: soft (sets its
+    /// deleted_on and purge_on) or permanent (returns the objects no longer referenced).
+    /// VersionNotFound when absent; BlobImmutableDueToLegalHold under a hold.
+    /// </summary>
+    Task<IReadOnlyList<StoredObject>> DeleteBlobInstanceAsync(string account, string container, string name, string instanceId, BlobInstanceKind kind, InstanceDeletion deletion, Action<BlobInstance>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes only the blob's live snapshots (x-ms-delete-snapshots: only). BlobNotFound without a current blob.</summary>
+    Task<IReadOnlyList<StoredObject>> DeleteBlobSnapshotsAsync(string account, string container, string name, InstanceDeletion deletion, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Undelete Blob: restores the soft-deleted blob as current when <paramref name="restoreBlob"/>
+    /// and there is no current blob, and every soft-deleted snapshot and version of the name.
+    /// Returns how many were restored; BlobNotFound when the name has no blob and no instance.
+    /// </summary>
+    Task<int> UndeleteBlobAsync(string account, string container, string name, bool restoreBlob, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
     // Blocks
     /// <summary>Stages a block (replacing one staged earlier with the same id, whose object is returned).
     /// Fails with ContainerNotFound when the container is missing and BlockCountExceedsLimit past the limit.</summary>

@@ -26,7 +26,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy, legal_hold_tags";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
-        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold";
+        "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold, " +
+        "copy_id, copy_source, copy_completed_on";
+
+    // How many columns BlobColumns reads (ReadBlobRow), so a query can select more after them.
+    private const int BlobColumnCount = 22;
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -457,7 +461,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        CommitBlobAsync(blob, parts, newObjects, precondition, archive: null, audit, cancellationToken);
+
+    public Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(blob);
         ArgumentNullException.ThrowIfNull(parts);
@@ -486,13 +493,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     throw new StorageException(ErrorCode.ContainerNotFound);
                 }
 
-                precondition?.Invoke(ReadBlob(tx, blob.Account, blob.Container, blob.Name));
+                var current = ReadBlob(tx, blob.Account, blob.Container, blob.Name);
+                precondition?.Invoke(current);
 
                 (string, object?)[] key = [("@account", blob.Account), ("@container", blob.Container), ("@blob", blob.Name)];
                 var candidates = ReadObjectIds(
                     tx,
                     $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
                     key);
+                KeepReplacedBlob(tx, current, archive, overwrite: true);
+                if (current is null)
+                {
+                    DemoteDeletedBlob(tx, blob.Account, blob.Container, blob.Name);
+                }
 
                 WriteBlobRow(tx, blob, insert: true);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
@@ -526,7 +539,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             cancellationToken);
     }
 
-    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        UpdateBlobPropertiesAsync(account, container, name, update, archive: null, checkLegalHold: false, audit, cancellationToken);
+
+    public Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        UpdateBlobPropertiesAsync(account, container, name, update, archive, checkLegalHold: true, audit, cancellationToken);
+
+    // Without an archive this is also how a blob's own legal hold is set and cleared, so only the
+    // data plane's overload (which names what it keeps) checks holds.
+    private Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, bool checkLegalHold, AuditAppend? audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(update);
         return WriteAsync(
@@ -539,6 +560,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     throw new ArgumentException("An update must not rename the blob.", nameof(update));
                 }
 
+                if (checkLegalHold)
+                {
+                    KeepReplacedBlob(tx, current, archive, overwrite: true);
+                }
+
                 WriteBlobRow(tx, updated, insert: false);
                 return updated;
             },
@@ -547,6 +573,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     }
 
     public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        DeleteBlobAsync(account, container, name, precondition, archive: null, snapshots: InstanceDeletion.Permanent, audit, cancellationToken);
+
+    public Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition, Func<BlobRecord, BlobArchive?>? archive, InstanceDeletion? snapshots, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {
@@ -558,6 +587,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     tx,
                     $"SELECT object_id FROM blob_parts WHERE {BlobKey} AND blob = @blob UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob",
                     key);
+                candidates.UnionWith(DeleteLiveSnapshots(tx, account, container, name, snapshots));
+                KeepReplacedBlob(tx, current, archive, overwrite: false);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
                 tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob", key);
                 tx.Execute($"DELETE FROM blobs WHERE {BlobKey} AND name = @blob", key);
@@ -709,7 +740,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 {
                     using var owner = tx.Query(
                         "SELECT account, container, blob FROM blob_parts WHERE object_id = @object_id " +
-                        "UNION ALL SELECT account, container, blob FROM uncommitted_blocks WHERE object_id = @object_id LIMIT 1",
+                        "UNION ALL SELECT account, container, blob FROM uncommitted_blocks WHERE object_id = @object_id " +
+                        "UNION ALL SELECT account, container, blob FROM blob_instance_parts WHERE object_id = @object_id LIMIT 1",
                         ("@object_id", objectId));
                     if (owner.Read())
                     {
@@ -1217,13 +1249,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         ArgumentNullException.ThrowIfNull(blob.Metadata);
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
-            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold)";
+            "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold, " +
+            "@copy_id, @copy_source, @copy_completed_on)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
             "content_language = @content_language, content_disposition = @content_disposition, " +
             "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
-            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold";
+            "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold, " +
+            "copy_id = @copy_id, copy_source = @copy_source, copy_completed_on = @copy_completed_on";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -1247,7 +1281,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@encryption_scope", blob.EncryptionScope),
             ("@customer_key_sha256", blob.CustomerKeySha256),
             ("@version_id", blob.VersionId),
-            ("@legal_hold", blob.LegalHold ? 1 : 0));
+            ("@legal_hold", blob.LegalHold ? 1 : 0),
+            ("@copy_id", blob.Copy?.CopyId),
+            ("@copy_source", blob.Copy?.Source),
+            ("@copy_completed_on", blob.Copy is { } copy ? ToTicks(copy.CompletedOn) : null));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -1323,6 +1360,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         CustomerKeySha256 = reader.IsDBNull(16) ? null : reader.GetFieldValue<byte[]>(16),
         VersionId = NullableString(reader, 17),
         LegalHold = reader.GetInt64(18) != 0,
+        Copy = reader.IsDBNull(19) ? null : new BlobCopy(reader.GetString(19), reader.GetString(20), FromTicks(reader.GetInt64(21))),
     };
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are

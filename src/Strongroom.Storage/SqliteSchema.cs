@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 9;
+    public const int CurrentVersion = 10;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -544,6 +544,19 @@ internal static class SqliteSchema
             )
             """,
             "CREATE INDEX destruction_certificates_by_account ON destruction_certificates (account, issued_on)",
+        ],
+
+        // 9 → 10 (issue 7, Copy Blob): a blob (and an instance kept of it) made by a copy records
+        // the copy's id, its source URL and when it completed, which Get Blob Properties returns as
+        // x-ms-copy-* (the SDK's copy operation polls for x-ms-copy-status). Copies are synchronous
+        // here, so a recorded copy is always a successful one; NULL: not made by a copy.
+        [
+            "ALTER TABLE blobs ADD COLUMN copy_id TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN copy_source TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN copy_completed_on INTEGER NULL",
+            "ALTER TABLE blob_instances ADD COLUMN copy_id TEXT NULL",
+            "ALTER TABLE blob_instances ADD COLUMN copy_source TEXT NULL",
+            "ALTER TABLE blob_instances ADD COLUMN copy_completed_on INTEGER NULL",
         ],
     ];
 

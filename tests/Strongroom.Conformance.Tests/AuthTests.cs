@@ -175,8 +175,6 @@ public sealed class AuthTests(SecondAccountFixture fixture) : IClassFixture<Seco
             ("Create Page Blob", () => container.GetPageBlobClient("page").CreateAsync(512)),
             ("Get Container ACL", () => container.GetAccessPolicyAsync()),
             ("Get Service Properties", () => fixture.Service.GetPropertiesAsync()),
-            ("Undelete Blob", () => blob.UndeleteAsync()),
-            ("Copy Blob", () => container.GetBlobClient("copy").StartCopyFromUriAsync(blob.Uri)),
         };
 
         var report = new StringBuilder();
