@@ -38,7 +38,7 @@ public sealed class SdkFlowTests
         Assert.False(Assert.Single(await ListAsync(container, BlobStates.Deleted)).Deleted);
     }
 
-    [Fact(Skip = Lanes.Versions)]
+    [Fact]
     public async Task Three_writes_make_three_versions_an_old_one_reads_is_promoted_by_copy_and_a_version_deletes()
     {
         await using var server = await EvidenceServer.StartAsync();
