@@ -14,6 +14,14 @@ public static class Lanes
     public const string Certificates = "needs issue7-certificates";
 
     /// <summary>
+    /// A delete that drops an object at once (a version, a snapshot or a blob with soft delete off)
+    /// erases its objects row, but the row's old page stays in metadata.db-wal: the WAL is
+    /// checkpointed and truncated only by a destruction, and a sweep pass that destroyed nothing
+    /// does not truncate it (DestructionService.SweepCoreAsync). Unskip once one of them does.
+    /// </summary>
+    public const string WalFinding = "finding: a deleted version's wrapped data key stays in metadata.db-wal";
+
+    /// <summary>
     /// One pass of the destruction sweep, as the server's hosted service runs it (as the system
     /// actor), but with its failures surfacing: purges due soft-deleted data, destroys due closed
     /// accounts, sweeps the sites, issues certificates.
