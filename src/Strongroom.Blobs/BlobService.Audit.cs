@@ -83,7 +83,7 @@ public sealed partial class BlobService
     /// which objects go, so it names where the account's copies can be: every site (not removed)
     /// in its policy's regions inside its residency, and their jurisdictions.
     /// </summary>
-    private async Task<AuditAppend> DeletionEntryAsync(string account, BlobOperation operation, string container, string? blob, CancellationToken cancellationToken)
+    private async Task<AuditAppend> DeletionEntryAsync(string account, BlobOperation operation, string container, string? blob, CancellationToken cancellationToken, IReadOnlyList<KeyValuePair<string, string>>? details = null)
     {
         var record = await store.GetAccountAsync(account, cancellationToken).ConfigureAwait(false);
         var policy = record is null ? placement.DefaultPolicy() : placement.Resolve(record);
@@ -92,7 +92,7 @@ public sealed partial class BlobService
                 && policy.Allows(site.Jurisdiction)
                 && (string.Equals(site.Region, policy.PrimaryRegion, StringComparison.Ordinal) || string.Equals(site.Region, policy.SecondaryRegion, StringComparison.Ordinal)))
             .Select(site => site.Id));
-        return audit.Entry(account, operation.ToString(), Resource(account, container, blob), sites: siteIds, jurisdictions: jurisdictions);
+        return audit.Entry(account, operation.ToString(), Resource(account, container, blob), details: details, sites: siteIds, jurisdictions: jurisdictions);
     }
 
     /// <summary>Distinct site ids (in the order given) and the distinct jurisdictions of those sites (sorted), as the topology declares them.</summary>

@@ -311,6 +311,10 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobProperties => SetBlobPropertiesAsync(context, target, container!, blob!),
             BlobOperation.SetBlobMetadata => SetBlobMetadataAsync(context, target, container!, blob!),
             BlobOperation.DeleteBlob => DeleteBlobAsync(context, target, container!, blob!),
+            BlobOperation.RestoreContainer => RestoreContainerAsync(context, account, container!),
+            BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
+            BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
+            BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -336,6 +340,10 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobProperties,
         BlobOperation.SetBlobMetadata,
         BlobOperation.DeleteBlob,
+        BlobOperation.RestoreContainer,
+        BlobOperation.SetBlobLegalHold,
+        BlobOperation.GetBlobServiceProperties,
+        BlobOperation.SetBlobServiceProperties,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
+using Strongroom.Destruction;
 using Strongroom.Placement;
 
 namespace Strongroom.Protocol.Management;
@@ -25,6 +26,9 @@ public sealed class ManagementServices
 
     /// <summary>An account's locations and signed placement reports.</summary>
     public PlacementService? Placement { get; init; }
+
+    /// <summary>Data-protection settings and container legal holds (issue 7).</summary>
+    public ProtectionService? Protection { get; init; }
 
     /// <summary>The live sites (descriptors and health), for <c>GET v1/sites</c>.</summary>
     public SiteSet? Sites { get; init; }

@@ -2,6 +2,7 @@ using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Blobs;
 using Strongroom.Core;
+using Strongroom.Destruction;
 using Strongroom.KeyVault;
 using Strongroom.Placement;
 using Strongroom.Storage;
@@ -99,6 +100,9 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>Cross-border transfers.</summary>
     public TransferService Transfers { get; private init; } = null!;
+
+    /// <summary>Data-protection settings and container legal holds (issue 7).</summary>
+    public ProtectionService Protection { get; private init; } = null!;
 
     /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
     public ICustomerManagedKeys CustomerManagedKeys { get; private init; } = NoCustomerManagedKeys.Instance;
@@ -251,6 +255,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 Identities = identities,
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
+                Protection = new ProtectionService(store, audit),
             };
         }
         catch

@@ -376,6 +376,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 IsSealed = () => deployment.Vault.IsSealed,
                 Audit = deployment.Audit,
                 Placement = deployment.Placement,
+                Protection = deployment.Protection,
                 Sites = deployment.Sites,
                 ListAccounts = token => deployment.Store.ListAccountsAsync(token),
                 GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
