@@ -76,7 +76,9 @@ public sealed class HandlerTests
                 or BlobOperation.ListBlobs or BlobOperation.PutBlob or BlobOperation.PutBlock or BlobOperation.PutBlockList
                 or BlobOperation.GetBlockList or BlobOperation.GetBlob or BlobOperation.GetBlobProperties
                 or BlobOperation.GetBlobMetadata or BlobOperation.SetBlobProperties or BlobOperation.SetBlobMetadata
-                or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats);
+                or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats
+                or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
+                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties);
         }
     }
 
