@@ -516,4 +516,13 @@ public static class AuditActions
     public const string TransferExpire = "Transfer.Expire";
     public const string TransferCopy = "Transfer.Copy";
     public const string TransferComplete = "Transfer.Complete";
+
+    // Crypto-shredding (issue 7), in the account's log: closure and reopening, purges of
+    // soft-deleted data, each destruction of keys (with its id) and each sweep's completion.
+    public const string CloseAccount = "Destruction.CloseAccount";
+    public const string ReopenAccount = "Destruction.ReopenAccount";
+    public const string PurgeBlob = "Destruction.PurgeBlob";
+    public const string DestroyKeys = "Destruction.DestroyKeys";
+    public const string DestroyVaultKeys = "Destruction.DestroyVaultKeys";
+    public const string SweepComplete = "Destruction.SweepComplete";
 }

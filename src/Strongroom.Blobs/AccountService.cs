@@ -150,11 +150,12 @@ public sealed partial class AccountService
         await store.GetAccountAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new StorageException(ErrorCode.AccountNotFound);
 
+    // A destroyed account (issue 7) has no shared keys left to show.
     private AccountDetails Describe(AccountRecord record) => new(
         record.Name,
         record.State,
         record.CreatedOn,
-        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 1, record.WrappedSharedKey1)),
-        Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 2, record.WrappedSharedKey2)),
+        record.State == AccountState.Destroyed ? string.Empty : Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 1, record.WrappedSharedKey1)),
+        record.State == AccountState.Destroyed ? string.Empty : Convert.ToBase64String(keys.UnwrapSharedKey(record.Name, 2, record.WrappedSharedKey2)),
         record.CipherSuite);
 }

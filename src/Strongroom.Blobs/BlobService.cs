@@ -1,3 +1,4 @@
+using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
 
@@ -12,18 +13,25 @@ public sealed partial class BlobService
 {
     private readonly ETags eTags = new(time);
 
-    /// <summary>Both shared keys of an enabled account, or null (unknown or disabled account).</summary>
+    /// <summary>
+    /// Both shared keys of an enabled or closed account (a closed one's are marked, so a request
+    /// signed with them is refused as AccountIsDisabled after its signature verified), or null
+    /// (unknown, disabled, or destroyed: its keys no longer exist).
+    /// </summary>
     public async Task<SharedKeys?> GetSharedKeysAsync(string account, CancellationToken cancellationToken = default)
     {
         var record = await store.GetAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        if (record is null || record.State != AccountState.Enabled)
+        if (record is null || record.State is not (AccountState.Enabled or AccountState.Closed))
         {
             return null;
         }
 
         return new SharedKeys(
             keys.UnwrapSharedKey(account, 1, record.WrappedSharedKey1),
-            keys.UnwrapSharedKey(account, 2, record.WrappedSharedKey2));
+            keys.UnwrapSharedKey(account, 2, record.WrappedSharedKey2))
+        {
+            AccountEnabled = record.State == AccountState.Enabled,
+        };
     }
 
     public Task<ContainerRecord> CreateContainerAsync(string account, string container, IReadOnlyList<KeyValuePair<string, string>> metadata, CancellationToken cancellationToken = default) =>
@@ -104,13 +112,20 @@ public sealed partial class BlobService
 
         // Deletions are always recorded, naming the sites the container's ciphertext is removed from.
         var entry = await DeletionEntryAsync(account, BlobOperation.DeleteContainer, container, null, cancellationToken).ConfigureAwait(false);
-        var removed = await store.DeleteContainerAsync(
+        // Without container soft delete a deletion is a crypto-shredding (issue 7): the data keys go
+        // with the rows in one commit that records the destruction and a tombstone per copy; the
+        // copies are then removed here, and the destruction sweep completes what this leaves.
+        var commit = await ((IDestructionStore)store).DestroyContainerAsync(
             account,
             container,
+            account + "/" + container,
+            random.NewOpaqueId(),
+            time.GetUtcNow(),
             current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
-            audit: entry,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+            operationEntry: entry,
+            destruction => DestructionEntries.KeysDestroyed(audit, destruction),
+            cancellationToken).ConfigureAwait(false);
+        await RemoveFromSitesAsync(commit.Removed).ConfigureAwait(false);
     }
 
     public async Task<ContainerListing> ListContainersAsync(string account, string? prefix, string? marker, int maxResults, CancellationToken cancellationToken = default)

@@ -113,7 +113,11 @@ public sealed record ContainerListing(IReadOnlyList<ContainerRecord> Containers,
 }
 
 /// <summary>An account's two shared keys (key1, key2), both valid for signing.</summary>
-public sealed record SharedKeys(byte[] Key1, byte[] Key2);
+public sealed record SharedKeys(byte[] Key1, byte[] Key2)
+{
+    /// <summary>False for a closed account: a request signed with its keys is answered 403 AccountIsDisabled (issue 7).</summary>
+    public bool AccountEnabled { get; init; } = true;
+}
 
 /// <summary>An account's details as operators see them. Keys are shown only when asked for.</summary>
 public sealed record AccountDetails(string Name, AccountState State, DateTimeOffset CreatedOn, string Key1, string Key2, CipherSuite CipherSuite = CipherSuite.Aes256Gcm);

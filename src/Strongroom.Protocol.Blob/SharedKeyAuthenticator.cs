@@ -65,7 +65,7 @@ public sealed class SharedKeyAuthenticator(
         var slot = VerifiedSlot(stringToSign, signature, keys);
         if (slot != 0)
         {
-            return slot;
+            return Enabled(keys, slot);
         }
 
         // Older SDKs sorted the canonical headers ignoring symbols; the orders differ only for
@@ -79,8 +79,12 @@ public sealed class SharedKeyAuthenticator(
             throw Mismatch(signature, stringToSign);
         }
 
-        return slot;
+        return Enabled(keys, slot);
     }
+
+    /// <summary>A closed account (issue 7) is refused once the caller proved it holds its key, as Azure answers a disabled account.</summary>
+    private static int Enabled(SharedKeys keys, int slot) =>
+        keys.AccountEnabled ? slot : throw new BlobProtocolException(ErrorMapping.Map(ErrorCode.AccountClosed));
 
     /// <summary>Checks <paramref name="signature"/> (Base64) against HMAC-SHA256 with key1, then key2.</summary>
     public static bool Verify(string stringToSign, string signature, SharedKeys keys) => VerifiedSlot(stringToSign, signature, keys) != 0;

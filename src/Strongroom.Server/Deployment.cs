@@ -98,6 +98,9 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <summary>Lockbox requests and grants; also the data plane's grant validator.</summary>
     public LockboxService Lockbox { get; private init; } = null!;
 
+    /// <summary>Crypto-shredding: closure, reopening, purges and the destruction sweep (issue 7).</summary>
+    public Strongroom.Destruction.DestructionService Destruction { get; private init; } = null!;
+
     /// <summary>Cross-border transfers.</summary>
     public TransferService Transfers { get; private init; } = null!;
 
@@ -256,6 +259,9 @@ public sealed partial class Deployment : IAsyncDisposable
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
                 Protection = new ProtectionService(store, audit),
+
+                // Certificates: helper "certificates" passes CertificateService.IssueAsync as the last argument.
+                Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random),
             };
         }
         catch

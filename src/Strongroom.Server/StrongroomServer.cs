@@ -268,6 +268,12 @@ public sealed class StrongroomServer : IAsyncDisposable
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
             services.GetRequiredService<ILogger<AccessSweepService>>()));
+        builder.Services.AddSingleton(services => new DestructionSweepService(
+            token => deployment.Destruction.SweepAsync(token),
+            () => deployment.Vault.IsSealed,
+            options.TimeProvider,
+            services.GetRequiredService<ILogger<DestructionSweepService>>()));
+        builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweepService>());
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
         builder.WebHost.ConfigureKestrel(kestrel =>

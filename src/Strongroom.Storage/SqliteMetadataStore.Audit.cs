@@ -435,9 +435,9 @@ public sealed partial class SqliteMetadataStore : IAuditStore
     /// it give up (the frames are then reused by later commits); it runs under the write lock so
     /// this store's own writers queue instead of waiting on SQLite's busy timeout.
     /// </summary>
-    private async Task TruncateWriteAheadLogAsync()
+    public async Task TruncateWriteAheadLogAsync(CancellationToken cancellationToken = default)
     {
-        await writeLock.WaitAsync().ConfigureAwait(false);
+        await writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);

@@ -17,11 +17,12 @@ namespace Strongroom.Storage;
 public sealed partial class SqliteMetadataStore : IMetadataStore
 {
     // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
+    // LEFT JOIN: a destroyed account has no key-encryption key left (empty key, version 0).
     private const string AccountSelect =
         "SELECT a.name, a.wrapped_key1, a.wrapped_key2, k.wrapped_kek, a.created_on, a.state, k.version, a.cipher_suite, a.audit_data_plane, a.audit_retention_days, " +
         "a.residency, a.primary_region, a.secondary_region, a.redundancy, " +
         "a.versioning, a.blob_soft_delete_days, a.container_soft_delete_days, a.allow_permanent_delete, a.closed_on, a.destroy_after FROM accounts a " +
-        "JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
+        "LEFT JOIN account_keks k ON k.account = a.name AND k.version = (SELECT MAX(version) FROM account_keks WHERE account = a.name)";
     private const string ContainerColumns = "account, name, etag, created_on, last_modified, metadata, default_encryption_scope, deny_encryption_scope_override, redundancy, legal_hold_tags";
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
@@ -1261,12 +1262,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             reader.GetString(0),
             reader.GetFieldValue<byte[]>(1),
             reader.GetFieldValue<byte[]>(2),
-            reader.GetFieldValue<byte[]>(3),
+            reader.IsDBNull(3) ? [] : reader.GetFieldValue<byte[]>(3),
             FromTicks(reader.GetInt64(4)),
             (AccountState)reader.GetInt32(5),
             suite)
         {
-            KeyEncryptionKeyVersion = checked((uint)reader.GetInt64(6)),
+            KeyEncryptionKeyVersion = reader.IsDBNull(6) ? 0 : checked((uint)reader.GetInt64(6)),
             AuditDataPlane = dataPlane,
             AuditRetentionDays = reader.GetInt32(9),
             Placement = ReadPlacement(reader, 10),
