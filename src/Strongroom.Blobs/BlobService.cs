@@ -104,6 +104,12 @@ public sealed partial class BlobService
     public async Task DeleteContainerAsync(string account, string container, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         RequireContainerName(container);
+        if ((await store.GetAccountAsync(account, cancellationToken).ConfigureAwait(false))?.DataProtection.ContainerSoftDeleteDays is { } retentionDays)
+        {
+            await SoftDeleteContainerAsync(account, container, conditions, retentionDays, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         // Deletions are always recorded, naming the sites the container's ciphertext is removed from.
         var entry = await DeletionEntryAsync(account, BlobOperation.DeleteContainer, container, null, cancellationToken).ConfigureAwait(false);
         // Without container soft delete a deletion is a crypto-shredding (issue 7): the data keys go

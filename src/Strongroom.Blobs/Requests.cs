@@ -113,7 +113,11 @@ public sealed record BlobListItem(BlobRecord? Blob, string? Prefix)
 /// <summary>A page of a listing; <see cref="NextMarker"/> is opaque and null on the last page.</summary>
 public sealed record BlobListing(IReadOnlyList<BlobListItem> Items, string? NextMarker);
 
-public sealed record ContainerListing(IReadOnlyList<ContainerRecord> Containers, string? NextMarker);
+public sealed record ContainerListing(IReadOnlyList<ContainerRecord> Containers, string? NextMarker)
+{
+    /// <summary>Soft-deleted containers of the page (List Containers <c>include=deleted</c>), in name then version order.</summary>
+    public IReadOnlyList<DeletedContainer> Deleted { get; init; } = [];
+}
 
 /// <summary>An account's two shared keys (key1, key2), both valid for signing.</summary>
 public sealed record SharedKeys(byte[] Key1, byte[] Key2)

@@ -234,6 +234,7 @@ public static partial class Cli
         command.Subcommands.Add(PlacementCommands.AccountLocationsCommand(output));
         command.Subcommands.Add(PlacementCommands.AccountFailoverCommand(output));
         command.Subcommands.Add(OperatorCommands.AccountAdminCommand(output));
+        command.Subcommands.Add(ProtectionCommands.AccountProtectionCommand(output));
         return command;
     }
 

@@ -153,8 +153,9 @@ internal static class PlacementCommands
             return Cli.ExitSuccess;
         });
 
-        var command = new Command("container", "Manage containers' placement.");
+        var command = new Command("container", "Manage containers' placement and legal holds.");
         command.Subcommands.Add(redundancy);
+        command.Subcommands.Add(ProtectionCommands.LegalHoldCommand(output));
         return command;
     }
 

@@ -287,6 +287,9 @@ public static class Limits
 
     public const int LegalHoldTagCharsMax = 23;
 
+    /// <summary>The Set Blob Service Properties body (Azure's is a few KiB at most, CORS rules included).</summary>
+    public const int ServicePropertiesXmlBytesMax = 64 * 1024;
+
     /// <summary>Data-key ids a container-purge certificate lists one by one; above this it records their count and digest only.</summary>
     public const int CertificateKeyIdsMax = 10_000;
 

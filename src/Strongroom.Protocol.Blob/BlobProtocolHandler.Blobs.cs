@@ -473,6 +473,11 @@ public sealed partial class BlobProtocolHandler
         headers["x-ms-creation-time"] = Http.FormatDate(record.CreatedOn);
         headers["x-ms-lease-status"] = "unlocked";
         headers["x-ms-lease-state"] = "available";
+        if (record.LegalHold)
+        {
+            headers["x-ms-legal-hold"] = "true";
+        }
+
         EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);

@@ -23,8 +23,9 @@ public sealed partial class BlobProtocolHandler
         var maxResultsText = target.GetQuery("maxresults");
         var maxResults = ParseMaxResults(maxResultsText);
         var includeMetadata = ParseInclude(target, ContainerIncludeValues);
+        var includeDeleted = Includes(target, "deleted");
 
-        var listing = await blobs.ListContainersAsync(target.Account, NullIfEmpty(prefix), marker, maxResults, context.RequestAborted).ConfigureAwait(false);
+        var listing = await blobs.ListContainersAsync(target.Account, NullIfEmpty(prefix), marker, maxResults, includeDeleted, context.RequestAborted).ConfigureAwait(false);
 
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -32,7 +33,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteContainerListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new ContainerListRequest(prefix, target.GetQuery("marker"), maxResultsText, includeMetadata),
+            new ContainerListRequest(prefix, target.GetQuery("marker"), maxResultsText, includeMetadata) { Now = time.GetUtcNow() },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }
@@ -76,7 +77,7 @@ public sealed partial class BlobProtocolHandler
             headers["x-ms-lease-status"] = "unlocked";
             headers["x-ms-lease-state"] = "available";
             headers["x-ms-has-immutability-policy"] = "false";
-            headers["x-ms-has-legal-hold"] = "false";
+            headers["x-ms-has-legal-hold"] = record.HasLegalHold ? "true" : "false";
             headers[EncryptionHeaders.DefaultScope] = record.DefaultEncryptionScope ?? XmlResponses.DefaultEncryptionScope;
             headers[EncryptionHeaders.DenyScopeOverride] = record.DenyEncryptionScopeOverride ? "true" : "false";
             headers["x-ms-immutable-storage-with-versioning-enabled"] = "false";
@@ -123,7 +124,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow() },
+            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold") },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }

@@ -313,6 +313,10 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.DeleteBlob => DeleteBlobAsync(context, target, container!, blob!),
             BlobOperation.UndeleteBlob => UndeleteBlobAsync(context, target, container!, blob!),
             BlobOperation.CopyBlob => CopyBlobAsync(context, target, container!, blob!),
+            BlobOperation.RestoreContainer => RestoreContainerAsync(context, account, container!),
+            BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
+            BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
+            BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -340,6 +344,10 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.DeleteBlob,
         BlobOperation.UndeleteBlob,
         BlobOperation.CopyBlob,
+        BlobOperation.RestoreContainer,
+        BlobOperation.SetBlobLegalHold,
+        BlobOperation.GetBlobServiceProperties,
+        BlobOperation.SetBlobServiceProperties,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

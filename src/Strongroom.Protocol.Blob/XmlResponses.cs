@@ -8,13 +8,20 @@ using Strongroom.Core;
 namespace Strongroom.Protocol.Blob;
 
 /// <summary>What a List Containers request asked for; echoed into the response as Azure does.</summary>
-public sealed record ContainerListRequest(string? Prefix, string? Marker, string? MaxResultsText, bool IncludeMetadata);
+public sealed record ContainerListRequest(string? Prefix, string? Marker, string? MaxResultsText, bool IncludeMetadata)
+{
+    /// <summary>The time a deleted container's RemainingRetentionDays counts from.</summary>
+    public DateTimeOffset Now { get; init; }
+}
 
 /// <summary>What a List Blobs request asked for; echoed into the response as Azure does.</summary>
 public sealed record BlobListRequest(string Container, string? Prefix, string? Marker, string? MaxResultsText, string? Delimiter, bool IncludeMetadata)
 {
     /// <summary>The time a soft-deleted entry's RemainingRetentionDays counts from.</summary>
     public DateTimeOffset Now { get; init; }
+
+    /// <summary><c>include=legalhold</c>: each blob's <c>LegalHold</c> property.</summary>
+    public bool IncludeLegalHold { get; init; }
 }
 
 /// <summary>
@@ -46,27 +53,22 @@ public static class XmlResponses
         WriteEcho(xml, "MaxResults", request.MaxResultsText);
         xml.WriteStartElement("Containers");
         var written = 0;
-        foreach (var container in listing.Containers)
+        var live = 0;
+        var deleted = 0;
+        while (live < listing.Containers.Count || deleted < listing.Deleted.Count)
         {
-            xml.WriteStartElement("Container");
-            WriteName(xml, container.Name);
-            xml.WriteStartElement("Properties");
-            xml.WriteElementString("Last-Modified", Http.FormatDate(container.LastModified));
-            xml.WriteElementString("Etag", Http.UnquotedETag(container.ETag));
-            xml.WriteElementString("LeaseStatus", "unlocked");
-            xml.WriteElementString("LeaseState", "available");
-            xml.WriteElementString("DefaultEncryptionScope", container.DefaultEncryptionScope ?? DefaultEncryptionScope);
-            xml.WriteElementString("DenyEncryptionScopeOverride", container.DenyEncryptionScopeOverride ? "true" : "false");
-            xml.WriteElementString("HasImmutabilityPolicy", "false");
-            xml.WriteElementString("HasLegalHold", "false");
-            xml.WriteElementString("ImmutableStorageWithVersioningEnabled", "false");
-            xml.WriteEndElement();
-            if (request.IncludeMetadata)
+            // Both lists are in name order; a live container comes before the deleted ones of its name.
+            if (deleted == listing.Deleted.Count
+                || (live < listing.Containers.Count && string.CompareOrdinal(listing.Containers[live].Name, listing.Deleted[deleted].Container.Name) <= 0))
             {
-                WriteMetadata(xml, container.Metadata);
+                WriteContainer(xml, listing.Containers[live++], null, request.IncludeMetadata, request.Now);
+            }
+            else
+            {
+                WriteContainer(xml, listing.Deleted[deleted].Container, listing.Deleted[deleted], request.IncludeMetadata, request.Now);
+                deleted++;
             }
 
-            xml.WriteEndElement();
             if (++written % EntriesPerFlush == 0)
             {
                 await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
@@ -78,6 +80,47 @@ public static class XmlResponses
         xml.WriteEndElement();
         xml.WriteEndDocument();
         await FlushAsync(xml, output, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// One <c>Container</c> entry, in Azure's element order; a soft-deleted one (<paramref name="deleted"/>)
+    /// adds <c>Deleted</c>, <c>Version</c>, and <c>DeletedTime</c> and <c>RemainingRetentionDays</c> (whole
+    /// days left, rounded up) in its properties.
+    /// </summary>
+    private static void WriteContainer(XmlWriter xml, ContainerRecord container, DeletedContainer? deleted, bool includeMetadata, DateTimeOffset now)
+    {
+        xml.WriteStartElement("Container");
+        WriteName(xml, container.Name);
+        if (deleted is not null)
+        {
+            xml.WriteElementString("Deleted", "true");
+            xml.WriteElementString("Version", deleted.Version);
+        }
+
+        xml.WriteStartElement("Properties");
+        xml.WriteElementString("Last-Modified", Http.FormatDate(container.LastModified));
+        xml.WriteElementString("Etag", Http.UnquotedETag(container.ETag));
+        xml.WriteElementString("LeaseStatus", "unlocked");
+        xml.WriteElementString("LeaseState", "available");
+        xml.WriteElementString("DefaultEncryptionScope", container.DefaultEncryptionScope ?? DefaultEncryptionScope);
+        xml.WriteElementString("DenyEncryptionScopeOverride", container.DenyEncryptionScopeOverride ? "true" : "false");
+        xml.WriteElementString("HasImmutabilityPolicy", "false");
+        xml.WriteElementString("HasLegalHold", container.HasLegalHold ? "true" : "false");
+        if (deleted is not null)
+        {
+            xml.WriteElementString("DeletedTime", Http.FormatDate(deleted.DeletedOn));
+            var remaining = Math.Max(0, (int)Math.Ceiling((deleted.PurgeOn - now).TotalDays));
+            xml.WriteElementString("RemainingRetentionDays", remaining.ToString(CultureInfo.InvariantCulture));
+        }
+
+        xml.WriteElementString("ImmutableStorageWithVersioningEnabled", "false");
+        xml.WriteEndElement();
+        if (includeMetadata)
+        {
+            WriteMetadata(xml, container.Metadata);
+        }
+
+        xml.WriteEndElement();
     }
 
     public static async Task WriteBlobListAsync(PipeWriter output, string serviceEndpoint, BlobListRequest request, BlobListing listing, CancellationToken cancellationToken)
@@ -98,7 +141,7 @@ public static class XmlResponses
         {
             if (item.Blob is { } blob)
             {
-                WriteBlob(xml, blob, request.IncludeMetadata, item.Instance, request.Now);
+                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now);
             }
             else if (item.Prefix is { } prefix)
             {
@@ -221,7 +264,7 @@ public static class XmlResponses
     /// RemainingRetentionDays); each appears only where it applies, so a listing of an account
     /// without versioning or soft delete is unchanged.
     /// </summary>
-    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, BlobInstance? instance = null, DateTimeOffset now = default)
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default)
     {
         xml.WriteStartElement("Blob");
         WriteName(xml, blob.Name);
@@ -277,6 +320,11 @@ public static class XmlResponses
             xml.WriteElementString("DeletedTime", Http.FormatDate(deletedOn));
             var remaining = Math.Max(0, (int)Math.Ceiling((purgeOn - now).TotalDays));
             xml.WriteElementString("RemainingRetentionDays", remaining.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (includeLegalHold)
+        {
+            xml.WriteElementString("LegalHold", blob.LegalHold ? "true" : "false");
         }
 
         xml.WriteEndElement();

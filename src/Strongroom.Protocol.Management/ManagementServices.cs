@@ -29,6 +29,8 @@ public sealed class ManagementServices
 
     /// <summary>An account's destruction certificates (its tenant administrators, also after closure, and audit admins).</summary>
     public CertificateService? Certificates { get; init; }
+    /// <summary>Data-protection settings and container legal holds (issue 7).</summary>
+    public ProtectionService? Protection { get; init; }
 
     /// <summary>The live sites (descriptors and health), for <c>GET v1/sites</c>.</summary>
     public SiteSet? Sites { get; init; }

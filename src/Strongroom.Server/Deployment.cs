@@ -106,6 +106,8 @@ public sealed partial class Deployment : IAsyncDisposable
 
     /// <summary>Signed destruction certificates (issued by the destruction service, read by tenants).</summary>
     public CertificateService Certificates { get; private init; } = null!;
+    /// <summary>Data-protection settings and container legal holds (issue 7).</summary>
+    public ProtectionService Protection { get; private init; } = null!;
 
     /// <summary>Customer-managed keys of encryption scopes, backed by the tenants' vault keys.</summary>
     public ICustomerManagedKeys CustomerManagedKeys { get; private init; } = NoCustomerManagedKeys.Instance;
@@ -262,6 +264,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 Identities = identities,
                 Lockbox = new LockboxService(store, audit, identities, tenantKeys, time, random, access),
                 Transfers = new TransferService(store, audit, sites, placement, time, random, access),
+                Protection = new ProtectionService(store, audit),
 
                 Destruction = new Strongroom.Destruction.DestructionService(store, sites, tenantKeys, audit, time, random, certificates.IssueAsync),
             };

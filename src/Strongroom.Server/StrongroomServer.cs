@@ -383,6 +383,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 Audit = deployment.Audit,
                 Placement = deployment.Placement,
                 Certificates = deployment.Certificates,
+                Protection = deployment.Protection,
                 Sites = deployment.Sites,
                 ListAccounts = token => deployment.Store.ListAccountsAsync(token),
                 GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),

@@ -334,7 +334,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
                 // One row past the page tells whether there is a next page and where it starts.
                 using (var reader = tx.Query(
-                    $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND {RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
+                    $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND deleted_on IS NULL AND {RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
                     ("@account", account),
                     ("@prefix", prefix),
                     ("@upper", NamePrefix.UpperBound(prefix)),
@@ -387,6 +387,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             {
                 var current = ReadContainer(tx, account, name) ?? throw new StorageException(ErrorCode.ContainerNotFound);
                 precondition?.Invoke(current);
+                RequireContainerDeletable(tx, account, name);
 
                 (string, object?)[] key = [("@account", account), ("@container", name)];
                 var candidates = ReadObjectIds(

@@ -77,7 +77,9 @@ public sealed class HandlerTests
                 or BlobOperation.GetBlockList or BlobOperation.GetBlob or BlobOperation.GetBlobProperties
                 or BlobOperation.GetBlobMetadata or BlobOperation.SetBlobProperties or BlobOperation.SetBlobMetadata
                 or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats
-                or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob);
+                or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob
+                or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
+                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties);
         }
     }
 
