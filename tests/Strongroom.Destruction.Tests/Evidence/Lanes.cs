@@ -43,8 +43,18 @@ public static class Lanes
     public static TimeSpan ClosureGrace => Limits.AccountCloseGraceDefault;
 
     /// <summary>Sets (or with null clears) a container's legal hold as a tenant administrator would.</summary>
-    public static Task SetContainerLegalHoldAsync(EvidenceServer server, string account, string container, string? tag) =>
-        throw new NotImplementedException("issue7-containers: ProtectionService.SetLegalHoldAsync / ClearLegalHoldAsync through Deployment.Protection");
+    public static async Task SetContainerLegalHoldAsync(EvidenceServer server, string account, string container, string? tag)
+    {
+        if (tag is not null)
+        {
+            await server.Deployment.Protection.SetLegalHoldAsync(account, container, [tag]);
+        }
+        else
+        {
+            var tags = await server.Deployment.Protection.GetLegalHoldAsync(account, container);
+            await server.Deployment.Protection.ClearLegalHoldAsync(account, container, tags);
+        }
+    }
 
     /// <summary>The destructions recorded for <paramref name="account"/>.</summary>
     public static Task<IReadOnlyList<DestructionRecord>> DestructionsAsync(EvidenceServer server, string account) =>

@@ -8,7 +8,7 @@ public sealed class LegalHoldTests
 {
     private const string Account = "held";
 
-    [Fact(Skip = Lanes.Versions + ", " + Lanes.Containers)]
+    [Fact]
     public async Task A_container_legal_hold_keeps_soft_deleted_data_past_retention_until_it_is_lifted()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -44,7 +44,7 @@ public sealed class LegalHoldTests
         await Proof.PurgedAsync(server, before, objects, Payloads.Needles("doc", payload), "after the hold was lifted");
     }
 
-    [Fact(Skip = Lanes.Containers)]
+    [Fact]
     public async Task A_legal_hold_blocks_the_destruction_of_a_closed_account_until_it_is_lifted()
     {
         await using var server = await EvidenceServer.StartAsync();

@@ -13,7 +13,7 @@ public sealed class SdkFlowTests
 {
     private const string Account = "sdkflow";
 
-    [Fact(Skip = Lanes.Versions + " and " + Lanes.Containers)]
+    [Fact]
     public async Task A_soft_deleted_blob_is_listed_as_deleted_and_undeleted_readable()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -102,7 +102,7 @@ public sealed class SdkFlowTests
         Assert.Equal(current, (await blob.DownloadContentAsync()).Value.Content.ToArray());
     }
 
-    [Fact(Skip = Lanes.Containers)]
+    [Fact]
     public async Task A_soft_deleted_container_is_listed_and_restored_with_its_blobs()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -128,7 +128,7 @@ public sealed class SdkFlowTests
         Assert.Equal(payload, (await container.GetBlobClient("doc").DownloadContentAsync()).Value.Content.ToArray());
     }
 
-    [Fact(Skip = Lanes.Containers)]
+    [Fact]
     public async Task A_blob_under_legal_hold_cannot_be_deleted()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -148,7 +148,7 @@ public sealed class SdkFlowTests
         await blob.DeleteAsync();
     }
 
-    [Fact(Skip = Lanes.Versions + " and " + Lanes.Containers)]
+    [Fact]
     public async Task At_the_end_of_retention_the_sweep_purges_a_soft_deleted_blob_and_nothing_of_it_remains_readable()
     {
         await using var server = await EvidenceServer.StartAsync();
@@ -185,7 +185,7 @@ public sealed class SdkFlowTests
         Assert.Contains(decrypted, hit => before.ObjectsOf(Account, "box", "kept").Contains(hit.ObjectId));
     }
 
-    [Fact(Skip = Lanes.Containers)]
+    [Fact]
     public async Task At_the_end_of_retention_the_sweep_purges_a_soft_deleted_container_and_nothing_of_it_remains_readable()
     {
         await using var server = await EvidenceServer.StartAsync();
