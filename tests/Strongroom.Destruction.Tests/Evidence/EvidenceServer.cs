@@ -38,6 +38,17 @@ public sealed class EvidenceServer : IAsyncDisposable
 
     public string DatabasePath => Path.Combine(DataPath, "metadata.db");
 
+    /// <summary>A directory beside the data directory for the test's own files (certificates fetched, forged copies), removed with it.</summary>
+    public string FilesPath
+    {
+        get
+        {
+            var path = DataPath + ".files";
+            Directory.CreateDirectory(path);
+            return path;
+        }
+    }
+
     public static async Task<EvidenceServer> StartAsync(int seed = 20261130)
     {
         var directory = Directory.CreateTempSubdirectory("strongroom-evidence-").FullName;
@@ -176,6 +187,10 @@ public sealed class EvidenceServer : IAsyncDisposable
         try
         {
             Directory.Delete(DataPath, recursive: true);
+            if (Directory.Exists(DataPath + ".files"))
+            {
+                Directory.Delete(DataPath + ".files", recursive: true);
+            }
         }
         catch (IOException)
         {

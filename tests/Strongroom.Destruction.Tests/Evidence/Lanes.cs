@@ -68,9 +68,9 @@ public static class Lanes
     /// </summary>
     public static async Task<string> CertificateFileAsync(EvidenceServer server, string account, string destructionId)
     {
-        var path = Path.Combine(server.DataPath, "..", $"{Path.GetFileName(server.DataPath)}-{destructionId}.json");
+        var path = Path.Combine(server.FilesPath, $"{destructionId}.json");
         await server.CliOkAsync("certificate", "get", account, destructionId, "--out", path);
-        return Path.GetFullPath(path);
+        return path;
     }
 
     /// <summary>Writes <paramref name="document"/> to <paramref name="forged"/> beside a copy of the original's signature file.</summary>
