@@ -442,13 +442,27 @@ public sealed partial class SqliteMetadataStore : IAuditStore
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
             using var connection = OpenConnection();
-            using var command = connection.CreateCommand();
-            command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-            command.ExecuteNonQuery();
+            CheckpointAndTruncate(connection);
         }
         finally
         {
             writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// One truncating checkpoint on <paramref name="connection"/>, called under the write lock.
+    /// Clears <see cref="erasurePending"/> when it completed (SQLite reports busy = 0), so a
+    /// checkpoint a reader's snapshot blocked is tried again after the next group commit.
+    /// </summary>
+    private void CheckpointAndTruncate(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
+        using var reader = command.ExecuteReader();
+        if (reader.Read() && reader.GetInt64(0) == 0)
+        {
+            erasurePending = false;
         }
     }
 

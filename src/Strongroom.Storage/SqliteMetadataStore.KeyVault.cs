@@ -314,12 +314,14 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
         tx.Execute("DELETE FROM vault_item_versions WHERE account = @account", ("@account", account));
         tx.Execute("DELETE FROM vault_items WHERE account = @account", ("@account", account));
         tx.Execute("DELETE FROM vault_settings WHERE account = @account", ("@account", account));
+        tx.KeysErased = true;
     }
 
     private static void DeleteVaultItemRows(Transaction tx, string account, VaultItemKind kind, string name)
     {
         tx.Execute($"DELETE FROM vault_item_versions WHERE {VaultItemKey}", ("@account", account), ("@kind", (int)kind), ("@name", name));
         tx.Execute($"DELETE FROM vault_items WHERE {VaultItemKey}", ("@account", account), ("@kind", (int)kind), ("@name", name));
+        tx.KeysErased = true;
     }
 
     private static VaultItemState? ReadVaultItem(Transaction tx, string account, VaultItemKind kind, string name)

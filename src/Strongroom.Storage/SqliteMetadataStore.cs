@@ -64,6 +64,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private int disposed;
     private long writeGroupsCommitted;
 
+    // Set (under the write lock) when a committed group erased wrapped keys; cleared by a completed
+    // truncating checkpoint. See RunGroup.
+    private bool erasurePending;
+
     // The connection group commits run on, kept between groups with its prepared statements
     // (touched only under writeLock). Opening a pooled connection, setting its pragmas and
     // preparing every statement again for each group cost more CPU than a small group's own
@@ -921,6 +925,18 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
             transaction.Commit();
             Interlocked.Increment(ref writeGroupsCommitted);
+
+            // secure_delete zeroes an erased wrapped key in the database file, but the WAL keeps
+            // the page images that held it until a checkpoint copies them back and the log is
+            // truncated. A group that erased keys (a delete that dropped objects) is checkpointed
+            // before any of its writes is acknowledged, so a deletion the client saw never leaves
+            // a key behind in metadata.db-wal; one a reader's snapshot blocked is retried after
+            // the next group.
+            erasurePending |= tx.KeysErased;
+            if (erasurePending)
+            {
+                CheckpointAndTruncate(connection);
+            }
         }
         catch (Exception failure)
         {
@@ -1096,6 +1112,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             }
         }
 
+        tx.KeysErased |= removed.Count > 0;
         return removed;
     }
 
@@ -1410,6 +1427,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private sealed class Transaction(SqliteConnection connection, SqliteTransaction transaction, Dictionary<string, SqliteCommand>? keptCommands = null) : IDisposable
     {
         private readonly Dictionary<string, SqliteCommand> commands = keptCommands ?? new(StringComparer.Ordinal);
+
+        /// <summary>True once a write in this transaction erased a wrapped key (the WAL is then truncated after the commit).</summary>
+        public bool KeysErased { get; set; }
 
         public int Execute(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
             Prepare(sql, parameters).ExecuteNonQuery();

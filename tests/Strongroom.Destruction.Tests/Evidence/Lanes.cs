@@ -14,16 +14,6 @@ public static class Lanes
     public const string Certificates = "needs issue7-certificates";
 
     /// <summary>
-    /// A delete that drops an object at once (Delete Blob of a version, or of a blob with soft delete
-    /// off) erases its objects row, but the row's old page stays in metadata.db-wal: the WAL is
-    /// checkpointed and truncated only after a destruction, and a sweep pass that destroyed nothing
-    /// does not truncate it (DestructionService.SweepCoreAsync). With the account's KEK alive, that
-    /// remnant and a copy on a site that was offline (or a disk remnant of it) read the deleted data.
-    /// Unskip once a delete, or the next sweep pass, truncates the WAL.
-    /// </summary>
-    public const string WalFinding = "finding: a deleted version's wrapped data key stays in metadata.db-wal";
-
-    /// <summary>
     /// One pass of the destruction sweep, as the server's hosted service runs it (as the system
     /// actor), but with its failures surfacing: purges due soft-deleted data, destroys due closed
     /// accounts, sweeps the sites, issues certificates.
