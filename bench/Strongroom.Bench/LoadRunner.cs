@@ -15,7 +15,10 @@ public sealed record LoadOptions(
     TimeSpan Warmup,
     string? JsonPath,
     bool Append,
-    string ContainerName);
+    string ContainerName,
+    int OverwriteNames = LoadRunner.OverwriteNamesDefault,
+    int DeletePool = LoadRunner.DeletePoolDefault,
+    string? DeletePoolPrefix = null);
 
 /// <summary>
 /// Runs the (op, size, concurrency) matrix against one endpoint.
@@ -30,11 +33,20 @@ public sealed record LoadOptions(
 /// the start of its first measured operation to the end of its last). Dividing the global count by
 /// the window instead would charge the tail of an unmeasured warmup operation to the window, which
 /// badly understates large, slow operations where each worker fits only a few in the window.
+///
+/// Operations: <c>put</c> (each worker rewrites its own one name), <c>get</c>, and for the data
+/// protection bench (issue 7) <c>overwrite</c> (Put Blob over a fixed set of existing names, so
+/// every write replaces a blob), <c>create</c> (Put Blob of a name never used before: nothing is
+/// replaced) and <c>delete</c> (Delete Blob of blobs uploaded, unmeasured, before the cell; a cell
+/// whose pool runs out ends early and says so).
 /// </summary>
 public sealed class LoadRunner(LoadOptions options)
 {
     /// <summary>How many distinct blobs per size the get workers read (worker i reads blob i mod N).</summary>
     private const int GetBlobCount = 4;
+
+    public const int OverwriteNamesDefault = 256;
+    public const int DeletePoolDefault = 20_000;
 
     private const int PayloadSeed = 20240611;
     private static readonly TimeSpan HardDeadlineGrace = TimeSpan.FromSeconds(120);
@@ -101,6 +113,7 @@ public sealed class LoadRunner(LoadOptions options)
         var content = new BinaryData(payload.AsMemory(0, size));
         Func<int, byte[], CancellationToken, Task> operation;
         int readBufferBytes = 0;
+        var poolExhausted = false;
         switch (op)
         {
             case "put":
@@ -135,8 +148,53 @@ public sealed class LoadRunner(LoadOptions options)
                     };
                     break;
                 }
+            case "overwrite":
+                {
+                    // Worker w writes only names i with i mod concurrency == w (no two writes race for
+                    // one name), in a seeded random order; all of them exist before the cell starts.
+                    var names = await PrepareOverwriteBlobsAsync(container, content, sizeBytes, options.OverwriteNames, concurrency);
+                    var pickers = Enumerable.Range(0, concurrency).Select(w => new Random(PayloadSeed + w)).ToArray();
+                    operation = (worker, _, token) =>
+                    {
+                        var mine = (names.Length - worker + concurrency - 1) / concurrency;
+                        var index = worker + (concurrency * pickers[worker].Next(mine));
+                        return names[index].UploadAsync(content, overwrite: true, token);
+                    };
+                    break;
+                }
+            case "create":
+                {
+                    // A fresh prefix per cell and a per-worker counter: every Put Blob creates a new blob.
+                    var prefix = $"create/{Units.FormatSize(sizeBytes)}/{RunId()}";
+                    var next = new long[concurrency];
+                    operation = (worker, _, token) =>
+                        container.GetBlobClient($"{prefix}/w{worker}/{next[worker]++}").UploadAsync(content, overwrite: true, token);
+                    break;
+                }
+            case "delete":
+                {
+                    // --pool-prefix: the pool was uploaded beforehand (`fill`), so that the server's CPU
+                    // over the cell is the deletes' alone.
+                    var prefix = options.DeletePoolPrefix ?? $"delete/{Units.FormatSize(sizeBytes)}/{RunId()}";
+                    if (options.DeletePoolPrefix is null)
+                    {
+                        await FillAsync(container, content, prefix, options.DeletePool, concurrency);
+                    }
+                    long taken = -1;
+                    operation = (_, _, token) =>
+                    {
+                        var index = Interlocked.Increment(ref taken);
+                        if (index >= options.DeletePool)
+                        {
+                            poolExhausted = true;
+                            throw new PoolExhaustedException();
+                        }
+                        return container.GetBlobClient($"{prefix}/{index}").DeleteAsync(cancellationToken: token);
+                    };
+                    break;
+                }
             default:
-                throw new ArgumentException($"unknown op '{op}' (put or get)");
+                throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create or delete)");
         }
 
         counter.Reset();
@@ -173,6 +231,11 @@ public sealed class LoadRunner(LoadOptions options)
                 try
                 {
                     await operation(worker, buffer, hardDeadline.Token);
+                }
+                catch (PoolExhaustedException)
+                {
+                    Interlocked.Decrement(ref allOperations);
+                    break;
                 }
                 catch (Exception exception)
                 {
@@ -238,6 +301,7 @@ public sealed class LoadRunner(LoadOptions options)
             Requests = counter.Snapshot(),
             OperationsIncludingWarmup = allOperations,
             Flagged = errors > 0 || operations == 0,
+            PoolExhausted = poolExhausted ? true : null,
         };
     }
 
@@ -280,6 +344,42 @@ public sealed class LoadRunner(LoadOptions options)
         }
         return blobs;
     }
+
+    /// <summary>
+    /// Uploads <paramref name="count"/> blobs named PREFIX/0 … PREFIX/(count − 1) with
+    /// <paramref name="concurrency"/> workers; returns the wall time. Unmeasured set-up for the
+    /// delete cell, and the <c>fill</c> command (the peer of an account's destruction).
+    /// </summary>
+    public static async Task<TimeSpan> FillAsync(BlobContainerClient container, BinaryData content, string prefix, int count, int concurrency)
+    {
+        long next = -1;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+        {
+            long index;
+            while ((index = Interlocked.Increment(ref next)) < count)
+            {
+                await container.GetBlobClient($"{prefix}/{index}").UploadAsync(content, overwrite: true);
+            }
+        })));
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    /// <summary>The overwrite cell's fixed names, each uploaded once (unmeasured) so that every measured write replaces a blob.</summary>
+    private static async Task<BlobClient[]> PrepareOverwriteBlobsAsync(BlobContainerClient container, BinaryData content, long sizeBytes, int count, int concurrency)
+    {
+        if (count < concurrency)
+        {
+            throw new ArgumentException($"--names ({count}) must be at least the concurrency ({concurrency})");
+        }
+        var prefix = $"overwrite/{Units.FormatSize(sizeBytes)}/n{count}";
+        await FillAsync(container, content, prefix, count, concurrency);
+        return Enumerable.Range(0, count).Select(i => container.GetBlobClient($"{prefix}/{i}")).ToArray();
+    }
+
+    private static string RunId() => DateTime.UtcNow.ToString("yyyyMMddTHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+
+    private sealed class PoolExhaustedException : Exception;
 
     private static string Describe(Exception exception) => exception switch
     {

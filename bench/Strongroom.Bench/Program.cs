@@ -13,6 +13,9 @@ const string Usage = """
       Strongroom.Bench memory --connection-string CS [--size 1GiB]
                                                                stream one large blob up and down, verify it
       Strongroom.Bench free-port                               print a free TCP port on 127.0.0.1
+      Strongroom.Bench fill CONNECTION_STRING --count N [--size 4KiB] [--concurrency 16] [--prefix fill]
+                            [--container bench] [--ca-cert FILE] [--json FILE]
+                                                               upload N new blobs, print the wall time (bench/protection.sh)
       Strongroom.Bench cipher [--size 64MiB] [--runs 5] [--suites aes-256-gcm,sm4-gcm] [--json FILE]
                                                                segment encrypt/decrypt throughput per
                                                                cipher suite, one thread, in process
@@ -29,7 +32,12 @@ const string Usage = """
     Run options:
       --connection-string CS   (or the first positional argument; or env BENCH_CONNECTION_STRING)
       --label NAME             name of the endpoint in results (default: endpoint)
-      --ops put,get            operations (default: put,get)
+      --ops put,get            operations (default: put,get): put (each worker rewrites one name), get,
+                               overwrite (Put Blob over --names existing names), create (Put Blob of a new
+                               name every time), delete (Delete Blob of --pool blobs uploaded before the cell)
+      --names 256              overwrite: how many fixed names (at least the concurrency)
+      --pool 20000             delete: blobs uploaded (unmeasured) before the cell; it ends early if they run out
+      --pool-prefix P          delete: the pool already exists as P/0 … P/(pool − 1) (uploaded with `fill --prefix P`)
       --sizes 4KiB,1MiB,64MiB  payload sizes, binary units (default: 4KiB,1MiB,64MiB)
       --concurrency 1,16       worker counts (default: 1,16)
       --duration 10s           measured time per cell (default: 10s)
@@ -46,7 +54,7 @@ const string Usage = """
 
 try
 {
-    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "append" or "access" or "help" ? args[0] : "run";
+    var mode = args.Length > 0 && args[0] is "run" or "compare" or "table" or "memory" or "free-port" or "cipher" or "unwrap" or "append" or "access" or "fill" or "help" ? args[0] : "run";
     var rest = mode == "run" && args.Length > 0 && args[0] != "run" ? args : args.Skip(1).ToArray();
     if (args.Contains("--help") || args.Contains("-h") || mode == "help")
     {
@@ -125,6 +133,30 @@ try
                         parsed.Value("--json")),
                     Console.Out);
             }
+        case "fill":
+            {
+                var parsed = Arguments.Parse(rest);
+                var count = int.Parse(parsed.Value("--count") ?? throw new ArgumentException("fill needs --count"), System.Globalization.CultureInfo.InvariantCulture);
+                var size = checked((int)Units.ParseSizeBytes(parsed.Value("--size") ?? "4KiB"));
+                var concurrency = int.Parse(parsed.Value("--concurrency") ?? "16", System.Globalization.CultureInfo.InvariantCulture);
+                if (count < 1 || concurrency < 1)
+                {
+                    throw new ArgumentException("--count and --concurrency must be ≥ 1");
+                }
+                var service = BlobClientFactory.Create(new BlobTarget(parsed.ConnectionString(), null, null, parsed.Value("--ca-cert")), new RequestCounter());
+                var container = service.GetBlobContainerClient(parsed.Value("--container") ?? "bench");
+                await container.CreateIfNotExistsAsync();
+                var payload = new byte[size];
+                new Random(20240611).NextBytes(payload);
+                var elapsed = await LoadRunner.FillAsync(container, new BinaryData(payload), parsed.Value("--prefix") ?? "fill", count, concurrency);
+                var line = System.FormattableString.Invariant($"{{\"count\":{count},\"sizeBytes\":{size},\"concurrency\":{concurrency},\"seconds\":{elapsed.TotalSeconds:F3},\"objectsPerSecond\":{count / elapsed.TotalSeconds:F1}}}");
+                if (parsed.Value("--json") is { } json)
+                {
+                    File.WriteAllText(json, line + "\n");
+                }
+                Console.WriteLine(line);
+                return 0;
+            }
         case "memory":
             {
                 var parsed = Arguments.Parse(rest);
@@ -153,13 +185,20 @@ try
                     Warmup: Units.ParseDuration(parsed.Value("--warmup") ?? (quick ? "0.5s" : "2s")),
                     JsonPath: parsed.Value("--json"),
                     Append: parsed.Flag("--append"),
-                    ContainerName: parsed.Value("--container") ?? "bench");
+                    ContainerName: parsed.Value("--container") ?? "bench",
+                    OverwriteNames: int.Parse(parsed.Value("--names") ?? LoadRunner.OverwriteNamesDefault.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
+                    DeletePool: int.Parse(parsed.Value("--pool") ?? LoadRunner.DeletePoolDefault.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
+                    DeletePoolPrefix: parsed.Value("--pool-prefix"));
                 foreach (var op in options.Ops)
                 {
-                    if (op is not ("put" or "get"))
+                    if (op is not ("put" or "get" or "overwrite" or "create" or "delete"))
                     {
-                        throw new ArgumentException($"unknown op '{op}' (put or get)");
+                        throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create or delete)");
                     }
+                }
+                if (options.OverwriteNames < 1 || options.DeletePool < 1)
+                {
+                    throw new ArgumentException("--names and --pool must be ≥ 1");
                 }
                 if (options.Concurrencies.Any(c => c < 1) || options.SizesBytes.Any(s => s < 1 || s > int.MaxValue))
                 {

@@ -61,7 +61,7 @@ public sealed class MachineInfo
 
 public sealed class CellResult
 {
-    /// <summary>"put" or "get".</summary>
+    /// <summary>"put", "get", "overwrite", "create" or "delete".</summary>
     public string Op { get; set; } = "";
     public long SizeBytes { get; set; }
     public string Size { get; set; } = "";
@@ -95,6 +95,9 @@ public sealed class CellResult
 
     /// <summary>True when the cell should not be trusted: it had errors or no measured operation.</summary>
     public bool Flagged { get; set; }
+
+    /// <summary>A delete cell that used up its pool of blobs before the deadline (it ended early); absent otherwise.</summary>
+    public bool? PoolExhausted { get; set; }
 
     [JsonIgnore]
     public string Key => $"{Op}/{SizeBytes}/{Concurrency}";
