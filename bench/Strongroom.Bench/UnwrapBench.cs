@@ -107,7 +107,7 @@ internal static class UnwrapBench
         var sites = new SiteSet(Topology.SingleLocalSite(site.RootDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, TimeProvider.System);
         var objects = new ObjectSites(sites, store, TimeProvider.System, SystemRandomSource.Instance);
         var placement = new PlacementService(store, sites, audit, TimeProvider.System);
-        var accounts = new AccountService(store, objects, placement, keys, audit, TimeProvider.System);
+        var accounts = new AccountService(store, placement, keys, audit, TimeProvider.System);
         var blobs = new BlobService(store, objects, placement, keys, audit, TimeProvider.System, SystemRandomSource.Instance);
         await accounts.CreateAsync("bench");
         await blobs.CreateContainerAsync("bench", "box", []);

@@ -129,23 +129,6 @@ public sealed partial class AccountService
 
     private sealed class ConcurrentRotationException : Exception;
 
-    /// <summary>
-    /// Deletes the account, its metadata and its ciphertext on the site. Its transparency log
-    /// stays (it outlives the account). The platform log records the deletion before anything
-    /// is destroyed; the account's log in the deletion's own transaction.
-    /// </summary>
-    public async Task DeleteAsync(string name, CancellationToken cancellationToken = default)
-    {
-        await RequireAsync(name, cancellationToken).ConfigureAwait(false);
-        await audit.RecordAsync(audit.Entry(AuditLogs.Platform, AuditActions.DeleteAccount, "/" + name), cancellationToken).ConfigureAwait(false);
-        var removed = await store.DeleteAccountAsync(
-            name,
-            audit: audit.Entry(name, AuditActions.DeleteAccount, "/" + name),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        keys.Forget(name);
-        await sites.DeleteAsync(removed).ConfigureAwait(false);
-    }
-
     private async Task<AccountRecord> RequireAsync(string name, CancellationToken cancellationToken) =>
         await store.GetAccountAsync(name, cancellationToken).ConfigureAwait(false)
             ?? throw new StorageException(ErrorCode.AccountNotFound);

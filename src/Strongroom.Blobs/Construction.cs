@@ -14,7 +14,7 @@ public sealed partial class BlobService(IMetadataStore store, ObjectSites sites,
     public TransparencyLog Audit => audit;
 }
 
-public sealed partial class AccountService(IMetadataStore store, ObjectSites sites, PlacementService placement, TenantKeys keys, TransparencyLog audit, TimeProvider time)
+public sealed partial class AccountService(IMetadataStore store, PlacementService placement, TenantKeys keys, TransparencyLog audit, TimeProvider time)
 {
     public PlacementService Placement => placement;
 

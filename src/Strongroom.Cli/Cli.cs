@@ -148,6 +148,7 @@ public static partial class Cli
         root.Subcommands.Add(LockboxCommands.Build(output));
         root.Subcommands.Add(TransferCommands.Build(output));
         root.Subcommands.Add(CertificateCommands.Build(output));
+        root.Subcommands.Add(DestructionCommands.PurgeCommand(output));
         foreach (var command in OperatorCommands.All(output))
         {
             root.Subcommands.Add(command);
@@ -226,7 +227,10 @@ public static partial class Cli
         command.Subcommands.Add(AccountListCommand(output));
         command.Subcommands.Add(AccountShowCommand(output));
         command.Subcommands.Add(AccountKeysCommand(output));
-        command.Subcommands.Add(AccountDeleteCommand(output));
+        command.Subcommands.Add(DestructionCommands.AccountDeleteCommand(output));
+        command.Subcommands.Add(DestructionCommands.AccountCloseCommand(output));
+        command.Subcommands.Add(DestructionCommands.AccountReopenCommand(output));
+        command.Subcommands.Add(DestructionCommands.AccountDestructionsCommand(output));
         command.Subcommands.Add(VaultCommands.AccountRotateKeyCommand(output));
         command.Subcommands.Add(AccountTokenCommand(output));
         command.Subcommands.Add(AccountVaultCommand(output));
@@ -420,30 +424,6 @@ public static partial class Cli
 
         var command = new Command("keys", "Manage an account's two shared keys.");
         command.Subcommands.Add(renew);
-        return command;
-    }
-
-    private static Command AccountDeleteCommand(TextWriter output)
-    {
-        var name = AccountNameArgument();
-        var data = DataOption();
-        var dev = DevDataOption();
-        var yes = new Option<bool>("--yes") { Description = "Confirm: the account's containers, blobs and keys are destroyed and cannot be recovered." };
-        var command = new Command("delete", "Delete an account with all its containers and blobs (requires --yes).") { name, data, dev, yes };
-        command.SetAction(async (parseResult, cancellationToken) =>
-        {
-            var accountName = RequireValidName(parseResult.GetValue(name));
-            if (!parseResult.GetValue(yes))
-            {
-                throw new CliException(ExitUsage, $"refusing to delete account '{accountName}' without --yes: its containers, blobs and keys would be destroyed for good. Run `strongroom account delete {accountName} --yes` to confirm.");
-            }
-
-            await using var deployment = await OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            await GetAccountAsync(deployment, accountName, cancellationToken).ConfigureAwait(false);
-            await deployment.Accounts.DeleteAsync(accountName, cancellationToken).ConfigureAwait(false);
-            output.WriteLine($"Deleted account {accountName}.");
-            return ExitSuccess;
-        });
         return command;
     }
 

@@ -248,16 +248,8 @@ public sealed class DestructionService
             completed += done ? 1 : 0;
         }
 
+        // Including the revisions owed by customer-managed keys purged after their recoverable period.
         certificates += await IssueOwedCertificatesAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var changed in vaultChanged)
-        {
-            // A customer-managed key purged after its recoverable period: a new revision says so.
-            if (issueCertificate is not null)
-            {
-                await issueCertificate(changed, cancellationToken).ConfigureAwait(false);
-                certificates++;
-            }
-        }
 
         if (instancesPurged + containersDestroyed + accountsDestroyed + completed + vaultChanged.Count > 0)
         {

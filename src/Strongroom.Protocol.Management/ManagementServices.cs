@@ -29,6 +29,10 @@ public sealed class ManagementServices
 
     /// <summary>An account's destruction certificates (its tenant administrators, also after closure, and audit admins).</summary>
     public CertificateService? Certificates { get; init; }
+
+    /// <summary>Account closure and reopening, early purge, and an account's destructions (issue 7).</summary>
+    public DestructionService? Destruction { get; init; }
+
     /// <summary>Data-protection settings and container legal holds (issue 7).</summary>
     public ProtectionService? Protection { get; init; }
 

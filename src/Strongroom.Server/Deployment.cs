@@ -244,7 +244,7 @@ public sealed partial class Deployment : IAsyncDisposable
             var repair = new RepairWorker(store, sites, placement, audit, time, random);
             objects.WorkQueued += repair.Wake;
             var blobs = new BlobService(store, objects, placement, tenantKeys, audit, time, random) { CustomerManagedKeys = customerKeys };
-            var accounts = new AccountService(store, objects, placement, tenantKeys, audit, time);
+            var accounts = new AccountService(store, placement, tenantKeys, audit, time);
             var scopes = new EncryptionScopeService(store, tenantKeys, customerKeys, audit, time);
             var identities = new IdentityService(store, audit, tenantKeys, time, random);
 

@@ -384,6 +384,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 Placement = deployment.Placement,
                 Certificates = deployment.Certificates,
                 Protection = deployment.Protection,
+                Destruction = deployment.Destruction,
                 Sites = deployment.Sites,
                 ListAccounts = token => deployment.Store.ListAccountsAsync(token),
                 GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),

@@ -84,7 +84,7 @@ public interface IDestructionStore
     /// <summary>
     /// Purges the vault items of destroyed accounts whose recoverable period ended, marks their keys
     /// destroyed in the account's destruction, and appends <paramref name="entry"/>'s entry per
-    /// destruction changed. Returns the destructions changed.
+    /// destruction changed, which is owed one more certificate revision. Returns the destructions changed.
     /// </summary>
     Task<IReadOnlyList<DestructionRecord>> PurgeDueVaultItemsAsync(DateTimeOffset now, Func<DestructionRecord, IReadOnlyList<DestroyedKey>, AuditAppend> entry, CancellationToken cancellationToken = default);
 
@@ -101,14 +101,15 @@ public interface IDestructionStore
 
     /// <summary>
     /// Marks each site of the destruction with no tombstone left as swept (at <paramref name="now"/>);
-    /// when none is left anywhere, the destruction becomes Complete and <paramref name="completionEntry"/>'s
-    /// entry is appended (its index recorded). Returns the record as it is now.
+    /// when none is left anywhere, the destruction becomes Complete, <paramref name="completionEntry"/>'s
+    /// entry is appended (its index recorded) and one more certificate revision is owed. Returns the record as it is now.
     /// </summary>
     Task<DestructionRecord> UpdateSweepAsync(string destructionId, DateTimeOffset now, Func<DestructionRecord, AuditAppend> completionEntry, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Destructions whose certificate is owed: none issued yet, or the sweep complete and only one
-    /// revision issued.
+    /// Destructions owed a certificate revision: fewer stored than the events that need one (the
+    /// keys destroyed, the sweep complete, customer-managed keys purged later), each counted in its
+    /// own event's transaction (migration 11, <c>revisions_due</c>).
     /// </summary>
     Task<IReadOnlyList<DestructionRecord>> ListCertificatesOwedAsync(CancellationToken cancellationToken = default);
 

@@ -33,8 +33,8 @@ public interface IMetadataStore : IAsyncDisposable
     /// InvalidDataProtectionSetting when a retention is outside 1–365 days.</summary>
     Task SetDataProtectionAsync(string name, DataProtectionSettings settings, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Deletes the account and everything under it; returns the objects to remove from sites.</summary>
-    Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+    // No method deletes an account: an account ends by crypto-shredding (IDestructionStore:
+    // closed, then destroyed; its row, its name and its log stay).
 
     // Containers
     Task CreateContainerAsync(ContainerRecord container, AuditAppend? audit = null, CancellationToken cancellationToken = default);

@@ -368,13 +368,16 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
 
                         return key;
                     }).ToList();
-                    var updated = destruction with { Keys = keys };
-                    WriteDestructionDetails(tx, updated);
-                    if (destroyed.Count > 0)
+                    if (destroyed.Count == 0)
                     {
-                        AppendAuditEntry(tx, entry(updated, destroyed));
+                        continue;
                     }
 
+                    // The keys' new state is owed a certificate revision, whatever the sweep's.
+                    var updated = destruction with { Keys = keys };
+                    WriteDestructionDetails(tx, updated);
+                    AppendAuditEntry(tx, entry(updated, destroyed));
+                    tx.Execute("UPDATE destructions SET revisions_due = revisions_due + 1 WHERE id = @id", ("@id", updated.Id));
                     records.Add(updated);
                 }
 
@@ -450,7 +453,7 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
                     var index = AppendAuditEntry(tx, completionEntry(updated));
                     updated = updated with { SweepEntryIndex = index };
                     tx.Execute(
-                        "UPDATE destructions SET state = @state, sweep_completed_on = @completed, sweep_entry_index = @index WHERE id = @id",
+                        "UPDATE destructions SET state = @state, sweep_completed_on = @completed, sweep_entry_index = @index, revisions_due = revisions_due + 1 WHERE id = @id",
                         ("@id", destructionId),
                         ("@state", (int)DestructionState.Complete),
                         ("@completed", ToTicks(now)),
@@ -467,9 +470,7 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
         ReadAsync<IReadOnlyList<DestructionRecord>>(
             tx => ReadDestructions(
                 tx,
-                "WHERE NOT EXISTS (SELECT 1 FROM destruction_certificates c WHERE c.destruction_id = destructions.id) " +
-                "OR (state = @complete AND (SELECT COUNT(*) FROM destruction_certificates c WHERE c.destruction_id = destructions.id) < 2) ORDER BY keys_destroyed_on, id",
-                ("@complete", (int)DestructionState.Complete)),
+                "WHERE (SELECT COUNT(*) FROM destruction_certificates c WHERE c.destruction_id = destructions.id) < revisions_due ORDER BY keys_destroyed_on, id"),
             cancellationToken);
 
     // Rows

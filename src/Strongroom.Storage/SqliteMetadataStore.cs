@@ -249,7 +249,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         }
     }
 
-    public Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+    /// <summary>
+    /// Removes the account's row and everything under it; returns the objects to remove from sites.
+    /// For tests only (they build states no production path reaches, e.g. a name created again):
+    /// no production path deletes an account — it is closed and destroyed by crypto-shredding
+    /// (<see cref="DestroyAccountAsync"/>), and its row keeps the name taken.
+    /// </summary>
+    internal Task<IReadOnlyList<StoredObject>> DeleteAccountAsync(string name, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
         WriteAsync(
             tx =>
             {

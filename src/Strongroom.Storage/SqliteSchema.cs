@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 10;
+    public const int CurrentVersion = 11;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -557,6 +557,17 @@ internal static class SqliteSchema
             "ALTER TABLE blob_instances ADD COLUMN copy_id TEXT NULL",
             "ALTER TABLE blob_instances ADD COLUMN copy_source TEXT NULL",
             "ALTER TABLE blob_instances ADD COLUMN copy_completed_on INTEGER NULL",
+        ],
+
+        // 10 → 11 (issue 7, certificate revisions): how many certificate revisions a destruction
+        // is owed — one when its keys are destroyed, one more when its sweep completes, one more
+        // each time customer-managed keys kept by purge protection are purged later. Each event
+        // raises it in its own transaction; a certificate is owed while fewer revisions are stored
+        // (destruction_certificates). Rows of version 10 are owed what they had then: one, and one
+        // more once complete, never less than they already have.
+        [
+            "ALTER TABLE destructions ADD COLUMN revisions_due INTEGER NOT NULL DEFAULT 1",
+            "UPDATE destructions SET revisions_due = MAX(1 + (state = 1), (SELECT COUNT(*) FROM destruction_certificates c WHERE c.destruction_id = destructions.id))",
         ],
     ];
 

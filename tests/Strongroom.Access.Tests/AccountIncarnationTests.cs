@@ -6,6 +6,13 @@ namespace Strongroom.Access.Tests;
 /// An account deleted and created again under the same name is another tenant: it inherits no
 /// lockbox request, approval or grant, no transfer approval, and no administrator of the account
 /// before it; a disabled account's grants stop too.
+/// <para>
+/// No production path reaches that state any more (issue 7): an account ends by crypto-shredding,
+/// and a destroyed account keeps its row, so its name is never created again. The guard (each
+/// grant, request and administrator is bound to the account's creation time) stays as defence in
+/// depth, so these tests build the next incarnation through the store's test-only
+/// <c>SqliteMetadataStore.DeleteAccountAsync</c>.
+/// </para>
 /// </summary>
 public sealed class AccountIncarnationTests : LockboxTestBase
 {

@@ -325,22 +325,6 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Deleting_an_account_is_recorded_in_both_logs_and_its_log_outlives_it()
-    {
-        const string Other = BlobServiceFixture.OtherAccount;
-        var platformBefore = await Log.SizeAsync(AuditLogs.Platform);
-        var recorded = await RecordedDuring(() => fixture.Accounts.DeleteAsync(Other), log: Other);
-
-        var entry = Assert.Single(recorded);
-        Assert.Equal(AuditActions.DeleteAccount, entry.Action);
-        Assert.Equal("/tenantb", entry.Resource);
-        AssertAttributed(entry);
-        Assert.Equal(AuditActions.DeleteAccount, Assert.Single(await Log.EntriesAsync(AuditLogs.Platform, platformBefore)).Action);
-        Assert.Equal(AuditActions.CreateAccount, (await Log.EntriesAsync(Other))[0].Action);
-        Assert.Null(await fixture.Store.GetAccountAsync(Other));
-    }
-
-    [Fact]
     public async Task Renewing_an_account_key_is_recorded_with_the_slot()
     {
         var entry = Assert.Single(await RecordedDuring(() => fixture.Accounts.RenewKeyAsync(Account, 2)));
@@ -492,13 +476,11 @@ public sealed class AuditRecordingTests : IAsyncLifetime
         await AssertUnavailableAsync(() => fixture.Accounts.RenewKeyAsync(Account, 1));
         await AssertUnavailableAsync(() => fixture.Scopes.CreateAsync(Account, "scope-x", EncryptionScopeKeySource.Platform, null));
         await AssertUnavailableAsync(() => Log.SetSettingsAsync(Account, DataPlaneLogging.None, 400));
-        await AssertUnavailableAsync(() => fixture.Accounts.DeleteAsync(BlobServiceFixture.OtherAccount));
 
         var account = (await fixture.Store.GetAccountAsync(Account))!;
         Assert.Equal(1u, account.KeyEncryptionKeyVersion);
         Assert.Equal(DataPlaneLogging.Writes, account.AuditDataPlane);
         Assert.Null(await fixture.Store.GetEncryptionScopeAsync(Account, "scope-x"));
-        Assert.NotNull(await fixture.Store.GetAccountAsync(BlobServiceFixture.OtherAccount));
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
         Objects = new ObjectSites(Sites, store, time, random);
         Placement = new PlacementService(store, Sites, Audit, time);
         Blobs = new BlobService(store, Objects, Placement, keys, Audit, time, random) { CustomerManagedKeys = CustomerKeys };
-        Accounts = new AccountService(store, Objects, Placement, keys, Audit, time);
+        Accounts = new AccountService(store, Placement, keys, Audit, time);
         Scopes = new EncryptionScopeService(store, keys, CustomerKeys, Audit, time);
         Keys = keys;
         Rewrapper = new KeyRewrapper(store, keys, store);

@@ -220,12 +220,4 @@ public sealed class EncryptionScopeTests : IAsyncLifetime
         Assert.Equal(content, await fixture.ReadAllAsync("box", "one"));
         Assert.Equal(content, await fixture.ReadAllAsync("box", "two"));
     }
-
-    [Fact]
-    public async Task Deleting_an_account_drops_its_scopes()
-    {
-        await fixture.Accounts.DeleteAsync(Account);
-        await fixture.Accounts.CreateAsync(Account);
-        Assert.Empty(await Scopes.ListAsync(Account));
-    }
 }

@@ -39,7 +39,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
         Objects.ProblemNoted += Problems.Add;
         Placement = new PlacementService(store, TestSites.Sites, Audit, time);
         Blobs = new BlobService(store, Objects, Placement, keys, Audit, time, random);
-        Accounts = new AccountService(store, Objects, Placement, keys, Audit, time);
+        Accounts = new AccountService(store, Placement, keys, Audit, time);
     }
 
     public string Directory { get; }

@@ -54,7 +54,7 @@ public sealed class PlacementFixture : IAsyncDisposable
         Objects = new ObjectSites(Sites, store, time, Random);
         Placement = new PlacementService(store, Sites, Audit, time);
         Blobs = new BlobService(store, Objects, Placement, keys, Audit, time, Random);
-        Accounts = new AccountService(store, Objects, Placement, keys, Audit, time);
+        Accounts = new AccountService(store, Placement, keys, Audit, time);
         Repair = new RepairWorker(store, Sites, Placement, Audit, time, Random) { Parallelism = 1 };
     }
 

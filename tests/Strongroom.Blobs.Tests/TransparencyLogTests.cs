@@ -137,15 +137,4 @@ public sealed class TransparencyLogTests : IAsyncLifetime
         var proof = await Log.GetInclusionProofAsync(Account, 0, head.Size);
         Assert.True(MerkleTree.VerifyInclusion(0, head.Size, accountEntries[0].LeafHash, proof, head.RootHash));
     }
-
-    [Fact]
-    public async Task A_deleted_accounts_log_is_pruned_with_the_default_retention()
-    {
-        const string Other = BlobServiceFixture.OtherAccount;
-        await Log.SetSettingsAsync(Other, DataPlaneLogging.Writes, 365);
-        await fixture.Accounts.DeleteAsync(Other);
-        fixture.Time.Advance(TimeSpan.FromDays(Limits.AuditRetentionDaysDefault) + TimeSpan.FromSeconds(1));
-        await Log.PruneAsync();
-        Assert.All(await Log.StoredEntriesAsync(Other), entry => Assert.Null(entry.Body));
-    }
 }

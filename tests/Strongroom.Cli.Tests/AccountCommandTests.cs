@@ -113,7 +113,7 @@ public sealed class AccountCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Delete_requires_yes_and_then_removes_the_account()
+    public async Task Delete_requires_yes_and_then_destroys_the_account_whose_name_stays_taken()
     {
         await data.RunWithDataAsync("account", "create", "doomed");
 
@@ -124,11 +124,32 @@ public sealed class AccountCommandTests : IDisposable
 
         var deleted = await data.RunWithDataAsync("account", "delete", "doomed", "--yes");
         Assert.True(deleted.ExitCode == 0, deleted.ToString());
+        Assert.Contains("keys are destroyed", deleted.Output, StringComparison.Ordinal);
 
-        var gone = await data.RunWithDataAsync("account", "show", "doomed");
-        Assert.Equal(1, gone.ExitCode);
-        Assert.Contains("not found", gone.Error, StringComparison.Ordinal);
-        Assert.DoesNotContain("doomed", (await data.RunWithDataAsync("account", "list")).Output, StringComparison.Ordinal);
+        // Crypto-shredded, not forgotten: the account shows as destroyed, with a destruction and its certificate.
+        var shown = await data.RunWithDataAsync("account", "show", "doomed");
+        Assert.True(shown.ExitCode == 0, shown.ToString());
+        Assert.Equal("Destroyed", Field(shown.Output, "State"));
+        var destructions = await data.RunWithDataAsync("account", "destructions", "doomed", "--json");
+        Assert.True(destructions.ExitCode == 0, destructions.ToString());
+        using (var document = JsonDocument.Parse(destructions.Output))
+        {
+            var destruction = Assert.Single(document.RootElement.GetProperty("destructions").EnumerateArray().ToList());
+            Assert.Equal("account", destruction.GetProperty("kind").GetString());
+            Assert.Equal("complete", destruction.GetProperty("state").GetString());
+            Assert.Contains(destruction.GetProperty("keys").EnumerateArray(), key => key.GetProperty("id").GetString() == "account-kek/doomed/v1");
+        }
+
+        var certificates = await data.RunWithDataAsync("certificate", "list", "doomed");
+        Assert.True(certificates.ExitCode == 0, certificates.ToString());
+        Assert.Contains("account doomed", certificates.Output, StringComparison.Ordinal);
+
+        // The name stays taken, and a second delete is refused.
+        var again = await data.RunWithDataAsync("account", "create", "doomed");
+        Assert.Equal(1, again.ExitCode);
+        var twice = await data.RunWithDataAsync("account", "delete", "doomed", "--yes");
+        Assert.Equal(1, twice.ExitCode);
+        Assert.Contains("InvalidAccountState", twice.Error, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -262,7 +262,7 @@ public sealed partial class SealCommandTests : IDisposable
         var keys = new TenantKeys(keyring, random);
         var audit = new Audit.TransparencyLog(store, new Audit.CheckpointSigner(keys.Seal), () => "0123456789abcdef", TimeProvider.System);
         var placement = new Placement.PlacementService(store, sites, audit, TimeProvider.System);
-        var accounts = new Blobs.AccountService(store, new Placement.ObjectSites(sites, store, TimeProvider.System, random), placement, keys, audit, TimeProvider.System);
+        var accounts = new Blobs.AccountService(store, placement, keys, audit, TimeProvider.System);
         var details = await accounts.CreateAsync(account);
         return details.Key1;
     }

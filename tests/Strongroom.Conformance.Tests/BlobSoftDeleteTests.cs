@@ -111,7 +111,7 @@ public sealed class BlobSoftDeleteTests(DataProtectionFixture fixture) : IClassF
         var container = await NewContainerAsync();
         var blob = container.GetBlobClient("held");
         await blob.UploadAsync(BinaryData.FromString("x"));
-        fixture.SetContainerLegalHold(Account, container.Name);
+        await fixture.SetContainerLegalHoldAsync(Account, container.Name);
 
         await AzureAssert.FailsAsync(409, "BlobImmutableDueToLegalHold", () => blob.DeleteAsync());
         await AzureAssert.FailsAsync(409, "BlobImmutableDueToLegalHold", () => blob.UploadAsync(BinaryData.FromString("y"), overwrite: true));

@@ -140,7 +140,7 @@ public sealed class VersioningTests(DataProtectionFixture fixture) : IClassFixtu
         var container = await NewContainerAsync();
         var blob = container.GetBlobClient("evidence");
         var held = await blob.UploadAsync(Text("original"));
-        fixture.SetBlobLegalHold(DataProtectionFixture.Versioned, container.Name, "evidence");
+        await fixture.SetBlobLegalHoldAsync(DataProtectionFixture.Versioned, container.Name, "evidence");
 
         await AzureAssert.FailsAsync(409, "BlobImmutableDueToLegalHold", () => blob.DeleteAsync());
         await blob.UploadAsync(Text("newer"), overwrite: true);

@@ -36,7 +36,7 @@ public sealed class DestructionFixture : IAsyncDisposable
         var objects = new ObjectSites(TestSites.Sites, store, time, random);
         var placement = new PlacementService(store, TestSites.Sites, Audit, time);
         Blobs = new BlobService(store, objects, placement, keys, Audit, time, random);
-        Accounts = new AccountService(store, objects, placement, keys, Audit, time);
+        Accounts = new AccountService(store, placement, keys, Audit, time);
         Destruction = new DestructionService(
             store,
             TestSites.Sites,

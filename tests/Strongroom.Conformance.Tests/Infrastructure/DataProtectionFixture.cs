@@ -1,13 +1,13 @@
 using Azure.Storage.Blobs;
-using Microsoft.Data.Sqlite;
+using Xunit;
 
 namespace Strongroom.Conformance.Tests.Infrastructure;
 
 /// <summary>
-/// A development server with one account per data-protection combination (issue 7). The settings
-/// are written into metadata.db behind the running server (the server reads them on every
-/// request); TODO(issue 7): use `strongroom account protection` once it lands. Legal holds are set
-/// the same way until Set Blob Legal Hold and the container hold commands exist.
+/// A development server with one account per data-protection combination (issue 7), each set
+/// through the real interfaces only: <c>strongroom account protection</c> (Azure sets them through
+/// its management plane), Set Blob Legal Hold through the SDK, and
+/// <c>strongroom container legal-hold set</c> for a container's hold.
 /// </summary>
 public sealed class DataProtectionFixture : ServerFixture
 {
@@ -26,9 +26,9 @@ public sealed class DataProtectionFixture : ServerFixture
             (_keys[account], _) = await Server.CreateAccountAsync(account);
         }
 
-        Execute("UPDATE accounts SET versioning = 1 WHERE name = @a", Versioned);
-        Execute($"UPDATE accounts SET blob_soft_delete_days = {SoftDeleteDays} WHERE name = @a", SoftDeleted);
-        Execute($"UPDATE accounts SET versioning = 1, blob_soft_delete_days = {SoftDeleteDays}, allow_permanent_delete = 1 WHERE name = @a", Both);
+        await ProtectAsync(Versioned, "--versioning", "on");
+        await ProtectAsync(SoftDeleted, "--blob-soft-delete-days", SoftDeleteDays);
+        await ProtectAsync(Both, "--versioning", "on", "--blob-soft-delete-days", SoftDeleteDays, "--allow-permanent-delete", "on");
     }
 
     public string KeyOf(string account) => _keys[account];
@@ -37,26 +37,20 @@ public sealed class DataProtectionFixture : ServerFixture
 
     public SharedKeySigner SignerFor(string account) => new(account, _keys[account]);
 
-    public void SetBlobLegalHold(string account, string container, string blob) =>
-        Execute("UPDATE blobs SET legal_hold = 1 WHERE account = @a AND container = @c AND name = @b", account, container, blob);
+    /// <summary>Set Blob Legal Hold, as a client does it.</summary>
+    public async Task SetBlobLegalHoldAsync(string account, string container, string blob) =>
+        Assert.True((await ServiceFor(account).GetBlobContainerClient(container).GetBlobClient(blob).SetLegalHoldAsync(true)).Value.HasLegalHold);
 
-    public void SetContainerLegalHold(string account, string container) =>
-        Execute("UPDATE containers SET legal_hold_tags = '[\"case-17\"]' WHERE account = @a AND name = @c", account, container);
-
-    void Execute(string sql, string account, string? container = null, string? blob = null)
+    /// <summary><c>strongroom container legal-hold set ACCOUNT CONTAINER --tag case17</c>.</summary>
+    public async Task SetContainerLegalHoldAsync(string account, string container)
     {
-        using var connection = new SqliteConnection($"Data Source={Path.Combine(Server.DataDirectory, "metadata.db")};Pooling=False");
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA busy_timeout = 5000;";
-        command.ExecuteNonQuery();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("@a", account);
-        command.Parameters.AddWithValue("@c", (object?)container ?? DBNull.Value);
-        command.Parameters.AddWithValue("@b", (object?)blob ?? DBNull.Value);
-        if (command.ExecuteNonQuery() != 1)
-        {
-            throw new InvalidOperationException($"Expected one row changed by: {sql}");
-        }
+        var result = await Server.RunCliAsync("container", "legal-hold", "set", account, container, "--tag", "case17");
+        Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    async Task ProtectAsync(string account, params string[] settings)
+    {
+        var result = await Server.RunCliAsync(["account", "protection", account, .. settings]);
+        Assert.True(result.ExitCode == 0, result.ToString());
     }
 }
