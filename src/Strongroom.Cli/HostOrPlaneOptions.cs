@@ -48,4 +48,17 @@ internal sealed class HostOrPlaneOptions(string contradiction, bool caCertificat
         DataCommands.OpenUnsealedAsync(parseResult.GetValue(Data), parseResult.GetValue(Dev), create: false, cancellationToken);
 
     public ManagementClient Client(ParseResult parseResult) => ManagementClient.FromSession(parseResult.GetValue(Session), parseResult.GetValue(CaCertificate), out _);
+
+    /// <summary>Runs <paramref name="remote"/> over the plane when --session is given, else <paramref name="local"/> on the data directory.</summary>
+    public async Task<T> RunAsync<T>(ParseResult parseResult, Func<ManagementClient, Task<T>> remote, Func<Deployment, Task<T>> local, CancellationToken cancellationToken)
+    {
+        if (HasSession(parseResult))
+        {
+            using var client = Client(parseResult);
+            return await remote(client).ConfigureAwait(false);
+        }
+
+        await using var deployment = await OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
+        return await local(deployment).ConfigureAwait(false);
+    }
 }
