@@ -154,13 +154,7 @@ public sealed partial class BlobService
                 throw new StorageException(ErrorCode.PermanentDeleteNotAllowed);
             }
 
-            var (kind, id) = InstanceOf(options.Selector);
-            removed = await store.DeleteBlobInstanceAsync(
-                account,
-                container,
-                blob,
-                id,
-                kind,
+            removed = await DeleteInstanceAsync(
                 InstanceDeletion.Permanent,
                 instance =>
                 {
@@ -168,9 +162,7 @@ public sealed partial class BlobService
                     {
                         throw new StorageException(ErrorCode.PermanentDeleteNotAllowed, "Only a soft-deleted version or snapshot can be deleted permanently.");
                     }
-                },
-                entry,
-                cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
         }
         else if (options.Selector.IsCurrent && options.Snapshots == DeleteSnapshots.Only)
         {
@@ -203,13 +195,7 @@ public sealed partial class BlobService
         }
         else
         {
-            var (kind, id) = InstanceOf(options.Selector);
-            removed = await store.DeleteBlobInstanceAsync(
-                account,
-                container,
-                blob,
-                id,
-                kind,
+            removed = await DeleteInstanceAsync(
                 deletion,
                 instance =>
                 {
@@ -217,12 +203,17 @@ public sealed partial class BlobService
                     {
                         throw new StorageException(ErrorCode.VersionNotFound);
                     }
-                },
-                entry,
-                cancellationToken).ConfigureAwait(false);
+                }).ConfigureAwait(false);
         }
 
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+
+        // The version or snapshot the selector names.
+        Task<IReadOnlyList<StoredObject>> DeleteInstanceAsync(InstanceDeletion instanceDeletion, Action<BlobInstance> precondition)
+        {
+            var (kind, id) = InstanceOf(options.Selector);
+            return store.DeleteBlobInstanceAsync(account, container, blob, id, kind, instanceDeletion, precondition, entry, cancellationToken);
+        }
     }
 
     private async Task<bool> IsCurrentVersionAsync(string account, string container, string blob, BlobSelector selector, CancellationToken cancellationToken) =>

@@ -32,53 +32,22 @@ internal static class CertificateCommands
     }
 
     /// <summary>Where list and get read: the data directory, or the management plane with a session.</summary>
-    private sealed class SourceOptions
-    {
-        public Option<string?> Data { get; } = Cli.DataOption();
-
-        public Option<bool> Dev { get; } = Cli.DevDataOption();
-
-        public Option<string?> Session { get; } = SessionFile.Option();
-
-        public Option<string?> CaCertificate { get; } = SessionFile.CaCertificateOption();
-
-        public void AddTo(Command command)
-        {
-            command.Options.Add(Data);
-            command.Options.Add(Dev);
-            command.Options.Add(Session);
-            command.Options.Add(CaCertificate);
-            command.Validators.Add(result =>
-            {
-                if (result.GetResult(Session) is not null && (result.GetValue(Data) is not null || result.GetValue(Dev)))
-                {
-                    result.AddError("--session reads over the management plane: it contradicts --data.");
-                }
-
-                if (result.GetResult(Session) is null && result.GetValue(CaCertificate) is not null)
-                {
-                    result.AddError("--ca-cert needs --session.");
-                }
-            });
-        }
-
-        public bool Remote(ParseResult parseResult) => parseResult.GetResult(Session) is not null;
-    }
+    private static HostOrPlaneOptions Source() => new("--session reads over the management plane: it contradicts --data.", caCertificateNeedsSession: true);
 
     private static Command List(TextWriter output)
     {
         var account = Cli.AccountNameArgument();
         var json = Cli.JsonOption();
-        var source = new SourceOptions();
+        var source = Source();
         var command = new Command("list", "The account's destruction certificates (latest revision of each, newest first).") { account, json };
         source.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var name = Cli.RequireValidName(parseResult.GetValue(account));
             List<(string Id, int Revision, DateTimeOffset IssuedOn, string Kind, string Scope)> items;
-            if (source.Remote(parseResult))
+            if (source.HasSession(parseResult))
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(source.Session), parseResult.GetValue(source.CaCertificate), out _);
+                using var client = source.Client(parseResult);
                 var answer = await client.SendAsync(HttpMethod.Get, $"v1/accounts/{Uri.EscapeDataString(name)}/certificates", body: null, cancellationToken).ConfigureAwait(false);
                 try
                 {
@@ -96,7 +65,7 @@ internal static class CertificateCommands
             }
             else
             {
-                await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(source.Data), parseResult.GetValue(source.Dev), cancellationToken).ConfigureAwait(false);
+                await using var deployment = await source.OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 var certificates = await deployment.Certificates.ListAsync(name, cancellationToken).ConfigureAwait(false);
                 items = [.. certificates.Select(certificate =>
                 {
@@ -159,7 +128,7 @@ internal static class CertificateCommands
             }
         });
         var file = new Option<string>("--out") { Description = $"Write the document to this file and its signature to FILE{SignatureSuffix}.", HelpName = "file", Required = true };
-        var source = new SourceOptions();
+        var source = Source();
         var command = new Command("get", $"Fetch a certificate: its exact document bytes to --out FILE and its detached signature (base64) to FILE{SignatureSuffix}.") { account, id, revision, file };
         source.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -169,9 +138,9 @@ internal static class CertificateCommands
             var number = parseResult.GetValue(revision);
             var path = CliSession.Current.ResolvePath(parseResult.GetValue(file)!);
             byte[] document, signature;
-            if (source.Remote(parseResult))
+            if (source.HasSession(parseResult))
             {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(source.Session), parseResult.GetValue(source.CaCertificate), out _);
+                using var client = source.Client(parseResult);
                 var query = number is { } n ? "?revision=" + n.ToString(CultureInfo.InvariantCulture) : string.Empty;
                 var (body, headers) = await client.GetBytesAsync($"v1/accounts/{Uri.EscapeDataString(name)}/certificates/{Uri.EscapeDataString(destructionId)}{query}", cancellationToken).ConfigureAwait(false);
                 document = body;
@@ -181,7 +150,7 @@ internal static class CertificateCommands
             }
             else
             {
-                await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(source.Data), parseResult.GetValue(source.Dev), cancellationToken).ConfigureAwait(false);
+                await using var deployment = await source.OpenHostAsync(parseResult, cancellationToken).ConfigureAwait(false);
                 var certificate = await deployment.Certificates.GetAsync(name, destructionId, number, cancellationToken).ConfigureAwait(false);
                 document = certificate.Document;
                 signature = certificate.Signature;

@@ -29,7 +29,7 @@ internal static class DestructionCommands
             }
         });
         var yes = new Option<bool>("--yes") { Description = "Confirm: the account is refused at once, and its keys and data are destroyed for good when the grace period ends." };
-        var source = new Source();
+        var source = Source();
         var command = new Command("close", "Close an account (requires --yes): the data plane refuses it at once (403 AccountIsDisabled); when the grace period ends every key of the account is destroyed and its data swept from every site.") { name, grace, yes };
         source.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -60,7 +60,7 @@ internal static class DestructionCommands
     public static Command AccountReopenCommand(TextWriter output)
     {
         var name = Cli.AccountNameArgument();
-        var source = new Source();
+        var source = Source();
         var command = new Command("reopen", "Reopen a closed account before its grace period ends: it works again as before.") { name };
         source.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -86,7 +86,7 @@ internal static class DestructionCommands
         var name = Cli.AccountNameArgument();
         var id = new Argument<string?>("id") { Description = "One destruction (default: list them all).", Arity = ArgumentArity.ZeroOrOne };
         var json = Cli.JsonOption();
-        var source = new Source();
+        var source = Source();
         var command = new Command("destructions", "The account's destructions: keys destroyed, counts, each site's sweep, times. Also readable after the account was closed or destroyed.") { name, id, json };
         source.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -196,7 +196,7 @@ internal static class DestructionCommands
         var blob = new Option<string?>("--blob") { Description = "A blob whose soft-deleted versions and deleted instances are destroyed (its current version stays).", HelpName = "name" };
         var yes = new Option<bool>("--yes") { Description = "Confirm: the data's keys are destroyed now; it can no longer be restored." };
         var json = Cli.JsonOption();
-        var source = new Source();
+        var source = Source();
         var command = new Command("purge", "Destroy soft-deleted data before its retention ends (requires --yes): a soft-deleted container (--version) or a blob's soft-deleted instances (--blob). The account's tenant administrators' call.") { name, container, version, blob, yes, json };
         source.AddTo(command);
         command.Validators.Add(result =>
@@ -327,43 +327,5 @@ internal static class DestructionCommands
     }
 
     /// <summary>Where a command runs: the data directory (<c>--data</c>, <c>--dev</c>), or the management plane with <c>--session</c> (and <c>--ca-cert</c>).</summary>
-    private sealed class Source
-    {
-        private readonly Option<string?> data = Cli.DataOption();
-        private readonly Option<bool> dev = Cli.DevDataOption();
-        private readonly Option<string?> session = SessionFile.Option();
-        private readonly Option<string?> caCertificate = SessionFile.CaCertificateOption();
-
-        public void AddTo(Command command)
-        {
-            command.Options.Add(data);
-            command.Options.Add(dev);
-            command.Options.Add(session);
-            command.Options.Add(caCertificate);
-            command.Validators.Add(result =>
-            {
-                if (result.GetResult(session) is not null && (result.GetValue(data) is not null || result.GetValue(dev)))
-                {
-                    result.AddError("--session works over the management plane: it contradicts --data.");
-                }
-
-                if (result.GetResult(session) is null && result.GetValue(caCertificate) is not null)
-                {
-                    result.AddError("--ca-cert needs --session.");
-                }
-            });
-        }
-
-        public async Task<T> RunAsync<T>(ParseResult parseResult, Func<ManagementClient, Task<T>> remote, Func<Server.Deployment, Task<T>> local, CancellationToken cancellationToken)
-        {
-            if (parseResult.GetResult(session) is not null)
-            {
-                using var client = ManagementClient.FromSession(parseResult.GetValue(session), parseResult.GetValue(caCertificate), out _);
-                return await remote(client).ConfigureAwait(false);
-            }
-
-            await using var deployment = await Cli.OpenExistingAsync(parseResult.GetValue(data), parseResult.GetValue(dev), cancellationToken).ConfigureAwait(false);
-            return await local(deployment).ConfigureAwait(false);
-        }
-    }
+    private static HostOrPlaneOptions Source() => new("--session works over the management plane: it contradicts --data.", caCertificateNeedsSession: true);
 }

@@ -162,31 +162,34 @@ internal sealed class ManagementClient : IDisposable
         return new ManagementClient(session.Server, caCertificate ?? session.CaCertificate, session.Token);
     }
 
-    /// <summary>Calls <paramref name="path"/> (relative, e.g. <c>v1/operators</c>) and returns the JSON answer (an empty object for none).</summary>
-    public async Task<JsonElement> SendAsync(HttpMethod method, string path, Action<Utf8JsonWriter>? body, CancellationToken cancellationToken)
+    /// <summary>Sends <paramref name="request"/> with the session's bearer token; a plane that cannot be reached is a <see cref="CliException"/>.</summary>
+    private async Task<HttpResponseMessage> SendWithTokenAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(method, path);
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         }
 
-        if (body is not null)
-        {
-            request.Content = new StringContent(Cli.Json(body), Encoding.UTF8, "application/json");
-        }
-
-        HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            return await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
         catch (HttpRequestException exception)
         {
             throw new CliException(Cli.ExitFailure, $"cannot reach the management plane at {Server}: {exception.Message}");
         }
+    }
 
-        using (response)
+    /// <summary>Calls <paramref name="path"/> (relative, e.g. <c>v1/operators</c>) and returns the JSON answer (an empty object for none).</summary>
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, Action<Utf8JsonWriter>? body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(Cli.Json(body), Encoding.UTF8, "application/json");
+        }
+
+        using (var response = await SendWithTokenAsync(request, cancellationToken).ConfigureAwait(false))
         {
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             JsonElement answer;
@@ -219,22 +222,7 @@ internal sealed class ManagementClient : IDisposable
     public async Task<(byte[] Body, System.Net.Http.Headers.HttpResponseHeaders Headers)> GetBytesAsync(string path, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, path);
-        if (token is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        }
-
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false);
-        }
-        catch (HttpRequestException exception)
-        {
-            throw new CliException(Cli.ExitFailure, $"cannot reach the management plane at {Server}: {exception.Message}");
-        }
-
-        using (response)
+        using (var response = await SendWithTokenAsync(request, cancellationToken).ConfigureAwait(false))
         {
             var bytes = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
             if (response.IsSuccessStatusCode)

@@ -55,7 +55,7 @@ internal static class OperatorCommands
             HelpName = "role",
         };
         role.AcceptOnlyFromAmong("system-admin", "security-admin", "audit-admin");
-        var mode = new ModeOptions();
+        var mode = Mode();
         var json = Cli.JsonOption();
         var command = new Command("create", "Create an operator with a password (prompted) and a TOTP second factor (shown once). On the host (--data) only the first operator; then a security admin through the plane.")
         {
@@ -122,7 +122,7 @@ internal static class OperatorCommands
     {
         var account = Cli.AccountNameArgument();
         var name = NameArgument("Administrator name: 3 to 32 characters, lowercase letters, digits, '-', '.' and '_'.");
-        var mode = new ModeOptions();
+        var mode = Mode();
         var json = Cli.JsonOption();
         var command = new Command("create", "Create a tenant administrator of the account with a password (prompted) and a TOTP second factor (shown once).") { account, name };
         mode.AddTo(command);
@@ -152,7 +152,7 @@ internal static class OperatorCommands
     private static Command AdminListCommand(TextWriter output)
     {
         var account = Cli.AccountNameArgument();
-        var mode = new ModeOptions();
+        var mode = Mode();
         var json = Cli.JsonOption();
         var command = new Command("list", "List the account's tenant administrators.") { account };
         mode.AddTo(command);
@@ -183,7 +183,7 @@ internal static class OperatorCommands
     {
         var account = Cli.AccountNameArgument();
         var name = NameArgument("The administrator to disable.");
-        var mode = new ModeOptions();
+        var mode = Mode();
         var command = new Command("disable", "Disable a tenant administrator and end its sessions.") { account, name };
         mode.AddTo(command);
         command.SetAction(async (parseResult, cancellationToken) =>
@@ -372,7 +372,10 @@ internal static class OperatorCommands
     };
 
     /// <summary>Creates a principal on the host (<paramref name="onHost"/>) or through the plane (POST <paramref name="path"/> with the members <paramref name="members"/> writes).</summary>
-    private static async Task<EnrolledView> EnrollAsync(ModeOptions mode, ParseResult parseResult, Func<Deployment, Task<EnrolledPrincipal>> onHost, string path, Action<Utf8JsonWriter> members, CancellationToken cancellationToken)
+    /// <summary>The host-or-plane options of a command: <c>--data</c>/<c>--dev</c> (host) or <c>--session</c> (plane).</summary>
+    private static HostOrPlaneOptions Mode() => new("--session (through the management plane) and --data/--dev (on the host) contradict each other: choose one.");
+
+    private static async Task<EnrolledView> EnrollAsync(HostOrPlaneOptions mode, ParseResult parseResult, Func<Deployment, Task<EnrolledPrincipal>> onHost, string path, Action<Utf8JsonWriter> members, CancellationToken cancellationToken)
     {
         if (mode.IsHost(parseResult))
         {
@@ -487,40 +490,6 @@ internal static class OperatorCommands
             var rowName = row.GetProperty("name").GetString()!.PadRight(width);
             output.WriteLine(withRole ? $"{rowName}  {row.GetProperty("role").GetString(),-14}  {state,-8}  {created}" : $"{rowName}  {state,-8}  {created}");
         }
-    }
-
-    /// <summary>The host-or-plane options of a command: <c>--data</c>/<c>--dev</c> (host) or <c>--session</c> (plane).</summary>
-    private sealed class ModeOptions
-    {
-        public Option<string?> Data { get; } = Cli.DataOption();
-
-        public Option<bool> Dev { get; } = Cli.DevDataOption();
-
-        public Option<string?> Session { get; } = SessionFile.Option();
-
-        public Option<string?> CaCertificate { get; } = SessionFile.CaCertificateOption();
-
-        public void AddTo(Command command)
-        {
-            command.Options.Add(Data);
-            command.Options.Add(Dev);
-            command.Options.Add(Session);
-            command.Options.Add(CaCertificate);
-            command.Validators.Add(result =>
-            {
-                if (result.GetValue(Session) is not null && (result.GetValue(Data) is not null || result.GetValue(Dev)))
-                {
-                    result.AddError("--session (through the management plane) and --data/--dev (on the host) contradict each other: choose one.");
-                }
-            });
-        }
-
-        public bool IsHost(ParseResult parseResult) => parseResult.GetValue(Session) is null && (parseResult.GetValue(Data) is not null || parseResult.GetValue(Dev));
-
-        public Task<Deployment> OpenHostAsync(ParseResult parseResult, CancellationToken cancellationToken) =>
-            DataCommands.OpenUnsealedAsync(parseResult.GetValue(Data), parseResult.GetValue(Dev), create: false, cancellationToken);
-
-        public ManagementClient Client(ParseResult parseResult) => ManagementClient.FromSession(parseResult.GetValue(Session), parseResult.GetValue(CaCertificate), out _);
     }
 
     /// <summary>An enrollment as printed, from the service (host) or the plane's answer.</summary>

@@ -163,17 +163,7 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
                     throw new StorageException(ErrorCode.ContainerImmutableDueToLegalHold);
                 }
 
-                var candidates = ReadObjectIds(
-                    tx,
-                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} " +
-                    $"UNION SELECT object_id FROM blob_instance_parts WHERE {BlobKey}",
-                    key);
-                tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blob_instance_parts WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blob_instances WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
-                tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
+                var candidates = DropContainerRows(tx, key);
                 var removed = CollectUnreferencedObjects(tx, candidates.Order(StringComparer.Ordinal));
 
                 if (operationEntry is not null)
@@ -295,14 +285,7 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
                     "SELECT object_id FROM objects WHERE account = @account UNION SELECT object_id FROM blob_parts WHERE account = @account " +
                     "UNION SELECT object_id FROM uncommitted_blocks WHERE account = @account UNION SELECT object_id FROM blob_instance_parts WHERE account = @account",
                     key);
-                tx.Execute("DELETE FROM blob_parts WHERE account = @account", key);
-                tx.Execute("DELETE FROM blob_instance_parts WHERE account = @account", key);
-                tx.Execute("DELETE FROM blob_instances WHERE account = @account", key);
-                tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", key);
-                tx.Execute("DELETE FROM blobs WHERE account = @account", key);
-                tx.Execute("DELETE FROM containers WHERE account = @account", key);
-                tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", key);
-                tx.Execute("DELETE FROM account_keks WHERE account = @account", key);
+                DropAccountContents(tx, key);
                 tx.Execute(
                     "UPDATE accounts SET wrapped_key1 = @empty, wrapped_key2 = @empty, state = @state WHERE name = @account",
                     key,

@@ -116,13 +116,7 @@ public sealed partial class SqliteMetadataStore : IProtectionStore
                 // any longer name ('!' sorts below every character a container name may hold).
                 string? next = null;
                 var taken = 0;
-                using (var reader = tx.Query(
-                    $"SELECT {DeletedContainerColumns} FROM containers WHERE account = @account AND {RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
-                    ("@account", account),
-                    ("@prefix", prefix),
-                    ("@upper", NamePrefix.UpperBound(prefix)),
-                    ("@start", startAtInclusive),
-                    ("@take", (long)limit + 1)))
+                using (var reader = QueryContainerRange(tx, DeletedContainerColumns, includeDeleted: true, account, prefix, startAtInclusive, limit))
                 {
                     while (reader.Read())
                     {

@@ -345,8 +345,6 @@ public sealed partial class SqliteMetadataStore
 
     private static List<BlobPart> ReadInstanceParts(Transaction tx, string account, string container, string name, string instanceId)
     {
-        var parts = new List<BlobPart>();
-        List<ObjectCopy>? copies = null;
         using var reader = tx.Query(
             $"SELECT p.ordinal, p.block_id, {ObjectColumns}, c.site_id, c.state, c.transfer_id " +
             $"FROM blob_instance_parts p JOIN objects o ON o.object_id = p.object_id {CopyJoin} " +
@@ -355,18 +353,6 @@ public sealed partial class SqliteMetadataStore
             ("@container", container),
             ("@blob", name),
             ("@id", instanceId));
-        while (reader.Read())
-        {
-            var ordinal = reader.GetInt32(0);
-            if (parts.Count == 0 || parts[^1].Ordinal != ordinal)
-            {
-                copies = [];
-                parts.Add(new BlobPart(ordinal, NullableString(reader, 1), ReadObjectRow(reader, 2, copies)));
-            }
-
-            AddCopy(reader, 2 + ObjectColumnCount, copies!);
-        }
-
-        return parts;
+        return ReadPartRows(reader);
     }
 }

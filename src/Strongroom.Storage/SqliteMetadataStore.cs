@@ -270,14 +270,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     "SELECT object_id FROM blob_parts WHERE account = @account UNION SELECT object_id FROM uncommitted_blocks WHERE account = @account " +
                     "UNION SELECT object_id FROM blob_instance_parts WHERE account = @account",
                     account);
-                tx.Execute("DELETE FROM blob_parts WHERE account = @account", account);
-                tx.Execute("DELETE FROM blob_instance_parts WHERE account = @account", account);
-                tx.Execute("DELETE FROM blob_instances WHERE account = @account", account);
-                tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
-                tx.Execute("DELETE FROM blobs WHERE account = @account", account);
-                tx.Execute("DELETE FROM containers WHERE account = @account", account);
-                tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
-                tx.Execute("DELETE FROM account_keks WHERE account = @account", account);
+                DropAccountContents(tx, account);
                 DeleteVaultRows(tx, name);
                 tx.Execute("DELETE FROM accounts WHERE name = @account", account);
                 return CollectUnreferencedObjects(tx, candidates);
@@ -343,13 +336,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
 
                 // One row past the page tells whether there is a next page and where it starts.
-                using (var reader = tx.Query(
-                    $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND deleted_on IS NULL AND {RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
-                    ("@account", account),
-                    ("@prefix", prefix),
-                    ("@upper", NamePrefix.UpperBound(prefix)),
-                    ("@start", startAtInclusive),
-                    ("@take", (long)limit + 1)))
+                using (var reader = QueryContainerRange(tx, ContainerColumns, includeDeleted: false, account, prefix, startAtInclusive, limit))
                 {
                     while (reader.Read())
                     {
@@ -368,6 +355,19 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             },
             cancellationToken);
     }
+
+    /// <summary>
+    /// The rows (<paramref name="columns"/>) of an account's containers in a listing's range, by
+    /// name: one page and one row past it, which tells whether there is a next page and where it starts.
+    /// </summary>
+    private static SqliteDataReader QueryContainerRange(Transaction tx, string columns, bool includeDeleted, string account, string prefix, string? startAtInclusive, int limit) =>
+        tx.Query(
+            $"SELECT {columns} FROM containers WHERE account = @account AND {(includeDeleted ? string.Empty : "deleted_on IS NULL AND ")}{RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
+            ("@account", account),
+            ("@prefix", prefix),
+            ("@upper", NamePrefix.UpperBound(prefix)),
+            ("@start", startAtInclusive),
+            ("@take", (long)limit + 1));
 
     public Task<ContainerRecord> SetContainerMetadataAsync(string account, string name, IReadOnlyList<KeyValuePair<string, string>> metadata, string eTag, DateTimeOffset lastModified, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
@@ -400,17 +400,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 RequireContainerDeletable(tx, account, name);
 
                 (string, object?)[] key = [("@account", account), ("@container", name)];
-                var candidates = ReadObjectIds(
-                    tx,
-                    $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} " +
-                    $"UNION SELECT object_id FROM blob_instance_parts WHERE {BlobKey}",
-                    key);
-                tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blob_instance_parts WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blob_instances WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
-                tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
-                tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
+                var candidates = DropContainerRows(tx, key);
                 return CollectUnreferencedObjects(tx, candidates);
             },
             audit,
@@ -1143,8 +1133,6 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     /// (one row per copy: a part's rows are consecutive). This is Get Blob's path.</summary>
     private static List<BlobPart> ReadParts(Transaction tx, string account, string container, string name)
     {
-        var parts = new List<BlobPart>();
-        List<ObjectCopy>? copies = null;
         using var reader = tx.Query(
             $"SELECT p.ordinal, p.block_id, {ObjectColumns}, c.site_id, c.state, c.transfer_id " +
             $"FROM blob_parts p JOIN objects o ON o.object_id = p.object_id {CopyJoin} " +
@@ -1152,6 +1140,14 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@account", account),
             ("@container", container),
             ("@blob", name));
+        return ReadPartRows(reader);
+    }
+
+    /// <summary>Parts from rows of (ordinal, block id, object columns, copy columns), one row per copy, a part's rows consecutive.</summary>
+    private static List<BlobPart> ReadPartRows(SqliteDataReader reader)
+    {
+        var parts = new List<BlobPart>();
+        List<ObjectCopy>? copies = null;
         while (reader.Read())
         {
             var ordinal = reader.GetInt32(0);
@@ -1212,6 +1208,40 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Deletes a container's row (<paramref name="key"/>: @account, @container) and every blob,
+    /// instance and block row under it; returns the objects those rows referenced, the candidates
+    /// to collect once unreferenced.
+    /// </summary>
+    private static HashSet<string> DropContainerRows(Transaction tx, (string, object?)[] key)
+    {
+        var candidates = ReadObjectIds(
+            tx,
+            $"SELECT object_id FROM blob_parts WHERE {BlobKey} UNION SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} " +
+            $"UNION SELECT object_id FROM blob_instance_parts WHERE {BlobKey}",
+            key);
+        tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey}", key);
+        tx.Execute($"DELETE FROM blob_instance_parts WHERE {BlobKey}", key);
+        tx.Execute($"DELETE FROM blob_instances WHERE {BlobKey}", key);
+        tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
+        tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
+        tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
+        return candidates;
+    }
+
+    /// <summary>Deletes every container, blob, instance, block, scope and key-encryption-key row of an account (<paramref name="account"/>: @account); its account row stays.</summary>
+    private static void DropAccountContents(Transaction tx, (string, object?) account)
+    {
+        tx.Execute("DELETE FROM blob_parts WHERE account = @account", account);
+        tx.Execute("DELETE FROM blob_instance_parts WHERE account = @account", account);
+        tx.Execute("DELETE FROM blob_instances WHERE account = @account", account);
+        tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
+        tx.Execute("DELETE FROM blobs WHERE account = @account", account);
+        tx.Execute("DELETE FROM containers WHERE account = @account", account);
+        tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
+        tx.Execute("DELETE FROM account_keks WHERE account = @account", account);
     }
 
     private static HashSet<string> ReadObjectIds(Transaction tx, string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)

@@ -1,9 +1,4 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.Extensions.Time.Testing;
-using OtpNet;
-using Strongroom.Server;
 
 namespace Strongroom.Cli.Tests;
 
@@ -89,27 +84,8 @@ public sealed class ProtectionCommandTests : IDisposable
     [Fact]
     public async Task Session_protection_and_legal_hold_go_through_the_plane_for_the_tenant_admin_only()
     {
-        using var production = new TempDataDirectory();
-        var share = SealCommandTests.Shares((await production.RunWithDataAsync("init", "--shares", "1", "--threshold", "1")).Output)[0];
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 9, 0, 0, TimeSpan.Zero));
-        using var stop = new CancellationTokenSource();
-        await using var server = await StrongroomServer.StartAsync(
-            new ServerOptions { DataDirectory = production.Path, Port = 0, TimeProvider = time, ControlCommands = Cli.RunInServerAsync },
-            stop.Token);
-        Assert.Equal(0, (await production.RunWithDataAndInputAsync(share + "\n", "unseal")).ExitCode);
-        Assert.Equal(0, (await production.RunWithDataAsync("account", "create", "tenant")).ExitCode);
-        await server.Deployment.Blobs.CreateContainerAsync("tenant", "records", []);
-        var tenantSecret = await CreateOnHostAsync(production, "Tenant-admin-password-1\n", "account", "admin", "create", "tenant", "tenant-lead", "--json");
-        var operatorSecret = await CreateOnHostAsync(production, "System-admin-password-1\n", "operator", "create", "sysop", "--role", "system-admin", "--json");
-
-        var caPath = Path.Combine(production.Path, "management-ca.pem");
-        await File.WriteAllTextAsync(caPath, server.Certificate!.Certificate.ExportCertificatePem());
-        var expected = server.Certificate.Certificate.RawData;
-        using var handler = new SocketsHttpHandler();
-        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(expected);
-        using var http = new HttpClient(handler);
-        var tenantSession = await SessionFileAsync(http, server, time, caPath, "tenant-admin", "tenant", "tenant-lead", "Tenant-admin-password-1", tenantSecret);
-        var operatorSession = await SessionFileAsync(http, server, time, caPath, "operator", null, "sysop", "System-admin-password-1", operatorSecret);
+        await using var plane = await SessionPlane.StartAsync();
+        var (server, tenantSession, operatorSession) = (plane.Server, plane.TenantSession, plane.OperatorSession);
 
         var changed = await TempDataDirectory.RunAsync("account", "protection", "tenant", "--container-soft-delete-days", "3", "--session", tenantSession);
         var held = await TempDataDirectory.RunAsync("container", "legal-hold", "set", "tenant", "records", "--tag", "case1", "--session", tenantSession);
@@ -129,41 +105,5 @@ public sealed class ProtectionCommandTests : IDisposable
         var record = await server.Deployment.Store.GetAccountAsync("tenant");
         Assert.Equal(3, record!.DataProtection.ContainerSoftDeleteDays);
         Assert.False(record.DataProtection.Versioning);
-        await stop.CancelAsync();
-    }
-
-    private static async Task<string> CreateOnHostAsync(TempDataDirectory data, string password, params string[] args)
-    {
-        var result = await data.RunWithDataAndInputAsync(password, args);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        using var json = JsonDocument.Parse(result.Output);
-        return json.RootElement.GetProperty("totpSecret").GetString()!;
-    }
-
-    /// <summary>Signs in over the plane (the code from the server's fake clock) and writes the session file the CLI reads.</summary>
-    private static async Task<string> SessionFileAsync(HttpClient http, StrongroomServer server, TimeProvider time, string caPath, string kind, string? account, string name, string password, string totpSecret)
-    {
-        var code = new Totp(Base32Encoding.ToBytes(totpSecret)).ComputeTotp(time.GetUtcNow().UtcDateTime);
-        object credentials = account is null
-            ? new { kind, name, password, code }
-            : new { kind, account, name, password, code };
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(server.ManagementEndpoint, "v1/login")) { Content = JsonContent.Create(credentials) };
-        using var response = await http.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True(response.IsSuccessStatusCode, text);
-        using var json = JsonDocument.Parse(text);
-        var token = json.RootElement.GetProperty("token").GetString()!;
-        var path = Path.Combine(Path.GetDirectoryName(caPath)!, Path.GetFileName(caPath) + "." + name + ".session.json");
-        await File.WriteAllTextAsync(path, JsonSerializer.Serialize(new Dictionary<string, object?>
-        {
-            ["version"] = 1,
-            ["server"] = server.ManagementEndpoint.ToString(),
-            ["caCertificate"] = caPath,
-            ["kind"] = kind,
-            ["account"] = account,
-            ["name"] = name,
-            ["token"] = token,
-        }));
-        return path;
     }
 }

@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
@@ -9,6 +5,8 @@ using Strongroom.Destruction;
 using Strongroom.Protocol.Management;
 using Strongroom.Storage;
 using Strongroom.Vault;
+
+using static Strongroom.Protocol.Tests.ManagementRouteHarness;
 
 namespace Strongroom.Protocol.Tests;
 
@@ -20,74 +18,31 @@ namespace Strongroom.Protocol.Tests;
 /// </summary>
 public sealed class ManagementCertificateRouteTests : IAsyncLifetime
 {
-    private const string SystemAdminToken = "srsession1.system-admin";
-    private const string SecurityAdminToken = "srsession1.security-admin";
-    private const string AuditAdminToken = "srsession1.audit-admin";
-    private const string AcmeAdminToken = "srsession1.acme-admin";
-    private const string GlobexAdminToken = "srsession1.globex-admin";
-
-    private static readonly Dictionary<string, AuthenticatedPrincipal> Sessions = new(StringComparer.Ordinal)
-    {
-        [SystemAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sysop", OperatorRole.SystemAdmin, "s1"),
-        [SecurityAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sam", OperatorRole.SecurityAdmin, "s2"),
-        [AuditAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "audrey", OperatorRole.AuditAdmin, "s3"),
-        [AcmeAdminToken] = new(PrincipalKind.TenantAdmin, "acme", "dana", null, "s4"),
-        [GlobexAdminToken] = new(PrincipalKind.TenantAdmin, "globex", "gus", null, "s5"),
-    };
-
-    private readonly string directory = Directory.CreateTempSubdirectory("strongroom-certificate-routes-").FullName;
-    private readonly RootKey rootKey = RootKey.Generate(new SeededRandomSource(1));
-    private SqliteMetadataStore store = null!;
-    private SealState seal = null!;
-    private TransparencyLog log = null!;
+    private ManagementRouteHarness harness = null!;
     private CertificateService certificates = null!;
-    private ManagementProtocolHandler handler = null!;
     private DestructionCertificate acmeCertificate = null!;
     private DestructionCertificate globexCertificate = null!;
 
     public async Task InitializeAsync()
     {
-        store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
-        seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
-        log = new TransparencyLog(store, new CheckpointSigner(seal), () => "0123456789abcdef", TimeProvider.System);
-        certificates = new CertificateService(store, log, TimeProvider.System);
-        await store.CreateAccountAsync(new AccountRecord("acme", [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Destroyed));
-        await store.CreateAccountAsync(new AccountRecord("globex", [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Enabled));
+        harness = await ManagementRouteHarness.OpenAsync("strongroom-certificate-routes-");
+        certificates = new CertificateService(harness.Store, harness.Log, TimeProvider.System);
+        await harness.Store.CreateAccountAsync(new AccountRecord("acme", [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Destroyed));
+        await harness.Store.CreateAccountAsync(new AccountRecord("globex", [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Enabled));
         acmeCertificate = await IssueAsync("acme", "d-acme", DestructionKind.AccountClosure);
         globexCertificate = await IssueAsync("globex", "d-globex", DestructionKind.ContainerPurge);
 
-        handler = new ManagementProtocolHandler(
-            new ManagementServices
-            {
-                // Never reached: sessions come from the fake authenticator below.
-                Identities = (IdentityService)RuntimeHelpers.GetUninitializedObject(typeof(IdentityService)),
-                Lockbox = (LockboxService)RuntimeHelpers.GetUninitializedObject(typeof(LockboxService)),
-                Transfers = (TransferService)RuntimeHelpers.GetUninitializedObject(typeof(TransferService)),
-                Random = new SeededRandomSource(7),
-                Audit = log,
-                Certificates = certificates,
-                GetAccount = (account, token) => store.GetAccountAsync(account, token),
-                AuthenticateSession = (token, _) => Sessions.TryGetValue(token, out var principal)
-                    ? Task.FromResult(principal)
-                    : throw new StorageException(ErrorCode.SessionInvalid, "The session is unknown, ended or expired."),
-            },
-            new ManagementOptions { RequireHttps = true });
+        harness.Serve(certificates: certificates);
     }
 
-    public async Task DisposeAsync()
-    {
-        await store.DisposeAsync();
-        seal.Dispose();
-        rootKey.Dispose();
-        Directory.Delete(directory, recursive: true);
-    }
+    public async Task DisposeAsync() => await harness.DisposeAsync();
 
     private async Task<DestructionCertificate> IssueAsync(string account, string id, DestructionKind kind)
     {
         using var operation = OperationContext.Begin(new OperationContext(Actor.System));
         var keysOn = DateTimeOffset.UtcNow;
-        var entry = log.Entry(account, AuditActions.DestroyKeys, "/" + account, details: [new(AuditActions.DestructionDetail, id)]);
-        var index = (await store.AppendAuditEntriesAsync([entry]))[0];
+        var entry = harness.Log.Entry(account, AuditActions.DestroyKeys, "/" + account, details: [new(AuditActions.DestructionDetail, id)]);
+        var index = (await harness.Store.AppendAuditEntriesAsync([entry]))[0];
         var record = new DestructionRecord(id, account, kind, kind == DestructionKind.AccountClosure ? account : "photos", DestructionState.Sweeping, keysOn, null, 1, 10, [new DestroyedKey($"account-kek/{account}/v1", keysOn)], [new DestructionSite("local", 1, false, null)])
         {
             KeysEntryIndex = index,
@@ -95,37 +50,14 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
         return await certificates.IssueAsync(record);
     }
 
-    private sealed record Response(int Status, byte[] Body, IHeaderDictionary Headers)
-    {
-        public JsonElement Json => JsonDocument.Parse(Body.Length == 0 ? "{}"u8.ToArray() : Body).RootElement;
-
-        public string? ErrorCode => Json.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() : null;
-    }
-
-    private async Task<Response> GetAsync(string pathAndQuery, string token)
-    {
-        var context = new DefaultHttpContext();
-        var request = context.Request;
-        request.Method = "GET";
-        request.Scheme = "https";
-        request.Host = new HostString("127.0.0.1", 10010);
-        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
-        var question = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        request.Path = question < 0 ? pathAndQuery : pathAndQuery[..question];
-        request.QueryString = question < 0 ? QueryString.Empty : new QueryString(pathAndQuery[question..]);
-        request.Headers.Authorization = "Bearer " + token;
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-        await handler.HandleAsync(context);
-        return new Response(context.Response.StatusCode, responseBody.ToArray(), context.Response.Headers);
-    }
+    private Task<ManagementResponse> GetAsync(string pathAndQuery, string token) => harness.SendAsync("GET", pathAndQuery, token);
 
     [Fact]
     public async Task A_tenant_admin_of_a_destroyed_account_fetches_its_certificate_bytes_and_signature()
     {
         var listed = await GetAsync("/v1/accounts/acme/certificates", AcmeAdminToken);
         Assert.Equal(200, listed.Status);
-        var item = Assert.Single(listed.Json.GetProperty("certificates").EnumerateArray());
+        var item = Assert.Single(listed.Body.GetProperty("certificates").EnumerateArray());
         Assert.Equal("d-acme", item.GetProperty("id").GetString());
         Assert.Equal(1, item.GetProperty("revision").GetInt32());
         Assert.Equal("account", item.GetProperty("scope").GetProperty("kind").GetString());
@@ -134,16 +66,16 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
         var fetched = await GetAsync("/v1/accounts/acme/certificates/d-acme", AcmeAdminToken);
         Assert.Equal(200, fetched.Status);
         Assert.Equal("application/json", fetched.Headers.ContentType.ToString());
-        Assert.Equal(acmeCertificate.Document, fetched.Body);
+        Assert.Equal(acmeCertificate.Document, fetched.Bytes);
         var signature = Convert.FromBase64String(fetched.Headers[ManagementProtocolHandler.SignatureHeader].ToString());
         Assert.Equal("1", fetched.Headers[ManagementProtocolHandler.RevisionHeader].ToString());
         Assert.Equal("no-store", fetched.Headers.CacheControl.ToString());
-        var verification = CertificateVerifier.Verify(fetched.Body, signature, log.VerifierKey("acme"));
+        var verification = CertificateVerifier.Verify(fetched.Bytes, signature, harness.Log.VerifierKey("acme"));
         Assert.True(verification.Valid, CertificateVerifier.Describe(verification));
 
         var detached = await GetAsync("/v1/accounts/acme/certificates/d-acme/signature?revision=1", AcmeAdminToken);
         Assert.Equal(200, detached.Status);
-        Assert.Equal(signature, Convert.FromBase64String(detached.Json.GetProperty("signature").GetString()!));
+        Assert.Equal(signature, Convert.FromBase64String(detached.Body.GetProperty("signature").GetString()!));
 
         // The log stays readable, to check the checkpoint the certificate carries.
         Assert.Equal(200, (await GetAsync("/v1/accounts/acme/log/checkpoint", AcmeAdminToken)).Status);
@@ -161,8 +93,8 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
         }
 
         // The refusal is in the platform log.
-        var head = await log.GetTreeHeadAsync(AuditLogs.Platform);
-        var last = AuditEntry.Decode((await log.ReadEntriesAsync(AuditLogs.Platform, head.Size - 1, head.Size))[0].Body);
+        var head = await harness.Log.GetTreeHeadAsync(AuditLogs.Platform);
+        var last = AuditEntry.Decode((await harness.Log.ReadEntriesAsync(AuditLogs.Platform, head.Size - 1, head.Size))[0].Body);
         Assert.Equal(nameof(ErrorCode.AccountClosed), last.Outcome);
     }
 
@@ -179,8 +111,8 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
             }
         }
 
-        Assert.Equal(acmeCertificate.Document, (await GetAsync("/v1/accounts/acme/certificates/d-acme", AuditAdminToken)).Body);
-        Assert.Equal(globexCertificate.Document, (await GetAsync("/v1/accounts/globex/certificates/d-globex", GlobexAdminToken)).Body);
+        Assert.Equal(acmeCertificate.Document, (await GetAsync("/v1/accounts/acme/certificates/d-acme", AuditAdminToken)).Bytes);
+        Assert.Equal(globexCertificate.Document, (await GetAsync("/v1/accounts/globex/certificates/d-globex", GlobexAdminToken)).Bytes);
     }
 
     [Fact]
@@ -199,6 +131,6 @@ public sealed class ManagementCertificateRouteTests : IAsyncLifetime
             Assert.Equal(400, bad.Status);
         }
 
-        Assert.DoesNotContain((await GetAsync("/v1/accounts/globex/certificates", AuditAdminToken)).Json.GetProperty("certificates").EnumerateArray(), item => item.GetProperty("id").GetString() == "d-acme");
+        Assert.DoesNotContain((await GetAsync("/v1/accounts/globex/certificates", AuditAdminToken)).Body.GetProperty("certificates").EnumerateArray(), item => item.GetProperty("id").GetString() == "d-acme");
     }
 }

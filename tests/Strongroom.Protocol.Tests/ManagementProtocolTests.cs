@@ -1,6 +1,4 @@
-using System.Runtime.CompilerServices;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Strongroom.Access;
 using Strongroom.Audit;
@@ -9,6 +7,8 @@ using Strongroom.Placement;
 using Strongroom.Protocol.Management;
 using Strongroom.Storage;
 using Strongroom.Vault;
+
+using static Strongroom.Protocol.Tests.ManagementRouteHarness;
 
 namespace Strongroom.Protocol.Tests;
 
@@ -19,19 +19,6 @@ namespace Strongroom.Protocol.Tests;
 /// </summary>
 public sealed class ManagementProtocolTests : IDisposable
 {
-    private const string AuditAdminToken = "srsession1.audit-admin";
-    private const string SecurityAdminToken = "srsession1.security-admin";
-    private const string SystemAdminToken = "srsession1.system-admin";
-    private const string AcmeAdminToken = "srsession1.acme-admin";
-
-    private static readonly Dictionary<string, AuthenticatedPrincipal> Sessions = new(StringComparer.Ordinal)
-    {
-        [AuditAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "audrey", OperatorRole.AuditAdmin, "s1"),
-        [SecurityAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sam", OperatorRole.SecurityAdmin, "s2"),
-        [SystemAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sysop", OperatorRole.SystemAdmin, "s3"),
-        [AcmeAdminToken] = new(PrincipalKind.TenantAdmin, "acme", "dana", null, "s4"),
-    };
-
     private readonly RecordingAuditStore store = new();
     private readonly SealState seal = new(Path.Combine(Path.GetTempPath(), "strongroom-none", "seal"), Path.Combine(Path.GetTempPath(), "strongroom-none", "keyring"), new SeededRandomSource(4));
     private readonly string siteDirectory = Directory.CreateTempSubdirectory("strongroom-management-").FullName;
@@ -72,9 +59,7 @@ public sealed class ManagementProtocolTests : IDisposable
             IsSealed = () => sealedVault,
             Audit = log,
             Sites = sites,
-            AuthenticateSession = (token, _) => Sessions.TryGetValue(token, out var principal)
-                ? Task.FromResult(principal)
-                : throw new StorageException(ErrorCode.SessionInvalid, "The session is unknown, ended or expired."),
+            AuthenticateSession = AuthenticateAsync,
             ListAccounts = _ => Task.FromResult<IReadOnlyList<AccountRecord>>(
             [
                 new AccountRecord("acme", [0xAA, 0xAA, 0xAA], [0xBB, 0xBB, 0xBB], [0xCC, 0xCC, 0xCC], DateTimeOffset.UnixEpoch, AccountState.Enabled),
@@ -93,48 +78,8 @@ public sealed class ManagementProtocolTests : IDisposable
         },
         new ManagementOptions { RequireHttps = requireHttps });
 
-    private static T Uninitialized<T>() => (T)RuntimeHelpers.GetUninitializedObject(typeof(T));
-
-    private sealed record Response(int Status, HttpResponse Http, JsonElement Body, string Text)
-    {
-        public string? ErrorCode => Body.ValueKind == JsonValueKind.Object && Body.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() : null;
-    }
-
-    private async Task<Response> SendAsync(string method, string pathAndQuery, string? token = null, string? body = null, bool https = true, long? contentLength = null, bool requireHttps = true)
-    {
-        var context = new DefaultHttpContext();
-        var request = context.Request;
-        request.Method = method;
-        request.Scheme = https ? "https" : "http";
-        request.Host = new HostString("127.0.0.1", 10010);
-        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
-        var question = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        request.Path = question < 0 ? pathAndQuery : pathAndQuery[..question];
-        request.QueryString = question < 0 ? QueryString.Empty : new QueryString(pathAndQuery[question..]);
-        if (token is not null)
-        {
-            request.Headers.Authorization = "Bearer " + token;
-        }
-
-        if (body is not null)
-        {
-            var bytes = Encoding.UTF8.GetBytes(body);
-            request.Body = new MemoryStream(bytes);
-            request.ContentLength = contentLength ?? bytes.Length;
-            request.ContentType = "application/json";
-        }
-        else if (contentLength is not null)
-        {
-            request.ContentLength = contentLength;
-        }
-
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-        await Handler(requireHttps).HandleAsync(context);
-        var text = Encoding.UTF8.GetString(responseBody.ToArray());
-        using var document = JsonDocument.Parse(text.Length == 0 ? "{}" : text);
-        return new Response(context.Response.StatusCode, context.Response, document.RootElement.Clone(), text);
-    }
+    private Task<ManagementResponse> SendAsync(string method, string pathAndQuery, string? token = null, string? body = null, bool https = true, long? contentLength = null, bool requireHttps = true) =>
+        ManagementRouteHarness.SendAsync(Handler(requireHttps), method, pathAndQuery, token, body, https, contentLength);
 
     private Task<IReadOnlyList<AuditEntry>> PlatformEntriesAsync() =>
         Task.FromResult<IReadOnlyList<AuditEntry>>([.. store.Appended.Where(append => append.Log == AuditLogs.Platform).Select(append => AuditEntry.Decode(append.Entry))]);

@@ -1,14 +1,11 @@
-using System.Runtime.CompilerServices;
-using System.Text;
-using System.Text.Json;
-using Microsoft.AspNetCore.Http;
 using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Placement;
-using Strongroom.Protocol.Management;
 using Strongroom.Storage;
 using Strongroom.Vault;
+
+using static Strongroom.Protocol.Tests.ManagementRouteHarness;
 
 namespace Strongroom.Protocol.Tests;
 
@@ -20,110 +17,33 @@ namespace Strongroom.Protocol.Tests;
 /// </summary>
 public sealed class ManagementTransferRouteTests : IAsyncLifetime
 {
-    private const string SystemAdminToken = "srsession1.system-admin";
-    private const string SecurityAdminToken = "srsession1.security-admin";
-    private const string AcmeAdminToken = "srsession1.acme-admin";
-    private const string GlobexAdminToken = "srsession1.globex-admin";
-    private const string AuditAdminToken = "srsession1.audit-admin";
-
-    private static readonly Dictionary<string, AuthenticatedPrincipal> Sessions = new(StringComparer.Ordinal)
-    {
-        [SystemAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sysop", OperatorRole.SystemAdmin, "s1"),
-        [SecurityAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "sam", OperatorRole.SecurityAdmin, "s2"),
-        [AcmeAdminToken] = new(PrincipalKind.TenantAdmin, "acme", "dana", null, "s3"),
-        [GlobexAdminToken] = new(PrincipalKind.TenantAdmin, "globex", "gus", null, "s4"),
-        [AuditAdminToken] = new(PrincipalKind.Operator, PrincipalIds.NoAccount, "audrey", OperatorRole.AuditAdmin, "s5"),
-    };
-
-    private readonly string directory = Directory.CreateTempSubdirectory("strongroom-transfer-routes-").FullName;
-    private readonly RootKey rootKey = RootKey.Generate(new SeededRandomSource(1));
     private readonly SeededRandomSource random = new(20261130);
-    private SqliteMetadataStore store = null!;
-    private SealState seal = null!;
+    private ManagementRouteHarness harness = null!;
     private SiteSet sites = null!;
-    private TransparencyLog log = null!;
-    private ManagementProtocolHandler handler = null!;
 
     public async Task InitializeAsync()
     {
-        store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
-        seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
-        log = new TransparencyLog(store, new CheckpointSigner(seal), () => "0123456789abcdef", TimeProvider.System);
+        harness = await ManagementRouteHarness.OpenAsync("strongroom-transfer-routes-");
         var topology = new Topology([Site("cn-1a", "cn-east", "cn-east-1", "CN"), Site("cn-2a", "cn-east", "cn-east-2", "CN"), Site("eu-1a", "eu-west", "eu-west-1", "EU")]);
         sites = new SiteSet(
             topology,
-            topology.Sites.ToDictionary(site => site.Descriptor.Id, site => (ISite)new LocalDirectorySite(site.Descriptor.Id, Path.Combine(directory, "sites", site.Descriptor.Id), new SeededRandomSource(7)), StringComparer.Ordinal),
+            topology.Sites.ToDictionary(site => site.Descriptor.Id, site => (ISite)new LocalDirectorySite(site.Descriptor.Id, Path.Combine(harness.Directory, "sites", site.Descriptor.Id), new SeededRandomSource(7)), StringComparer.Ordinal),
             TimeProvider.System);
-        var placement = new PlacementService(store, sites, log, TimeProvider.System);
-        foreach (var account in new[] { "acme", "globex" })
-        {
-            await store.CreateAccountAsync(new AccountRecord(account, [1], [2], [3], DateTimeOffset.UnixEpoch, AccountState.Enabled));
-            await store.CreateContainerAsync(new ContainerRecord(account, "reports", "\"0x1\"", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, []));
-        }
-
-        handler = new ManagementProtocolHandler(
-            new ManagementServices
-            {
-                // Never reached: sessions come from the fake authenticator below.
-                Identities = (IdentityService)RuntimeHelpers.GetUninitializedObject(typeof(IdentityService)),
-                Lockbox = (LockboxService)RuntimeHelpers.GetUninitializedObject(typeof(LockboxService)),
-                Transfers = new TransferService(store, log, sites, placement, TimeProvider.System, random, new AccessOptions()),
-                Random = new SeededRandomSource(7),
-                Audit = log,
-                Sites = sites,
-                AuthenticateSession = (token, _) => Sessions.TryGetValue(token, out var principal)
-                    ? Task.FromResult(principal)
-                    : throw new StorageException(ErrorCode.SessionInvalid, "The session is unknown, ended or expired."),
-            },
-            new ManagementOptions { RequireHttps = true });
+        var placement = new PlacementService(harness.Store, sites, harness.Log, TimeProvider.System);
+        await harness.CreateAccountsAsync("reports", DateTimeOffset.UnixEpoch);
+        harness.Serve(transfers: new TransferService(harness.Store, harness.Log, sites, placement, TimeProvider.System, random, new AccessOptions()), sites: sites);
     }
 
     public async Task DisposeAsync()
     {
         await sites.DisposeAsync();
-        await store.DisposeAsync();
-        seal.Dispose();
-        rootKey.Dispose();
-        Directory.Delete(directory, recursive: true);
+        await harness.DisposeAsync();
     }
 
     private static SiteDefinition Site(string id, string region, string zone, string jurisdiction) =>
         new(new SiteDescriptor(id, region, zone, jurisdiction, SiteBackendKind.LocalDirectory, SiteState.Active), new LocalDirectoryBackendOptions(id));
 
-    private sealed record Response(int Status, JsonElement Body)
-    {
-        public string? ErrorCode => Body.TryGetProperty("error", out var error) ? error.GetProperty("code").GetString() : null;
-
-        public string Text(string name) => Body.GetProperty(name).GetString()!;
-    }
-
-    private async Task<Response> SendAsync(string method, string pathAndQuery, string token, string? body = null)
-    {
-        var context = new DefaultHttpContext();
-        var request = context.Request;
-        request.Method = method;
-        request.Scheme = "https";
-        request.Host = new HostString("127.0.0.1", 10010);
-        context.Connection.RemoteIpAddress = System.Net.IPAddress.Loopback;
-        var question = pathAndQuery.IndexOf('?', StringComparison.Ordinal);
-        request.Path = question < 0 ? pathAndQuery : pathAndQuery[..question];
-        request.QueryString = question < 0 ? QueryString.Empty : new QueryString(pathAndQuery[question..]);
-        request.Headers.Authorization = "Bearer " + token;
-        if (body is not null)
-        {
-            var bytes = Encoding.UTF8.GetBytes(body);
-            request.Body = new MemoryStream(bytes);
-            request.ContentLength = bytes.Length;
-            request.ContentType = "application/json";
-        }
-
-        var responseBody = new MemoryStream();
-        context.Response.Body = responseBody;
-        await handler.HandleAsync(context);
-        var text = Encoding.UTF8.GetString(responseBody.ToArray());
-        using var document = JsonDocument.Parse(text.Length == 0 ? "{}" : text);
-        return new Response(context.Response.StatusCode, document.RootElement.Clone());
-    }
+    private Task<ManagementResponse> SendAsync(string method, string pathAndQuery, string token, string? body = null) => harness.SendAsync(method, pathAndQuery, token, body);
 
     private static string RequestBody(string? legalBasis = "\"security-assessment\"", string? purpose = "\"Group audit\"", string container = "reports", string destination = "eu-1a", string? prefix = null) =>
         "{\"account\":\"acme\",\"container\":\"" + container + "\"" + (prefix is null ? string.Empty : ",\"prefix\":\"" + prefix + "\"")
@@ -136,13 +56,13 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
     {
         var created = await SendAsync("POST", "/v1/transfers", SystemAdminToken, RequestBody(prefix: prefix));
         Assert.Equal(201, created.Status);
-        return created.Text("id");
+        return created.Value("id");
     }
 
     private async Task<IReadOnlyList<AuditEntry>> AcmeEntriesAsync()
     {
-        var head = await log.GetTreeHeadAsync("acme");
-        return head.Size == 0 ? [] : [.. (await log.ReadEntriesAsync("acme", 0, head.Size)).Select(entry => AuditEntry.Decode(entry.Body!))];
+        var head = await harness.Log.GetTreeHeadAsync("acme");
+        return head.Size == 0 ? [] : [.. (await harness.Log.ReadEntriesAsync("acme", 0, head.Size)).Select(entry => AuditEntry.Decode(entry.Body!))];
     }
 
     [Theory]
@@ -202,12 +122,12 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
         Assert.Equal(
             ["id", "account", "container", "prefix", "destinationSite", "legalBasis", "legalReference", "purpose", "requester", "state", "requestedOn", "pendingExpiresOn", "objectsCopied", "bytesCopied"],
             created.Body.EnumerateObject().Select(member => member.Name));
-        Assert.Equal("security-assessment", created.Text("legalBasis"));
-        Assert.Equal("requested", created.Text("state"));
-        Assert.Equal("sysop", created.Text("requester"));
-        Assert.EndsWith("Z", created.Text("requestedOn"), StringComparison.Ordinal);
+        Assert.Equal("security-assessment", created.Value("legalBasis"));
+        Assert.Equal("requested", created.Value("state"));
+        Assert.Equal("sysop", created.Value("requester"));
+        Assert.EndsWith("Z", created.Value("requestedOn"), StringComparison.Ordinal);
 
-        var shown = await SendAsync("GET", "/v1/transfers/" + created.Text("id"), AcmeAdminToken);
+        var shown = await SendAsync("GET", "/v1/transfers/" + created.Value("id"), AcmeAdminToken);
         Assert.Equal(200, shown.Status);
         Assert.Equal(created.Body.ToString(), shown.Body.ToString());
     }
@@ -232,10 +152,10 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
         Assert.Equal(200, (await SendAsync("POST", $"/v1/transfers/{id}/approve", AcmeAdminToken)).Status);
         Assert.Equal("SelfApprovalNotAllowed", (await SendAsync("POST", $"/v1/transfers/{id}/approve", AcmeAdminToken)).ErrorCode);
         var approved = await SendAsync("POST", $"/v1/transfers/{id}/approve", SecurityAdminToken);
-        Assert.Equal("approved", approved.Text("state"));
-        Assert.Equal("acme/dana", approved.Text("tenantApprover"));
-        Assert.Equal("sam", approved.Text("securityApprover"));
-        Assert.Equal("sam", approved.Text("decidedBy"));
+        Assert.Equal("approved", approved.Value("state"));
+        Assert.Equal("acme/dana", approved.Value("tenantApprover"));
+        Assert.Equal("sam", approved.Value("securityApprover"));
+        Assert.Equal("sam", approved.Value("decidedBy"));
 
         var decidedAgain = await SendAsync("POST", $"/v1/transfers/{id}/deny", AcmeAdminToken);
         Assert.Equal(409, decidedAgain.Status);
@@ -245,7 +165,7 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
         // Nothing in scope: the run completes with nothing copied.
         var run = await SendAsync("POST", $"/v1/transfers/{id}/run", SystemAdminToken);
         Assert.Equal(200, run.Status);
-        Assert.Equal("completed", run.Text("state"));
+        Assert.Equal("completed", run.Value("state"));
         Assert.Equal(0, run.Body.GetProperty("objectsCopied").GetInt64());
         Assert.True(run.Body.TryGetProperty("completedOn", out _));
 
@@ -262,8 +182,8 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
         var pending = await RequestedAsync(prefix: "cn/");
 
         var denied = await SendAsync("POST", $"/v1/transfers/{withReason}/deny", SecurityAdminToken, "{\"reason\":\"No filing on record\"}");
-        Assert.Equal("denied", denied.Text("state"));
-        Assert.Equal("denied", (await SendAsync("POST", $"/v1/transfers/{withoutReason}/deny", AcmeAdminToken)).Text("state"));
+        Assert.Equal("denied", denied.Value("state"));
+        Assert.Equal("denied", (await SendAsync("POST", $"/v1/transfers/{withoutReason}/deny", AcmeAdminToken)).Value("state"));
         Assert.Equal(400, (await SendAsync("POST", $"/v1/transfers/{pending}/deny", AcmeAdminToken, "{\"reason\":7}")).Status);
         Assert.Equal("TransferNotApproved", (await SendAsync("POST", $"/v1/transfers/{withReason}/run", SystemAdminToken)).ErrorCode);
 
@@ -273,7 +193,7 @@ public sealed class ManagementTransferRouteTests : IAsyncLifetime
         Assert.Equal("No filing on record", denials[0].Details.Single(detail => detail.Key == "reason").Value);
         Assert.DoesNotContain(denials[1].Details, detail => detail.Key == "reason");
 
-        static IEnumerable<string> Ids(Response list) => list.Body.GetProperty("transfers").EnumerateArray().Select(transfer => transfer.GetProperty("id").GetString()!);
+        static IEnumerable<string> Ids(ManagementResponse list) => list.Body.GetProperty("transfers").EnumerateArray().Select(transfer => transfer.GetProperty("id").GetString()!);
 
         Assert.Equal([pending], Ids(await SendAsync("GET", "/v1/transfers?state=requested", SystemAdminToken)));
         Assert.Equal(
