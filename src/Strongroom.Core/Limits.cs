@@ -290,6 +290,12 @@ public static class Limits
     /// <summary>The Set Blob Service Properties body (Azure's is a few KiB at most, CORS rules included).</summary>
     public const int ServicePropertiesXmlBytesMax = 64 * 1024;
 
+    /// <summary>Writes that erased wrapped keys whose acknowledgements wait for one truncating WAL checkpoint, at most (it also runs whenever no write is queued).</summary>
+    public const int ErasingWritesHeldMax = 64;
+
+    /// <summary>How long the oldest of those waits at most while other writes keep the queue busy.</summary>
+    public static readonly TimeSpan ErasingWriteHoldMax = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Data-key ids a container-purge certificate lists one by one; above this it records their count and digest only.</summary>
     public const int CertificateKeyIdsMax = 10_000;
 

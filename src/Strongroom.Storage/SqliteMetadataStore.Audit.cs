@@ -441,8 +441,8 @@ public sealed partial class SqliteMetadataStore : IAuditStore
         try
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
-            using var connection = OpenConnection();
-            CheckpointAndTruncate(connection);
+            erasurePending = true;
+            ReleaseErasingWrites(force: true);
         }
         finally
         {
@@ -453,7 +453,7 @@ public sealed partial class SqliteMetadataStore : IAuditStore
     /// <summary>
     /// One truncating checkpoint on <paramref name="connection"/>, called under the write lock.
     /// Clears <see cref="erasurePending"/> when it completed (SQLite reports busy = 0), so a
-    /// checkpoint a reader's snapshot blocked is tried again after the next group commit.
+    /// checkpoint a reader's snapshot blocked is tried again at the next quiet moment.
     /// </summary>
     private void CheckpointAndTruncate(SqliteConnection connection)
     {

@@ -65,8 +65,13 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private long writeGroupsCommitted;
 
     // Set (under the write lock) when a committed group erased wrapped keys; cleared by a completed
-    // truncating checkpoint. See RunGroup.
+    // truncating checkpoint. See ReleaseErasingWrites.
     private bool erasurePending;
+
+    // Committed writes that erased wrapped keys, whose acknowledgement waits for the truncating
+    // checkpoint (under the write lock), and when the first of them started waiting.
+    private readonly List<(PendingWrite Write, object? Result)> erasingWritesHeld = [];
+    private long erasingWritesHeldSince;
 
     // The connection group commits run on, kept between groups with its prepared statements
     // (touched only under writeLock). Opening a pooled connection, setting its pragmas and
@@ -810,6 +815,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         await writeLock.WaitAsync().ConfigureAwait(false);
         try
         {
+            ReleaseErasingWrites(force: true);
             CloseWriterConnection();
             ClearPool();
         }
@@ -891,7 +897,18 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     private void RunGroup(List<PendingWrite> group)
     {
+        if (group.Count > 0)
+        {
+            CommitGroup(group);
+        }
+
+        ReleaseErasingWrites(force: false);
+    }
+
+    private void CommitGroup(List<PendingWrite> group)
+    {
         var outcomes = new (object? Result, Exception? Error)[group.Count];
+        var erased = new bool[group.Count];
         try
         {
             var connection = writerConnection ??= OpenConnection();
@@ -906,7 +923,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 tx.Execute("SAVEPOINT write");
                 try
                 {
+                    tx.KeysErased = false;
                     outcomes[i] = (group[i].Work(tx), null);
+                    erased[i] = tx.KeysErased;
                     tx.Execute("RELEASE write");
                 }
                 catch (Exception error)
@@ -921,18 +940,6 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
             transaction.Commit();
             Interlocked.Increment(ref writeGroupsCommitted);
-
-            // secure_delete zeroes an erased wrapped key in the database file, but the WAL keeps
-            // the page images that held it until a checkpoint copies them back and the log is
-            // truncated. A group that erased keys (a delete that dropped objects) is checkpointed
-            // before any of its writes is acknowledged, so a deletion the client saw never leaves
-            // a key behind in metadata.db-wal; one a reader's snapshot blocked is retried after
-            // the next group.
-            erasurePending |= tx.KeysErased;
-            if (erasurePending)
-            {
-                CheckpointAndTruncate(connection);
-            }
         }
         catch (Exception failure)
         {
@@ -953,10 +960,66 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             {
                 group[i].Completion.TrySetException(error);
             }
+            else if (erased[i])
+            {
+                if (erasingWritesHeld.Count == 0)
+                {
+                    erasingWritesHeldSince = System.Diagnostics.Stopwatch.GetTimestamp();
+                }
+
+                erasurePending = true;
+                erasingWritesHeld.Add((group[i], outcomes[i].Result));
+            }
             else
             {
                 group[i].Completion.TrySetResult(outcomes[i].Result);
             }
+        }
+    }
+
+    /// <summary>
+    /// secure_delete zeroes an erased wrapped key in the database file, but the WAL keeps the page
+    /// images that held it until a checkpoint copies them back and the log is truncated. A write
+    /// that erased keys (a delete or overwrite that dropped objects, a vault item purged) is
+    /// acknowledged only after a truncating checkpoint, so a deletion a client saw never leaves a
+    /// key behind in metadata.db-wal. One checkpoint serves many such writes: it runs when no
+    /// write is queued (nothing more would join), when <see cref="Limits.ErasingWritesHeldMax"/>
+    /// wait, or when the oldest has waited <see cref="Limits.ErasingWriteHoldMax"/>. A checkpoint
+    /// a reader's snapshot blocked (or that failed) still releases the committed writes, and is
+    /// tried again at the next quiet moment. Called under the write lock.
+    /// </summary>
+    private void ReleaseErasingWrites(bool force)
+    {
+        if (!erasurePending)
+        {
+            return;
+        }
+
+        var due = force
+            || pendingWrites.IsEmpty
+            || erasingWritesHeld.Count >= Limits.ErasingWritesHeldMax
+            || (erasingWritesHeld.Count > 0 && System.Diagnostics.Stopwatch.GetElapsedTime(erasingWritesHeldSince) >= Limits.ErasingWriteHoldMax);
+        if (!due)
+        {
+            return;
+        }
+
+        try
+        {
+            CheckpointAndTruncate(writerConnection ??= OpenConnection());
+        }
+        catch (SqliteException)
+        {
+            // The deletions are durable; only the WAL's old pages stay until the next attempt.
+        }
+        finally
+        {
+            foreach (var (write, result) in erasingWritesHeld)
+            {
+                write.Completion.TrySetResult(result);
+            }
+
+            erasingWritesHeld.Clear();
         }
     }
 
