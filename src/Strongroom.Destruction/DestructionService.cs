@@ -253,8 +253,8 @@ public sealed class DestructionService
 
         if (instancesPurged + containersDestroyed + accountsDestroyed + completed + vaultChanged.Count > 0)
         {
-            // The store truncated the WAL after each destruction; the pass's later writes (tombstones,
-            // sweep state, certificates) may have brought back pages those rows lived in.
+            // Each destruction's commit already truncated the WAL (the store does so for every write
+            // that erases keys); this leaves it empty of the pass's later writes too.
             await destructions.TruncateWriteAheadLogAsync(cancellationToken).ConfigureAwait(false);
         }
 

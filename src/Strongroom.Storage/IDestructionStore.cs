@@ -19,9 +19,10 @@ public sealed record DestructionCommit(DestructionRecord Destruction, IReadOnlyL
 /// transaction with its transparency-log entry. Keys first: a destruction erases the wrapped keys
 /// (data keys with their <c>objects</c> rows, KEKs, scope KEKs, vault items) and records one
 /// <c>site_tombstones</c> row per copy carrying its id in the same commit, so no ciphertext is
-/// removed from a site before the keys that could read it are gone. After each destruction the
-/// store checkpoints and truncates its write-ahead log, so no page image of an erased key
-/// survives there (secure_delete zeroes the database pages).
+/// removed from a site before the keys that could read it are gone. A destruction, like every
+/// write that erases wrapped keys, returns only after the store checkpointed and truncated its
+/// write-ahead log, so no page image of an erased key survives there (secure_delete zeroes the
+/// database pages).
 /// </summary>
 public interface IDestructionStore
 {
@@ -113,6 +114,6 @@ public interface IDestructionStore
     /// </summary>
     Task<IReadOnlyList<DestructionRecord>> ListCertificatesOwedAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Checkpoints and truncates the write-ahead log (after a destruction: no page image of an erased key survives there).</summary>
+    /// <summary>Checkpoints and truncates the write-ahead log now: the destruction service calls it at the end of a pass or an immediate destruction, so the log is also empty of the pass's own later writes.</summary>
     Task TruncateWriteAheadLogAsync(CancellationToken cancellationToken = default);
 }

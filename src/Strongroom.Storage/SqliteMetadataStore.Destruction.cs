@@ -173,10 +173,10 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
 
                 var keys = DataKeyIds(removed, now);
                 var record = RecordDestruction(tx, destructionId, account, DestructionKind.ContainerPurge, scope, now, removed, keys, destructionEntry);
+                tx.KeysErased = true;
                 return new DestructionCommit(record, removed);
             },
             cancellationToken).ConfigureAwait(false);
-        await TruncateWriteAheadLogAsync(CancellationToken.None).ConfigureAwait(false);
         return commit;
     }
 
@@ -293,10 +293,12 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
                     ("@state", (int)AccountState.Destroyed));
                 var removed = CollectUnreferencedObjects(tx, candidates.Order(StringComparer.Ordinal));
                 var record = RecordDestruction(tx, destructionId, account, DestructionKind.AccountClosure, account, now, removed, keys, destructionEntry);
+
+                // The KEK, scope and shared-key rows went above even when no object did.
+                tx.KeysErased = true;
                 return new DestructionCommit(record, removed);
             },
             cancellationToken).ConfigureAwait(false);
-        await TruncateWriteAheadLogAsync(CancellationToken.None).ConfigureAwait(false);
         return commit;
     }
 
@@ -367,11 +369,6 @@ public sealed partial class SqliteMetadataStore : IDestructionStore
                 return records;
             },
             cancellationToken).ConfigureAwait(false);
-        if (changed.Count > 0)
-        {
-            await TruncateWriteAheadLogAsync(CancellationToken.None).ConfigureAwait(false);
-        }
-
         return changed;
     }
 
