@@ -123,6 +123,54 @@ public sealed record BlobRecord(
 
     /// <summary>The copy that made this blob (Copy Blob; always completed, copies are synchronous here); null when it was not copied.</summary>
     public BlobCopy? Copy { get; init; }
+
+    /// <summary>The access tier set on the blob (Put Blob, Put Block List, Copy, Set Blob Tier); null: never set (Azure reports the account's default, Hot, as inferred). A label here: every tier is stored and served alike.</summary>
+    public AccessTier? AccessTier { get; init; }
+
+    /// <summary>When <see cref="AccessTier"/> last changed (x-ms-access-tier-change-time); null when never set.</summary>
+    public DateTimeOffset? AccessTierChangedOn { get; init; }
+
+    /// <summary>An append blob sealed by Seal Append Blob: read-only from then on (x-ms-blob-sealed).</summary>
+    public bool IsSealed { get; init; }
+
+    /// <summary>A page blob's sequence number (x-ms-blob-sequence-number, 0 to 2^63 - 1); 0 for other types.</summary>
+    public long SequenceNumber { get; init; }
+}
+
+/// <summary>Azure's access tiers. Here they are labels: every tier is stored, encrypted, replicated and served alike.</summary>
+public enum AccessTier
+{
+    Hot = 0,
+    Cool = 1,
+    Cold = 2,
+    Archive = 3,
+}
+
+/// <summary>The wire names of <see cref="AccessTier"/> (Azure's spelling; parsing ignores case, as Azure does).</summary>
+public static class AccessTiers
+{
+    public static string Name(AccessTier tier) => tier switch
+    {
+        AccessTier.Hot => "Hot",
+        AccessTier.Cool => "Cool",
+        AccessTier.Cold => "Cold",
+        AccessTier.Archive => "Archive",
+        _ => throw new ArgumentOutOfRangeException(nameof(tier)),
+    };
+
+    /// <summary>The tier named <paramref name="name"/>, or null for a name that is not one.</summary>
+    public static AccessTier? TryParse(string? name) => name?.ToUpperInvariant() switch
+    {
+        "HOT" => AccessTier.Hot,
+        "COOL" => AccessTier.Cool,
+        "COLD" => AccessTier.Cold,
+        "ARCHIVE" => AccessTier.Archive,
+        _ => null,
+    };
+
+    /// <summary>A stored tier name; anything else is a broken invariant.</summary>
+    public static AccessTier Parse(string name) =>
+        TryParse(name) ?? throw new InvalidOperationException("A stored access tier is one this build knows.");
 }
 
 /// <summary>A completed copy: Azure's x-ms-copy-id, x-ms-copy-source and x-ms-copy-completion-time.</summary>

@@ -27,10 +27,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
         "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold, " +
-        "copy_id, copy_source, copy_completed_on";
+        "copy_id, copy_source, copy_completed_on, access_tier, access_tier_changed_on, sealed, sequence_number";
 
     // How many columns BlobColumns reads (ReadBlobRow), so a query can select more after them.
-    private const int BlobColumnCount = 22;
+    private const int BlobColumnCount = 26;
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -1367,14 +1367,15 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
             "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold, " +
-            "@copy_id, @copy_source, @copy_completed_on)";
+            "@copy_id, @copy_source, @copy_completed_on, @access_tier, @access_tier_changed_on, @sealed, @sequence_number)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
             "content_language = @content_language, content_disposition = @content_disposition, " +
             "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
             "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold, " +
-            "copy_id = @copy_id, copy_source = @copy_source, copy_completed_on = @copy_completed_on";
+            "copy_id = @copy_id, copy_source = @copy_source, copy_completed_on = @copy_completed_on, " +
+            "access_tier = @access_tier, access_tier_changed_on = @access_tier_changed_on, sealed = @sealed, sequence_number = @sequence_number";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -1401,7 +1402,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@legal_hold", blob.LegalHold ? 1 : 0),
             ("@copy_id", blob.Copy?.CopyId),
             ("@copy_source", blob.Copy?.Source),
-            ("@copy_completed_on", blob.Copy is { } copy ? ToTicks(copy.CompletedOn) : null));
+            ("@copy_completed_on", blob.Copy is { } copy ? ToTicks(copy.CompletedOn) : null),
+            ("@access_tier", blob.AccessTier is { } tier ? AccessTiers.Name(tier) : null),
+            ("@access_tier_changed_on", blob.AccessTierChangedOn is { } changedOn ? ToTicks(changedOn) : null),
+            ("@sealed", blob.IsSealed ? 1 : 0),
+            ("@sequence_number", blob.SequenceNumber));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -1478,6 +1483,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         VersionId = NullableString(reader, 17),
         LegalHold = reader.GetInt64(18) != 0,
         Copy = reader.IsDBNull(19) ? null : new BlobCopy(reader.GetString(19), reader.GetString(20), FromTicks(reader.GetInt64(21))),
+        AccessTier = reader.IsDBNull(22) ? null : AccessTiers.Parse(reader.GetString(22)),
+        AccessTierChangedOn = reader.IsDBNull(23) ? null : FromTicks(reader.GetInt64(23)),
+        IsSealed = reader.GetInt64(24) != 0,
+        SequenceNumber = reader.GetInt64(25),
     };
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are

@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 11;
+    public const int CurrentVersion = 19;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -569,6 +569,42 @@ internal static class SqliteSchema
             "ALTER TABLE destructions ADD COLUMN revisions_due INTEGER NOT NULL DEFAULT 1",
             "UPDATE destructions SET revisions_due = MAX(1 + (state = 1), (SELECT COUNT(*) FROM destruction_certificates c WHERE c.destruction_id = destructions.id))",
         ],
+
+        // 11 → 12 (issue 8, blob properties every blob type shares): the access tier as a label
+        // (Hot, Cool, Cold, Archive; NULL: never set, reported as inferred Hot) and when it last
+        // changed; whether an append blob is sealed; a page blob's sequence number. Kept on
+        // instances too, since a version or snapshot reports what its blob had.
+        [
+            "ALTER TABLE blobs ADD COLUMN access_tier TEXT NULL",
+            "ALTER TABLE blobs ADD COLUMN access_tier_changed_on INTEGER NULL",
+            "ALTER TABLE blobs ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE blobs ADD COLUMN sequence_number INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE blob_instances ADD COLUMN access_tier TEXT NULL",
+            "ALTER TABLE blob_instances ADD COLUMN access_tier_changed_on INTEGER NULL",
+            "ALTER TABLE blob_instances ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0",
+            "ALTER TABLE blob_instances ADD COLUMN sequence_number INTEGER NOT NULL DEFAULT 0",
+        ],
+
+        // 12 → 13 (issue 8, SAS): stored access policies (container ACL signed identifiers).
+        [],
+
+        // 13 → 14 (issue 8, leases on containers and blobs).
+        [],
+
+        // 14 → 15 (issue 8, blob index tags).
+        [],
+
+        // 15 → 16 (issue 8, append blobs).
+        [],
+
+        // 16 → 17 (issue 8, page blobs).
+        [],
+
+        // 17 → 18 (issue 8, copy from URL, batch, tiers).
+        [],
+
+        // 18 → 19 (issue 8, service properties and CORS).
+        [],
     ];
 
     /// <summary>
