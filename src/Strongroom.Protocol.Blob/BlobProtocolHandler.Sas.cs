@@ -25,6 +25,7 @@ namespace Strongroom.Protocol.Blob;
 public sealed partial class BlobProtocolHandler
 {
     private const string SasGrantItem = "strongroom.sas";
+    private const string SasCreateOnlyItem = "strongroom.sas.create-only";
 
     /// <summary>The error codes of a refused SAS: always recorded, like an authentication failure.</summary>
     private static readonly HashSet<string> SasRefusals = new(StringComparer.Ordinal)
@@ -261,6 +262,20 @@ public sealed partial class BlobProtocolHandler
             throw new BlobProtocolException(SasErrors.PermissionMismatch);
         }
 
+        if (CreateOnly(requirement, grant.Permissions, resolved.Operation))
+        {
+            // Create (c) without write (w) makes new blobs only: the write itself checks, in its
+            // transaction, that the blob does not exist, and the refusal becomes Azure's 403.
+            var ifNoneMatch = RequestHeaders.Get(headers, "If-None-Match");
+            if (ifNoneMatch is not null && ifNoneMatch != "*")
+            {
+                throw new BlobProtocolException(SasErrors.PermissionMismatch);
+            }
+
+            headers.IfNoneMatch = "*";
+            context.Items[SasCreateOnlyItem] = true;
+        }
+
         if (sas.EncryptionScope.Length > 0)
         {
             var scope = RequestHeaders.Get(headers, EncryptionHeaders.Scope);
@@ -403,6 +418,25 @@ public sealed partial class BlobProtocolHandler
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
         response.ContentLength = 0;
+    }
+
+    /// <summary>A create (c) SAS without write (w) on an operation that writes a whole blob: it may create it, not replace it.</summary>
+    private static bool CreateOnly(SasRequirement requirement, string permissions, BlobOperation operation) =>
+        operation is BlobOperation.PutBlob or BlobOperation.PutBlockList or BlobOperation.CopyBlob or BlobOperation.PutBlobFromUrl
+        && requirement.AnyOf.Contains('c', StringComparison.Ordinal)
+        && !permissions.Contains('w', StringComparison.Ordinal);
+
+    /// <summary>Dispatches; under a create-only SAS, an existing blob is Azure's 403 AuthorizationPermissionMismatch rather than 409.</summary>
+    private async Task DispatchUnderSasAsync(HttpContext context, RequestTarget target, ResolvedOperation resolved)
+    {
+        try
+        {
+            await DispatchAsync(context, target, resolved).ConfigureAwait(false);
+        }
+        catch (StorageException exists) when (exists.Code is ErrorCode.BlobAlreadyExists or ErrorCode.ConditionNotMet && context.Items.ContainsKey(SasCreateOnlyItem))
+        {
+            throw new BlobProtocolException(SasErrors.PermissionMismatch);
+        }
     }
 
     private static string Merge(string fromSas, string? fromPolicy, string name)

@@ -124,7 +124,7 @@ public sealed partial class BlobProtocolHandler
                 throw new StorageException(refusal);
             }
             await CheckLocationAsync(context, target, resolved).ConfigureAwait(false);
-            await DispatchAsync(context, target, resolved).ConfigureAwait(false);
+            await DispatchUnderSasAsync(context, target, resolved).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

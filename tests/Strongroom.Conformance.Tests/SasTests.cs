@@ -201,6 +201,11 @@ public sealed class SasTests(SecondAccountFixture fixture) : IClassFixture<Secon
         await create.GetBlobClient("created.txt").UploadAsync(BinaryData.FromString("created"));
         Assert.Equal("created", (await container.GetBlobClient("created.txt").DownloadContentAsync()).Value.Content.ToString());
 
+        // Create is not write: an existing blob is not replaced, by upload or by copy.
+        await RefusedAsync(403, "AuthorizationPermissionMismatch", () => create.GetBlobClient("created.txt").UploadAsync(BinaryData.FromString("replaced"), overwrite: true));
+        await RefusedAsync(403, "AuthorizationPermissionMismatch", () => create.GetBlobClient("created.txt").SyncCopyFromUriAsync(container.GetBlobClient("created.txt").Uri));
+        Assert.Equal("created", (await container.GetBlobClient("created.txt").DownloadContentAsync()).Value.Content.ToString());
+
         var add = SasContainer(ContainerSas(container, BlobContainerSasPermissions.Add));
         await RefusedAsync(403, "AuthorizationPermissionMismatch", () => add.GetBlobClient("added.txt").UploadAsync(BinaryData.FromString("x")));
         Assert.False((await container.GetBlobClient("added.txt").ExistsAsync()).Value);
