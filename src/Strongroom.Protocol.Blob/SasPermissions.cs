@@ -62,13 +62,15 @@ public static class SasPermissions
             BlobOperation.DeleteContainer => new(SasResourceLevel.Container, "d"),
             BlobOperation.LeaseContainer => new(SasResourceLevel.Container, isBreak ? "dw" : "w"),
             BlobOperation.ListBlobs => new(SasResourceLevel.Container, "l"),
-            BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl => new(SasResourceLevel.Container, string.Empty),
+            // Like an ACL, renaming a container is for the account's key only.
+            BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl or BlobOperation.RenameContainer => new(SasResourceLevel.Container, string.Empty),
 
-            BlobOperation.PutBlob or BlobOperation.PutBlobFromUrl or BlobOperation.CopyBlob or BlobOperation.PutBlockList or BlobOperation.SnapshotBlob
+            BlobOperation.PutBlob or BlobOperation.PutBlobFromUrl or BlobOperation.CopyBlob or BlobOperation.IncrementalCopyBlob
+                or BlobOperation.PutBlockList or BlobOperation.SnapshotBlob
                 => new(SasResourceLevel.Object, "cw"),
             BlobOperation.PutBlock or BlobOperation.PutBlockFromUrl or BlobOperation.PutPage or BlobOperation.PutPageFromUrl
                 or BlobOperation.SetBlobProperties or BlobOperation.SetBlobMetadata or BlobOperation.UndeleteBlob
-                or BlobOperation.AbortCopyBlob or BlobOperation.SetBlobTier or BlobOperation.SealAppendBlob
+                or BlobOperation.AbortCopyBlob or BlobOperation.SetBlobTier or BlobOperation.SealAppendBlob or BlobOperation.SetBlobExpiry
                 => new(SasResourceLevel.Object, "w"),
             BlobOperation.AppendBlock or BlobOperation.AppendBlockFromUrl => new(SasResourceLevel.Object, "aw"),
             BlobOperation.GetBlob or BlobOperation.GetBlobProperties or BlobOperation.GetBlobMetadata or BlobOperation.GetBlockList
