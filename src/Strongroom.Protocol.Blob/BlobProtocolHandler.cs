@@ -317,6 +317,9 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.PutPage => PutPageAsync(context, target, container!, blob!),
+            BlobOperation.PutPageFromUrl => PutPageFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.GetPageRanges => GetPageRangesAsync(context, target, container!, blob!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -348,6 +351,9 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.PutPage,
+        BlobOperation.PutPageFromUrl,
+        BlobOperation.GetPageRanges,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)
