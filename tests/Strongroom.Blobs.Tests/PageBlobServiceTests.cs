@@ -80,6 +80,12 @@ public sealed class PageBlobServiceTests : IAsyncLifetime
 
         Assert.Equal(content, await fixture.ReadAllAsync("disks", "disk"));
         Assert.Equal([new PageRange(0, Size - 1)], (await RangesAsync("disk")).Pages);
+
+        // Each page write's entry committed with it, naming the chunks it wrote.
+        var entries = (await fixture.Audit.EntriesAsync(Account)).Where(entry => entry.Action == nameof(BlobOperation.PutPage)).ToList();
+        Assert.Equal(4, entries.Count);
+        Assert.Equal(["4", "4", "1", "2"], entries.Select(entry => entry.Detail("chunksWritten")));
+        Assert.All(entries, entry => Assert.Equal("update", entry.Detail("pageWrite")));
     }
 
     [Fact]
@@ -228,5 +234,38 @@ public sealed class PageBlobServiceTests : IAsyncLifetime
         await fixture.PutAsync("disks", "block", [1, 2, 3]);
         var wrongType = await Assert.ThrowsAsync<StorageException>(() => WriteAsync("block", 0, page));
         Assert.Equal(ErrorCode.InvalidBlobType, wrongType.Code);
+    }
+
+    [Fact]
+    public async Task A_page_blob_under_a_customer_key_or_a_scope_keeps_every_chunk_under_it()
+    {
+        static CustomerProvidedKey Key() => CustomerProvidedKey.Take(Enumerable.Repeat((byte)7, 32).ToArray());
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "cpk", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None) { Encryption = new BlobEncryptionOptions(null, Key()) });
+        var first = BlobServiceFixture.Pattern(Limits.PageBytes, 11);
+        var second = BlobServiceFixture.Pattern(Limits.PageBytes, 12);
+        Task<PageWriteResult> WriteWithAsync(long offset, byte[] content, CustomerProvidedKey? key) =>
+            fixture.Blobs.PutPagesAsync(Range("cpk", offset, content.Length) with { Encryption = new BlobEncryptionOptions(null, key) }, new MemoryStream(content));
+        await WriteWithAsync(0, first, Key());
+
+        // The second write reads the chunk back (read-modify-write), which needs the key too.
+        await WriteWithAsync(Limits.PageBytes, second, Key());
+        var refused = await Assert.ThrowsAsync<StorageException>(() => WriteWithAsync(0, second, null));
+        Assert.NotEqual(ErrorCode.InvalidPageRange, refused.Code);
+        var reader = await fixture.Blobs.OpenBlobAsync(Account, "disks", "cpk", AccessConditions.None, Key());
+        using var content = new MemoryStream();
+        await reader.CopyRangeToAsync(0, 2 * Limits.PageBytes, content);
+        Assert.Equal([.. first, .. second], content.ToArray());
+
+        await fixture.Scopes.CreateAsync(Account, "scope-a", EncryptionScopeKeySource.Platform, null);
+        await fixture.Scopes.CreateAsync(Account, "scope-b", EncryptionScopeKeySource.Platform, null);
+        await fixture.Blobs.CreateContainerAsync(Account, "scoped", [], defaultEncryptionScope: "scope-a", denyEncryptionScopeOverride: false);
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "scoped", "disk", 2L * Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        var page = new PageWriteRequest(Account, "scoped", "disk", Chunk, Limits.PageBytes, AccessConditions.None, SequenceNumberConditions.None, TransactionalChecksums.None);
+        var written = await fixture.Blobs.PutPagesAsync(page, new MemoryStream(first));
+        Assert.Equal("scope-a", written.EncryptionScope);
+        var parts = (await fixture.Store.GetBlobWithPartsAsync(Account, "scoped", "disk"))!.Value.Parts;
+        Assert.Equal("scope-a", Assert.Single(parts).Object.EncryptionScope);
+        var other = await Assert.ThrowsAsync<StorageException>(() => fixture.Blobs.PutPagesAsync(page with { Encryption = new BlobEncryptionOptions("scope-b") }, new MemoryStream(first)));
+        Assert.Equal(ErrorCode.BlobCustomerSpecifiedEncryptionMismatch, other.Code);
     }
 }
