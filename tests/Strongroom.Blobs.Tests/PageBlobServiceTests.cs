@@ -268,4 +268,28 @@ public sealed class PageBlobServiceTests : IAsyncLifetime
         var other = await Assert.ThrowsAsync<StorageException>(() => fixture.Blobs.PutPagesAsync(page with { Encryption = new BlobEncryptionOptions("scope-b") }, new MemoryStream(first)));
         Assert.Equal(ErrorCode.BlobCustomerSpecifiedEncryptionMismatch, other.Code);
     }
+
+    [Fact]
+    public async Task The_store_swaps_chunks_only_by_compare_and_swap_and_refuses_a_held_blob()
+    {
+        await CreateAsync("cas", 2L * Chunk);
+        await WriteAsync("cas", 0, BlobServiceFixture.Pattern(Limits.PageBytes, 13));
+        var state = (await fixture.Store.GetPageBlobAsync(Account, "disks", "cas", null))!;
+        var held = Assert.Single(state.Chunks);
+
+        // A writer that read no chunk 0 (stale) loses, and nothing changes.
+        var stale = fixture.Store.WritePageChunksAsync(Account, "disks", "cas", [new PageChunkChange(0, null, null, null)], blob => blob with { ETag = "\"stale\"" });
+        await Assert.ThrowsAsync<PageChunkConflictException>(() => stale);
+        var after = (await fixture.Store.GetPageBlobAsync(Account, "disks", "cas", null))!;
+        Assert.Equal(held.Object.ObjectId, Assert.Single(after.Chunks).Object.ObjectId);
+        Assert.Equal(state.Blob.ETag, after.Blob.ETag);
+
+        await fixture.Blobs.SetBlobLegalHoldAsync(Account, "disks", "cas", null, legalHold: true);
+        var refused = await Assert.ThrowsAsync<StorageException>(() => WriteAsync("cas", Chunk, BlobServiceFixture.Pattern(Limits.PageBytes, 14)));
+        Assert.Equal(ErrorCode.BlobImmutableDueToLegalHold, refused.Code);
+        var cleared = await Assert.ThrowsAsync<StorageException>(() => fixture.Blobs.ClearPagesAsync(Range("cas", 0, Chunk)));
+        Assert.Equal(ErrorCode.BlobImmutableDueToLegalHold, cleared.Code);
+        Assert.Single(SiteObjects());
+        Assert.Equal(held.Object.ObjectId, Assert.Single((await fixture.Store.GetPageBlobAsync(Account, "disks", "cas", null))!.Chunks).Object.ObjectId);
+    }
 }
