@@ -171,6 +171,23 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "prevsnapshot", previous);
         }
 
+        // maxresults and marker (2020-10-02): the marker is the offset of the next range to list.
+        var maxText = target.GetQuery("maxresults");
+        int? maxResults = null;
+        if (maxText is not null)
+        {
+            maxResults = int.TryParse(maxText, NumberStyles.None, CultureInfo.InvariantCulture, out var max) && max > 0
+                ? max
+                : throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "maxresults", maxText);
+        }
+
+        var markerText = target.GetQuery("marker");
+        long marker = 0;
+        if (!string.IsNullOrEmpty(markerText) && !long.TryParse(markerText, NumberStyles.None, CultureInfo.InvariantCulture, out marker))
+        {
+            throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "marker", markerText);
+        }
+
         var range = ReadRange(headers);
         var request = new PageRangesRequest(target.Account, container, blob, ReadSelector(target), range?.Start, range?.End, previous, ReadReadConditions(headers));
         var result = await blobs.GetPageRangesAsync(request, context.RequestAborted).ConfigureAwait(false);
@@ -186,15 +203,33 @@ public sealed partial class BlobProtocolHandler
             xml.WriteStartElement("PageList");
 
             // Both lists are in offset order; Azure interleaves them by offset.
-            int page = 0, cleared = 0;
+            int page = 0, cleared = 0, listed = 0;
+            string? nextMarker = null;
             while (page < result.Pages.Count || cleared < result.Cleared.Count)
             {
                 var takePage = cleared >= result.Cleared.Count || (page < result.Pages.Count && result.Pages[page].Start < result.Cleared[cleared].Start);
                 var next = takePage ? result.Pages[page++] : result.Cleared[cleared++];
+                if (next.Start < marker)
+                {
+                    continue;
+                }
+
+                if (listed == maxResults)
+                {
+                    nextMarker = next.Start.ToString(CultureInfo.InvariantCulture);
+                    break;
+                }
+
+                listed++;
                 xml.WriteStartElement(takePage ? "PageRange" : "ClearRange");
                 xml.WriteElementString("Start", next.Start.ToString(CultureInfo.InvariantCulture));
                 xml.WriteElementString("End", next.End.ToString(CultureInfo.InvariantCulture));
                 xml.WriteEndElement();
+            }
+
+            if (maxResults is not null || markerText is not null)
+            {
+                xml.WriteElementString("NextMarker", nextMarker ?? string.Empty);
             }
 
             xml.WriteEndElement();

@@ -87,6 +87,18 @@ public sealed class PageBlobTests(ServerFixture fixture) : IClassFixture<ServerF
             [(0L, Page - 1L, false), (2L * Page, (3L * Page) - 1, false), ((2L * MiB) - Page, (2L * MiB) - 1, false)],
             Shape(await RangesAsync(blob)));
 
+        // Paged listing (maxresults and marker): the same ranges, two per page.
+        var paged = new List<PageRangeItem>();
+        var pageCount = 0;
+        await foreach (var pageOfRanges in blob.GetAllPageRangesAsync().AsPages(pageSizeHint: 2))
+        {
+            pageCount++;
+            paged.AddRange(pageOfRanges.Values);
+        }
+
+        Assert.Equal(2, pageCount);
+        Assert.Equal(Shape(await RangesAsync(blob)), Shape(paged));
+
         var listed = new List<BlobItem>();
         await foreach (var item in container.GetBlobsAsync())
         {
