@@ -100,7 +100,11 @@ public sealed class BlobReader
 
     internal BlobReader(BlobRecord blob, IReadOnlyList<BlobPart> parts, CipherSuite cipherSuite, Func<StoredObject, IReadOnlyList<ResidentSite>> readOrder, Func<StoredObject, string, Exception, Task> reportBadCopy, Func<BlobService.ReadKeys> openKeys)
     {
-        Invariant.True(parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength, "a blob's parts add up to its length");
+        Invariant.True(
+            blob.BlobType == BlobType.PageBlob
+                ? BlobService.IsPageLayout(parts)
+                : parts.Sum(part => part.Object.PlaintextLength) == blob.ContentLength,
+            "a blob's parts add up to its length (a page blob's are whole chunks in index order)");
         Blob = blob;
         this.parts = parts;
         this.cipherSuite = cipherSuite;
@@ -130,6 +134,12 @@ public sealed class BlobReader
         // Scope keys unwrapped for this range are wiped when it is done.
         using var readKeys = openKeys();
         var counting = new CountingStream(destination);
+        if (Blob.BlobType == BlobType.PageBlob)
+        {
+            await CopyPageRangeAsync(readKeys, offset, count, counting, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
         long partStart = 0;
         foreach (var part in parts)
         {
@@ -147,6 +157,57 @@ public sealed class BlobReader
                 break;
             }
         }
+    }
+
+    /// <summary>
+    /// A page blob's range: its written chunks decrypted (only the segments touched), its holes
+    /// (chunks never written) as zeros from a small shared buffer — nothing the size of the blob.
+    /// </summary>
+    private async Task CopyPageRangeAsync(BlobService.ReadKeys readKeys, long offset, long count, CountingStream destination, CancellationToken cancellationToken)
+    {
+        var end = offset + count;
+        var position = offset;
+        var next = 0;
+        while (position < end)
+        {
+            var index = position / Limits.PageChunkBytes;
+            while (next < parts.Count && parts[next].Ordinal < index)
+            {
+                next++;
+            }
+
+            var chunkStart = index * Limits.PageChunkBytes;
+            var to = Math.Min(end, chunkStart + Limits.PageChunkBytes);
+            if (next < parts.Count && parts[next].Ordinal == index)
+            {
+                await DecryptPartAsync(readKeys, parts[next].Object, position - chunkStart, to - position, destination, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                // A hole runs to the next written chunk (or the end of the range).
+                var holeEnd = next < parts.Count ? Math.Min(end, (long)parts[next].Ordinal * Limits.PageChunkBytes) : end;
+                for (var at = position; at < holeEnd; at += ZeroPages.Length)
+                {
+                    await destination.WriteAsync(ZeroPages.AsMemory(0, (int)Math.Min(ZeroPages.Length, holeEnd - at)), cancellationToken).ConfigureAwait(false);
+                }
+
+                to = holeEnd;
+            }
+
+            position = to;
+        }
+    }
+
+    private static readonly byte[] ZeroPages = new byte[64 * 1024];
+
+    /// <summary>One chunk's whole plaintext into <paramref name="destination"/> (a page write's read-modify-write).</summary>
+    internal async Task ReadChunkAsync(StoredObject stored, byte[] destination, CancellationToken cancellationToken)
+    {
+        using var readKeys = openKeys();
+        using var buffer = new MemoryStream(destination, 0, (int)stored.PlaintextLength, writable: true);
+        var counting = new CountingStream(buffer);
+        await DecryptPartAsync(readKeys, stored, 0, stored.PlaintextLength, counting, cancellationToken).ConfigureAwait(false);
+        Invariant.True(counting.Written == stored.PlaintextLength, "a chunk is read whole");
     }
 
     private async Task DecryptPartAsync(BlobService.ReadKeys readKeys, StoredObject stored, long offset, long count, CountingStream destination, CancellationToken cancellationToken)

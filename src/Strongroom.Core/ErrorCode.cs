@@ -133,6 +133,19 @@ public enum ErrorCode
     // Issue 8, sas.
     /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
     InvalidAccessPolicy,
+    // Issue 8, page.
+    /// <summary>A page range not aligned to 512-byte pages, larger than Put Page allows, or beyond the blob's size (416 InvalidPageRange).</summary>
+    InvalidPageRange,
+    /// <summary>x-ms-if-sequence-number-le/lt/eq did not hold (412 SequenceNumberConditionNotMet).</summary>
+    SequenceNumberConditionNotMet,
+    /// <summary>x-ms-sequence-number-action: increment past 2^63 - 1 (409 SequenceNumberIncrementTooLarge).</summary>
+    SequenceNumberIncrementTooLarge,
+    /// <summary>Get Page Ranges' prevsnapshot names no snapshot of the blob (409 PreviousSnapshotNotFound).</summary>
+    PreviousSnapshotNotFound,
+    /// <summary>Get Page Ranges' prevsnapshot is newer than the snapshot it is compared with (400 PreviousSnapshotCannotBeNewer).</summary>
+    PreviousSnapshotCannotBeNewer,
+    /// <summary>A page blob size that is not a multiple of 512 or exceeds 8 TiB, or a sequence number out of range (400 InvalidHeaderValue).</summary>
+    InvalidPageBlobProperty,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

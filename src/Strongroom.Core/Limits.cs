@@ -317,4 +317,24 @@ public static class Limits
 
     /// <summary>A SAS query parameter's value at most (longer values are refused before any work is done).</summary>
     public const int SasParameterCharsMax = 2048;
+    // Issue 8, page.
+
+    /// <summary>A page blob's page (Azure): sizes and page ranges are multiples of it.</summary>
+    public const int PageBytes = 512;
+
+    /// <summary>A page blob's largest size (Azure: 8 TiB).</summary>
+    public const long PageBlobBytesMax = 8L * 1024 * 1024 * 1024 * 1024;
+
+    /// <summary>The most one Put Page (update) or Put Page From URL writes (Azure: 4 MiB).</summary>
+    public const int PutPageBytesMax = 4 * 1024 * 1024;
+
+    /// <summary>
+    /// A page blob is stored as chunks of this many bytes, each its own encrypted object with its
+    /// own data key, so a page write re-encrypts only the chunks it touches (never the blob). Part of
+    /// the stored layout (a chunk's part ordinal is its index): frozen.
+    /// </summary>
+    public const int PageChunkBytes = 1024 * 1024;
+
+    /// <summary>Locks that serialise writers of the same page-blob chunk in this process (by hash of blob and chunk).</summary>
+    public const int PageChunkLockStripes = 1024;
 }

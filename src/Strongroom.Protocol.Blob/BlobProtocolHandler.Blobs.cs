@@ -21,6 +21,12 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-blob-type", null);
         }
 
+        if (string.Equals(blobType, nameof(BlobType.PageBlob), StringComparison.OrdinalIgnoreCase))
+        {
+            await PutPageBlobAsync(context, target, container, blob).ConfigureAwait(false);
+            return;
+        }
+
         if (!string.Equals(blobType, nameof(BlobType.BlockBlob), StringComparison.OrdinalIgnoreCase))
         {
             throw string.Equals(blobType, nameof(BlobType.PageBlob), StringComparison.OrdinalIgnoreCase)
@@ -355,6 +361,12 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
+        if (IsPageBlobPropertiesRequest(headers))
+        {
+            await SetPageBlobPropertiesAsync(context, target, container, blob).ConfigureAwait(false);
+            return;
+        }
+
         var record = await blobs.SetBlobHttpHeadersAsync(
             target.Account,
             container,
@@ -470,6 +482,11 @@ public sealed partial class BlobProtocolHandler
 
         headers.AcceptRanges = "bytes";
         headers["x-ms-blob-type"] = record.BlobType.ToString();
+        if (record.BlobType == BlobType.PageBlob)
+        {
+            headers["x-ms-blob-sequence-number"] = record.SequenceNumber.ToString(CultureInfo.InvariantCulture);
+        }
+
         headers["x-ms-creation-time"] = Http.FormatDate(record.CreatedOn);
         headers["x-ms-lease-status"] = "unlocked";
         headers["x-ms-lease-state"] = "available";

@@ -329,6 +329,9 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetContainerAcl => SetContainerAclAsync(context, account, container!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.PutPage => PutPageAsync(context, target, container!, blob!),
+            BlobOperation.PutPageFromUrl => PutPageFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.GetPageRanges => GetPageRangesAsync(context, target, container!, blob!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -362,6 +365,9 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobServiceProperties,
         BlobOperation.GetContainerAcl,
         BlobOperation.SetContainerAcl,
+        BlobOperation.PutPage,
+        BlobOperation.PutPageFromUrl,
+        BlobOperation.GetPageRanges,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

@@ -141,6 +141,13 @@ public static class ErrorMapping
         // Issue 8, sas. Azure answers a signed-identifier list it refuses (more than five, a bad
         // value) as a bad XML document.
         ErrorCode.InvalidAccessPolicy => new(400, "InvalidXmlDocument", "XML specified is not syntactically valid."),
+        // Issue 8, page.
+        ErrorCode.InvalidPageRange => new(416, "InvalidPageRange", "The page range specified is invalid."),
+        ErrorCode.SequenceNumberConditionNotMet => new(412, "SequenceNumberConditionNotMet", "The sequence number condition specified was not met."),
+        ErrorCode.SequenceNumberIncrementTooLarge => new(409, "SequenceNumberIncrementTooLarge", "The sequence number increment cannot be performed because it would result in overflow of the sequence number."),
+        ErrorCode.PreviousSnapshotNotFound => new(409, "PreviousSnapshotNotFound", "The previous snapshot is not found."),
+        ErrorCode.PreviousSnapshotCannotBeNewer => new(400, "PreviousSnapshotCannotBeNewer", "The prevsnapshot query parameter value cannot be newer than snapshot query parameter value."),
+        ErrorCode.InvalidPageBlobProperty => InvalidHeaderValue,
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

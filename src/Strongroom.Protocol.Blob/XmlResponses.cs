@@ -299,6 +299,11 @@ public static class XmlResponses
         xml.WriteElementString("Content-MD5", headers.ContentMd5 is { } md5 ? Convert.ToBase64String(md5) : string.Empty);
         xml.WriteElementString("Content-Disposition", SafeText(headers.ContentDisposition ?? string.Empty));
         xml.WriteElementString("Cache-Control", SafeText(headers.CacheControl ?? string.Empty));
+        if (blob.BlobType == BlobType.PageBlob)
+        {
+            xml.WriteElementString("x-ms-blob-sequence-number", blob.SequenceNumber.ToString(CultureInfo.InvariantCulture));
+        }
+
         xml.WriteElementString("BlobType", blob.BlobType.ToString());
         xml.WriteElementString("AccessTier", "Hot");
         xml.WriteElementString("AccessTierInferred", "true");

@@ -613,8 +613,19 @@ internal static class SqliteSchema
         // 15 → 16 (issue 8, append blobs).
         [],
 
-        // 16 → 17 (issue 8, page blobs).
-        [],
+        // 16 → 17 (issue 8, page blobs): a page blob is stored as fixed-size chunks
+        // (Limits.PageChunkBytes), one part per written chunk (the part's ordinal is the chunk's
+        // index; an unwritten chunk has no part and reads as zeros). Each chunk object records
+        // which of its 512-byte pages hold data (bit i of byte i / 8, least significant first), for
+        // Get Page Ranges; the row follows its object (immutable, shared by snapshots, gone with it).
+        [
+            """
+            CREATE TABLE page_chunks (
+                object_id TEXT NOT NULL PRIMARY KEY REFERENCES objects (object_id) ON DELETE CASCADE,
+                pages BLOB NOT NULL
+            )
+            """,
+        ],
 
         // 17 → 18 (issue 8, copy from URL, batch, tiers).
         [],

@@ -80,7 +80,8 @@ public sealed class HandlerTests
                 or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob
                 or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
                 or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
-                or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl);
+                or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl
+                or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges);
         }
     }
 
