@@ -129,6 +129,14 @@ public enum ErrorCode
     SnapshotsPresent,
     /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
     CannotVerifyCopySource,
+
+    // Issue 8, tags.
+    /// <summary>Blob index tags outside Azure's rules: a bad character, length, duplicate key, or more than 10 (400 InvalidTag).</summary>
+    InvalidTag,
+    /// <summary>A container operation given a conditional header Azure does not take there (If-Match, If-None-Match; Set Container Metadata's If-Unmodified-Since).</summary>
+    UnsupportedHeader,
+    /// <summary>A Find Blobs by Tags marker this server did not return (400 InvalidQueryParameterValue).</summary>
+    InvalidTagMarker,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

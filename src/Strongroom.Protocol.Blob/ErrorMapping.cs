@@ -138,6 +138,11 @@ public static class ErrorMapping
         ErrorCode.SnapshotsPresent => new(409, "SnapshotsPresent", "This operation is not permitted because the blob has snapshots."),
         ErrorCode.CannotVerifyCopySource => new(404, "CannotVerifyCopySource", "Could not verify the copy source within the specified time."),
 
+        // Issue 8, tags.
+        ErrorCode.InvalidTag => new(400, "InvalidTag", "The tags specified are invalid. It contains characters that are not permitted."),
+        ErrorCode.InvalidTagMarker => InvalidQueryParameterValue,
+        ErrorCode.UnsupportedHeader => new(400, "UnsupportedHeader", "One of the HTTP headers specified in the request is not supported."),
+
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),
         ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
