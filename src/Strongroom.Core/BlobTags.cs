@@ -100,6 +100,9 @@ public static class BlobTags
     }
 }
 
+/// <summary>A current blob and its tags (Find Blobs by Tags).</summary>
+public sealed record TaggedBlob(string Container, string Name, IReadOnlyList<KeyValuePair<string, string>> Tags);
+
 /// <summary>Where a tag expression comes from, which decides its grammar.</summary>
 public enum TagExpressionKind
 {

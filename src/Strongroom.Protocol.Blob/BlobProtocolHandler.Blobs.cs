@@ -42,6 +42,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadChecksums(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
 
         var (body, structured) = OpenBody(context);
@@ -128,6 +129,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
 
         var result = await blobs.PutBlockListAsync(listRequest, context.RequestAborted).ConfigureAwait(false);
@@ -481,6 +483,7 @@ public sealed partial class BlobProtocolHandler
         EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);
+        WriteTagCount(response, record);
     }
 
     private static void WriteChecksums(HttpResponse response, byte[]? md5, ulong? crc64)

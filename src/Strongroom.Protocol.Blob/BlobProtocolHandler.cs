@@ -317,6 +317,10 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.SnapshotBlob => SnapshotBlobAsync(context, target, container!, blob!),
+            BlobOperation.GetBlobTags => GetBlobTagsAsync(context, target, container!, blob!),
+            BlobOperation.SetBlobTags => SetBlobTagsAsync(context, target, container!, blob!),
+            BlobOperation.FindBlobsByTags => FindBlobsByTagsAsync(context, target, container),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -348,6 +352,10 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.SnapshotBlob,
+        BlobOperation.GetBlobTags,
+        BlobOperation.SetBlobTags,
+        BlobOperation.FindBlobsByTags,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

@@ -30,6 +30,3 @@ public interface ITagStore
     /// </summary>
     Task<IReadOnlyList<TaggedBlob>> ListTaggedBlobsAsync(string account, string? container, (string Container, string Name)? after, int limit, CancellationToken cancellationToken = default);
 }
-
-/// <summary>A current blob and its tags (Find Blobs by Tags).</summary>
-public sealed record TaggedBlob(string Container, string Name, IReadOnlyList<KeyValuePair<string, string>> Tags);
