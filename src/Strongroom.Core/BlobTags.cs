@@ -225,6 +225,7 @@ public sealed class TagExpression
     private sealed class Parser(string text, TagExpressionKind kind)
     {
         private int predicates;
+        private int depth;
 
         public int Position { get; private set; }
 
@@ -276,8 +277,14 @@ public sealed class TagExpression
                     throw new FormatException("Find Blobs by Tags takes no parentheses.");
                 }
 
+                if (++depth > Limits.TagExpressionNestingMax)
+                {
+                    throw new FormatException($"A tag expression nests at most {Limits.TagExpressionNestingMax} parentheses.");
+                }
+
                 Position++;
                 var inner = ParseOr();
+                depth--;
                 SkipSpaces();
                 if (AtEnd || text[Position] != ')')
                 {

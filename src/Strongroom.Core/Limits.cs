@@ -322,6 +322,9 @@ public static class Limits
 
     public const int TagExpressionPredicatesMax = 10;
 
+    /// <summary>Parentheses an x-ms-if-tags expression nests at most (bounded recursion: a hostile header cannot exhaust the stack).</summary>
+    public const int TagExpressionNestingMax = 16;
+
     /// <summary>Blobs one Find Blobs by Tags page examines at most before it answers with a marker (bounded work per request).</summary>
     public const int FindBlobsByTagsScanMax = 50_000;
 }
