@@ -156,7 +156,9 @@ public sealed partial class BlobProtocolHandler
             _ => throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blocklisttype", typeText),
         };
 
+        var ifTags = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(context.Request.Headers) };
         var result = await blobs.GetBlockListAsync(target.Account, container, blob, type, context.RequestAborted).ConfigureAwait(false);
+        CheckBlockListTags(ifTags, result);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         if (result.Blob is { } record)

@@ -125,6 +125,15 @@ public sealed partial class BlobProtocolHandler
         await response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
     }
 
+    /// <summary>Get Block List's x-ms-if-tags, on the committed blob's tags (none when only uncommitted blocks exist).</summary>
+    private static void CheckBlockListTags(AccessConditions conditions, BlockListResult result)
+    {
+        if (conditions.IfTags is { } expression && !expression.Matches(result.Blob?.Tags))
+        {
+            throw new StorageException(ErrorCode.ConditionNotMet);
+        }
+    }
+
     /// <summary>x-ms-tag-count on Get Blob and Get Blob Properties, for a blob with tags (as Azure).</summary>
     private static void WriteTagCount(HttpResponse response, BlobRecord record)
     {

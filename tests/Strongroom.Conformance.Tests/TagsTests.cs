@@ -216,12 +216,14 @@ public sealed class TagsTests(DataProtectionFixture fixture) : IClassFixture<Dat
         await blob.SetMetadataAsync(new Dictionary<string, string> { ["m"] = "1" }, holds);
         await blob.SetHttpHeadersAsync(new BlobHttpHeaders { ContentType = "text/plain" }, holds);
         await blob.CreateSnapshotAsync(conditions: holds);
+        await container.GetBlockBlobClient("guarded").GetBlockListAsync(conditions: holds);
 
         foreach (var condition in new[] { fails, missingKey })
         {
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.DownloadContentAsync(new BlobDownloadOptions { Conditions = condition }));
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.GetPropertiesAsync(condition));
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.GetTagsAsync(condition));
+            await AzureAssert.FailsAsync(412, "ConditionNotMet", () => container.GetBlockBlobClient("guarded").GetBlockListAsync(conditions: condition));
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.SetTagsAsync(Tags(("status", "changed")), condition));
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.SetMetadataAsync(new Dictionary<string, string> { ["m"] = "2" }, condition));
             await AzureAssert.FailsAsync(412, "ConditionNotMet", () => blob.SetHttpHeadersAsync(new BlobHttpHeaders(), condition));
