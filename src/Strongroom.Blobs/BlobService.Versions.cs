@@ -97,7 +97,7 @@ public sealed partial class BlobService
     {
         ArgumentNullException.ThrowIfNull(selector);
         var selected = await SelectBlobAsync(account, container, blob, selector, cancellationToken).ConfigureAwait(false);
-        Conditions.CheckRead(conditions, selected.Blob.ETag, selected.Blob.LastModified);
+        Conditions.CheckRead(conditions, selected.Blob.ETag, selected.Blob.LastModified, selected.Blob.Tags);
         await CheckReadableAsync(selected.Blob, [selected.Blob.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
         var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
         await RecordReadAsync(account, setting, operation, container, blob, cancellationToken).ConfigureAwait(false);
@@ -182,7 +182,7 @@ public sealed partial class BlobService
                 blob,
                 current =>
                 {
-                    Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+                    Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
                     if (options.Selector.VersionId is { } named && current.VersionId != named)
                     {
                         throw new StorageException(ErrorCode.VersionNotFound);
@@ -274,7 +274,7 @@ public sealed partial class BlobService
         if (!request.Conditions.IsEmpty)
         {
             var current = await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
-            Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
+            Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
         }
 
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
@@ -298,6 +298,7 @@ public sealed partial class BlobService
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
                 Copy = new BlobCopy(copyId, request.SourceUrl, now),
+                Tags = request.Tags,
             };
             var details = ContentDetails(length, writeKeys.Scope);
             details.Add(new("source", Resource(request.Account, request.SourceContainer, request.SourceBlob)));
@@ -316,7 +317,7 @@ public sealed partial class BlobService
                 record,
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
-                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags),
                 ArchiveForWrite(account, contentWrite: true, now, versionId),
                 entry,
                 cancellationToken).ConfigureAwait(false);
@@ -553,6 +554,9 @@ public sealed record CopyBlobRequest(
     AccessConditions Conditions)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary><c>x-ms-tags</c>, validated: the destination's tags (Azure copies no tags from the source).</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 /// <summary>A copy that completed (synchronous): its copy id, the destination's ETag, Last-Modified and version id.</summary>

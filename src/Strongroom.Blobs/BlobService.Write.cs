@@ -28,7 +28,7 @@ public sealed partial class BlobService
         if (!request.Conditions.IsEmpty)
         {
             var current = await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
-            Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
+            Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
         }
 
         var written = await WriteObjectAsync(account, container, request.Blob, body, request.Checksums, Limits.PutBlobBytesMax, writeKeys, cancellationToken).ConfigureAwait(false);
@@ -42,13 +42,14 @@ public sealed partial class BlobService
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
+                Tags = request.Tags,
             };
             var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object]);
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
-                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags),
                 ArchiveForWrite(account, contentWrite: true, now, versionId),
                 audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -199,6 +200,7 @@ public sealed partial class BlobService
             EncryptionScope = scope,
             CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
             VersionId = account.DataProtection.Versioning ? versionId : null,
+            Tags = request.Tags,
         };
         var readETag = current?.Blob.ETag;
 
@@ -217,7 +219,7 @@ public sealed partial class BlobService
                     throw new StaleBlockListException();
                 }
 
-                Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists);
+                Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists, existing?.Tags);
             },
             ArchiveForWrite(account, contentWrite: true, now, versionId),
             audit: auditEntry,

@@ -285,7 +285,7 @@ public sealed partial class BlobService
             blob,
             current =>
             {
-                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
                 return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
             },
             newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,

@@ -8,9 +8,10 @@ namespace Strongroom.Blobs;
 /// </summary>
 internal static class Conditions
 {
-    /// <summary>Reads: If-Match and If-Unmodified-Since fail with 412; If-None-Match or
-    /// If-Modified-Since fail with 304. <paramref name="eTag"/> is null when the resource is absent.</summary>
-    public static void CheckRead(AccessConditions conditions, string? eTag, DateTimeOffset lastModified)
+    /// <summary>Reads: If-Match, If-Unmodified-Since and x-ms-if-tags fail with 412; If-None-Match or
+    /// If-Modified-Since fail with 304. <paramref name="eTag"/> is null when the resource is absent;
+    /// <paramref name="tags"/> are the blob's (null: none).</summary>
+    public static void CheckRead(AccessConditions conditions, string? eTag, DateTimeOffset lastModified, IReadOnlyList<KeyValuePair<string, string>>? tags = null)
     {
         if (conditions.IsEmpty)
         {
@@ -21,6 +22,8 @@ internal static class Conditions
         {
             throw new StorageException(ErrorCode.UnsatisfiableCondition);
         }
+
+        CheckTags(conditions, tags);
 
         if (conditions.IfMatch is { } match && (eTag is null || !Matches(match, eTag)))
         {
@@ -52,13 +55,16 @@ internal static class Conditions
     }
 
     /// <summary>Writes: If-None-Match: * on an existing blob is 409 BlobAlreadyExists when
-    /// <paramref name="existsError"/> is given; every other failed condition is 412.</summary>
-    public static void CheckWrite(AccessConditions conditions, string? eTag, DateTimeOffset lastModified, ErrorCode? existsError = null)
+    /// <paramref name="existsError"/> is given; every other failed condition is 412. x-ms-if-tags
+    /// is evaluated on <paramref name="tags"/> (null: a blob without tags, or none at all).</summary>
+    public static void CheckWrite(AccessConditions conditions, string? eTag, DateTimeOffset lastModified, ErrorCode? existsError = null, IReadOnlyList<KeyValuePair<string, string>>? tags = null)
     {
         if (conditions.IsEmpty)
         {
             return;
         }
+
+        CheckTags(conditions, tags);
 
         if (conditions.IfMatch is { } match && (eTag is null || !Matches(match, eTag)))
         {
@@ -82,6 +88,15 @@ internal static class Conditions
         }
 
         if (conditions.IfUnmodifiedSince is { } unmodifiedSince && modified > unmodifiedSince)
+        {
+            throw new StorageException(ErrorCode.ConditionNotMet);
+        }
+    }
+
+    /// <summary>x-ms-if-tags: a blob whose tags do not satisfy the expression (an absent blob has none) is 412 ConditionNotMet.</summary>
+    public static void CheckTags(AccessConditions conditions, IReadOnlyList<KeyValuePair<string, string>>? tags)
+    {
+        if (conditions.IfTags is { } expression && !expression.Matches(tags))
         {
             throw new StorageException(ErrorCode.ConditionNotMet);
         }

@@ -14,7 +14,10 @@ public sealed record AccessConditions(
 {
     public static readonly AccessConditions None = new();
 
-    public bool IsEmpty => IfMatch is null && IfNoneMatch is null && IfModifiedSince is null && IfUnmodifiedSince is null;
+    /// <summary><c>x-ms-if-tags</c> (issue 8): the operation runs only when the blob's tags satisfy it, else 412 ConditionNotMet.</summary>
+    public TagExpression? IfTags { get; init; }
+
+    public bool IsEmpty => IfMatch is null && IfNoneMatch is null && IfModifiedSince is null && IfUnmodifiedSince is null && IfTags is null;
 }
 
 /// <summary>Transactional checksums sent with a body (Content-MD5, x-ms-content-crc64).</summary>
@@ -33,6 +36,9 @@ public sealed record PutBlobRequest(
     TransactionalChecksums Checksums)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary><c>x-ms-tags</c>, validated (<see cref="BlobTags"/>); the new blob's tags.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 /// <summary>The result of a write. <see cref="ContentMd5"/> and <see cref="ContentCrc64"/> are the
@@ -89,6 +95,9 @@ public sealed record PutBlockListRequest(
     AccessConditions Conditions)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary><c>x-ms-tags</c>, validated (<see cref="BlobTags"/>); the committed blob's tags.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 public enum BlockListType

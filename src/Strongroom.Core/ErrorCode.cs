@@ -146,6 +146,13 @@ public enum ErrorCode
     PreviousSnapshotCannotBeNewer,
     /// <summary>A page blob size that is not a multiple of 512 or exceeds 8 TiB, or a sequence number out of range (400 InvalidHeaderValue).</summary>
     InvalidPageBlobProperty,
+    // Issue 8, tags.
+    /// <summary>Blob index tags outside Azure's rules: a bad character, length, duplicate key, or more than 10 (400 InvalidTag).</summary>
+    InvalidTag,
+    /// <summary>A container operation given a conditional header Azure does not take there (If-Match, If-None-Match; Set Container Metadata's If-Unmodified-Since).</summary>
+    UnsupportedHeader,
+    /// <summary>A Find Blobs by Tags marker this server did not return (400 InvalidQueryParameterValue).</summary>
+    InvalidTagMarker,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

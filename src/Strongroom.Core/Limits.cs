@@ -337,4 +337,26 @@ public static class Limits
 
     /// <summary>Locks that serialise writers of the same page-blob chunk in this process (by hash of blob and chunk).</summary>
     public const int PageChunkLockStripes = 1024;
+    // Issue 8, tags.
+
+    /// <summary>Azure's blob index tags: at most 10 per blob, keys 1–128 characters, values 0–256.</summary>
+    public const int BlobTagsMax = 10;
+
+    public const int BlobTagKeyCharsMax = 128;
+
+    public const int BlobTagValueCharsMax = 256;
+
+    /// <summary>A Set Blob Tags body (10 tags of the longest keys and values fit in a few KiB).</summary>
+    public const int BlobTagsXmlBytesMax = 64 * 1024;
+
+    /// <summary>A tag filter (Find Blobs by Tags' <c>where</c>, <c>x-ms-if-tags</c>): characters and predicates at most.</summary>
+    public const int TagExpressionCharsMax = 4096;
+
+    public const int TagExpressionPredicatesMax = 10;
+
+    /// <summary>Parentheses an x-ms-if-tags expression nests at most (bounded recursion: a hostile header cannot exhaust the stack).</summary>
+    public const int TagExpressionNestingMax = 16;
+
+    /// <summary>Blobs one Find Blobs by Tags page examines at most before it answers with a marker (bounded work per request).</summary>
+    public const int FindBlobsByTagsScanMax = 50_000;
 }

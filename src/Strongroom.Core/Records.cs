@@ -135,6 +135,9 @@ public sealed record BlobRecord(
 
     /// <summary>A page blob's sequence number (x-ms-blob-sequence-number, 0 to 2^63 - 1); 0 for other types.</summary>
     public long SequenceNumber { get; init; }
+
+    /// <summary>Blob index tags (issue 8), sorted by key (<see cref="BlobTags"/>); empty when none. Set Blob Tags changes them without changing the ETag or Last-Modified.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 /// <summary>Azure's access tiers. Here they are labels: every tier is stored, encrypted, replicated and served alike.</summary>

@@ -48,6 +48,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadChecksums(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
 
         var (body, structured) = OpenBody(context);
@@ -134,6 +135,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
 
         var result = await blobs.PutBlockListAsync(listRequest, context.RequestAborted).ConfigureAwait(false);
@@ -160,7 +162,9 @@ public sealed partial class BlobProtocolHandler
             _ => throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blocklisttype", typeText),
         };
 
+        var ifTags = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(context.Request.Headers) };
         var result = await blobs.GetBlockListAsync(target.Account, container, blob, type, context.RequestAborted).ConfigureAwait(false);
+        CheckBlockListTags(ifTags, result);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         if (result.Blob is { } record)
@@ -498,6 +502,7 @@ public sealed partial class BlobProtocolHandler
         EncryptionHeaders.WriteReadResponse(response, record.EncryptionScope, record.CustomerKeySha256);
         WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);
+        WriteTagCount(response, record);
     }
 
     private static void WriteChecksums(HttpResponse response, byte[]? md5, ulong? crc64)

@@ -90,7 +90,7 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectLease(headers, container: true);
-        var record = await blobs.SetContainerMetadataAsync(account, container, RequestHeaders.ReadMetadata(headers), RequestHeaders.ReadConditions(headers), context.RequestAborted).ConfigureAwait(false);
+        var record = await blobs.SetContainerMetadataAsync(account, container, RequestHeaders.ReadMetadata(headers), RequestHeaders.ReadContainerConditions(headers, unmodifiedSinceAllowed: false), context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
@@ -101,7 +101,7 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectLease(headers, container: true);
-        await blobs.DeleteContainerAsync(account, container, RequestHeaders.ReadConditions(headers), context.RequestAborted).ConfigureAwait(false);
+        await blobs.DeleteContainerAsync(account, container, RequestHeaders.ReadContainerConditions(headers, unmodifiedSinceAllowed: true), context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
     }
@@ -124,7 +124,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold") },
+            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold"), IncludeTags = Includes(target, "tags") },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }

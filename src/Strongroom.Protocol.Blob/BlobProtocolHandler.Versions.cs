@@ -129,6 +129,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CopyBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;

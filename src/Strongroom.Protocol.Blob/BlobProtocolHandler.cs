@@ -332,6 +332,10 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.PutPage => PutPageAsync(context, target, container!, blob!),
             BlobOperation.PutPageFromUrl => PutPageFromUrlAsync(context, target, container!, blob!),
             BlobOperation.GetPageRanges => GetPageRangesAsync(context, target, container!, blob!),
+            BlobOperation.SnapshotBlob => SnapshotBlobAsync(context, target, container!, blob!),
+            BlobOperation.GetBlobTags => GetBlobTagsAsync(context, target, container!, blob!),
+            BlobOperation.SetBlobTags => SetBlobTagsAsync(context, target, container!, blob!),
+            BlobOperation.FindBlobsByTags => FindBlobsByTagsAsync(context, target, container),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -368,6 +372,10 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.PutPage,
         BlobOperation.PutPageFromUrl,
         BlobOperation.GetPageRanges,
+        BlobOperation.SnapshotBlob,
+        BlobOperation.GetBlobTags,
+        BlobOperation.SetBlobTags,
+        BlobOperation.FindBlobsByTags,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

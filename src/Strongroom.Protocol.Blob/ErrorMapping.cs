@@ -148,6 +148,10 @@ public static class ErrorMapping
         ErrorCode.PreviousSnapshotNotFound => new(409, "PreviousSnapshotNotFound", "The previous snapshot is not found."),
         ErrorCode.PreviousSnapshotCannotBeNewer => new(400, "PreviousSnapshotCannotBeNewer", "The prevsnapshot query parameter value cannot be newer than snapshot query parameter value."),
         ErrorCode.InvalidPageBlobProperty => InvalidHeaderValue,
+        // Issue 8, tags.
+        ErrorCode.InvalidTag => new(400, "InvalidTag", "The tags specified are invalid. It contains characters that are not permitted."),
+        ErrorCode.InvalidTagMarker => InvalidQueryParameterValue,
+        ErrorCode.UnsupportedHeader => new(400, "UnsupportedHeader", "One of the HTTP headers specified in the request is not supported."),
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

@@ -50,8 +50,9 @@ public static class RequestHeaders
     }
 
     /// <summary>
-    /// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since. A date that does not
-    /// parse is ignored, as HTTP prescribes for If-Modified-Since.
+    /// If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since and x-ms-if-tags. A date
+    /// that does not parse is ignored, as HTTP prescribes for If-Modified-Since; an x-ms-if-tags
+    /// expression that does not parse is 400 InvalidHeaderValue.
     /// </summary>
     public static AccessConditions ReadConditions(IHeaderDictionary headers)
     {
@@ -59,13 +60,58 @@ public static class RequestHeaders
         var ifNoneMatch = Get(headers, "If-None-Match");
         var ifModifiedSince = ParseDate(Get(headers, "If-Modified-Since"));
         var ifUnmodifiedSince = ParseDate(Get(headers, "If-Unmodified-Since"));
-        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null)
+        var ifTags = ReadIfTags(headers);
+        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null && ifTags is null)
         {
             return AccessConditions.None;
         }
 
-        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince);
+        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince) { IfTags = ifTags };
     }
+
+    /// <summary>
+    /// A container operation's conditions: Azure takes only the dates there (Set Container
+    /// Metadata only If-Modified-Since); If-Match or If-None-Match (or a refused date) is 400
+    /// UnsupportedHeader, and x-ms-if-tags is not read (containers have no tags).
+    /// </summary>
+    public static AccessConditions ReadContainerConditions(IHeaderDictionary headers, bool unmodifiedSinceAllowed)
+    {
+        foreach (var name in (ReadOnlySpan<string>)["If-Match", "If-None-Match"])
+        {
+            if (Get(headers, name) is { } value)
+            {
+                throw BlobProtocolException.Header(ErrorMapping.Map(ErrorCode.UnsupportedHeader), name, value);
+            }
+        }
+
+        if (!unmodifiedSinceAllowed && Get(headers, "If-Unmodified-Since") is { } unmodified)
+        {
+            throw BlobProtocolException.Header(ErrorMapping.Map(ErrorCode.UnsupportedHeader), "If-Unmodified-Since", unmodified);
+        }
+
+        var ifModifiedSince = ParseDate(Get(headers, "If-Modified-Since"));
+        var ifUnmodifiedSince = ParseDate(Get(headers, "If-Unmodified-Since"));
+        return ifModifiedSince is null && ifUnmodifiedSince is null
+            ? AccessConditions.None
+            : new AccessConditions(IfModifiedSince: ifModifiedSince, IfUnmodifiedSince: ifUnmodifiedSince);
+    }
+
+    /// <summary>x-ms-if-tags (issue 8): Azure's condition grammar (AND, OR, parentheses, = &lt;&gt; &gt; &gt;= &lt; &lt;=); null when absent.</summary>
+    public static TagExpression? ReadIfTags(IHeaderDictionary headers)
+    {
+        var text = Get(headers, "x-ms-if-tags");
+        if (text is null)
+        {
+            return null;
+        }
+
+        return TagExpression.TryParse(text, TagExpressionKind.Condition, out var error)
+            ?? throw new BlobProtocolException(ErrorMapping.InvalidHeaderValue, details: [new("HeaderName", "x-ms-if-tags"), new("HeaderValue", text), new("Reason", error ?? string.Empty)]);
+    }
+
+    /// <summary>x-ms-tags (Put Blob, Put Block List, Copy Blob): the validated tags (400 InvalidTag otherwise); none when absent.</summary>
+    public static IReadOnlyList<KeyValuePair<string, string>> ReadTags(IHeaderDictionary headers) =>
+        headers.TryGetValue("x-ms-tags", out var value) && !StringValues.IsNullOrEmpty(value) ? BlobTags.ParseHeader(value.ToString()) : BlobTags.None;
 
     /// <summary>Content-MD5 and x-ms-content-crc64 of the request body; at most one may be sent.</summary>
     public static TransactionalChecksums ReadChecksums(IHeaderDictionary headers)

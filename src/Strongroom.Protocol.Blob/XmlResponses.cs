@@ -22,6 +22,9 @@ public sealed record BlobListRequest(string Container, string? Prefix, string? M
 
     /// <summary><c>include=legalhold</c>: each blob's <c>LegalHold</c> property.</summary>
     public bool IncludeLegalHold { get; init; }
+
+    /// <summary><c>include=tags</c>: each tagged blob's <c>&lt;Tags&gt;</c> (issue 8).</summary>
+    public bool IncludeTags { get; init; }
 }
 
 /// <summary>
@@ -141,7 +144,7 @@ public static class XmlResponses
         {
             if (item.Blob is { } blob)
             {
-                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now);
+                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now, request.IncludeTags);
             }
             else if (item.Prefix is { } prefix)
             {
@@ -264,7 +267,7 @@ public static class XmlResponses
     /// RemainingRetentionDays); each appears only where it applies, so a listing of an account
     /// without versioning or soft delete is unchanged.
     /// </summary>
-    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default)
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default, bool includeTags = false)
     {
         xml.WriteStartElement("Blob");
         WriteName(xml, blob.Name);
@@ -332,10 +335,20 @@ public static class XmlResponses
             xml.WriteElementString("LegalHold", blob.LegalHold ? "true" : "false");
         }
 
+        if (blob.Tags.Count > 0)
+        {
+            xml.WriteElementString("TagCount", blob.Tags.Count.ToString(CultureInfo.InvariantCulture));
+        }
+
         xml.WriteEndElement();
         if (includeMetadata)
         {
             WriteMetadata(xml, blob.Metadata);
+        }
+
+        if (includeTags)
+        {
+            TagsXml.WriteListingTags(xml, blob.Tags);
         }
 
         xml.WriteEndElement();

@@ -27,10 +27,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private const string BlobColumns =
         "account, container, name, blob_type, content_length, etag, created_on, last_modified, content_type, " +
         "content_encoding, content_language, content_disposition, cache_control, content_md5, metadata, encryption_scope, customer_key_sha256, version_id, legal_hold, " +
-        "copy_id, copy_source, copy_completed_on, access_tier, access_tier_changed_on, sealed, sequence_number";
+        "copy_id, copy_source, copy_completed_on, access_tier, access_tier_changed_on, sealed, sequence_number, tags";
 
     // How many columns BlobColumns reads (ReadBlobRow), so a query can select more after them.
-    private const int BlobColumnCount = 26;
+    private const int BlobColumnCount = 27;
 
     private const string BlobKey = "account = @account AND container = @container";
 
@@ -1369,7 +1369,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         const string Values =
             "(@account, @container, @name, @blob_type, @content_length, @etag, @created_on, @last_modified, @content_type, " +
             "@content_encoding, @content_language, @content_disposition, @cache_control, @content_md5, @metadata, @encryption_scope, @customer_key_sha256, @version_id, @legal_hold, " +
-            "@copy_id, @copy_source, @copy_completed_on, @access_tier, @access_tier_changed_on, @sealed, @sequence_number)";
+            "@copy_id, @copy_source, @copy_completed_on, @access_tier, @access_tier_changed_on, @sealed, @sequence_number, @tags)";
         const string Assignments =
             "blob_type = @blob_type, content_length = @content_length, etag = @etag, created_on = @created_on, " +
             "last_modified = @last_modified, content_type = @content_type, content_encoding = @content_encoding, " +
@@ -1377,7 +1377,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             "cache_control = @cache_control, content_md5 = @content_md5, metadata = @metadata, " +
             "encryption_scope = @encryption_scope, customer_key_sha256 = @customer_key_sha256, version_id = @version_id, legal_hold = @legal_hold, " +
             "copy_id = @copy_id, copy_source = @copy_source, copy_completed_on = @copy_completed_on, " +
-            "access_tier = @access_tier, access_tier_changed_on = @access_tier_changed_on, sealed = @sealed, sequence_number = @sequence_number";
+            "access_tier = @access_tier, access_tier_changed_on = @access_tier_changed_on, sealed = @sealed, sequence_number = @sequence_number, tags = @tags";
         var sql = insert
             ? $"INSERT INTO blobs ({BlobColumns}) VALUES {Values} ON CONFLICT (account, container, name) DO UPDATE SET {Assignments}"
             : $"UPDATE blobs SET {Assignments} WHERE {BlobKey} AND name = @name";
@@ -1408,7 +1408,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             ("@access_tier", blob.AccessTier is { } tier ? AccessTiers.Name(tier) : null),
             ("@access_tier_changed_on", blob.AccessTierChangedOn is { } changedOn ? ToTicks(changedOn) : null),
             ("@sealed", blob.IsSealed ? 1 : 0),
-            ("@sequence_number", blob.SequenceNumber));
+            ("@sequence_number", blob.SequenceNumber),
+            ("@tags", blob.Tags is { Count: > 0 } tags ? MetadataJson.Serialize(tags) : null));
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
@@ -1489,6 +1490,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         AccessTierChangedOn = reader.IsDBNull(23) ? null : FromTicks(reader.GetInt64(23)),
         IsSealed = reader.GetInt64(24) != 0,
         SequenceNumber = reader.GetInt64(25),
+        Tags = reader.IsDBNull(26) ? BlobTags.None : MetadataJson.Deserialize(reader.GetString(26)),
     };
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are

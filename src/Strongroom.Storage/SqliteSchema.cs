@@ -607,8 +607,14 @@ internal static class SqliteSchema
         // 13 → 14 (issue 8, leases on containers and blobs).
         [],
 
-        // 14 → 15 (issue 8, blob index tags).
-        [],
+        // 14 → 15 (issue 8, blob index tags): a blob's tags as a JSON array of [key, value] pairs
+        // sorted by key (NULL: none), kept on instances too, since a version or snapshot has the
+        // tags its blob had. Find Blobs by Tags scans an account's tagged blobs in (container,
+        // name) order, which the primary key serves.
+        [
+            "ALTER TABLE blobs ADD COLUMN tags TEXT NULL",
+            "ALTER TABLE blob_instances ADD COLUMN tags TEXT NULL",
+        ],
 
         // 15 → 16 (issue 8, append blobs).
         [],

@@ -237,7 +237,7 @@ public sealed class PageBlobTests(ServerFixture fixture) : IClassFixture<ServerF
         await AzureAssert.FailsAsync(416, "InvalidPageRange", () => target.UploadPagesFromUriAsync(source.Uri, new HttpRange(0, Page), new HttpRange(0, 2 * Page)));
     }
 
-    [Fact(Skip = "Needs Snapshot Blob (the tags lane); the diff itself is covered by PageBlobServiceTests until it lands")]
+    [Fact]
     public async Task Page_ranges_diff_against_a_snapshot()
     {
         var container = await ContainerAsync("pagediff");

@@ -43,12 +43,12 @@ public sealed class AuditContextTests
     public async Task An_authenticated_failure_names_the_key_that_signed_and_the_request()
     {
         // Dev.Keys holds the development key in slot 2.
-        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlobClient("b").GetTagsAsync());
+        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlockBlobClient("b").QueryAsync("SELECT * from BlobStorage"));
         var response = await Run(Handler(new FixedTime(captured.Date)), captured.ToHttpContext());
 
         Assert.Equal(501, response.StatusCode);
         var (failure, context) = Assert.Single(recorded);
-        Assert.Equal(new BlobProtocolHandler.FailureRecord(Dev.Account, BlobOperation.GetBlobTags, "c", "b", "NotImplemented", new Actor(ActorKind.SharedKey, "key2")), failure);
+        Assert.Equal(new BlobProtocolHandler.FailureRecord(Dev.Account, BlobOperation.QueryBlobContents, "c", "b", "NotImplemented", new Actor(ActorKind.SharedKey, "key2")), failure);
         Assert.Equal(response.Headers["x-ms-request-id"].ToString(), context.RequestId);
         Assert.Equal("192.0.2.7", context.ClientAddress);
         Assert.False(OperationContext.IsOpen, "the context closes with the request");
@@ -87,7 +87,7 @@ public sealed class AuditContextTests
     [Fact]
     public async Task A_failure_that_cannot_be_recorded_answers_500()
     {
-        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlobClient("b").GetTagsAsync());
+        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlockBlobClient("b").QueryAsync("SELECT * from BlobStorage"));
         var handler = Handler(new FixedTime(captured.Date), _ => throw new StorageException(ErrorCode.AuditLogUnavailable));
         var response = await Run(handler, captured.ToHttpContext());
 

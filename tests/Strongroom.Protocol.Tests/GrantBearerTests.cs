@@ -57,8 +57,8 @@ public sealed class GrantBearerTests
     {
         grants.Next = Grant();
 
-        // Get Blob Tags is a metadata read inside the scope; this server answers it 501, after authorisation.
-        var response = await Send("GET", "/tenant/support/allowed/x.log?comp=tags");
+        // Query Blob Contents is a content read inside the scope; this server answers it 501, after authorisation.
+        var response = await Send("POST", "/tenant/support/allowed/x.log?comp=query");
 
         Assert.Equal(501, response.StatusCode);
         Assert.Equal([GrantToken], grants.Validated);

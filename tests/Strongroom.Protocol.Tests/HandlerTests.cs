@@ -37,13 +37,13 @@ public sealed class HandlerTests
     [Fact]
     public async Task NotImplementedOperationAnswers501AfterAuthentication()
     {
-        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlobClient("b").GetTagsAsync());
+        var captured = await Dev.Capture(sdk, () => Dev.Client(sdk).GetBlobContainerClient("c").GetBlockBlobClient("b").QueryAsync("SELECT * from BlobStorage"));
         var (response, body) = await Run(Handler(new FixedTime(captured.Date)), captured.ToHttpContext());
         Assert.Equal(501, response.StatusCode);
         Assert.Equal("NotImplemented", response.Headers["x-ms-error-code"].ToString());
         Assert.Equal("application/xml", response.ContentType);
         Assert.Equal("NotImplemented", body!.Element("Code")!.Value);
-        Assert.Contains("GetBlobTags", body.Element("Message")!.Value, StringComparison.Ordinal);
+        Assert.Contains("QueryBlobContents", body.Element("Message")!.Value, StringComparison.Ordinal);
         Assert.Contains("\nRequestId:" + response.Headers["x-ms-request-id"], body.Element("Message")!.Value, StringComparison.Ordinal);
         Assert.Equal(captured.Header("x-ms-client-request-id"), response.Headers["x-ms-client-request-id"].ToString());
         AssertCommonHeaders(response, "2026-10-06");
@@ -81,7 +81,8 @@ public sealed class HandlerTests
                 or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
                 or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
                 or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl
-                or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges);
+                or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges
+                or BlobOperation.SnapshotBlob or BlobOperation.GetBlobTags or BlobOperation.SetBlobTags or BlobOperation.FindBlobsByTags);
         }
     }
 
