@@ -104,6 +104,13 @@ public sealed partial class BlobProtocolHandler
             }
 
             progress.Target = target;
+            if (HttpMethods.IsOptions(request.Method))
+            {
+                await PreflightAsync(context, target).ConfigureAwait(false);
+                return;
+            }
+
+            await ApplyCorsAsync(context, target).ConfigureAwait(false);
             var grant = await AuthenticateAsync(context, target).ConfigureAwait(false);
             progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
@@ -317,6 +324,8 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.GetAccountInformation => GetAccountInformationAsync(context, account),
+            BlobOperation.GetUserDelegationKey => GetUserDelegationKeyAsync(),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -348,6 +357,8 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.GetAccountInformation,
+        BlobOperation.GetUserDelegationKey,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)
