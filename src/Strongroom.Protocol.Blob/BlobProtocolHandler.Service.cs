@@ -88,7 +88,7 @@ public sealed partial class BlobProtocolHandler
             ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, RequestMethodHeader, null);
         var requestHeaders = RequestHeaders.Get(headers, RequestHeadersHeader);
 
-        var rules = await blobs.GetCorsRulesAsync(target.Account, context.RequestAborted).ConfigureAwait(false);
+        var rules = await corsRules(target.Account, context.RequestAborted).ConfigureAwait(false);
         var rule = rules.FirstOrDefault(candidate => candidate.AllowsOrigin(origin) && candidate.AllowsMethod(method));
         if (rule is null || !rule.AllowsHeaders(requestHeaders))
         {
@@ -122,7 +122,7 @@ public sealed partial class BlobProtocolHandler
     /// </summary>
     private async Task ApplyCorsAsync(HttpContext context, RequestTarget target)
     {
-        var rules = await blobs.GetCorsRulesAsync(target.Account, context.RequestAborted).ConfigureAwait(false);
+        var rules = await corsRules(target.Account, context.RequestAborted).ConfigureAwait(false);
         if (rules.Count == 0)
         {
             return;

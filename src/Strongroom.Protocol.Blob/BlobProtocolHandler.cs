@@ -37,19 +37,22 @@ public sealed partial class BlobProtocolHandler
     private readonly Func<FailureRecord, Task> recordFailure;
     private readonly SecondaryEndpoint secondary;
     private readonly TimeProvider time;
+    private readonly Func<string, CancellationToken, ValueTask<IReadOnlyList<CorsRule>>> corsRules;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
-        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
+        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None), corsRules: blobs.GetCorsRulesAsync)
     {
     }
 
     /// <summary>
     /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
-    /// and failures go to <paramref name="recordFailure"/> (by default nowhere).
+    /// failures go to <paramref name="recordFailure"/> (by default nowhere), and the accounts' CORS
+    /// rules come from <paramref name="corsRules"/> (by default none).
     /// </summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null)
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null, Func<string, CancellationToken, ValueTask<IReadOnlyList<CorsRule>>>? corsRules = null)
     {
         this.blobs = blobs;
+        this.corsRules = corsRules ?? ((_, _) => ValueTask.FromResult<IReadOnlyList<CorsRule>>([]));
         this.secondary = secondary ?? new SecondaryEndpoint(blobs.RequireReadableSecondaryAsync, blobs.GetBlobServiceStatsAsync);
         this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
