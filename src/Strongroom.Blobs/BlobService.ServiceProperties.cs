@@ -14,11 +14,12 @@ public sealed record AccountInformation(string SkuName, string AccountKind, bool
 /// </summary>
 public sealed partial class BlobService
 {
-    // An account's CORS rules, read once and dropped by every Set this process commits: the
-    // protocol evaluates them on every request that carries Origin and on every GET or HEAD
-    // (the Vary rule), so they must not cost a store read each. Only existing accounts are
-    // cached, so requests naming random accounts cannot grow it.
-    private readonly ConcurrentDictionary<string, IReadOnlyList<CorsRule>> corsRules = new(StringComparer.Ordinal);
+    // An account's service properties, read once and dropped by every Set this process commits:
+    // the protocol needs the CORS rules on every request that carries Origin and on every GET or
+    // HEAD (the Vary rule), and DefaultServiceVersion on every request without x-ms-version, so
+    // they must not cost a store read each. Only existing accounts are cached, so requests naming
+    // random accounts cannot grow it.
+    private readonly ConcurrentDictionary<string, BlobServiceProperties> requestProperties = new(StringComparer.Ordinal);
 
     private IServicePropertiesStore ServicePropertiesStore => (IServicePropertiesStore)store;
 
@@ -53,18 +54,18 @@ public sealed partial class BlobService
         finally
         {
             // Also after a failure: the commit may have happened before the failure was seen.
-            corsRules.TryRemove(account, out _);
+            requestProperties.TryRemove(account, out _);
         }
     }
 
     /// <summary>
-    /// The account's CORS rules in their order (empty: CORS is off, or the account does not
-    /// exist — a preflight cannot tell the two apart). Not recorded: the protocol asks on every
-    /// request, before authentication.
+    /// The account's service properties as every request needs them — its CORS rules, in their
+    /// order, and its DefaultServiceVersion — before authentication: Azure's defaults (CORS off)
+    /// for an account that does not exist, so a preflight cannot tell the two apart. Not recorded.
     /// </summary>
-    public async ValueTask<IReadOnlyList<CorsRule>> GetCorsRulesAsync(string account, CancellationToken cancellationToken = default)
+    public async ValueTask<BlobServiceProperties> GetRequestPropertiesAsync(string account, CancellationToken cancellationToken = default)
     {
-        if (corsRules.TryGetValue(account, out var cached))
+        if (requestProperties.TryGetValue(account, out var cached))
         {
             return cached;
         }
@@ -72,11 +73,11 @@ public sealed partial class BlobService
         var properties = await ServicePropertiesStore.GetBlobServicePropertiesAsync(account, cancellationToken).ConfigureAwait(false);
         if (properties is null)
         {
-            return [];
+            return BlobServiceProperties.Default;
         }
 
-        corsRules[account] = properties.Cors;
-        return properties.Cors;
+        requestProperties[account] = properties;
+        return properties;
     }
 
     /// <summary>

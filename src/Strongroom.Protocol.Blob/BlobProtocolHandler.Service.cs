@@ -79,7 +79,7 @@ public sealed partial class BlobProtocolHandler
     /// nothing but the account's public CORS policy, and an anonymous caller could otherwise
     /// grow a tenant's log at will.
     /// </summary>
-    private async Task PreflightAsync(HttpContext context, RequestTarget target)
+    private static void Preflight(HttpContext context, IReadOnlyList<Core.CorsRule> rules)
     {
         var headers = context.Request.Headers;
         var origin = RequestHeaders.Get(headers, OriginHeader)
@@ -88,7 +88,6 @@ public sealed partial class BlobProtocolHandler
             ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, RequestMethodHeader, null);
         var requestHeaders = RequestHeaders.Get(headers, RequestHeadersHeader);
 
-        var rules = await corsRules(target.Account, context.RequestAborted).ConfigureAwait(false);
         var rule = rules.FirstOrDefault(candidate => candidate.AllowsOrigin(origin) && candidate.AllowsMethod(method));
         if (rule is null || !rule.AllowsHeaders(requestHeaders))
         {
@@ -120,9 +119,8 @@ public sealed partial class BlobProtocolHandler
     /// Access-Control-Expose-Headers lists the response's headers the rule exposes (prefixes
     /// expanded) and its literal names.
     /// </summary>
-    private async Task ApplyCorsAsync(HttpContext context, RequestTarget target)
+    private static void ApplyCors(HttpContext context, IReadOnlyList<Core.CorsRule> rules)
     {
-        var rules = await corsRules(target.Account, context.RequestAborted).ConfigureAwait(false);
         if (rules.Count == 0)
         {
             return;

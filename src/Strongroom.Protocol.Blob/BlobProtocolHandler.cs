@@ -37,22 +37,22 @@ public sealed partial class BlobProtocolHandler
     private readonly Func<FailureRecord, Task> recordFailure;
     private readonly SecondaryEndpoint secondary;
     private readonly TimeProvider time;
-    private readonly Func<string, CancellationToken, ValueTask<IReadOnlyList<CorsRule>>> corsRules;
+    private readonly Func<string, CancellationToken, ValueTask<BlobServiceProperties>> serviceProperties;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
-        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None), corsRules: blobs.GetCorsRulesAsync)
+        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None), serviceProperties: blobs.GetRequestPropertiesAsync)
     {
     }
 
     /// <summary>
     /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
     /// failures go to <paramref name="recordFailure"/> (by default nowhere), and the accounts' CORS
-    /// rules come from <paramref name="corsRules"/> (by default none).
+    /// rules and default version come from <paramref name="serviceProperties"/> (by default Azure's defaults).
     /// </summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null, Func<string, CancellationToken, ValueTask<IReadOnlyList<CorsRule>>>? corsRules = null)
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null, Func<string, CancellationToken, ValueTask<BlobServiceProperties>>? serviceProperties = null)
     {
         this.blobs = blobs;
-        this.corsRules = corsRules ?? ((_, _) => ValueTask.FromResult<IReadOnlyList<CorsRule>>([]));
+        this.serviceProperties = serviceProperties ?? ((_, _) => ValueTask.FromResult(BlobServiceProperties.Default));
         this.secondary = secondary ?? new SecondaryEndpoint(blobs.RequireReadableSecondaryAsync, blobs.GetBlobServiceStatsAsync);
         this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
@@ -107,13 +107,21 @@ public sealed partial class BlobProtocolHandler
             }
 
             progress.Target = target;
+            var properties = await serviceProperties(target.Account, context.RequestAborted).ConfigureAwait(false);
+            if (versionHeader is null && properties.DefaultServiceVersion is { } defaultVersion)
+            {
+                // Set Blob Service Properties' DefaultServiceVersion answers requests that name none.
+                version = defaultVersion;
+                response.Headers["x-ms-version"] = version;
+            }
+
             if (HttpMethods.IsOptions(request.Method))
             {
-                await PreflightAsync(context, target).ConfigureAwait(false);
+                Preflight(context, properties.Cors);
                 return;
             }
 
-            await ApplyCorsAsync(context, target).ConfigureAwait(false);
+            ApplyCors(context, properties.Cors);
             var grant = await AuthenticateAsync(context, target).ConfigureAwait(false);
             progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));

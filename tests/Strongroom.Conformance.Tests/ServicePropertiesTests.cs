@@ -74,6 +74,15 @@ public sealed class ServicePropertiesTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(("http://a.example,http://b.example", "GET,PUT", "x-ms-meta-*", "x-ms-request-id", 600), (rule.AllowedOrigins, rule.AllowedMethods, rule.AllowedHeaders, rule.ExposedHeaders, rule.MaxAgeInSeconds));
         Assert.Equal(("*", "GET", 0), (read.Cors[1].AllowedOrigins, read.Cors[1].AllowedMethods, read.Cors[1].MaxAgeInSeconds));
         Assert.Equal("2021-08-06", read.DefaultServiceVersion);
+
+        // DefaultServiceVersion answers a request that names no version (here an anonymous one).
+        using (var http = fixture.Server.CreateHttpClient())
+        {
+            using var anonymous = await http.GetAsync(new Uri(fixture.Server.Endpoint, StrongroomProcess.DevAccountName + "/c/b"));
+            Assert.Equal(409, (int)anonymous.StatusCode);
+            Assert.Equal("2021-08-06", anonymous.Headers.GetValues("x-ms-version").Single());
+        }
+
         Assert.Equal((true, (int?)7), (read.DeleteRetentionPolicy.Enabled, read.DeleteRetentionPolicy.Days));
         Assert.Equal((true, "index.html", "error/404.html"), (read.StaticWebsite.Enabled, read.StaticWebsite.IndexDocument, read.StaticWebsite.ErrorDocument404Path));
 
