@@ -63,7 +63,14 @@ public sealed class ServicePropertiesTests(ServerFixture fixture) : IClassFixtur
             DeleteRetentionPolicy = new BlobRetentionPolicy { Enabled = true, Days = 7 },
             StaticWebsite = new BlobStaticWebsite { Enabled = true, IndexDocument = "index.html", ErrorDocument404Path = "error/404.html" },
         };
-        await service.SetPropertiesAsync(set);
+        var setResponse = await service.SetPropertiesAsync(set);
+
+        // The Set is recorded in the account's log with what it changed.
+        var requestId = setResponse.Headers.TryGetValue("x-ms-request-id", out var id) ? id : null;
+        var entry = Assert.Single(StoredLog.Entries(fixture.Server.DataDirectory, StrongroomProcess.DevAccountName), e => e.RequestId == requestId);
+        Assert.Equal("SetBlobServiceProperties", entry.Action);
+        Assert.Contains(new KeyValuePair<string, string>("corsRules", "2"), entry.Details);
+        Assert.Contains(new KeyValuePair<string, string>("defaultServiceVersion", "2021-08-06"), entry.Details);
 
         var read = (await service.GetPropertiesAsync()).Value;
         Assert.Equal(("1.0", true, true, false, true, 5), (read.Logging.Version, read.Logging.Delete, read.Logging.Read, read.Logging.Write, read.Logging.RetentionPolicy.Enabled, read.Logging.RetentionPolicy.Days));
