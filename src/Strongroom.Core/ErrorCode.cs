@@ -153,6 +153,13 @@ public enum ErrorCode
     UnsupportedHeader,
     /// <summary>A Find Blobs by Tags marker this server did not return (400 InvalidQueryParameterValue).</summary>
     InvalidTagMarker,
+    // Issue 8, service.
+    /// <summary>A Set Blob Service Properties value outside Azure's rules (CORS limits, retention days, versions); the message names the node.</summary>
+    InvalidServiceProperties,
+    /// <summary>An OPTIONS preflight that no CORS rule of the account allows (or the account has none).</summary>
+    CorsPreflightFailure,
+    /// <summary>Get User Delegation Key: it needs a Microsoft Entra ID token, which this server does not issue.</summary>
+    UserDelegationKeyNotSupported,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -359,4 +359,30 @@ public static class Limits
 
     /// <summary>Blobs one Find Blobs by Tags page examines at most before it answers with a marker (bounded work per request).</summary>
     public const int FindBlobsByTagsScanMax = 50_000;
+    // Issue 8, service.
+    /// <summary>CORS rules per account (Azure's five).</summary>
+    public const int CorsRulesMax = 5;
+
+    /// <summary>An allowed origin, allowed header or exposed header, at most (Azure's 256 characters).</summary>
+    public const int CorsValueCharsMax = 256;
+
+    /// <summary>Allowed origins of one rule (Azure's 64).</summary>
+    public const int CorsOriginsMax = 64;
+
+    /// <summary>Literal (exact) header names in one rule's AllowedHeaders or ExposedHeaders (Azure's 64).</summary>
+    public const int CorsLiteralHeadersMax = 64;
+
+    /// <summary>Prefixed header names (<c>x-ms-meta-*</c>) in one rule's AllowedHeaders or ExposedHeaders (Azure's two).</summary>
+    public const int CorsPrefixedHeadersMax = 2;
+
+    /// <summary>Every CORS rule's values together, XML tags excluded (Azure's 2 KB).</summary>
+    public const int CorsSettingsCharsMax = 2048;
+
+    /// <summary>Storage Analytics retention (Logging, HourMetrics, MinuteMetrics), as Azure: 1 to 365 days.</summary>
+    public const int AnalyticsRetentionDaysMin = 1;
+
+    public const int AnalyticsRetentionDaysMax = 365;
+
+    /// <summary>A StaticWebsite document path (Azure takes a blob name; 1,024 characters is a blob name's bound).</summary>
+    public const int StaticWebsitePathCharsMax = 1024;
 }

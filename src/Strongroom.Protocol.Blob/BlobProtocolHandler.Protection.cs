@@ -1,10 +1,9 @@
-using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Strongroom.Core;
 
 namespace Strongroom.Protocol.Blob;
 
-// Restore Container, Set Blob Legal Hold, Get/Set Blob Service Properties (issue 7).
+// Restore Container, Set Blob Legal Hold (issue 7).
 public sealed partial class BlobProtocolHandler
 {
     private const string DeletedContainerNameHeader = "x-ms-deleted-container-name";
@@ -56,44 +55,6 @@ public sealed partial class BlobProtocolHandler
         response.StatusCode = StatusCodes.Status200OK;
         response.Headers[LegalHoldHeader] = legalHold ? "true" : "false";
         response.ContentLength = 0;
-    }
-
-    private async Task GetBlobServicePropertiesAsync(HttpContext context, string account)
-    {
-        var settings = await blobs.GetDataProtectionAsync(account, context.RequestAborted).ConfigureAwait(false);
-        var body = ServicePropertiesXml.Body(settings);
-        context.Response.StatusCode = StatusCodes.Status200OK;
-        context.Response.ContentType = Http.XmlContentType;
-        context.Response.ContentLength = body.Length;
-        await context.Response.Body.WriteAsync(body, context.RequestAborted).ConfigureAwait(false);
-    }
-
-    /// <summary>Set Blob Service Properties: 202. Only DeleteRetentionPolicy is applied (absent: kept); everything else is accepted and ignored until issue 8.</summary>
-    private async Task SetBlobServicePropertiesAsync(HttpContext context, string account)
-    {
-        var (buffer, length) = await ReadBoundedBodyAsync(context, Limits.ServicePropertiesXmlBytesMax).ConfigureAwait(false);
-        DeleteRetentionPolicyRequest? policy;
-        try
-        {
-            policy = ServicePropertiesXml.ParseDeleteRetentionPolicy(buffer, length);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        if (policy is not null)
-        {
-            await blobs.SetDeleteRetentionPolicyAsync(account, policy.Days, policy.AllowPermanentDelete, context.RequestAborted).ConfigureAwait(false);
-        }
-        else
-        {
-            // Nothing to change: still an authenticated account's request, so it must exist.
-            await blobs.GetDataProtectionAsync(account, context.RequestAborted).ConfigureAwait(false);
-        }
-
-        context.Response.StatusCode = StatusCodes.Status202Accepted;
-        context.Response.ContentLength = 0;
     }
 
     /// <summary>Whether <c>include=</c> names <paramref name="value"/> (ParseInclude has validated the list).</summary>

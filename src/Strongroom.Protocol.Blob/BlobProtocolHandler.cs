@@ -38,19 +38,22 @@ public sealed partial class BlobProtocolHandler
     private readonly SecondaryEndpoint secondary;
     private readonly TimeProvider time;
     private readonly Func<string, CancellationToken, Task<SharedKeys?>> keyLookup;
+    private readonly Func<string, CancellationToken, ValueTask<BlobServiceProperties>> serviceProperties;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
-        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
+        : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None), serviceProperties: blobs.GetRequestPropertiesAsync)
     {
     }
 
     /// <summary>
     /// For tests: the account keys come from <paramref name="keyLookup"/> instead of the service,
-    /// and failures go to <paramref name="recordFailure"/> (by default nowhere).
+    /// failures go to <paramref name="recordFailure"/> (by default nowhere), and the accounts' CORS
+    /// rules and default version come from <paramref name="serviceProperties"/> (by default Azure's defaults).
     /// </summary>
-    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null)
+    internal BlobProtocolHandler(BlobService blobs, Func<string, CancellationToken, Task<SharedKeys?>> keyLookup, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger? logger, Func<FailureRecord, Task>? recordFailure = null, SecondaryEndpoint? secondary = null, Func<string, CancellationToken, ValueTask<BlobServiceProperties>>? serviceProperties = null)
     {
         this.blobs = blobs;
+        this.serviceProperties = serviceProperties ?? ((_, _) => ValueTask.FromResult(BlobServiceProperties.Default));
         this.secondary = secondary ?? new SecondaryEndpoint(blobs.RequireReadableSecondaryAsync, blobs.GetBlobServiceStatsAsync);
         this.recordFailure = recordFailure ?? (_ => Task.CompletedTask);
         this.random = random;
@@ -106,6 +109,21 @@ public sealed partial class BlobProtocolHandler
             }
 
             progress.Target = target;
+            var properties = await serviceProperties(target.Account, context.RequestAborted).ConfigureAwait(false);
+            if (versionHeader is null && properties.DefaultServiceVersion is { } defaultVersion)
+            {
+                // Set Blob Service Properties' DefaultServiceVersion answers requests that name none.
+                version = defaultVersion;
+                response.Headers["x-ms-version"] = version;
+            }
+
+            if (HttpMethods.IsOptions(request.Method))
+            {
+                Preflight(context, properties.Cors);
+                return;
+            }
+
+            ApplyCors(context, properties.Cors);
             var grant = await AuthenticateAsync(context, target).ConfigureAwait(false);
             var sas = CurrentSas(context);
             progress.Authenticated = sas is null;
@@ -336,6 +354,8 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.GetBlobTags => GetBlobTagsAsync(context, target, container!, blob!),
             BlobOperation.SetBlobTags => SetBlobTagsAsync(context, target, container!, blob!),
             BlobOperation.FindBlobsByTags => FindBlobsByTagsAsync(context, target, container),
+            BlobOperation.GetAccountInformation => GetAccountInformationAsync(context, account),
+            BlobOperation.GetUserDelegationKey => GetUserDelegationKeyAsync(),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -376,6 +396,8 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.GetBlobTags,
         BlobOperation.SetBlobTags,
         BlobOperation.FindBlobsByTags,
+        BlobOperation.GetAccountInformation,
+        BlobOperation.GetUserDelegationKey,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

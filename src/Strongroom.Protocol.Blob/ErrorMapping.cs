@@ -36,6 +36,9 @@ public static class ErrorMapping
     /// <summary>A customer-provided key sent over plain HTTP (Azure refuses it; the key already crossed the wire, so the client should rotate it).</summary>
     public static readonly AzureError CustomerProvidedKeyRequiresHttps = new(403, "AuthorizationProtocolMismatch", "This request is not authorized to perform this operation using this protocol: a customer-provided key requires HTTPS.");
 
+    /// <summary>An OPTIONS preflight no CORS rule allows, or CORS off for the account (Azure's message).</summary>
+    public static readonly AzureError CorsPreflightFailure = new(403, "CorsPreflightFailure", "CORS not enabled or no matching rule found for this request.");
+
     public static readonly AzureError InternalError = new(500, "InternalError", "Server encountered an internal error. Please try again after some time.");
 
     /// <summary>Azurite answers unimplemented APIs with 501 NotImplemented; so do we, naming the operation.</summary>
@@ -152,6 +155,10 @@ public static class ErrorMapping
         ErrorCode.InvalidTag => new(400, "InvalidTag", "The tags specified are invalid. It contains characters that are not permitted."),
         ErrorCode.InvalidTagMarker => InvalidQueryParameterValue,
         ErrorCode.UnsupportedHeader => new(400, "UnsupportedHeader", "One of the HTTP headers specified in the request is not supported."),
+        // Issue 8, service.
+        ErrorCode.InvalidServiceProperties => InvalidXmlNodeValue,
+        ErrorCode.CorsPreflightFailure => CorsPreflightFailure,
+        ErrorCode.UserDelegationKeyNotSupported => AuthenticationFailed,
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

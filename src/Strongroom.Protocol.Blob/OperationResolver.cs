@@ -25,6 +25,12 @@ public static class OperationResolver
             return new(ResolveService(method, restype, comp), null, null);
         }
 
+        if (Is(restype, "account"))
+        {
+            // Get Account Information is also answered on container and blob URLs (Azure).
+            return new(ResolveAccount(method, comp), container, blob);
+        }
+
         if (blob is null)
         {
             if (Is(restype, "container"))
@@ -90,12 +96,7 @@ public static class OperationResolver
 
         if (Is(restype, "account"))
         {
-            if (Is(comp, "properties"))
-            {
-                return method is "GET" or "HEAD" ? BlobOperation.GetAccountInformation : throw UnsupportedVerb();
-            }
-
-            throw UnknownComp(comp);
+            return ResolveAccount(method, comp);
         }
 
         if (restype is not null)
@@ -106,6 +107,16 @@ public static class OperationResolver
         if (comp is null)
         {
             throw BlobProtocolException.Query(ErrorMapping.MissingRequiredQueryParameter, "comp", null);
+        }
+
+        throw UnknownComp(comp);
+    }
+
+    private static BlobOperation ResolveAccount(string method, string? comp)
+    {
+        if (Is(comp, "properties"))
+        {
+            return method is "GET" or "HEAD" ? BlobOperation.GetAccountInformation : throw UnsupportedVerb();
         }
 
         throw UnknownComp(comp);

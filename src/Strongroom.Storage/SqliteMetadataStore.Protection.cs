@@ -215,18 +215,21 @@ public sealed partial class SqliteMetadataStore : IProtectionStore
                     throw new StorageException(ErrorCode.InvalidDataProtectionSetting, $"A soft-delete retention is {Limits.BlobSoftDeleteDaysMin} to {Limits.BlobSoftDeleteDaysMax} days.");
                 }
 
-                tx.Execute(
-                    "UPDATE accounts SET versioning = @versioning, blob_soft_delete_days = @blob_days, container_soft_delete_days = @container_days, allow_permanent_delete = @permanent WHERE name = @name",
-                    ("@name", account),
-                    ("@versioning", settings.Versioning ? 1 : 0),
-                    ("@blob_days", settings.BlobSoftDeleteDays),
-                    ("@container_days", settings.ContainerSoftDeleteDays),
-                    ("@permanent", settings.AllowPermanentDelete ? 1 : 0));
+                WriteDataProtection(tx, account, settings);
                 return settings;
             },
             audit,
             cancellationToken);
     }
+
+    private static void WriteDataProtection(Transaction tx, string account, DataProtectionSettings settings) =>
+        tx.Execute(
+            "UPDATE accounts SET versioning = @versioning, blob_soft_delete_days = @blob_days, container_soft_delete_days = @container_days, allow_permanent_delete = @permanent WHERE name = @name",
+            ("@name", account),
+            ("@versioning", settings.Versioning ? 1 : 0),
+            ("@blob_days", settings.BlobSoftDeleteDays),
+            ("@container_days", settings.ContainerSoftDeleteDays),
+            ("@permanent", settings.AllowPermanentDelete ? 1 : 0));
 
     /// <summary>
     /// A container can be deleted (soft or hard) only when neither it (any legal-hold tag) nor any

@@ -636,8 +636,19 @@ internal static class SqliteSchema
         // 17 → 18 (issue 8, copy from URL, batch, tiers).
         [],
 
-        // 18 → 19 (issue 8, service properties and CORS).
-        [],
+        // 18 → 19 (issue 8, service properties and CORS): an account's Blob service properties
+        // (Logging, metrics, CORS rules, DefaultServiceVersion, StaticWebsite) as one versioned
+        // document (ServicePropertiesDocument); no row means Azure's defaults. DeleteRetentionPolicy
+        // stays in the accounts' data-protection columns.
+        [
+            """
+            CREATE TABLE blob_service_properties (
+                account TEXT NOT NULL PRIMARY KEY REFERENCES accounts (name) ON DELETE CASCADE,
+                format INTEGER NOT NULL,
+                document TEXT NOT NULL
+            )
+            """,
+        ],
     ];
 
     /// <summary>

@@ -82,7 +82,8 @@ public sealed class HandlerTests
                 or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
                 or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl
                 or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges
-                or BlobOperation.SnapshotBlob or BlobOperation.GetBlobTags or BlobOperation.SetBlobTags or BlobOperation.FindBlobsByTags);
+                or BlobOperation.SnapshotBlob or BlobOperation.GetBlobTags or BlobOperation.SetBlobTags or BlobOperation.FindBlobsByTags
+                or BlobOperation.GetAccountInformation or BlobOperation.GetUserDelegationKey);
         }
     }
 

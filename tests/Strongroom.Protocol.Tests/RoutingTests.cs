@@ -12,6 +12,8 @@ public sealed class RoutingTests
     [InlineData("PUT", "/acct?restype=service&comp=properties", BlobOperation.SetBlobServiceProperties)]
     [InlineData("GET", "/acct?restype=service&comp=stats", BlobOperation.GetBlobServiceStats)]
     [InlineData("GET", "/acct?restype=account&comp=properties", BlobOperation.GetAccountInformation)]
+    [InlineData("HEAD", "/acct/c?restype=account&comp=properties", BlobOperation.GetAccountInformation)]
+    [InlineData("GET", "/acct/c/b/d?restype=account&comp=properties", BlobOperation.GetAccountInformation)]
     [InlineData("POST", "/acct?restype=service&comp=userdelegationkey", BlobOperation.GetUserDelegationKey)]
     [InlineData("POST", "/acct?comp=batch", BlobOperation.SubmitBatch)]
     [InlineData("GET", "/acct?comp=blobs&where=x", BlobOperation.FindBlobsByTags)]
