@@ -129,6 +129,18 @@ public enum ErrorCode
     SnapshotsPresent,
     /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
     CannotVerifyCopySource,
+
+    // Issue 8, append.
+    /// <summary>Append Block whose x-ms-blob-condition-maxsize the blob already exceeds or would exceed (412 MaxBlobSizeConditionNotMet).</summary>
+    MaxBlobSizeConditionNotMet,
+    /// <summary>Append Block whose x-ms-blob-condition-appendpos is not the blob's length (412 AppendPositionConditionNotMet).</summary>
+    AppendPositionConditionNotMet,
+    /// <summary>A content write to a sealed append blob (409 BlobIsSealed).</summary>
+    BlobIsSealed,
+    /// <summary>Append Block past <see cref="Limits.AppendBlocksMax"/> committed blocks (409 BlockCountExceedsLimit).</summary>
+    CommittedBlockCountExceedsLimit,
+    /// <summary>Append Block with an empty body (400 InvalidHeaderValue, Content-Length 0).</summary>
+    EmptyAppendBlock,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

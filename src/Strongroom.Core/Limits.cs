@@ -304,4 +304,11 @@ public static class Limits
 
     /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
     public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
+
+    // Issue 8, append.
+    /// <summary>One Append Block (Azure: 100 MiB from service version 2022-11-02; every version gets it here).</summary>
+    public const long AppendBlockBytesMax = 100L * 1024 * 1024;
+
+    /// <summary>Committed blocks of an append blob (Azure: 50,000 appends, then 409 BlockCountExceedsLimit).</summary>
+    public const int AppendBlocksMax = 50_000;
 }

@@ -317,6 +317,9 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.AppendBlock => AppendBlockAsync(context, target, container!, blob!),
+            BlobOperation.AppendBlockFromUrl => AppendBlockFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.SealAppendBlob => SealAppendBlobAsync(context, target, container!, blob!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -348,6 +351,9 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.AppendBlock,
+        BlobOperation.AppendBlockFromUrl,
+        BlobOperation.SealAppendBlob,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

@@ -138,6 +138,13 @@ public static class ErrorMapping
         ErrorCode.SnapshotsPresent => new(409, "SnapshotsPresent", "This operation is not permitted because the blob has snapshots."),
         ErrorCode.CannotVerifyCopySource => new(404, "CannotVerifyCopySource", "Could not verify the copy source within the specified time."),
 
+        // Issue 8, append: Azure's codes and messages (Append Block, Seal).
+        ErrorCode.MaxBlobSizeConditionNotMet => new(412, "MaxBlobSizeConditionNotMet", "The max blob size condition specified was not met."),
+        ErrorCode.AppendPositionConditionNotMet => new(412, "AppendPositionConditionNotMet", "The append position condition specified was not met."),
+        ErrorCode.BlobIsSealed => new(409, "BlobIsSealed", "The specified blob is sealed, and its contents can't be modified unless the blob is re-created after a delete."),
+        ErrorCode.CommittedBlockCountExceedsLimit => new(409, "BlockCountExceedsLimit", "The committed block count cannot exceed the maximum limit of 50,000 blocks."),
+        ErrorCode.EmptyAppendBlock => InvalidHeaderValue,
+
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),
         ErrorCode.PrincipalLocked or ErrorCode.RoleNotPermitted or ErrorCode.SelfApprovalNotAllowed => new(403, "AuthorizationFailure", "This request is not authorized to perform this operation."),
