@@ -162,6 +162,13 @@ public sealed partial class BlobService
             cancellationToken);
     }
 
+    /// <summary>
+    /// The type a copy of <paramref name="source"/> gets: an append blob stays one (as in Azure; its
+    /// content arrives as one block, unsealed), everything else is copied as a block blob.
+    /// </summary>
+    internal static BlobType CopiedBlobType(BlobRecord source) =>
+        source.BlobType == BlobType.AppendBlob ? BlobType.AppendBlob : BlobType.BlockBlob;
+
     /// <summary>InvalidBlobType unless <paramref name="blob"/> is an append blob.</summary>
     internal static void RequireAppendBlob(BlobRecord blob)
     {

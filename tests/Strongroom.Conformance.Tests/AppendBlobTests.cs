@@ -339,6 +339,13 @@ public sealed class AppendBlobTests(DataProtectionFixture fixture) : IClassFixtu
         await AzureAssert.FailsAsync(404, "CannotVerifyCopySource", () => blob.AppendBlockFromUriAsync(otherAccount));
         await AzureAssert.FailsAsync(409, "InvalidBlobType", () => container.GetAppendBlobClient("source.bin").AppendBlockFromUriAsync(blob.Uri));
         Assert.Equal(sourceBytes.Length + 4010, (await blob.GetPropertiesAsync()).Value.ContentLength);
+
+        // Copy Blob keeps the type: the copy of an append blob takes appends.
+        var copy = container.GetAppendBlobClient("copy");
+        await (await copy.StartCopyFromUriAsync(blob.Uri)).WaitForCompletionAsync();
+        Assert.Equal(BlobType.Append, (await copy.GetPropertiesAsync()).Value.BlobType);
+        await copy.AppendBlockAsync(new MemoryStream([9, 9, 9]));
+        Assert.Equal(sourceBytes.Length + 4013, (await copy.GetPropertiesAsync()).Value.ContentLength);
     }
 
     [Fact]
