@@ -395,6 +395,17 @@ public sealed class AppendBlobTests(DataProtectionFixture fixture) : IClassFixtu
         var snapshot = Assert.Single(snapshots);
         Assert.Equal(BlobType.Append, snapshot.Properties.BlobType);
         Assert.Equal(10_000, snapshot.Properties.ContentLength);
+
+        // Undeleted, the snapshot reads as the append blob it was, sharing its blocks' objects.
+        await blob.UndeleteAsync();
+        var kept = blob.WithSnapshot(snapshot.Snapshot);
+        AzureAssert.BytesEqual(first.Concat(first).ToArray(), await ReadAsync(kept), "the snapshot of the append blob");
+        var keptProperties = (await kept.GetPropertiesAsync()).Value;
+        Assert.Equal(BlobType.Append, keptProperties.BlobType);
+        Assert.Equal(2, keptProperties.BlobCommittedBlockCount);
+        await AppendAsync(blob, first);
+        Assert.Equal(5000, (await blob.GetPropertiesAsync()).Value.ContentLength);
+        Assert.Equal(10_000, (await kept.GetPropertiesAsync()).Value.ContentLength);
     }
 
     [Fact]
