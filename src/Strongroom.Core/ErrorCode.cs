@@ -130,6 +130,10 @@ public enum ErrorCode
     /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
     CannotVerifyCopySource,
 
+    // Issue 8, sas.
+    /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
+    InvalidAccessPolicy,
+
     // Issue 8, append.
     /// <summary>Append Block whose x-ms-blob-condition-maxsize the blob already exceeds or would exceed (412 MaxBlobSizeConditionNotMet).</summary>
     MaxBlobSizeConditionNotMet,

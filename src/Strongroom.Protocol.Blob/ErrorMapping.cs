@@ -138,6 +138,9 @@ public static class ErrorMapping
         ErrorCode.SnapshotsPresent => new(409, "SnapshotsPresent", "This operation is not permitted because the blob has snapshots."),
         ErrorCode.CannotVerifyCopySource => new(404, "CannotVerifyCopySource", "Could not verify the copy source within the specified time."),
 
+        // Issue 8, sas. Azure answers a signed-identifier list it refuses (more than five, a bad
+        // value) as a bad XML document.
+        ErrorCode.InvalidAccessPolicy => new(400, "InvalidXmlDocument", "XML specified is not syntactically valid."),
         // Issue 8, append: Azure's codes and messages (Append Block, Seal).
         ErrorCode.MaxBlobSizeConditionNotMet => new(412, "MaxBlobSizeConditionNotMet", "The max blob size condition specified was not met."),
         ErrorCode.AppendPositionConditionNotMet => new(412, "AppendPositionConditionNotMet", "The append position condition specified was not met."),
