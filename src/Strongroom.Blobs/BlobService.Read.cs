@@ -115,6 +115,9 @@ public sealed class BlobReader
 
     public BlobRecord Blob { get; }
 
+    /// <summary>The blob's parts: its committed blocks (an append blob's x-ms-blob-committed-block-count).</summary>
+    public int PartCount => parts.Count;
+
     /// <summary>False when a previous version or a snapshot was opened.</summary>
     public bool IsCurrentVersion { get; init; } = true;
 

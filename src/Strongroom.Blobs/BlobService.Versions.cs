@@ -292,7 +292,7 @@ public sealed partial class BlobService
             var (eTag, now, versionId) = eTags.NextWithVersionId();
             var copyId = random.NewGuid().ToString();
             var headers = source.Blob.Headers with { ContentMd5 = source.Blob.Headers.ContentMd5 ?? written.Md5 };
-            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, length, eTag, now, now, headers, request.Metadata ?? source.Blob.Metadata)
+            var record = new BlobRecord(request.Account, request.Container, request.Blob, CopiedBlobType(source.Blob), length, eTag, now, now, headers, request.Metadata ?? source.Blob.Metadata)
             {
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,

@@ -74,6 +74,8 @@ public sealed partial class BlobService
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
+        RequireBlockBlobOrAbsent(await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false));
+
         // Azure requires every block id of a blob to have the same length.
         var staged = await store.GetUncommittedBlocksAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
         if (staged.Count > 0 && staged[0].BlockId.Length != request.BlockId.Length)
@@ -219,6 +221,8 @@ public sealed partial class BlobService
                     throw new StaleBlockListException();
                 }
 
+                RequireBlockBlobOrAbsent(existing);
+
                 Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists, existing?.Tags);
             },
             ArchiveForWrite(account, contentWrite: true, now, versionId),
@@ -235,6 +239,7 @@ public sealed partial class BlobService
         RequireBlobName(blob);
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         var current = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
+        RequireBlockBlobOrAbsent(current?.Blob);
         var uncommitted = await store.GetUncommittedBlocksAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         if (current is null && uncommitted.Count == 0)
         {

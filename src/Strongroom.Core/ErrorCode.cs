@@ -160,6 +160,18 @@ public enum ErrorCode
     CorsPreflightFailure,
     /// <summary>Get User Delegation Key: it needs a Microsoft Entra ID token, which this server does not issue.</summary>
     UserDelegationKeyNotSupported,
+
+    // Issue 8, append.
+    /// <summary>Append Block whose x-ms-blob-condition-maxsize the blob already exceeds or would exceed (412 MaxBlobSizeConditionNotMet).</summary>
+    MaxBlobSizeConditionNotMet,
+    /// <summary>Append Block whose x-ms-blob-condition-appendpos is not the blob's length (412 AppendPositionConditionNotMet).</summary>
+    AppendPositionConditionNotMet,
+    /// <summary>A content write to a sealed append blob (409 BlobIsSealed).</summary>
+    BlobIsSealed,
+    /// <summary>Append Block past <see cref="Limits.AppendBlocksMax"/> committed blocks (409 BlockCountExceedsLimit).</summary>
+    CommittedBlockCountExceedsLimit,
+    /// <summary>Append Block with an empty body (400 InvalidHeaderValue, Content-Length 0).</summary>
+    EmptyAppendBlock,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -385,4 +385,11 @@ public static class Limits
 
     /// <summary>A StaticWebsite document path (Azure takes a blob name; 1,024 characters is a blob name's bound).</summary>
     public const int StaticWebsitePathCharsMax = 1024;
+
+    // Issue 8, append.
+    /// <summary>One Append Block (Azure: 100 MiB from service version 2022-11-02; every version gets it here).</summary>
+    public const long AppendBlockBytesMax = 100L * 1024 * 1024;
+
+    /// <summary>Committed blocks of an append blob (Azure: 50,000 appends, then 409 BlockCountExceedsLimit).</summary>
+    public const int AppendBlocksMax = 50_000;
 }

@@ -27,12 +27,15 @@ public sealed partial class BlobProtocolHandler
             return;
         }
 
+        if (string.Equals(blobType, nameof(BlobType.AppendBlob), StringComparison.OrdinalIgnoreCase))
+        {
+            await CreateAppendBlobAsync(context, target, container, blob).ConfigureAwait(false);
+            return;
+        }
+
         if (!string.Equals(blobType, nameof(BlobType.BlockBlob), StringComparison.OrdinalIgnoreCase))
         {
-            throw string.Equals(blobType, nameof(BlobType.PageBlob), StringComparison.OrdinalIgnoreCase)
-                || string.Equals(blobType, nameof(BlobType.AppendBlob), StringComparison.OrdinalIgnoreCase)
-                ? new BlobProtocolException(ErrorMapping.NotImplemented($"Put Blob of type {blobType}"))
-                : BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-blob-type", blobType);
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-blob-type", blobType);
         }
 
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
@@ -240,6 +243,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         WriteBlobHeaders(response, record, ranged: range is not null);
+        WriteAppendBlobHeaders(response, record, reader.PartCount);
         WriteVersionHeaders(response, record, reader.IsCurrentVersion);
         response.ContentLength = count;
 
@@ -356,6 +360,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         WriteBlobHeaders(response, record, ranged: false);
+        WriteAppendBlobHeaders(response, record, selected.Parts.Count);
         response.Headers["x-ms-access-tier"] = "Hot";
         response.Headers["x-ms-access-tier-inferred"] = "true";
         response.ContentLength = record.ContentLength;

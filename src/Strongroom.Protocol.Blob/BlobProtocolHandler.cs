@@ -356,6 +356,9 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.FindBlobsByTags => FindBlobsByTagsAsync(context, target, container),
             BlobOperation.GetAccountInformation => GetAccountInformationAsync(context, account),
             BlobOperation.GetUserDelegationKey => GetUserDelegationKeyAsync(),
+            BlobOperation.AppendBlock => AppendBlockAsync(context, target, container!, blob!),
+            BlobOperation.AppendBlockFromUrl => AppendBlockFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.SealAppendBlob => SealAppendBlobAsync(context, target, container!, blob!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -398,6 +401,9 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.FindBlobsByTags,
         BlobOperation.GetAccountInformation,
         BlobOperation.GetUserDelegationKey,
+        BlobOperation.AppendBlock,
+        BlobOperation.AppendBlockFromUrl,
+        BlobOperation.SealAppendBlob,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

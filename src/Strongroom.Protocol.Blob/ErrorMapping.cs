@@ -159,6 +159,12 @@ public static class ErrorMapping
         ErrorCode.InvalidServiceProperties => InvalidXmlNodeValue,
         ErrorCode.CorsPreflightFailure => CorsPreflightFailure,
         ErrorCode.UserDelegationKeyNotSupported => AuthenticationFailed,
+        // Issue 8, append: Azure's codes and messages (Append Block, Seal).
+        ErrorCode.MaxBlobSizeConditionNotMet => new(412, "MaxBlobSizeConditionNotMet", "The max blob size condition specified was not met."),
+        ErrorCode.AppendPositionConditionNotMet => new(412, "AppendPositionConditionNotMet", "The append position condition specified was not met."),
+        ErrorCode.BlobIsSealed => new(409, "BlobIsSealed", "The specified blob is sealed, and its contents can't be modified unless the blob is re-created after a delete."),
+        ErrorCode.CommittedBlockCountExceedsLimit => new(409, "BlockCountExceedsLimit", "The committed block count cannot exceed the maximum limit of 50,000 blocks."),
+        ErrorCode.EmptyAppendBlock => InvalidHeaderValue,
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

@@ -313,6 +313,11 @@ public static class XmlResponses
         xml.WriteElementString("LeaseStatus", "unlocked");
         xml.WriteElementString("LeaseState", "available");
         xml.WriteElementString("ServerEncrypted", "true");
+        if (blob.BlobType == BlobType.AppendBlob)
+        {
+            xml.WriteElementString("Sealed", blob.IsSealed ? "true" : "false");
+        }
+
         if (blob.CustomerKeySha256 is { } keySha256)
         {
             xml.WriteElementString("CustomerProvidedKeySha256", Convert.ToBase64String(keySha256));

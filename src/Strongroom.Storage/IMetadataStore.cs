@@ -117,6 +117,18 @@ public interface IMetadataStore : IAsyncDisposable
     /// </summary>
     Task<int> UndeleteBlobAsync(string account, string container, string name, bool restoreBlob, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
+    // Append blobs (issue 8; SqliteMetadataStore.Append.cs)
+
+    /// <summary>
+    /// Append Block: <paramref name="block"/> (written by this request) becomes the append blob's
+    /// next part, in one transaction with <paramref name="update"/>, which receives the current blob
+    /// and its committed block count, checks them (type, seal, conditions) and returns the new
+    /// record (same name, length grown by the block's). Appends are serialised: none is lost, none
+    /// lands between another's check and commit. ContainerNotFound, BlobNotFound,
+    /// CommittedBlockCountExceedsLimit (at <see cref="Limits.AppendBlocksMax"/>), BlobImmutableDueToLegalHold.
+    /// </summary>
+    Task<AppendedBlock> AppendBlockAsync(string account, string container, string name, StoredObject block, Func<BlobRecord, int, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default);
+
     // Blocks
     /// <summary>Stages a block (replacing one staged earlier with the same id, whose object is returned).
     /// Fails with ContainerNotFound when the container is missing and BlockCountExceedsLimit past the limit.</summary>

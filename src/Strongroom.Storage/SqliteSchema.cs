@@ -616,7 +616,9 @@ internal static class SqliteSchema
             "ALTER TABLE blob_instances ADD COLUMN tags TEXT NULL",
         ],
 
-        // 15 → 16 (issue 8, append blobs).
+        // 15 → 16 (issue 8, append blobs): no schema. An append blob is a blobs row (sealed from
+        // migration 12) whose blob_parts rows are its blocks in order (block_id NULL); an Append Block
+        // inserts one part, so the committed block count is the part count and nothing is rewritten.
         [],
 
         // 16 → 17 (issue 8, page blobs): a page blob is stored as fixed-size chunks

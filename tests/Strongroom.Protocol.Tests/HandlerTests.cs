@@ -83,7 +83,8 @@ public sealed class HandlerTests
                 or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl
                 or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges
                 or BlobOperation.SnapshotBlob or BlobOperation.GetBlobTags or BlobOperation.SetBlobTags or BlobOperation.FindBlobsByTags
-                or BlobOperation.GetAccountInformation or BlobOperation.GetUserDelegationKey);
+                or BlobOperation.GetAccountInformation or BlobOperation.GetUserDelegationKey
+                or BlobOperation.AppendBlock or BlobOperation.AppendBlockFromUrl or BlobOperation.SealAppendBlob);
         }
     }
 

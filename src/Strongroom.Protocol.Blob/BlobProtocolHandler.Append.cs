@@ -1,0 +1,204 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Strongroom.Blobs;
+using Strongroom.Core;
+
+namespace Strongroom.Protocol.Blob;
+
+// Append blobs (issue 8): Put Blob of type AppendBlob, Append Block, Append Block From URL, Seal.
+public sealed partial class BlobProtocolHandler
+{
+    /// <summary>Put Blob with <c>x-ms-blob-type: AppendBlob</c>: an empty append blob; a body is refused (Azure: Content-Length must be 0).</summary>
+    private async Task CreateAppendBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
+    {
+        var request = context.Request;
+        var headers = request.Headers;
+        if (request.ContentLength is { } length && length != 0)
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
+        var createRequest = new PutBlobRequest(
+            target.Account,
+            container,
+            blob,
+            RequestHeaders.ReadBlobHttpHeaders(headers, fallBackToBodyHeaders: false),
+            RequestHeaders.ReadMetadata(headers),
+            RequestHeaders.ReadConditions(headers),
+            TransactionalChecksums.None)
+        {
+            Encryption = encryption,
+        };
+        var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status201Created;
+        WriteETagAndLastModified(response, result.ETag, result.LastModified);
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
+        WriteVersionId(response, result.VersionId);
+        response.ContentLength = 0;
+    }
+
+    private async Task AppendBlockAsync(HttpContext context, RequestTarget target, string container, string blob)
+    {
+        var request = context.Request;
+        var headers = request.Headers;
+        RejectUnsupportedBlobFeatures(target, headers);
+        if (request.ContentLength is 0)
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", "0");
+        }
+
+        var appendConditions = ReadAppendConditions(headers);
+        var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
+        PrepareBody(context, Limits.AppendBlockBytesMax);
+        var appendRequest = new AppendBlockRequest(target.Account, container, blob, RequestHeaders.ReadConditions(headers), appendConditions, RequestHeaders.ReadChecksums(headers))
+        {
+            Encryption = encryption,
+        };
+        var (body, structured) = OpenBody(context);
+        var result = await blobs.AppendBlockAsync(appendRequest, body, context.RequestAborted).ConfigureAwait(false);
+        AcknowledgeStructuredBody(context.Response, structured);
+        WriteAppendResponse(context.Response, result);
+    }
+
+    /// <summary>
+    /// Append Block From URL: <c>x-ms-copy-source</c> names a blob of this account (as Copy Blob's
+    /// source), <c>x-ms-source-range</c> the bytes to append (all of it when absent),
+    /// <c>x-ms-source-content-md5</c> / <c>-crc64</c> a checksum of those bytes. The request has no body.
+    /// </summary>
+    private async Task AppendBlockFromUrlAsync(HttpContext context, RequestTarget target, string container, string blob)
+    {
+        var request = context.Request;
+        var headers = request.Headers;
+        RejectUnsupportedBlobFeatures(target, headers);
+        if (request.ContentLength is { } length && length != 0)
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
+        }
+
+        var appendConditions = ReadAppendConditions(headers);
+        var (_, sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
+        long? sourceOffset = null;
+        long? sourceCount = null;
+        if (RequestHeaders.Get(headers, "x-ms-source-range") is { } rangeText)
+        {
+            if (!RangeHeader.TryParse(rangeText, out var range))
+            {
+                throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
+            }
+
+            sourceOffset = range.Start;
+            sourceCount = range.RequestedLength;
+        }
+
+        var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
+        using var customerKey = encryption.CustomerKey;
+        var appendRequest = new AppendBlockFromUrlRequest(
+            target.Account,
+            container,
+            blob,
+            sourceContainer,
+            sourceBlob,
+            sourceSelector,
+            sourceOffset,
+            sourceCount,
+            ReadSourceChecksums(headers),
+            RequestHeaders.ReadConditions(headers),
+            appendConditions)
+        {
+            Encryption = encryption,
+        };
+        var result = await blobs.AppendBlockFromUrlAsync(appendRequest, context.RequestAborted).ConfigureAwait(false);
+        WriteAppendResponse(context.Response, result);
+    }
+
+    private async Task SealAppendBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
+    {
+        var headers = context.Request.Headers;
+        RejectUnsupportedBlobFeatures(target, headers);
+        var appendConditions = ReadAppendConditions(headers);
+        var record = await blobs.SealAppendBlobAsync(target.Account, container, blob, RequestHeaders.ReadConditions(headers), appendConditions with { MaxSize = null }, context.RequestAborted).ConfigureAwait(false);
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        WriteETagAndLastModified(response, record.ETag, record.LastModified);
+        response.Headers["x-ms-blob-sealed"] = "true";
+        response.ContentLength = 0;
+    }
+
+    /// <summary>Get Blob and Get Blob Properties of an append blob: its committed block count and whether it is sealed.</summary>
+    private static void WriteAppendBlobHeaders(HttpResponse response, BlobRecord record, int committedBlocks)
+    {
+        if (record.BlobType != BlobType.AppendBlob)
+        {
+            return;
+        }
+
+        response.Headers["x-ms-blob-committed-block-count"] = committedBlocks.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-ms-blob-sealed"] = record.IsSealed ? "true" : "false";
+    }
+
+    private static void WriteAppendResponse(HttpResponse response, AppendBlockResult result)
+    {
+        response.StatusCode = StatusCodes.Status201Created;
+        WriteETagAndLastModified(response, result.ETag, result.LastModified);
+        WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
+        response.Headers["x-ms-blob-append-offset"] = result.AppendOffset.ToString(CultureInfo.InvariantCulture);
+        response.Headers["x-ms-blob-committed-block-count"] = result.CommittedBlockCount.ToString(CultureInfo.InvariantCulture);
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
+        response.ContentLength = 0;
+    }
+
+    /// <summary><c>x-ms-blob-condition-maxsize</c> and <c>x-ms-blob-condition-appendpos</c>: non-negative integers, else 400 InvalidHeaderValue.</summary>
+    private static AppendConditions ReadAppendConditions(IHeaderDictionary headers)
+    {
+        var maxSize = ReadNonNegative(headers, "x-ms-blob-condition-maxsize");
+        var position = ReadNonNegative(headers, "x-ms-blob-condition-appendpos");
+        return maxSize is null && position is null ? AppendConditions.None : new AppendConditions(maxSize, position);
+    }
+
+    private static long? ReadNonNegative(IHeaderDictionary headers, string name)
+    {
+        var text = RequestHeaders.Get(headers, name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
+    }
+
+    /// <summary><c>x-ms-source-content-md5</c> or <c>x-ms-source-content-crc64</c> (not both), checked against the bytes read from the source.</summary>
+    private static TransactionalChecksums ReadSourceChecksums(IHeaderDictionary headers)
+    {
+        var md5Text = RequestHeaders.Get(headers, "x-ms-source-content-md5");
+        var crcText = RequestHeaders.Get(headers, "x-ms-source-content-crc64");
+        if (md5Text is not null && crcText is not null)
+        {
+            throw new BlobProtocolException(ErrorMapping.BothCrc64AndMd5HeaderPresent);
+        }
+
+        if (md5Text is not null)
+        {
+            var md5 = new byte[16];
+            return Convert.TryFromBase64String(md5Text, md5, out var written) && written == 16
+                ? new TransactionalChecksums(md5)
+                : throw BlobProtocolException.Header(ErrorMapping.InvalidMd5, "x-ms-source-content-md5", md5Text);
+        }
+
+        if (crcText is not null)
+        {
+            Span<byte> crc = stackalloc byte[8];
+            return Convert.TryFromBase64String(crcText, crc, out var written) && written == 8
+                ? new TransactionalChecksums(ContentCrc64: BinaryPrimitives.ReadUInt64LittleEndian(crc))
+                : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-content-crc64", crcText);
+        }
+
+        return TransactionalChecksums.None;
+    }
+}
