@@ -14,6 +14,10 @@ public sealed record AccessConditions(
 {
     public static readonly AccessConditions None = new();
 
+    /// <summary>x-ms-lease-id, normalised (<see cref="Leases.NormalizeId"/>): the lease a write must name when the resource is leased, and that a read or write naming it requires (issue 8, leases).</summary>
+    public string? LeaseId { get; init; }
+
+    /// <summary>True when no HTTP condition is given (the lease id is not one: it is checked on its own).</summary>
     public bool IsEmpty => IfMatch is null && IfNoneMatch is null && IfModifiedSince is null && IfUnmodifiedSince is null;
 }
 
@@ -60,6 +64,9 @@ public sealed record PutBlockRequest(
     TransactionalChecksums Checksums)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-lease-id (normalised): required when the blob has an active lease (issue 8, leases).</summary>
+    public string? LeaseId { get; init; }
 }
 
 public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64)

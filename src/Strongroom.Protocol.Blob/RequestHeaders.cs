@@ -59,12 +59,27 @@ public static class RequestHeaders
         var ifNoneMatch = Get(headers, "If-None-Match");
         var ifModifiedSince = ParseDate(Get(headers, "If-Modified-Since"));
         var ifUnmodifiedSince = ParseDate(Get(headers, "If-Unmodified-Since"));
-        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null)
+        var leaseId = ReadLeaseId(headers, LeaseIdHeader);
+        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null && leaseId is null)
         {
             return AccessConditions.None;
         }
 
-        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince);
+        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince) { LeaseId = leaseId };
+    }
+
+    public const string LeaseIdHeader = "x-ms-lease-id";
+
+    /// <summary>A lease id header (x-ms-lease-id, x-ms-proposed-lease-id), normalised; not a GUID: 400 InvalidHeaderValue (Azure).</summary>
+    public static string? ReadLeaseId(IHeaderDictionary headers, string name)
+    {
+        var text = Get(headers, name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Leases.NormalizeId(text) ?? throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
     }
 
     /// <summary>Content-MD5 and x-ms-content-crc64 of the request body; at most one may be sent.</summary>
