@@ -356,6 +356,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     containers.RemoveAt(limit);
                 }
 
+                for (var i = 0; i < containers.Count; i++)
+                {
+                    containers[i] = WithLease(tx, containers[i]);
+                }
+
                 return new ContainerPage(containers, next);
             },
             cancellationToken);
