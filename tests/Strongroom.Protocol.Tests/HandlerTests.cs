@@ -79,7 +79,8 @@ public sealed class HandlerTests
                 or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats
                 or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob
                 or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
-                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties);
+                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
+                or BlobOperation.LeaseBlob or BlobOperation.LeaseContainer);
         }
     }
 
