@@ -118,104 +118,108 @@ public static class Leases
         ArgumentNullException.ThrowIfNull(newLeaseId);
         var view = View(stored, lastModified, now);
         var current = view.State == LeaseState.Available ? null : stored;
-        switch (request.Action)
+        return request.Action switch
         {
-            case LeaseAction.Acquire:
-            {
-                var duration = request.DurationSeconds ?? throw new StorageException(ErrorCode.InvalidLeaseDuration);
-                RequireDuration(duration);
-                if (view.State == LeaseState.Leased && request.ProposedLeaseId != view.LeaseId)
-                {
-                    throw new StorageException(ErrorCode.LeaseAlreadyPresent);
-                }
+            LeaseAction.Acquire => (Acquire(view, request, now, newLeaseId), null),
+            LeaseAction.Renew => (Renew(view, current, request, now), null),
+            LeaseAction.Change => (Change(view, current, request), null),
+            LeaseAction.Release => Release(view, request),
+            LeaseAction.Break => Break(view, current, request, now),
+            _ => throw new ArgumentOutOfRangeException(nameof(request)),
+        };
+    }
 
-                if (view.State == LeaseState.Breaking)
-                {
-                    throw new StorageException(request.ProposedLeaseId == view.LeaseId ? ErrorCode.LeaseIsBreakingAndCannotBeAcquired : ErrorCode.LeaseAlreadyPresent);
-                }
-
-                var id = request.ProposedLeaseId ?? newLeaseId();
-                return (NewLease(id, duration, now), null);
-            }
-
-            case LeaseAction.Renew:
-                RequireId(view, request.LeaseId);
-                return view.State switch
-                {
-                    LeaseState.Leased or LeaseState.Expired => (NewLease(current!.LeaseId, current.DurationSeconds, now), null),
-                    _ => throw new StorageException(ErrorCode.LeaseIsBrokenAndCannotBeRenewed),
-                };
-
-            case LeaseAction.Change:
-            {
-                var proposed = request.ProposedLeaseId ?? throw new StorageException(ErrorCode.LeaseIdMismatchWithLeaseOperation);
-                switch (view.State)
-                {
-                    case LeaseState.Leased:
-                        // Azure lets a retried change (already applied: the proposed id is the lease's) succeed.
-                        if (request.LeaseId != view.LeaseId && proposed != view.LeaseId)
-                        {
-                            throw new StorageException(ErrorCode.LeaseIdMismatchWithLeaseOperation);
-                        }
-
-                        return (current! with { LeaseId = proposed }, null);
-                    case LeaseState.Breaking:
-                        throw new StorageException(request.LeaseId == view.LeaseId ? ErrorCode.LeaseIsBreakingAndCannotBeChanged : ErrorCode.LeaseIdMismatchWithLeaseOperation);
-                    default:
-                        throw new StorageException(ErrorCode.LeaseNotPresentWithLeaseOperation);
-                }
-            }
-
-            case LeaseAction.Release:
-                RequireId(view, request.LeaseId);
-                return (null, null);
-
-            case LeaseAction.Break:
-            {
-                if (request.BreakPeriodSeconds is { } period && (period < 0 || period > Limits.LeaseBreakPeriodSecondsMax))
-                {
-                    throw new StorageException(ErrorCode.InvalidLeaseBreakPeriod);
-                }
-
-                DateTimeOffset end;
-                switch (view.State)
-                {
-                    case LeaseState.Available:
-                        throw new StorageException(ErrorCode.LeaseNotPresentWithLeaseOperation);
-                    case LeaseState.Leased:
-                        // No period: a fixed lease runs out its time, an infinite one breaks at once;
-                        // a period never extends a fixed lease past its expiry.
-                        end = request.BreakPeriodSeconds is { } seconds ? now.AddSeconds(seconds) : current!.IsInfinite ? now : current.ExpiresOn!.Value;
-                        if (!current!.IsInfinite && current.ExpiresOn < end)
-                        {
-                            end = current.ExpiresOn!.Value;
-                        }
-
-                        break;
-                    case LeaseState.Breaking:
-                        // A second break may only shorten the period.
-                        end = current!.BrokenOn!.Value;
-                        if (request.BreakPeriodSeconds is { } shorter && now.AddSeconds(shorter) < end)
-                        {
-                            end = now.AddSeconds(shorter);
-                        }
-
-                        break;
-                    case LeaseState.Broken:
-                        return (current, 0);
-                    default:
-                        // Expired: broken at once.
-                        end = now;
-                        break;
-                }
-
-                var broken = current! with { BrokenOn = end };
-                return (broken, SecondsLeft(end, now));
-            }
-
-            default:
-                throw new ArgumentOutOfRangeException(nameof(request));
+    private static StoredLease Acquire(LeaseView view, LeaseRequest request, DateTimeOffset now, Func<string> newLeaseId)
+    {
+        var duration = request.DurationSeconds ?? throw new StorageException(ErrorCode.InvalidLeaseDuration);
+        RequireDuration(duration);
+        if (view.State == LeaseState.Leased && request.ProposedLeaseId != view.LeaseId)
+        {
+            throw new StorageException(ErrorCode.LeaseAlreadyPresent);
         }
+
+        if (view.State == LeaseState.Breaking)
+        {
+            throw new StorageException(request.ProposedLeaseId == view.LeaseId ? ErrorCode.LeaseIsBreakingAndCannotBeAcquired : ErrorCode.LeaseAlreadyPresent);
+        }
+
+        return NewLease(request.ProposedLeaseId ?? newLeaseId(), duration, now);
+    }
+
+    private static StoredLease Renew(LeaseView view, StoredLease? current, LeaseRequest request, DateTimeOffset now)
+    {
+        RequireId(view, request.LeaseId);
+        return view.State is LeaseState.Leased or LeaseState.Expired
+            ? NewLease(current!.LeaseId, current.DurationSeconds, now)
+            : throw new StorageException(ErrorCode.LeaseIsBrokenAndCannotBeRenewed);
+    }
+
+    private static StoredLease Change(LeaseView view, StoredLease? current, LeaseRequest request)
+    {
+        var proposed = request.ProposedLeaseId ?? throw new StorageException(ErrorCode.LeaseIdMismatchWithLeaseOperation);
+        switch (view.State)
+        {
+            case LeaseState.Leased:
+                // Azure lets a retried change (already applied: the proposed id is the lease's) succeed.
+                if (request.LeaseId != view.LeaseId && proposed != view.LeaseId)
+                {
+                    throw new StorageException(ErrorCode.LeaseIdMismatchWithLeaseOperation);
+                }
+
+                return current! with { LeaseId = proposed };
+            case LeaseState.Breaking:
+                throw new StorageException(request.LeaseId == view.LeaseId ? ErrorCode.LeaseIsBreakingAndCannotBeChanged : ErrorCode.LeaseIdMismatchWithLeaseOperation);
+            default:
+                throw new StorageException(ErrorCode.LeaseNotPresentWithLeaseOperation);
+        }
+    }
+
+    private static (StoredLease? Lease, int? BreakSecondsLeft) Release(LeaseView view, LeaseRequest request)
+    {
+        RequireId(view, request.LeaseId);
+        return (null, null);
+    }
+
+    private static (StoredLease? Lease, int? BreakSecondsLeft) Break(LeaseView view, StoredLease? current, LeaseRequest request, DateTimeOffset now)
+    {
+        if (request.BreakPeriodSeconds is { } period && (period < 0 || period > Limits.LeaseBreakPeriodSecondsMax))
+        {
+            throw new StorageException(ErrorCode.InvalidLeaseBreakPeriod);
+        }
+
+        DateTimeOffset end;
+        switch (view.State)
+        {
+            case LeaseState.Available:
+                throw new StorageException(ErrorCode.LeaseNotPresentWithLeaseOperation);
+            case LeaseState.Leased:
+                // No period: a fixed lease runs out its time, an infinite one breaks at once;
+                // a period never extends a fixed lease past its expiry.
+                end = request.BreakPeriodSeconds is { } seconds ? now.AddSeconds(seconds) : current!.IsInfinite ? now : current.ExpiresOn!.Value;
+                if (!current!.IsInfinite && current.ExpiresOn < end)
+                {
+                    end = current.ExpiresOn!.Value;
+                }
+
+                break;
+            case LeaseState.Breaking:
+                // A second break may only shorten the period.
+                end = current!.BrokenOn!.Value;
+                if (request.BreakPeriodSeconds is { } shorter && now.AddSeconds(shorter) < end)
+                {
+                    end = now.AddSeconds(shorter);
+                }
+
+                break;
+            case LeaseState.Broken:
+                return (current, 0);
+            default:
+                // Expired: broken at once.
+                end = now;
+                break;
+        }
+
+        return (current! with { BrokenOn = end }, SecondsLeft(end, now));
     }
 
     /// <summary>
