@@ -154,6 +154,10 @@ public enum ErrorCode
     InvalidLeaseDuration,
     /// <summary>x-ms-lease-break-period outside 0–60 (400 InvalidHeaderValue).</summary>
     InvalidLeaseBreakPeriod,
+
+    // Issue 8, sas.
+    /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
+    InvalidAccessPolicy,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

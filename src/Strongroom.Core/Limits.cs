@@ -316,4 +316,17 @@ public static class Limits
 
     /// <summary>A lease id (x-ms-lease-id, x-ms-proposed-lease-id) is a GUID in any of .NET's formats; the longest ("X" form) is 68 characters.</summary>
     public const int LeaseIdCharsMax = 68;
+
+    // Issue 8, sas.
+    /// <summary>Stored access policies (signed identifiers) per container, as Azure allows.</summary>
+    public const int SignedIdentifiersPerContainerMax = 5;
+
+    /// <summary>A signed identifier's length at most, as Azure allows.</summary>
+    public const int SignedIdentifierIdCharsMax = 64;
+
+    /// <summary>The Set Container ACL body at most (five policies are well under 2 KiB).</summary>
+    public const int ContainerAclXmlBytesMax = 64 * 1024;
+
+    /// <summary>A SAS query parameter's value at most (longer values are refused before any work is done).</summary>
+    public const int SasParameterCharsMax = 2048;
 }
