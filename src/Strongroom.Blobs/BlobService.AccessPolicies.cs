@@ -41,7 +41,11 @@ public sealed partial class BlobService
             policies,
             eTag,
             now,
-            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            current =>
+            {
+                CheckContainerLease(conditions.LeaseId, current, required: false);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+            },
             entry,
             cancellationToken).ConfigureAwait(false);
     }

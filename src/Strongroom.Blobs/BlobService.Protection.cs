@@ -59,7 +59,11 @@ public sealed partial class BlobService
             version,
             now,
             purgeOn,
-            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            current =>
+            {
+                CheckContainerLease(conditions.LeaseId, current, required: true);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+            },
             entry,
             cancellationToken).ConfigureAwait(false);
     }

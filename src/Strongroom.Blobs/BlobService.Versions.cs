@@ -97,6 +97,7 @@ public sealed partial class BlobService
     {
         ArgumentNullException.ThrowIfNull(selector);
         var selected = await SelectBlobAsync(account, container, blob, selector, cancellationToken).ConfigureAwait(false);
+        CheckBlobLease(conditions.LeaseId, selected.IsCurrent ? selected.Blob : null, required: false);
         Conditions.CheckRead(conditions, selected.Blob.ETag, selected.Blob.LastModified, selected.Blob.Tags);
         await CheckReadableAsync(selected.Blob, [selected.Blob.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
         var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
@@ -182,6 +183,7 @@ public sealed partial class BlobService
                 blob,
                 current =>
                 {
+                    CheckBlobLease(conditions.LeaseId, current);
                     Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
                     if (options.Selector.VersionId is { } named && current.VersionId != named)
                     {
@@ -271,9 +273,10 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
 
-        if (!request.Conditions.IsEmpty)
+        if (!request.Conditions.IsEmpty || request.Conditions.LeaseId is not null)
         {
             var current = await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
+            CheckBlobLease(request.Conditions.LeaseId, current);
             Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
         }
 
@@ -317,7 +320,11 @@ public sealed partial class BlobService
                 record,
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
-                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags),
+                current =>
+                {
+                    CheckBlobLease(request.Conditions.LeaseId, current);
+                    Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                },
                 ArchiveForWrite(account, contentWrite: true, now, versionId),
                 entry,
                 cancellationToken).ConfigureAwait(false);

@@ -23,11 +23,11 @@ public sealed partial class BlobService
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
-        // Fail fast on a condition that already fails, before reading the body; it is checked
-        // again atomically at commit.
-        if (!request.Conditions.IsEmpty)
+        // Fail fast on a condition or lease that already fails, before reading the body; both are
+        // checked again atomically at commit.
         {
             var current = await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
+            CheckBlobLease(request.Conditions.LeaseId, current);
             Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
         }
 
@@ -49,7 +49,11 @@ public sealed partial class BlobService
                 record,
                 [new BlobPart(0, null, written.Object)],
                 [written.Object],
-                current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags),
+                current =>
+                {
+                    CheckBlobLease(request.Conditions.LeaseId, current);
+                    Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                },
                 ArchiveForWrite(account, contentWrite: true, now, versionId),
                 audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -88,11 +92,12 @@ public sealed partial class BlobService
         try
         {
             var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object]);
-            var replaced = await store.PutUncommittedBlockAsync(
+            var replaced = await ((ILeaseStore)store).PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
                 request.Blob,
                 new UncommittedBlock(request.BlockId, written.Object, time.GetUtcNow()),
+                current => CheckBlobLease(request.LeaseId, current),
                 audit: entry,
                 cancellationToken: cancellationToken).ConfigureAwait(false);
             recorded = true;
@@ -222,7 +227,7 @@ public sealed partial class BlobService
                 }
 
                 RequireBlockBlobOrAbsent(existing);
-
+                CheckBlobLease(request.Conditions.LeaseId, existing);
                 Conditions.CheckWrite(request.Conditions, existing?.ETag, existing?.LastModified ?? default, ErrorCode.BlobAlreadyExists, existing?.Tags);
             },
             ArchiveForWrite(account, contentWrite: true, now, versionId),

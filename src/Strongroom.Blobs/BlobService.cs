@@ -96,7 +96,11 @@ public sealed partial class BlobService
             metadata,
             eTag,
             now,
-            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            current =>
+            {
+                CheckContainerLease(conditions.LeaseId, current, required: false);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+            },
             audit: WriteEntry(account, setting, BlobOperation.SetContainerMetadata, container, null),
             cancellationToken: cancellationToken).ConfigureAwait(false);
     }
@@ -121,7 +125,11 @@ public sealed partial class BlobService
             account + "/" + container,
             random.NewOpaqueId(),
             time.GetUtcNow(),
-            current => Conditions.CheckWrite(conditions, current.ETag, current.LastModified),
+            current =>
+            {
+                CheckContainerLease(conditions.LeaseId, current, required: true);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+            },
             operationEntry: entry,
             destruction => DestructionEntries.KeysDestroyed(audit, destruction),
             cancellationToken).ConfigureAwait(false);
@@ -285,6 +293,7 @@ public sealed partial class BlobService
             blob,
             current =>
             {
+                CheckBlobLease(conditions.LeaseId, current);
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
                 return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
             },

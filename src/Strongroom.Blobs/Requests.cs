@@ -17,6 +17,10 @@ public sealed record AccessConditions(
     /// <summary><c>x-ms-if-tags</c> (issue 8): the operation runs only when the blob's tags satisfy it, else 412 ConditionNotMet.</summary>
     public TagExpression? IfTags { get; init; }
 
+    /// <summary>x-ms-lease-id, normalised (<see cref="Leases.NormalizeId"/>): the lease a write must name when the resource is leased, and that a read or write naming it requires (issue 8, leases).</summary>
+    public string? LeaseId { get; init; }
+
+    /// <summary>True when no HTTP condition is given (the lease id is not one: it is checked on its own).</summary>
     public bool IsEmpty => IfMatch is null && IfNoneMatch is null && IfModifiedSince is null && IfUnmodifiedSince is null && IfTags is null;
 }
 
@@ -66,6 +70,9 @@ public sealed record PutBlockRequest(
     TransactionalChecksums Checksums)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-lease-id (normalised): required when the blob has an active lease (issue 8, leases).</summary>
+    public string? LeaseId { get; init; }
 }
 
 public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64)

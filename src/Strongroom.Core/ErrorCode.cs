@@ -130,6 +130,31 @@ public enum ErrorCode
     /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
     CannotVerifyCopySource,
 
+    // Issue 8, leases. (Blob and container variants share a code where Azure's only differs in its message.)
+    /// <summary>Acquire or Change against a lease held under another id (409 LeaseAlreadyPresent).</summary>
+    LeaseAlreadyPresent,
+    /// <summary>Renew, Change or Release naming an id that is not the lease's (409 LeaseIdMismatchWithLeaseOperation).</summary>
+    LeaseIdMismatchWithLeaseOperation,
+    LeaseIsBreakingAndCannotBeAcquired,
+    LeaseIsBreakingAndCannotBeChanged,
+    LeaseIsBrokenAndCannotBeRenewed,
+    /// <summary>Break or Change when there is no lease (409 LeaseNotPresentWithLeaseOperation).</summary>
+    LeaseNotPresentWithLeaseOperation,
+    /// <summary>A write or delete of a leased blob or container without x-ms-lease-id (412 LeaseIdMissing).</summary>
+    LeaseIdMissing,
+    /// <summary>x-ms-lease-id named, but the lease that id held has expired or been broken (412 LeaseLost).</summary>
+    LeaseLost,
+    /// <summary>x-ms-lease-id does not match the blob's active lease (412 LeaseIdMismatchWithBlobOperation).</summary>
+    LeaseIdMismatchWithBlobOperation,
+    /// <summary>x-ms-lease-id named on a blob that has no lease (412 LeaseNotPresentWithBlobOperation).</summary>
+    LeaseNotPresentWithBlobOperation,
+    LeaseIdMismatchWithContainerOperation,
+    LeaseNotPresentWithContainerOperation,
+    /// <summary>x-ms-lease-duration outside 15–60 and not -1 (400 InvalidHeaderValue).</summary>
+    InvalidLeaseDuration,
+    /// <summary>x-ms-lease-break-period outside 0–60 (400 InvalidHeaderValue).</summary>
+    InvalidLeaseBreakPeriod,
+
     // Issue 8, sas.
     /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
     InvalidAccessPolicy,

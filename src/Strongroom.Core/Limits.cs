@@ -305,6 +305,18 @@ public static class Limits
     /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
     public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
 
+    // Issue 8, leases.
+    /// <summary>A fixed lease lasts 15 to 60 seconds (Azure); -1 asks for an infinite one.</summary>
+    public const int LeaseDurationSecondsMin = 15;
+
+    public const int LeaseDurationSecondsMax = 60;
+
+    /// <summary>x-ms-lease-break-period: 0 to 60 seconds (Azure).</summary>
+    public const int LeaseBreakPeriodSecondsMax = 60;
+
+    /// <summary>A lease id (x-ms-lease-id, x-ms-proposed-lease-id) is a GUID in any of .NET's formats; the longest ("X" form) is 68 characters.</summary>
+    public const int LeaseIdCharsMax = 68;
+
     // Issue 8, sas.
     /// <summary>Stored access policies (signed identifiers) per container, as Azure allows.</summary>
     public const int SignedIdentifiersPerContainerMax = 5;

@@ -76,6 +76,9 @@ public sealed record ContainerRecord(
     public IReadOnlyList<string>? LegalHoldTags { get; init; }
 
     public bool HasLegalHold => LegalHoldTags is { Count: > 0 };
+
+    /// <summary>The container's lease as stored (issue 8, leases); its state at an instant is <see cref="Leases.View"/>. Null: never leased or released.</summary>
+    public StoredLease? Lease { get; init; }
 }
 
 public enum BlobType
@@ -123,6 +126,9 @@ public sealed record BlobRecord(
 
     /// <summary>The copy that made this blob (Copy Blob; always completed, copies are synchronous here); null when it was not copied.</summary>
     public BlobCopy? Copy { get; init; }
+
+    /// <summary>The current blob's lease as stored (issue 8, leases; never on versions or snapshots); its state at an instant is <see cref="Leases.View"/>.</summary>
+    public StoredLease? Lease { get; init; }
 
     /// <summary>The access tier set on the blob (Put Blob, Put Block List, Copy, Set Blob Tier); null: never set (Azure reports the account's default, Hot, as inferred). A label here: every tier is stored and served alike.</summary>
     public AccessTier? AccessTier { get; init; }

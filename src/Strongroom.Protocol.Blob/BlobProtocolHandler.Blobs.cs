@@ -84,7 +84,11 @@ public sealed partial class BlobProtocolHandler
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         PrepareBody(context, Limits.BlockBytesMax);
-        var blockRequest = new PutBlockRequest(target.Account, container, blob, blockId, RequestHeaders.ReadChecksums(headers)) { Encryption = encryption };
+        var blockRequest = new PutBlockRequest(target.Account, container, blob, blockId, RequestHeaders.ReadChecksums(headers))
+        {
+            Encryption = encryption,
+            LeaseId = RequestHeaders.ReadLeaseId(headers, RequestHeaders.LeaseIdHeader),
+        };
         var (body, structured) = OpenBody(context);
         var result = await blobs.PutBlockAsync(blockRequest, body, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
@@ -242,7 +246,7 @@ public sealed partial class BlobProtocolHandler
             response.StatusCode = StatusCodes.Status200OK;
         }
 
-        WriteBlobHeaders(response, record, ranged: range is not null);
+        WriteBlobHeaders(response, record, ranged: range is not null, time.GetUtcNow());
         WriteAppendBlobHeaders(response, record, reader.PartCount);
         WriteVersionHeaders(response, record, reader.IsCurrentVersion);
         response.ContentLength = count;
@@ -359,7 +363,7 @@ public sealed partial class BlobProtocolHandler
             return;
         }
 
-        WriteBlobHeaders(response, record, ranged: false);
+        WriteBlobHeaders(response, record, ranged: false, time.GetUtcNow());
         WriteAppendBlobHeaders(response, record, selected.Parts.Count);
         response.Headers["x-ms-access-tier"] = "Hot";
         response.Headers["x-ms-access-tier-inferred"] = "true";
@@ -473,7 +477,7 @@ public sealed partial class BlobProtocolHandler
         return conditions;
     }
 
-    private static void WriteBlobHeaders(HttpResponse response, BlobRecord record, bool ranged)
+    private static void WriteBlobHeaders(HttpResponse response, BlobRecord record, bool ranged, DateTimeOffset now)
     {
         var headers = response.Headers;
         var http = record.Headers;
@@ -497,8 +501,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         headers["x-ms-creation-time"] = Http.FormatDate(record.CreatedOn);
-        headers["x-ms-lease-status"] = "unlocked";
-        headers["x-ms-lease-state"] = "available";
+        WriteLeaseHeaders(headers, Leases.View(record.Lease, record.LastModified, now));
         if (record.LegalHold)
         {
             headers["x-ms-legal-hold"] = "true";
@@ -541,8 +544,6 @@ public sealed partial class BlobProtocolHandler
         {
             throw new BlobProtocolException(ErrorMapping.NotImplemented("Snapshots and versions"));
         }
-
-        RejectLease(headers, container: false);
     }
 
     /// <summary>

@@ -64,9 +64,11 @@ public sealed partial class BlobProtocolHandler
 
     private async Task GetContainerPropertiesAsync(HttpContext context, string account, string container, bool propertiesOnly)
     {
-        RejectLease(context.Request.Headers, container: true);
+        var leaseId = RequestHeaders.ReadLeaseId(context.Request.Headers, RequestHeaders.LeaseIdHeader);
         var operation = propertiesOnly ? BlobOperation.GetContainerMetadata : BlobOperation.GetContainerProperties;
         var record = await blobs.GetContainerAsync(account, container, operation, context.RequestAborted).ConfigureAwait(false);
+        var lease = blobs.LeaseOf(record);
+        Leases.Check(lease, leaseId, LeaseTarget.Container, required: false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
@@ -74,8 +76,7 @@ public sealed partial class BlobProtocolHandler
         if (!propertiesOnly)
         {
             var headers = response.Headers;
-            headers["x-ms-lease-status"] = "unlocked";
-            headers["x-ms-lease-state"] = "available";
+            WriteLeaseHeaders(headers, lease);
             headers["x-ms-has-immutability-policy"] = "false";
             headers["x-ms-has-legal-hold"] = record.HasLegalHold ? "true" : "false";
             headers[EncryptionHeaders.DefaultScope] = record.DefaultEncryptionScope ?? XmlResponses.DefaultEncryptionScope;
@@ -89,7 +90,6 @@ public sealed partial class BlobProtocolHandler
     private async Task SetContainerMetadataAsync(HttpContext context, string account, string container)
     {
         var headers = context.Request.Headers;
-        RejectLease(headers, container: true);
         var record = await blobs.SetContainerMetadataAsync(account, container, RequestHeaders.ReadMetadata(headers), RequestHeaders.ReadContainerConditions(headers, unmodifiedSinceAllowed: false), context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
@@ -100,7 +100,6 @@ public sealed partial class BlobProtocolHandler
     private async Task DeleteContainerAsync(HttpContext context, string account, string container)
     {
         var headers = context.Request.Headers;
-        RejectLease(headers, container: true);
         await blobs.DeleteContainerAsync(account, container, RequestHeaders.ReadContainerConditions(headers, unmodifiedSinceAllowed: true), context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status202Accepted;
         context.Response.ContentLength = 0;
@@ -217,15 +216,6 @@ public sealed partial class BlobProtocolHandler
         foreach (var (name, value) in metadata)
         {
             response.Headers[string.Concat(RequestHeaders.MetadataPrefix, name)] = value;
-        }
-    }
-
-    /// <summary>Nothing is ever leased here, so a request naming a lease names one that is not there.</summary>
-    private static void RejectLease(IHeaderDictionary headers, bool container)
-    {
-        if (RequestHeaders.Get(headers, "x-ms-lease-id") is not null)
-        {
-            throw new BlobProtocolException(container ? ErrorMapping.LeaseNotPresentWithContainerOperation : ErrorMapping.LeaseNotPresentWithBlobOperation);
         }
     }
 

@@ -369,8 +369,9 @@ public sealed partial class BlobProtocolHandler
     // Get and Set Container ACL.
     private async Task GetContainerAclAsync(HttpContext context, string account, string container)
     {
-        RejectLease(context.Request.Headers, container: true);
+        var leaseId = RequestHeaders.ReadLeaseId(context.Request.Headers, RequestHeaders.LeaseIdHeader);
         var (record, policies) = await blobs.GetContainerAclAsync(account, container, context.RequestAborted).ConfigureAwait(false);
+        Leases.Check(blobs.LeaseOf(record), leaseId, LeaseTarget.Container, required: false);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         WriteETagAndLastModified(response, record.ETag, record.LastModified);
@@ -390,7 +391,6 @@ public sealed partial class BlobProtocolHandler
     private async Task SetContainerAclAsync(HttpContext context, string account, string container)
     {
         var headers = context.Request.Headers;
-        RejectLease(headers, container: true);
         switch (RequestHeaders.Get(headers, "x-ms-blob-public-access"))
         {
             case null:

@@ -359,6 +359,8 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.AppendBlock => AppendBlockAsync(context, target, container!, blob!),
             BlobOperation.AppendBlockFromUrl => AppendBlockFromUrlAsync(context, target, container!, blob!),
             BlobOperation.SealAppendBlob => SealAppendBlobAsync(context, target, container!, blob!),
+            BlobOperation.LeaseBlob => LeaseBlobAsync(context, target, container!, blob!),
+            BlobOperation.LeaseContainer => LeaseContainerAsync(context, account, container!),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -390,6 +392,8 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.LeaseBlob,
+        BlobOperation.LeaseContainer,
         BlobOperation.GetContainerAcl,
         BlobOperation.SetContainerAcl,
         BlobOperation.PutPage,

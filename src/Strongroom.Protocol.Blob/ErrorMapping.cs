@@ -27,8 +27,6 @@ public static class ErrorMapping
     public static readonly AzureError AuthenticationFailed = new(403, "AuthenticationFailed", "Server failed to authenticate the request. Make sure the value of Authorization header is formed correctly including the signature.");
     public static readonly AzureError UnsupportedHttpVerb = new(405, "UnsupportedHttpVerb", "The resource doesn't support specified Http Verb.");
     public static readonly AzureError PublicAccessNotPermitted = new(409, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.");
-    public static readonly AzureError LeaseNotPresentWithBlobOperation = new(412, "LeaseNotPresentWithBlobOperation", "There is currently no lease on the blob.");
-    public static readonly AzureError LeaseNotPresentWithContainerOperation = new(412, "LeaseNotPresentWithContainerOperation", "There is currently no lease on the container.");
     public static readonly AzureError MissingContentLengthHeader = new(411, "MissingContentLengthHeader", "Content-Length HTTP header is missing.");
     public static readonly AzureError RequestBodyTooLarge = new(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
     public static readonly AzureError ContainerOperationFailure = new(400, "ContainerOperationFailure", "Container encryption policy missing header: x-ms-default-encryption-scope and x-ms-deny-encryption-scope-override are required.");
@@ -173,6 +171,22 @@ public static class ErrorMapping
         ErrorCode.PrincipalNotFound or ErrorCode.LockboxRequestNotFound or ErrorCode.TransferNotFound => new(404, "ResourceNotFound", "The specified resource does not exist."),
         ErrorCode.InvalidAccessRequest => new(400, "InvalidInput", "One of the request inputs is not valid."),
         ErrorCode.InvalidAccessState => new(409, "OperationNotAllowed", "The operation is not allowed in the current state."),
+
+        // Issue 8, leases (Azure's Blob service error codes; where the blob and container variants share a code, the message names both).
+        ErrorCode.LeaseAlreadyPresent => new(409, "LeaseAlreadyPresent", "There is already a lease present."),
+        ErrorCode.LeaseIdMismatchWithLeaseOperation => new(409, "LeaseIdMismatchWithLeaseOperation", "The lease ID specified did not match the lease ID for the blob or container."),
+        ErrorCode.LeaseIsBreakingAndCannotBeAcquired => new(409, "LeaseIsBreakingAndCannotBeAcquired", "The lease ID matched, but the lease is currently in breaking state and cannot be acquired until it is broken."),
+        ErrorCode.LeaseIsBreakingAndCannotBeChanged => new(409, "LeaseIsBreakingAndCannotBeChanged", "The lease ID matched, but the lease is currently in breaking state and cannot be changed."),
+        ErrorCode.LeaseIsBrokenAndCannotBeRenewed => new(409, "LeaseIsBrokenAndCannotBeRenewed", "The lease ID matched, but the lease has been broken explicitly and cannot be renewed."),
+        ErrorCode.LeaseNotPresentWithLeaseOperation => new(409, "LeaseNotPresentWithLeaseOperation", "There is currently no lease on the blob or container."),
+        ErrorCode.LeaseIdMissing => new(412, "LeaseIdMissing", "There is currently a lease on the blob or container and no lease ID was specified in the request."),
+        ErrorCode.LeaseLost => new(412, "LeaseLost", "A lease ID was specified, but the lease for the blob or container has expired."),
+        ErrorCode.LeaseIdMismatchWithBlobOperation => new(412, "LeaseIdMismatchWithBlobOperation", "The lease ID specified did not match the lease ID for the blob."),
+        ErrorCode.LeaseNotPresentWithBlobOperation => new(412, "LeaseNotPresentWithBlobOperation", "There is currently no lease on the blob."),
+        ErrorCode.LeaseIdMismatchWithContainerOperation => new(412, "LeaseIdMismatchWithContainerOperation", "The lease ID specified did not match the lease ID for the container."),
+        ErrorCode.LeaseNotPresentWithContainerOperation => new(412, "LeaseNotPresentWithContainerOperation", "There is currently no lease on the container."),
+        ErrorCode.InvalidLeaseDuration => InvalidHeaderValue,
+        ErrorCode.InvalidLeaseBreakPeriod => InvalidHeaderValue,
         _ => InternalError,
     };
 }

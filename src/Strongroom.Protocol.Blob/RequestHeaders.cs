@@ -61,12 +61,27 @@ public static class RequestHeaders
         var ifModifiedSince = ParseDate(Get(headers, "If-Modified-Since"));
         var ifUnmodifiedSince = ParseDate(Get(headers, "If-Unmodified-Since"));
         var ifTags = ReadIfTags(headers);
-        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null && ifTags is null)
+        var leaseId = ReadLeaseId(headers, LeaseIdHeader);
+        if (ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null && ifTags is null && leaseId is null)
         {
             return AccessConditions.None;
         }
 
-        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince) { IfTags = ifTags };
+        return new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince) { IfTags = ifTags, LeaseId = leaseId };
+    }
+
+    public const string LeaseIdHeader = "x-ms-lease-id";
+
+    /// <summary>A lease id header (x-ms-lease-id, x-ms-proposed-lease-id), normalised; not a GUID: 400 InvalidHeaderValue (Azure).</summary>
+    public static string? ReadLeaseId(IHeaderDictionary headers, string name)
+    {
+        var text = Get(headers, name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        return Leases.NormalizeId(text) ?? throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
     }
 
     /// <summary>
@@ -91,9 +106,10 @@ public static class RequestHeaders
 
         var ifModifiedSince = ParseDate(Get(headers, "If-Modified-Since"));
         var ifUnmodifiedSince = ParseDate(Get(headers, "If-Unmodified-Since"));
-        return ifModifiedSince is null && ifUnmodifiedSince is null
+        var leaseId = ReadLeaseId(headers, LeaseIdHeader);
+        return ifModifiedSince is null && ifUnmodifiedSince is null && leaseId is null
             ? AccessConditions.None
-            : new AccessConditions(IfModifiedSince: ifModifiedSince, IfUnmodifiedSince: ifUnmodifiedSince);
+            : new AccessConditions(IfModifiedSince: ifModifiedSince, IfUnmodifiedSince: ifUnmodifiedSince) { LeaseId = leaseId };
     }
 
     /// <summary>x-ms-if-tags (issue 8): Azure's condition grammar (AND, OR, parentheses, = &lt;&gt; &gt; &gt;= &lt; &lt;=); null when absent.</summary>

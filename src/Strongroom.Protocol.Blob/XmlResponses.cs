@@ -103,8 +103,7 @@ public static class XmlResponses
         xml.WriteStartElement("Properties");
         xml.WriteElementString("Last-Modified", Http.FormatDate(container.LastModified));
         xml.WriteElementString("Etag", Http.UnquotedETag(container.ETag));
-        xml.WriteElementString("LeaseStatus", "unlocked");
-        xml.WriteElementString("LeaseState", "available");
+        WriteLease(xml, Leases.View(container.Lease, container.LastModified, now));
         xml.WriteElementString("DefaultEncryptionScope", container.DefaultEncryptionScope ?? DefaultEncryptionScope);
         xml.WriteElementString("DenyEncryptionScopeOverride", container.DenyEncryptionScopeOverride ? "true" : "false");
         xml.WriteElementString("HasImmutabilityPolicy", "false");
@@ -310,8 +309,7 @@ public static class XmlResponses
         xml.WriteElementString("BlobType", blob.BlobType.ToString());
         xml.WriteElementString("AccessTier", "Hot");
         xml.WriteElementString("AccessTierInferred", "true");
-        xml.WriteElementString("LeaseStatus", "unlocked");
-        xml.WriteElementString("LeaseState", "available");
+        WriteLease(xml, Leases.View(blob.Lease, blob.LastModified, now));
         xml.WriteElementString("ServerEncrypted", "true");
         if (blob.BlobType == BlobType.AppendBlob)
         {
@@ -478,5 +476,16 @@ public static class XmlResponses
         }
 
         return true;
+    }
+
+    /// <summary>&lt;LeaseStatus&gt;, &lt;LeaseState&gt; and, while leased, &lt;LeaseDuration&gt; (issue 8, leases).</summary>
+    private static void WriteLease(XmlWriter xml, LeaseView lease)
+    {
+        xml.WriteElementString("LeaseStatus", lease.StatusName);
+        xml.WriteElementString("LeaseState", lease.StateName);
+        if (lease.DurationName is { } duration)
+        {
+            xml.WriteElementString("LeaseDuration", duration);
+        }
     }
 }

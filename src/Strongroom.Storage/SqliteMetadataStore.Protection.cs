@@ -138,6 +138,11 @@ public sealed partial class SqliteMetadataStore : IProtectionStore
                     }
                 }
 
+                for (var i = 0; i < live.Count; i++)
+                {
+                    live[i] = WithLease(tx, live[i]);
+                }
+
                 return new ContainerListPage(live, deleted, next);
             },
             cancellationToken);

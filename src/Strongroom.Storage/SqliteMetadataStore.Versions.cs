@@ -81,7 +81,8 @@ public sealed partial class SqliteMetadataStore
                     entries.Add(new BlobEntry(blob, instance, new BlobEntryPosition(blob.Name, rank, instanceId)));
                 }
 
-                return entries;
+                reader.Dispose();
+                return WithLeases(tx, entries);
             },
             cancellationToken);
     }

@@ -356,6 +356,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     containers.RemoveAt(limit);
                 }
 
+                for (var i = 0; i < containers.Count; i++)
+                {
+                    containers[i] = WithLease(tx, containers[i]);
+                }
+
                 return new ContainerPage(containers, next);
             },
             cancellationToken);
@@ -462,7 +467,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                     blobs.Add(ReadBlobRow(reader));
                 }
 
-                return blobs;
+                reader.Dispose();
+                return WithLeases(tx, blobs);
             },
             cancellationToken);
     }
@@ -605,7 +611,11 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     // Blocks
 
-    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, AuditAppend? audit = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, AuditAppend? audit = null, CancellationToken cancellationToken = default) =>
+        PutUncommittedBlockAsync(account, container, blob, block, precondition: null, audit, cancellationToken);
+
+    /// <summary>As above; <paramref name="precondition"/> sees the current blob (null when none) inside the transaction (the lease check of Put Block).</summary>
+    public Task<IReadOnlyList<StoredObject>> PutUncommittedBlockAsync(string account, string container, string blob, UncommittedBlock block, Action<BlobRecord?>? precondition, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(block);
         return WriteAsync<IReadOnlyList<StoredObject>>(
@@ -615,6 +625,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
                 {
                     throw new StorageException(ErrorCode.ContainerNotFound);
                 }
+
+                precondition?.Invoke(ReadBlob(tx, account, container, blob));
 
                 (string, object?)[] key = [("@account", account), ("@container", container), ("@blob", blob), ("@block_id", block.BlockId)];
                 var replaced = tx.Scalar($"SELECT object_id FROM uncommitted_blocks WHERE {BlobKey} AND blob = @blob AND block_id = @block_id", key) as string;
@@ -1345,21 +1357,31 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     private static ContainerRecord? ReadContainer(Transaction tx, string account, string name)
     {
-        using var reader = tx.Query(
+        ContainerRecord? record;
+        using (var reader = tx.Query(
             $"SELECT {ContainerColumns} FROM containers WHERE account = @account AND name = @name",
             ("@account", account),
-            ("@name", name));
-        return reader.Read() ? ReadContainerRow(reader) : null;
+            ("@name", name)))
+        {
+            record = reader.Read() ? ReadContainerRow(reader) : null;
+        }
+
+        return record is null ? null : WithLease(tx, record);
     }
 
     private static BlobRecord? ReadBlob(Transaction tx, string account, string container, string name)
     {
-        using var reader = tx.Query(
+        BlobRecord? record;
+        using (var reader = tx.Query(
             $"SELECT {BlobColumns} FROM blobs WHERE {BlobKey} AND name = @name",
             ("@account", account),
             ("@container", container),
-            ("@name", name));
-        return reader.Read() ? ReadBlobRow(reader) : null;
+            ("@name", name)))
+        {
+            record = reader.Read() ? ReadBlobRow(reader) : null;
+        }
+
+        return record is null ? null : WithLease(tx, record);
     }
 
     private static void WriteBlobRow(Transaction tx, BlobRecord blob, bool insert)

@@ -604,8 +604,39 @@ internal static class SqliteSchema
             """,
         ],
 
-        // 13 → 14 (issue 8, leases on containers and blobs).
-        [],
+        // 13 → 14 (issue 8, leases on containers and blobs): one row per leased (or once leased,
+        // expired or broken) container or current blob, holding facts only — the id, the duration
+        // (-1 infinite), when a fixed lease expires, when a break period ends — so expiry needs no
+        // write. The lease goes with its row (ON DELETE CASCADE): deleting a blob or container, or
+        // moving a container to its soft-deleted key, ends its lease; an overwrite (an upsert of
+        // the blob row) keeps it, as Azure does.
+        [
+            """
+            CREATE TABLE blob_leases (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                blob TEXT NOT NULL,
+                lease_id TEXT NOT NULL,
+                duration_seconds INTEGER NOT NULL,
+                expires_on INTEGER NULL,
+                broken_on INTEGER NULL,
+                PRIMARY KEY (account, container, blob),
+                FOREIGN KEY (account, container, blob) REFERENCES blobs (account, container, name) ON DELETE CASCADE
+            ) WITHOUT ROWID
+            """,
+            """
+            CREATE TABLE container_leases (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                lease_id TEXT NOT NULL,
+                duration_seconds INTEGER NOT NULL,
+                expires_on INTEGER NULL,
+                broken_on INTEGER NULL,
+                PRIMARY KEY (account, container),
+                FOREIGN KEY (account, container) REFERENCES containers (account, name) ON DELETE CASCADE
+            ) WITHOUT ROWID
+            """,
+        ],
 
         // 14 → 15 (issue 8, blob index tags): a blob's tags as a JSON array of [key, value] pairs
         // sorted by key (NULL: none), kept on instances too, since a version or snapshot has the

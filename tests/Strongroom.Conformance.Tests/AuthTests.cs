@@ -169,7 +169,6 @@ public sealed class AuthTests(SecondAccountFixture fixture) : IClassFixture<Seco
             ("Snapshot Blob", () => blob.CreateSnapshotAsync()),
             ("Get Blob Tags", () => blob.GetTagsAsync()),
             ("Set Blob Tags", () => blob.SetTagsAsync(new Dictionary<string, string> { ["t"] = "v" })),
-            ("Acquire Lease", () => blob.GetBlobLeaseClient().AcquireAsync(TimeSpan.FromSeconds(15))),
             ("Set Blob Tier", () => blob.SetAccessTierAsync(AccessTier.Cool)),
             ("Create Append Blob", () => container.GetAppendBlobClient("append").CreateAsync()),
             ("Create Page Blob", () => container.GetPageBlobClient("page").CreateAsync(512)),

@@ -84,7 +84,9 @@ public sealed class HandlerTests
                 or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges
                 or BlobOperation.SnapshotBlob or BlobOperation.GetBlobTags or BlobOperation.SetBlobTags or BlobOperation.FindBlobsByTags
                 or BlobOperation.GetAccountInformation or BlobOperation.GetUserDelegationKey
-                or BlobOperation.AppendBlock or BlobOperation.AppendBlockFromUrl or BlobOperation.SealAppendBlob);
+                or BlobOperation.AppendBlock or BlobOperation.AppendBlockFromUrl or BlobOperation.SealAppendBlob
+                or BlobOperation.LeaseBlob or BlobOperation.LeaseContainer
+                or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl);
         }
     }
 
