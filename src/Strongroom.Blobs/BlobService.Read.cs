@@ -55,6 +55,7 @@ public sealed partial class BlobService
         }
 
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified);
+        RequireOnline(snapshot.Blob);
         accountRecord ??= await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
 

@@ -271,6 +271,8 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
 
+        CheckSourceConditions(request.SourceConditions, source.Blob);
+
         if (!request.Conditions.IsEmpty)
         {
             var current = await store.GetBlobAsync(request.Account, request.Container, request.Blob, cancellationToken).ConfigureAwait(false);
@@ -298,6 +300,8 @@ public sealed partial class BlobService
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
                 Copy = new BlobCopy(copyId, request.SourceUrl, now),
+                AccessTier = request.AccessTier,
+                AccessTierChangedOn = request.AccessTier is null ? null : now,
             };
             var details = ContentDetails(length, writeKeys.Scope);
             details.Add(new("source", Resource(request.Account, request.SourceContainer, request.SourceBlob)));
@@ -553,6 +557,12 @@ public sealed record CopyBlobRequest(
     AccessConditions Conditions)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-source-if-* (issue 8): checked against the source; a failure is 412 SourceConditionNotMet.</summary>
+    public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
+
+    /// <summary>x-ms-access-tier of the destination (issue 8); null: not set.</summary>
+    public AccessTier? AccessTier { get; init; }
 }
 
 /// <summary>A copy that completed (synchronous): its copy id, the destination's ETag, Last-Modified and version id.</summary>

@@ -42,8 +42,10 @@ public sealed partial class BlobService
                 EncryptionScope = writeKeys.Scope,
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
+                AccessTier = request.AccessTier,
+                AccessTierChangedOn = request.AccessTier is null ? null : now,
             };
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object]);
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), request.SourceDetails), [written.Object]);
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
@@ -84,7 +86,7 @@ public sealed partial class BlobService
         var recorded = false;
         try
         {
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object]);
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), request.SourceDetails), [written.Object]);
             var replaced = await store.PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
@@ -199,6 +201,8 @@ public sealed partial class BlobService
             EncryptionScope = scope,
             CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
             VersionId = account.DataProtection.Versioning ? versionId : null,
+            AccessTier = request.AccessTier,
+            AccessTierChangedOn = request.AccessTier is null ? null : now,
         };
         var readETag = current?.Blob.ETag;
 

@@ -33,6 +33,14 @@ public sealed record PutBlobRequest(
     TransactionalChecksums Checksums)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-access-tier (issue 8); null: not set (inferred Hot).</summary>
+    public AccessTier? AccessTier { get; init; }
+
+    /// <summary>The operation the log records: Put Blob, or Put Blob From URL (issue 8) with <see cref="SourceDetails"/>.</summary>
+    public BlobOperation Operation { get; init; } = BlobOperation.PutBlob;
+
+    public IReadOnlyList<KeyValuePair<string, string>> SourceDetails { get; init; } = [];
 }
 
 /// <summary>The result of a write. <see cref="ContentMd5"/> and <see cref="ContentCrc64"/> are the
@@ -60,6 +68,11 @@ public sealed record PutBlockRequest(
     TransactionalChecksums Checksums)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>The operation the log records: Put Block, or Put Block From URL (issue 8) with <see cref="SourceDetails"/>.</summary>
+    public BlobOperation Operation { get; init; } = BlobOperation.PutBlock;
+
+    public IReadOnlyList<KeyValuePair<string, string>> SourceDetails { get; init; } = [];
 }
 
 public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64)
@@ -89,6 +102,9 @@ public sealed record PutBlockListRequest(
     AccessConditions Conditions)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-access-tier (issue 8); null: not set (inferred Hot).</summary>
+    public AccessTier? AccessTier { get; init; }
 }
 
 public enum BlockListType

@@ -304,4 +304,14 @@ public static class Limits
 
     /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
     public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
+
+    // Issue 8, copy.
+    /// <summary>Sub-requests one Blob Batch may carry (Azure: 256).</summary>
+    public const int BatchSubRequestsMax = 256;
+
+    /// <summary>A Blob Batch body at most (Azure: 4 MB).</summary>
+    public const int BatchBodyBytesMax = 4 * 1024 * 1024;
+
+    /// <summary>Header lines one batch sub-request may carry (a sub-request is a Delete Blob or Set Blob Tier: a handful).</summary>
+    public const int BatchSubRequestHeadersMax = 64;
 }

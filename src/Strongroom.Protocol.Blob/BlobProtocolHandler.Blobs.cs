@@ -42,6 +42,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadChecksums(headers))
         {
             Encryption = encryption,
+            AccessTier = ReadAccessTier(headers),
         };
 
         var (body, structured) = OpenBody(context);
@@ -128,6 +129,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            AccessTier = ReadAccessTier(headers),
         };
 
         var result = await blobs.PutBlockListAsync(listRequest, context.RequestAborted).ConfigureAwait(false);
@@ -346,8 +348,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         WriteBlobHeaders(response, record, ranged: false);
-        response.Headers["x-ms-access-tier"] = "Hot";
-        response.Headers["x-ms-access-tier-inferred"] = "true";
+        CopyResponses.WriteAccessTierHeaders(response, record);
         response.ContentLength = record.ContentLength;
     }
 

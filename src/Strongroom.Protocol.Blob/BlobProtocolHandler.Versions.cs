@@ -129,6 +129,8 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            SourceConditions = ReadSourceConditions(headers),
+            AccessTier = ReadAccessTier(headers),
         };
         var result = await blobs.CopyBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;

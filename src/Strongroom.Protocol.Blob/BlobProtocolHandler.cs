@@ -317,6 +317,11 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
+            BlobOperation.SetBlobTier => SetBlobTierAsync(context, target, container!, blob!),
+            BlobOperation.AbortCopyBlob => AbortCopyBlobAsync(context, target, container!, blob!),
+            BlobOperation.PutBlobFromUrl => PutBlobFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.PutBlockFromUrl => PutBlockFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.SubmitBatch => SubmitBatchAsync(context, target, container),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -348,6 +353,11 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.SetBlobTier,
+        BlobOperation.AbortCopyBlob,
+        BlobOperation.PutBlobFromUrl,
+        BlobOperation.PutBlockFromUrl,
+        BlobOperation.SubmitBatch,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)

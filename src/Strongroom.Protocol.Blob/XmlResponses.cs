@@ -300,8 +300,7 @@ public static class XmlResponses
         xml.WriteElementString("Content-Disposition", SafeText(headers.ContentDisposition ?? string.Empty));
         xml.WriteElementString("Cache-Control", SafeText(headers.CacheControl ?? string.Empty));
         xml.WriteElementString("BlobType", blob.BlobType.ToString());
-        xml.WriteElementString("AccessTier", "Hot");
-        xml.WriteElementString("AccessTierInferred", "true");
+        CopyResponses.WriteAccessTier(xml, blob);
         xml.WriteElementString("LeaseStatus", "unlocked");
         xml.WriteElementString("LeaseState", "available");
         xml.WriteElementString("ServerEncrypted", "true");
