@@ -95,7 +95,7 @@ public sealed partial class BlobProtocolHandler
             Encryption = encryption,
             CopySourceProperties = copyProperties,
             SourceConditions = ReadSourceConditions(headers),
-            SourceChecksums = ReadSourceChecksums(headers),
+            SourceChecksums = ReadPutBlobFromUrlChecksums(headers),
             AccessTier = ReadAccessTier(headers),
         };
 
@@ -174,6 +174,16 @@ public sealed partial class BlobProtocolHandler
         {
             throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.Value.ToString(CultureInfo.InvariantCulture));
         }
+    }
+
+    /// <summary>
+    /// Put Blob From URL's content checks: x-ms-source-content-md5 / -crc64, else Content-MD5 /
+    /// x-ms-content-crc64, which there describe the blob's content (the request has no body).
+    /// </summary>
+    private static TransactionalChecksums ReadPutBlobFromUrlChecksums(IHeaderDictionary headers)
+    {
+        var source = ReadSourceChecksums(headers);
+        return source.ContentMd5 is null && source.ContentCrc64 is null ? RequestHeaders.ReadChecksums(headers) : source;
     }
 
     /// <summary>x-ms-access-tier on a write: null when absent; a name that is not a tier is 400 InvalidHeaderValue.</summary>

@@ -60,7 +60,10 @@ public sealed partial class BlobProtocolHandler
         dates = new DateHeaderCache(time);
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context) => HandleAsync(context, batch: null);
+
+    /// <summary>A request, or (<paramref name="batch"/> given) one sub-request of a Blob Batch, authenticated and answered on its own.</summary>
+    private async Task HandleAsync(HttpContext context, BatchScope? batch)
     {
         var request = context.Request;
         var response = context.Response;
@@ -69,7 +72,7 @@ public sealed partial class BlobProtocolHandler
 
         var versionHeader = RequestHeaders.Get(request.Headers, "x-ms-version");
         var versionValid = versionHeader is null || Http.IsWellFormedVersion(versionHeader);
-        var version = versionValid && versionHeader is not null ? versionHeader : options.DefaultVersion;
+        var version = versionValid && versionHeader is not null ? versionHeader : batch?.Version ?? options.DefaultVersion;
         var clientRequestId = RequestHeaders.Get(request.Headers, "x-ms-client-request-id");
         WriteCommonHeaders(response, requestId, version, date, clientRequestId);
 
@@ -108,6 +111,7 @@ public sealed partial class BlobProtocolHandler
             progress.Authenticated = true;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
             progress.Resolved = resolved;
+            batch?.Check(target, resolved);
             if (grant is not null && GrantScope.Check(grant, resolved.Operation, target.Account, resolved.Container, resolved.Blob, target.GetQuery("prefix")) is { } refusal)
             {
                 throw new StorageException(refusal);
