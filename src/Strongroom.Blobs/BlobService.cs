@@ -286,6 +286,7 @@ public sealed partial class BlobService
             current =>
             {
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+                RequireOnline(current);
                 return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
             },
             newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,

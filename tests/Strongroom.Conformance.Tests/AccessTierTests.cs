@@ -84,6 +84,15 @@ public sealed class AccessTierTests(ServerFixture fixture) : IClassFixture<Serve
         await AzureAssert.FailsAsync(409, "BlobArchived", () => blob.DownloadContentAsync());
         await AzureAssert.FailsAsync(409, "BlobArchived", () => container.GetBlobClient("copy").SyncCopyFromUriAsync(blob.Uri));
         await AzureAssert.FailsAsync(404, "BlobNotFound", () => container.GetBlobClient("copy").GetPropertiesAsync());
+        await AzureAssert.FailsAsync(409, "BlobArchived", () => blob.SetMetadataAsync(new Dictionary<string, string> { ["k"] = "v" }));
+        await AzureAssert.FailsAsync(409, "BlobArchived", () => blob.SetHttpHeadersAsync(new BlobHttpHeaders { ContentType = "text/plain" }));
+        Assert.Empty((await blob.GetPropertiesAsync()).Value.Metadata);
+
+        var deleted = container.GetBlobClient("archived-then-deleted");
+        await deleted.UploadAsync(BinaryData.FromString("gone"));
+        await deleted.SetAccessTierAsync(AccessTier.Archive);
+        await deleted.DeleteAsync();
+        await AzureAssert.FailsAsync(404, "BlobNotFound", () => deleted.GetPropertiesAsync());
 
         await blob.SetAccessTierAsync(AccessTier.Hot, rehydratePriority: RehydratePriority.High);
         var properties = (await blob.GetPropertiesAsync()).Value;
