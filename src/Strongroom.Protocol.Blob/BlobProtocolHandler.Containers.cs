@@ -124,7 +124,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold") },
+            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold"), IncludeCopy = Includes(target, "copy") },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }

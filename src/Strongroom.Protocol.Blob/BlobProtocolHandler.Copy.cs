@@ -280,6 +280,22 @@ internal static class CopyResponses
         }
     }
 
+    /// <summary>List Blobs' copy properties (<c>include=copy</c>): a copy here is always complete.</summary>
+    public static void WriteCopy(XmlWriter xml, BlobRecord blob)
+    {
+        if (blob.Copy is not { } copy)
+        {
+            return;
+        }
+
+        var length = blob.ContentLength.ToString(CultureInfo.InvariantCulture);
+        xml.WriteElementString("CopyId", copy.CopyId);
+        xml.WriteElementString("CopyStatus", "success");
+        xml.WriteElementString("CopySource", copy.Source);
+        xml.WriteElementString("CopyProgress", length + "/" + length);
+        xml.WriteElementString("CopyCompletionTime", Http.FormatDate(copy.CompletedOn));
+    }
+
     /// <summary>List Blobs' &lt;AccessTier&gt;, &lt;AccessTierInferred&gt; and &lt;AccessTierChangeTime&gt;.</summary>
     public static void WriteAccessTier(XmlWriter xml, BlobRecord blob)
     {

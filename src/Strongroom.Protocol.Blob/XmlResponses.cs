@@ -22,6 +22,9 @@ public sealed record BlobListRequest(string Container, string? Prefix, string? M
 
     /// <summary><c>include=legalhold</c>: each blob's <c>LegalHold</c> property.</summary>
     public bool IncludeLegalHold { get; init; }
+
+    /// <summary><c>include=copy</c>: each copied blob's <c>Copy*</c> properties (issue 8).</summary>
+    public bool IncludeCopy { get; init; }
 }
 
 /// <summary>
@@ -141,7 +144,7 @@ public static class XmlResponses
         {
             if (item.Blob is { } blob)
             {
-                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now);
+                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now, request.IncludeCopy);
             }
             else if (item.Prefix is { } prefix)
             {
@@ -264,7 +267,7 @@ public static class XmlResponses
     /// RemainingRetentionDays); each appears only where it applies, so a listing of an account
     /// without versioning or soft delete is unchanged.
     /// </summary>
-    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default)
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default, bool includeCopy = false)
     {
         xml.WriteStartElement("Blob");
         WriteName(xml, blob.Name);
@@ -301,6 +304,10 @@ public static class XmlResponses
         xml.WriteElementString("Cache-Control", SafeText(headers.CacheControl ?? string.Empty));
         xml.WriteElementString("BlobType", blob.BlobType.ToString());
         CopyResponses.WriteAccessTier(xml, blob);
+        if (includeCopy)
+        {
+            CopyResponses.WriteCopy(xml, blob);
+        }
         xml.WriteElementString("LeaseStatus", "unlocked");
         xml.WriteElementString("LeaseState", "available");
         xml.WriteElementString("ServerEncrypted", "true");

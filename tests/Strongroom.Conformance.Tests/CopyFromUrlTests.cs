@@ -52,6 +52,15 @@ public sealed class CopyFromUrlTests(ServerFixture fixture) : IClassFixture<Serv
         Assert.Equal(source.Uri, properties.CopySource);
         Assert.NotEqual(default, properties.CopyCompletedOn);
 
+        var listed = await container.GetBlobsAsync(BlobTraits.CopyStatus, BlobStates.None, "target", default).ToListAsync();
+        var item = Assert.Single(listed).Properties;
+        Assert.Equal(CopyStatus.Success, item.CopyStatus);
+        Assert.Equal(operation.Id, item.CopyId);
+        Assert.Equal(source.Uri, item.CopySource);
+        Assert.Equal($"{payload.Length}/{payload.Length}", item.CopyProgress);
+        Assert.NotNull(item.CopyCompletedOn);
+        Assert.Null((await container.GetBlobsAsync(BlobTraits.None, BlobStates.None, "target", default).ToListAsync()).Single().Properties.CopyId);
+
         var sync = await container.GetBlobClient("sync").SyncCopyFromUriAsync(source.Uri);
         Assert.Equal(CopyStatus.Success, sync.Value.CopyStatus);
         Assert.False(string.IsNullOrEmpty(sync.Value.CopyId));
