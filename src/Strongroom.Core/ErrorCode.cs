@@ -141,6 +141,10 @@ public enum ErrorCode
     BlobArchived,
     /// <summary>Set Blob Tier (or x-ms-access-tier) naming a tier the blob cannot take: a non-block blob, or a tier on a snapshot/version that Azure refuses (400 InvalidBlobTier).</summary>
     InvalidBlobTier,
+
+    // Issue 8, sas.
+    /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
+    InvalidAccessPolicy,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

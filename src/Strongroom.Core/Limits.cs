@@ -314,4 +314,17 @@ public static class Limits
 
     /// <summary>Header lines one batch sub-request may carry (a sub-request is a Delete Blob or Set Blob Tier: a handful).</summary>
     public const int BatchSubRequestHeadersMax = 64;
+
+    // Issue 8, sas.
+    /// <summary>Stored access policies (signed identifiers) per container, as Azure allows.</summary>
+    public const int SignedIdentifiersPerContainerMax = 5;
+
+    /// <summary>A signed identifier's length at most, as Azure allows.</summary>
+    public const int SignedIdentifierIdCharsMax = 64;
+
+    /// <summary>The Set Container ACL body at most (five policies are well under 2 KiB).</summary>
+    public const int ContainerAclXmlBytesMax = 64 * 1024;
+
+    /// <summary>A SAS query parameter's value at most (longer values are refused before any work is done).</summary>
+    public const int SasParameterCharsMax = 2048;
 }

@@ -79,7 +79,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         RequireEmptyBody(context);
-        var source = ReadFromUrlSource(context, target);
+        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var copyProperties = RequestHeaders.Get(headers, "x-ms-copy-source-blob-properties") is null || RequestHeaders.ReadBoolean(headers, "x-ms-copy-source-blob-properties");
@@ -139,7 +139,7 @@ public sealed partial class BlobProtocolHandler
                 : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
         }
 
-        var source = ReadFromUrlSource(context, target);
+        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var request = new PutBlockFromUrlRequest(target.Account, container, blob, blockId, source)
@@ -159,11 +159,48 @@ public sealed partial class BlobProtocolHandler
         response.ContentLength = 0;
     }
 
-    /// <summary>The source of a from-URL operation (<see cref="ReadCopySource"/>'s rules).</summary>
-    private CopySource ReadFromUrlSource(HttpContext context, RequestTarget target)
+    /// <summary>
+    /// The source of a copy or from-URL operation: a blob of this server. In the request's own
+    /// account the request's credentials authorize it; in another account only a SAS in the source
+    /// URL does (<see cref="AuthorizeCopySourceAsync"/>: checked as a read of the source, a refusal
+    /// 403 CannotVerifyCopySource); without one, 404 CannotVerifyCopySource. A malformed URL is
+    /// 400 InvalidHeaderValue, another server 404 CannotVerifyCopySource.
+    /// </summary>
+    private async Task<CopySource> ReadFromUrlSourceAsync(HttpContext context, RequestTarget target)
     {
-        var (url, sourceContainer, sourceBlob, selector) = ReadCopySource(context, target);
-        return new CopySource(target.Account, sourceContainer, sourceBlob, selector, url);
+        var text = RequestHeaders.Get(context.Request.Headers, "x-ms-copy-source");
+        if (text is null || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-copy-source", text);
+        }
+
+        if (!IsThisServer(context, uri))
+        {
+            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source is not on this server.");
+        }
+
+        // The path and query as sent (Uri would resolve dot segments and unescape), without any fragment.
+        var authorityEnd = text.IndexOf("://", StringComparison.Ordinal) + 3;
+        var pathStart = text.IndexOf('/', authorityEnd);
+        var raw = pathStart < 0 ? "/" : text[pathStart..];
+        var fragment = raw.IndexOf('#', StringComparison.Ordinal);
+        if (fragment >= 0)
+        {
+            raw = raw[..fragment];
+        }
+
+        if (!RequestTarget.TryParse(raw, out var source) || source is null || source.Container is null || source.Blob is null || source.Location != ReadLocation.Primary)
+        {
+            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source is not a blob of this server.");
+        }
+
+        if (!string.Equals(source.Account, target.Account, StringComparison.Ordinal)
+            && !await AuthorizeCopySourceAsync(context, source, uri.Scheme == Uri.UriSchemeHttps).ConfigureAwait(false))
+        {
+            throw new StorageException(ErrorCode.CannotVerifyCopySource, "A copy source in another account needs a SAS that grants reading it.");
+        }
+
+        return new CopySource(source.Account, source.Container, source.Blob, ReadSelector(source), text);
     }
 
     /// <summary>A from-URL operation carries no body (Azure: Content-Length must be 0).</summary>

@@ -148,6 +148,9 @@ public static class ErrorMapping
         ErrorCode.SourceConditionNotMet => new(412, "SourceConditionNotMet", "The source condition specified using HTTP conditional header(s) is not met."),
         ErrorCode.BlobArchived => new(409, "BlobArchived", "This operation is not permitted on an archived blob."),
         ErrorCode.InvalidBlobTier => new(400, "InvalidBlobTier", "The specified blob tier is invalid."),
+        // Issue 8, sas. Azure answers a signed-identifier list it refuses (more than five, a bad
+        // value) as a bad XML document.
+        ErrorCode.InvalidAccessPolicy => new(400, "InvalidXmlDocument", "XML specified is not syntactically valid."),
 
         // The management plane's own refusals; they never reach the Blob API, but map to their nearest Azure meaning.
         ErrorCode.LoginFailed or ErrorCode.SessionInvalid or ErrorCode.TotpCodeReused => new(401, "InvalidAuthenticationInfo", "Server failed to authenticate the request."),

@@ -223,3 +223,41 @@ public sealed class CopyFromUrlTests(ServerFixture fixture) : IClassFixture<Serv
         await AzureAssert.FailsAsync(404, "BlobNotFound", () => target.GetBlockListAsync());
     }
 }
+
+/// <summary>Copies from another account of this server (issue 8): only with a SAS in the source URL that grants reading it.</summary>
+public sealed class CrossAccountCopyTests(SecondAccountFixture fixture) : IClassFixture<SecondAccountFixture>
+{
+    [Fact]
+    public async Task A_source_in_another_account_copies_with_a_read_SAS_and_is_refused_without_one()
+    {
+        var sourceContainer = fixture.SecondService.GetBlobContainerClient(TestNames.Container("xsource"));
+        await sourceContainer.CreateAsync();
+        var source = sourceContainer.GetBlobClient("source.bin");
+        var payload = Payloads.For("cross-account", 150_000);
+        await source.UploadAsync(new BinaryData(payload));
+
+        var credential = new Azure.Storage.StorageSharedKeyCredential(SecondAccountFixture.SecondAccountName, fixture.SecondKey1);
+        var read = new Azure.Storage.Sas.BlobSasBuilder(Azure.Storage.Sas.BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddHours(1)) { BlobContainerName = sourceContainer.Name, BlobName = source.Name };
+        var withSas = new BlobUriBuilder(source.Uri) { Sas = read.ToSasQueryParameters(credential) }.ToUri();
+        var writeOnly = new Azure.Storage.Sas.BlobSasBuilder(Azure.Storage.Sas.BlobSasPermissions.Write, DateTimeOffset.UtcNow.AddHours(1)) { BlobContainerName = sourceContainer.Name, BlobName = source.Name };
+        var withWriteSas = new BlobUriBuilder(source.Uri) { Sas = writeOnly.ToSasQueryParameters(credential) }.ToUri();
+
+        var target = fixture.Service.GetBlobContainerClient(TestNames.Container("xtarget"));
+        await target.CreateAsync();
+        var copied = target.GetBlobClient("started");
+        await (await copied.StartCopyFromUriAsync(withSas)).WaitForCompletionAsync();
+        AzureAssert.BytesEqual(payload, (await copied.DownloadContentAsync()).Value.Content.ToMemory(), "Copy Blob across accounts");
+        await target.GetBlockBlobClient("put").SyncUploadFromUriAsync(withSas);
+        AzureAssert.BytesEqual(payload, (await target.GetBlobClient("put").DownloadContentAsync()).Value.Content.ToMemory(), "Put Blob From URL across accounts");
+        var blockId = Convert.ToBase64String("x-01"u8.ToArray());
+        await target.GetBlockBlobClient("block").StageBlockFromUriAsync(withSas, blockId, new StageBlockFromUriOptions { SourceRange = new HttpRange(0, 1000) });
+        await target.GetBlockBlobClient("block").CommitBlockListAsync([blockId]);
+        Assert.Equal(1000, (await target.GetBlobClient("block").GetPropertiesAsync()).Value.ContentLength);
+
+        await AzureAssert.FailsAsync(404, "CannotVerifyCopySource", () => target.GetBlobClient("nosas").SyncCopyFromUriAsync(source.Uri));
+        await AzureAssert.FailsAsync(403, "CannotVerifyCopySource", () => target.GetBlobClient("writesas").SyncCopyFromUriAsync(withWriteSas));
+        await AzureAssert.FailsAsync(403, "CannotVerifyCopySource", () => target.GetBlockBlobClient("writesas").SyncUploadFromUriAsync(withWriteSas));
+        await AzureAssert.FailsAsync(404, "BlobNotFound", () => target.GetBlobClient("nosas").GetPropertiesAsync());
+        await AzureAssert.FailsAsync(404, "BlobNotFound", () => target.GetBlobClient("writesas").GetPropertiesAsync());
+    }
+}
