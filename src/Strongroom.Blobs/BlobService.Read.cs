@@ -56,6 +56,7 @@ public sealed partial class BlobService
 
         CheckBlobLease(conditions.LeaseId, snapshot.IsCurrent ? snapshot.Blob : null, required: false);
         Conditions.CheckRead(conditions, snapshot.Blob.ETag, snapshot.Blob.LastModified, snapshot.Blob.Tags);
+        RequireOnline(snapshot.Blob);
         accountRecord ??= await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(snapshot.Blob, snapshot.Parts.Select(part => part.Object.EncryptionScope), customerKey, requireKeyAvailable: true, cancellationToken).ConfigureAwait(false);
 

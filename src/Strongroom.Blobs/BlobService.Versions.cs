@@ -266,12 +266,14 @@ public sealed partial class BlobService
         BlobReader source;
         try
         {
-            source = await OpenBlobAsync(request.Account, request.SourceContainer, request.SourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, request.SourceSelector, cancellationToken).ConfigureAwait(false);
+            source = await OpenBlobAsync(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, request.SourceSelector, cancellationToken).ConfigureAwait(false);
         }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName)
+        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
         {
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
+
+        CheckSourceConditions(request.SourceConditions, source.Blob);
 
         if (!request.Conditions.IsEmpty || request.Conditions.LeaseId is not null)
         {
@@ -302,9 +304,11 @@ public sealed partial class BlobService
                 VersionId = account.DataProtection.Versioning ? versionId : null,
                 Copy = new BlobCopy(copyId, request.SourceUrl, now),
                 Tags = request.Tags,
+                AccessTier = request.AccessTier,
+                AccessTierChangedOn = request.AccessTier is null ? null : now,
             };
             var details = ContentDetails(length, writeKeys.Scope);
-            details.Add(new("source", Resource(request.Account, request.SourceContainer, request.SourceBlob)));
+            details.Add(new("source", Resource(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob)));
             if (request.SourceSelector.VersionId is { } sourceVersion)
             {
                 details.Add(new("sourceVersionId", sourceVersion));
@@ -564,6 +568,14 @@ public sealed record CopyBlobRequest(
 
     /// <summary><c>x-ms-tags</c>, validated: the destination's tags (Azure copies no tags from the source).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
+    /// <summary>x-ms-source-if-* (issue 8): checked against the source; a failure is 412 SourceConditionNotMet.</summary>
+    public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
+
+    /// <summary>x-ms-access-tier of the destination (issue 8); null: not set.</summary>
+    public AccessTier? AccessTier { get; init; }
+
+    /// <summary>The source's account when it is another account of this server (issue 8: authorized by a SAS in the source URL); null: the request's.</summary>
+    public string? SourceAccount { get; init; }
 }
 
 /// <summary>A copy that completed (synchronous): its copy id, the destination's ETag, Last-Modified and version id.</summary>

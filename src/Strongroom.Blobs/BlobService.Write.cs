@@ -43,8 +43,10 @@ public sealed partial class BlobService
                 CustomerKeySha256 = writeKeys.CustomerKeySha256,
                 VersionId = account.DataProtection.Versioning ? versionId : null,
                 Tags = request.Tags,
+                AccessTier = request.AccessTier,
+                AccessTierChangedOn = request.AccessTier is null ? null : now,
             };
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), [written.Object]);
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), request.SourceDetails), [written.Object]);
             var removed = await store.CommitBlobAsync(
                 record,
                 [new BlobPart(0, null, written.Object)],
@@ -91,7 +93,7 @@ public sealed partial class BlobService
         var recorded = false;
         try
         {
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlock, request.Container, request.Blob, ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), [written.Object]);
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope, request.BlockId), request.SourceDetails), [written.Object]);
             var replaced = await ((ILeaseStore)store).PutUncommittedBlockAsync(
                 request.Account,
                 request.Container,
@@ -208,6 +210,8 @@ public sealed partial class BlobService
             CustomerKeySha256 = request.Encryption.CustomerKey?.KeySha256,
             VersionId = account.DataProtection.Versioning ? versionId : null,
             Tags = request.Tags,
+            AccessTier = request.AccessTier,
+            AccessTierChangedOn = request.AccessTier is null ? null : now,
         };
         var readETag = current?.Blob.ETag;
 

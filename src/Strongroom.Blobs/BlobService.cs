@@ -295,6 +295,7 @@ public sealed partial class BlobService
             {
                 CheckBlobLease(conditions.LeaseId, current);
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
+                RequireOnline(current);
                 return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
             },
             newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,

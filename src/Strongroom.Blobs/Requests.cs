@@ -43,6 +43,13 @@ public sealed record PutBlobRequest(
 
     /// <summary><c>x-ms-tags</c>, validated (<see cref="BlobTags"/>); the new blob's tags.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
+    /// <summary>x-ms-access-tier (issue 8); null: not set (inferred Hot).</summary>
+    public AccessTier? AccessTier { get; init; }
+
+    /// <summary>The operation the log records: Put Blob, or Put Blob From URL (issue 8) with <see cref="SourceDetails"/>.</summary>
+    public BlobOperation Operation { get; init; } = BlobOperation.PutBlob;
+
+    public IReadOnlyList<KeyValuePair<string, string>> SourceDetails { get; init; } = [];
 }
 
 /// <summary>The result of a write. <see cref="ContentMd5"/> and <see cref="ContentCrc64"/> are the
@@ -73,6 +80,10 @@ public sealed record PutBlockRequest(
 
     /// <summary>x-ms-lease-id (normalised): required when the blob has an active lease (issue 8, leases).</summary>
     public string? LeaseId { get; init; }
+    /// <summary>The operation the log records: Put Block, or Put Block From URL (issue 8) with <see cref="SourceDetails"/>.</summary>
+    public BlobOperation Operation { get; init; } = BlobOperation.PutBlock;
+
+    public IReadOnlyList<KeyValuePair<string, string>> SourceDetails { get; init; } = [];
 }
 
 public sealed record BlockWriteResult(byte[] ContentMd5, ulong? ContentCrc64)
@@ -105,6 +116,8 @@ public sealed record PutBlockListRequest(
 
     /// <summary><c>x-ms-tags</c>, validated (<see cref="BlobTags"/>); the committed blob's tags.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
+    /// <summary>x-ms-access-tier (issue 8); null: not set (inferred Hot).</summary>
+    public AccessTier? AccessTier { get; init; }
 }
 
 public enum BlockListType

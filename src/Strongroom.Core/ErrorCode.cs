@@ -154,6 +154,17 @@ public enum ErrorCode
     InvalidLeaseDuration,
     /// <summary>x-ms-lease-break-period outside 0–60 (400 InvalidHeaderValue).</summary>
     InvalidLeaseBreakPeriod,
+    // Issue 8, copy.
+    /// <summary>Abort Copy Blob of the blob's last copy, which already completed (copies are synchronous here): 409 NoPendingCopyOperation.</summary>
+    NoPendingCopyOperation,
+    /// <summary>Abort Copy Blob naming a copy id that is not the blob's (409 CopyIdMismatch).</summary>
+    CopyIdMismatch,
+    /// <summary>An x-ms-source-if-* condition of a copy or from-URL operation that the source does not meet (412 SourceConditionNotMet).</summary>
+    SourceConditionNotMet,
+    /// <summary>A read of (or a copy from) a blob in the Archive tier before it is rehydrated (409 BlobArchived).</summary>
+    BlobArchived,
+    /// <summary>Set Blob Tier (or x-ms-access-tier) naming a tier the blob cannot take: a non-block blob, or a tier on a snapshot/version that Azure refuses (400 InvalidBlobTier).</summary>
+    InvalidBlobTier,
 
     // Issue 8, sas.
     /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>

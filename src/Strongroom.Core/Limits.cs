@@ -316,6 +316,15 @@ public static class Limits
 
     /// <summary>A lease id (x-ms-lease-id, x-ms-proposed-lease-id) is a GUID in any of .NET's formats; the longest ("X" form) is 68 characters.</summary>
     public const int LeaseIdCharsMax = 68;
+    // Issue 8, copy.
+    /// <summary>Sub-requests one Blob Batch may carry (Azure: 256).</summary>
+    public const int BatchSubRequestsMax = 256;
+
+    /// <summary>A Blob Batch body at most (Azure: 4 MB).</summary>
+    public const int BatchBodyBytesMax = 4 * 1024 * 1024;
+
+    /// <summary>Header lines one batch sub-request may carry (a sub-request is a Delete Blob or Set Blob Tier: a handful).</summary>
+    public const int BatchSubRequestHeadersMax = 64;
 
     // Issue 8, sas.
     /// <summary>Stored access policies (signed identifiers) per container, as Azure allows.</summary>

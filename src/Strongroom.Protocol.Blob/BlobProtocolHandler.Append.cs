@@ -81,7 +81,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         var appendConditions = ReadAppendConditions(headers);
-        var (_, sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
+        var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
         long? sourceOffset = null;
         long? sourceCount = null;
         if (RequestHeaders.Get(headers, "x-ms-source-range") is { } rangeText)
@@ -171,34 +171,5 @@ public sealed partial class BlobProtocolHandler
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
             ? value
             : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
-    }
-
-    /// <summary><c>x-ms-source-content-md5</c> or <c>x-ms-source-content-crc64</c> (not both), checked against the bytes read from the source.</summary>
-    private static TransactionalChecksums ReadSourceChecksums(IHeaderDictionary headers)
-    {
-        var md5Text = RequestHeaders.Get(headers, "x-ms-source-content-md5");
-        var crcText = RequestHeaders.Get(headers, "x-ms-source-content-crc64");
-        if (md5Text is not null && crcText is not null)
-        {
-            throw new BlobProtocolException(ErrorMapping.BothCrc64AndMd5HeaderPresent);
-        }
-
-        if (md5Text is not null)
-        {
-            var md5 = new byte[16];
-            return Convert.TryFromBase64String(md5Text, md5, out var written) && written == 16
-                ? new TransactionalChecksums(md5)
-                : throw BlobProtocolException.Header(ErrorMapping.InvalidMd5, "x-ms-source-content-md5", md5Text);
-        }
-
-        if (crcText is not null)
-        {
-            Span<byte> crc = stackalloc byte[8];
-            return Convert.TryFromBase64String(crcText, crc, out var written) && written == 8
-                ? new TransactionalChecksums(ContentCrc64: BinaryPrimitives.ReadUInt64LittleEndian(crc))
-                : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-content-crc64", crcText);
-        }
-
-        return TransactionalChecksums.None;
     }
 }

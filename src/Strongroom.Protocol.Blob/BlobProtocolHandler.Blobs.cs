@@ -52,6 +52,7 @@ public sealed partial class BlobProtocolHandler
         {
             Encryption = encryption,
             Tags = RequestHeaders.ReadTags(headers),
+            AccessTier = ReadAccessTier(headers),
         };
 
         var (body, structured) = OpenBody(context);
@@ -143,6 +144,7 @@ public sealed partial class BlobProtocolHandler
         {
             Encryption = encryption,
             Tags = RequestHeaders.ReadTags(headers),
+            AccessTier = ReadAccessTier(headers),
         };
 
         var result = await blobs.PutBlockListAsync(listRequest, context.RequestAborted).ConfigureAwait(false);
@@ -365,8 +367,7 @@ public sealed partial class BlobProtocolHandler
 
         WriteBlobHeaders(response, record, ranged: false, time.GetUtcNow());
         WriteAppendBlobHeaders(response, record, selected.Parts.Count);
-        response.Headers["x-ms-access-tier"] = "Hot";
-        response.Headers["x-ms-access-tier-inferred"] = "true";
+        CopyResponses.WriteAccessTierHeaders(response, record);
         response.ContentLength = record.ContentLength;
     }
 

@@ -123,7 +123,7 @@ public sealed partial class BlobProtocolHandler
         await XmlResponses.WriteBlobListAsync(
             response.BodyWriter,
             ServiceEndpoint(context, target.PathAccount),
-            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold"), IncludeTags = Includes(target, "tags") },
+            new BlobListRequest(container, prefix, target.GetQuery("marker"), maxResultsText, NullIfEmpty(delimiter), includeMetadata) { Now = time.GetUtcNow(), IncludeLegalHold = Includes(target, "legalhold"), IncludeTags = Includes(target, "tags"), IncludeCopy = Includes(target, "copy") },
             listing,
             context.RequestAborted).ConfigureAwait(false);
     }

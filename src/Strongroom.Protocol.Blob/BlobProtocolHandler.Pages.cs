@@ -144,7 +144,7 @@ public sealed partial class BlobProtocolHandler
             throw new StorageException(ErrorCode.InvalidPageRange, "The source range's length differs from the range's.");
         }
 
-        var (_, sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
+        var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var request = new PageWriteRequest(target.Account, container, blob, offset, length, RequestHeaders.ReadConditions(headers), ReadSequenceConditions(headers), TransactionalChecksums.None)

@@ -113,7 +113,8 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-requires-sync", requiresSync);
         }
 
-        var (sourceUrl, sourceContainer, sourceBlob, sourceSelector) = ReadCopySource(context, target);
+        var copySource = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
+        var (sourceUrl, sourceContainer, sourceBlob, sourceSelector) = (copySource.Url, copySource.Container, copySource.Blob, copySource.Selector);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var metadata = RequestHeaders.ReadMetadata(headers);
@@ -130,6 +131,9 @@ public sealed partial class BlobProtocolHandler
         {
             Encryption = encryption,
             Tags = RequestHeaders.ReadTags(headers),
+            SourceConditions = ReadSourceConditions(headers),
+            SourceAccount = copySource.Account,
+            AccessTier = ReadAccessTier(headers),
         };
         var result = await blobs.CopyBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
@@ -140,39 +144,6 @@ public sealed partial class BlobProtocolHandler
         WriteVersionId(response, result.VersionId);
         EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, null);
         response.ContentLength = 0;
-    }
-
-    /// <summary>The copy source: an absolute http(s) URL of this server naming a blob of the request's account.</summary>
-    private (string Url, string Container, string Blob, BlobSelector Selector) ReadCopySource(HttpContext context, RequestTarget target)
-    {
-        var text = RequestHeaders.Get(context.Request.Headers, "x-ms-copy-source");
-        if (text is null || !Uri.TryCreate(text, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-copy-source", text);
-        }
-
-        if (!IsThisServer(context, uri))
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source is not on this server.");
-        }
-
-        // The path as sent (Uri would resolve dot segments and unescape), without any fragment.
-        var authorityEnd = text.IndexOf("://", StringComparison.Ordinal) + 3;
-        var pathStart = text.IndexOf('/', authorityEnd);
-        var raw = pathStart < 0 ? "/" : text[pathStart..];
-        var fragment = raw.IndexOf('#', StringComparison.Ordinal);
-        if (fragment >= 0)
-        {
-            raw = raw[..fragment];
-        }
-
-        if (!RequestTarget.TryParse(raw, out var source) || source is null || source.Container is null || source.Blob is null
-            || source.Location != ReadLocation.Primary || !string.Equals(source.Account, target.Account, StringComparison.Ordinal))
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source is not a blob of this account.");
-        }
-
-        return (text, source.Container, source.Blob, ReadSelector(source));
     }
 
     private bool IsThisServer(HttpContext context, Uri uri)

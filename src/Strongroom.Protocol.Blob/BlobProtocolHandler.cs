@@ -65,7 +65,10 @@ public sealed partial class BlobProtocolHandler
         dates = new DateHeaderCache(time);
     }
 
-    public async Task HandleAsync(HttpContext context)
+    public Task HandleAsync(HttpContext context) => HandleAsync(context, batch: null);
+
+    /// <summary>A request, or (<paramref name="batch"/> given) one sub-request of a Blob Batch, authenticated and answered on its own.</summary>
+    private async Task HandleAsync(HttpContext context, BatchScope? batch)
     {
         var request = context.Request;
         var response = context.Response;
@@ -74,7 +77,7 @@ public sealed partial class BlobProtocolHandler
 
         var versionHeader = RequestHeaders.Get(request.Headers, "x-ms-version");
         var versionValid = versionHeader is null || Http.IsWellFormedVersion(versionHeader);
-        var version = versionValid && versionHeader is not null ? versionHeader : options.DefaultVersion;
+        var version = versionValid && versionHeader is not null ? versionHeader : batch?.Version ?? options.DefaultVersion;
         var clientRequestId = RequestHeaders.Get(request.Headers, "x-ms-client-request-id");
         WriteCommonHeaders(response, requestId, version, date, clientRequestId);
 
@@ -137,6 +140,7 @@ public sealed partial class BlobProtocolHandler
                 progress.Authenticated = true;
             }
 
+            batch?.Check(target, resolved);
             if (grant is not null && GrantScope.Check(grant, resolved.Operation, target.Account, resolved.Container, resolved.Blob, target.GetQuery("prefix")) is { } refusal)
             {
                 throw new StorageException(refusal);
@@ -361,6 +365,11 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.SealAppendBlob => SealAppendBlobAsync(context, target, container!, blob!),
             BlobOperation.LeaseBlob => LeaseBlobAsync(context, target, container!, blob!),
             BlobOperation.LeaseContainer => LeaseContainerAsync(context, account, container!),
+            BlobOperation.SetBlobTier => SetBlobTierAsync(context, target, container!, blob!),
+            BlobOperation.AbortCopyBlob => AbortCopyBlobAsync(context, target, container!, blob!),
+            BlobOperation.PutBlobFromUrl => PutBlobFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.PutBlockFromUrl => PutBlockFromUrlAsync(context, target, container!, blob!),
+            BlobOperation.SubmitBatch => SubmitBatchAsync(context, target, container),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
         };
     }
@@ -394,6 +403,11 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobServiceProperties,
         BlobOperation.LeaseBlob,
         BlobOperation.LeaseContainer,
+        BlobOperation.SetBlobTier,
+        BlobOperation.AbortCopyBlob,
+        BlobOperation.PutBlobFromUrl,
+        BlobOperation.PutBlockFromUrl,
+        BlobOperation.SubmitBatch,
         BlobOperation.GetContainerAcl,
         BlobOperation.SetContainerAcl,
         BlobOperation.PutPage,

@@ -29,6 +29,10 @@ public static class ErrorMapping
     public static readonly AzureError PublicAccessNotPermitted = new(409, "PublicAccessNotPermitted", "Public access is not permitted on this storage account.");
     public static readonly AzureError MissingContentLengthHeader = new(411, "MissingContentLengthHeader", "Content-Length HTTP header is missing.");
     public static readonly AzureError RequestBodyTooLarge = new(413, "RequestBodyTooLarge", "The request body is too large and exceeds the maximum permissible limit.");
+    // Issue 8, copy: Blob Batch's own refusals (Azure answers them inside a 202 batch response, as one 400 sub-response without a Content-ID).
+    public static readonly AzureError InvalidInput = new(400, "InvalidInput", "One of the request inputs is not valid.");
+    public static readonly AzureError ExceedsMaxBatchRequestCount = new(400, "ExceedsMaxBatchRequestCount", "The batch operation exceeds maximum number of allowed subrequests.");
+    public static readonly AzureError AllBatchSubRequestsShouldBeSameApi = new(400, "AllBatchSubRequestsShouldBeSameApi", "All batch subrequests should be the same api.");
     public static readonly AzureError ContainerOperationFailure = new(400, "ContainerOperationFailure", "Container encryption policy missing header: x-ms-default-encryption-scope and x-ms-deny-encryption-scope-override are required.");
 
     /// <summary>A customer-provided key sent over plain HTTP (Azure refuses it; the key already crossed the wire, so the client should rotate it).</summary>
@@ -139,6 +143,12 @@ public static class ErrorMapping
         ErrorCode.SnapshotsPresent => new(409, "SnapshotsPresent", "This operation is not permitted because the blob has snapshots."),
         ErrorCode.CannotVerifyCopySource => new(404, "CannotVerifyCopySource", "Could not verify the copy source within the specified time."),
 
+        // Issue 8, copy. Azure's codes and messages (Blob service error codes table).
+        ErrorCode.NoPendingCopyOperation => new(409, "NoPendingCopyOperation", "There is currently no pending copy operation."),
+        ErrorCode.CopyIdMismatch => new(409, "CopyIdMismatch", "The specified copy ID did not match the copy ID for the pending copy operation."),
+        ErrorCode.SourceConditionNotMet => new(412, "SourceConditionNotMet", "The source condition specified using HTTP conditional header(s) is not met."),
+        ErrorCode.BlobArchived => new(409, "BlobArchived", "This operation is not permitted on an archived blob."),
+        ErrorCode.InvalidBlobTier => new(400, "InvalidBlobTier", "The specified blob tier is invalid."),
         // Issue 8, sas. Azure answers a signed-identifier list it refuses (more than five, a bad
         // value) as a bad XML document.
         ErrorCode.InvalidAccessPolicy => new(400, "InvalidXmlDocument", "XML specified is not syntactically valid."),

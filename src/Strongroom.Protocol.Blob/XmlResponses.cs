@@ -25,6 +25,8 @@ public sealed record BlobListRequest(string Container, string? Prefix, string? M
 
     /// <summary><c>include=tags</c>: each tagged blob's <c>&lt;Tags&gt;</c> (issue 8).</summary>
     public bool IncludeTags { get; init; }
+    /// <summary><c>include=copy</c>: each copied blob's <c>Copy*</c> properties (issue 8).</summary>
+    public bool IncludeCopy { get; init; }
 }
 
 /// <summary>
@@ -143,7 +145,7 @@ public static class XmlResponses
         {
             if (item.Blob is { } blob)
             {
-                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now, request.IncludeTags);
+                WriteBlob(xml, blob, request.IncludeMetadata, request.IncludeLegalHold, item.Instance, request.Now, request.IncludeTags, request.IncludeCopy);
             }
             else if (item.Prefix is { } prefix)
             {
@@ -266,7 +268,7 @@ public static class XmlResponses
     /// RemainingRetentionDays); each appears only where it applies, so a listing of an account
     /// without versioning or soft delete is unchanged.
     /// </summary>
-    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default, bool includeTags = false)
+    private static void WriteBlob(XmlWriter xml, BlobRecord blob, bool includeMetadata, bool includeLegalHold, BlobInstance? instance = null, DateTimeOffset now = default, bool includeTags = false, bool includeCopy = false)
     {
         xml.WriteStartElement("Blob");
         WriteName(xml, blob.Name);
@@ -307,8 +309,11 @@ public static class XmlResponses
         }
 
         xml.WriteElementString("BlobType", blob.BlobType.ToString());
-        xml.WriteElementString("AccessTier", "Hot");
-        xml.WriteElementString("AccessTierInferred", "true");
+        CopyResponses.WriteAccessTier(xml, blob);
+        if (includeCopy)
+        {
+            CopyResponses.WriteCopy(xml, blob);
+        }
         WriteLease(xml, Leases.View(blob.Lease, blob.LastModified, now));
         xml.WriteElementString("ServerEncrypted", "true");
         if (blob.BlobType == BlobType.AppendBlob)

@@ -79,6 +79,7 @@ public sealed class HandlerTests
                 or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats
                 or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob
                 or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
+                or BlobOperation.SetBlobTier or BlobOperation.AbortCopyBlob or BlobOperation.PutBlobFromUrl or BlobOperation.PutBlockFromUrl or BlobOperation.SubmitBatch
                 or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
                 or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl
                 or BlobOperation.PutPage or BlobOperation.PutPageFromUrl or BlobOperation.GetPageRanges

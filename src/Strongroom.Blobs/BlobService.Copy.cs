@@ -1,0 +1,349 @@
+using System.Buffers;
+using Strongroom.Core;
+using Strongroom.Storage;
+
+namespace Strongroom.Blobs;
+
+/// <summary>
+/// Copies and tiers (issue 8, copy): Abort Copy Blob, the source conditions of copies and from-URL
+/// operations, Put Blob From URL, Put Block From URL, and Set Blob Tier.
+///
+/// Copies are synchronous here, so a copy is complete when its request returns: Abort Copy Blob
+/// never finds a pending copy. Put Blob From URL and Put Block From URL decrypt the source as it
+/// streams into the normal write pipeline (Put Blob, Put Block) under a fresh data key bound to
+/// the destination; nothing of the source's ciphertext is reused.
+///
+/// Tiers are labels: every tier is stored, encrypted, replicated and served alike, with one
+/// exception kept for Azure's semantics: a blob in the Archive tier cannot be read or copied from
+/// (409 BlobArchived) until Set Blob Tier moves it to an online tier, which takes effect at once
+/// (there is no rehydration delay: the data never left).
+/// </summary>
+public sealed partial class BlobService
+{
+    private IBlobTierStore TierStore => (IBlobTierStore)store;
+
+    /// <summary>
+    /// Set Blob Tier of the current blob, a version or a snapshot. Only block blobs take a tier
+    /// (InvalidBlobTier otherwise). Returns the tier the blob had (null: never set, inferred Hot).
+    /// </summary>
+    public async Task<AccessTier?> SetBlobTierAsync(string account, string container, string blob, BlobSelector selector, AccessTier tier, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        RequireContainerName(container);
+        RequireBlobName(blob);
+        var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
+        var details = new List<KeyValuePair<string, string>>(2) { new("tier", AccessTiers.Name(tier)) };
+        (BlobInstanceKind? kind, string? instanceId) = (null, null);
+        if (selector.VersionId is { } versionId)
+        {
+            (kind, instanceId) = (BlobInstanceKind.Version, versionId);
+            details.Add(new("versionId", versionId));
+        }
+        else if (selector.Snapshot is { } snapshot)
+        {
+            (kind, instanceId) = (BlobInstanceKind.Snapshot, snapshot);
+            details.Add(new("snapshot", snapshot));
+        }
+
+        var entry = WriteEntry(account, accountRecord.AuditDataPlane, BlobOperation.SetBlobTier, container, blob, details);
+        return await TierStore.SetBlobAccessTierAsync(
+            account,
+            container,
+            blob,
+            kind,
+            instanceId,
+            tier,
+            time.GetUtcNow(),
+            current =>
+            {
+                if (current.BlobType != BlobType.BlockBlob)
+                {
+                    throw new StorageException(ErrorCode.InvalidBlobTier, "Only block blobs take an access tier on this account.");
+                }
+            },
+            entry,
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>A blob in the Archive tier is offline until Set Blob Tier moves it (409 BlobArchived).</summary>
+    private static void RequireOnline(BlobRecord blob)
+    {
+        if (blob.AccessTier == AccessTier.Archive)
+        {
+            throw new StorageException(ErrorCode.BlobArchived);
+        }
+    }
+
+    /// <summary>x-ms-source-if-*: evaluated as a write's conditions against the source; any failure is 412 SourceConditionNotMet.</summary>
+    private static void CheckSourceConditions(AccessConditions conditions, BlobRecord source)
+    {
+        try
+        {
+            Conditions.CheckWrite(conditions, source.ETag, source.LastModified);
+        }
+        catch (StorageException failed) when (failed.Code == ErrorCode.ConditionNotMet)
+        {
+            throw new StorageException(ErrorCode.SourceConditionNotMet);
+        }
+    }
+
+    private static List<KeyValuePair<string, string>> WithSourceDetails(List<KeyValuePair<string, string>> details, IReadOnlyList<KeyValuePair<string, string>> source)
+    {
+        details.AddRange(source);
+        return details;
+    }
+
+    /// <summary>
+    /// Abort Copy Blob. Nothing is ever pending here (copies complete inside their request): the
+    /// blob's own last copy is 409 NoPendingCopyOperation, any other copy id 409 CopyIdMismatch, a
+    /// blob that was never copied 409 NoPendingCopyOperation. Nothing changes, so nothing is recorded
+    /// but the failure.
+    /// </summary>
+    public async Task AbortCopyBlobAsync(string account, string container, string blob, string copyId, CancellationToken cancellationToken = default)
+    {
+        RequireContainerName(container);
+        RequireBlobName(blob);
+        await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
+        var current = await store.GetBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false)
+            ?? throw new StorageException(ErrorCode.BlobNotFound);
+        if (current.Copy is { } copy && !string.Equals(copy.CopyId, copyId, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new StorageException(ErrorCode.CopyIdMismatch);
+        }
+
+        throw new StorageException(ErrorCode.NoPendingCopyOperation);
+    }
+
+    /// <summary>
+    /// Put Blob From URL: the source (a blob, version or snapshot on this server the caller may
+    /// read) is decrypted as it streams through Put Blob's pipeline. The destination takes the
+    /// source's content headers unless <see cref="PutBlobFromUrlRequest.CopySourceProperties"/> is
+    /// false (then the request's), and only the request's metadata (as Azure). Source conditions:
+    /// 412 SourceConditionNotMet; x-ms-source-content-md5 / -crc64 are checked against the bytes
+    /// copied (400 Md5Mismatch / Crc64Mismatch, nothing left behind).
+    /// </summary>
+    public async Task<BlobWriteResult> PutBlobFromUrlAsync(PutBlobFromUrlRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var source = await OpenCopySourceAsync(request.Source, request.SourceConditions, cancellationToken).ConfigureAwait(false);
+        var putRequest = new PutBlobRequest(
+            request.Account,
+            request.Container,
+            request.Blob,
+            request.CopySourceProperties ? source.Blob.Headers : request.Headers,
+            request.Metadata,
+            request.Conditions,
+            request.SourceChecksums)
+        {
+            Encryption = request.Encryption,
+            AccessTier = request.AccessTier,
+            Operation = BlobOperation.PutBlobFromUrl,
+            SourceDetails = SourceDetails(request.Source),
+        };
+
+        await using var content = new SourceRangeStream(source, 0, source.Blob.ContentLength, CopyChunkBytes);
+        return await PutBlobAsync(putRequest, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Put Block From URL: a range of the source (all of it without one; a start past its end is
+    /// 416 InvalidRange, an end past it is cut there, as reads do) is staged as a block through Put
+    /// Block's pipeline. Source checksums as for Put Blob From URL.
+    /// </summary>
+    public async Task<BlockWriteResult> PutBlockFromUrlAsync(PutBlockFromUrlRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        RequireBlobName(request.Blob);
+        RequireBlockId(request.BlockId, ErrorCode.InvalidBlockId);
+        await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
+        var source = await OpenCopySourceAsync(request.Source, request.SourceConditions, cancellationToken).ConfigureAwait(false);
+        var size = source.Blob.ContentLength;
+        long offset = 0;
+        var count = size;
+        if (request.SourceRangeStart is { } start)
+        {
+            if (start >= size)
+            {
+                throw new StorageException(ErrorCode.InvalidRange);
+            }
+
+            var last = Math.Min(request.SourceRangeEnd ?? (size - 1), size - 1);
+            (offset, count) = (start, last - start + 1);
+        }
+
+        if (count > Limits.BlockBytesMax)
+        {
+            throw new StorageException(ErrorCode.RequestBodyTooLarge);
+        }
+
+        var details = SourceDetails(request.Source);
+        if (request.SourceRangeStart is not null)
+        {
+            details.Add(new("sourceRange", FormattableString.Invariant($"{offset}-{offset + count - 1}")));
+        }
+
+        var blockRequest = new PutBlockRequest(request.Account, request.Container, request.Blob, request.BlockId, request.SourceChecksums)
+        {
+            Encryption = request.Encryption,
+            Operation = BlobOperation.PutBlockFromUrl,
+            SourceDetails = details,
+        };
+        await using var content = new SourceRangeStream(source, offset, count, CopyChunkBytes);
+        return await PutBlockAsync(blockRequest, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The source of a from-URL operation, readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
+    private async Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken)
+    {
+        BlobReader reader;
+        try
+        {
+            reader = await OpenBlobAsync(source.Account, source.Container, source.Blob, AccessConditions.None, customerKey: null, ReadLocation.Primary, source.Selector, cancellationToken).ConfigureAwait(false);
+        }
+        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
+        {
+            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
+        }
+
+        CheckSourceConditions(sourceConditions, reader.Blob);
+        return reader;
+    }
+
+    private static List<KeyValuePair<string, string>> SourceDetails(CopySource source)
+    {
+        var details = new List<KeyValuePair<string, string>>(3) { new("source", Resource(source.Account, source.Container, source.Blob)) };
+        if (source.Selector.VersionId is { } versionId)
+        {
+            details.Add(new("sourceVersionId", versionId));
+        }
+
+        if (source.Selector.Snapshot is { } snapshot)
+        {
+            details.Add(new("sourceSnapshot", snapshot));
+        }
+
+        return details;
+    }
+
+    /// <summary>
+    /// A readable stream over a range of a blob's plaintext, decrypted a chunk at a time, so a
+    /// from-URL write of any size holds one chunk in memory.
+    /// </summary>
+    private sealed class SourceRangeStream(BlobReader reader, long start, long length, int chunkBytes) : Stream
+    {
+        private readonly byte[] chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
+        private long delivered;
+        private long fetched;
+        private int chunkStart;
+        private int chunkEnd;
+        private bool returned;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get => delivered; set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (chunkStart == chunkEnd)
+            {
+                var count = (int)Math.Min(chunkBytes, length - fetched);
+                if (count <= 0)
+                {
+                    return 0;
+                }
+
+                using (var target = new MemoryStream(chunk, 0, count, writable: true))
+                {
+                    await reader.CopyRangeToAsync(start + fetched, count, target, cancellationToken).ConfigureAwait(false);
+                }
+
+                fetched += count;
+                chunkStart = 0;
+                chunkEnd = count;
+            }
+
+            var taken = Math.Min(buffer.Length, chunkEnd - chunkStart);
+            chunk.AsMemory(chunkStart, taken).CopyTo(buffer);
+            chunkStart += taken;
+            delivered += taken;
+            return taken;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing && !returned)
+            {
+                returned = true;
+                ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}
+
+/// <summary>The source of a copy or from-URL operation: a blob (version, snapshot) of an account on this server, and its URL as given.</summary>
+public sealed record CopySource(string Account, string Container, string Blob, BlobSelector Selector, string Url);
+
+/// <summary>Put Blob From URL (issue 8).</summary>
+public sealed record PutBlobFromUrlRequest(
+    string Account,
+    string Container,
+    string Blob,
+    CopySource Source,
+    BlobHttpHeaders Headers,
+    IReadOnlyList<KeyValuePair<string, string>> Metadata,
+    AccessConditions Conditions)
+{
+    public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-copy-source-blob-properties (default true): the destination takes the source's content headers, else <see cref="Headers"/>.</summary>
+    public bool CopySourceProperties { get; init; } = true;
+
+    public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
+
+    /// <summary>x-ms-source-content-md5 / x-ms-source-content-crc64: checked against the bytes copied.</summary>
+    public TransactionalChecksums SourceChecksums { get; init; } = TransactionalChecksums.None;
+
+    public AccessTier? AccessTier { get; init; }
+}
+
+/// <summary>Put Block From URL (issue 8): <see cref="SourceRangeStart"/>/<see cref="SourceRangeEnd"/> from x-ms-source-range (end inclusive; null: to the end).</summary>
+public sealed record PutBlockFromUrlRequest(
+    string Account,
+    string Container,
+    string Blob,
+    string BlockId,
+    CopySource Source)
+{
+    public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    public long? SourceRangeStart { get; init; }
+
+    public long? SourceRangeEnd { get; init; }
+
+    public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
+
+    public TransactionalChecksums SourceChecksums { get; init; } = TransactionalChecksums.None;
+}
