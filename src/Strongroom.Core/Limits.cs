@@ -304,4 +304,14 @@ public static class Limits
 
     /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
     public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
+
+    // Issue 8, clients.
+
+    /// <summary>
+    /// Header fields one request may carry. Azure bounds metadata by its 8 KiB of names and values,
+    /// not by a count, so a request with hundreds of short x-ms-meta-* pairs is valid there (the
+    /// HTTP layer's default of 100 fields refused it with a bare 431); the header block's bytes
+    /// (<see cref="RequestHeaderBytesMax"/>) stay the real bound.
+    /// </summary>
+    public const int RequestHeaderFieldsMax = 4096;
 }
