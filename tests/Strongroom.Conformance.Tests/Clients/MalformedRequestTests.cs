@@ -350,24 +350,24 @@ public sealed class MalformedRequestTests(ServerFixture fixture) : IClassFixture
         switch (random.Next(22))
         {
             case 0:
-            {
-                var header = Pick(random, "x-ms-range", "Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since",
-                    "x-ms-blob-type", "x-ms-blob-content-length", "x-ms-lease-id", "x-ms-delete-snapshots", "x-ms-copy-source",
-                    "x-ms-encryption-scope", "x-ms-access-tier", "x-ms-blob-content-md5", "x-ms-content-crc64", "Content-MD5",
-                    "x-ms-range-get-content-md5", "x-ms-requires-sync", "x-ms-blob-public-access", "x-ms-tags", "x-ms-if-tags",
-                    "x-ms-encryption-algorithm", "x-ms-structured-body", "x-ms-blob-sequence-number", "x-ms-lease-action");
-                var value = Pick(random, Junk(random, random.Next(1, 40)), "-1", "bytes=9-2", "bytes=abc", "0x", "\"", "*", "AES128",
-                    "99999999999999999999999", "true false", "bytes=0-", "Mon, 32 Foo 2026 99:99:99 GMT", "==", "Hot", "XSM/9.9");
-                request.Set(header, value);
-                return $"{header}: bad value";
-            }
+                {
+                    var header = Pick(random, "x-ms-range", "Range", "If-Match", "If-None-Match", "If-Modified-Since", "If-Unmodified-Since",
+                        "x-ms-blob-type", "x-ms-blob-content-length", "x-ms-lease-id", "x-ms-delete-snapshots", "x-ms-copy-source",
+                        "x-ms-encryption-scope", "x-ms-access-tier", "x-ms-blob-content-md5", "x-ms-content-crc64", "Content-MD5",
+                        "x-ms-range-get-content-md5", "x-ms-requires-sync", "x-ms-blob-public-access", "x-ms-tags", "x-ms-if-tags",
+                        "x-ms-encryption-algorithm", "x-ms-structured-body", "x-ms-blob-sequence-number", "x-ms-lease-action");
+                    var value = Pick(random, Junk(random, random.Next(1, 40)), "-1", "bytes=9-2", "bytes=abc", "0x", "\"", "*", "AES128",
+                        "99999999999999999999999", "true false", "bytes=0-", "Mon, 32 Foo 2026 99:99:99 GMT", "==", "Hot", "XSM/9.9");
+                    request.Set(header, value);
+                    return $"{header}: bad value";
+                }
 
             case 1:
-            {
-                var header = Pick(random, "x-ms-version", "x-ms-date");
-                request.Set(header, Pick(random, "garbage", "2099-13-45", "", "1900-01-01", "Tue, 01 Jan 1980 00:00:00 GMT", Junk(random, 30)));
-                return $"{header}: bad value";
-            }
+                {
+                    var header = Pick(random, "x-ms-version", "x-ms-date");
+                    request.Set(header, Pick(random, "garbage", "2099-13-45", "", "1900-01-01", "Tue, 01 Jan 1980 00:00:00 GMT", Junk(random, 30)));
+                    return $"{header}: bad value";
+                }
 
             case 2:
                 request.Set("Authorization", Pick(random, "SharedKey", "SharedKey devstoreaccount1", "SharedKey devstoreaccount1:!!!",
@@ -377,28 +377,28 @@ public sealed class MalformedRequestTests(ServerFixture fixture) : IClassFixture
                 request.Unsigned = true;
                 return "anonymous";
             case 4:
-            {
-                // Metadata: bad names (C# identifier rule), empty, huge values, too many bytes in total.
-                switch (random.Next(4))
                 {
-                    case 0:
-                        request.Set("x-ms-meta-" + Pick(random, "1starts-with-digit", "has-dash", "has.dot", "x"), "v");
-                        return "invalid metadata name";
-                    case 1:
-                        request.Set("x-ms-meta-big", new string('v', 9000));
-                        return "metadata over 8 KiB";
-                    case 2:
-                        for (var i = 0; i < 300; i++)
-                        {
-                            request.Set($"x-ms-meta-key{i}", new string('m', 40));
-                        }
+                    // Metadata: bad names (C# identifier rule), empty, huge values, too many bytes in total.
+                    switch (random.Next(4))
+                    {
+                        case 0:
+                            request.Set("x-ms-meta-" + Pick(random, "1starts-with-digit", "has-dash", "has.dot", "x"), "v");
+                            return "invalid metadata name";
+                        case 1:
+                            request.Set("x-ms-meta-big", new string('v', 9000));
+                            return "metadata over 8 KiB";
+                        case 2:
+                            for (var i = 0; i < 300; i++)
+                            {
+                                request.Set($"x-ms-meta-key{i}", new string('m', 40));
+                            }
 
-                        return "300 metadata entries";
-                    default:
-                        request.Set("x-ms-meta-empty", string.Empty);
-                        return "empty metadata value";
+                            return "300 metadata entries";
+                        default:
+                            request.Set("x-ms-meta-empty", string.Empty);
+                            return "empty metadata value";
+                    }
                 }
-            }
 
             case 5:
                 // A header block over the server's limit (64 KiB).
@@ -409,48 +409,48 @@ public sealed class MalformedRequestTests(ServerFixture fixture) : IClassFixture
                 request.Set("x-ms-client-request-id", new string('q', 20_000));
                 return "20 KB header value";
             case 7:
-            {
-                var parameter = Pick(random, "comp", "restype", "maxresults", "blockid", "include", "timeout", "snapshot", "versionid",
-                    "marker", "blocklisttype", "prefix", "delimiter", "deletetype", "showonly", "where", "rscc");
-                var value = Pick(random, Uri.EscapeDataString(Junk(random, random.Next(0, 30))), "-5", "0", "99999999999999999999", "abc",
-                    "%zz", "%", "%00", "metadata,bogus", new string('x', 3000), string.Empty);
-                request.Query = request.Query.Length == 0 ? $"{parameter}={value}" : $"{request.Query}&{parameter}={value}";
-                return $"query {parameter}: bad value";
-            }
-
-            case 8:
-            {
-                // Replace an existing parameter's value.
-                var pairs = request.Query.Split('&', StringSplitOptions.RemoveEmptyEntries).ToList();
-                if (pairs.Count == 0)
                 {
-                    request.Query = "comp=" + Pick(random, "bogus", "LIST", "block", "blocklist", "lease", "page", "appendblock", "tags", "batch");
-                    return "query comp added";
+                    var parameter = Pick(random, "comp", "restype", "maxresults", "blockid", "include", "timeout", "snapshot", "versionid",
+                        "marker", "blocklisttype", "prefix", "delimiter", "deletetype", "showonly", "where", "rscc");
+                    var value = Pick(random, Uri.EscapeDataString(Junk(random, random.Next(0, 30))), "-5", "0", "99999999999999999999", "abc",
+                        "%zz", "%", "%00", "metadata,bogus", new string('x', 3000), string.Empty);
+                    request.Query = request.Query.Length == 0 ? $"{parameter}={value}" : $"{request.Query}&{parameter}={value}";
+                    return $"query {parameter}: bad value";
                 }
 
-                var at = random.Next(pairs.Count);
-                var key = pairs[at].Split('=')[0];
-                pairs[at] = $"{key}={Pick(random, "bogus", string.Empty, "%ZZ", "-1", Uri.EscapeDataString(Junk(random, 12)))}";
-                request.Query = string.Join('&', pairs);
-                return $"query {key}: replaced";
-            }
+            case 8:
+                {
+                    // Replace an existing parameter's value.
+                    var pairs = request.Query.Split('&', StringSplitOptions.RemoveEmptyEntries).ToList();
+                    if (pairs.Count == 0)
+                    {
+                        request.Query = "comp=" + Pick(random, "bogus", "LIST", "block", "blocklist", "lease", "page", "appendblock", "tags", "batch");
+                        return "query comp added";
+                    }
+
+                    var at = random.Next(pairs.Count);
+                    var key = pairs[at].Split('=')[0];
+                    pairs[at] = $"{key}={Pick(random, "bogus", string.Empty, "%ZZ", "-1", Uri.EscapeDataString(Junk(random, 12)))}";
+                    request.Query = string.Join('&', pairs);
+                    return $"query {key}: replaced";
+                }
 
             case 9:
                 // Duplicated query parameter.
                 request.Query = request.Query.Length == 0 ? "comp=list&comp=list" : $"{request.Query}&{request.Query.Split('&')[0]}";
                 return "duplicated query parameter";
             case 10:
-            {
-                // Truncated body: Content-Length promises more than is sent, then the write side closes.
-                if (request.Body.Length == 0)
                 {
-                    request.Body = Bytes(random, 100);
-                }
+                    // Truncated body: Content-Length promises more than is sent, then the write side closes.
+                    if (request.Body.Length == 0)
+                    {
+                        request.Body = Bytes(random, 100);
+                    }
 
-                request.SentBodyBytes = random.Next(0, request.Body.Length);
-                halfClose = true;
-                return "truncated body";
-            }
+                    request.SentBodyBytes = random.Next(0, request.Body.Length);
+                    halfClose = true;
+                    return "truncated body";
+                }
 
             case 11:
                 request.Body = request.Body.Length == 0 ? Bytes(random, 200) : request.Body;
@@ -483,21 +483,21 @@ public sealed class MalformedRequestTests(ServerFixture fixture) : IClassFixture
                 request.Body = Bytes(random, random.Next(1, 3000));
                 return "random bytes as body";
             case 14:
-            {
-                // Bad names in the path.
-                var segments = request.Path.Split('/');
-                var bad = Pick(random, "UPPER", "a", "double--dash", "-lead", new string('c', 64), "%2F", "sp%20ace", "%00", "..", "dot.");
-                if (segments.Length >= 3)
                 {
-                    segments[2] = bad;
+                    // Bad names in the path.
+                    var segments = request.Path.Split('/');
+                    var bad = Pick(random, "UPPER", "a", "double--dash", "-lead", new string('c', 64), "%2F", "sp%20ace", "%00", "..", "dot.");
+                    if (segments.Length >= 3)
+                    {
+                        segments[2] = bad;
+                    }
+
+                    // The HTTP layer refuses a path that decodes to a NUL before any Blob code runs.
+                    framing |= bad == "%00";
+
+                    request.Path = string.Join('/', segments);
+                    return $"container name {bad}";
                 }
-
-                // The HTTP layer refuses a path that decodes to a NUL before any Blob code runs.
-                framing |= bad == "%00";
-
-                request.Path = string.Join('/', segments);
-                return $"container name {bad}";
-            }
 
             case 15:
                 request.Path = request.Path.TrimEnd('/') + "/" + new string('n', Limits1025());
