@@ -63,6 +63,7 @@ public sealed partial class BlobProtocolHandler
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        request.Body = new RequestBodyStream(request.Body, context.RequestAborted);
         var response = context.Response;
         var requestId = random.NewGuid().ToString();
         var date = dates.Now(out var now);
