@@ -95,6 +95,34 @@ public sealed class MalformedRequestTests(ServerFixture fixture) : IClassFixture
             string.Join(", ", statuses.Select(s => $"{s.Key}×{s.Value}")) + $"\n\nServer output (tail):\n{Tail(fixture.Server.Output)}");
     }
 
+    [Fact]
+    public async Task Hundreds_of_short_metadata_pairs_within_8_KiB_are_accepted_as_Azure_accepts_them()
+    {
+        // Azure bounds metadata by its bytes (names and values, 8 KiB), not by a count of headers.
+        var container = fixture.Service.GetBlobContainerClient(TestNames.Container("manymeta"));
+        await container.CreateAsync();
+        var blob = container.GetBlobClient("many.bin");
+        await blob.UploadAsync(BinaryData.FromString("x"));
+        var metadata = Enumerable.Range(0, 400).ToDictionary(i => $"k{i:D3}", i => "v");
+        await blob.SetMetadataAsync(metadata);
+        var properties = await blob.GetPropertiesAsync();
+        Assert.Equal(400, properties.Value.Metadata.Count);
+    }
+
+    [Fact]
+    public async Task A_chunk_size_that_overflows_is_400_not_500()
+    {
+        var container = fixture.Service.GetBlobContainerClient(TestNames.Container("chunkoverflow"));
+        await container.CreateAsync();
+        var request = Request("PUT", $"/{Account}/{container.Name}/b", $"comp=block&blockid={Uri.EscapeDataString(Convert.ToBase64String(new byte[8]))}");
+        request.RawChunked = true;
+        request.Body = Encoding.ASCII.GetBytes("FFFFFFFFFFFFFFFFFF\r\nx\r\n0\r\n\r\n");
+        var response = await RawHttp.SendAsync(fixture.Server.Port, request.Serialize(Account, StrongroomProcess.DevAccountKey), headRequest: false, halfClose: false, ResponseTimeout);
+        Assert.True(response.Status == 400 && response.Header("x-ms-error-code") == "InvalidInput", $"{response}");
+        var blocks = await container.GetBlockBlobClient("b").GetBlockListAsync(BlockListTypes.All).ContinueWith(t => t.IsFaulted ? null : t.Result.Value, TaskScheduler.Default);
+        Assert.True(blocks is null || !blocks.UncommittedBlocks.Any(), "a block was staged from a malformed body");
+    }
+
     async Task<string?> RunAsync(Case test, BlobContainerClient container, BlobServiceClient service, SortedDictionary<int, int> statuses)
     {
         RawHttpResponse? response = null;
