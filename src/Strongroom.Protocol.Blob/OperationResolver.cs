@@ -144,6 +144,8 @@ public static class OperationResolver
                 return Verb(method, "GET", BlobOperation.ListBlobs);
             case "undelete":
                 return Verb(method, "PUT", BlobOperation.RestoreContainer);
+            case "rename":
+                return Verb(method, "PUT", BlobOperation.RenameContainer);
             case "lease":
                 return Verb(method, "PUT", BlobOperation.LeaseContainer);
             case "batch":
@@ -198,6 +200,10 @@ public static class OperationResolver
                 return Verb(method, "PUT", BlobOperation.SnapshotBlob);
             case "copy":
                 return Verb(method, "PUT", BlobOperation.AbortCopyBlob);
+            case "incrementalcopy":
+                return Verb(method, "PUT", BlobOperation.IncrementalCopyBlob);
+            case "expiry":
+                return Verb(method, "PUT", BlobOperation.SetBlobExpiry);
             case "lease":
                 return Verb(method, "PUT", BlobOperation.LeaseBlob);
             case "tier":
