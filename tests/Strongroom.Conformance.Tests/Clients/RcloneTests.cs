@@ -162,6 +162,14 @@ public sealed class RcloneTests(ServerFixture fixture) : IClassFixture<ServerFix
         // A second sync back has nothing to do and changes nothing.
         await RcloneOk("sync", "--checksum", remote, back);
         AssertSameTree(tree, Read(back), "after a repeated sync back");
+
+        // Server-side copy and move (Copy Blob, then Delete Blob for the move), and purge (Delete Container).
+        await RcloneOk("copyto", $"{remote}/media/several-chunks.bin", $":azureblob:{containerName}/copies/copied.bin");
+        await RcloneOk("moveto", $":azureblob:{containerName}/copies/copied.bin", $":azureblob:{containerName}/copies/moved.bin");
+        Assert.False(await container.GetBlobClient("copies/copied.bin").ExistsAsync(), "moveto left its source");
+        AzureAssert.BytesEqual(tree["media/several-chunks.bin"], (await container.GetBlobClient("copies/moved.bin").DownloadContentAsync()).Value.Content.ToMemory(), "rclone copyto + moveto");
+        await RcloneOk("purge", $":azureblob:{containerName}");
+        Assert.False(await container.ExistsAsync(), "rclone purge left the container");
     }
 
     static string Tail(string text) => text.Length <= 4000 ? text : "…" + text[^4000..];
