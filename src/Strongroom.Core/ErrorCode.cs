@@ -129,6 +129,10 @@ public enum ErrorCode
     SnapshotsPresent,
     /// <summary>A copy source this server cannot read for the request: another account, another server, a bad URL or a missing blob.</summary>
     CannotVerifyCopySource,
+
+    // Issue 8, sas.
+    /// <summary>A Set Container ACL body outside Azure's rules (more than five policies, a duplicate or over-long id, an unknown permission letter).</summary>
+    InvalidAccessPolicy,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

@@ -305,6 +305,19 @@ public static class Limits
     /// <summary>A destruction certificate's document at most (its data key ids at <see cref="CertificateKeyIdsMax"/>, proofs and checkpoint fit with room to spare); the verifier reads no more.</summary>
     public const int CertificateDocumentBytesMax = 4 * 1024 * 1024;
 
+    // Issue 8, sas.
+    /// <summary>Stored access policies (signed identifiers) per container, as Azure allows.</summary>
+    public const int SignedIdentifiersPerContainerMax = 5;
+
+    /// <summary>A signed identifier's length at most, as Azure allows.</summary>
+    public const int SignedIdentifierIdCharsMax = 64;
+
+    /// <summary>The Set Container ACL body at most (five policies are well under 2 KiB).</summary>
+    public const int ContainerAclXmlBytesMax = 64 * 1024;
+
+    /// <summary>A SAS query parameter's value at most (longer values are refused before any work is done).</summary>
+    public const int SasParameterCharsMax = 2048;
+
     // Issue 8, clients.
 
     /// <summary>

@@ -37,6 +37,7 @@ public sealed partial class BlobProtocolHandler
     private readonly Func<FailureRecord, Task> recordFailure;
     private readonly SecondaryEndpoint secondary;
     private readonly TimeProvider time;
+    private readonly Func<string, CancellationToken, Task<SharedKeys?>> keyLookup;
 
     public BlobProtocolHandler(BlobService blobs, TimeProvider time, IRandomSource random, BlobProtocolOptions options, ILogger<BlobProtocolHandler>? logger = null)
         : this(blobs, blobs.GetSharedKeysAsync, time, random, options, logger, failure => blobs.RecordFailureAsync(failure.Account, failure.Operation, failure.Container, failure.Blob, failure.Outcome, CancellationToken.None))
@@ -56,6 +57,7 @@ public sealed partial class BlobProtocolHandler
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
         this.time = time;
+        this.keyLookup = keyLookup;
         authenticator = new SharedKeyAuthenticator(keyLookup, time, options);
         dates = new DateHeaderCache(time);
     }
@@ -106,15 +108,24 @@ public sealed partial class BlobProtocolHandler
 
             progress.Target = target;
             var grant = await AuthenticateAsync(context, target).ConfigureAwait(false);
-            progress.Authenticated = true;
+            var sas = CurrentSas(context);
+            progress.Authenticated = sas is null;
             var resolved = OperationResolver.Resolve(request.Method, target, name => request.Headers.ContainsKey(name));
             progress.Resolved = resolved;
+            if (sas is not null)
+            {
+                // A SAS is authenticated by its signature and authorized for the operation it names;
+                // until both pass, its refusal is recorded like an authentication failure.
+                AuthorizeSas(context, sas, target, resolved);
+                progress.Authenticated = true;
+            }
+
             if (grant is not null && GrantScope.Check(grant, resolved.Operation, target.Account, resolved.Container, resolved.Blob, target.GetQuery("prefix")) is { } refusal)
             {
                 throw new StorageException(refusal);
             }
             await CheckLocationAsync(context, target, resolved).ConfigureAwait(false);
-            await DispatchAsync(context, target, resolved).ConfigureAwait(false);
+            await DispatchUnderSasAsync(context, target, resolved).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -143,11 +154,10 @@ public sealed partial class BlobProtocolHandler
     private async Task<OperatorGrant?> AuthenticateAsync(HttpContext context, RequestTarget target)
     {
         var authorization = RequestHeaders.Get(context.Request.Headers, "Authorization");
-        if (target.HasQuery("sig"))
+        if (target.HasQuery("sig") && authorization is null)
         {
-            // TODO(issue 8): account and service SAS (reference §1.2, §1.3).
-            const string Detail = "SAS is not supported yet. Use Shared Key authorization.";
-            throw new BlobProtocolException(ErrorMapping.AuthenticationFailed, Detail, [new("AuthenticationErrorDetail", Detail)]);
+            await AuthenticateSasAsync(context, target).ConfigureAwait(false);
+            return null;
         }
 
         if (authorization is null)
@@ -316,6 +326,8 @@ public sealed partial class BlobProtocolHandler
             BlobOperation.CopyBlob => CopyBlobAsync(context, target, container!, blob!),
             BlobOperation.RestoreContainer => RestoreContainerAsync(context, account, container!),
             BlobOperation.SetBlobLegalHold => SetBlobLegalHoldAsync(context, target, container!, blob!),
+            BlobOperation.GetContainerAcl => GetContainerAclAsync(context, account, container!),
+            BlobOperation.SetContainerAcl => SetContainerAclAsync(context, account, container!),
             BlobOperation.GetBlobServiceProperties => GetBlobServicePropertiesAsync(context, account),
             BlobOperation.SetBlobServiceProperties => SetBlobServicePropertiesAsync(context, account),
             _ => throw new BlobProtocolException(ErrorMapping.NotImplemented(resolved.Operation.ToString())),
@@ -349,6 +361,8 @@ public sealed partial class BlobProtocolHandler
         BlobOperation.SetBlobLegalHold,
         BlobOperation.GetBlobServiceProperties,
         BlobOperation.SetBlobServiceProperties,
+        BlobOperation.GetContainerAcl,
+        BlobOperation.SetContainerAcl,
     };
 
     private static void WriteCommonHeaders(HttpResponse response, string requestId, string version, string date, string? clientRequestId)
@@ -469,7 +483,7 @@ public sealed partial class BlobProtocolHandler
         if (!progress.Authenticated)
         {
             // AuthorizationFailure here: a grant token that verified but whose grant is no longer active.
-            if (error.Code is not ("AuthenticationFailed" or "InvalidAuthenticationInfo" or "PublicAccessNotPermitted" or "AuthorizationFailure"))
+            if (error.Code is not ("AuthenticationFailed" or "InvalidAuthenticationInfo" or "PublicAccessNotPermitted" or "AuthorizationFailure") && !SasRefusals.Contains(error.Code))
             {
                 return true;
             }

@@ -17,10 +17,10 @@ public sealed partial class SqliteMetadataStore : IProtectionStore
     private const string DeletedContainerColumns = ContainerColumns + ", deleted_name, deleted_on, purge_on";
 
     // Parents before children: the insert order.
-    private static readonly string[] ContainerChildTables = ["blobs", "blob_parts", "blob_instances", "blob_instance_parts", "uncommitted_blocks"];
+    private static readonly string[] ContainerChildTables = ["blobs", "blob_parts", "blob_instances", "blob_instance_parts", "uncommitted_blocks", "container_access_policies"];
 
     // Children before parents: the delete order.
-    private static readonly string[] ChildDeleteOrder = ["blob_parts", "blob_instance_parts", "uncommitted_blocks", "blob_instances", "blobs"];
+    private static readonly string[] ChildDeleteOrder = ["blob_parts", "blob_instance_parts", "uncommitted_blocks", "blob_instances", "blobs", "container_access_policies"];
 
     public Task<DeletedContainer> SoftDeleteContainerAsync(string account, string name, string version, DateTimeOffset deletedOn, DateTimeOffset purgeOn, Action<ContainerRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {

@@ -1290,6 +1290,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         tx.Execute($"DELETE FROM blob_instances WHERE {BlobKey}", key);
         tx.Execute($"DELETE FROM uncommitted_blocks WHERE {BlobKey}", key);
         tx.Execute($"DELETE FROM blobs WHERE {BlobKey}", key);
+        tx.Execute("DELETE FROM container_access_policies WHERE account = @account AND container = @container", key);
         tx.Execute("DELETE FROM containers WHERE account = @account AND name = @container", key);
         return candidates;
     }
@@ -1302,6 +1303,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         tx.Execute("DELETE FROM blob_instances WHERE account = @account", account);
         tx.Execute("DELETE FROM uncommitted_blocks WHERE account = @account", account);
         tx.Execute("DELETE FROM blobs WHERE account = @account", account);
+        tx.Execute("DELETE FROM container_access_policies WHERE account = @account", account);
         tx.Execute("DELETE FROM containers WHERE account = @account", account);
         tx.Execute("DELETE FROM encryption_scopes WHERE account = @account", account);
         tx.Execute("DELETE FROM account_keks WHERE account = @account", account);

@@ -585,8 +585,24 @@ internal static class SqliteSchema
             "ALTER TABLE blob_instances ADD COLUMN sequence_number INTEGER NOT NULL DEFAULT 0",
         ],
 
-        // 12 → 13 (issue 8, SAS): stored access policies (container ACL signed identifiers).
-        [],
+        // 12 → 13 (issue 8, SAS): stored access policies (container ACL signed identifiers), up to
+        // five per container in the order Set Container ACL gave them; start and expiry in ticks,
+        // each field NULL when the policy leaves it to the SAS. They follow their container into
+        // soft delete and back, and go with it when it is destroyed.
+        [
+            """
+            CREATE TABLE container_access_policies (
+                account TEXT NOT NULL,
+                container TEXT NOT NULL,
+                ordinal INTEGER NOT NULL,
+                id TEXT NOT NULL,
+                start INTEGER NULL,
+                expiry INTEGER NULL,
+                permission TEXT NULL,
+                PRIMARY KEY (account, container, ordinal)
+            )
+            """,
+        ],
 
         // 13 → 14 (issue 8, leases on containers and blobs).
         [],

@@ -79,7 +79,8 @@ public sealed class HandlerTests
                 or BlobOperation.DeleteBlob or BlobOperation.GetBlobServiceStats
                 or BlobOperation.UndeleteBlob or BlobOperation.CopyBlob
                 or BlobOperation.RestoreContainer or BlobOperation.SetBlobLegalHold
-                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties);
+                or BlobOperation.GetBlobServiceProperties or BlobOperation.SetBlobServiceProperties
+                or BlobOperation.GetContainerAcl or BlobOperation.SetContainerAcl);
         }
     }
 
@@ -118,13 +119,13 @@ public sealed class HandlerTests
     }
 
     [Fact]
-    public async Task SasIsRefusedClearly()
+    public async Task SasWithABadSignatureIsAuthenticationFailedWithTheStringToSign()
     {
-        var context = Request("GET", "/devstoreaccount1/c/b?sv=2026-04-06&sr=b&sp=r&sig=abc%3D");
+        var context = Request("GET", "/devstoreaccount1/c/b?sv=2026-04-06&sr=b&sp=r&se=2099-01-01&sig=abc%3D");
         var (response, body) = await Run(Handler(TimeProvider.System), context);
         Assert.Equal(403, response.StatusCode);
         Assert.Equal("AuthenticationFailed", body!.Element("Code")!.Value);
-        Assert.Contains("SAS is not supported yet", body.Element("AuthenticationErrorDetail")!.Value, StringComparison.Ordinal);
+        Assert.Contains("Signature did not match. String to sign used was r\n\n2099-01-01\n/blob/devstoreaccount1/c/b", body.Element("AuthenticationErrorDetail")!.Value, StringComparison.Ordinal);
     }
 
     [Theory]
