@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: builds once, runs every test project, prints the totals last.
-# Needs the .NET 10 SDK (the tests bring their libraries through NuGet) and Node.js with npm
-# (Azurite, installed below, stands in for remote datacenters).
+# Needs the .NET 10 SDK (the tests bring their libraries through NuGet), Node.js with npm
+# (Azurite, installed below, stands in for remote datacenters; the JavaScript SDK is a client under
+# test) and, when azure-cli or rclone is missing, apt-get as root to install them.
 set -uo pipefail
 
 cd "$(dirname "$0")"
@@ -50,6 +51,48 @@ else
 fi
 if [ -x "$azurite_dir/node_modules/.bin/azurite-blob" ]; then
     export STRONGROOM_AZURITE_BLOB="$azurite_dir/node_modules/.bin/azurite-blob"
+fi
+
+# The real clients the conformance tests drive (tests/Strongroom.Conformance.Tests/Clients): Debian's
+# azure-cli (`az storage`) and rclone, installed with apt when missing, and the JavaScript SDK
+# @azure/storage-blob at the version tests/clients/js/package.json pins, installed into
+# .build/tools/storage-blob like Azurite. Without them those tests fail and say so.
+missing_clients=()
+command -v az >/dev/null 2>&1 || missing_clients+=(azure-cli)
+command -v rclone >/dev/null 2>&1 || missing_clients+=(rclone)
+if [ "${#missing_clients[@]}" -gt 0 ]; then
+    sudo_prefix=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+        sudo_prefix=(sudo -n)
+    fi
+    echo "== install ${missing_clients[*]} (apt)"
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: apt-get was not found: ${missing_clients[*]} cannot be installed and the client tests will fail." >&2
+    elif ! { "${sudo_prefix[@]}" apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive "${sudo_prefix[@]}" apt-get install -y -qq --no-install-recommends "${missing_clients[@]}"; }; then
+        echo "test.sh: installing ${missing_clients[*]} failed; the client tests will fail." >&2
+    fi
+fi
+storage_blob_version=$(sed -n 's/^ *"@azure\/storage-blob": *"\([^"]*\)".*/\1/p' tests/clients/js/package.json)
+js_sdk_dir="$root/.build/tools/storage-blob"
+storage_blob_installed=
+if [ -f "$js_sdk_dir/node_modules/@azure/storage-blob/package.json" ] && command -v node >/dev/null 2>&1; then
+    storage_blob_installed=$(node -p "require('$js_sdk_dir/node_modules/@azure/storage-blob/package.json').version")
+fi
+if [ -z "$storage_blob_version" ]; then
+    echo "test.sh: no @azure/storage-blob version in tests/clients/js/package.json." >&2
+elif [ "$storage_blob_installed" = "$storage_blob_version" ]; then
+    :
+elif ! command -v npm >/dev/null 2>&1; then
+    echo "test.sh: npm was not found: @azure/storage-blob $storage_blob_version cannot be installed and the JavaScript client test will fail." >&2
+else
+    echo "== install @azure/storage-blob@$storage_blob_version into .build/tools/storage-blob"
+    mkdir -p "$js_sdk_dir"
+    npm install --prefix "$js_sdk_dir" --no-audit --no-fund --no-package-lock --loglevel=error "@azure/storage-blob@$storage_blob_version" \
+        || echo "test.sh: installing @azure/storage-blob failed; the JavaScript client test will fail." >&2
+fi
+if [ -f "$js_sdk_dir/node_modules/@azure/storage-blob/package.json" ]; then
+    export STRONGROOM_JS_SDK_DIR="$js_sdk_dir"
 fi
 
 echo "== build (Release)"

@@ -413,4 +413,12 @@ public static class Limits
 
     /// <summary>Committed blocks of an append blob (Azure: 50,000 appends, then 409 BlockCountExceedsLimit).</summary>
     public const int AppendBlocksMax = 50_000;
+
+    // Issue 8, clients.
+
+    /// Header fields one request may carry. Azure bounds metadata by its 8 KiB of names and values,
+    /// not by a count, so a request with hundreds of short x-ms-meta-* pairs is valid there (the
+    /// HTTP layer's default of 100 fields refused it with a bare 431); the header block's bytes
+    /// (<see cref="RequestHeaderBytesMax"/>) stay the real bound.
+    public const int RequestHeaderFieldsMax = 4096;
 }

@@ -71,6 +71,7 @@ public sealed partial class BlobProtocolHandler
     private async Task HandleAsync(HttpContext context, BatchScope? batch)
     {
         var request = context.Request;
+        request.Body = new RequestBodyStream(request.Body, context.RequestAborted);
         var response = context.Response;
         var requestId = random.NewGuid().ToString();
         var date = dates.Now(out var now);

@@ -283,6 +283,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             // The protocol layer streams bodies and enforces Azure's per-operation limits itself.
             kestrel.Limits.MaxRequestBodySize = null;
             kestrel.Limits.MaxRequestHeadersTotalSize = Limits.RequestHeaderBytesMax;
+            kestrel.Limits.MaxRequestHeaderCount = Limits.RequestHeaderFieldsMax;
 
             // A 1024-character blob name percent-encodes to about 12 KiB of request line.
             kestrel.Limits.MaxRequestLineSize = Limits.RequestHeaderBytesMax;
