@@ -33,6 +33,7 @@ public sealed class TagExpressionTests
     [InlineData("\"project\" = 'beta' OR \"n\" = '20'", true)]
     [InlineData("(\"project\" = 'beta' OR \"n\" = '20') AND \"team\" = 'x'", false)]
     [InlineData("\"project\" = 'beta' OR (\"n\" = '20' AND \"team\" = 'a b')", true)]
+    [InlineData("project = 'beta' OR (n = '20' AND \"team\" = 'a b')", true)]
     public void Conditions_take_or_parentheses_and_not_equal(string expression, bool matches)
     {
         var parsed = TagExpression.TryParse(expression, TagExpressionKind.Condition, out var error);
