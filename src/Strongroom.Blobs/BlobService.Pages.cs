@@ -71,7 +71,11 @@ public sealed partial class BlobService
             record,
             [],
             [],
-            current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+            current =>
+            {
+                CheckBlobLease(request.Conditions.LeaseId, current);
+                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+            },
             ArchiveForWrite(account, contentWrite: true, now, versionId),
             audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -97,25 +101,19 @@ public sealed partial class BlobService
     }
 
     /// <summary>
-    /// Put Page From URL: the source range of a blob of the same account (any type; a page blob's
-    /// holes read as zeros) written as an update of the destination range. At most 4 MiB, so it is
-    /// staged in one pooled buffer.
+    /// Put Page From URL: the source range of a blob of this server (any type; a page blob's holes
+    /// read as zeros; in another account when the protocol authorized it by a SAS in the source URL)
+    /// meeting <paramref name="sourceConditions"/>, written as an update of the destination range.
+    /// At most 4 MiB, so it is staged in one pooled buffer.
     /// </summary>
-    public async Task<PageWriteResult> PutPagesFromUrlAsync(PageWriteRequest request, string sourceContainer, string sourceBlob, BlobSelector sourceSelector, long sourceOffset, CancellationToken cancellationToken = default)
+    public async Task<PageWriteResult> PutPagesFromUrlAsync(PageWriteRequest request, CopySource source, AccessConditions sourceConditions, long sourceOffset, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sourceConditions);
         RequirePageRange(request.Offset, request.Length, Limits.PutPageBytesMax);
-        BlobReader source;
-        try
-        {
-            source = await OpenBlobAsync(request.Account, sourceContainer, sourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, sourceSelector, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName)
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
-        }
-
-        if (sourceOffset < 0 || sourceOffset + request.Length > source.Blob.ContentLength)
+        var reader = await OpenCopySourceAsync(source, sourceConditions, cancellationToken).ConfigureAwait(false);
+        if (sourceOffset < 0 || sourceOffset + request.Length > reader.Blob.ContentLength)
         {
             throw new StorageException(ErrorCode.InvalidRange, "The source range is beyond the source blob.");
         }
@@ -126,7 +124,7 @@ public sealed partial class BlobService
         {
             using (var staged = new MemoryStream(buffer, 0, length, writable: true))
             {
-                await source.CopyRangeToAsync(sourceOffset, length, staged, cancellationToken).ConfigureAwait(false);
+                await reader.CopyRangeToAsync(sourceOffset, length, staged, cancellationToken).ConfigureAwait(false);
             }
 
             using var body = new MemoryStream(buffer, 0, length, writable: false);
@@ -162,8 +160,9 @@ public sealed partial class BlobService
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         BlobRecord Update(BlobRecord current)
         {
+            CheckBlobLease(request.Conditions.LeaseId, current);
+            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified, tags: current.Tags);
             RequirePageBlob(current);
-            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified);
             var updated = current with { ContentLength = request.Size ?? current.ContentLength };
             return request.Action switch
             {
@@ -283,8 +282,9 @@ public sealed partial class BlobService
         var end = request.Offset + request.Length;
         BlobRecord Update(BlobRecord current)
         {
+            CheckBlobLease(request.Conditions.LeaseId, current);
+            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified, tags: current.Tags);
             RequirePageBlob(current);
-            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified);
             request.SequenceConditions.Check(current.SequenceNumber);
             if (end > current.ContentLength)
             {
