@@ -40,6 +40,7 @@ public sealed partial class BlobService
             EncryptionScope = scope,
             CustomerKeySha256 = customerKeySha256,
             VersionId = account.DataProtection.Versioning ? versionId : null,
+            Tags = request.Tags,
         };
         var details = ContentDetails(0, scope);
         details.Add(new("blobType", nameof(BlobType.AppendBlob)));

@@ -62,6 +62,7 @@ public sealed partial class BlobService
             VersionId = account.DataProtection.Versioning ? versionId : null,
             SequenceNumber = request.SequenceNumber,
             AccessTier = request.AccessTier,
+            Tags = request.Tags,
             AccessTierChangedOn = request.AccessTier is null ? null : now,
         };
         var details = ContentDetails(request.Size, scope);
@@ -736,6 +737,9 @@ public sealed record CreatePageBlobRequest(
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
 
     public AccessTier? AccessTier { get; init; }
+
+    /// <summary><c>x-ms-tags</c>, validated: the new blob's tags.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 /// <summary>x-ms-if-sequence-number-le, -lt and -eq (412 SequenceNumberConditionNotMet when one fails).</summary>

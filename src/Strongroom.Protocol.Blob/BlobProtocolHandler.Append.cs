@@ -31,6 +31,7 @@ public sealed partial class BlobProtocolHandler
             TransactionalChecksums.None)
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;

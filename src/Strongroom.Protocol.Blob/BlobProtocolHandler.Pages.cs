@@ -44,6 +44,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreatePageBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
