@@ -90,7 +90,7 @@ public sealed partial class BlobService
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(body);
         RequirePageRange(request.Offset, request.Length, Limits.PutPageBytesMax);
-        return WritePagesAsync(request, body, BlobOperation.PutPage, cancellationToken);
+        return WritePagesAsync(request, body, BlobOperation.PutPage, null, cancellationToken);
     }
 
     /// <summary>Put Page, x-ms-page-write: clear. The range may be as long as the blob.</summary>
@@ -98,7 +98,7 @@ public sealed partial class BlobService
     {
         ArgumentNullException.ThrowIfNull(request);
         RequirePageRange(request.Offset, request.Length, Limits.PageBlobBytesMax);
-        return WritePagesAsync(request, body: null, BlobOperation.PutPage, cancellationToken);
+        return WritePagesAsync(request, body: null, BlobOperation.PutPage, null, cancellationToken);
     }
 
     /// <summary>
@@ -129,7 +129,9 @@ public sealed partial class BlobService
             }
 
             using var body = new MemoryStream(buffer, 0, length, writable: false);
-            return await WritePagesAsync(request, body, BlobOperation.PutPageFromUrl, cancellationToken).ConfigureAwait(false);
+            var sourceDetails = SourceDetails(source);
+            sourceDetails.Add(Detail("sourceOffset", sourceOffset));
+            return await WritePagesAsync(request, body, BlobOperation.PutPageFromUrl, sourceDetails, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -275,7 +277,7 @@ public sealed partial class BlobService
         return kept is { Instance: { } instance } && instance.Kind == kind && !instance.IsDeleted ? kept : null;
     }
 
-    private async Task<PageWriteResult> WritePagesAsync(PageWriteRequest request, Stream? body, BlobOperation operation, CancellationToken cancellationToken)
+    private async Task<PageWriteResult> WritePagesAsync(PageWriteRequest request, Stream? body, BlobOperation operation, IReadOnlyList<KeyValuePair<string, string>>? sourceDetails, CancellationToken cancellationToken)
     {
         RequireBlobName(request.Blob);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
@@ -301,6 +303,7 @@ public sealed partial class BlobService
             Detail("length", request.Length),
             new("pageWrite", body is null ? "clear" : "update"),
         };
+        details.AddRange(sourceDetails ?? []);
         var (blob, md5, crc) = await ChangePagesAsync(account, container, request.Blob, _ => (request.Offset, request.Length), body, request.Checksums, request.Encryption, Update, operation, details, cancellationToken).ConfigureAwait(false);
         return new PageWriteResult(blob.ETag, blob.LastModified, blob.SequenceNumber, md5, crc)
         {
