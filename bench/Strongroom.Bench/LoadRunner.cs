@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 
 namespace Strongroom.Bench;
 
@@ -18,7 +19,8 @@ public sealed record LoadOptions(
     string ContainerName,
     int OverwriteNames = LoadRunner.OverwriteNamesDefault,
     int DeletePool = LoadRunner.DeletePoolDefault,
-    string? DeletePoolPrefix = null);
+    string? DeletePoolPrefix = null,
+    long PageBlobBytes = LoadRunner.PageBlobBytesDefault);
 
 /// <summary>
 /// Runs the (op, size, concurrency) matrix against one endpoint.
@@ -38,7 +40,8 @@ public sealed record LoadOptions(
 /// protection bench (issue 7) <c>overwrite</c> (Put Blob over a fixed set of existing names, so
 /// every write replaces a blob), <c>create</c> (Put Blob of a name never used before: nothing is
 /// replaced) and <c>delete</c> (Delete Blob of blobs uploaded, unmeasured, before the cell; a cell
-/// whose pool runs out ends early and says so).
+/// whose pool runs out ends early and says so), and for page blobs (issue 8) <c>page</c> (Put Page
+/// of the cell's size at a seeded random 512-aligned offset in the worker's own sparse page blob).
 /// </summary>
 public sealed class LoadRunner(LoadOptions options)
 {
@@ -47,6 +50,13 @@ public sealed class LoadRunner(LoadOptions options)
 
     public const int OverwriteNamesDefault = 256;
     public const int DeletePoolDefault = 20_000;
+    public const long PageBlobBytesDefault = 1024L * 1024 * 1024;
+
+    /// <summary>Azure's page size: page blob lengths, Put Page offsets and lengths are multiples of it.</summary>
+    public const int PageBytes = 512;
+
+    /// <summary>The most one Put Page may write (Azure: 4 MiB).</summary>
+    public const int PutPageBytesMax = 4 * 1024 * 1024;
 
     private const int PayloadSeed = 20240611;
     private static readonly TimeSpan HardDeadlineGrace = TimeSpan.FromSeconds(120);
@@ -101,7 +111,7 @@ public sealed class LoadRunner(LoadOptions options)
     }
 
     public static string FormatCellLine(string label, CellResult cell) =>
-        $"{label,-12} {cell.Op,-3} {cell.Size,7} c{cell.Concurrency,-3} " +
+        $"{label,-12} {cell.Op,-6} {cell.Size,7} c{cell.Concurrency,-3} " +
         $"{cell.OpsPerSecond,10:F1} ops/s {cell.MiBPerSecond,9:F1} MiB/s " +
         $"p50 {cell.LatencyMs.P50,9:F2} ms  p99 {cell.LatencyMs.P99,9:F2} ms  " +
         $"n={cell.Operations} errors={cell.Errors}{(cell.Flagged ? "  FLAGGED" : "")}";
@@ -193,8 +203,29 @@ public sealed class LoadRunner(LoadOptions options)
                     };
                     break;
                 }
+            case "page":
+                {
+                    // One sparse page blob per worker, new for the cell (created, nothing written: the
+                    // set-up is one Put Blob per worker), then Put Page of the cell's size at a seeded
+                    // random 512-aligned offset inside it, so no two workers write the same blob.
+                    var prefix = $"page/{Units.FormatSize(sizeBytes)}/c{concurrency}/{RunId()}";
+                    var blobs = Enumerable.Range(0, concurrency)
+                        .Select(w => container.GetPageBlobClient($"{prefix}/w{w}"))
+                        .ToArray();
+                    await Task.WhenAll(blobs.Select(b => b.CreateAsync(options.PageBlobBytes)));
+                    var slots = ((options.PageBlobBytes - sizeBytes) / PageBytes) + 1;
+                    var pickers = Enumerable.Range(0, concurrency).Select(w => new Random(PayloadSeed + w)).ToArray();
+                    operation = async (worker, _, token) =>
+                    {
+                        var offset = pickers[worker].NextInt64(slots) * PageBytes;
+                        // A stream over the shared payload: no copy of the payload per operation.
+                        using var body = new MemoryStream(payload, 0, size, writable: false);
+                        await blobs[worker].UploadPagesAsync(body, offset, cancellationToken: token);
+                    };
+                    break;
+                }
             default:
-                throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create or delete)");
+                throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create, delete or page)");
         }
 
         counter.Reset();

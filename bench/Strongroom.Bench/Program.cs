@@ -34,10 +34,13 @@ const string Usage = """
       --label NAME             name of the endpoint in results (default: endpoint)
       --ops put,get            operations (default: put,get): put (each worker rewrites one name), get,
                                overwrite (Put Blob over --names existing names), create (Put Blob of a new
-                               name every time), delete (Delete Blob of --pool blobs uploaded before the cell)
+                               name every time), delete (Delete Blob of --pool blobs uploaded before the cell),
+                               page (Put Page at a seeded random 512-aligned offset in the worker's own
+                               sparse page blob of --page-blob-size; sizes multiples of 512, ≤ 4MiB)
       --names 256              overwrite: how many fixed names (at least the concurrency)
       --pool 20000             delete: blobs uploaded (unmeasured) before the cell; it ends early if they run out
       --pool-prefix P          delete: the pool already exists as P/0 … P/(pool − 1) (uploaded with `fill --prefix P`)
+      --page-blob-size 1GiB    page: the length of each worker's page blob (a multiple of 512; created, not written)
       --sizes 4KiB,1MiB,64MiB  payload sizes, binary units (default: 4KiB,1MiB,64MiB)
       --concurrency 1,16       worker counts (default: 1,16)
       --duration 10s           measured time per cell (default: 10s)
@@ -188,12 +191,24 @@ try
                     ContainerName: parsed.Value("--container") ?? "bench",
                     OverwriteNames: int.Parse(parsed.Value("--names") ?? LoadRunner.OverwriteNamesDefault.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
                     DeletePool: int.Parse(parsed.Value("--pool") ?? LoadRunner.DeletePoolDefault.ToString(System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture),
-                    DeletePoolPrefix: parsed.Value("--pool-prefix"));
+                    DeletePoolPrefix: parsed.Value("--pool-prefix"),
+                    PageBlobBytes: Units.ParseSizeBytes(parsed.Value("--page-blob-size") ?? "1GiB"));
                 foreach (var op in options.Ops)
                 {
-                    if (op is not ("put" or "get" or "overwrite" or "create" or "delete"))
+                    if (op is not ("put" or "get" or "overwrite" or "create" or "delete" or "page"))
                     {
-                        throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create or delete)");
+                        throw new ArgumentException($"unknown op '{op}' (put, get, overwrite, create, delete or page)");
+                    }
+                }
+                if (options.Ops.Contains("page"))
+                {
+                    if (options.PageBlobBytes < LoadRunner.PageBytes || options.PageBlobBytes % LoadRunner.PageBytes != 0)
+                    {
+                        throw new ArgumentException($"--page-blob-size must be a positive multiple of {LoadRunner.PageBytes} bytes");
+                    }
+                    if (options.SizesBytes.Any(s => s % LoadRunner.PageBytes != 0 || s > LoadRunner.PutPageBytesMax || s > options.PageBlobBytes))
+                    {
+                        throw new ArgumentException($"page: every size must be a multiple of {LoadRunner.PageBytes} bytes, at most 4MiB and at most --page-blob-size");
                     }
                 }
                 if (options.OverwriteNames < 1 || options.DeletePool < 1)

@@ -61,7 +61,7 @@ public sealed class MachineInfo
 
 public sealed class CellResult
 {
-    /// <summary>"put", "get", "overwrite", "create" or "delete".</summary>
+    /// <summary>"put", "get", "overwrite", "create", "delete" or "page".</summary>
     public string Op { get; set; } = "";
     public long SizeBytes { get; set; }
     public string Size { get; set; } = "";

@@ -305,7 +305,7 @@ public sealed class TagExpression
                 return ParseContainer();
             }
 
-            var key = ReadQuoted('"', "A tag key is in double quotes.");
+            var key = ReadKey();
             if (key.Length is 0 or > Limits.BlobTagKeyCharsMax || !BlobTags.IsValidText(key))
             {
                 throw new FormatException("A tag key is 1 to 128 letters, digits, spaces or + - . / : = _.");
@@ -369,6 +369,37 @@ public sealed class TagExpression
             }
 
             throw new FormatException($"An operator (=, <>, >, >=, <, <=) is expected at position {Position}.");
+        }
+
+        /// <summary>
+        /// A tag key: in double quotes, or bare when it is an identifier (a letter or _, then
+        /// letters, digits or _), as Azure takes it (<c>key1='v'</c>: the Azure SDKs' own live tests
+        /// send bare keys).
+        /// </summary>
+        private string ReadKey()
+        {
+            SkipSpaces();
+            if (AtEnd || text[Position] == '"')
+            {
+                return ReadQuoted('"', "A tag key is in double quotes or a bare identifier.");
+            }
+
+            var start = Position;
+            if (char.IsAsciiLetter(text[Position]) || text[Position] == '_')
+            {
+                Position++;
+                while (Position < text.Length && (char.IsAsciiLetterOrDigit(text[Position]) || text[Position] == '_'))
+                {
+                    Position++;
+                }
+            }
+
+            if (Position == start)
+            {
+                throw new FormatException("A tag key is in double quotes or a bare identifier.");
+            }
+
+            return text[start..Position];
         }
 
         private string ReadQuoted(char quote, string message)

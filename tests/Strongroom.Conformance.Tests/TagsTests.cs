@@ -183,7 +183,7 @@ public sealed class TagsTests(DataProtectionFixture fixture) : IClassFixture<Dat
         var container = await NewContainerAsync();
         foreach (var expression in new[]
         {
-            "\"a\" <> 'b'", "\"a\" = 'b' OR \"c\" = 'd'", "(\"a\" = 'b')", "a = 'b'", "\"a\" = b", "\"a\" = 'b' AND", "\"a\" ~ 'b'",
+            "\"a\" <> 'b'", "\"a\" = 'b' OR \"c\" = 'd'", "(\"a\" = 'b')", "1a = 'b'", "a-b = 'c'", "\"a\" = b", "\"a\" = 'b' AND", "\"a\" ~ 'b'",
             "\"bad*\" = 'b'", "@container > 'x'", "\"a\" = 'b' AND @container = 'x' AND @container = 'y'",
             string.Join(" AND ", Enumerable.Range(0, 11).Select(i => $"\"k{i}\" = 'v'")),
         })
@@ -246,7 +246,7 @@ public sealed class TagsTests(DataProtectionFixture fixture) : IClassFixture<Dat
         using var raw = new RawClient(fixture.Server);
         var signer = new SharedKeySigner(StrongroomProcess.DevAccountName, StrongroomProcess.DevAccountKey);
         await container.GetBlobClient("raw").UploadAsync(BinaryData.FromString("x"));
-        foreach (var bad in new[] { "status = 'ready'", "\"a\" = 'b' AND", "@container = 'x'", "(\"a\" = 'b'" })
+        foreach (var bad in new[] { "1status = 'ready'", "\"a\" = 'b' AND", "@container = 'x'", "(\"a\" = 'b'" })
         {
             var response = await raw.SendAsync(HttpMethod.Get, StrongroomProcess.DevAccountName, $"/{container.Name}/raw", signer, headers: new Dictionary<string, string> { ["x-ms-if-tags"] = bad });
             AzureAssert.Status(response, 400, "InvalidHeaderValue", bad);

@@ -18,6 +18,8 @@ public sealed class TagExpressionTests
     [InlineData("\"team\" = 'a b' and \"project\" = 'alpha'", true)]
     [InlineData("\"absent\" >= ''", false)]
     [InlineData("@container = 'c' AND \"project\" = 'alpha'", true)]
+    [InlineData("project = 'alpha' AND n='20'", true)]
+    [InlineData("@container = 'c' AND project_2 = 'alpha'", false)]
     public void Filters_compare_values_ordinally(string expression, bool matches)
     {
         var parsed = TagExpression.TryParse(expression, TagExpressionKind.Filter, out var error);
@@ -31,6 +33,7 @@ public sealed class TagExpressionTests
     [InlineData("\"project\" = 'beta' OR \"n\" = '20'", true)]
     [InlineData("(\"project\" = 'beta' OR \"n\" = '20') AND \"team\" = 'x'", false)]
     [InlineData("\"project\" = 'beta' OR (\"n\" = '20' AND \"team\" = 'a b')", true)]
+    [InlineData("project = 'beta' OR (n = '20' AND \"team\" = 'a b')", true)]
     public void Conditions_take_or_parentheses_and_not_equal(string expression, bool matches)
     {
         var parsed = TagExpression.TryParse(expression, TagExpressionKind.Condition, out var error);
@@ -41,7 +44,9 @@ public sealed class TagExpressionTests
 
     [Theory]
     [InlineData("")]
-    [InlineData("project = 'alpha'")]
+    [InlineData("pro-ject = 'alpha'")]
+    [InlineData("2project = 'alpha'")]
+    [InlineData("project alpha = 'alpha'")]
     [InlineData("\"project\" = alpha")]
     [InlineData("\"project\" = 'alpha")]
     [InlineData("\"project\" == 'alpha'")]

@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Azure.Storage.Blobs.Models;
+using Azure.Storage.Blobs.Specialized;
 using Strongroom.Conformance.Tests.Infrastructure;
 using Xunit;
 
@@ -12,27 +14,34 @@ namespace Strongroom.Conformance.Tests.RealClients;
 /// </summary>
 public sealed class AzureCliTests(ServerFixture fixture) : IClassFixture<ServerFixture>, IDisposable
 {
-    readonly string _work = Directory.CreateTempSubdirectory("strongroom-az-").FullName;
+    /// <summary>This test's scratch directory (files to upload, downloads, az's profile).</summary>
+    string Work { get; } = Directory.CreateTempSubdirectory("strongroom-az-").FullName;
 
-    public void Dispose() => Directory.Delete(_work, recursive: true);
+    public void Dispose() => Directory.Delete(Work, recursive: true);
 
-    async Task<ToolResult> Az(params string[] arguments)
+    Task<ToolResult> Az(params string[] arguments) => AzWith(fixture.Server.ConnectionString, arguments);
+
+    /// <summary>Runs az with <paramref name="connectionString"/> as its account, or with none (a SAS URL is the only credential).</summary>
+    async Task<ToolResult> AzWith(string? connectionString, params string[] arguments)
     {
         var az = ClientTools.Require("az", "Debian's azure-cli");
-        var result = await ClientTools.RunAsync(
-            az,
-            [.. arguments, "--only-show-errors"],
-            new Dictionary<string, string>
-            {
-                ["AZURE_STORAGE_CONNECTION_STRING"] = fixture.Server.ConnectionString,
-                // Its own profile directory: nothing read from or written to the user's ~/.azure.
-                ["AZURE_CONFIG_DIR"] = Path.Combine(_work, "azure-config"),
-                ["AZURE_CORE_COLLECT_TELEMETRY"] = "false",
-                ["AZURE_CORE_NO_COLOR"] = "true",
-            },
-            TimeSpan.FromMinutes(1));
-        return result;
+        var environment = new Dictionary<string, string>
+        {
+            // Its own profile directory: nothing read from or written to the user's ~/.azure.
+            ["AZURE_CONFIG_DIR"] = Path.Combine(Work, "azure-config"),
+            ["AZURE_CORE_COLLECT_TELEMETRY"] = "false",
+            ["AZURE_CORE_NO_COLOR"] = "true",
+        };
+        if (connectionString is not null)
+        {
+            environment["AZURE_STORAGE_CONNECTION_STRING"] = connectionString;
+        }
+
+        return await ClientTools.RunAsync(az, [.. arguments, "--only-show-errors"], environment, TimeSpan.FromMinutes(1));
     }
+
+    static void AssertFailedWith(ToolResult result, string expected, string what) =>
+        Assert.True(result.ExitCode != 0 && result.StandardError.Contains(expected, StringComparison.Ordinal), $"{what}: expected {expected}.\n{result}");
 
     async Task<JsonElement> AzJson(params string[] arguments)
     {
@@ -54,7 +63,7 @@ public sealed class AzureCliTests(ServerFixture fixture) : IClassFixture<ServerF
         var container = TestNames.Container("azcli");
         const string blobName = "dir/data one ü.bin";
         var data = Payloads.For(container, (2 * 1024 * 1024) + 12345);
-        var upload = Path.Combine(_work, "upload.bin");
+        var upload = Path.Combine(Work, "upload.bin");
         await File.WriteAllBytesAsync(upload, data);
 
         Assert.True((await AzJson("storage", "container", "create", "--name", container, "--metadata", "owner=az")).GetProperty("created").GetBoolean());
@@ -70,8 +79,8 @@ public sealed class AzureCliTests(ServerFixture fixture) : IClassFixture<ServerF
             "--metadata", "origin=az-cli", "--content-type", "application/x-strongroom", "--no-progress");
 
         // Independent reads run side by side: each az call is a Python start-up of a second or more.
-        var download = Path.Combine(_work, "download.bin");
-        var ranged = Path.Combine(_work, "ranged.bin");
+        var download = Path.Combine(Work, "download.bin");
+        var ranged = Path.Combine(Work, "ranged.bin");
         var listing = AzJson("storage", "blob", "list", "--container-name", container, "--prefix", "dir/", "--include", "m");
         var full = AzOk("storage", "blob", "download", "--container-name", container, "--name", blobName, "--file", download, "--no-progress");
         var range = AzOk("storage", "blob", "download", "--container-name", container, "--name", blobName, "--file", ranged,
@@ -109,5 +118,58 @@ public sealed class AzureCliTests(ServerFixture fixture) : IClassFixture<ServerF
 
         Assert.True((await AzJson("storage", "container", "delete", "--name", container)).GetProperty("deleted").GetBoolean());
         Assert.False((await AzJson("storage", "container", "exists", "--name", container)).GetProperty("exists").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Access_tiers_leases_and_a_generated_sas()
+    {
+        var containerName = TestNames.Container("azcli-tier");
+        const string blobName = "tiered.bin";
+        var container = fixture.Service.GetBlobContainerClient(containerName);
+        await container.CreateAsync();
+        var blob = container.GetBlobClient(blobName);
+        var first = Payloads.For(containerName, 300_000);
+        var second = Payloads.For(containerName + "-second", 4096);
+        var firstFile = Path.Combine(Work, "first.bin");
+        var secondFile = Path.Combine(Work, "second.bin");
+        await File.WriteAllBytesAsync(firstFile, first);
+        await File.WriteAllBytesAsync(secondFile, second);
+
+        // Put Blob with x-ms-access-tier.
+        await AzOk("storage", "blob", "upload", "--container-name", containerName, "--name", blobName, "--file", firstFile, "--tier", "Cool", "--no-progress");
+        Assert.Equal(AccessTier.Cool, (await blob.GetPropertiesAsync()).Value.AccessTier);
+
+        // Set Blob Tier (az 2.45 offers Archive, Cool and Hot for block blobs) beside a read-only SAS for the blob.
+        var setTier = AzOk("storage", "blob", "set-tier", "--container-name", containerName, "--name", blobName, "--tier", "Hot", "--type", "block");
+        var sas = AzJson("storage", "blob", "generate-sas", "--container-name", containerName, "--name", blobName,
+            "--permissions", "r", "--expiry", DateTimeOffset.UtcNow.AddHours(1).ToString("yyyy-MM-ddTHH:mmZ", System.Globalization.CultureInfo.InvariantCulture), "--full-uri");
+        await Task.WhenAll(setTier, sas);
+        var sasUrl = (await sas).GetString()!;
+        Assert.StartsWith(fixture.Server.ServiceUri.AbsoluteUri.TrimEnd('/') + "/", sasUrl, StringComparison.Ordinal);
+
+        // The SAS URL is az's only credential here: it reads, and cannot write.
+        var sasDownload = Path.Combine(Work, "sas-download.bin");
+        var download = AzWith(null, "storage", "blob", "download", "--blob-url", sasUrl, "--file", sasDownload, "--no-progress", "--output", "none");
+        var sasUpload = AzWith(null, "storage", "blob", "upload", "--blob-url", sasUrl, "--file", secondFile, "--overwrite", "--no-progress", "--output", "none");
+        var lease = AzJson("storage", "blob", "lease", "acquire", "--container-name", containerName, "--blob-name", blobName, "--lease-duration", "15");
+        await Task.WhenAll(download, sasUpload, lease);
+        Assert.True((await download).ExitCode == 0, $"download with the SAS URL.\n{await download}");
+        AzureAssert.BytesEqual(first, await File.ReadAllBytesAsync(sasDownload), "az storage blob download --blob-url SAS");
+        // az 2.45 prints its own text for a 403 (the JavaScript scenario checks the error code itself).
+        AssertFailedWith(await sasUpload, "You do not have the required permissions", "upload with a read-only SAS");
+        var leaseId = (await lease).GetString()!;
+        var properties = (await blob.GetPropertiesAsync()).Value;
+        Assert.Equal(AccessTier.Hot, properties.AccessTier);
+        Assert.Equal((LeaseState.Leased, LeaseStatus.Locked, LeaseDurationType.Fixed), (properties.LeaseState, properties.LeaseStatus, properties.LeaseDuration));
+
+        // A write to the leased blob needs the lease id.
+        var withoutLease = Az("storage", "blob", "upload", "--container-name", containerName, "--name", blobName, "--file", secondFile, "--overwrite", "--no-progress", "--output", "none");
+        var withLease = AzOk("storage", "blob", "upload", "--container-name", containerName, "--name", blobName, "--file", secondFile, "--overwrite",
+            "--lease-id", leaseId, "--no-progress");
+        await Task.WhenAll(withoutLease, withLease);
+        AssertFailedWith(await withoutLease, "LeaseIdMissing", "upload to a leased blob without the lease id");
+        AzureAssert.BytesEqual(second, (await blob.DownloadContentAsync()).Value.Content.ToMemory(), "az storage blob upload --lease-id");
+        await container.GetBlobClient(blobName).GetBlobLeaseClient(leaseId).ReleaseAsync();
+        await container.DeleteAsync();
     }
 }

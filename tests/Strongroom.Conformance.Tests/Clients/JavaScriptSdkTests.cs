@@ -79,6 +79,31 @@ public sealed class JavaScriptSdkTests(JavaScriptSdkFixture fixture) : IClassFix
     public void Blob_and_container_leases() =>
         AssertGroup("leases", 5);
 
+    [Fact]
+    public void Append_blobs_with_conditions_and_seal() =>
+        AssertGroup("append", 4);
+
+    [Fact]
+    public void Page_blobs_with_page_ranges_clears_and_sparse_reads() =>
+        AssertGroup("page", 3);
+
+    [Fact]
+    public void Snapshots_blob_index_tags_and_find_blobs_by_tags() =>
+        AssertGroup("tags", 2);
+
+    [Fact]
+    public void Set_blob_tier() =>
+        AssertGroup("tier", 1);
+
+    /// <summary>The only real-client Blob Batch test: the .NET batch package is not available here.</summary>
+    [Fact]
+    public void Blob_batch_set_tier_and_delete_through_BlobBatchClient() =>
+        AssertGroup("batch", 2);
+
+    [Fact]
+    public void Service_properties_round_trip_and_account_information() =>
+        AssertGroup("service", 2);
+
     void AssertGroup(string group, int expectedSteps)
     {
         var steps = fixture.Steps(group);

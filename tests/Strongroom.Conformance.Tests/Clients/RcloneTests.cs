@@ -140,6 +140,9 @@ public sealed class RcloneTests(ServerFixture fixture) : IClassFixture<ServerFix
         Assert.Equal(3, blocks.Value.CommittedBlocks.Count());
         await RcloneOk("check", "--checksum", local, remote);
 
+        // check --download compares the bytes rclone reads back, not the stored MD5s.
+        await RcloneOk("check", "--download", local, remote);
+
         // Change a file in place (same size: only the checksum tells), delete one, add one.
         var changed = tree["a/b/c/segment.bin"].ToArray();
         changed[12_345] ^= 0xFF;

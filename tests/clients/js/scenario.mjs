@@ -7,6 +7,9 @@
 //                                 (test.sh installs the pinned version into .build/tools/storage-blob)
 //   STRONGROOM_SCENARIO_SEED      seed of the generated payloads (default 8)
 //
+// Groups: core, sas, leases, append, page, tags (snapshots, index tags), tier, batch
+// (BlobBatchClient), service (properties, account information).
+//
 // Prints one line per step, "PASS group/step" or "FAIL group/step: reason", then a summary line;
 // exits 1 when a step failed. Steps are independent within their group: a failing step does not
 // stop the others, so one run reports everything that differs from Azure.
@@ -25,6 +28,7 @@ const {
   AccountSASPermissions,
   AnonymousCredential,
   BlobClient,
+  BlobBatch,
   BlobSASPermissions,
   BlobServiceClient,
   ContainerClient,
@@ -366,6 +370,221 @@ await step("leases/container lease guards delete", async () => {
   check(properties.leaseState === "leased" && properties.leaseDuration === "infinite", `container lease ${properties.leaseState}/${properties.leaseDuration}`);
   await fails(412, "LeaseIdMissing", () => other.delete(), "delete a leased container without the id");
   await other.delete({ conditions: { leaseId: lease.leaseId } });
+});
+
+
+// ---- append: append blobs (create, Append Block, seal) ----
+const appendData = [payload(1000), payload(70_000), payload(5)];
+const appended = container.getAppendBlobClient("append/log.bin");
+await step("append/create, append blocks, download", async () => {
+  await appended.create({ metadata: { kind: "append" } });
+  let offset = 0;
+  for (let i = 0; i < appendData.length; i++) {
+    const response = await appended.appendBlock(appendData[i], appendData[i].length);
+    check(response.blobAppendOffset === String(offset), `block ${i}: append offset ${response.blobAppendOffset}, expected ${offset}`);
+    check(response.blobCommittedBlockCount === i + 1, `block ${i}: committed block count ${response.blobCommittedBlockCount}`);
+    offset += appendData[i].length;
+  }
+  const properties = await appended.getProperties();
+  check(properties.blobType === "AppendBlob", `blob type ${properties.blobType}`);
+  check(properties.blobCommittedBlockCount === 3, `committed blocks ${properties.blobCommittedBlockCount}`);
+  sameBytes(Buffer.concat(appendData), (await download(appended)).bytes, "download of the append blob");
+  sameBytes(appendData[1].subarray(10, 30), (await download(appended, 1010, 20)).bytes, "ranged download of the append blob");
+});
+
+await step("append/position and size conditions are 412", async () => {
+  const length = appendData.reduce((sum, part) => sum + part.length, 0);
+  await fails(412, "AppendPositionConditionNotMet",
+    () => appended.appendBlock("x", 1, { conditions: { appendPosition: 3 } }), "wrong append position");
+  await fails(412, "MaxBlobSizeConditionNotMet",
+    () => appended.appendBlock("xy", 2, { conditions: { maxSize: length + 1 } }), "max size exceeded");
+  await appended.appendBlock("z", 1, { conditions: { appendPosition: length } });
+  appendData.push(Buffer.from("z"));
+});
+
+await step("append/seal refuses further appends (409 BlobIsSealed)", async () => {
+  await appended.seal();
+  const properties = await appended.getProperties();
+  check(properties.isSealed === true, `isSealed ${properties.isSealed}`);
+  await fails(409, "BlobIsSealed", () => appended.appendBlock("late", 4), "append to a sealed blob");
+  sameBytes(Buffer.concat(appendData), (await download(appended)).bytes, "download of the sealed blob");
+});
+
+await step("append/block operations on an append blob are 409 InvalidBlobType", async () => {
+  await fails(409, "InvalidBlobType",
+    () => container.getBlockBlobClient("append/log.bin").stageBlock(blockId(0), "b", 1), "Put Block on an append blob");
+});
+
+// ---- page: page blobs (create, Put Page, Get Page Ranges, sparse reads) ----
+const pageSize = 512;
+const paged = container.getPageBlobClient("pages/disk.vhd");
+const pageLength = 16 * 1024 * 1024 + 8 * pageSize;
+const pageWrites = [
+  [0, payload(2 * pageSize)],
+  [5 * 1024 * 1024, payload(3 * pageSize)],
+  [pageLength - pageSize, payload(pageSize)],
+];
+// The SDK turns each <PageRange><Start>s</Start><End>e</End> into { offset: s, count: e - s }.
+function pageRanges(response) {
+  return (response.pageRange ?? []).map((r) => `${r.offset}-${r.offset + r.count}`).join(",");
+}
+function expectedPages() {
+  const image = Buffer.alloc(pageLength);
+  for (const [offset, bytes] of pageWrites) {
+    bytes.copy(image, offset);
+  }
+  return image;
+}
+
+await step("page/create, upload pages, page ranges, sparse download", async () => {
+  await paged.create(pageLength, { blobSequenceNumber: 7 });
+  for (const [offset, bytes] of pageWrites) {
+    await paged.uploadPages(bytes, offset, bytes.length);
+  }
+  const seen = pageRanges(await paged.getPageRanges());
+  const expected = pageWrites.map(([offset, bytes]) => `${offset}-${offset + bytes.length - 1}`).join(",");
+  check(seen === expected, `page ranges ${seen}, expected ${expected}`);
+  const properties = await paged.getProperties();
+  check(properties.blobType === "PageBlob" && properties.contentLength === pageLength, `${properties.blobType} ${properties.contentLength}`);
+  check(properties.blobSequenceNumber === 7, `sequence number ${properties.blobSequenceNumber}`);
+  sameBytes(expectedPages(), await paged.downloadToBuffer(0, undefined, { blockSize: 4 * 1024 * 1024, concurrency: 2 }), "download of the sparse page blob");
+});
+
+await step("page/overwrite and clear pages", async () => {
+  const update = payload(pageSize);
+  await paged.uploadPages(update, pageSize, pageSize);
+  update.copy(pageWrites[0][1], pageSize);
+  await paged.clearPages(5 * 1024 * 1024 + pageSize, pageSize);
+  pageWrites[1][1].fill(0, pageSize, 2 * pageSize);
+  const ranges = pageRanges(await paged.getPageRanges(0, 6 * 1024 * 1024));
+  const second = 5 * 1024 * 1024;
+  const expected = `0-${2 * pageSize - 1},${second}-${second + pageSize - 1},${second + 2 * pageSize}-${second + 3 * pageSize - 1}`;
+  check(ranges === expected, `page ranges ${ranges}, expected ${expected}`);
+  sameBytes(expectedPages().subarray(0, 6 * 1024 * 1024), (await download(paged, 0, 6 * 1024 * 1024)).bytes, "download after the update and clear");
+});
+
+await step("page/unaligned page write is 416 InvalidPageRange and a sequence-number condition is 412", async () => {
+  await fails(416, "InvalidPageRange", () => paged.uploadPages(payload(100), 0, 100), "unaligned page write");
+  await fails(412, "SequenceNumberConditionNotMet",
+    () => paged.uploadPages(payload(pageSize), 0, pageSize, { conditions: { ifSequenceNumberLessThan: 7 } }), "sequence number condition");
+});
+
+// ---- tags: snapshots, blob index tags, Find Blobs by Tags ----
+const taggedName = "tags/tagged.txt";
+const tagged = container.getBlockBlobClient(taggedName);
+const tagValue = `run-${process.pid}`;
+await step("tags/snapshot keeps the old content", async () => {
+  await tagged.upload("first", 5);
+  const { snapshot } = await tagged.createSnapshot({ metadata: { snap: "yes" } });
+  check(typeof snapshot === "string" && snapshot.length > 0, "no snapshot id");
+  await tagged.upload("second!", 7);
+  const old = tagged.withSnapshot(snapshot);
+  sameBytes(Buffer.from("first"), (await download(old)).bytes, "download of the snapshot");
+  check((await old.getProperties()).metadata?.snap === "yes", "snapshot metadata");
+  sameBytes(Buffer.from("second!"), (await download(tagged)).bytes, "download of the base blob");
+  const listed = [];
+  for await (const item of container.listBlobsFlat({ prefix: "tags/", includeSnapshots: true })) {
+    listed.push(item.snapshot ? `${item.name}@snapshot` : item.name);
+  }
+  check(listed.join(",") === `${taggedName}@snapshot,${taggedName}`, `listing with snapshots: ${listed.join(",")}`);
+});
+
+await step("tags/set, get and find by tags", async () => {
+  await tagged.setTags({ project: "strongroom", run: tagValue });
+  const { tags } = await tagged.getTags();
+  check(tags.project === "strongroom" && tags.run === tagValue, `tags ${JSON.stringify(tags)}`);
+  check((await tagged.getProperties()).tagCount === 2, "tag count");
+  await container.getBlockBlobClient("tags/other.txt").upload("o", 1, { tags: { project: "other", run: tagValue } });
+  const found = [];
+  for await (const item of service.findBlobsByTags(`run='${tagValue}' AND project='strongroom'`)) {
+    found.push(`${item.containerName}/${item.name}`);
+  }
+  check(found.join(",") === `${containerName}/${taggedName}`, `found ${found.join(",")}`);
+  const inContainer = [];
+  for await (const item of container.findBlobsByTags(`run='${tagValue}'`)) {
+    inContainer.push(item.name);
+  }
+  check(inContainer.sort().join(",") === `tags/other.txt,${taggedName}`, `found in the container ${inContainer.join(",")}`);
+  await fails(412, "ConditionNotMet",
+    () => tagged.download(0, undefined, { conditions: { tagConditions: "project='other'" } }), "x-ms-if-tags not met");
+});
+
+// ---- tier and batch: Set Blob Tier, Blob Batch through BlobBatchClient ----
+await step("tier/set access tier and read it back", async () => {
+  const blob = container.getBlobClient("blocks/staged.bin");
+  await blob.setAccessTier("Cool");
+  const properties = await blob.getProperties();
+  check(properties.accessTier === "Cool" && properties.accessTierInferred !== true, `tier ${properties.accessTier} inferred ${properties.accessTierInferred}`);
+  check(properties.accessTierChangedOn instanceof Date, "no tier change time");
+  let listed;
+  for await (const item of container.listBlobsFlat({ prefix: "blocks/staged" })) {
+    listed = item.properties.accessTier;
+  }
+  check(listed === "Cool", `listed tier ${listed}`);
+});
+
+const batchNames = ["batch/a.txt", "batch/b.txt", "batch/c.txt", "batch/d.txt"];
+await step("batch/set tier of several blobs in one batch", async () => {
+  for (const name of batchNames) {
+    await container.getBlockBlobClient(name).upload(name, name.length);
+  }
+  const batchClient = service.getBlobBatchClient();
+  const response = await batchClient.setBlobsAccessTier(batchNames.map((name) => container.getBlobClient(name)), "Cold");
+  check(response.subResponsesSucceededCount === batchNames.length && response.subResponsesFailedCount === 0,
+    `succeeded ${response.subResponsesSucceededCount}, failed ${response.subResponsesFailedCount}`);
+  for (const name of batchNames) {
+    const tier = (await container.getBlobClient(name).getProperties()).accessTier;
+    check(tier === "Cold", `${name}: tier ${tier}`);
+  }
+});
+
+await step("batch/delete several blobs with a per-request error", async () => {
+  const batchClient = container.getBlobBatchClient();
+  const batch = new BlobBatch();
+  for (const name of batchNames.slice(0, 3)) {
+    await batch.deleteBlob(container.getBlobClient(name));
+  }
+  await batch.deleteBlob(container.getBlobClient("batch/missing.txt"));
+  const response = await batchClient.submitBatch(batch);
+  check(response.subResponsesSucceededCount === 3 && response.subResponsesFailedCount === 1,
+    `succeeded ${response.subResponsesSucceededCount}, failed ${response.subResponsesFailedCount}`);
+  const statuses = response.subResponses.map((r) => `${r.status}${r.errorCode ? ` ${r.errorCode}` : ""}`).join(",");
+  check(statuses === "202,202,202,404 BlobNotFound", `sub-responses ${statuses}`);
+  for (const name of batchNames.slice(0, 3)) {
+    check(!(await container.getBlobClient(name).exists()), `${name} still exists`);
+  }
+  check(await container.getBlobClient(batchNames[3]).exists(), `${batchNames[3]} was deleted`);
+});
+
+// ---- service: Get/Set Blob Service Properties round trip ----
+await step("service/properties round trip with CORS and delete retention", async () => {
+  const before = await service.getProperties();
+  const cors = [{
+    allowedOrigins: "https://app.example",
+    allowedMethods: "GET,PUT",
+    allowedHeaders: "x-ms-meta-*",
+    exposedHeaders: "x-ms-request-id",
+    maxAgeInSeconds: 120,
+  }];
+  await service.setProperties({ cors, deleteRetentionPolicy: { enabled: true, days: 3 } });
+  const after = await service.getProperties();
+  const rule = after.cors?.[0];
+  check(after.cors?.length === 1 && rule.allowedOrigins === "https://app.example" && rule.allowedMethods === "GET,PUT"
+    && rule.allowedHeaders === "x-ms-meta-*" && rule.exposedHeaders === "x-ms-request-id" && rule.maxAgeInSeconds === 120,
+    `cors ${JSON.stringify(after.cors)}`);
+  check(after.deleteRetentionPolicy?.enabled === true && after.deleteRetentionPolicy?.days === 3,
+    `delete retention ${JSON.stringify(after.deleteRetentionPolicy)}`);
+  const tooMany = Array.from({ length: 6 }, () => cors[0]);
+  await fails(400, null, () => service.setProperties({ cors: tooMany }), "six CORS rules");
+  await service.setProperties({ cors: before.cors ?? [], deleteRetentionPolicy: before.deleteRetentionPolicy });
+  const restored = await service.getProperties();
+  check((restored.cors ?? []).length === (before.cors ?? []).length, `restored cors ${JSON.stringify(restored.cors)}`);
+});
+
+await step("service/account information", async () => {
+  const info = await service.getAccountInfo();
+  check(info.accountKind === "StorageV2" && typeof info.skuName === "string" && info.skuName.startsWith("Standard_"),
+    `account info ${info.accountKind} ${info.skuName}`);
 });
 
 // ---- cleanup ----
