@@ -273,7 +273,7 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
 
-        CheckSourceConditions(request.SourceConditions, source.Blob);
+        CheckSourceConditions(request.SourceConditions, source.Blob, request.SourceSelector.IsCurrent);
 
         if (!request.Conditions.IsEmpty || request.Conditions.LeaseId is not null)
         {

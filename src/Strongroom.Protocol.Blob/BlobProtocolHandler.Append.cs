@@ -31,6 +31,7 @@ public sealed partial class BlobProtocolHandler
             TransactionalChecksums.None)
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
         var response = context.Response;
@@ -66,8 +67,8 @@ public sealed partial class BlobProtocolHandler
     }
 
     /// <summary>
-    /// Append Block From URL: <c>x-ms-copy-source</c> names a blob of this account (as Copy Blob's
-    /// source), <c>x-ms-source-range</c> the bytes to append (all of it when absent),
+    /// Append Block From URL: <c>x-ms-copy-source</c> names a blob of this server (as Put Block From
+    /// URL's source: another account's only with a SAS in the URL), <c>x-ms-source-range</c> the bytes to append (all of it when absent),
     /// <c>x-ms-source-content-md5</c> / <c>-crc64</c> a checksum of those bytes. The request has no body.
     /// </summary>
     private async Task AppendBlockFromUrlAsync(HttpContext context, RequestTarget target, string container, string blob)
@@ -81,7 +82,7 @@ public sealed partial class BlobProtocolHandler
         }
 
         var appendConditions = ReadAppendConditions(headers);
-        var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
+        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         long? sourceOffset = null;
         long? sourceCount = null;
         if (RequestHeaders.Get(headers, "x-ms-source-range") is { } rangeText)
@@ -101,9 +102,7 @@ public sealed partial class BlobProtocolHandler
             target.Account,
             container,
             blob,
-            sourceContainer,
-            sourceBlob,
-            sourceSelector,
+            source,
             sourceOffset,
             sourceCount,
             ReadSourceChecksums(headers),
@@ -111,6 +110,7 @@ public sealed partial class BlobProtocolHandler
             appendConditions)
         {
             Encryption = encryption,
+            SourceConditions = ReadSourceConditions(headers),
         };
         var result = await blobs.AppendBlockFromUrlAsync(appendRequest, context.RequestAborted).ConfigureAwait(false);
         WriteAppendResponse(context.Response, result);
