@@ -1,4 +1,3 @@
-using System.Buffers;
 using Strongroom.Core;
 
 namespace Strongroom.Blobs;
@@ -116,7 +115,7 @@ public sealed partial class BlobService
 
         using var writeKeys = await ResolveAppendKeysAsync(account, container, existing, request.Encryption, cancellationToken).ConfigureAwait(false);
         WrittenObject written;
-        await using (var content = new RangeReadStream(source, offset, count, CopyChunkBytes))
+        await using (var content = new BlobRangeStream(source, offset, count, CopyChunkBytes))
         {
             written = await WriteObjectAsync(account, container, request.Blob, content, request.SourceChecksums, count, writeKeys, cancellationToken).ConfigureAwait(false);
         }
@@ -302,79 +301,6 @@ public sealed partial class BlobService
     private static bool SameKeyHash(byte[]? left, byte[]? right) =>
         left is null ? right is null : right is not null && left.AsSpan().SequenceEqual(right);
 
-    /// <summary>A range of a blob's plaintext, decrypted a chunk at a time (one chunk in memory).</summary>
-    private sealed class RangeReadStream(BlobReader reader, long start, long count, int chunkBytes) : Stream
-    {
-        private readonly byte[] chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
-        private long delivered;
-        private long fetched;
-        private int chunkStart;
-        private int chunkEnd;
-        private bool returned;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => count;
-
-        public override long Position { get => delivered; set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (chunkStart == chunkEnd)
-            {
-                var next = (int)Math.Min(chunkBytes, count - fetched);
-                if (next <= 0)
-                {
-                    return 0;
-                }
-
-                using (var target = new MemoryStream(chunk, 0, next, writable: true))
-                {
-                    await reader.CopyRangeToAsync(start + fetched, next, target, cancellationToken).ConfigureAwait(false);
-                }
-
-                fetched += next;
-                chunkStart = 0;
-                chunkEnd = next;
-            }
-
-            var taken = Math.Min(buffer.Length, chunkEnd - chunkStart);
-            chunk.AsMemory(chunkStart, taken).CopyTo(buffer);
-            chunkStart += taken;
-            delivered += taken;
-            return taken;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && !returned)
-            {
-                returned = true;
-                ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
 
 /// <summary>Append Block's own conditions: x-ms-blob-condition-maxsize and x-ms-blob-condition-appendpos.</summary>
