@@ -85,15 +85,7 @@ public sealed partial class BlobService
         ArgumentNullException.ThrowIfNull(request);
         RequireBlobName(request.Blob);
         var (account, container, existing) = await RequireAppendTargetAsync(request.Account, request.Container, request.Blob, request.Conditions, request.AppendConditions, 0, cancellationToken).ConfigureAwait(false);
-        BlobReader source;
-        try
-        {
-            source = await OpenBlobAsync(request.Account, request.SourceContainer, request.SourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, request.SourceSelector, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName)
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
-        }
+        var source = await OpenCopySourceAsync(request.Account, request.SourceContainer, request.SourceBlob, request.SourceSelector, AccessConditions.None, cancellationToken).ConfigureAwait(false);
 
         var size = source.Blob.ContentLength;
         var offset = request.SourceOffset ?? 0;

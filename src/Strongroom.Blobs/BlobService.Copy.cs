@@ -192,12 +192,16 @@ public sealed partial class BlobService
     }
 
     /// <summary>The source of a from-URL operation, readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
-    private async Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken)
+    private Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken) =>
+        OpenCopySourceAsync(source.Account, source.Container, source.Blob, source.Selector, sourceConditions, cancellationToken);
+
+    /// <summary>The source of a copy (a blob, version or snapshot), readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
+    private async Task<BlobReader> OpenCopySourceAsync(string account, string container, string blob, BlobSelector selector, AccessConditions sourceConditions, CancellationToken cancellationToken)
     {
         BlobReader reader;
         try
         {
-            reader = await OpenBlobAsync(source.Account, source.Container, source.Blob, AccessConditions.None, customerKey: null, ReadLocation.Primary, source.Selector, cancellationToken).ConfigureAwait(false);
+            reader = await OpenBlobAsync(account, container, blob, AccessConditions.None, customerKey: null, ReadLocation.Primary, selector, cancellationToken).ConfigureAwait(false);
         }
         catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
         {

@@ -105,15 +105,7 @@ public sealed partial class BlobService
     {
         ArgumentNullException.ThrowIfNull(request);
         RequirePageRange(request.Offset, request.Length, Limits.PutPageBytesMax);
-        BlobReader source;
-        try
-        {
-            source = await OpenBlobAsync(request.Account, sourceContainer, sourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, sourceSelector, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName)
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
-        }
+        var source = await OpenCopySourceAsync(request.Account, sourceContainer, sourceBlob, sourceSelector, AccessConditions.None, cancellationToken).ConfigureAwait(false);
 
         if (sourceOffset < 0 || sourceOffset + request.Length > source.Blob.ContentLength)
         {

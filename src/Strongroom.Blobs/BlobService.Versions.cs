@@ -262,17 +262,7 @@ public sealed partial class BlobService
 
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
-        BlobReader source;
-        try
-        {
-            source = await OpenBlobAsync(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, request.SourceSelector, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
-        }
-
-        CheckSourceConditions(request.SourceConditions, source.Blob);
+        var source = await OpenCopySourceAsync(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob, request.SourceSelector, request.SourceConditions, cancellationToken).ConfigureAwait(false);
 
         if (!request.Conditions.IsEmpty || request.Conditions.LeaseId is not null)
         {
