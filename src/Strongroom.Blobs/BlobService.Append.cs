@@ -25,13 +25,7 @@ public sealed partial class BlobService
 
         // Nothing is encrypted yet, but the key is resolved as for any write: the scope must be
         // usable and allowed by the container, and every block appended later uses the same one.
-        string? scope;
-        byte[]? customerKeySha256;
-        using (var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false))
-        {
-            scope = writeKeys.Scope;
-            customerKeySha256 = writeKeys.CustomerKeySha256;
-        }
+        var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var (eTag, now, versionId) = eTags.NextWithVersionId();
         var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.AppendBlob, 0, eTag, now, now, request.Headers, request.Metadata)

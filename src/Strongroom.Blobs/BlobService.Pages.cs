@@ -46,13 +46,7 @@ public sealed partial class BlobService
         RequireSequenceNumber(request.SequenceNumber);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
-        string? scope;
-        byte[]? customerKeySha256;
-        using (var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false))
-        {
-            scope = writeKeys.Scope;
-            customerKeySha256 = writeKeys.CustomerKeySha256;
-        }
+        var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var (eTag, now, versionId) = eTags.NextWithVersionId();
         var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.PageBlob, request.Size, eTag, now, now, request.Headers, request.Metadata)
