@@ -14,10 +14,7 @@ public sealed partial class BlobProtocolHandler
     {
         var request = context.Request;
         var headers = request.Headers;
-        if (request.ContentLength is { } length && length != 0)
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -33,12 +30,7 @@ public sealed partial class BlobProtocolHandler
             Encryption = encryption,
         };
         var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        WriteBlobCreated(context.Response, result);
     }
 
     private async Task AppendBlockAsync(HttpContext context, RequestTarget target, string container, string blob)
@@ -75,25 +67,11 @@ public sealed partial class BlobProtocolHandler
         var request = context.Request;
         var headers = request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        if (request.ContentLength is { } length && length != 0)
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var appendConditions = ReadAppendConditions(headers);
         var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
-        long? sourceOffset = null;
-        long? sourceCount = null;
-        if (RequestHeaders.Get(headers, "x-ms-source-range") is { } rangeText)
-        {
-            if (!RangeHeader.TryParse(rangeText, out var range))
-            {
-                throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
-            }
-
-            sourceOffset = range.Start;
-            sourceCount = range.RequestedLength;
-        }
+        var range = ReadSourceRange(headers);
 
         var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -104,8 +82,8 @@ public sealed partial class BlobProtocolHandler
             sourceContainer,
             sourceBlob,
             sourceSelector,
-            sourceOffset,
-            sourceCount,
+            range?.Start,
+            range?.RequestedLength,
             ReadSourceChecksums(headers),
             RequestHeaders.ReadConditions(headers),
             appendConditions)

@@ -23,10 +23,7 @@ public sealed partial class BlobProtocolHandler
     private async Task PutPageBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
-        if (context.Request.ContentLength is not (null or 0))
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var size = ReadLongHeader(headers, "x-ms-blob-content-length")
             ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-blob-content-length", null);
@@ -46,12 +43,7 @@ public sealed partial class BlobProtocolHandler
             Encryption = encryption,
         };
         var result = await blobs.CreatePageBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        WriteBlobCreated(context.Response, result);
     }
 
     /// <summary>Put Page: x-ms-page-write update (the body is the range) or clear (no body).</summary>
@@ -87,10 +79,7 @@ public sealed partial class BlobProtocolHandler
         var structured = false;
         if (clear)
         {
-            if (context.Request.ContentLength is not (null or 0))
-            {
-                throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-            }
+            RequireEmptyBody(context);
 
             result = await blobs.ClearPagesAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
@@ -126,10 +115,7 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write);
         }
 
-        if (context.Request.ContentLength is not (null or 0))
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var (offset, length) = ReadPageRange(headers);
         var sourceText = RequestHeaders.Get(headers, "x-ms-source-range")
