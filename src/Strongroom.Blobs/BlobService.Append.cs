@@ -33,6 +33,7 @@ public sealed partial class BlobService
             EncryptionScope = scope,
             CustomerKeySha256 = customerKeySha256,
             VersionId = account.DataProtection.Versioning ? versionId : null,
+            Tags = request.Tags,
         };
         var details = ContentDetails(0, scope);
         details.Add(new("blobType", nameof(BlobType.AppendBlob)));
@@ -41,7 +42,11 @@ public sealed partial class BlobService
             record,
             [],
             [],
-            current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+            current =>
+            {
+                CheckBlobLease(request.Conditions.LeaseId, current);
+                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+            },
             ArchiveForWrite(account, contentWrite: true, now, versionId),
             audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -69,8 +74,10 @@ public sealed partial class BlobService
     }
 
     /// <summary>
-    /// Append Block From URL: a range of a blob of this account (the current blob, a version or a
-    /// snapshot) is decrypted a chunk at a time and appended as Append Block appends a body. The
+    /// Append Block From URL: a range of a blob of this server (the current blob, a version or a
+    /// snapshot; in another account when the protocol authorized it by a SAS in the source URL,
+    /// as for Put Block From URL) meeting <see cref="AppendBlockFromUrlRequest.SourceConditions"/>
+    /// is decrypted a chunk at a time and appended as Append Block appends a body. The
     /// source range is at most <see cref="Limits.AppendBlockBytesMax"/> bytes and not empty;
     /// <see cref="AppendBlockFromUrlRequest.SourceChecksums"/> are checked against the bytes read.
     /// </summary>
@@ -79,8 +86,7 @@ public sealed partial class BlobService
         ArgumentNullException.ThrowIfNull(request);
         RequireBlobName(request.Blob);
         var (account, container, existing) = await RequireAppendTargetAsync(request.Account, request.Container, request.Blob, request.Conditions, request.AppendConditions, 0, cancellationToken).ConfigureAwait(false);
-        var source = await OpenCopySourceAsync(request.Account, request.SourceContainer, request.SourceBlob, request.SourceSelector, AccessConditions.None, cancellationToken).ConfigureAwait(false);
-
+        var source = await OpenCopySourceAsync(request.Source, request.SourceConditions, cancellationToken).ConfigureAwait(false);
         var size = source.Blob.ContentLength;
         var offset = request.SourceOffset ?? 0;
         if (offset < 0 || (offset >= size && (size > 0 || request.SourceOffset is not null)))
@@ -106,20 +112,8 @@ public sealed partial class BlobService
             written = await WriteObjectAsync(account, container, request.Blob, content, request.SourceChecksums, count, writeKeys, cancellationToken).ConfigureAwait(false);
         }
 
-        List<KeyValuePair<string, string>> sourceDetails =
-        [
-            new("source", Resource(request.Account, request.SourceContainer, request.SourceBlob)),
-            Detail("sourceOffset", offset),
-        ];
-        if (request.SourceSelector.VersionId is { } sourceVersion)
-        {
-            sourceDetails.Add(new("sourceVersionId", sourceVersion));
-        }
-
-        if (request.SourceSelector.Snapshot is { } sourceSnapshot)
-        {
-            sourceDetails.Add(new("sourceSnapshot", sourceSnapshot));
-        }
+        var sourceDetails = SourceDetails(request.Source);
+        sourceDetails.Add(Detail("sourceOffset", offset));
 
         return await CommitAppendAsync(account, request.Container, request.Blob, written, writeKeys, request.Conditions, request.AppendConditions, BlobOperation.AppendBlockFromUrl, sourceDetails, cancellationToken).ConfigureAwait(false);
     }
@@ -174,11 +168,13 @@ public sealed partial class BlobService
 
     /// <summary>
     /// Every check of an append, against the blob as it is now; the store runs it again inside the
-    /// commit. Azure's order: the blob's conditions, its type, the seal, then the append conditions.
+    /// commit. Azure's order: the lease, the blob's conditions (x-ms-if-tags included), its type,
+    /// the seal, then the append conditions.
     /// </summary>
-    private static void CheckAppend(BlobRecord current, int committedBlocks, AccessConditions conditions, AppendConditions appendConditions, long blockBytes)
+    private void CheckAppend(BlobRecord current, int committedBlocks, AccessConditions conditions, AppendConditions appendConditions, long blockBytes)
     {
-        Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+        CheckBlobLease(conditions.LeaseId, current);
+        Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
         RequireAppendBlob(current);
         if (current.IsSealed)
         {
@@ -306,14 +302,12 @@ public sealed record AppendBlockRequest(
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
 }
 
-/// <summary>Append Block From URL: the source (a blob of the request's account) and the range of it to append (null: all of it).</summary>
+/// <summary>Append Block From URL: the source (a blob of this server) and the range of it to append (null: all of it).</summary>
 public sealed record AppendBlockFromUrlRequest(
     string Account,
     string Container,
     string Blob,
-    string SourceContainer,
-    string SourceBlob,
-    BlobSelector SourceSelector,
+    CopySource Source,
     long? SourceOffset,
     long? SourceCount,
     TransactionalChecksums SourceChecksums,
@@ -321,6 +315,9 @@ public sealed record AppendBlockFromUrlRequest(
     AppendConditions AppendConditions)
 {
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
+
+    /// <summary>x-ms-source-if-* (and x-ms-source-if-tags, x-ms-source-lease-id): checked against the source.</summary>
+    public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
 }
 
 /// <summary>An appended block: where it starts in the blob (x-ms-blob-append-offset), the blocks committed now, and the checksums of the bytes received.</summary>

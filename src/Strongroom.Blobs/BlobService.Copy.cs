@@ -24,10 +24,14 @@ public sealed partial class BlobService
     /// <summary>
     /// Set Blob Tier of the current blob, a version or a snapshot. Only block blobs take a tier
     /// (InvalidBlobTier otherwise). Returns the tier the blob had (null: never set, inferred Hot).
+    /// <paramref name="conditions"/>: x-ms-lease-id (optional: an id sent must name the current
+    /// blob's active lease; a tier is not content, so a leased blob's tier may change without it)
+    /// and x-ms-if-tags, both checked inside the commit.
     /// </summary>
-    public async Task<AccessTier?> SetBlobTierAsync(string account, string container, string blob, BlobSelector selector, AccessTier tier, CancellationToken cancellationToken = default)
+    public async Task<AccessTier?> SetBlobTierAsync(string account, string container, string blob, BlobSelector selector, AccessTier tier, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selector);
+        ArgumentNullException.ThrowIfNull(conditions);
         RequireContainerName(container);
         RequireBlobName(blob);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
@@ -55,6 +59,8 @@ public sealed partial class BlobService
             time.GetUtcNow(),
             current =>
             {
+                CheckBlobLease(conditions.LeaseId, kind is null ? current : null, required: false);
+                Conditions.CheckTags(conditions, current.Tags);
                 if (current.BlobType != BlobType.BlockBlob)
                 {
                     throw new StorageException(ErrorCode.InvalidBlobTier, "Only block blobs take an access tier on this account.");
@@ -73,12 +79,18 @@ public sealed partial class BlobService
         }
     }
 
-    /// <summary>x-ms-source-if-*: evaluated as a write's conditions against the source; any failure is 412 SourceConditionNotMet.</summary>
-    private static void CheckSourceConditions(AccessConditions conditions, BlobRecord source)
+    /// <summary>
+    /// x-ms-source-if-* (x-ms-source-if-tags included): evaluated as a write's conditions against
+    /// the source; any failure is 412 SourceConditionNotMet. x-ms-source-lease-id, when sent, must
+    /// name the active lease of the source (the current blob; a version or snapshot has none):
+    /// 412 LeaseNotPresentWithBlobOperation or LeaseIdMismatchWithBlobOperation, as for a read.
+    /// </summary>
+    private void CheckSourceConditions(AccessConditions conditions, BlobRecord source, bool sourceIsCurrent)
     {
+        CheckBlobLease(conditions.LeaseId, sourceIsCurrent ? source : null, required: false);
         try
         {
-            Conditions.CheckWrite(conditions, source.ETag, source.LastModified);
+            Conditions.CheckWrite(conditions, source.ETag, source.LastModified, tags: source.Tags);
         }
         catch (StorageException failed) when (failed.Code == ErrorCode.ConditionNotMet)
         {
@@ -183,6 +195,7 @@ public sealed partial class BlobService
 
         var blockRequest = new PutBlockRequest(request.Account, request.Container, request.Blob, request.BlockId, request.SourceChecksums)
         {
+            LeaseId = request.LeaseId,
             Encryption = request.Encryption,
             Operation = BlobOperation.PutBlockFromUrl,
             SourceDetails = details,
@@ -192,7 +205,7 @@ public sealed partial class BlobService
     }
 
     /// <summary>The source of a from-URL operation, readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
-    private Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken) =>
+    internal Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken) =>
         OpenCopySourceAsync(source.Account, source.Container, source.Blob, source.Selector, sourceConditions, cancellationToken);
 
     /// <summary>The source of a copy (a blob, version or snapshot), readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
@@ -208,7 +221,7 @@ public sealed partial class BlobService
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
 
-        CheckSourceConditions(sourceConditions, reader.Blob);
+        CheckSourceConditions(sourceConditions, reader.Blob, selector.IsCurrent);
         return reader;
     }
 
@@ -273,4 +286,7 @@ public sealed record PutBlockFromUrlRequest(
     public AccessConditions SourceConditions { get; init; } = AccessConditions.None;
 
     public TransactionalChecksums SourceChecksums { get; init; } = TransactionalChecksums.None;
+
+    /// <summary>x-ms-lease-id (normalised): required when the blob has an active lease, as for Put Block.</summary>
+    public string? LeaseId { get; init; }
 }

@@ -56,6 +56,7 @@ public sealed partial class BlobService
             VersionId = account.DataProtection.Versioning ? versionId : null,
             SequenceNumber = request.SequenceNumber,
             AccessTier = request.AccessTier,
+            Tags = request.Tags,
             AccessTierChangedOn = request.AccessTier is null ? null : now,
         };
         var details = ContentDetails(request.Size, scope);
@@ -65,7 +66,11 @@ public sealed partial class BlobService
             record,
             [],
             [],
-            current => Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists),
+            current =>
+            {
+                CheckBlobLease(request.Conditions.LeaseId, current);
+                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+            },
             ArchiveForWrite(account, contentWrite: true, now, versionId),
             audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
@@ -79,7 +84,7 @@ public sealed partial class BlobService
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(body);
         RequirePageRange(request.Offset, request.Length, Limits.PutPageBytesMax);
-        return WritePagesAsync(request, body, BlobOperation.PutPage, cancellationToken);
+        return WritePagesAsync(request, body, BlobOperation.PutPage, null, cancellationToken);
     }
 
     /// <summary>Put Page, x-ms-page-write: clear. The range may be as long as the blob.</summary>
@@ -87,21 +92,23 @@ public sealed partial class BlobService
     {
         ArgumentNullException.ThrowIfNull(request);
         RequirePageRange(request.Offset, request.Length, Limits.PageBlobBytesMax);
-        return WritePagesAsync(request, body: null, BlobOperation.PutPage, cancellationToken);
+        return WritePagesAsync(request, body: null, BlobOperation.PutPage, null, cancellationToken);
     }
 
     /// <summary>
-    /// Put Page From URL: the source range of a blob of the same account (any type; a page blob's
-    /// holes read as zeros) written as an update of the destination range. At most 4 MiB, so it is
-    /// staged in one pooled buffer.
+    /// Put Page From URL: the source range of a blob of this server (any type; a page blob's holes
+    /// read as zeros; in another account when the protocol authorized it by a SAS in the source URL)
+    /// meeting <paramref name="sourceConditions"/>, written as an update of the destination range.
+    /// At most 4 MiB, so it is staged in one pooled buffer.
     /// </summary>
-    public async Task<PageWriteResult> PutPagesFromUrlAsync(PageWriteRequest request, string sourceContainer, string sourceBlob, BlobSelector sourceSelector, long sourceOffset, CancellationToken cancellationToken = default)
+    public async Task<PageWriteResult> PutPagesFromUrlAsync(PageWriteRequest request, CopySource source, AccessConditions sourceConditions, long sourceOffset, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(sourceConditions);
         RequirePageRange(request.Offset, request.Length, Limits.PutPageBytesMax);
-        var source = await OpenCopySourceAsync(request.Account, sourceContainer, sourceBlob, sourceSelector, AccessConditions.None, cancellationToken).ConfigureAwait(false);
-
-        if (sourceOffset < 0 || sourceOffset + request.Length > source.Blob.ContentLength)
+        var reader = await OpenCopySourceAsync(source, sourceConditions, cancellationToken).ConfigureAwait(false);
+        if (sourceOffset < 0 || sourceOffset + request.Length > reader.Blob.ContentLength)
         {
             throw new StorageException(ErrorCode.InvalidRange, "The source range is beyond the source blob.");
         }
@@ -112,11 +119,13 @@ public sealed partial class BlobService
         {
             using (var staged = new MemoryStream(buffer, 0, length, writable: true))
             {
-                await source.CopyRangeToAsync(sourceOffset, length, staged, cancellationToken).ConfigureAwait(false);
+                await reader.CopyRangeToAsync(sourceOffset, length, staged, cancellationToken).ConfigureAwait(false);
             }
 
             using var body = new MemoryStream(buffer, 0, length, writable: false);
-            return await WritePagesAsync(request, body, BlobOperation.PutPageFromUrl, cancellationToken).ConfigureAwait(false);
+            var sourceDetails = SourceDetails(source);
+            sourceDetails.Add(Detail("sourceOffset", sourceOffset));
+            return await WritePagesAsync(request, body, BlobOperation.PutPageFromUrl, sourceDetails, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -148,8 +157,9 @@ public sealed partial class BlobService
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         BlobRecord Update(BlobRecord current)
         {
+            CheckBlobLease(request.Conditions.LeaseId, current);
+            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified, tags: current.Tags);
             RequirePageBlob(current);
-            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified);
             var updated = current with { ContentLength = request.Size ?? current.ContentLength };
             return request.Action switch
             {
@@ -261,7 +271,7 @@ public sealed partial class BlobService
         return kept is { Instance: { } instance } && instance.Kind == kind && !instance.IsDeleted ? kept : null;
     }
 
-    private async Task<PageWriteResult> WritePagesAsync(PageWriteRequest request, Stream? body, BlobOperation operation, CancellationToken cancellationToken)
+    private async Task<PageWriteResult> WritePagesAsync(PageWriteRequest request, Stream? body, BlobOperation operation, IReadOnlyList<KeyValuePair<string, string>>? sourceDetails, CancellationToken cancellationToken)
     {
         RequireBlobName(request.Blob);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
@@ -269,8 +279,9 @@ public sealed partial class BlobService
         var end = request.Offset + request.Length;
         BlobRecord Update(BlobRecord current)
         {
+            CheckBlobLease(request.Conditions.LeaseId, current);
+            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified, tags: current.Tags);
             RequirePageBlob(current);
-            Conditions.CheckWrite(request.Conditions, current.ETag, current.LastModified);
             request.SequenceConditions.Check(current.SequenceNumber);
             if (end > current.ContentLength)
             {
@@ -286,6 +297,7 @@ public sealed partial class BlobService
             Detail("length", request.Length),
             new("pageWrite", body is null ? "clear" : "update"),
         };
+        details.AddRange(sourceDetails ?? []);
         var (blob, md5, crc) = await ChangePagesAsync(account, container, request.Blob, _ => (request.Offset, request.Length), body, request.Checksums, request.Encryption, Update, operation, details, cancellationToken).ConfigureAwait(false);
         return new PageWriteResult(blob.ETag, blob.LastModified, blob.SequenceNumber, md5, crc)
         {
@@ -722,6 +734,9 @@ public sealed record CreatePageBlobRequest(
     public BlobEncryptionOptions Encryption { get; init; } = BlobEncryptionOptions.None;
 
     public AccessTier? AccessTier { get; init; }
+
+    /// <summary><c>x-ms-tags</c>, validated: the new blob's tags.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Tags { get; init; } = BlobTags.None;
 }
 
 /// <summary>x-ms-if-sequence-number-le, -lt and -eq (412 SequenceNumberConditionNotMet when one fails).</summary>

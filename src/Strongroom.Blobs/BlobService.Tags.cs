@@ -46,6 +46,7 @@ public sealed partial class BlobService
             current =>
             {
                 CheckCustomerKey(current.CustomerKeySha256, customerKey);
+                CheckBlobLease(conditions.LeaseId, current, required: false);
                 Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
             },
             WriteEntry(account, accountRecord.AuditDataPlane, BlobOperation.SnapshotBlob, container, blob, [new("snapshot", snapshotId)]),
@@ -53,12 +54,13 @@ public sealed partial class BlobService
         return new SnapshotResult(snapshotId, snapshot.ETag, snapshot.LastModified, snapshot.VersionId) { EncryptionScope = snapshot.EncryptionScope };
     }
 
-    /// <summary>Get Blob Tags of the current blob, a version or a snapshot; x-ms-if-tags is checked.</summary>
+    /// <summary>Get Blob Tags of the current blob, a version or a snapshot; x-ms-lease-id (optional: an id sent must name the current blob's active lease) and x-ms-if-tags are checked.</summary>
     public async Task<IReadOnlyList<KeyValuePair<string, string>>> GetBlobTagsAsync(string account, string container, string blob, BlobSelector selector, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(selector);
         ArgumentNullException.ThrowIfNull(conditions);
         var selected = await SelectBlobAsync(account, container, blob, selector, cancellationToken).ConfigureAwait(false);
+        CheckBlobLease(conditions.LeaseId, selected.IsCurrent ? selected.Blob : null, required: false);
         Conditions.CheckTags(conditions, selected.Blob.Tags);
         var setting = await DataPlaneLoggingAsync(account, cancellationToken).ConfigureAwait(false);
         await RecordReadAsync(account, setting, BlobOperation.GetBlobTags, container, blob, cancellationToken).ConfigureAwait(false);
@@ -68,7 +70,9 @@ public sealed partial class BlobService
     /// <summary>
     /// Set Blob Tags on the current blob or the previous version <paramref name="versionId"/>
     /// (null: the current blob): replaces every tag (an empty set removes them). InvalidTag for
-    /// tags outside Azure's rules; x-ms-if-tags is checked inside the commit.
+    /// tags outside Azure's rules; x-ms-lease-id (optional: tags are not content, so a leased
+    /// blob's tags may be set without it, but an id sent must name the active lease) and
+    /// x-ms-if-tags are checked inside the commit.
     /// </summary>
     public async Task SetBlobTagsAsync(string account, string container, string blob, string? versionId, IReadOnlyList<KeyValuePair<string, string>> tags, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
@@ -89,7 +93,11 @@ public sealed partial class BlobService
             blob,
             versionId,
             valid,
-            current => Conditions.CheckTags(conditions, current.Tags),
+            current =>
+            {
+                CheckBlobLease(conditions.LeaseId, versionId is null ? current : null, required: false);
+                Conditions.CheckTags(conditions, current.Tags);
+            },
             WriteEntry(account, accountRecord.AuditDataPlane, BlobOperation.SetBlobTags, container, blob, details),
             cancellationToken).ConfigureAwait(false);
     }

@@ -243,12 +243,14 @@ public sealed partial class BlobService
 
     private sealed class StaleBlockListException : Exception;
 
-    public async Task<BlockListResult> GetBlockListAsync(string account, string container, string blob, BlockListType type, CancellationToken cancellationToken = default)
+    /// <summary>Get Block List; <paramref name="leaseId"/> (x-ms-lease-id, optional): when sent, it must name the blob's active lease.</summary>
+    public async Task<BlockListResult> GetBlockListAsync(string account, string container, string blob, BlockListType type, string? leaseId = null, CancellationToken cancellationToken = default)
     {
         RequireBlobName(blob);
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         var current = await store.GetBlobWithPartsAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         RequireBlockBlobOrAbsent(current?.Blob);
+        CheckBlobLease(leaseId, current?.Blob, required: false);
         var uncommitted = await store.GetUncommittedBlocksAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         if (current is null && uncommitted.Count == 0)
         {

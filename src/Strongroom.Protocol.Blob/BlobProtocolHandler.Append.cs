@@ -28,6 +28,7 @@ public sealed partial class BlobProtocolHandler
             TransactionalChecksums.None)
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
         WriteBlobCreated(context.Response, result);
@@ -58,8 +59,8 @@ public sealed partial class BlobProtocolHandler
     }
 
     /// <summary>
-    /// Append Block From URL: <c>x-ms-copy-source</c> names a blob of this account (as Copy Blob's
-    /// source), <c>x-ms-source-range</c> the bytes to append (all of it when absent),
+    /// Append Block From URL: <c>x-ms-copy-source</c> names a blob of this server (as Put Block From
+    /// URL's source: another account's only with a SAS in the URL), <c>x-ms-source-range</c> the bytes to append (all of it when absent),
     /// <c>x-ms-source-content-md5</c> / <c>-crc64</c> a checksum of those bytes. The request has no body.
     /// </summary>
     private async Task AppendBlockFromUrlAsync(HttpContext context, RequestTarget target, string container, string blob)
@@ -70,7 +71,7 @@ public sealed partial class BlobProtocolHandler
         RequireEmptyBody(context);
 
         var appendConditions = ReadAppendConditions(headers);
-        var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
+        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         var range = ReadSourceRange(headers);
 
         var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
@@ -79,9 +80,7 @@ public sealed partial class BlobProtocolHandler
             target.Account,
             container,
             blob,
-            sourceContainer,
-            sourceBlob,
-            sourceSelector,
+            source,
             range?.Start,
             range?.RequestedLength,
             ReadSourceChecksums(headers),
@@ -89,6 +88,7 @@ public sealed partial class BlobProtocolHandler
             appendConditions)
         {
             Encryption = encryption,
+            SourceConditions = ReadSourceConditions(headers),
         };
         var result = await blobs.AppendBlockFromUrlAsync(appendRequest, context.RequestAborted).ConfigureAwait(false);
         WriteAppendResponse(context.Response, result);

@@ -157,7 +157,7 @@ public sealed partial class BlobProtocolHandler
         };
 
         var ifTags = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(context.Request.Headers) };
-        var result = await blobs.GetBlockListAsync(target.Account, container, blob, type, context.RequestAborted).ConfigureAwait(false);
+        var result = await blobs.GetBlockListAsync(target.Account, container, blob, type, RequestHeaders.ReadLeaseId(context.Request.Headers, RequestHeaders.LeaseIdHeader), context.RequestAborted).ConfigureAwait(false);
         CheckBlockListTags(ifTags, result);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;

@@ -32,7 +32,8 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-rehydrate-priority", priority);
         }
 
-        await blobs.SetBlobTierAsync(target.Account, container, blob, selector, tier, context.RequestAborted).ConfigureAwait(false);
+        var conditions = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(headers), LeaseId = RequestHeaders.ReadLeaseId(headers, RequestHeaders.LeaseIdHeader) };
+        await blobs.SetBlobTierAsync(target.Account, container, blob, selector, tier, conditions, context.RequestAborted).ConfigureAwait(false);
         context.Response.StatusCode = StatusCodes.Status200OK;
         context.Response.ContentLength = 0;
     }
@@ -127,6 +128,7 @@ public sealed partial class BlobProtocolHandler
             SourceRangeEnd = range?.End,
             SourceConditions = ReadSourceConditions(headers),
             SourceChecksums = ReadSourceChecksums(headers),
+            LeaseId = RequestHeaders.ReadLeaseId(headers, RequestHeaders.LeaseIdHeader),
         };
 
         var result = await blobs.PutBlockFromUrlAsync(request, context.RequestAborted).ConfigureAwait(false);
@@ -181,15 +183,6 @@ public sealed partial class BlobProtocolHandler
         return new CopySource(source.Account, source.Container, source.Blob, ReadSelector(source), text);
     }
 
-    /// <summary>The source of Append Block From URL and Put Page From URL: a blob of the request's own account (another account → 404 CannotVerifyCopySource).</summary>
-    private async Task<(string Container, string Blob, BlobSelector Selector)> ReadSameAccountSourceAsync(HttpContext context, RequestTarget target)
-    {
-        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
-        return string.Equals(source.Account, target.Account, StringComparison.Ordinal)
-            ? (source.Container, source.Blob, source.Selector)
-            : throw new StorageException(ErrorCode.CannotVerifyCopySource, "This operation copies only from the request's own account.");
-    }
-
     /// <summary>A from-URL operation carries no body (Azure: Content-Length must be 0).</summary>
     /// <summary>An optional x-ms-source-range (<c>bytes=start-</c> or <c>bytes=start-end</c>); malformed: 400 InvalidHeaderValue.</summary>
     private static ByteRange? ReadSourceRange(IHeaderDictionary headers)
@@ -236,16 +229,22 @@ public sealed partial class BlobProtocolHandler
         return AccessTiers.TryParse(text) ?? throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-access-tier", text);
     }
 
-    /// <summary>x-ms-source-if-match, -if-none-match, -if-modified-since, -if-unmodified-since.</summary>
+    /// <summary>
+    /// x-ms-source-if-match, -if-none-match, -if-modified-since, -if-unmodified-since, and (issue 8)
+    /// x-ms-source-if-tags and x-ms-source-lease-id, which Azure documents on Copy Blob (and
+    /// -if-tags on Put Blob From URL); where Azure does not document them they are honoured too.
+    /// </summary>
     internal static AccessConditions ReadSourceConditions(IHeaderDictionary headers)
     {
         var ifMatch = RequestHeaders.Get(headers, "x-ms-source-if-match");
         var ifNoneMatch = RequestHeaders.Get(headers, "x-ms-source-if-none-match");
         var ifModifiedSince = ReadSourceDate(headers, "x-ms-source-if-modified-since");
         var ifUnmodifiedSince = ReadSourceDate(headers, "x-ms-source-if-unmodified-since");
-        return ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null
+        var ifTags = RequestHeaders.ReadIfTags(headers, "x-ms-source-if-tags");
+        var leaseId = RequestHeaders.ReadLeaseId(headers, "x-ms-source-lease-id");
+        return ifMatch is null && ifNoneMatch is null && ifModifiedSince is null && ifUnmodifiedSince is null && ifTags is null && leaseId is null
             ? AccessConditions.None
-            : new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince);
+            : new AccessConditions(ifMatch, ifNoneMatch, ifModifiedSince, ifUnmodifiedSince) { IfTags = ifTags, LeaseId = leaseId };
     }
 
     private static DateTimeOffset? ReadSourceDate(IHeaderDictionary headers, string name)

@@ -41,6 +41,7 @@ public sealed partial class BlobProtocolHandler
             RequestHeaders.ReadConditions(headers))
         {
             Encryption = encryption,
+            Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreatePageBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
         WriteBlobCreated(context.Response, result);
@@ -103,7 +104,7 @@ public sealed partial class BlobProtocolHandler
         AcknowledgeStructuredBody(context.Response, structured);
     }
 
-    /// <summary>Put Page From URL: a range of a blob of the same account (x-ms-copy-source, x-ms-source-range) written into the range.</summary>
+    /// <summary>Put Page From URL: a range of a blob of this server (x-ms-copy-source, x-ms-source-range; another account's only with a SAS in the URL, as Put Block From URL) written into the range.</summary>
     private async Task PutPageFromUrlAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
@@ -130,14 +131,14 @@ public sealed partial class BlobProtocolHandler
             throw new StorageException(ErrorCode.InvalidPageRange, "The source range's length differs from the range's.");
         }
 
-        var (sourceContainer, sourceBlob, sourceSelector) = await ReadSameAccountSourceAsync(context, target).ConfigureAwait(false);
+        var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
         var request = new PageWriteRequest(target.Account, container, blob, offset, length, RequestHeaders.ReadConditions(headers), ReadSequenceConditions(headers), TransactionalChecksums.None)
         {
             Encryption = encryption,
         };
-        var result = await blobs.PutPagesFromUrlAsync(request, sourceContainer, sourceBlob, sourceSelector, sourceRange.Start, context.RequestAborted).ConfigureAwait(false);
+        var result = await blobs.PutPagesFromUrlAsync(request, source, ReadSourceConditions(headers), sourceRange.Start, context.RequestAborted).ConfigureAwait(false);
         WritePageWriteResponse(context.Response, result);
     }
 

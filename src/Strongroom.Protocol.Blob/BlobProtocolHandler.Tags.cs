@@ -39,7 +39,7 @@ public sealed partial class BlobProtocolHandler
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers, selectorAllowed: true);
         var selector = ReadSelector(target);
-        var conditions = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(headers) };
+        var conditions = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(headers), LeaseId = RequestHeaders.ReadLeaseId(headers, RequestHeaders.LeaseIdHeader) };
         var tags = await blobs.GetBlobTagsAsync(target.Account, container, blob, selector, conditions, context.RequestAborted).ConfigureAwait(false);
         var body = TagsXml.TagsBody(tags);
         var response = context.Response;
@@ -69,7 +69,7 @@ public sealed partial class BlobProtocolHandler
             throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "versionid", versionId);
         }
 
-        var conditions = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(headers) };
+        var conditions = new AccessConditions { IfTags = RequestHeaders.ReadIfTags(headers), LeaseId = RequestHeaders.ReadLeaseId(headers, RequestHeaders.LeaseIdHeader) };
         var checksums = RequestHeaders.ReadChecksums(headers);
         PrepareBody(context, Limits.BlobTagsXmlBytesMax);
         var (buffer, length) = await ReadBoundedBodyAsync(context, Limits.BlobTagsXmlBytesMax).ConfigureAwait(false);

@@ -112,17 +112,17 @@ public static class RequestHeaders
             : new AccessConditions(IfModifiedSince: ifModifiedSince, IfUnmodifiedSince: ifUnmodifiedSince) { LeaseId = leaseId };
     }
 
-    /// <summary>x-ms-if-tags (issue 8): Azure's condition grammar (AND, OR, parentheses, = &lt;&gt; &gt; &gt;= &lt; &lt;=); null when absent.</summary>
-    public static TagExpression? ReadIfTags(IHeaderDictionary headers)
+    /// <summary>x-ms-if-tags (issue 8), or another header of the same grammar (x-ms-source-if-tags): Azure's condition grammar (AND, OR, parentheses, = &lt;&gt; &gt; &gt;= &lt; &lt;=); null when absent.</summary>
+    public static TagExpression? ReadIfTags(IHeaderDictionary headers, string name = "x-ms-if-tags")
     {
-        var text = Get(headers, "x-ms-if-tags");
+        var text = Get(headers, name);
         if (text is null)
         {
             return null;
         }
 
         return TagExpression.TryParse(text, TagExpressionKind.Condition, out var error)
-            ?? throw new BlobProtocolException(ErrorMapping.InvalidHeaderValue, details: [new("HeaderName", "x-ms-if-tags"), new("HeaderValue", text), new("Reason", error ?? string.Empty)]);
+            ?? throw new BlobProtocolException(ErrorMapping.InvalidHeaderValue, details: [new("HeaderName", name), new("HeaderValue", text), new("Reason", error ?? string.Empty)]);
     }
 
     /// <summary>x-ms-tags (Put Blob, Put Block List, Copy Blob): the validated tags (400 InvalidTag otherwise); none when absent.</summary>
