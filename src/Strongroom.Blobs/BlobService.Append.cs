@@ -38,20 +38,30 @@ public sealed partial class BlobService
         var details = ContentDetails(0, scope);
         details.Add(new("blobType", nameof(BlobType.AppendBlob)));
         var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details);
+        return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Put Blob's commit of a blob created without content (an empty append blob, a page blob of
+    /// zeros): in place of whatever the name held if its lease and conditions allow, archiving it
+    /// as any content write does, with the write's transparency-log entry.
+    /// </summary>
+    private async Task<BlobWriteResult> CommitEmptyBlobAsync(AccountRecord account, BlobRecord record, AccessConditions conditions, string versionId, AuditAppend? entry, CancellationToken cancellationToken)
+    {
         var removed = await store.CommitBlobAsync(
             record,
             [],
             [],
             current =>
             {
-                CheckBlobLease(request.Conditions.LeaseId, current);
-                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                CheckBlobLease(conditions.LeaseId, current);
+                Conditions.CheckWrite(conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
             },
-            ArchiveForWrite(account, contentWrite: true, now, versionId),
+            ArchiveForWrite(account, contentWrite: true, record.LastModified, versionId),
             audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = customerKeySha256, VersionId = record.VersionId };
+        return new BlobWriteResult(record.ETag, record.LastModified, null, null) { EncryptionScope = record.EncryptionScope, CustomerKeySha256 = record.CustomerKeySha256, VersionId = record.VersionId };
     }
 
     /// <summary>

@@ -133,21 +133,8 @@ public sealed partial class BlobProtocolHandler
     /// <summary><c>x-ms-blob-condition-maxsize</c> and <c>x-ms-blob-condition-appendpos</c>: non-negative integers, else 400 InvalidHeaderValue.</summary>
     private static AppendConditions ReadAppendConditions(IHeaderDictionary headers)
     {
-        var maxSize = ReadNonNegative(headers, "x-ms-blob-condition-maxsize");
-        var position = ReadNonNegative(headers, "x-ms-blob-condition-appendpos");
+        var maxSize = ReadLongHeader(headers, "x-ms-blob-condition-maxsize");
+        var position = ReadLongHeader(headers, "x-ms-blob-condition-appendpos");
         return maxSize is null && position is null ? AppendConditions.None : new AppendConditions(maxSize, position);
-    }
-
-    private static long? ReadNonNegative(IHeaderDictionary headers, string name)
-    {
-        var text = RequestHeaders.Get(headers, name);
-        if (text is null)
-        {
-            return null;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
     }
 }

@@ -52,14 +52,7 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var write = RequestHeaders.Get(headers, "x-ms-page-write")
-            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
-        var clear = write.ToLowerInvariant() switch
-        {
-            "update" => false,
-            "clear" => true,
-            _ => throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write),
-        };
+        var clear = ReadPageWriteIsClear(headers);
         var (offset, length) = ReadPageRange(headers);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -109,11 +102,9 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var write = RequestHeaders.Get(headers, "x-ms-page-write")
-            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
-        if (!string.Equals(write, "update", StringComparison.OrdinalIgnoreCase))
+        if (ReadPageWriteIsClear(headers))
         {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write);
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", RequestHeaders.Get(headers, "x-ms-page-write"));
         }
 
         RequireEmptyBody(context);
@@ -301,6 +292,19 @@ public sealed partial class BlobProtocolHandler
         var lt = ReadLongHeader(headers, "x-ms-if-sequence-number-lt");
         var eq = ReadLongHeader(headers, "x-ms-if-sequence-number-eq");
         return le is null && lt is null && eq is null ? SequenceNumberConditions.None : new SequenceNumberConditions(le, lt, eq);
+    }
+
+    /// <summary>x-ms-page-write: required, <c>update</c> (false) or <c>clear</c> (true), any case; else 400 InvalidHeaderValue.</summary>
+    private static bool ReadPageWriteIsClear(IHeaderDictionary headers)
+    {
+        var write = RequestHeaders.Get(headers, "x-ms-page-write")
+            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
+        return write.ToLowerInvariant() switch
+        {
+            "update" => false,
+            "clear" => true,
+            _ => throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write),
+        };
     }
 
     /// <summary>A non-negative decimal header (sizes, sequence numbers), or null when absent; anything else is 400 InvalidHeaderValue.</summary>
