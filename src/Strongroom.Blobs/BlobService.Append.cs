@@ -1,4 +1,3 @@
-using System.Buffers;
 using Strongroom.Core;
 
 namespace Strongroom.Blobs;
@@ -26,13 +25,7 @@ public sealed partial class BlobService
 
         // Nothing is encrypted yet, but the key is resolved as for any write: the scope must be
         // usable and allowed by the container, and every block appended later uses the same one.
-        string? scope;
-        byte[]? customerKeySha256;
-        using (var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false))
-        {
-            scope = writeKeys.Scope;
-            customerKeySha256 = writeKeys.CustomerKeySha256;
-        }
+        var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var (eTag, now, versionId) = eTags.NextWithVersionId();
         var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.AppendBlob, 0, eTag, now, now, request.Headers, request.Metadata)
@@ -45,20 +38,30 @@ public sealed partial class BlobService
         var details = ContentDetails(0, scope);
         details.Add(new("blobType", nameof(BlobType.AppendBlob)));
         var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details);
+        return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Put Blob's commit of a blob created without content (an empty append blob, a page blob of
+    /// zeros): in place of whatever the name held if its lease and conditions allow, archiving it
+    /// as any content write does, with the write's transparency-log entry.
+    /// </summary>
+    private async Task<BlobWriteResult> CommitEmptyBlobAsync(AccountRecord account, BlobRecord record, AccessConditions conditions, string versionId, AuditAppend? entry, CancellationToken cancellationToken)
+    {
         var removed = await store.CommitBlobAsync(
             record,
             [],
             [],
             current =>
             {
-                CheckBlobLease(request.Conditions.LeaseId, current);
-                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                CheckBlobLease(conditions.LeaseId, current);
+                Conditions.CheckWrite(conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
             },
-            ArchiveForWrite(account, contentWrite: true, now, versionId),
+            ArchiveForWrite(account, contentWrite: true, record.LastModified, versionId),
             audit: entry,
             cancellationToken: cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = customerKeySha256, VersionId = record.VersionId };
+        return new BlobWriteResult(record.ETag, record.LastModified, null, null) { EncryptionScope = record.EncryptionScope, CustomerKeySha256 = record.CustomerKeySha256, VersionId = record.VersionId };
     }
 
     /// <summary>
@@ -114,7 +117,7 @@ public sealed partial class BlobService
 
         using var writeKeys = await ResolveAppendKeysAsync(account, container, existing, request.Encryption, cancellationToken).ConfigureAwait(false);
         WrittenObject written;
-        await using (var content = new RangeReadStream(source, offset, count, CopyChunkBytes))
+        await using (var content = new BlobRangeStream(source, offset, count, CopyChunkBytes))
         {
             written = await WriteObjectAsync(account, container, request.Blob, content, request.SourceChecksums, count, writeKeys, cancellationToken).ConfigureAwait(false);
         }
@@ -290,79 +293,6 @@ public sealed partial class BlobService
     private static bool SameKeyHash(byte[]? left, byte[]? right) =>
         left is null ? right is null : right is not null && left.AsSpan().SequenceEqual(right);
 
-    /// <summary>A range of a blob's plaintext, decrypted a chunk at a time (one chunk in memory).</summary>
-    private sealed class RangeReadStream(BlobReader reader, long start, long count, int chunkBytes) : Stream
-    {
-        private readonly byte[] chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
-        private long delivered;
-        private long fetched;
-        private int chunkStart;
-        private int chunkEnd;
-        private bool returned;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => count;
-
-        public override long Position { get => delivered; set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (chunkStart == chunkEnd)
-            {
-                var next = (int)Math.Min(chunkBytes, count - fetched);
-                if (next <= 0)
-                {
-                    return 0;
-                }
-
-                using (var target = new MemoryStream(chunk, 0, next, writable: true))
-                {
-                    await reader.CopyRangeToAsync(start + fetched, next, target, cancellationToken).ConfigureAwait(false);
-                }
-
-                fetched += next;
-                chunkStart = 0;
-                chunkEnd = next;
-            }
-
-            var taken = Math.Min(buffer.Length, chunkEnd - chunkStart);
-            chunk.AsMemory(chunkStart, taken).CopyTo(buffer);
-            chunkStart += taken;
-            delivered += taken;
-            return taken;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && !returned)
-            {
-                returned = true;
-                ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
 
 /// <summary>Append Block's own conditions: x-ms-blob-condition-maxsize and x-ms-blob-condition-appendpos.</summary>

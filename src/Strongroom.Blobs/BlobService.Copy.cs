@@ -1,4 +1,3 @@
-using System.Buffers;
 using Strongroom.Core;
 using Strongroom.Storage;
 
@@ -153,7 +152,7 @@ public sealed partial class BlobService
             SourceDetails = SourceDetails(request.Source),
         };
 
-        await using var content = new SourceRangeStream(source, 0, source.Blob.ContentLength, CopyChunkBytes);
+        await using var content = new BlobRangeStream(source, CopyChunkBytes);
         return await PutBlobAsync(putRequest, content, cancellationToken).ConfigureAwait(false);
     }
 
@@ -201,24 +200,28 @@ public sealed partial class BlobService
             Operation = BlobOperation.PutBlockFromUrl,
             SourceDetails = details,
         };
-        await using var content = new SourceRangeStream(source, offset, count, CopyChunkBytes);
+        await using var content = new BlobRangeStream(source, offset, count, CopyChunkBytes);
         return await PutBlockAsync(blockRequest, content, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>The source of a from-URL operation, readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
-    internal async Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken)
+    internal Task<BlobReader> OpenCopySourceAsync(CopySource source, AccessConditions sourceConditions, CancellationToken cancellationToken) =>
+        OpenCopySourceAsync(source.Account, source.Container, source.Blob, source.Selector, sourceConditions, cancellationToken);
+
+    /// <summary>The source of a copy (a blob, version or snapshot), readable and meeting its conditions; a missing one is 404 CannotVerifyCopySource.</summary>
+    private async Task<BlobReader> OpenCopySourceAsync(string account, string container, string blob, BlobSelector selector, AccessConditions sourceConditions, CancellationToken cancellationToken)
     {
         BlobReader reader;
         try
         {
-            reader = await OpenBlobAsync(source.Account, source.Container, source.Blob, AccessConditions.None, customerKey: null, ReadLocation.Primary, source.Selector, cancellationToken).ConfigureAwait(false);
+            reader = await OpenBlobAsync(account, container, blob, AccessConditions.None, customerKey: null, ReadLocation.Primary, selector, cancellationToken).ConfigureAwait(false);
         }
         catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
         {
             throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
         }
 
-        CheckSourceConditions(sourceConditions, reader.Blob, source.Selector.IsCurrent);
+        CheckSourceConditions(sourceConditions, reader.Blob, selector.IsCurrent);
         return reader;
     }
 
@@ -238,82 +241,6 @@ public sealed partial class BlobService
         return details;
     }
 
-    /// <summary>
-    /// A readable stream over a range of a blob's plaintext, decrypted a chunk at a time, so a
-    /// from-URL write of any size holds one chunk in memory.
-    /// </summary>
-    private sealed class SourceRangeStream(BlobReader reader, long start, long length, int chunkBytes) : Stream
-    {
-        private readonly byte[] chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
-        private long delivered;
-        private long fetched;
-        private int chunkStart;
-        private int chunkEnd;
-        private bool returned;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position { get => delivered; set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (chunkStart == chunkEnd)
-            {
-                var count = (int)Math.Min(chunkBytes, length - fetched);
-                if (count <= 0)
-                {
-                    return 0;
-                }
-
-                using (var target = new MemoryStream(chunk, 0, count, writable: true))
-                {
-                    await reader.CopyRangeToAsync(start + fetched, count, target, cancellationToken).ConfigureAwait(false);
-                }
-
-                fetched += count;
-                chunkStart = 0;
-                chunkEnd = count;
-            }
-
-            var taken = Math.Min(buffer.Length, chunkEnd - chunkStart);
-            chunk.AsMemory(chunkStart, taken).CopyTo(buffer);
-            chunkStart += taken;
-            delivered += taken;
-            return taken;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && !returned)
-            {
-                returned = true;
-                ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
 
 /// <summary>The source of a copy or from-URL operation: a blob (version, snapshot) of an account on this server, and its URL as given.</summary>

@@ -18,6 +18,16 @@ public sealed partial class BlobService
     public ICustomerManagedKeys CustomerManagedKeys { get; init; } = NoCustomerManagedKeys.Instance;
 
     /// <summary>
+    /// Resolves the key for a write that encrypts nothing yet (an empty append or page blob) with
+    /// every check <see cref="ResolveWriteKeysAsync"/> makes, keeping what the blob records of it.
+    /// </summary>
+    private async Task<(string? Scope, byte[]? CustomerKeySha256)> ResolveWriteKeyIdentityAsync(AccountRecord account, ContainerRecord container, BlobEncryptionOptions options, CancellationToken cancellationToken)
+    {
+        using var writeKeys = await ResolveWriteKeysAsync(account, container, options, cancellationToken).ConfigureAwait(false);
+        return (writeKeys.Scope, writeKeys.CustomerKeySha256);
+    }
+
+    /// <summary>
     /// Resolves the key for a write: the requested scope or the container's default, subject to
     /// the container's deny-override policy; a customer-provided key is never combined with a scope.
     /// EncryptionScopeForbiddenByContainerPolicy, EncryptionScopeNotFound, EncryptionScopeDisabled,

@@ -46,13 +46,7 @@ public sealed partial class BlobService
         RequireSequenceNumber(request.SequenceNumber);
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
-        string? scope;
-        byte[]? customerKeySha256;
-        using (var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false))
-        {
-            scope = writeKeys.Scope;
-            customerKeySha256 = writeKeys.CustomerKeySha256;
-        }
+        var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
         var (eTag, now, versionId) = eTags.NextWithVersionId();
         var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.PageBlob, request.Size, eTag, now, now, request.Headers, request.Metadata)
@@ -68,20 +62,7 @@ public sealed partial class BlobService
         var details = ContentDetails(request.Size, scope);
         details.Add(new("blobType", nameof(BlobType.PageBlob)));
         var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details, []);
-        var removed = await store.CommitBlobAsync(
-            record,
-            [],
-            [],
-            current =>
-            {
-                CheckBlobLease(request.Conditions.LeaseId, current);
-                Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
-            },
-            ArchiveForWrite(account, contentWrite: true, now, versionId),
-            audit: entry,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
-        await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-        return new BlobWriteResult(eTag, now, null, null) { EncryptionScope = scope, CustomerKeySha256 = customerKeySha256, VersionId = record.VersionId };
+        return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Put Page, x-ms-page-write: update. The body is exactly the range's bytes (at most 4 MiB).</summary>

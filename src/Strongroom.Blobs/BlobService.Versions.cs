@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Text;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -263,17 +262,7 @@ public sealed partial class BlobService
 
         var account = await RequireAccountAsync(request.Account, cancellationToken).ConfigureAwait(false);
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
-        BlobReader source;
-        try
-        {
-            source = await OpenBlobAsync(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob, AccessConditions.None, customerKey: null, ReadLocation.Primary, request.SourceSelector, cancellationToken).ConfigureAwait(false);
-        }
-        catch (StorageException missing) when (missing.Code is ErrorCode.BlobNotFound or ErrorCode.VersionNotFound or ErrorCode.ContainerNotFound or ErrorCode.InvalidResourceName or ErrorCode.AccountNotFound)
-        {
-            throw new StorageException(ErrorCode.CannotVerifyCopySource, "The copy source does not exist.", missing);
-        }
-
-        CheckSourceConditions(request.SourceConditions, source.Blob, request.SourceSelector.IsCurrent);
+        var source = await OpenCopySourceAsync(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob, request.SourceSelector, request.SourceConditions, cancellationToken).ConfigureAwait(false);
 
         if (!request.Conditions.IsEmpty || request.Conditions.LeaseId is not null)
         {
@@ -285,7 +274,7 @@ public sealed partial class BlobService
         using var writeKeys = await ResolveWriteKeysAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
         var length = source.Blob.ContentLength;
         WrittenObject written;
-        await using (var content = new BlobReadStream(source, CopyChunkBytes))
+        await using (var content = new BlobRangeStream(source, CopyChunkBytes))
         {
             written = await WriteObjectAsync(account, container, request.Blob, content, TransactionalChecksums.None, length, writeKeys, cancellationToken).ConfigureAwait(false);
         }
@@ -443,80 +432,6 @@ public sealed partial class BlobService
         return new BlobEntryPosition(marker, -1, string.Empty);
     }
 
-    /// <summary>
-    /// A readable stream over a blob's plaintext, decrypted a chunk at a time (one key unwrap and
-    /// one site read per chunk), so a copy of any size holds one chunk in memory.
-    /// </summary>
-    private sealed class BlobReadStream(BlobReader reader, int chunkBytes) : Stream
-    {
-        private readonly byte[] chunk = ArrayPool<byte>.Shared.Rent(chunkBytes);
-        private long offset;
-        private int chunkStart;
-        private int chunkEnd;
-        private bool returned;
-
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => reader.Blob.ContentLength;
-
-        public override long Position { get => offset - (chunkEnd - chunkStart); set => throw new NotSupportedException(); }
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            if (chunkStart == chunkEnd)
-            {
-                var count = (int)Math.Min(chunkBytes, reader.Blob.ContentLength - offset);
-                if (count <= 0)
-                {
-                    return 0;
-                }
-
-                using (var target = new MemoryStream(chunk, 0, count, writable: true))
-                {
-                    await reader.CopyRangeToAsync(offset, count, target, cancellationToken).ConfigureAwait(false);
-                }
-
-                offset += count;
-                chunkStart = 0;
-                chunkEnd = count;
-            }
-
-            var taken = Math.Min(buffer.Length, chunkEnd - chunkStart);
-            chunk.AsMemory(chunkStart, taken).CopyTo(buffer);
-            chunkStart += taken;
-            return taken;
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("Read asynchronously.");
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing && !returned)
-            {
-                returned = true;
-                ArrayPool<byte>.Shared.Return(chunk, clearArray: true);
-            }
-
-            base.Dispose(disposing);
-        }
-    }
 }
 
 /// <summary>Which blob a request names: the current one, or a version (<c>?versionid=</c>) or snapshot (<c>?snapshot=</c>).</summary>

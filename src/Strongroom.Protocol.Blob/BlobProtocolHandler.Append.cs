@@ -14,10 +14,7 @@ public sealed partial class BlobProtocolHandler
     {
         var request = context.Request;
         var headers = request.Headers;
-        if (request.ContentLength is { } length && length != 0)
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -34,12 +31,7 @@ public sealed partial class BlobProtocolHandler
             Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreateAppendBlobAsync(createRequest, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        WriteBlobCreated(context.Response, result);
     }
 
     private async Task AppendBlockAsync(HttpContext context, RequestTarget target, string container, string blob)
@@ -76,25 +68,11 @@ public sealed partial class BlobProtocolHandler
         var request = context.Request;
         var headers = request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        if (request.ContentLength is { } length && length != 0)
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", length.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var appendConditions = ReadAppendConditions(headers);
         var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
-        long? sourceOffset = null;
-        long? sourceCount = null;
-        if (RequestHeaders.Get(headers, "x-ms-source-range") is { } rangeText)
-        {
-            if (!RangeHeader.TryParse(rangeText, out var range))
-            {
-                throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
-            }
-
-            sourceOffset = range.Start;
-            sourceCount = range.RequestedLength;
-        }
+        var range = ReadSourceRange(headers);
 
         var encryption = EncryptionHeaders.ReadOptions(request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -103,8 +81,8 @@ public sealed partial class BlobProtocolHandler
             container,
             blob,
             source,
-            sourceOffset,
-            sourceCount,
+            range?.Start,
+            range?.RequestedLength,
             ReadSourceChecksums(headers),
             RequestHeaders.ReadConditions(headers),
             appendConditions)
@@ -155,21 +133,8 @@ public sealed partial class BlobProtocolHandler
     /// <summary><c>x-ms-blob-condition-maxsize</c> and <c>x-ms-blob-condition-appendpos</c>: non-negative integers, else 400 InvalidHeaderValue.</summary>
     private static AppendConditions ReadAppendConditions(IHeaderDictionary headers)
     {
-        var maxSize = ReadNonNegative(headers, "x-ms-blob-condition-maxsize");
-        var position = ReadNonNegative(headers, "x-ms-blob-condition-appendpos");
+        var maxSize = ReadLongHeader(headers, "x-ms-blob-condition-maxsize");
+        var position = ReadLongHeader(headers, "x-ms-blob-condition-appendpos");
         return maxSize is null && position is null ? AppendConditions.None : new AppendConditions(maxSize, position);
-    }
-
-    private static long? ReadNonNegative(IHeaderDictionary headers, string name)
-    {
-        var text = RequestHeaders.Get(headers, name);
-        if (text is null)
-        {
-            return null;
-        }
-
-        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, name, text);
     }
 }

@@ -57,30 +57,15 @@ public sealed partial class BlobProtocolHandler
 
         var (body, structured) = OpenBody(context);
         var result = await blobs.PutBlobAsync(putRequest, body, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        AcknowledgeStructuredBody(response, structured);
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        AcknowledgeStructuredBody(context.Response, structured);
+        WriteBlobCreated(context.Response, result);
     }
 
     private async Task PutBlockAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var blockId = target.GetQuery("blockid");
-        if (blockId is null)
-        {
-            throw BlobProtocolException.Query(ErrorMapping.MissingRequiredQueryParameter, "blockid", null);
-        }
-
-        if (!RequestHeaders.IsValidBlockId(blockId))
-        {
-            throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blockid", blockId, "Not a valid Base64 string of at most 64 bytes.");
-        }
+        var blockId = ReadBlockId(target);
 
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -512,6 +497,30 @@ public sealed partial class BlobProtocolHandler
         WriteCopyHeaders(response, record);
         WriteMetadata(response, record.Metadata);
         WriteTagCount(response, record);
+    }
+
+    /// <summary>The <c>blockid</c> of Put Block and Put Block From URL: required, Base64 of at most 64 bytes.</summary>
+    private static string ReadBlockId(RequestTarget target)
+    {
+        var blockId = target.GetQuery("blockid")
+            ?? throw BlobProtocolException.Query(ErrorMapping.MissingRequiredQueryParameter, "blockid", null);
+        if (!RequestHeaders.IsValidBlockId(blockId))
+        {
+            throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blockid", blockId, "Not a valid Base64 string of at most 64 bytes.");
+        }
+
+        return blockId;
+    }
+
+    /// <summary>201 Created for a write that makes a blob: ETag, Last-Modified, the checksums of the bytes received (when any), the key used, the version id; no body.</summary>
+    private static void WriteBlobCreated(HttpResponse response, BlobWriteResult result)
+    {
+        response.StatusCode = StatusCodes.Status201Created;
+        WriteETagAndLastModified(response, result.ETag, result.LastModified);
+        WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
+        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
+        WriteVersionId(response, result.VersionId);
+        response.ContentLength = 0;
     }
 
     private static void WriteChecksums(HttpResponse response, byte[]? md5, ulong? crc64)

@@ -101,13 +101,7 @@ public sealed partial class BlobProtocolHandler
         };
 
         var result = await blobs.PutBlobFromUrlAsync(request, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        WriteChecksums(response, result.ContentMd5, result.ContentCrc64);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        WriteBlobCreated(context.Response, result);
     }
 
     /// <summary>
@@ -119,26 +113,10 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var blockId = target.GetQuery("blockid");
-        if (blockId is null)
-        {
-            throw BlobProtocolException.Query(ErrorMapping.MissingRequiredQueryParameter, "blockid", null);
-        }
-
-        if (!RequestHeaders.IsValidBlockId(blockId))
-        {
-            throw BlobProtocolException.Query(ErrorMapping.InvalidQueryParameterValue, "blockid", blockId, "Not a valid Base64 string of at most 64 bytes.");
-        }
+        var blockId = ReadBlockId(target);
 
         RequireEmptyBody(context);
-        ByteRange? range = null;
-        var rangeText = RequestHeaders.Get(headers, "x-ms-source-range");
-        if (rangeText is not null)
-        {
-            range = RangeHeader.TryParse(rangeText, out var parsed)
-                ? parsed
-                : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
-        }
+        var range = ReadSourceRange(headers);
 
         var source = await ReadFromUrlSourceAsync(context, target).ConfigureAwait(false);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
@@ -206,6 +184,20 @@ public sealed partial class BlobProtocolHandler
     }
 
     /// <summary>A from-URL operation carries no body (Azure: Content-Length must be 0).</summary>
+    /// <summary>An optional x-ms-source-range (<c>bytes=start-</c> or <c>bytes=start-end</c>); malformed: 400 InvalidHeaderValue.</summary>
+    private static ByteRange? ReadSourceRange(IHeaderDictionary headers)
+    {
+        var rangeText = RequestHeaders.Get(headers, "x-ms-source-range");
+        if (rangeText is null)
+        {
+            return null;
+        }
+
+        return RangeHeader.TryParse(rangeText, out var range)
+            ? range
+            : throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-source-range", rangeText);
+    }
+
     private static void RequireEmptyBody(HttpContext context)
     {
         var length = context.Request.ContentLength;

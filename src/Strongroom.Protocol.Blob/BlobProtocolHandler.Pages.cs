@@ -23,10 +23,7 @@ public sealed partial class BlobProtocolHandler
     private async Task PutPageBlobAsync(HttpContext context, RequestTarget target, string container, string blob)
     {
         var headers = context.Request.Headers;
-        if (context.Request.ContentLength is not (null or 0))
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var size = ReadLongHeader(headers, "x-ms-blob-content-length")
             ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-blob-content-length", null);
@@ -47,12 +44,7 @@ public sealed partial class BlobProtocolHandler
             Tags = RequestHeaders.ReadTags(headers),
         };
         var result = await blobs.CreatePageBlobAsync(request, context.RequestAborted).ConfigureAwait(false);
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status201Created;
-        WriteETagAndLastModified(response, result.ETag, result.LastModified);
-        EncryptionHeaders.WriteWriteResponse(response, result.EncryptionScope, result.CustomerKeySha256);
-        WriteVersionId(response, result.VersionId);
-        response.ContentLength = 0;
+        WriteBlobCreated(context.Response, result);
     }
 
     /// <summary>Put Page: x-ms-page-write update (the body is the range) or clear (no body).</summary>
@@ -60,14 +52,7 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var write = RequestHeaders.Get(headers, "x-ms-page-write")
-            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
-        var clear = write.ToLowerInvariant() switch
-        {
-            "update" => false,
-            "clear" => true,
-            _ => throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write),
-        };
+        var clear = ReadPageWriteIsClear(headers);
         var (offset, length) = ReadPageRange(headers);
         var encryption = EncryptionHeaders.ReadOptions(context.Request, write: true, scopeAllowed: true);
         using var customerKey = encryption.CustomerKey;
@@ -88,10 +73,7 @@ public sealed partial class BlobProtocolHandler
         var structured = false;
         if (clear)
         {
-            if (context.Request.ContentLength is not (null or 0))
-            {
-                throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-            }
+            RequireEmptyBody(context);
 
             result = await blobs.ClearPagesAsync(request, context.RequestAborted).ConfigureAwait(false);
         }
@@ -120,17 +102,12 @@ public sealed partial class BlobProtocolHandler
     {
         var headers = context.Request.Headers;
         RejectUnsupportedBlobFeatures(target, headers);
-        var write = RequestHeaders.Get(headers, "x-ms-page-write")
-            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
-        if (!string.Equals(write, "update", StringComparison.OrdinalIgnoreCase))
+        if (ReadPageWriteIsClear(headers))
         {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write);
+            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", RequestHeaders.Get(headers, "x-ms-page-write"));
         }
 
-        if (context.Request.ContentLength is not (null or 0))
-        {
-            throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "Content-Length", context.Request.ContentLength?.ToString(CultureInfo.InvariantCulture));
-        }
+        RequireEmptyBody(context);
 
         var (offset, length) = ReadPageRange(headers);
         var sourceText = RequestHeaders.Get(headers, "x-ms-source-range")
@@ -315,6 +292,19 @@ public sealed partial class BlobProtocolHandler
         var lt = ReadLongHeader(headers, "x-ms-if-sequence-number-lt");
         var eq = ReadLongHeader(headers, "x-ms-if-sequence-number-eq");
         return le is null && lt is null && eq is null ? SequenceNumberConditions.None : new SequenceNumberConditions(le, lt, eq);
+    }
+
+    /// <summary>x-ms-page-write: required, <c>update</c> (false) or <c>clear</c> (true), any case; else 400 InvalidHeaderValue.</summary>
+    private static bool ReadPageWriteIsClear(IHeaderDictionary headers)
+    {
+        var write = RequestHeaders.Get(headers, "x-ms-page-write")
+            ?? throw BlobProtocolException.Header(ErrorMapping.MissingRequiredHeader, "x-ms-page-write", null);
+        return write.ToLowerInvariant() switch
+        {
+            "update" => false,
+            "clear" => true,
+            _ => throw BlobProtocolException.Header(ErrorMapping.InvalidHeaderValue, "x-ms-page-write", write),
+        };
     }
 
     /// <summary>A non-negative decimal header (sizes, sequence numbers), or null when absent; anything else is 400 InvalidHeaderValue.</summary>
