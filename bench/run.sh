@@ -9,6 +9,9 @@
 #
 # Other options: --duration 10s --warmup 2s --ops put,get --sizes 4KiB,1MiB,64MiB --concurrency 1,16
 #                --out DIR (default bench/results/<UTC stamp>) --strict (exit 3 if any row misses its target)
+#                --redundancy POLICY: set the development account's redundancy first (e.g.
+#                custom:copies=1,zones=1,regions=1,sync for one copy, as Azurite keeps; the --dev
+#                default writes LRS, three copies, on this one disk)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
@@ -22,12 +25,14 @@ CONCURRENCY=1,16
 ONLY=""
 OUT=""
 STRICT=""
+REDUNDANCY=""
 while (($#)); do
   case "$1" in
     --quick) DURATION=1s; WARMUP=0.5s ;;
     --duration) DURATION=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --ops) OPS=$2; shift ;;
+    --redundancy) REDUNDANCY=$2; shift ;;
     --sizes) SIZES=$2; shift ;;
     --concurrency) CONCURRENCY=$2; shift ;;
     --only) ONLY=$2; shift ;;
@@ -69,6 +74,11 @@ for target in "${TARGETS[@]}"; do
   PID[$target]=$LAST_PID
   wait_for_port "$target" "${PID[$target]}" "${PORT[$target]}" "$WORK/$target.log"
   CS[$target]="$(connection_string "${PORT[$target]}")"
+  if [[ $target == strongroom && -n $REDUNDANCY ]]; then
+    dotnet "$STRONGROOM_DLL" account placement set "$DEV_ACCOUNT" --redundancy "$REDUNDANCY" --data "$WORK/$target-data" >"$OUT/placement.txt" 2>&1 \
+      || { cat "$OUT/placement.txt" >&2; die "could not set the redundancy to $REDUNDANCY"; }
+    log "strongroom: devstoreaccount1 redundancy $REDUNDANCY"
+  fi
 done
 log "data on $(filesystem_of "$WORK") under $WORK; results in $OUT"
 log "matrix: ops=$OPS sizes=$SIZES concurrency=$CONCURRENCY duration=$DURATION warmup=$WARMUP"
