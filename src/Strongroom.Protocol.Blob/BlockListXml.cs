@@ -11,16 +11,7 @@ namespace Strongroom.Protocol.Blob;
 /// </summary>
 public static class BlockListXml
 {
-    private static readonly XmlReaderSettings Settings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        IgnoreComments = true,
-        IgnoreWhitespace = true,
-        IgnoreProcessingInstructions = true,
-        MaxCharactersInDocument = Limits.BlockListXmlBytesMax,
-        CloseInput = true,
-    };
+    private static readonly XmlReaderSettings Settings = SafeXml.ReaderSettings(Limits.BlockListXmlBytesMax);
 
     /// <summary>
     /// Parses the body. Malformed XML → 400 InvalidXmlDocument; a bad block id → 400

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using Strongroom.Core;
@@ -19,23 +18,8 @@ namespace Strongroom.Protocol.Blob;
 /// </summary>
 public static class ServicePropertiesXml
 {
-    private static readonly XmlReaderSettings ReadSettings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        IgnoreComments = true,
-        IgnoreWhitespace = true,
-        IgnoreProcessingInstructions = true,
-        MaxCharactersInDocument = Limits.ServicePropertiesXmlBytesMax,
-        CloseInput = true,
-    };
+    private static readonly XmlReaderSettings ReadSettings = SafeXml.ReaderSettings(Limits.ServicePropertiesXmlBytesMax);
 
-    private static readonly XmlWriterSettings WriteSettings = new()
-    {
-        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-        Indent = false,
-        CloseOutput = false,
-    };
 
     /// <summary>What a Set body says (see the class remarks for the refusals).</summary>
     public static BlobServicePropertiesUpdate Parse(byte[] buffer, int length)
@@ -254,7 +238,7 @@ public static class ServicePropertiesXml
         ArgumentNullException.ThrowIfNull(properties);
         ArgumentNullException.ThrowIfNull(settings);
         using var buffer = new MemoryStream(1024);
-        using (var xml = XmlWriter.Create(buffer, WriteSettings))
+        using (var xml = XmlWriter.Create(buffer, SafeXml.WriterSettings))
         {
             xml.WriteStartDocument();
             xml.WriteStartElement("StorageServiceProperties");

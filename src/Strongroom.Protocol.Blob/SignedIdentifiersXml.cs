@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 using System.Xml;
 using System.Xml.Linq;
 using Strongroom.Core;
@@ -15,22 +14,8 @@ public static class SignedIdentifiersXml
 {
     private const string TimeFormat = "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'";
 
-    private static readonly XmlReaderSettings ReadSettings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        IgnoreComments = true,
-        IgnoreWhitespace = true,
-        IgnoreProcessingInstructions = true,
-        MaxCharactersInDocument = Limits.ContainerAclXmlBytesMax,
-    };
+    private static readonly XmlReaderSettings ReadSettings = SafeXml.ReaderSettings(Limits.ContainerAclXmlBytesMax);
 
-    private static readonly XmlWriterSettings WriteSettings = new()
-    {
-        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-        Indent = false,
-        CheckCharacters = true,
-    };
 
     /// <summary>
     /// Parses a Set Container ACL body; an empty body removes every policy. Malformed XML or an
@@ -115,7 +100,7 @@ public static class SignedIdentifiersXml
     public static byte[] Write(IReadOnlyList<SignedIdentifier> policies)
     {
         using var buffer = new MemoryStream(256);
-        using (var xml = XmlWriter.Create(buffer, WriteSettings))
+        using (var xml = XmlWriter.Create(buffer, SafeXml.WriterSettings))
         {
             xml.WriteStartDocument();
             xml.WriteStartElement("SignedIdentifiers");

@@ -13,24 +13,8 @@ namespace Strongroom.Protocol.Blob;
 /// </summary>
 public static class TagsXml
 {
-    private static readonly XmlReaderSettings ReadSettings = new()
-    {
-        DtdProcessing = DtdProcessing.Prohibit,
-        XmlResolver = null,
-        IgnoreComments = true,
-        IgnoreWhitespace = false,
-        IgnoreProcessingInstructions = true,
-        MaxCharactersInDocument = Limits.BlobTagsXmlBytesMax,
-        CloseInput = true,
-    };
+    private static readonly XmlReaderSettings ReadSettings = SafeXml.ReaderSettings(Limits.BlobTagsXmlBytesMax, ignoreWhitespace: false);
 
-    private static readonly XmlWriterSettings WriteSettings = new()
-    {
-        Encoding = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false),
-        Indent = false,
-        CloseOutput = false,
-        CheckCharacters = true,
-    };
 
     /// <summary>The tags of a Set Blob Tags body, unvalidated (the service applies Azure's rules). Malformed → 400 InvalidXmlDocument.</summary>
     public static IReadOnlyList<KeyValuePair<string, string>> Parse(byte[] buffer, int length)
@@ -74,7 +58,7 @@ public static class TagsXml
     public static byte[] TagsBody(IReadOnlyList<KeyValuePair<string, string>> tags)
     {
         using var stream = new MemoryStream();
-        using (var xml = XmlWriter.Create(stream, WriteSettings))
+        using (var xml = XmlWriter.Create(stream, SafeXml.WriterSettings))
         {
             xml.WriteStartDocument();
             xml.WriteStartElement("Tags");
@@ -90,7 +74,7 @@ public static class TagsXml
     public static byte[] FindBlobsBody(string serviceEndpoint, string where, TaggedBlobListing listing)
     {
         using var stream = new MemoryStream();
-        using (var xml = XmlWriter.Create(stream, WriteSettings))
+        using (var xml = XmlWriter.Create(stream, SafeXml.WriterSettings))
         {
             xml.WriteStartDocument();
             xml.WriteStartElement("EnumerationResults");
