@@ -114,6 +114,35 @@ stop_all() {
 }
 
 # Peak resident set of a live process, in KiB (VmHWM), or empty when unavailable.
+# The servers a Strongroom-vs-Azurite script compares: TARGETS from its --only value (empty: both).
+select_targets() { # ONLY
+  case "$1" in
+    "") TARGETS=(strongroom azurite) ;;
+    strongroom|azurite) TARGETS=("$1") ;;
+    *) die "--only takes strongroom or azurite" ;;
+  esac
+}
+
+# Builds and starts every server in TARGETS on a free port with its data under $WORK and waits for
+# each; fills the caller's associative arrays PORT, PID and CS (connection string).
+start_targets() {
+  local target
+  for target in "${TARGETS[@]}"; do
+    case "$target" in
+      strongroom) build_strongroom ;;
+      azurite) ensure_azurite ;;
+    esac
+  done
+  for target in "${TARGETS[@]}"; do
+    mkdir -p "$WORK/$target-data"
+    PORT[$target]="$(free_port)"
+    "start_$target" "${PORT[$target]}" "$WORK/$target-data" "$WORK/$target.log"
+    PID[$target]=$LAST_PID
+    wait_for_port "$target" "${PID[$target]}" "${PORT[$target]}" "$WORK/$target.log"
+    CS[$target]="$(connection_string "${PORT[$target]}")"
+  done
+}
+
 peak_rss_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || true; }
 
 filesystem_of() { stat -f -c %T "$1" 2>/dev/null || echo unknown; }

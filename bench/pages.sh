@@ -41,11 +41,7 @@ while (($#)); do
   esac
   shift
 done
-case "$ONLY" in
-  "") TARGETS=(strongroom azurite) ;;
-  strongroom|azurite) TARGETS=("$ONLY") ;;
-  *) die "--only takes strongroom or azurite" ;;
-esac
+select_targets "$ONLY"
 
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="${OUT:-$ROOT/bench/results/pages-$STAMP}"
@@ -59,20 +55,7 @@ save_results() { # the servers' logs outlive the workspace
 
 build_bench
 declare -A PORT PID CS
-for target in "${TARGETS[@]}"; do
-  case "$target" in
-    strongroom) build_strongroom ;;
-    azurite) ensure_azurite ;;
-  esac
-done
-for target in "${TARGETS[@]}"; do
-  mkdir -p "$WORK/$target-data"
-  PORT[$target]="$(free_port)"
-  "start_$target" "${PORT[$target]}" "$WORK/$target-data" "$WORK/$target.log"
-  PID[$target]=$LAST_PID
-  wait_for_port "$target" "${PID[$target]}" "${PORT[$target]}" "$WORK/$target.log"
-  CS[$target]="$(connection_string "${PORT[$target]}")"
-done
+start_targets
 log "data on $(filesystem_of "$WORK") under $WORK; results in $OUT"
 log "page sizes=$SIZES in page blobs of $PAGE_BLOB_SIZE; put sizes=$PUT_SIZES; concurrency=$CONCURRENCY duration=$DURATION warmup=$WARMUP"
 log "load average before the cells: $(cut -d' ' -f1-3 /proc/loadavg)"

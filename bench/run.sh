@@ -43,11 +43,7 @@ while (($#)); do
   esac
   shift
 done
-case "$ONLY" in
-  "") TARGETS=(strongroom azurite) ;;
-  strongroom|azurite) TARGETS=("$ONLY") ;;
-  *) die "--only takes strongroom or azurite" ;;
-esac
+select_targets "$ONLY"
 
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 OUT="${OUT:-$ROOT/bench/results/$STAMP}"
@@ -61,25 +57,12 @@ save_results() { # the servers' logs outlive the workspace
 
 build_bench
 declare -A PORT PID CS
-for target in "${TARGETS[@]}"; do
-  case "$target" in
-    strongroom) build_strongroom ;;
-    azurite) ensure_azurite ;;
-  esac
-done
-for target in "${TARGETS[@]}"; do
-  mkdir -p "$WORK/$target-data"
-  PORT[$target]="$(free_port)"
-  "start_$target" "${PORT[$target]}" "$WORK/$target-data" "$WORK/$target.log"
-  PID[$target]=$LAST_PID
-  wait_for_port "$target" "${PID[$target]}" "${PORT[$target]}" "$WORK/$target.log"
-  CS[$target]="$(connection_string "${PORT[$target]}")"
-  if [[ $target == strongroom && -n $REDUNDANCY ]]; then
-    dotnet "$STRONGROOM_DLL" account placement set "$DEV_ACCOUNT" --redundancy "$REDUNDANCY" --data "$WORK/$target-data" >"$OUT/placement.txt" 2>&1 \
-      || { cat "$OUT/placement.txt" >&2; die "could not set the redundancy to $REDUNDANCY"; }
-    log "strongroom: devstoreaccount1 redundancy $REDUNDANCY"
-  fi
-done
+start_targets
+if [[ -n $REDUNDANCY && -n ${PORT[strongroom]:-} ]]; then
+  dotnet "$STRONGROOM_DLL" account placement set "$DEV_ACCOUNT" --redundancy "$REDUNDANCY" --data "$WORK/strongroom-data" >"$OUT/placement.txt" 2>&1 \
+    || { cat "$OUT/placement.txt" >&2; die "could not set the redundancy to $REDUNDANCY"; }
+  log "strongroom: $DEV_ACCOUNT redundancy $REDUNDANCY"
+fi
 log "data on $(filesystem_of "$WORK") under $WORK; results in $OUT"
 log "matrix: ops=$OPS sizes=$SIZES concurrency=$CONCURRENCY duration=$DURATION warmup=$WARMUP"
 
