@@ -15,7 +15,7 @@ public sealed record LeaseResult(string ETag, DateTimeOffset LastModified, strin
 /// </summary>
 public sealed partial class BlobService
 {
-    /// <summary>Lease Blob on the current blob. Conditions: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since (412 ConditionNotMet).</summary>
+    /// <summary>Lease Blob on the current blob. Conditions: If-Match, If-None-Match, If-Modified-Since, If-Unmodified-Since, x-ms-if-tags (412 ConditionNotMet).</summary>
     public async Task<LeaseResult> LeaseBlobAsync(string account, string container, string blob, LeaseRequest request, AccessConditions conditions, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -30,7 +30,7 @@ public sealed partial class BlobService
             blob,
             current =>
             {
-                Conditions.CheckWrite(conditions, current.ETag, current.LastModified);
+                Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
                 var (lease, seconds) = Leases.Apply(current.Lease, current.LastModified, time.GetUtcNow(), request, NewLeaseId);
                 leaseTime = seconds;
                 return lease;

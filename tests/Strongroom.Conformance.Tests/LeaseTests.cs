@@ -39,6 +39,24 @@ public sealed class LeaseTests(ServerFixture fixture) : IClassFixture<ServerFixt
     }
 
     [Fact]
+    public async Task A_blob_lease_honours_x_ms_if_tags()
+    {
+        var container = await NewContainerAsync("leasetags");
+        var blob = await NewBlobAsync(container);
+        await blob.SetTagsAsync(new Dictionary<string, string> { ["stage"] = "draft" });
+        var lease = blob.GetBlobLeaseClient(LeaseA);
+
+        var refused = await Assert.ThrowsAsync<Azure.RequestFailedException>(() =>
+            lease.AcquireAsync(BlobLeaseClient.InfiniteLeaseDuration, new BlobLeaseRequestConditions { TagConditions = "\"stage\" = 'final'" }));
+        Assert.Equal(412, refused.Status);
+        Assert.Equal("ConditionNotMet", refused.ErrorCode);
+        Assert.Equal(LeaseState.Available, (await blob.GetPropertiesAsync()).Value.LeaseState);
+
+        await lease.AcquireAsync(BlobLeaseClient.InfiniteLeaseDuration, new BlobLeaseRequestConditions { TagConditions = "\"stage\" = 'draft'" });
+        Assert.Equal(LeaseState.Leased, (await blob.GetPropertiesAsync()).Value.LeaseState);
+    }
+
+    [Fact]
     public async Task A_blob_lease_goes_through_acquire_renew_change_release_with_azures_statuses_and_headers()
     {
         var container = await NewContainerAsync("bloblease");
