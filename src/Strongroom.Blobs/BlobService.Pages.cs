@@ -208,7 +208,7 @@ public sealed partial class BlobService
         }
 
         RequirePageBlob(state.Blob);
-        Conditions.CheckRead(request.Conditions, state.Blob.ETag, state.Blob.LastModified);
+        Conditions.CheckRead(request.Conditions, state.Blob.ETag, state.Blob.LastModified, state.Blob.Tags);
         var size = state.Blob.ContentLength;
         var from = request.RangeStart ?? 0;
         var to = request.RangeEnd is { } end ? Math.Min(end + 1, size) : size;

@@ -30,6 +30,28 @@ public sealed class PageBlobTests(ServerFixture fixture) : IClassFixture<ServerF
         return bytes;
     }
 
+    [Fact]
+    public async Task Get_page_ranges_honours_x_ms_if_tags()
+    {
+        var container = await ContainerAsync("pagetags");
+        var blob = container.GetPageBlobClient("disk.vhd");
+        await blob.CreateAsync(4 * Page);
+        await blob.SetTagsAsync(new Dictionary<string, string> { ["disk"] = "os" });
+
+        var refused = await Assert.ThrowsAsync<Azure.RequestFailedException>(async () =>
+        {
+            await foreach (var _ in blob.GetAllPageRangesAsync(new GetPageRangesOptions { Conditions = new PageBlobRequestConditions { TagConditions = "\"disk\" = 'data'" } }))
+            {
+            }
+        });
+        Assert.Equal(412, refused.Status);
+        Assert.Equal("ConditionNotMet", refused.ErrorCode);
+
+        await foreach (var _ in blob.GetAllPageRangesAsync(new GetPageRangesOptions { Conditions = new PageBlobRequestConditions { TagConditions = "\"disk\" = 'os'" } }))
+        {
+        }
+    }
+
     static async Task<List<PageRangeItem>> RangesAsync(PageBlobClient blob, string? previousSnapshot = null, string? snapshot = null)
     {
         var ranges = new List<PageRangeItem>();
