@@ -20,7 +20,7 @@ internal static class AppendBench
         var directory = Directory.CreateTempSubdirectory("strongroom-append-bench-").FullName;
         try
         {
-            await using var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+            await using var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
             var entry = new AuditEntry
             {
                 Time = DateTimeOffset.UnixEpoch,
@@ -61,7 +61,7 @@ internal static class AppendBench
         }
     }
 
-    private static async Task<(double Seconds, long Groups, double CpuSeconds)> RunRoundAsync(SqliteMetadataStore store, byte[] entry, int appends, int concurrency)
+    private static async Task<(double Seconds, long Groups, double CpuSeconds)> RunRoundAsync(SqlMetadataStore store, byte[] entry, int appends, int concurrency)
     {
         var remaining = appends;
         var groupsBefore = store.WriteGroupsCommitted;

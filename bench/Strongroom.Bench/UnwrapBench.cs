@@ -99,7 +99,7 @@ internal static class UnwrapBench
         using var rootKey = new RootKey(new byte[32]);
         using var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, SystemRandomSource.Instance);
         using var cache = new UnwrappedKeyCache();
-        await using var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        await using var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         await using var site = new LocalDirectorySite("local", Path.Combine(directory, "site"));
         site.StartSpareFiles();
         var keys = new TenantKeys(keyring, SystemRandomSource.Instance, cacheEnabled ? cache : null);

@@ -221,7 +221,7 @@ public sealed partial class Deployment : IAsyncDisposable
         SiteSet? sites = null;
         try
         {
-            store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
+            store = await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
 
             sites = SiteBackends.Open(topology, random, time);
             sites.ApplyStates(await ((IPlacementStore)store).GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));

@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 /// <summary>
-/// Leases on containers and current blobs (issue 8; <c>SqliteMetadataStore.Leases</c>). The store
+/// Leases on containers and current blobs (issue 8; <c>SqlMetadataStore.Leases</c>). The store
 /// keeps each lease as facts (<see cref="StoredLease"/>) and attaches it to every container and
 /// blob record it reads, so a write's precondition checks the lease inside the write's own
 /// transaction. A lease ends with its row: deleting the blob or container removes it.

@@ -73,7 +73,7 @@ public interface IMetadataStore : IAsyncDisposable
 
     Task<IReadOnlyList<StoredObject>> DeleteBlobAsync(string account, string container, string name, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    // Versions, snapshots and soft-deleted blobs (issue 7; SqliteMetadataStore.Versions.cs)
+    // Versions, snapshots and soft-deleted blobs (issue 7; SqlMetadataStore.Versions.cs)
 
     /// <summary>
     /// <see cref="CommitBlobAsync(BlobRecord, IReadOnlyList{BlobPart}, IReadOnlyCollection{StoredObject}, Action{BlobRecord?}?, AuditAppend?, CancellationToken)"/>
@@ -117,7 +117,7 @@ public interface IMetadataStore : IAsyncDisposable
     /// </summary>
     Task<int> UndeleteBlobAsync(string account, string container, string name, bool restoreBlob, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    // Append blobs (issue 8; SqliteMetadataStore.Append.cs)
+    // Append blobs (issue 8; SqlMetadataStore.Append.cs)
 
     /// <summary>
     /// Append Block: <paramref name="block"/> (written by this request) becomes the append blob's

@@ -22,7 +22,7 @@ public sealed record PageChunkChange(int Index, string? ExpectedObjectId, Stored
 /// <summary>A chunk no longer holds the object the writer read (compare-and-swap lost): nothing was written.</summary>
 public sealed class PageChunkConflictException() : Exception("A page chunk changed since it was read.");
 
-/// <summary>Page blobs' chunks (issue 8; SqliteMetadataStore.Pages.cs).</summary>
+/// <summary>Page blobs' chunks (issue 8; SqlMetadataStore.Pages.cs).</summary>
 public interface IPageBlobStore
 {
     /// <summary>

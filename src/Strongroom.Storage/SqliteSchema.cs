@@ -13,7 +13,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 19;
+    public const int CurrentVersion = 21;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -682,6 +682,14 @@ internal static class SqliteSchema
             )
             """,
         ],
+
+        // 19 → 20 (issue 9, many servers): the instances of a deployment and the leases that let
+        // one of them at a time run each background job. (Reserved; filled by the coordination lane.)
+        [],
+
+        // 20 → 21 (issue 9, many servers): the vault's sealed root key and keyring, kept in the
+        // database a deployment's servers share. (Reserved; filled by the vault lane.)
+        [],
     ];
 
     /// <summary>

@@ -26,7 +26,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
 
     public SeededRandomSource Random { get; } = new(20261130);
 
-    public SqliteMetadataStore Store { get; private set; } = null!;
+    public SqlMetadataStore Store { get; private set; } = null!;
 
     public SealState Seal { get; private set; } = null!;
 
@@ -42,7 +42,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = await SqliteMetadataStore.OpenAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
         Seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(Directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         Keys = new TenantKeys(Seal, Random, null);
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => "0123456789abcdef", Time);
@@ -64,7 +64,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
     public async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = await SqliteMetadataStore.OpenAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => "0123456789abcdef", Time);
         Identities = new IdentityService(Store, Audit, Keys, Time, Random);
         Lockbox = new LockboxService(Store, Audit, Identities, Keys, Time, Random, Options);

@@ -11,7 +11,7 @@ namespace Strongroom.Access.Tests;
 /// and a destroyed account keeps its row, so its name is never created again. The guard (each
 /// grant, request and administrator is bound to the account's creation time) stays as defence in
 /// depth, so these tests build the next incarnation through the store's test-only
-/// <c>SqliteMetadataStore.DeleteAccountAsync</c>.
+/// <c>SqlMetadataStore.DeleteAccountAsync</c>.
 /// </para>
 /// </summary>
 public sealed class AccountIncarnationTests : LockboxTestBase

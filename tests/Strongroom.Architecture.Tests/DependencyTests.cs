@@ -97,6 +97,7 @@ public sealed class DependencyTests
     [
         ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, ProtocolManagement, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
+        ("Npgsql", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
         ("BouncyCastle", [Crypto], "cryptographic primitives stay behind Strongroom.Crypto's cipher suites"),
         ("Azure.", [Storage], "the Azure SDK reaches remote sites only, behind ISite"),

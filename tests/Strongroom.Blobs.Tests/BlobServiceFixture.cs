@@ -17,7 +17,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     private readonly RootKey rootKey;
     private readonly Keyring keyring;
 
-    private BlobServiceFixture(string directory, SqliteMetadataStore store, LocalDirectorySite site, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
+    private BlobServiceFixture(string directory, SqlMetadataStore store, LocalDirectorySite site, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
     {
         Directory = directory;
         Store = store;
@@ -57,7 +57,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
 
     public string Directory { get; }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     public LocalDirectorySite Site { get; }
 
@@ -78,7 +78,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public static async Task<BlobServiceFixture> CreateAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-blobs-").FullName;
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var site = new LocalDirectorySite("local", Path.Combine(directory, "site"));
         var rootKey = new RootKey(new byte[32]);
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));

@@ -23,7 +23,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
     private readonly Keyring keyring;
     private readonly UnwrappedKeyCache cache = new(capacity: 8);
 
-    private MultiSiteFixture(string directory, SqliteMetadataStore store, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
+    private MultiSiteFixture(string directory, SqlMetadataStore store, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
     {
         Directory = directory;
         Store = store;
@@ -44,7 +44,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
 
     public string Directory { get; }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     public IPlacementStore PlacementStore => Store;
 
@@ -74,7 +74,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
     public static async Task<MultiSiteFixture> CreateAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-multisite-").FullName;
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var rootKey = new RootKey(new byte[32]);
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));

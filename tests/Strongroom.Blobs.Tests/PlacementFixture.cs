@@ -36,7 +36,7 @@ public sealed class PlacementFixture : IAsyncDisposable
     private readonly Keyring keyring;
     private readonly UnwrappedKeyCache cache = new(capacity: 8);
 
-    private PlacementFixture(string directory, SqliteMetadataStore store, IReadOnlyDictionary<string, FaultySite> faulty, RootKey rootKey, Keyring keyring, FakeTimeProvider time, int seed)
+    private PlacementFixture(string directory, SqlMetadataStore store, IReadOnlyDictionary<string, FaultySite> faulty, RootKey rootKey, Keyring keyring, FakeTimeProvider time, int seed)
     {
         Directory = directory;
         Store = store;
@@ -60,7 +60,7 @@ public sealed class PlacementFixture : IAsyncDisposable
 
     public string Directory { get; }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     public IReadOnlyDictionary<string, FaultySite> Faulty { get; }
 
@@ -85,7 +85,7 @@ public sealed class PlacementFixture : IAsyncDisposable
     public static async Task<PlacementFixture> CreateAsync(int seed = 20261130)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-placement-").FullName;
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var faulty = Layout.ToDictionary(
             site => site.Id,
             site => new FaultySite(new LocalDirectorySite(site.Id, Path.Combine(directory, "sites", site.Id), new SeededRandomSource(seed))),

@@ -257,7 +257,7 @@ public sealed partial class SealCommandTests : IDisposable
         using var rootKey = FileRootKey.LoadOrCreate(directory.RootKeyPath, random, out var created);
         Assert.True(created);
         using var keyring = Keyring.OpenOrCreate(directory.KeyringPath, rootKey, random);
-        await using var store = await SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath);
+        await using var store = await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath);
         await using var sites = Placement.SiteBackends.Open(Placement.Topology.SingleLocalSite(directory.LocalSiteDirectory), random, TimeProvider.System);
         var keys = new TenantKeys(keyring, random);
         var audit = new Audit.TransparencyLog(store, new Audit.CheckpointSigner(keys.Seal), () => "0123456789abcdef", TimeProvider.System);

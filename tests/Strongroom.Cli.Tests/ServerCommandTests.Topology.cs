@@ -44,7 +44,7 @@ public sealed partial class ServerCommandTests
 
         // A deployment from before the topology file: its store exists, the file does not.
         directory.Create();
-        await (await Storage.SqliteMetadataStore.OpenAsync(directory.MetadataDatabasePath)).DisposeAsync();
+        await (await Storage.SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath)).DisposeAsync();
 
         await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance);
         var site = Assert.Single(deployment.Sites.Sites);

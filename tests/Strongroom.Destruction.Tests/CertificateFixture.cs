@@ -24,7 +24,7 @@ public sealed class CertificateFixture : IAsyncLifetime
 
     public FakeTimeProvider Time { get; } = new(Start);
 
-    public SqliteMetadataStore Store { get; private set; } = null!;
+    public SqlMetadataStore Store { get; private set; } = null!;
 
     public SealState Seal { get; private set; } = null!;
 
@@ -36,7 +36,7 @@ public sealed class CertificateFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = await SqliteMetadataStore.OpenAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
         Seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(Directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => Deployment, Time);
         Certificates = new CertificateService(Store, Audit, Time);

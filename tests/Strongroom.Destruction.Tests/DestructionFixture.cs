@@ -22,7 +22,7 @@ public sealed class DestructionFixture : IAsyncDisposable
     private readonly Keyring keyring;
     private readonly UnwrappedKeyCache cache = new(capacity: 8);
 
-    private DestructionFixture(string directory, SqliteMetadataStore store, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
+    private DestructionFixture(string directory, SqlMetadataStore store, RootKey rootKey, Keyring keyring, FakeTimeProvider time)
     {
         Directory = directory;
         Store = store;
@@ -62,7 +62,7 @@ public sealed class DestructionFixture : IAsyncDisposable
 
     public string Directory { get; }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     public FakeTimeProvider Time { get; }
 
@@ -84,7 +84,7 @@ public sealed class DestructionFixture : IAsyncDisposable
     public static async Task<DestructionFixture> CreateAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-destruction-").FullName;
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var rootKey = new RootKey(new byte[32]);
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));

@@ -12,7 +12,7 @@ public sealed class VaultFixture : IAsyncDisposable
     private readonly string directory;
     private readonly Keyring keyring;
 
-    private VaultFixture(string directory, SqliteMetadataStore store, Keyring keyring, FakeTimeProvider time)
+    private VaultFixture(string directory, SqlMetadataStore store, Keyring keyring, FakeTimeProvider time)
     {
         this.directory = directory;
         Store = store;
@@ -26,7 +26,7 @@ public sealed class VaultFixture : IAsyncDisposable
         CustomerKeys = new VaultCustomerManagedKeys(Vault);
     }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     /// <summary>The store's database file (for tests that break the transparency log underneath it).</summary>
     public string DatabasePath => Path.Combine(directory, "metadata.db");
@@ -48,7 +48,7 @@ public sealed class VaultFixture : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("strongroom-keyvault-").FullName;
         using var root = new RootKey(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), root, new SeededRandomSource(1));
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var fixture = new VaultFixture(directory, store, keyring, time);
         foreach (var account in accounts)

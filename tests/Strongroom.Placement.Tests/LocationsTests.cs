@@ -99,7 +99,7 @@ public sealed class LocationsTests : IAsyncLifetime
     private readonly FakeTimeProvider time = new(new DateTimeOffset(2026, 11, 30, 8, 0, 0, TimeSpan.Zero));
     private readonly FakePlacementStore placementStore = new();
     private readonly RootKey rootKey = RootKey.Generate(new SeededRandomSource(1));
-    private SqliteMetadataStore metadata = null!;
+    private SqlMetadataStore metadata = null!;
     private SealState seal = null!;
     private TransparencyLog audit = null!;
     private SiteSet sites = null!;
@@ -107,7 +107,7 @@ public sealed class LocationsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        metadata = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        metadata = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         audit = new TransparencyLog(metadata, new CheckpointSigner(seal), () => "0123456789abcdef", time);
         SiteDescriptor Site(string id, string region, string zone, string jurisdiction) => new(id, region, zone, jurisdiction, SiteBackendKind.LocalDirectory, SiteState.Active);

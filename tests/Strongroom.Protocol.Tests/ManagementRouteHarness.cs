@@ -37,7 +37,7 @@ internal sealed class ManagementRouteHarness : IAsyncDisposable
 
     private readonly RootKey rootKey;
 
-    private ManagementRouteHarness(string directory, RootKey rootKey, SqliteMetadataStore store, SealState seal, TransparencyLog log)
+    private ManagementRouteHarness(string directory, RootKey rootKey, SqlMetadataStore store, SealState seal, TransparencyLog log)
     {
         Directory = directory;
         this.rootKey = rootKey;
@@ -48,7 +48,7 @@ internal sealed class ManagementRouteHarness : IAsyncDisposable
 
     public string Directory { get; }
 
-    public SqliteMetadataStore Store { get; }
+    public SqlMetadataStore Store { get; }
 
     public SealState Seal { get; }
 
@@ -72,7 +72,7 @@ internal sealed class ManagementRouteHarness : IAsyncDisposable
     {
         var directory = System.IO.Directory.CreateTempSubdirectory(directoryPrefix).FullName;
         var rootKey = RootKey.Generate(new SeededRandomSource(1));
-        var store = await SqliteMetadataStore.OpenAsync(Path.Combine(directory, "metadata.db"));
+        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
         var seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         var log = new TransparencyLog(store, new CheckpointSigner(seal), () => "0123456789abcdef", TimeProvider.System);
         return new ManagementRouteHarness(directory, rootKey, store, seal, log);

@@ -362,7 +362,7 @@ public sealed class AuditStoreTests : AuditStoreTestBase
         Assert.DoesNotContain("BODY-MARKER-00003", text, StringComparison.Ordinal);
         Assert.DoesNotContain("BODY-MARKER-00024", text, StringComparison.Ordinal);
         Assert.Contains("BODY-MARKER-00025", text, StringComparison.Ordinal);
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
     }
 
     [Fact]

@@ -262,7 +262,7 @@ public sealed class AuditWriteTests : AuditStoreTestBase
             command.ExecuteNonQuery();
         }
 
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
         var old = await Store.GetAccountAsync("old");
         Assert.Equal((DataPlaneLogging.Writes, 180), (old!.AuditDataPlane, old.AuditRetentionDays));

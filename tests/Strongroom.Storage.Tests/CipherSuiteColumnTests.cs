@@ -43,7 +43,7 @@ public sealed class CipherSuiteColumnTests : StoreTestBase
         }
 
         SqliteConnection.ClearAllPools();
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
         var old = await Store.GetAccountAsync("old");
         Assert.NotNull(old);

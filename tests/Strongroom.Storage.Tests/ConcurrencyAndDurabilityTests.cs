@@ -99,7 +99,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
 
         // A second instance on the same file stands in for another process (the CLI): it does not
         // share the in-process semaphore, only SQLite's lock.
-        await using var second = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        await using var second = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
         static BlobRecord Increment(BlobRecord current)
         {
@@ -107,7 +107,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
             return current with { Metadata = [new("n", (n + 1).ToString(CultureInfo.InvariantCulture))] };
         }
 
-        async Task Run(SqliteMetadataStore store)
+        async Task Run(SqlMetadataStore store)
         {
             for (var i = 0; i < 15; i++)
             {
@@ -125,7 +125,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
     {
         await CreateContainerAsync();
         await Store.CommitBlobAsync(Blob("acct", "cont", "counter") with { Metadata = [new("n", "0")] }, []);
-        await using var second = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        await using var second = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
         var insideFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var releaseFirst = new ManualResetEventSlim();
 
@@ -217,7 +217,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
             command.ExecuteNonQuery();
         }
 
-        var error = await Assert.ThrowsAsync<SchemaVersionException>(() => SqliteMetadataStore.OpenAsync(DatabasePath));
+        var error = await Assert.ThrowsAsync<SchemaVersionException>(() => SqlMetadataStore.OpenSqliteAsync(DatabasePath));
 
         Assert.Contains($"schema version {current + 1}", error.Message, StringComparison.Ordinal);
         Assert.Contains($"up to {current}", error.Message, StringComparison.Ordinal);
@@ -230,6 +230,6 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
             Assert.Equal(1L, command.ExecuteScalar());
         }
 
-        Store = await SqliteMetadataStore.OpenAsync(System.IO.Path.Combine(Temp.Path, "fresh.db"));
+        Store = await SqlMetadataStore.OpenSqliteAsync(System.IO.Path.Combine(Temp.Path, "fresh.db"));
     }
 }

@@ -120,7 +120,7 @@ public sealed class EncryptionScopeStoreTests : StoreTestBase
         }
 
         SqliteConnection.ClearAllPools();
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
         var container = (await Store.GetContainerAsync("acct", "old"))!;
         Assert.Null(container.DefaultEncryptionScope);
         Assert.False(container.DenyEncryptionScopeOverride);

@@ -21,7 +21,7 @@ public sealed class KeyVersionTests : StoreTestBase
             command.ExecuteNonQuery();
         }
 
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
         var account = await Store.GetAccountAsync("old");
         Assert.Equal(1u, account!.KeyEncryptionKeyVersion);
@@ -150,7 +150,7 @@ public sealed class KeyVersionTests : StoreTestBase
             Assert.Equal(-1, File.ReadAllBytes(file).AsSpan().IndexOf(marker));
         }
 
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
         Assert.NotNull(await Store.GetAccountAsync("other"));
     }
 }

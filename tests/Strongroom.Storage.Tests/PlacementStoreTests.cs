@@ -47,7 +47,7 @@ public sealed class PlacementStoreTests : AuditStoreTestBase
             command.ExecuteNonQuery();
         }
 
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
         Assert.Equal(SqliteSchema.CurrentVersion, Scalar("SELECT MAX(version) FROM schema_version"));
         Assert.Equal(3, Scalar("SELECT COUNT(*) FROM object_copies WHERE state = 0"));

@@ -32,9 +32,9 @@ public abstract class StoreTestBase : IAsyncLifetime
 
     protected string DatabasePath => System.IO.Path.Combine(Temp.Path, "meta", "strongroom.db");
 
-    protected SqliteMetadataStore Store { get; set; } = null!;
+    protected SqlMetadataStore Store { get; set; } = null!;
 
-    public virtual async Task InitializeAsync() => Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+    public virtual async Task InitializeAsync() => Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
 
     public async Task DisposeAsync()
     {
@@ -45,7 +45,7 @@ public abstract class StoreTestBase : IAsyncLifetime
     protected async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = await SqliteMetadataStore.OpenAsync(DatabasePath);
+        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
     }
 
     protected static AccountRecord Account(string name) =>
@@ -96,6 +96,6 @@ public abstract class StoreTestBase : IAsyncLifetime
 /// <summary>Most tests write every part's object in the same commit, as Put Blob does.</summary>
 public static class CommitShorthand
 {
-    public static Task<IReadOnlyList<StoredObject>> CommitBlobAsync(this SqliteMetadataStore store, BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default) =>
+    public static Task<IReadOnlyList<StoredObject>> CommitBlobAsync(this SqlMetadataStore store, BlobRecord blob, IReadOnlyList<BlobPart> parts, Action<BlobRecord?>? precondition = null, CancellationToken cancellationToken = default) =>
         store.CommitBlobAsync(blob, parts, parts.Select(part => part.Object).ToArray(), precondition, cancellationToken: cancellationToken);
 }

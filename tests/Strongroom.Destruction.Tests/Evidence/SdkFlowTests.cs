@@ -74,7 +74,7 @@ public sealed class SdkFlowTests
         Assert.Equal(404, (await Assert.ThrowsAsync<RequestFailedException>(() => blob.WithVersion(versions[1]).DownloadContentAsync())).Status);
     }
 
-    /// <summary>A deletion that drops objects truncates the WAL before it is acknowledged (SqliteMetadataStore.RunGroup).</summary>
+    /// <summary>A deletion that drops objects truncates the WAL before it is acknowledged (SqlMetadataStore.RunGroup).</summary>
     [Fact]
     public async Task A_deleted_version_leaves_neither_its_data_key_nor_its_plaintext_and_no_copy_of_it_decrypts()
     {

@@ -11,7 +11,7 @@ namespace Strongroom.Storage;
 /// sites and their sweep state live in <c>destructions.details</c> as JSON (this store's own
 /// format, never signed: the certificate is built from the record).
 /// </summary>
-public sealed partial class SqliteMetadataStore : IDestructionStore
+public sealed partial class SqlMetadataStore : IDestructionStore
 {
     private const string DestructionColumns =
         "id, account, kind, scope, state, keys_destroyed_on, sweep_completed_on, object_count, byte_count, details, keys_entry_index, sweep_entry_index";

@@ -1,10 +1,10 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
 
 /// <summary>The Key Vault API's items in the same SQLite file, written with the same group commits.</summary>
-public sealed partial class SqliteMetadataStore : IKeyVaultStore
+public sealed partial class SqlMetadataStore : IKeyVaultStore
 {
     private const string VaultItemColumns = "account, kind, name, display_name, deleted_on, scheduled_purge_on";
     private const string VaultVersionColumns =
@@ -355,7 +355,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
         return reader.Read() ? ReadVersionRow(reader) : null;
     }
 
-    private static VaultItemState ReadVaultItemRow(SqliteDataReader reader) => new(
+    private static VaultItemState ReadVaultItemRow(DbDataReader reader) => new(
         reader.GetString(0),
         (VaultItemKind)reader.GetInt32(1),
         reader.GetString(2),
@@ -363,7 +363,7 @@ public sealed partial class SqliteMetadataStore : IKeyVaultStore
         reader.IsDBNull(4) ? null : FromTicks(reader.GetInt64(4)),
         reader.IsDBNull(5) ? null : FromTicks(reader.GetInt64(5)));
 
-    private static VaultItemVersion ReadVersionRow(SqliteDataReader reader) => new(
+    private static VaultItemVersion ReadVersionRow(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetInt64(1),
         FromTicks(reader.GetInt64(2)),

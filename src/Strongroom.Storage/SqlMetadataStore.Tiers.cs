@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 // Access tiers (issue 8, copy): Set Blob Tier on a blob, version or snapshot.
-public sealed partial class SqliteMetadataStore : IBlobTierStore
+public sealed partial class SqlMetadataStore : IBlobTierStore
 {
     public async Task<AccessTier?> SetBlobAccessTierAsync(string account, string container, string blob, BlobInstanceKind? instanceKind, string? instanceId, AccessTier tier, DateTimeOffset changedOn, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {

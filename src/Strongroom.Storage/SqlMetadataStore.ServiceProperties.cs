@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 /// <summary>Blob service properties (issue 8; <see cref="IServicePropertiesStore"/>): one <see cref="ServicePropertiesDocument"/> row per account that set any.</summary>
-public sealed partial class SqliteMetadataStore : IServicePropertiesStore
+public sealed partial class SqlMetadataStore : IServicePropertiesStore
 {
     public Task<BlobServiceProperties?> GetBlobServicePropertiesAsync(string account, CancellationToken cancellationToken = default) =>
         ReadAsync(tx => ReadAccount(tx, account) is null ? null : ReadServiceProperties(tx, account), cancellationToken);

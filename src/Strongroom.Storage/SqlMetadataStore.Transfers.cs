@@ -1,10 +1,10 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
 
 /// <summary>Cross-border transfers (migration 8; see <see cref="ITransferStore"/>).</summary>
-public sealed partial class SqliteMetadataStore : ITransferStore
+public sealed partial class SqlMetadataStore : ITransferStore
 {
     private const string TransferColumns =
         "id, account, container, prefix, destination_site, legal_basis, legal_reference, purpose, requester, state, requested_on, " +
@@ -150,7 +150,7 @@ public sealed partial class SqliteMetadataStore : ITransferStore
 
     private static object? OptionalTicks(DateTimeOffset? value) => value is { } time ? ToTicks(time) : null;
 
-    private static DateTimeOffset? OptionalTime(SqliteDataReader reader, int ordinal) =>
+    private static DateTimeOffset? OptionalTime(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : FromTicks(reader.GetInt64(ordinal));
 
     private static TransferRecord? ReadTransfer(Transaction tx, string id) =>

@@ -8,7 +8,7 @@ namespace Strongroom.Storage;
 /// checks the blob and rewrites its row, so concurrent appends are serialised by the single
 /// writer: each lands whole, after the one before it, and no earlier part is ever touched.
 /// </summary>
-public sealed partial class SqliteMetadataStore
+public sealed partial class SqlMetadataStore
 {
     public Task<AppendedBlock> AppendBlockAsync(string account, string container, string name, StoredObject block, Func<BlobRecord, int, BlobRecord> update, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {

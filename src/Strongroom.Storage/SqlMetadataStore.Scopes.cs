@@ -1,11 +1,11 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
 
 // Encryption scopes. The key-encryption key is stored only wrapped (by the keyring or the
 // tenant's vault key); the table is covered by secure_delete like every other.
-public sealed partial class SqliteMetadataStore
+public sealed partial class SqlMetadataStore
 {
     private const string ScopeColumns =
         "account, name, state, key_source, wrapped_kek, customer_key_name, customer_key_version, created_on";
@@ -96,7 +96,7 @@ public sealed partial class SqliteMetadataStore
         return reader.Read() ? ReadScopeRow(reader) : null;
     }
 
-    private static EncryptionScopeRecord ReadScopeRow(SqliteDataReader reader) => new(
+    private static EncryptionScopeRecord ReadScopeRow(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         (EncryptionScopeState)reader.GetInt32(2),

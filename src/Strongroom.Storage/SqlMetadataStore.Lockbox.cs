@@ -1,10 +1,10 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
 
 /// <summary>Lockbox requests and grants (migration 8). See <see cref="ILockboxStore"/>.</summary>
-public sealed partial class SqliteMetadataStore : ILockboxStore
+public sealed partial class SqlMetadataStore : ILockboxStore
 {
     private const string LockboxColumns =
         "id, account, container, prefix, access, duration_seconds, justification, requester, state, requested_on, pending_expires_on, " +
@@ -168,7 +168,7 @@ public sealed partial class SqliteMetadataStore : ILockboxStore
         ("@ended_on", LockboxTicks(request.EndedOn)),
     ];
 
-    private static LockboxRequestRecord ReadLockboxRow(SqliteDataReader reader) => new(
+    private static LockboxRequestRecord ReadLockboxRow(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         reader.GetString(2),
@@ -193,5 +193,5 @@ public sealed partial class SqliteMetadataStore : ILockboxStore
 
     private static object? LockboxTicks(DateTimeOffset? value) => value is { } time ? ToTicks(time) : null;
 
-    private static DateTimeOffset? LockboxTime(SqliteDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : FromTicks(reader.GetInt64(ordinal));
+    private static DateTimeOffset? LockboxTime(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : FromTicks(reader.GetInt64(ordinal));
 }

@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 /// <summary>Snapshots and blob index tags (issue 8; <see cref="ITagStore"/>). Tags are the <c>tags</c> column of blobs and instances (migration 15).</summary>
-public sealed partial class SqliteMetadataStore : ITagStore
+public sealed partial class SqlMetadataStore : ITagStore
 {
     public Task<BlobRecord> CreateSnapshotAsync(string account, string container, string name, string snapshotId, IReadOnlyList<KeyValuePair<string, string>>? metadata, Action<BlobRecord>? precondition = null, AuditAppend? audit = null, CancellationToken cancellationToken = default)
     {

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -17,7 +17,7 @@ namespace Strongroom.Storage;
 /// tampered row has to reach the tenant's verifier, which reports its index. What it does check
 /// is that the hashes a root or proof needs are there (a tree with a hole cannot be served).
 /// </summary>
-public sealed partial class SqliteMetadataStore : IAuditStore
+public sealed partial class SqlMetadataStore : IAuditStore
 {
     // Level L holds subtrees of 2^L leaves; indexes are 63-bit.
     private const int AuditLevelMax = 62;
@@ -328,7 +328,7 @@ public sealed partial class SqliteMetadataStore : IAuditStore
         {
             return AppendAuditEntryRows(tx, entry);
         }
-        catch (SqliteException error)
+        catch (DbException error)
         {
             throw new StorageException(ErrorCode.AuditLogUnavailable, $"The audit log '{entry.Log}' could not record an entry: {error.Message}");
         }
@@ -447,22 +447,6 @@ public sealed partial class SqliteMetadataStore : IAuditStore
         finally
         {
             writeLock.Release();
-        }
-    }
-
-    /// <summary>
-    /// One truncating checkpoint on <paramref name="connection"/>, called under the write lock.
-    /// Clears <see cref="erasurePending"/> when it completed (SQLite reports busy = 0), so a
-    /// checkpoint a reader's snapshot blocked is tried again at the next quiet moment.
-    /// </summary>
-    private void CheckpointAndTruncate(SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";
-        using var reader = command.ExecuteReader();
-        if (reader.Read() && reader.GetInt64(0) == 0)
-        {
-            erasurePending = false;
         }
     }
 

@@ -1,20 +1,23 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
 
 /// <summary>
-/// The embedded metadata store: one SQLite file in WAL mode.
+/// The metadata store: every account, container, blob, object, key, log and grant row, on a SQL
+/// database — SQLite (one file, <see cref="OpenSqliteAsync"/>) or PostgreSQL (shared by many
+/// servers, <see cref="OpenPostgresAsync"/>). The SQL is the same on both; <see cref="SqlBackend"/>
+/// holds what differs.
 ///
 /// Concurrency: reads take a pooled connection each and see one snapshot per call. Writes are
-/// serialised in-process by a semaphore (SQLite has one writer anyway; queueing on the semaphore
-/// is cheaper and fairer than spinning on SQLITE_BUSY) and start with BEGIN IMMEDIATE, so another
-/// process on the same file (the CLI) waits for the lock instead of failing half-way.
+/// serialised in-process by a semaphore and group-committed; each group's transaction runs alone
+/// among the writes of every process on the database (<see cref="SqlBackend.BeginWrite"/>), so a
+/// precondition checked inside a write holds at its commit whichever server runs it.
 ///
-/// Durability: synchronous=FULL makes every commit fsync the WAL before it returns, so nothing
-/// this store has acknowledged is lost on power failure.
+/// Durability: a write is acknowledged only after its group's commit returned (SQLite:
+/// synchronous=FULL fsyncs the WAL; PostgreSQL: the server's synchronous commit).
 /// </summary>
-public sealed partial class SqliteMetadataStore : IMetadataStore
+public sealed partial class SqlMetadataStore : IMetadataStore
 {
     // An account row with its current (newest) key-encryption key; older versions stay in account_keks.
     // LEFT JOIN: a destroyed account has no key-encryption key left (empty key, version 0).
@@ -53,12 +56,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             string.Join(", ", Enumerable.Range(0, count).Select(i => $"(@object_id, {CopySiteParameters[i]}, {CopyStateParameters[i]})"))),
     ];
 
-    // Pooled connections keep these, but a connection opened by a pool refill does not have them
-    // yet; re-issuing them on every open costs microseconds and removes the question.
-    private const string ConnectionPragmas =
-        "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA secure_delete = ON;";
-
-    private readonly string connectionString;
+    private readonly SqlBackend backend;
     private readonly SemaphoreSlim writeLock = new(1, 1);
     private readonly System.Collections.Concurrent.ConcurrentQueue<PendingWrite> pendingWrites = new();
     private int disposed;
@@ -77,55 +75,51 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     // (touched only under writeLock). Opening a pooled connection, setting its pragmas and
     // preparing every statement again for each group cost more CPU than a small group's own
     // work (a read's audit append under `all`). Dropped after a failed group and on dispose.
-    private SqliteConnection? writerConnection;
-    private Dictionary<string, SqliteCommand>? writerCommands;
+    private DbConnection? writerConnection;
+    private Dictionary<string, DbCommand>? writerCommands;
 
-    private SqliteMetadataStore(string connectionString)
+    private SqlMetadataStore(SqlBackend backend)
     {
-        this.connectionString = connectionString;
+        this.backend = backend;
     }
 
-    /// <summary>Opens (creating when absent) the database file and brings its schema up to date.</summary>
+    /// <summary>Opens (creating when absent) a SQLite database file and brings its schema up to date.</summary>
     /// <exception cref="SchemaVersionException">The file was written by a newer Strongroom.</exception>
-    public static Task<SqliteMetadataStore> OpenAsync(string databasePath, CancellationToken cancellationToken = default)
+    public static Task<SqlMetadataStore> OpenSqliteAsync(string databasePath, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(databasePath);
         cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(Open(SqliteBackend.Open(databasePath), SqliteSchema.CurrentVersion));
+    }
 
-        var fullPath = Path.GetFullPath(databasePath);
-        Directory.CreateDirectory(Path.GetDirectoryName(fullPath)!);
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = fullPath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = true,
-        };
+    /// <summary>
+    /// Opens the PostgreSQL database <paramref name="connectionString"/> names (an Npgsql keyword
+    /// string or a <c>postgresql://</c> URI) and brings its schema up to date, creating it in an
+    /// empty database. Many servers share one such store.
+    /// </summary>
+    /// <exception cref="SchemaVersionException">The database was written by a newer Strongroom.</exception>
+    public static Task<SqlMetadataStore> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        throw new NotSupportedException("PostgreSQL metadata is being built (issue 9, lane pg-store).");
 
-        var store = new SqliteMetadataStore(builder.ToString());
+    /// <summary>The store on <paramref name="backend"/>, its schema migrated to <paramref name="targetVersion"/>.</summary>
+    internal static SqlMetadataStore Open(SqlBackend backend, int targetVersion)
+    {
         try
         {
-            using var connection = store.OpenConnection();
-            using (var command = connection.CreateCommand())
-            {
-                // WAL is a property of the file, so setting it once here covers every connection.
-                command.CommandText = "PRAGMA journal_mode = WAL";
-                var mode = command.ExecuteScalar() as string;
-                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidOperationException($"The metadata database '{fullPath}' cannot use write-ahead logging (journal mode is '{mode}').");
-                }
-            }
-
-            SqliteSchema.Migrate(connection, fullPath);
+            using var connection = backend.OpenConnection();
+            backend.Migrate(connection, targetVersion);
         }
         catch
         {
-            store.ClearPool();
+            backend.ClearPool();
             throw;
         }
 
-        return Task.FromResult(store);
+        return new SqlMetadataStore(backend);
     }
+
+    /// <summary>What the store is on: the SQLite file's path, or PostgreSQL's host, port and database.</summary>
+    public string Description => backend.Description;
 
     /// <summary>How many group commits (one fsync each) this store has run; benchmarks divide writes by it.</summary>
     public long WriteGroupsCommitted => Interlocked.Read(ref writeGroupsCommitted);
@@ -370,7 +364,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     /// The rows (<paramref name="columns"/>) of an account's containers in a listing's range, by
     /// name: one page and one row past it, which tells whether there is a next page and where it starts.
     /// </summary>
-    private static SqliteDataReader QueryContainerRange(Transaction tx, string columns, bool includeDeleted, string account, string prefix, string? startAtInclusive, int limit) =>
+    private static DbDataReader QueryContainerRange(Transaction tx, string columns, bool includeDeleted, string account, string prefix, string? startAtInclusive, int limit) =>
         tx.Query(
             $"SELECT {columns} FROM containers WHERE account = @account AND {(includeDeleted ? string.Empty : "deleted_on IS NULL AND ")}{RangeCondition("name", prefix, startAtInclusive)} ORDER BY name LIMIT @take",
             ("@account", account),
@@ -829,7 +823,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         {
             ReleaseErasingWrites(force: true);
             CloseWriterConnection();
-            ClearPool();
+            backend.ClearPool();
         }
         finally
         {
@@ -845,10 +839,8 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         {
             ObjectDisposedException.ThrowIf(Volatile.Read(ref disposed) != 0, this);
             cancellationToken.ThrowIfCancellationRequested();
-            using var connection = OpenConnection();
-
-            // Deferred: in WAL mode a read transaction takes no lock, it pins a snapshot at its first read.
-            using var transaction = connection.BeginTransaction(deferred: true);
+            using var connection = backend.OpenConnection();
+            using var transaction = backend.BeginRead(connection);
             using var tx = new Transaction(connection, transaction);
             var result = work(tx);
             transaction.Commit();
@@ -923,12 +915,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         var erased = new bool[group.Count];
         try
         {
-            var connection = writerConnection ??= OpenConnection();
-            writerCommands ??= new Dictionary<string, SqliteCommand>(StringComparer.Ordinal);
-
-            // BEGIN IMMEDIATE: take the write lock before reading, so a precondition never sees a
-            // row that another process changes before this transaction commits.
-            using var transaction = connection.BeginTransaction(deferred: false);
+            var connection = writerConnection ??= backend.OpenConnection();
+            writerCommands ??= new Dictionary<string, DbCommand>(StringComparer.Ordinal);
+            using var transaction = backend.BeginWrite(connection);
             using var tx = new Transaction(connection, transaction, writerCommands);
             for (var i = 0; i < group.Count; i++)
             {
@@ -1018,9 +1007,12 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
         try
         {
-            CheckpointAndTruncate(writerConnection ??= OpenConnection());
+            if (backend.ScrubErasedKeys(writerConnection ??= backend.OpenConnection()))
+            {
+                erasurePending = false;
+            }
         }
-        catch (SqliteException)
+        catch (DbException)
         {
             // The deletions are durable; only the WAL's old pages stay until the next attempt.
         }
@@ -1042,24 +1034,6 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private SqliteConnection OpenConnection()
-    {
-        var connection = new SqliteConnection(connectionString);
-        try
-        {
-            connection.Open();
-            using var command = connection.CreateCommand();
-            command.CommandText = ConnectionPragmas;
-            command.ExecuteNonQuery();
-            return connection;
-        }
-        catch
-        {
-            connection.Dispose();
-            throw;
-        }
-    }
-
     private void CloseWriterConnection()
     {
         if (writerCommands is not null)
@@ -1074,12 +1048,6 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
         writerConnection?.Dispose();
         writerConnection = null;
-    }
-
-    private void ClearPool()
-    {
-        using var connection = new SqliteConnection(connectionString);
-        SqliteConnection.ClearPool(connection);
     }
 
     /// <summary>
@@ -1219,7 +1187,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     }
 
     /// <summary>Parts from rows of (ordinal, block id, object columns, copy columns), one row per copy, a part's rows consecutive.</summary>
-    private static List<BlobPart> ReadPartRows(SqliteDataReader reader)
+    private static List<BlobPart> ReadPartRows(DbDataReader reader)
     {
         var parts = new List<BlobPart>();
         List<ObjectCopy>? copies = null;
@@ -1435,7 +1403,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         Invariant.True(changed == 1, "a blob write changes exactly one row");
     }
 
-    private static AccountRecord ReadAccountRow(SqliteDataReader reader)
+    private static AccountRecord ReadAccountRow(DbDataReader reader)
     {
         var suite = (CipherSuite)reader.GetInt32(7);
         Invariant.True(CipherSuites.IsKnown(suite), "an account's cipher suite is one this build knows");
@@ -1464,7 +1432,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         };
     }
 
-    private static ContainerRecord ReadContainerRow(SqliteDataReader reader) => new(
+    private static ContainerRecord ReadContainerRow(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         reader.GetString(2),
@@ -1485,7 +1453,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     private static IReadOnlyList<string> ReadLegalHoldTags(string json) =>
         System.Text.Json.JsonSerializer.Deserialize<List<string>>(json) ?? [];
 
-    private static BlobRecord ReadBlobRow(SqliteDataReader reader) => new(
+    private static BlobRecord ReadBlobRow(DbDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
         reader.GetString(2),
@@ -1517,7 +1485,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
 
     /// <summary>The object at <see cref="ObjectColumns"/> from <paramref name="first"/>; its copies are
     /// the given list, which the caller fills from this and the following rows.</summary>
-    private static StoredObject ReadObjectRow(SqliteDataReader reader, int first, List<ObjectCopy> copies) => new(
+    private static StoredObject ReadObjectRow(DbDataReader reader, int first, List<ObjectCopy> copies) => new(
         reader.GetString(first),
         copies,
         reader.GetFieldValue<byte[]>(first + 1),
@@ -1531,7 +1499,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     };
 
     /// <summary>Adds the copy in (site_id, state, transfer_id) at <paramref name="first"/>, if the row has one (LEFT JOIN).</summary>
-    private static void AddCopy(SqliteDataReader reader, int first, List<ObjectCopy> copies)
+    private static void AddCopy(DbDataReader reader, int first, List<ObjectCopy> copies)
     {
         if (!reader.IsDBNull(first))
         {
@@ -1546,7 +1514,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         return state;
     }
 
-    private static string? NullableString(SqliteDataReader reader, int ordinal) =>
+    private static string? NullableString(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     private static long ToTicks(DateTimeOffset value) => value.UtcTicks;
@@ -1558,9 +1526,9 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
     /// writer connection's), commands outlive the transaction and are only re-bound to the next
     /// one; every SQL text in this store is a constant or one of a few variants, so that set stays
     /// small.</summary>
-    private sealed class Transaction(SqliteConnection connection, SqliteTransaction transaction, Dictionary<string, SqliteCommand>? keptCommands = null) : IDisposable
+    private sealed class Transaction(DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand>? keptCommands = null) : IDisposable
     {
-        private readonly Dictionary<string, SqliteCommand> commands = keptCommands ?? new(StringComparer.Ordinal);
+        private readonly Dictionary<string, DbCommand> commands = keptCommands ?? new(StringComparer.Ordinal);
 
         /// <summary>True once a write in this transaction erased a wrapped key (the WAL is then truncated after the commit).</summary>
         public bool KeysErased { get; set; }
@@ -1571,7 +1539,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
         public object? Scalar(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
             Prepare(sql, parameters).ExecuteScalar();
 
-        public SqliteDataReader Query(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
+        public DbDataReader Query(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
             Prepare(sql, parameters).ExecuteReader();
 
         public void Dispose()
@@ -1587,7 +1555,7 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             }
         }
 
-        private SqliteCommand Prepare(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
+        private DbCommand Prepare(string sql, ReadOnlySpan<(string Name, object? Value)> parameters)
         {
             if (!commands.TryGetValue(sql, out var command))
             {
@@ -1600,7 +1568,10 @@ public sealed partial class SqliteMetadataStore : IMetadataStore
             command.Parameters.Clear();
             foreach (var (name, value) in parameters)
             {
-                command.Parameters.AddWithValue(name, value ?? DBNull.Value);
+                var parameter = command.CreateParameter();
+                parameter.ParameterName = name;
+                parameter.Value = value ?? DBNull.Value;
+                command.Parameters.Add(parameter);
             }
 
             return command;

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -9,7 +9,7 @@ namespace Strongroom.Storage;
 /// deleted blob copies its row and part list there (objects are shared, never rewritten); an
 /// object goes only when no part of a blob or instance references it any more.
 /// </summary>
-public sealed partial class SqliteMetadataStore
+public sealed partial class SqlMetadataStore
 {
     private const string InstanceKey = "account = @account AND container = @container AND name = @name";
     private const string InstanceExtraColumns = "instance_id, kind, deleted_on, purge_on";
@@ -332,7 +332,7 @@ public sealed partial class SqliteMetadataStore
     }
 
     /// <summary>The instance columns (instance_id, kind, deleted_on, purge_on) from <paramref name="first"/>.</summary>
-    private static BlobInstance ReadInstanceColumns(SqliteDataReader reader, BlobRecord blob, int first)
+    private static BlobInstance ReadInstanceColumns(DbDataReader reader, BlobRecord blob, int first)
     {
         var kind = (BlobInstanceKind)reader.GetInt32(first + 1);
         Invariant.True(Enum.IsDefined(kind), "an instance's kind is one this build knows");

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -11,7 +11,7 @@ namespace Strongroom.Storage;
 /// it. Every change goes through the group-commit writer: a copy change and its audit entry are
 /// appended in the same savepoint, so an entry exists exactly for the changes that committed.
 /// </summary>
-public sealed partial class SqliteMetadataStore : IPlacementStore
+public sealed partial class SqlMetadataStore : IPlacementStore
 {
     // The owner of an object: a committed part first, else a staged block (an object belongs to
     // exactly one blob: its data key is bound to that blob's name).
@@ -586,7 +586,7 @@ public sealed partial class SqliteMetadataStore : IPlacementStore
         }
     }
 
-    private static PlacementPolicy? ReadPlacement(SqliteDataReader reader, int first)
+    private static PlacementPolicy? ReadPlacement(DbDataReader reader, int first)
     {
         var residency = NullableString(reader, first);
         var primary = NullableString(reader, first + 1);

@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 /// <summary>Destruction certificates (migration 9; see <see cref="ICertificateStore"/>).</summary>
-public sealed partial class SqliteMetadataStore : ICertificateStore
+public sealed partial class SqlMetadataStore : ICertificateStore
 {
     private const string CertificateColumns = "destruction_id, revision, account, issued_on, document, signature";
 

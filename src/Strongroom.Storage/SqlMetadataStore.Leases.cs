@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -8,7 +9,7 @@ namespace Strongroom.Storage;
 /// read through <c>ReadBlob</c>, <c>ReadContainer</c> and the listings carries its lease, so every
 /// write's precondition decides on the lease as of its own transaction.
 /// </summary>
-public sealed partial class SqliteMetadataStore : ILeaseStore
+public sealed partial class SqlMetadataStore : ILeaseStore
 {
     private const string LeaseColumns = "lease_id, duration_seconds, expires_on, broken_on";
 
@@ -162,7 +163,7 @@ public sealed partial class SqliteMetadataStore : ILeaseStore
         return leases;
     }
 
-    private static StoredLease ReadLeaseRow(Microsoft.Data.Sqlite.SqliteDataReader reader, int first) => new(
+    private static StoredLease ReadLeaseRow(System.Data.Common.DbDataReader reader, int first) => new(
         reader.GetString(first),
         reader.GetInt32(first + 1),
         reader.IsDBNull(first + 2) ? null : FromTicks(reader.GetInt64(first + 2)),

@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 // Page blobs (issue 8): chunk parts and their page maps (migration 17).
-public sealed partial class SqliteMetadataStore : IPageBlobStore
+public sealed partial class SqlMetadataStore : IPageBlobStore
 {
     public Task<PageBlobState?> GetPageBlobAsync(string account, string container, string name, string? instanceId, CancellationToken cancellationToken = default) =>
         ReadAsync<PageBlobState?>(

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -8,7 +8,7 @@ namespace Strongroom.Storage;
 /// through the group-commit writer, which runs one write at a time: a read-then-update inside one
 /// write is a compare-and-swap, and its audit entry commits in the same savepoint.
 /// </summary>
-public sealed partial class SqliteMetadataStore : IIdentityStore
+public sealed partial class SqlMetadataStore : IIdentityStore
 {
     private const string PrincipalColumns =
         "kind, account, name, role, password_hash, totp_seed, totp_last_step, failed_logins, locked_until, disabled, created_on";
@@ -246,7 +246,7 @@ public sealed partial class SqliteMetadataStore : IIdentityStore
         return reader.Read() ? ReadPrincipalRow(reader) : null;
     }
 
-    private static PrincipalRecord ReadPrincipalRow(SqliteDataReader reader)
+    private static PrincipalRecord ReadPrincipalRow(DbDataReader reader)
     {
         var kind = (PrincipalKind)reader.GetInt64(0);
         Invariant.True(Enum.IsDefined(kind), "a principal's kind is one this build knows");

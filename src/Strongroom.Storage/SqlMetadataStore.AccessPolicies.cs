@@ -3,7 +3,7 @@ using Strongroom.Core;
 namespace Strongroom.Storage;
 
 // Stored access policies: a container's signed identifiers, replaced as a whole by Set Container ACL.
-public sealed partial class SqliteMetadataStore : IAccessPolicyStore
+public sealed partial class SqlMetadataStore : IAccessPolicyStore
 {
     public Task<(ContainerRecord Container, IReadOnlyList<SignedIdentifier> Policies)?> GetContainerAccessPoliciesAsync(string account, string container, CancellationToken cancellationToken = default) =>
         ReadAsync<(ContainerRecord Container, IReadOnlyList<SignedIdentifier> Policies)?>(

@@ -1,4 +1,4 @@
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 using Strongroom.Core;
 
 namespace Strongroom.Storage;
@@ -12,7 +12,7 @@ namespace Strongroom.Storage;
 /// every statement (a deferred check would fail a whole group commit, not just this write). The
 /// column lists come from the schema itself, so a column a later migration adds moves too.
 /// </summary>
-public sealed partial class SqliteMetadataStore : IProtectionStore
+public sealed partial class SqlMetadataStore : IProtectionStore
 {
     private const string DeletedContainerColumns = ContainerColumns + ", deleted_name, deleted_on, purge_on";
 
@@ -299,7 +299,7 @@ public sealed partial class SqliteMetadataStore : IProtectionStore
     }
 
     /// <summary>A deleted container's row (<see cref="DeletedContainerColumns"/>): its record under the name it had, and its version (the key's suffix).</summary>
-    private static DeletedContainer ReadDeletedContainerRow(SqliteDataReader reader)
+    private static DeletedContainer ReadDeletedContainerRow(DbDataReader reader)
     {
         var key = reader.GetString(1);
         var name = reader.GetString(10);
