@@ -17,6 +17,13 @@ public sealed class DataDirectory
 
     public string Root { get; }
 
+    /// <summary>
+    /// The shared PostgreSQL metadata database (<c>--metadata</c>: an Npgsql connection string or a
+    /// <c>postgresql://</c> URI) when this server is one of many in a deployment; null for the
+    /// embedded SQLite file <see cref="MetadataDatabasePath"/>. Never logged: it may hold a password.
+    /// </summary>
+    public string? MetadataConnectionString { get; init; }
+
     public string MetadataDatabasePath => Path.Combine(Root, "metadata.db");
 
     /// <summary>The local-directory site: opaque object ids and ciphertext only.</summary>

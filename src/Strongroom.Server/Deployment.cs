@@ -221,7 +221,9 @@ public sealed partial class Deployment : IAsyncDisposable
         SiteSet? sites = null;
         try
         {
-            store = await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
+            store = directory.MetadataConnectionString is { } shared
+                ? await SqlMetadataStore.OpenPostgresAsync(shared, cancellationToken).ConfigureAwait(false)
+                : await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
 
             sites = SiteBackends.Open(topology, random, time);
             sites.ApplyStates(await ((IPlacementStore)store).GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
