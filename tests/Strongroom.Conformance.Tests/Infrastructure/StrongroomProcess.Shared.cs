@@ -24,7 +24,7 @@ public sealed partial class StrongroomProcess
     IEnumerable<string> ServerArguments() =>
         TopologyPath is null ? DeploymentArguments() : [.. DeploymentArguments(), "--topology", TopologyPath];
 
-    /// <summary>A command line as shown in results and messages: the connection string replaced, since it may hold a password.</summary>
+    /// <summary>A command line or CLI output as kept in results and messages: the connection string replaced, since it may hold a password.</summary>
     string Redact(string commandLine) =>
         MetadataConnectionString is { Length: > 0 } secret ? commandLine.Replace(secret, "<metadata>", StringComparison.Ordinal) : commandLine;
 }

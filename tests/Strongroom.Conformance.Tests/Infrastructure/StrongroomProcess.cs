@@ -455,10 +455,10 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             await process.WaitForExitAsync();
             throw new InvalidOperationException(
                 $"`strongroom {Redact(string.Join(' ', arguments))}` did not finish within {CliTimeout.TotalSeconds} s.\n" +
-                $"stdout:\n{await stdout}\nstderr:\n{await stderr}");
+                $"stdout:\n{Redact(await stdout)}\nstderr:\n{Redact(await stderr)}");
         }
 
-        var result = new CliResult(process.ExitCode, await stdout, await stderr, Redact(string.Join(' ', arguments)));
+        var result = new CliResult(process.ExitCode, Redact(await stdout), Redact(await stderr), Redact(string.Join(' ', arguments)));
         AppendOutput($"---- cli: `strongroom {result.CommandLine}` exited {result.ExitCode} ----");
         return result;
     }

@@ -11,9 +11,10 @@ namespace Strongroom.Conformance.Tests.MultiServer;
 /// <summary>
 /// An account's transparency log read as its tenant through one server's HTTPS endpoints
 /// (<c>/.strongroom/log</c>, docs/transparency.md): a bearer token from the token endpoint with the
-/// account key, the signed checkpoint checked against the published key, entries, proofs.
+/// account key, the signed checkpoint checked against the published key, entries, proofs; and a
+/// source for the tenant's verifier (<see cref="LogVerifier"/>).
 /// </summary>
-public sealed class TenantLogReader : IDisposable
+public sealed class TenantLogReader : ILogSource, IDisposable
 {
     const string Log = ".strongroom/log/";
 
@@ -82,6 +83,23 @@ public sealed class TenantLogReader : IDisposable
         Assert.Equal(Enumerable.Range(0, (int)(end - start)).Select(i => start + i), entries.Select(entry => entry.Item1));
         return entries;
     }
+
+    /// <summary>The verifier key line this server publishes for the log.</summary>
+    public async Task<NoteVerifierKey> VerifierKeyAsync() => NoteVerifierKey.Parse((await GetTextAsync("key")).TrimEnd('\n'));
+
+    public Task<string> GetCheckpointAsync(CancellationToken cancellationToken = default) => GetTextAsync("checkpoint");
+
+    public async Task<LogEntryPage> GetEntriesAsync(long start, long end, CancellationToken cancellationToken = default)
+    {
+        using var json = JsonDocument.Parse(await GetTextAsync($"entries?start={start}&end={end}"));
+        return new LogEntryPage([.. json.RootElement.GetProperty("entries").EnumerateArray().Select(entry => new LogSourceEntry(
+            entry.GetProperty("index").GetInt64(),
+            entry.GetProperty("leafHash").GetBytesFromBase64(),
+            entry.GetProperty("entry").ValueKind == JsonValueKind.Null ? null : entry.GetProperty("entry").GetBytesFromBase64()))]);
+    }
+
+    public Task<IReadOnlyList<byte[]>> GetConsistencyProofAsync(long first, long second, CancellationToken cancellationToken = default) =>
+        ConsistencyProofAsync(first, second);
 
     /// <summary>The consistency proof between two tree sizes, as this server serves it.</summary>
     public async Task<IReadOnlyList<byte[]>> ConsistencyProofAsync(long first, long second)
