@@ -57,6 +57,12 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <summary>The topology file the sites were read from.</summary>
     public string TopologyPath { get; private init; } = string.Empty;
 
+    /// <summary>The topology's fingerprint (<see cref="Strongroom.Placement.TopologyFingerprint"/>): every server of a deployment runs the same one.</summary>
+    public string TopologyFingerprint { get; private init; } = string.Empty;
+
+    /// <summary>This server's instance id in the deployment (issue 9); null when no server runs this deployment in this process.</summary>
+    public string? InstanceId { get; internal set; }
+
     /// <summary>Copies: replicated writes, read order, bad-copy reports, deletions.</summary>
     public ObjectSites Objects { get; private init; } = null!;
 
@@ -276,6 +282,7 @@ public sealed partial class Deployment : IAsyncDisposable
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
                 VaultFiles = VaultFilesOf(directory, store, time),
+                TopologyFingerprint = Strongroom.Placement.TopologyFingerprint.Of(topology),
                 Objects = objects,
                 Placement = placement,
                 Repair = repair,

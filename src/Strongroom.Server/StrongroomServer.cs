@@ -18,6 +18,7 @@ using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
 using Strongroom.Protocol.Management;
 using Strongroom.Protocol.Transparency;
+using Strongroom.Storage;
 
 namespace Strongroom.Server;
 
@@ -35,14 +36,18 @@ public sealed class StrongroomServer : IAsyncDisposable
     private readonly ControlSocketListener? control;
     private int disposed;
 
-    private StrongroomServer(WebApplication app, ControlSocketListener? control, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint)
+    private StrongroomServer(WebApplication app, ControlSocketListener? control, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint, DeploymentCoordinator coordinator)
     {
         this.app = app;
         this.control = control;
         Deployment = deployment;
         this.certificate = certificate;
         BlobEndpoint = blobEndpoint;
+        Coordinator = coordinator;
     }
+
+    /// <summary>This server among the servers of its deployment: its instance id and the gates of its background jobs.</summary>
+    public DeploymentCoordinator Coordinator { get; }
 
     /// <summary>The service root, e.g. <c>http://127.0.0.1:10000/</c>; accounts are path-style beneath it.</summary>
     public Uri BlobEndpoint { get; }
@@ -102,6 +107,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         ServerCertificate? certificate = null;
         WebApplication? app = null;
         ControlSocketListener? control = null;
+        var coordinator = new DeploymentCoordinator((IDeploymentStore)deployment.Store, options.TimeProvider, options.RandomSource);
         try
         {
             if (sharedVault)
@@ -117,6 +123,12 @@ public sealed class StrongroomServer : IAsyncDisposable
                     ? run(request, deployment, token)
                     : Task.FromResult(new ControlResponse(1, string.Empty, "error: this server runs no commands on its control socket.\n")),
                 ct).ConfigureAwait(false);
+
+            // Joins the deployment's instances; refused when a live server runs another topology.
+            await coordinator.RegisterAsync(deployment.TopologyFingerprint, deployment.TopologyPath, ct).ConfigureAwait(false);
+            deployment.InstanceId = coordinator.InstanceId;
+            deployment.BackgroundRewrap.Gate = coordinator.Gate(BackgroundJobs.Rewrap);
+            deployment.BackgroundRewrap.IsSealed = () => deployment.Vault.IsSealed;
 
             var removed = await deployment.PrepareToServeAsync(ct).ConfigureAwait(false);
             if (removed > 0)
@@ -140,7 +152,8 @@ public sealed class StrongroomServer : IAsyncDisposable
             }
 
             var listeners = new Listeners();
-            app = Build(options, deployment, certificate, endpoint, managementEndpoint, useTls, listeners);
+            app = Build(options, deployment, coordinator, certificate, endpoint, managementEndpoint, useTls, listeners);
+            coordinator.Logger = app.Services.GetRequiredService<ILogger<DeploymentCoordinator>>();
 
             // The host's loops (Kestrel, hosted services) start from a clean execution context, so
             // no operation context the caller has open (a CLI command's Host actor) flows into
@@ -165,10 +178,11 @@ public sealed class StrongroomServer : IAsyncDisposable
             await RecordStartAsync(deployment, useTls, options.Dev, ct).ConfigureAwait(false);
 
             var blobEndpoint = BoundEndpoint(listeners.Blob, endpoint, useTls);
-            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint)
+            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint, coordinator)
             {
                 ManagementEndpoint = BoundEndpoint(listeners.Management, managementEndpoint, useTls),
             };
+            await coordinator.PublishEndpointsAsync([blobEndpoint], server.ManagementEndpoint, ct).ConfigureAwait(false);
             server.WriteBanner(options, accounts, generatedNow, migratedLegacyRootKey);
             return server;
         }
@@ -178,6 +192,10 @@ public sealed class StrongroomServer : IAsyncDisposable
             {
                 await app.DisposeAsync().ConfigureAwait(false);
             }
+
+            // A start that failed after joining leaves the deployment at once (no stale row, no lease).
+            await coordinator.MarkStoppedAsync(CancellationToken.None).ConfigureAwait(false);
+            coordinator.Dispose();
 
             if (control is not null)
             {
@@ -236,7 +254,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, ListenEndpoint managementEndpoint, bool useTls, Listeners listeners)
+    private static WebApplication Build(ServerOptions options, Deployment deployment, DeploymentCoordinator coordinator, ServerCertificate? certificate, ListenEndpoint endpoint, ListenEndpoint managementEndpoint, bool useTls, Listeners listeners)
     {
         // The empty builder reads no appsettings file and no ASPNETCORE_* / DOTNET_* variable:
         // configuration comes from ServerOptions only, so nothing can silently add a listener.
@@ -261,32 +279,51 @@ public sealed class StrongroomServer : IAsyncDisposable
         });
 
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        // The coordinator first: hosted services stop in reverse order, so it stops last, marking
+        // this instance stopped and releasing its job leases after every pass has finished. Every
+        // background service runs a pass only while this instance holds that job's lease.
+        builder.Services.AddHostedService(_ => coordinator);
         builder.Services.AddSingleton(deployment.BackgroundRewrap);
         builder.Services.AddHostedService<RewrapHostedService>();
         builder.Services.AddHostedService(services => new CheckpointPublisher(
             deployment.Audit.PublishCheckpointsAsync,
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<CheckpointPublisher>>()));
+            services.GetRequiredService<ILogger<CheckpointPublisher>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AuditCheckpoints),
+        });
         builder.Services.AddHostedService(services => new AuditPruner(
             deployment.Audit.PruneAsync,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<AuditPruner>>()));
+            services.GetRequiredService<ILogger<AuditPruner>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AuditPrune),
+        });
         builder.Services.AddHostedService(services => new RepairHostedService(
             deployment.Repair,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<RepairHostedService>>()));
+            services.GetRequiredService<ILogger<RepairHostedService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.Repair),
+        });
         builder.Services.AddHostedService(services => new AccessSweepService(
             token => deployment.Lockbox.ExpireDueAsync(token),
             token => deployment.Transfers.ExpireDueAsync(token),
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<AccessSweepService>>()));
+            services.GetRequiredService<ILogger<AccessSweepService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AccessSweep),
+        });
         builder.Services.AddSingleton(services => new DestructionSweepService(
             token => deployment.Destruction.SweepAsync(token),
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<DestructionSweepService>>()));
+            services.GetRequiredService<ILogger<DestructionSweepService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.DestructionSweep),
+        });
         builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweepService>());
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
