@@ -1,49 +1,40 @@
-using System.Text.Json;
-using Strongroom.Conformance.Tests.Infrastructure;
-using Xunit;
+using Strongroom.Core;
+using Strongroom.Storage;
 
 namespace Strongroom.Conformance.Tests.MultiServer;
 
-/// <summary>One server process as <c>strongroom status --json</c> lists it.</summary>
-public sealed record InstanceRow(string Id, int ProcessId, bool Alive);
-
-/// <summary>One background job's lease as <c>strongroom status --json</c> lists it (holder null: free).</summary>
-public sealed record JobRow(string Job, string? Holder, long Fence);
-
 /// <summary>
-/// <c>strongroom status --json</c> on a server's data directory (with the deployment's
-/// <c>--metadata</c>): the instances sharing the deployment and who holds each background job.
+/// The deployment's coordination rows (lane "coordination", issue 9) as the store serves them to
+/// <c>strongroom status</c>: the instances sharing the database and the lease of each background
+/// job, read at one instant of this machine's clock (the servers' clock too: they run here).
 /// </summary>
-public sealed record DeploymentStatus(IReadOnlyList<InstanceRow> Instances, IReadOnlyList<JobRow> Jobs)
+public sealed record DeploymentStatus(IReadOnlyList<DeploymentInstance> Instances, IReadOnlyList<JobLease> Jobs, DateTimeOffset ReadOn)
 {
-    public static async Task<DeploymentStatus> ReadAsync(StrongroomProcess server)
+    /// <summary>Reads the rows through the store's own contract (<see cref="IDeploymentStore"/>) on the deployment's database.</summary>
+    public static async Task<DeploymentStatus> ReadAsync(string connectionString)
     {
-        var result = await server.RunCliAsync("status", "--json");
-        Assert.True(result.ExitCode == 0, result.ToString());
-        using var json = JsonDocument.Parse(result.StandardOutput);
-        var root = json.RootElement;
-        var instances = root.GetProperty("instances").EnumerateArray().Select(instance => new InstanceRow(
-            instance.GetProperty("id").GetString()!,
-            instance.GetProperty("processId").GetInt32(),
-            instance.GetProperty("alive").GetBoolean())).ToList();
-        var jobs = root.GetProperty("jobs").EnumerateArray().Select(job => new JobRow(
-            job.GetProperty("job").GetString()!,
-            job.TryGetProperty("holder", out var holder) && holder.ValueKind == JsonValueKind.String ? holder.GetString() : null,
-            job.GetProperty("fence").GetInt64())).ToList();
-        return new DeploymentStatus(instances, jobs);
+        await using var store = await SqlMetadataStore.OpenPostgresAsync(connectionString);
+        var instances = await store.ListInstancesAsync();
+        var jobs = await store.ListJobLeasesAsync();
+        return new DeploymentStatus(instances, jobs, DateTimeOffset.UtcNow);
     }
 
-    public IEnumerable<InstanceRow> Live => Instances.Where(instance => instance.Alive);
+    public IEnumerable<DeploymentInstance> Live => Instances.Where(instance => instance.IsAliveAt(ReadOn));
 
-    /// <summary>The instance of the process <paramref name="processId"/>, live or not (null: not registered).</summary>
-    public InstanceRow? OfProcess(int processId) => Instances.Where(instance => instance.ProcessId == processId).FirstOrDefault();
+    /// <summary>The newest instance of process <paramref name="processId"/> on this host, live or not (null: not registered).</summary>
+    public DeploymentInstance? OfProcess(int processId) =>
+        Instances.Where(instance => instance.ProcessId == processId && instance.HostName == Environment.MachineName).MaxBy(instance => instance.StartedOn);
 
-    public JobRow? Job(string job) => Jobs.SingleOrDefault(row => row.Job == job);
+    public JobLease? Job(string job) => Jobs.SingleOrDefault(row => row.Job == job);
 
-    /// <summary>True when <paramref name="job"/> is held by a live instance.</summary>
-    public bool HeldByLive(string job) => Job(job) is { Holder: { } holder } && Live.Any(instance => instance.Id == holder);
+    /// <summary>True when <paramref name="job"/>'s lease is held now by a live instance.</summary>
+    public bool HeldByLive(string job) =>
+        Job(job) is { Holder: { } holder } lease && lease.IsHeldBy(holder, ReadOn) && Live.Any(instance => instance.Id == holder);
+
+    /// <summary>True when <paramref name="job"/>'s lease is held now (unexpired) by <paramref name="instanceId"/>.</summary>
+    public bool HeldBy(string job, string instanceId) => Job(job) is { } lease && lease.IsHeldBy(instanceId, ReadOn);
 
     public override string ToString() =>
-        "instances: " + string.Join("; ", Instances.Select(i => $"{i.Id} pid {i.ProcessId} {(i.Alive ? "alive" : "not alive")}")) +
-        " | jobs: " + string.Join("; ", Jobs.Select(j => $"{j.Job} held by {j.Holder ?? "nobody"} fence {j.Fence}"));
+        "instances: " + string.Join("; ", Instances.Select(i => $"{i.Id} pid {i.ProcessId} {(i.IsAliveAt(ReadOn) ? "live" : "not live")}")) +
+        " | jobs: " + string.Join("; ", Jobs.Select(j => $"{j.Job} held by {j.Holder ?? "nobody"} until {j.ExpiresOn:HH:mm:ss.fff} fence {j.Fence}"));
 }

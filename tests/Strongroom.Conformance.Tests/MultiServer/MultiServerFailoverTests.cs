@@ -20,10 +20,10 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
     const int Servers = MultiServerDeployment.DefaultServers;
 
     /// <summary>The jobs whose passes come every few seconds, so a holder is always there to be seen.</summary>
-    static readonly string[] FrequentJobs = [Coordination.Repair, Coordination.AuditCheckpoints];
+    static readonly string[] FrequentJobs = [BackgroundJobs.Repair, BackgroundJobs.AuditCheckpoints];
 
     /// <summary>Long enough for a lease to lapse and a survivor's next heartbeat or pass to take it.</summary>
-    static TimeSpan HandoverBound => Coordination.JobLeaseDuration + Limits.RepairInterval + Limits.AuditCheckpointInterval + TimeSpan.FromSeconds(10);
+    static TimeSpan HandoverBound => Limits.JobLeaseDuration + Limits.RepairInterval + Limits.AuditCheckpointInterval + TimeSpan.FromSeconds(10);
 
     /// <summary>A repair pass or two after the copies were owed.</summary>
     static TimeSpan ReplicationBound => (Limits.RepairInterval * 3) + TimeSpan.FromSeconds(15);
@@ -42,13 +42,13 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         // The three processes are the deployment's live instances; the frequent jobs have a live holder.
         var start = await MultiServerDeployment.EventuallyAsync("three live instances, each frequent job held by one of them", HandoverBound, async () =>
         {
-            var status = await DeploymentStatus.ReadAsync(deployment[0]);
-            var done = processes.All(pid => status.OfProcess(pid) is { Alive: true })
+            var status = await DeploymentStatus.ReadAsync(deployment.Database.ConnectionString);
+            var done = processes.All(pid => status.OfProcess(pid) is { } instance && instance.IsAliveAt(status.ReadOn))
                 && FrequentJobs.All(status.HeldByLive);
             return (done, status);
         });
         var live = processes.Select(pid => start.OfProcess(pid)!.Id).ToHashSet(StringComparer.Ordinal);
-        Assert.All(start.Jobs.Where(job => job.Holder is not null), job => Assert.Contains(job.Holder!, live));
+        Assert.All(start.Jobs.Where(job => job.Holder is { } holder && job.IsHeldBy(holder, start.ReadOn)), job => Assert.Contains(job.Holder!, live));
 
         // A workload through the three servers into a GRS container: every blob owes 3 copies in the secondary region.
         const int Blobs = 24;
@@ -74,9 +74,9 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         Assert.True(perBlob.Count == Blobs, $"{perBlob.Count} of {Blobs} blobs had a copy made in the background");
         Assert.True(perBlob.Values.All(count => count == GeoCopies), "copies made per blob: " + string.Join(", ", perBlob.Select(pair => $"{pair.Key} {pair.Value}")));
 
-        // No job changed hands between live servers meanwhile: same holder, same fence.
-        var end = await DeploymentStatus.ReadAsync(deployment[0]);
-        foreach (var job in start.Jobs.Where(job => job.Holder is not null && live.Contains(job.Holder)))
+        // The frequent jobs did not change hands between live servers meanwhile: same holder, same fence.
+        var end = await DeploymentStatus.ReadAsync(deployment.Database.ConnectionString);
+        foreach (var job in start.Jobs.Where(job => FrequentJobs.Contains(job.Job)))
         {
             Assert.True(end.Job(job.Job) is { } now && now.Holder == job.Holder && now.Fence == job.Fence, $"{job.Job}: {job.Holder} fence {job.Fence} at the start, now {end.Job(job.Job)}");
         }
@@ -96,13 +96,13 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         // The victim: the server holding the repair job (the work most worth handing over).
         var before = await MultiServerDeployment.EventuallyAsync("the repair job held by a live server", HandoverBound, async () =>
         {
-            var status = await DeploymentStatus.ReadAsync(deployment[0]);
-            return (status.HeldByLive(Coordination.Repair), status);
+            var status = await DeploymentStatus.ReadAsync(deployment.Database.ConnectionString);
+            return (status.HeldByLive(BackgroundJobs.Repair), status);
         });
-        var victimInstance = before.Job(Coordination.Repair)!.Holder!;
+        var victimInstance = before.Job(BackgroundJobs.Repair)!.Holder!;
         var victim = processes.FindIndex(pid => before.OfProcess(pid)?.Id == victimInstance);
         Assert.True(victim >= 0, $"the repair job's holder {victimInstance} is one of the three processes: {before}");
-        var victimJobs = before.Jobs.Where(job => job.Holder == victimInstance).Select(job => job.Job).ToList();
+        var victimJobs = before.Jobs.Where(job => job.IsHeldBy(victimInstance, before.ReadOn)).Select(job => job.Job).ToList();
         var survivors = Enumerable.Range(0, Servers).Where(server => server != victim).ToList();
 
         const int WritersPerServer = 3;
@@ -207,8 +207,9 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         // The victim's jobs move to a survivor once its leases lapse; it is no longer a live instance.
         var after = await MultiServerDeployment.EventuallyAsync($"the jobs of the killed server {victim + 1} ({string.Join(", ", victimJobs)}) held by a survivor", HandoverBound, async () =>
         {
-            var status = await DeploymentStatus.ReadAsync(deployment[survivors[0]]);
-            var done = status.OfProcess(processes[victim]) is { Alive: false }
+            var status = await DeploymentStatus.ReadAsync(deployment.Database.ConnectionString);
+            var done = status.OfProcess(processes[victim]) is { } dead && !dead.IsAliveAt(status.ReadOn)
+                && victimJobs.All(job => !status.HeldBy(job, victimInstance))
                 && victimJobs.Intersect(FrequentJobs).All(status.HeldByLive);
             return (done, status);
         });
@@ -269,18 +270,5 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
 
         return entries;
     }
-}
-
-/// <summary>
-/// The names and bounds of lane "coordination" (issue 9) these tests rely on, as that lane defines
-/// them (Strongroom.Core's BackgroundJobs and Limits.JobLeaseDuration): kept here until it lands.
-/// </summary>
-static class Coordination
-{
-    public const string Repair = "repair";
-
-    public const string AuditCheckpoints = "audit-checkpoints";
-
-    public static readonly TimeSpan JobLeaseDuration = TimeSpan.FromSeconds(10);
 }
 
