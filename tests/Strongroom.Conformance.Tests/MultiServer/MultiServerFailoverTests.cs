@@ -223,9 +223,10 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
 
         // The killed server comes back (its vault unseals itself from the database) and serves every acknowledged write.
         await deployment.StartAsync(victim);
+        var restarted = deployment.Service(victim).GetBlobContainerClient(containerName);
         foreach (var (name, data) in acknowledged.OrderBy(pair => pair.Key, StringComparer.Ordinal).Take(12))
         {
-            AzureAssert.BytesEqual(data, (await containers[victim].GetBlobClient(name).DownloadContentAsync()).Value.Content.ToMemory(), $"{name} through the restarted server");
+            AzureAssert.BytesEqual(data, (await restarted.GetBlobClient(name).DownloadContentAsync()).Value.Content.ToMemory(), $"{name} through the restarted server");
         }
     }
 
