@@ -10,6 +10,7 @@ using Strongroom.Audit;
 using Strongroom.Conformance.Tests.Infrastructure;
 using Strongroom.Core;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Strongroom.Conformance.Tests.MultiServer;
 
@@ -20,7 +21,7 @@ namespace Strongroom.Conformance.Tests.MultiServer;
 /// key rotation, lockbox grants. Servers are numbered 1–3 in messages (index 0–2 in code).
 /// </summary>
 [Trait("Category", "MultiServer")]
-public sealed class MultiServerConsistencyTests(MultiServerFixture fixture) : IClassFixture<MultiServerFixture>
+public sealed class MultiServerConsistencyTests(MultiServerFixture fixture, ITestOutputHelper output) : IClassFixture<MultiServerFixture>
 {
     const int Servers = MultiServerDeployment.DefaultServers;
 
@@ -88,6 +89,7 @@ public sealed class MultiServerConsistencyTests(MultiServerFixture fixture) : IC
         }
 
         Assert.Equal(Rounds * (Clients - 1), refusals);
+        output.WriteLine($"{Rounds} rounds of {Clients} If-Match writes over {Servers} servers: {Rounds} won, {refusals} refused with 412 ConditionNotMet.");
     }
 
     [Fact]
@@ -157,6 +159,7 @@ public sealed class MultiServerConsistencyTests(MultiServerFixture fixture) : IC
             await AzureAssert.FailsAsync(412, "LeaseIdMissing", () => blobs[holder].UploadAsync(BinaryData.FromString("old holder"), overwrite: true), $"round {round}: the old holder without a lease");
             await blobs[holder].GetBlobLeaseClient(ids[other]).ReleaseAsync();
             await blobs[holder].UploadAsync(BinaryData.FromString("free again"), overwrite: true);
+            output.WriteLine($"round {round}: server {holder + 1} won the lease; {summary}");
         }
     }
 
@@ -314,7 +317,10 @@ public sealed class MultiServerConsistencyTests(MultiServerFixture fixture) : IC
                 Assert.True(result.Ok, $"the verifier through {reader.Server.Endpoint}: {result.Status} {result.Message} (first bad index {result.FirstBadIndex})");
                 Assert.True(result.EntriesChecked >= Servers * WritersPerServer * BlobsPerWriter, $"{result.EntriesChecked} entries checked");
                 pinned = result.NewState;
+                output.WriteLine($"verifier through {reader.Server.Endpoint}: {result.Status}, {result.EntriesChecked} entries, checkpoint size {result.Checkpoint?.Size}");
             }
+
+            output.WriteLine($"{puts.Count} writes through {Servers} servers, one entry each; checkpoints {string.Join(", ", heads.Select(head => head.Checkpoint.Size))}; {proofs} cross-server consistency proofs verified.");
         }
         finally
         {

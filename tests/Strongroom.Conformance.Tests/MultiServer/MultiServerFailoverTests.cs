@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using Azure;
 using Azure.Storage.Blobs;
 using Strongroom.Conformance.Tests.Infrastructure;
 using Strongroom.Core;
 using Xunit;
+using Xunit.Abstractions;
 
 namespace Strongroom.Conformance.Tests.MultiServer;
 
@@ -15,7 +17,7 @@ namespace Strongroom.Conformance.Tests.MultiServer;
 /// Every wait is a poll with a bound derived from <see cref="Limits"/>.
 /// </summary>
 [Trait("Category", "MultiServer")]
-public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixture) : IClassFixture<MultiServerDevelopmentFixture>
+public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixture, ITestOutputHelper output) : IClassFixture<MultiServerDevelopmentFixture>
 {
     const int Servers = MultiServerDeployment.DefaultServers;
 
@@ -73,6 +75,7 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         var perBlob = created.GroupBy(copy => copy.Resource).ToDictionary(group => group.Key, group => group.Count(), StringComparer.Ordinal);
         Assert.True(perBlob.Count == Blobs, $"{perBlob.Count} of {Blobs} blobs had a copy made in the background");
         Assert.True(perBlob.Values.All(count => count == GeoCopies), "copies made per blob: " + string.Join(", ", perBlob.Select(pair => $"{pair.Key} {pair.Value}")));
+        output.WriteLine($"{Blobs} GRS blobs through {Servers} servers: {created.Count} background copies, each made once. At the start: {start}");
 
         // The frequent jobs did not change hands between live servers meanwhile: same holder, same fence.
         var end = await DeploymentStatus.ReadAsync(deployment.Database.ConnectionString);
@@ -161,6 +164,7 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
             Task.FromResult((acknowledged.Count >= AcknowledgedBeforeKill || writers.All(w => w.IsCompleted), acknowledged.Count)));
         acknowledgedAtKill = acknowledged.Count;
         await deployment.KillAsync(victim);
+        var sinceKill = Stopwatch.StartNew();
         killed.SetResult();
         await Task.WhenAll(writers);
         Assert.True(unexpected.IsEmpty, "writes through the survivors failed:\n" + string.Join('\n', unexpected));
@@ -217,6 +221,10 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         {
             Assert.True(after.Job(job)!.Fence > before.Job(job)!.Fence, $"{job} changed hands, so its fence grew: {before.Job(job)} then {after.Job(job)}");
         }
+
+        output.WriteLine(
+            $"server {victim + 1} killed after {acknowledgedAtKill} acknowledged writes; {acknowledged.Count} acknowledged in all, every one read back through servers {survivors[0] + 1} and {survivors[1] + 1}; " +
+            $"{uncertain.Count} cut off ({present} committed whole, {uncertain.Count - present} absent); its jobs ({string.Join(", ", victimJobs)}) held by a survivor {sinceKill.Elapsed.TotalSeconds:F1} s after the kill (lease {Limits.JobLeaseDuration.TotalSeconds} s). Before: {before} After: {after}");
 
         // The work itself goes on: the copies owed by the writes are made by a survivor.
         await WaitForNoOwedCopiesAsync(deployment[survivors[1]]);
