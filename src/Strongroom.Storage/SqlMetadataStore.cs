@@ -98,8 +98,14 @@ public sealed partial class SqlMetadataStore : IMetadataStore
     /// empty database. Many servers share one such store.
     /// </summary>
     /// <exception cref="SchemaVersionException">The database was written by a newer Strongroom.</exception>
-    public static Task<SqlMetadataStore> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("PostgreSQL metadata is being built (issue 9, lane pg-store).");
+    /// <exception cref="MetadataConnectionException">The database could not be reached, refused the credentials, or its certificate did not verify.</exception>
+    /// <exception cref="ArgumentException">The connection string is neither form.</exception>
+    public static Task<SqlMetadataStore> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => Open(PostgresBackend.Open(connectionString), SqliteSchema.CurrentVersion), cancellationToken);
+    }
 
     /// <summary>The store on <paramref name="backend"/>, its schema migrated to <paramref name="targetVersion"/>.</summary>
     internal static SqlMetadataStore Open(SqlBackend backend, int targetVersion)
@@ -841,7 +847,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             cancellationToken.ThrowIfCancellationRequested();
             using var connection = backend.OpenConnection();
             using var transaction = backend.BeginRead(connection);
-            using var tx = new Transaction(connection, transaction);
+            using var tx = new Transaction(backend, connection, transaction);
             var result = work(tx);
             transaction.Commit();
             return Task.FromResult(result);
@@ -918,7 +924,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             var connection = writerConnection ??= backend.OpenConnection();
             writerCommands ??= new Dictionary<string, DbCommand>(StringComparer.Ordinal);
             using var transaction = backend.BeginWrite(connection);
-            using var tx = new Transaction(connection, transaction, writerCommands);
+            using var tx = new Transaction(backend, connection, transaction, writerCommands);
             for (var i = 0; i < group.Count; i++)
             {
                 tx.Execute("SAVEPOINT write");
@@ -1526,9 +1532,12 @@ public sealed partial class SqlMetadataStore : IMetadataStore
     /// writer connection's), commands outlive the transaction and are only re-bound to the next
     /// one; every SQL text in this store is a constant or one of a few variants, so that set stays
     /// small.</summary>
-    private sealed class Transaction(DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand>? keptCommands = null) : IDisposable
+    private sealed class Transaction(SqlBackend backend, DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand>? keptCommands = null) : IDisposable
     {
         private readonly Dictionary<string, DbCommand> commands = keptCommands ?? new(StringComparer.Ordinal);
+
+        /// <summary>The database's own SQL, for the few statements that cannot be one text for both.</summary>
+        public SqlBackend Backend { get; } = backend;
 
         /// <summary>True once a write in this transaction erased a wrapped key (the WAL is then truncated after the commit).</summary>
         public bool KeysErased { get; set; }

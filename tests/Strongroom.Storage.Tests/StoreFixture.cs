@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Strongroom.TestSupport;
 using Strongroom.Core;
 
 namespace Strongroom.Storage.Tests;
@@ -34,18 +35,19 @@ public abstract class StoreTestBase : IAsyncLifetime
 
     protected SqlMetadataStore Store { get; set; } = null!;
 
-    public virtual async Task InitializeAsync() => Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+    public virtual async Task InitializeAsync() => Store = await TestMetadata.OpenAsync(DatabasePath);
 
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(DatabasePath);
         Temp.Dispose();
     }
 
     protected async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+        Store = await TestMetadata.OpenAsync(DatabasePath);
     }
 
     protected static AccountRecord Account(string name) =>
@@ -72,9 +74,20 @@ public abstract class StoreTestBase : IAsyncLifetime
         await Store.CreateContainerAsync(Container(account, container));
     }
 
-    protected SqliteConnection OpenRawConnection()
+    /// <summary>A connection of its own to the SQLite file (tests of SQLite itself).</summary>
+    protected SqliteConnection OpenSqliteConnection()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>A connection of its own to the store's database (its PostgreSQL schema when the fixtures run there).</summary>
+    protected System.Data.Common.DbConnection OpenRawConnection()
+    {
+        System.Data.Common.DbConnection connection = TestMetadata.UsesPostgres
+            ? new Npgsql.NpgsqlConnection(TestMetadata.ConnectionString(DatabasePath))
+            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
         connection.Open();
         return connection;
     }
