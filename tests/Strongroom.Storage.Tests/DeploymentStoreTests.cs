@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using Strongroom.Core;
 
 namespace Strongroom.Storage.Tests;
@@ -164,8 +165,8 @@ public sealed class DeploymentStoreTests : StoreTestBase
     [Fact]
     public async Task Two_store_instances_on_one_file_agree_on_one_holder()
     {
-        // Two processes on one SQLite file: each write runs in its own BEGIN IMMEDIATE transaction.
-        await using var other = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+        // Two processes on one database: each write runs in its own transaction (SQLite: BEGIN IMMEDIATE; PostgreSQL: the advisory lock).
+        await using var other = await TestMetadata.OpenAsync(DatabasePath);
         IDeploymentStore[] stores = [Store, other];
         var winners = await Task.WhenAll(Enumerable.Range(0, 16).Select(i =>
             Task.Run(() => stores[i % 2].TryAcquireJobAsync(BackgroundJobs.DestructionSweep, "holder-" + i, T0, Ttl))));
