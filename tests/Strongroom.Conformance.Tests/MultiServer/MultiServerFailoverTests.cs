@@ -52,6 +52,23 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
         var live = processes.Select(pid => start.OfProcess(pid)!.Id).ToHashSet(StringComparer.Ordinal);
         Assert.All(start.Jobs.Where(job => job.Holder is { } holder && job.IsHeldBy(holder, start.ReadOn)), job => Assert.Contains(job.Holder!, live));
 
+        // `strongroom status` through any server shows the same: three alive servers, each job held by one of them or by none.
+        var shown = await StatusJsonAsync(deployment[1]);
+        var alive = shown.GetProperty("instances").EnumerateArray()
+            .Where(instance => instance.GetProperty("state").GetString() == "alive")
+            .ToDictionary(instance => instance.GetProperty("id").GetString()!, instance => instance.GetProperty("pid").GetInt32(), StringComparer.Ordinal);
+        Assert.True(processes.SetEquals(alive.Values), $"status lists the three processes as alive: {shown}");
+        foreach (var job in shown.GetProperty("jobs").EnumerateArray())
+        {
+            var holder = job.GetProperty("holder");
+            Assert.True(holder.ValueKind == JsonValueKind.Null || alive.ContainsKey(holder.GetString()!), $"{job.GetProperty("job").GetString()} is held by an alive server or by none: {shown}");
+        }
+
+        foreach (var job in FrequentJobs)
+        {
+            Assert.Single(shown.GetProperty("jobs").EnumerateArray(), row => row.GetProperty("job").GetString() == job && row.GetProperty("holder").ValueKind == JsonValueKind.String);
+        }
+
         // A workload through the three servers into a GRS container: every blob owes 3 copies in the secondary region.
         const int Blobs = 24;
         var containerName = TestNames.Container("once");
@@ -226,6 +243,11 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
             $"server {victim + 1} killed after {acknowledgedAtKill} acknowledged writes; {acknowledged.Count} acknowledged in all, every one read back through servers {survivors[0] + 1} and {survivors[1] + 1}; " +
             $"{uncertain.Count} cut off ({present} committed whole, {uncertain.Count - present} absent); its jobs ({string.Join(", ", victimJobs)}) held by a survivor {sinceKill.Elapsed.TotalSeconds:F1} s after the kill (lease {Limits.JobLeaseDuration.TotalSeconds} s). Before: {before} After: {after}");
 
+        // `strongroom status` through a survivor no longer counts the killed server as alive.
+        var shown = await StatusJsonAsync(deployment[survivors[0]]);
+        Assert.Contains(shown.GetProperty("instances").EnumerateArray(), instance => instance.GetProperty("pid").GetInt32() == processes[victim] && instance.GetProperty("state").GetString() == "stale");
+        Assert.DoesNotContain(shown.GetProperty("jobs").EnumerateArray(), job => job.GetProperty("holder").ValueKind == JsonValueKind.String && job.GetProperty("holder").GetString() == victimInstance);
+
         // The work itself goes on: the copies owed by the writes are made by a survivor.
         await WaitForNoOwedCopiesAsync(deployment[survivors[1]]);
 
@@ -246,6 +268,16 @@ public sealed class MultiServerFailoverTests(MultiServerDevelopmentFixture fixtu
     {
         var result = await server.RunCliAsync("container", "redundancy", StrongroomProcess.DevAccountName, container, "GRS");
         Assert.True(result.ExitCode == 0, result.ToString());
+    }
+
+    /// <summary>The <c>deployment</c> object of <c>strongroom status --json</c> on <paramref name="server"/>'s data directory.</summary>
+    static async Task<JsonElement> StatusJsonAsync(StrongroomProcess server)
+    {
+        var result = await server.RunCliAsync("status", "--json");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        using var json = JsonDocument.Parse(result.StandardOutput);
+        Assert.True(json.RootElement.TryGetProperty("deployment", out var deployment), $"status --json has no deployment object.\n{result}");
+        return deployment.Clone();
     }
 
     /// <summary>Polls <c>site list --json</c> until no copy is owed (Pending) or bad.</summary>
