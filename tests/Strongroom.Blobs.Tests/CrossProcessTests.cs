@@ -160,6 +160,23 @@ public sealed class CrossProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Writes_of_one_blob_by_two_servers_in_the_same_clock_tick_get_distinct_etags()
+    {
+        await fixture.Blobs.CreateContainerAsync(Account, "docs", []);
+
+        // The fake clock does not move: both servers draw the same ticks, as two machines can.
+        var first = await fixture.PutAsync("docs", "same-tick", [1, 2, 3]);
+        var second = await peer.Blobs.PutBlobAsync(
+            new PutBlobRequest(Account, "docs", "same-tick", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None),
+            new MemoryStream([4, 5, 6]));
+
+        Assert.NotEqual(first.ETag, second.ETag);
+        var refused = await Assert.ThrowsAsync<StorageException>(() => fixture.PutAsync("docs", "same-tick", [7], conditions: new AccessConditions(IfMatch: first.ETag)));
+        Assert.Equal(ErrorCode.ConditionNotMet, refused.Code);
+        Assert.Equal([4, 5, 6], await fixture.ReadAllAsync("docs", "same-tick"));
+    }
+
+    [Fact]
     public async Task Two_servers_creating_the_same_account_at_first_start_make_one_and_the_other_sees_it_exist()
     {
         // What EnsureDevelopmentAccountAsync relies on: the existence check runs inside the store's
