@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Strongroom.Core;
+using Strongroom.Protocol.Management;
 using Strongroom.Server;
 using Strongroom.Vault;
 
@@ -93,7 +94,7 @@ internal static class SealCommands
         try
         {
             await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
-            foreach (var share in initialization.Shares.Take(SealFile.Read(directory.SealPath).Threshold))
+            foreach (var share in initialization.Shares.Take(deployment.Vault.Status.Threshold))
             {
                 deployment.Vault.Submit(UnsealShare.Parse(share.ToText()));
             }
@@ -260,12 +261,43 @@ internal static class SealCommands
         return command;
     }
 
+    /// <summary>
+    /// The servers that share the deployment (newest start first; alive, stale — no heartbeat for
+    /// <see cref="Limits.InstanceStaleAfter"/> — or stopped) and who runs each background job.
+    /// </summary>
+    internal static void WriteInstances(TextWriter output, DeploymentStatusView deployment)
+    {
+        var alive = deployment.Instances.Count(instance => instance.IsAliveAt(deployment.Now));
+        output.WriteLine($"Servers:        {alive} alive of {deployment.Instances.Count} known");
+        foreach (var instance in deployment.Instances)
+        {
+            var self = string.Equals(instance.Id, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty;
+            var seenAgo = Math.Max(0, (long)(deployment.Now - instance.SeenOn).TotalSeconds);
+            output.WriteLine($"  {instance.Id}  {DeploymentStatusView.StateOf(instance, deployment.Now)}{self}");
+            output.WriteLine($"    host {instance.HostName}, pid {instance.ProcessId}, version {instance.Version}");
+            output.WriteLine($"    data {(instance.DataEndpoints.Count == 0 ? "(not yet listening)" : string.Join(' ', instance.DataEndpoints))}, management {instance.ManagementEndpoint ?? "(not yet listening)"}");
+            output.WriteLine($"    started {DeploymentStatusView.Format(instance.StartedOn)}, last seen {DeploymentStatusView.Format(instance.SeenOn)} ({seenAgo}s ago)" +
+                (instance.StoppedOn is { } stopped ? $", stopped {DeploymentStatusView.Format(stopped)}" : string.Empty));
+        }
+
+        output.WriteLine("Background jobs:");
+        var width = deployment.Jobs().Max(job => job.Job.Length);
+        foreach (var (job, lease) in deployment.Jobs())
+        {
+            var holder = lease is not null && !lease.IsFreeAt(deployment.Now)
+                ? $"{lease.Holder}{(string.Equals(lease.Holder, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty)}, fence {lease.Fence}, lease until {DeploymentStatusView.Format(lease.ExpiresOn)}"
+                : "not held (the next pass of any server takes it)";
+            var requested = lease?.RequestedOn is { } on ? $"; pass requested {DeploymentStatusView.Format(on)}" : string.Empty;
+            output.WriteLine($"  {job.PadRight(width)}  {holder}{requested}");
+        }
+    }
+
     private static Command StatusCommand(TextWriter output)
     {
         var data = DataOption();
         var dev = DevOption();
         var json = new Option<bool>("--json") { Description = "Print JSON (the shape of GET /.strongroom/sys/seal-status)." };
-        var command = new Command("status", "Show whether the data directory is initialised and its server sealed, with unseal progress (from the running server when there is one).")
+        var command = new Command("status", "Show whether the data directory is initialised and its server sealed, with unseal progress (from the running server when there is one), and the servers that share the deployment with the background jobs each runs.")
         {
             data, dev, json,
         };
@@ -289,6 +321,11 @@ internal static class SealCommands
                 status = new SealStatus(false, true, 0, 0, 0, null, 0);
             }
 
+            // The servers sharing the deployment (issue 9): from the live server, else from the store.
+            var instances = live is not null
+                ? await live.ReadDeploymentStatusAsync(TimeProvider.System, cancellationToken).ConfigureAwait(false)
+                : await Deployment.ReadDeploymentStatusAsync(directory, TimeProvider.System, cancellationToken).ConfigureAwait(false);
+
             if (parseResult.GetValue(json))
             {
                 using var buffer = new MemoryStream();
@@ -299,6 +336,13 @@ internal static class SealCommands
                     writer.WriteBoolean("server_running", live is not null);
                     writer.WriteBoolean("development", directory.IsDevelopment);
                     writer.WriteString("metadata", directory.MetadataDescription);
+                    if (instances is not null)
+                    {
+                        writer.WriteStartObject("deployment");
+                        instances.WriteMembers(writer);
+                        writer.WriteEndObject();
+                    }
+
                     writer.WriteEndObject();
                 }
 
@@ -323,6 +367,11 @@ internal static class SealCommands
                 if (directory.IsDevelopment)
                 {
                     output.WriteLine("Development:    yes (the only unseal share is stored in the data directory; not for production)");
+                }
+
+                if (instances is not null)
+                {
+                    WriteInstances(output, instances);
                 }
             }
             else

@@ -422,6 +422,35 @@ public static class Limits
     /// (<see cref="RequestHeaderBytesMax"/>) stay the real bound.
     public const int RequestHeaderFieldsMax = 4096;
 
+    // Issue 9, coordination.
+
+    /// <summary>
+    /// How often a server refreshes its instance row and renews the leases of the background jobs
+    /// it holds: a fifth of <see cref="JobLeaseDuration"/>, so four heartbeats in a row may be
+    /// lost (a busy database, a pause) before the leases lapse.
+    /// </summary>
+    public static readonly TimeSpan InstanceHeartbeatInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// How long a background job's lease lasts from its last renewal: the longest a job stays with
+    /// a server that was killed (SIGKILL, power loss) before another one takes it over. Short enough
+    /// for a prompt handover; long enough that a stalled but live holder is not displaced by a
+    /// hiccup (five heartbeats).
+    /// </summary>
+    public static readonly TimeSpan JobLeaseDuration = TimeSpan.FromSeconds(10);
+
+    /// <summary>An instance not heard from for this long is stale (shown so by <c>strongroom status</c>, ignored by the topology check): one lease duration.</summary>
+    public static readonly TimeSpan InstanceStaleAfter = TimeSpan.FromSeconds(10);
+
+    /// <summary>Rows of instances stopped or stale for longer than this are removed when a server registers.</summary>
+    public static readonly TimeSpan InstanceRecordRetention = TimeSpan.FromDays(7);
+
+    /// <summary>Characters of a background job's name.</summary>
+    public const int BackgroundJobNameCharsMax = 64;
+
+    /// <summary>Data-plane endpoints one instance row records.</summary>
+    public const int InstanceEndpointsMax = 8;
+
     // Issue 9, crossproc.
     /// <summary>
     /// Attempts of one page write's read-merge-swap of its chunks: a lost compare-and-swap (another

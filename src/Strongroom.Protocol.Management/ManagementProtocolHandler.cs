@@ -37,7 +37,7 @@ public sealed partial class ManagementProtocolHandler
         this.services = services;
         this.options = options;
         this.logger = logger ?? NullLogger.Instance;
-        routes = [.. IdentityRoutes(), .. LockboxRoutes(), .. TransferRoutes(), .. PlatformRoutes(), .. VaultRoutes(), .. CertificateRoutes(), .. ProtectionRoutes(), .. DestructionRoutes()];
+        routes = [.. IdentityRoutes(), .. LockboxRoutes(), .. TransferRoutes(), .. PlatformRoutes(), .. VaultRoutes(), .. CertificateRoutes(), .. ProtectionRoutes(), .. DestructionRoutes(), .. DeploymentRoutes()];
     }
 
     public async Task HandleAsync(HttpContext context)

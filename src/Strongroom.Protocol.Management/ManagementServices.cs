@@ -62,6 +62,9 @@ public sealed class ManagementServices
     public Func<CancellationToken, Task<uint>> RotateKeyring { get; init; } =
         static _ => throw new InvalidOperationException("the management plane was composed without the vault");
 
+    /// <summary>The servers of the deployment and who holds each background job (issue 9), for <c>GET v1/deployment</c>.</summary>
+    public Func<CancellationToken, Task<DeploymentStatusView>>? DeploymentStatus { get; init; }
+
     /// <summary>The vault's seal status (the same facts as the data plane's <c>/.strongroom/sys/seal-status</c>).</summary>
     public Func<SealStatusView> SealStatus { get; init; } = static () => new SealStatusView(true, false, 1, 1, 0, null, 0);
 

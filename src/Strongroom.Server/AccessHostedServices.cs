@@ -24,7 +24,10 @@ public sealed class AccessSweepService(
     // Created with the service, so the first interval counts from construction.
     private readonly PeriodicTimer timer = new(Limits.AccessSweepInterval, time);
 
-    /// <summary>Raised after each tick: the requests and grants moved, or null when the tick was skipped (sealed); for tests.</summary>
+    /// <summary>Runs a pass only while this server holds the job's lease (issue 9); <see cref="JobGate.Always"/> alone on a store.</summary>
+    public JobGate Gate { get; init; } = JobGate.Always(BackgroundJobs.AccessSweep);
+
+    /// <summary>Raised after each tick: the requests and grants moved, or null when the tick was skipped (sealed, or another server holds the job); for tests.</summary>
     public event Action<AccessSweep?>? TickHandled;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -35,6 +38,13 @@ public sealed class AccessSweepService(
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
             {
                 if (isSealed())
+                {
+                    await Gate.ReleaseAsync(stoppingToken).ConfigureAwait(false);
+                    TickHandled?.Invoke(null);
+                    continue;
+                }
+
+                if (!await Gate.HoldsAsync(stoppingToken).ConfigureAwait(false))
                 {
                     TickHandled?.Invoke(null);
                     continue;

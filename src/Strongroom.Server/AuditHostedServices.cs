@@ -16,13 +16,24 @@ public sealed class CheckpointPublisher(Func<CancellationToken, Task<int>> publi
     // Created with the service, so the first interval counts from construction, not from whenever the host runs ExecuteAsync.
     private readonly PeriodicTimer timer = new(Limits.AuditCheckpointInterval, time);
 
-    /// <summary>Completes after each tick has been handled (published, skipped or failed); for tests.</summary>
+    /// <summary>Runs a pass only while this server holds the job's lease (issue 9); <see cref="JobGate.Always"/> alone on a store.</summary>
+    public JobGate Gate { get; init; } = JobGate.Always(BackgroundJobs.AuditCheckpoints);
+
+    /// <summary>Completes after each tick has been handled (published, skipped — sealed, or another server holds the job — or failed); for tests.</summary>
     public event Action<int?>? TickHandled;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         PeriodicAudit.RunAsync(timer, stoppingToken, async token =>
         {
             if (isSealed())
+            {
+                // The signing key is not here: let an unsealed server of the deployment take the job.
+                await Gate.ReleaseAsync(token).ConfigureAwait(false);
+                TickHandled?.Invoke(null);
+                return;
+            }
+
+            if (!await Gate.HoldsAsync(token).ConfigureAwait(false))
             {
                 TickHandled?.Invoke(null);
                 return;
@@ -60,12 +71,22 @@ public sealed class AuditPruner(Func<CancellationToken, Task<long>> prune, TimeP
 {
     private readonly PeriodicTimer timer = new(Limits.AuditPruneInterval, time);
 
+    /// <summary>Runs a pass only while this server holds the job's lease (issue 9); <see cref="JobGate.Always"/> alone on a store.</summary>
+    public JobGate Gate { get; init; } = JobGate.Always(BackgroundJobs.AuditPrune);
+
+    /// <summary>After each tick: the bodies erased, or null when it failed or another server holds the job; for tests.</summary>
     public event Action<long?>? TickHandled;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         PeriodicAudit.RunAsync(timer, stoppingToken, async token =>
         {
             long? pruned = null;
+            if (!await Gate.HoldsAsync(token).ConfigureAwait(false))
+            {
+                TickHandled?.Invoke(null);
+                return;
+            }
+
             try
             {
                 pruned = await prune(token).ConfigureAwait(false);

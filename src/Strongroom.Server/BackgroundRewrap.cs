@@ -2,6 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Strongroom.Blobs;
+using Strongroom.Core;
 
 namespace Strongroom.Server;
 
@@ -10,6 +11,13 @@ namespace Strongroom.Server;
 /// once at start when an old key version exists. Requests made while a pass runs coalesce into one
 /// more pass. Cancelling <see cref="RunAsync"/> stops it between batches; nothing is lost, as every
 /// batch is committed on its own and a later pass (or <c>strongroom vault rewrap</c>) carries on.
+///
+/// Among the servers of a deployment (issue 9) a pass runs only on the holder of the rewrap job's
+/// lease (<see cref="Gate"/>). A request on a server that cannot run it — another server holds
+/// the job, or this one is sealed — is recorded in the store (<see cref="JobGate.RequestAsync"/>);
+/// the holder's heartbeat sees it and runs the pass, or, when nobody holds the job, the next
+/// willing server's heartbeat takes the job with the request. The pass clears the request only
+/// when it completed and the request is no newer than its start.
 /// </summary>
 public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
 {
@@ -24,6 +32,24 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
     /// <summary>Called after each completed pass (the deployment records it in the platform log).</summary>
     public Func<RewrapCounts, CancellationToken, Task>? PassCompleted { get; set; }
 
+    private JobGate gate = JobGate.Always(BackgroundJobs.Rewrap);
+
+    /// <summary>The rewrap job's gate (the server sets its coordinator's; alone on a store it always runs).</summary>
+    public JobGate Gate
+    {
+        get => gate;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            gate.Requested -= Request;
+            gate = value;
+            gate.Requested += Request;
+        }
+    }
+
+    /// <summary>True while the vault is sealed: a pass needs the keyring (the server sets it; null: never sealed).</summary>
+    public Func<bool>? IsSealed { get; set; }
+
     /// <summary>Asks for a pass; returns at once.</summary>
     public void Request() => requests.Writer.TryWrite(true);
 
@@ -36,6 +62,13 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
         while (await requests.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
             requests.Reader.TryRead(out _);
+            var currentGate = gate;
+            if (!await MayRunAsync(currentGate, logger, cancellationToken).ConfigureAwait(false))
+            {
+                continue;
+            }
+
+            var served = currentGate.Lease?.RequestedOn;
             var completing = Interlocked.Exchange(ref nextPass, new TaskCompletionSource<RewrapCounts>(TaskCreationOptions.RunContinuationsAsynchronously));
             try
             {
@@ -58,6 +91,9 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
                 }
 
                 completing.TrySetResult(counts);
+
+                // A failure here leaves the request for one more (idempotent) pass.
+                await currentGate.CompleteAsync(served, cancellationToken).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -71,6 +107,37 @@ public sealed class BackgroundRewrap(KeyRewrapper rewrapper)
                 logger?.LogError("Key rewrap pass failed: {Error}", exception.Message);
                 completing.TrySetException(exception);
             }
+        }
+    }
+
+    /// <summary>
+    /// True when this server runs the requested pass. Otherwise the request is recorded in the
+    /// store for the server that can (released first while sealed, so an unsealed one takes it).
+    /// </summary>
+    private async Task<bool> MayRunAsync(JobGate currentGate, ILogger? logger, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (IsSealed?.Invoke() == true)
+            {
+                await currentGate.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+                await currentGate.RequestAsync(cancellationToken).ConfigureAwait(false);
+                return false;
+            }
+
+            if (await currentGate.HoldsAsync(cancellationToken).ConfigureAwait(false))
+            {
+                return true;
+            }
+
+            await currentGate.RequestAsync(cancellationToken).ConfigureAwait(false);
+            return false;
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // The store is unreachable: this server's next request (an unseal, a rotation) asks again.
+            logger?.LogError("Could not hand a key rewrap request to the deployment: {ExceptionType}.", exception.GetType().Name);
+            return false;
         }
     }
 }

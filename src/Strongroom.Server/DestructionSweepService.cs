@@ -18,10 +18,19 @@ public sealed class DestructionSweepService(Func<CancellationToken, Task<SweepPa
 {
     private readonly PeriodicTimer timer = new(Limits.DestructionSweepInterval, time);
 
-    /// <summary>Runs one pass now (null while sealed or after a failure, which is logged).</summary>
+    /// <summary>Runs a pass only while this server holds the job's lease (issue 9); <see cref="JobGate.Always"/> alone on a store.</summary>
+    public JobGate Gate { get; init; } = JobGate.Always(BackgroundJobs.DestructionSweep);
+
+    /// <summary>Runs one pass now (null while sealed, while another server holds the job, or after a failure, which is logged).</summary>
     public async Task<SweepPass?> RunOnceAsync(CancellationToken cancellationToken = default)
     {
         if (isSealed())
+        {
+            await Gate.ReleaseAsync(cancellationToken).ConfigureAwait(false);
+            return null;
+        }
+
+        if (!await Gate.HoldsAsync(cancellationToken).ConfigureAwait(false))
         {
             return null;
         }

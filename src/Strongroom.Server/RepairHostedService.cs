@@ -44,8 +44,14 @@ public sealed class RepairHostedService : BackgroundService
         timer = new PeriodicTimer(Limits.RepairInterval, time);
     }
 
+    /// <summary>Runs a pass only while this server holds the job's lease (issue 9); <see cref="JobGate.Always"/> alone on a store.</summary>
+    public JobGate Gate { get; init; } = JobGate.Always(BackgroundJobs.Repair);
+
     /// <summary>Raised after each pass has been handled: its result, or null when it failed; for tests.</summary>
     public event Action<RepairPass?>? PassHandled;
+
+    /// <summary>Raised instead of <see cref="PassHandled"/> when another server holds the job (its own passes do the work); for tests.</summary>
+    public event Action? PassSkipped;
 
     /// <summary>Asks for a pass now; returns at once.</summary>
     public void Wake() => wakes.Writer.TryWrite(true);
@@ -90,6 +96,15 @@ public sealed class RepairHostedService : BackgroundService
 
     private async Task RunOnceAsync(CancellationToken stoppingToken)
     {
+        // A wake here (a write on this server owed copies) while another server holds the job is
+        // not lost: the owed copies are rows in the store, and the holder's next periodic pass
+        // (every RepairInterval) makes them.
+        if (!await Gate.HoldsAsync(stoppingToken).ConfigureAwait(false))
+        {
+            PassSkipped?.Invoke();
+            return;
+        }
+
         RepairPass? pass = null;
         try
         {

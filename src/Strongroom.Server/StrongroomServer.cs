@@ -18,6 +18,7 @@ using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
 using Strongroom.Protocol.Management;
 using Strongroom.Protocol.Transparency;
+using Strongroom.Storage;
 
 namespace Strongroom.Server;
 
@@ -35,14 +36,18 @@ public sealed class StrongroomServer : IAsyncDisposable
     private readonly ControlSocketListener? control;
     private int disposed;
 
-    private StrongroomServer(WebApplication app, ControlSocketListener? control, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint)
+    private StrongroomServer(WebApplication app, ControlSocketListener? control, Deployment deployment, ServerCertificate? certificate, Uri blobEndpoint, DeploymentCoordinator coordinator)
     {
         this.app = app;
         this.control = control;
         Deployment = deployment;
         this.certificate = certificate;
         BlobEndpoint = blobEndpoint;
+        Coordinator = coordinator;
     }
+
+    /// <summary>This server among the servers of its deployment: its instance id and the gates of its background jobs.</summary>
+    public DeploymentCoordinator Coordinator { get; }
 
     /// <summary>The service root, e.g. <c>http://127.0.0.1:10000/</c>; accounts are path-style beneath it.</summary>
     public Uri BlobEndpoint { get; }
@@ -83,8 +88,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev, options.MetadataConnectionString);
         CheckVault(directory, options);
         ControlSocketListener.Endpoint(directory.ControlSocketPath);
-        var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
-        var initializedNow = options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
+        // Servers sharing a metadata database keep the vault there: it is checked (and, in
+        // development, created) once the deployment is open.
+        var sharedVault = directory.MetadataConnectionString is not null;
+        var migratedLegacyRootKey = !sharedVault && options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
+        var initializedNow = !sharedVault && options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
 
         Deployment deployment;
         try
@@ -104,8 +112,15 @@ public sealed class StrongroomServer : IAsyncDisposable
         ServerCertificate? certificate = null;
         WebApplication? app = null;
         ControlSocketListener? control = null;
+        var coordinator = new DeploymentCoordinator((IDeploymentStore)deployment.Store, options.TimeProvider, options.RandomSource);
         try
         {
+            if (sharedVault)
+            {
+                CheckSharedVault(deployment, options);
+                initializedNow = options.Dev && VaultSetup.InitializeDevelopment(deployment.VaultFiles, options.RandomSource);
+            }
+
             // Before anything else touches the directory: a second server on it is refused here.
             control = await ControlSocketListener.StartAsync(
                 directory,
@@ -113,6 +128,12 @@ public sealed class StrongroomServer : IAsyncDisposable
                     ? run(request, deployment, token)
                     : Task.FromResult(new ControlResponse(1, string.Empty, "error: this server runs no commands on its control socket.\n")),
                 ct).ConfigureAwait(false);
+
+            // Joins the deployment's instances; refused when a live server runs another topology.
+            await coordinator.RegisterAsync(deployment.TopologyFingerprint, deployment.TopologyPath, ct).ConfigureAwait(false);
+            deployment.InstanceId = coordinator.InstanceId;
+            deployment.BackgroundRewrap.Gate = coordinator.Gate(BackgroundJobs.Rewrap);
+            deployment.BackgroundRewrap.IsSealed = () => deployment.Vault.IsSealed;
 
             var removed = await deployment.PrepareToServeAsync(ct).ConfigureAwait(false);
             if (removed > 0)
@@ -136,7 +157,8 @@ public sealed class StrongroomServer : IAsyncDisposable
             }
 
             var listeners = new Listeners();
-            app = Build(options, deployment, certificate, endpoint, managementEndpoint, useTls, listeners);
+            app = Build(options, deployment, coordinator, certificate, endpoint, managementEndpoint, useTls, listeners);
+            coordinator.Logger = app.Services.GetRequiredService<ILogger<DeploymentCoordinator>>();
 
             // The host's loops (Kestrel, hosted services) start from a clean execution context, so
             // no operation context the caller has open (a CLI command's Host actor) flows into
@@ -161,10 +183,11 @@ public sealed class StrongroomServer : IAsyncDisposable
             await RecordStartAsync(deployment, useTls, options.Dev, ct).ConfigureAwait(false);
 
             var blobEndpoint = BoundEndpoint(listeners.Blob, endpoint, useTls);
-            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint)
+            var server = new StrongroomServer(app, control, deployment, certificate, blobEndpoint, coordinator)
             {
                 ManagementEndpoint = BoundEndpoint(listeners.Management, managementEndpoint, useTls),
             };
+            await coordinator.PublishEndpointsAsync([blobEndpoint], server.ManagementEndpoint, ct).ConfigureAwait(false);
             server.WriteBanner(options, accounts, generatedNow, migratedLegacyRootKey);
             return server;
         }
@@ -174,6 +197,10 @@ public sealed class StrongroomServer : IAsyncDisposable
             {
                 await app.DisposeAsync().ConfigureAwait(false);
             }
+
+            // A start that failed after joining leaves the deployment at once (no stale row, no lease).
+            await coordinator.MarkStoppedAsync(CancellationToken.None).ConfigureAwait(false);
+            coordinator.Dispose();
 
             if (control is not null)
             {
@@ -232,7 +259,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
     }
 
-    private static WebApplication Build(ServerOptions options, Deployment deployment, ServerCertificate? certificate, ListenEndpoint endpoint, ListenEndpoint managementEndpoint, bool useTls, Listeners listeners)
+    private static WebApplication Build(ServerOptions options, Deployment deployment, DeploymentCoordinator coordinator, ServerCertificate? certificate, ListenEndpoint endpoint, ListenEndpoint managementEndpoint, bool useTls, Listeners listeners)
     {
         // The empty builder reads no appsettings file and no ASPNETCORE_* / DOTNET_* variable:
         // configuration comes from ServerOptions only, so nothing can silently add a listener.
@@ -257,33 +284,52 @@ public sealed class StrongroomServer : IAsyncDisposable
         });
 
         builder.Services.AddSingleton<IHostLifetime, EmbeddedHostLifetime>();
+        // The coordinator first: hosted services stop in reverse order, so it stops last, marking
+        // this instance stopped and releasing its job leases after every pass has finished. Every
+        // background service runs a pass only while this instance holds that job's lease.
+        builder.Services.AddHostedService(_ => coordinator);
         builder.Services.AddSingleton(deployment.BackgroundRewrap);
         builder.Services.AddHostedService<RewrapHostedService>();
         builder.Services.AddHostedService(services => new CheckpointPublisher(
             deployment.Audit.PublishCheckpointsAsync,
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<CheckpointPublisher>>()));
+            services.GetRequiredService<ILogger<CheckpointPublisher>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AuditCheckpoints),
+        });
         builder.Services.AddHostedService(services => new AuditPruner(
             deployment.Audit.PruneAsync,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<AuditPruner>>()));
+            services.GetRequiredService<ILogger<AuditPruner>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AuditPrune),
+        });
         builder.Services.AddHostedService(services => new RepairHostedService(
             deployment.Repair,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<RepairHostedService>>()));
+            services.GetRequiredService<ILogger<RepairHostedService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.Repair),
+        });
         builder.Services.AddHostedService(services => new SiteStatesRefresher(deployment.Sites, (Strongroom.Storage.IPlacementStore)deployment.Store, options.TimeProvider, services.GetRequiredService<ILogger<SiteStatesRefresher>>()));
         builder.Services.AddHostedService(services => new AccessSweepService(
             token => deployment.Lockbox.ExpireDueAsync(token),
             token => deployment.Transfers.ExpireDueAsync(token),
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<AccessSweepService>>()));
+            services.GetRequiredService<ILogger<AccessSweepService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.AccessSweep),
+        });
         builder.Services.AddSingleton(services => new DestructionSweepService(
             token => deployment.Destruction.SweepAsync(token),
             () => deployment.Vault.IsSealed,
             options.TimeProvider,
-            services.GetRequiredService<ILogger<DestructionSweepService>>()));
+            services.GetRequiredService<ILogger<DestructionSweepService>>())
+        {
+            Gate = coordinator.Gate(BackgroundJobs.DestructionSweep),
+        });
         builder.Services.AddHostedService(services => services.GetRequiredService<DestructionSweepService>());
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
 
@@ -404,6 +450,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
                 VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
                 RotateKeyring = deployment.RotateKeyringAsync,
+                DeploymentStatus = token => deployment.ReadDeploymentStatusAsync(options.TimeProvider, token),
             },
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());
@@ -460,7 +507,9 @@ public sealed class StrongroomServer : IAsyncDisposable
             await deployment.RecordPlatformAsync(AuditActions.InitializeVault, Deployment.VaultResource, [Deployment.Detail("shares", 1), Deployment.Detail("threshold", 1), Deployment.Detail("development", "true")], cancellationToken: ct).ConfigureAwait(false);
         }
 
-        var selfUnsealed = dev && VaultSetup.TryUnsealDevelopment(directory, deployment.Vault);
+        var selfUnsealed = dev && (directory.MetadataConnectionString is null
+            ? VaultSetup.TryUnsealDevelopment(directory, deployment.Vault)
+            : VaultSetup.TryUnsealDevelopment(deployment.VaultFiles, deployment.Vault));
         if (selfUnsealed)
         {
             await deployment.RecordUnsealAsync(deployment.Vault.Status, ct).ConfigureAwait(false);
@@ -584,7 +633,7 @@ public sealed class StrongroomServer : IAsyncDisposable
     /// </summary>
     private static void CheckVault(DataDirectory directory, ServerOptions options)
     {
-        if (options.Dev)
+        if (options.Dev || directory.MetadataConnectionString is not null)
         {
             return;
         }
@@ -604,6 +653,30 @@ public sealed class StrongroomServer : IAsyncDisposable
             throw new ServerStartException(
                 $"{directory.Root} is a development data directory: its only unseal share is stored in it ({directory.DevelopmentSharePath}) and it may hold the " +
                 "well-known development account, so production refuses it. Use `strongroom server --dev` with it, or initialise a separate data directory for production.");
+        }
+    }
+
+    /// <summary><see cref="CheckVault"/> for a vault in the shared metadata database (the store is open, nothing else started yet).</summary>
+    private static void CheckSharedVault(Deployment deployment, ServerOptions options)
+    {
+        if (options.Dev)
+        {
+            return;
+        }
+
+        var files = deployment.VaultFiles;
+        if (files.ReadGeneration(Vault.VaultFileNames.Seal) is null)
+        {
+            throw new ServerStartException(
+                $"The deployment is not initialised: there is no seal {files.Describe(Vault.VaultFileNames.Seal)}. Run `strongroom init` with the same --metadata and `--shares N --threshold K` " +
+                "to create the sealed root key and its N unseal shares, then start the servers and unseal each with K shares.");
+        }
+
+        if (VaultSetup.IsDevelopment(files))
+        {
+            throw new ServerStartException(
+                $"The deployment is a development one: its only unseal share is stored in the metadata database ({files.Describe(Vault.VaultFileNames.DevelopmentShare)}) and it may hold the " +
+                "well-known development account, so production refuses it. Use `strongroom server --dev` with it, or initialise a separate database for production.");
         }
     }
 
@@ -628,9 +701,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         var status = Deployment.Vault.Status;
-        if (options.Dev && directory.IsDevelopment)
+        var sharedVault = directory.MetadataConnectionString is not null;
+        if (options.Dev && (sharedVault ? VaultSetup.IsDevelopment(Deployment.VaultFiles) : directory.IsDevelopment))
         {
-            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {directory.DevelopmentSharePath}; the root key is not protected: not for production.");
+            var shareLocation = sharedVault ? Deployment.VaultFiles.Describe(Vault.VaultFileNames.DevelopmentShare) : directory.DevelopmentSharePath;
+            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {shareLocation}; the root key is not protected: not for production.");
         }
         else if (status.Sealed)
         {

@@ -692,12 +692,53 @@ internal static class SqliteSchema
         ],
 
         // 19 → 20 (issue 9, many servers): the instances of a deployment and the leases that let
-        // one of them at a time run each background job. (Reserved; filled by the coordination lane.)
-        [],
+        // one of them at a time run each background job (IDeploymentStore). An instance row per
+        // server process start (random id), its heartbeat in seen_on; data_endpoints is a
+        // space-separated list of URIs. A lease row per job: holder NULL when released, fence
+        // grows on every change of holder, requested_on marks a pass asked for by a non-holder.
+        // No foreign key from holder: instance rows of long-gone processes are removed.
+        [
+            """
+            CREATE TABLE deployment_instances (
+                id TEXT NOT NULL PRIMARY KEY,
+                host_name TEXT NOT NULL,
+                process_id INTEGER NOT NULL,
+                version TEXT NOT NULL,
+                data_endpoints TEXT NOT NULL,
+                management_endpoint TEXT,
+                topology_fingerprint TEXT NOT NULL,
+                started_on INTEGER NOT NULL,
+                seen_on INTEGER NOT NULL,
+                stopped_on INTEGER
+            )
+            """,
+            """
+            CREATE TABLE job_leases (
+                job TEXT NOT NULL PRIMARY KEY,
+                holder TEXT,
+                acquired_on INTEGER NOT NULL,
+                expires_on INTEGER NOT NULL,
+                fence INTEGER NOT NULL,
+                requested_on INTEGER
+            )
+            """,
+        ],
 
-        // 20 → 21 (issue 9, many servers): the vault's sealed root key and keyring, kept in the
-        // database a deployment's servers share. (Reserved; filled by the vault lane.)
-        [],
+        // 20 → 21 (issue 9, many servers): the vault's files (IVaultFileStore) when a deployment's
+        // servers share this database: the seal (already sealed under the unseal key), the keyring
+        // (wrapped under the root key) and, in development only, the 1-of-1 unseal share. Exactly
+        // the bytes the files of a data directory hold; generation is 1 at creation, plus one per
+        // replacement, so a server checks cheaply whether a rotation or rekey happened elsewhere.
+        [
+            """
+            CREATE TABLE vault_files (
+                name TEXT NOT NULL PRIMARY KEY,
+                content BLOB NOT NULL,
+                generation INTEGER NOT NULL,
+                updated_on INTEGER NOT NULL
+            )
+            """,
+        ],
     ];
 
     /// <summary>The statements that upgrade a database from <paramref name="fromVersion"/> to the next (PostgreSQL runs those from 19 on, translated).</summary>

@@ -297,8 +297,8 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         AppendOutput($"---- starting server on {DataDirectory} ----");
         AppendLog($"---- starting server on {DataDirectory} ----");
         var startInfo = Production
-            ? NewStartInfo("server", "--port", "0", "--data", DataDirectory)
-            : NewStartInfo("server", "--dev", "--port", "0", "--data", DataDirectory);
+            ? NewStartInfo(["server", "--port", "0", "--data", DataDirectory, .. ServerArguments()])
+            : NewStartInfo(["server", "--dev", "--port", "0", "--data", DataDirectory, .. ServerArguments()]);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var endpoint = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var blobPort = 0;
@@ -419,7 +419,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public Task<CliResult> RunCliAsync(params string[] args) => RunCliWithInputAsync(null, args);
 
     /// <summary>Runs an admin command of the CLI on this server's data directory with <paramref name="input"/> on its standard input (null: none).</summary>
-    public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory]);
+    public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory, .. DeploymentArguments()]);
 
     /// <summary>Runs the CLI with exactly <paramref name="args"/> (no <c>--data</c> added), e.g. <c>unseal --server URL</c>.</summary>
     public Task<CliResult> RunCommandAsync(string? input, params string[] args) => RunCommandAsync(input, environment: null, args);
@@ -454,11 +454,11 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             process.Kill(entireProcessTree: true);
             await process.WaitForExitAsync();
             throw new InvalidOperationException(
-                $"`strongroom {string.Join(' ', arguments)}` did not finish within {CliTimeout.TotalSeconds} s.\n" +
-                $"stdout:\n{await stdout}\nstderr:\n{await stderr}");
+                $"`strongroom {Redact(string.Join(' ', arguments))}` did not finish within {CliTimeout.TotalSeconds} s.\n" +
+                $"stdout:\n{Redact(await stdout)}\nstderr:\n{Redact(await stderr)}");
         }
 
-        var result = new CliResult(process.ExitCode, await stdout, await stderr, string.Join(' ', arguments));
+        var result = new CliResult(process.ExitCode, Redact(await stdout), Redact(await stderr), Redact(string.Join(' ', arguments)));
         AppendOutput($"---- cli: `strongroom {result.CommandLine}` exited {result.ExitCode} ----");
         return result;
     }
