@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using Strongroom.Core;
-using Strongroom.Protocol.Management;
 using Strongroom.Server;
 using Strongroom.Vault;
 
@@ -261,37 +260,6 @@ internal static class SealCommands
         return command;
     }
 
-    /// <summary>
-    /// The servers that share the deployment (newest start first; alive, stale — no heartbeat for
-    /// <see cref="Limits.InstanceStaleAfter"/> — or stopped) and who runs each background job.
-    /// </summary>
-    internal static void WriteInstances(TextWriter output, DeploymentStatusView deployment)
-    {
-        var alive = deployment.Instances.Count(instance => instance.IsAliveAt(deployment.Now));
-        output.WriteLine($"Servers:        {alive} alive of {deployment.Instances.Count} known");
-        foreach (var instance in deployment.Instances)
-        {
-            var self = string.Equals(instance.Id, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty;
-            var seenAgo = Math.Max(0, (long)(deployment.Now - instance.SeenOn).TotalSeconds);
-            output.WriteLine($"  {instance.Id}  {DeploymentStatusView.StateOf(instance, deployment.Now)}{self}");
-            output.WriteLine($"    host {instance.HostName}, pid {instance.ProcessId}, version {instance.Version}");
-            output.WriteLine($"    data {(instance.DataEndpoints.Count == 0 ? "(not yet listening)" : string.Join(' ', instance.DataEndpoints))}, management {instance.ManagementEndpoint ?? "(not yet listening)"}");
-            output.WriteLine($"    started {DeploymentStatusView.Format(instance.StartedOn)}, last seen {DeploymentStatusView.Format(instance.SeenOn)} ({seenAgo}s ago)" +
-                (instance.StoppedOn is { } stopped ? $", stopped {DeploymentStatusView.Format(stopped)}" : string.Empty));
-        }
-
-        output.WriteLine("Background jobs:");
-        var width = deployment.Jobs().Max(job => job.Job.Length);
-        foreach (var (job, lease) in deployment.Jobs())
-        {
-            var holder = lease is not null && !lease.IsFreeAt(deployment.Now)
-                ? $"{lease.Holder}{(string.Equals(lease.Holder, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty)}, fence {lease.Fence}, lease until {DeploymentStatusView.Format(lease.ExpiresOn)}"
-                : "not held (the next pass of any server takes it)";
-            var requested = lease?.RequestedOn is { } on ? $"; pass requested {DeploymentStatusView.Format(on)}" : string.Empty;
-            output.WriteLine($"  {job.PadRight(width)}  {holder}{requested}");
-        }
-    }
-
     private static Command StatusCommand(TextWriter output)
     {
         var data = DataOption();
@@ -339,7 +307,7 @@ internal static class SealCommands
                     if (instances is not null)
                     {
                         writer.WriteStartObject("deployment");
-                        instances.WriteMembers(writer);
+                        instances.WriteJsonMembers(writer);
                         writer.WriteEndObject();
                     }
 
@@ -371,7 +339,7 @@ internal static class SealCommands
 
                 if (instances is not null)
                 {
-                    WriteInstances(output, instances);
+                    instances.WriteText(output);
                 }
             }
             else

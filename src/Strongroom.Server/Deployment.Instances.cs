@@ -1,3 +1,5 @@
+using System.Text.Json;
+using Strongroom.Core;
 using Strongroom.Protocol.Management;
 using Strongroom.Storage;
 
@@ -7,8 +9,8 @@ namespace Strongroom.Server;
 public sealed partial class Deployment
 {
     /// <summary>The deployment's instances and job leases as of <paramref name="time"/>'s now, marking this process's server.</summary>
-    public Task<DeploymentStatusView> ReadDeploymentStatusAsync(TimeProvider time, CancellationToken cancellationToken = default) =>
-        ReadDeploymentStatusAsync((IDeploymentStore)Store, InstanceId, time, cancellationToken);
+    public async Task<DeploymentStatusReport> ReadDeploymentStatusAsync(TimeProvider time, CancellationToken cancellationToken = default) =>
+        new(await ReadDeploymentStatusAsync((IDeploymentStore)Store, InstanceId, time, cancellationToken).ConfigureAwait(false));
 
     /// <summary>
     /// The same, read from the metadata store <paramref name="directory"/> names when no server runs
@@ -16,7 +18,7 @@ public sealed partial class Deployment
     /// file when it exists, or the shared database of <see cref="DataDirectory.MetadataConnectionString"/>.
     /// Null when there is no store to read.
     /// </summary>
-    public static async Task<DeploymentStatusView?> ReadDeploymentStatusAsync(DataDirectory directory, TimeProvider time, CancellationToken cancellationToken = default)
+    public static async Task<DeploymentStatusReport?> ReadDeploymentStatusAsync(DataDirectory directory, TimeProvider time, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (directory.MetadataConnectionString is null && !directory.Exists)
@@ -27,8 +29,12 @@ public sealed partial class Deployment
         await using var store = directory.MetadataConnectionString is { } shared
             ? await SqlMetadataStore.OpenPostgresAsync(shared, cancellationToken).ConfigureAwait(false)
             : await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
-        return await ReadDeploymentStatusAsync(store, instanceId: null, time, cancellationToken).ConfigureAwait(false);
+        return new(await ReadDeploymentStatusAsync(store, instanceId: null, time, cancellationToken).ConfigureAwait(false));
     }
+
+    /// <summary>For the management plane's <c>GET v1/deployment</c>.</summary>
+    internal Task<DeploymentStatusView> ReadDeploymentStatusViewAsync(TimeProvider time, CancellationToken cancellationToken) =>
+        ReadDeploymentStatusAsync((IDeploymentStore)Store, InstanceId, time, cancellationToken);
 
     private static async Task<DeploymentStatusView> ReadDeploymentStatusAsync(IDeploymentStore store, string? instanceId, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -36,5 +42,52 @@ public sealed partial class Deployment
         var instances = await store.ListInstancesAsync(cancellationToken).ConfigureAwait(false);
         var leases = await store.ListJobLeasesAsync(cancellationToken).ConfigureAwait(false);
         return new DeploymentStatusView(instanceId, instances, leases, time.GetUtcNow());
+    }
+}
+
+/// <summary>The servers of a deployment and who runs each background job, as <c>strongroom status</c> prints them.</summary>
+public sealed class DeploymentStatusReport(DeploymentStatusView deployment)
+{
+    /// <summary>The answering server's instance id (null offline).</summary>
+    public string? InstanceId => deployment.InstanceId;
+
+    public IReadOnlyList<DeploymentInstance> Instances => deployment.Instances;
+
+    public IReadOnlyList<JobLease> Leases => deployment.Leases;
+
+    /// <summary>The members of the <c>deployment</c> object of <c>strongroom status --json</c> (the body of <c>GET v1/deployment</c>).</summary>
+    public void WriteJsonMembers(Utf8JsonWriter json) => deployment.WriteMembers(json);
+
+    /// <summary>
+    /// The servers that share the deployment (newest start first; alive, stale — no heartbeat for
+    /// <see cref="Limits.InstanceStaleAfter"/> — or stopped) and who runs each background job.
+    /// </summary>
+    public void WriteText(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var alive = deployment.Instances.Count(instance => instance.IsAliveAt(deployment.Now));
+        output.WriteLine($"Servers:        {alive} alive of {deployment.Instances.Count} known");
+        foreach (var instance in deployment.Instances)
+        {
+            var self = string.Equals(instance.Id, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty;
+            var seenAgo = Math.Max(0, (long)(deployment.Now - instance.SeenOn).TotalSeconds);
+            output.WriteLine($"  {instance.Id}  {DeploymentStatusView.StateOf(instance, deployment.Now)}{self}");
+            output.WriteLine($"    host {instance.HostName}, pid {instance.ProcessId}, version {instance.Version}");
+            output.WriteLine($"    data {(instance.DataEndpoints.Count == 0 ? "(not yet listening)" : string.Join(' ', instance.DataEndpoints))}, management {instance.ManagementEndpoint ?? "(not yet listening)"}");
+            output.WriteLine($"    started {DeploymentStatusView.Format(instance.StartedOn)}, last seen {DeploymentStatusView.Format(instance.SeenOn)} ({seenAgo}s ago)" +
+                (instance.StoppedOn is { } stopped ? $", stopped {DeploymentStatusView.Format(stopped)}" : string.Empty));
+        }
+
+        output.WriteLine("Background jobs:");
+        var jobs = deployment.Jobs().ToList();
+        var width = jobs.Max(job => job.Job.Length);
+        foreach (var (job, lease) in jobs)
+        {
+            var holder = lease is not null && !lease.IsFreeAt(deployment.Now)
+                ? $"{lease.Holder}{(string.Equals(lease.Holder, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty)}, fence {lease.Fence}, lease until {DeploymentStatusView.Format(lease.ExpiresOn)}"
+                : "not held (the next pass of any server takes it)";
+            var requested = lease?.RequestedOn is { } on ? $"; pass requested {DeploymentStatusView.Format(on)}" : string.Empty;
+            output.WriteLine($"  {job.PadRight(width)}  {holder}{requested}");
+        }
     }
 }

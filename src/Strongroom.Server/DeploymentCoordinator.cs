@@ -212,6 +212,11 @@ public sealed class JobGate
     private JobLease? lease;
     private int willing = 1;
 
+    // After another server was found holding the job: no new attempt before this instant (UTC
+    // ticks), so wakes on a non-holder (every write that owes copies wakes the repair service)
+    // cost no write each. Periodic passes come at longer intervals and are not held back.
+    private long refusedUntilTicks;
+
     internal JobGate(string job, DeploymentCoordinator? coordinator)
     {
         Job = job;
@@ -234,6 +239,8 @@ public sealed class JobGate
     /// <summary>
     /// Takes or renews the job's lease; true when this server holds it and should run the pass.
     /// A database that cannot be reached means "not held" (logged): no pass runs without the lease.
+    /// Within <see cref="Limits.InstanceHeartbeatInterval"/> of finding another holder, answers
+    /// false without asking the database again.
     /// </summary>
     public async Task<bool> HoldsAsync(CancellationToken cancellationToken = default)
     {
@@ -248,10 +255,17 @@ public sealed class JobGate
             return false;
         }
 
+        var now = coordinator.Time.GetUtcNow();
+        if (now.UtcTicks < Volatile.Read(ref refusedUntilTicks))
+        {
+            return false;
+        }
+
         try
         {
-            var taken = await coordinator.Store.TryAcquireJobAsync(Job, coordinator.InstanceId, coordinator.Time.GetUtcNow(), Limits.JobLeaseDuration, cancellationToken).ConfigureAwait(false);
+            var taken = await coordinator.Store.TryAcquireJobAsync(Job, coordinator.InstanceId, now, Limits.JobLeaseDuration, cancellationToken).ConfigureAwait(false);
             Volatile.Write(ref lease, taken);
+            Volatile.Write(ref refusedUntilTicks, taken is null ? (now + Limits.InstanceHeartbeatInterval).UtcTicks : 0);
             return taken is not null;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)

@@ -450,7 +450,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                 Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
                 VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
                 RotateKeyring = deployment.RotateKeyringAsync,
-                DeploymentStatus = token => deployment.ReadDeploymentStatusAsync(options.TimeProvider, token),
+                DeploymentStatus = token => deployment.ReadDeploymentStatusViewAsync(options.TimeProvider, token),
             },
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());

@@ -96,7 +96,10 @@ public sealed class DeploymentCoordinatorTests : IAsyncLifetime
 
         await a.MarkStoppedAsync();
 
-        // No wait for an expiry: the leases were released by the stop.
+        // No wait for an expiry (the leases were released by the stop), only for b's next attempt:
+        // a non-holder asks again at most once per heartbeat interval.
+        Assert.False(await b.HoldsAsync(BackgroundJobs.AuditCheckpoints));
+        time.Advance(Limits.InstanceHeartbeatInterval);
         Assert.True(await b.HoldsAsync(BackgroundJobs.AuditCheckpoints));
         Assert.True(await b.HoldsAsync(BackgroundJobs.DestructionSweep));
         Assert.False(await a.HoldsAsync(BackgroundJobs.AuditCheckpoints));

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Strongroom.Access;
 using Strongroom.Audit;
@@ -69,6 +70,7 @@ public sealed class ManagementProtocolTests : IDisposable
                 : null),
             VaultStatus = _ => Task.FromResult(new VaultStatusView(keyringVersion, [.. Enumerable.Range(1, (int)keyringVersion).Select(version => (uint)version)])),
             RotateKeyring = _ => Task.FromResult(++keyringVersion),
+            DeploymentStatus = _ => Task.FromResult(DeploymentView),
             SealStatus = () => new SealStatusView(true, sealedVault, 2, 3, submissions.Count, "00112233", 1),
             Unseal = (submission, _) =>
             {
@@ -503,5 +505,45 @@ public sealed class ManagementProtocolTests : IDisposable
         Assert.Equal(503, whileSealed.Status);
         Assert.Equal("VaultSealed", whileSealed.ErrorCode);
         Assert.Equal(1u, keyringVersion);
+    }
+
+    private static readonly DateTimeOffset DeploymentNow = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+
+    private static readonly DeploymentStatusView DeploymentView = new(
+        "aaaa",
+        [
+            new DeploymentInstance("aaaa", "web-1", 101, "1.0.0.0", ["https://10.0.0.1:10000/"], "https://10.0.0.1:10010/", "f00d", DeploymentNow.AddMinutes(-5), DeploymentNow.AddSeconds(-1), null),
+            new DeploymentInstance("bbbb", "web-2", 202, "1.0.0.0", ["https://10.0.0.2:10000/"], null, "f00d", DeploymentNow.AddMinutes(-9), DeploymentNow.AddMinutes(-1), null),
+        ],
+        [
+            new JobLease(BackgroundJobs.Repair, "aaaa", DeploymentNow.AddSeconds(-30), DeploymentNow.AddSeconds(9), 2, null),
+            new JobLease(BackgroundJobs.Rewrap, "bbbb", DeploymentNow.AddMinutes(-2), DeploymentNow.AddMinutes(-1), 1, DeploymentNow.AddMinutes(-3)),
+        ],
+        DeploymentNow);
+
+    [Fact]
+    public async Task The_deployments_servers_and_job_holders_are_for_system_security_and_audit_admins()
+    {
+        foreach (var token in new[] { SystemAdminToken, SecurityAdminToken, AuditAdminToken })
+        {
+            var answer = await SendAsync("GET", "/v1/deployment", token);
+            Assert.Equal(200, answer.Status);
+            Assert.Equal("aaaa", answer.Body.GetProperty("instance_id").GetString());
+            var instances = answer.Body.GetProperty("instances").EnumerateArray().ToList();
+            Assert.Equal(["alive", "stale"], instances.Select(instance => instance.GetProperty("state").GetString()));
+            Assert.Equal([true, false], instances.Select(instance => instance.GetProperty("self").GetBoolean()));
+            Assert.Equal(JsonValueKind.Null, instances[1].GetProperty("management_endpoint").ValueKind);
+            var jobs = answer.Body.GetProperty("jobs").EnumerateArray().ToDictionary(job => job.GetProperty("job").GetString()!);
+            Assert.Equal(BackgroundJobs.All, jobs.Keys);
+            Assert.Equal("aaaa", jobs[BackgroundJobs.Repair].GetProperty("holder").GetString());
+            Assert.Equal(2, jobs[BackgroundJobs.Repair].GetProperty("fence").GetInt64());
+
+            // The stale server's lease has expired: nobody holds the job, and its request waits.
+            Assert.Equal(JsonValueKind.Null, jobs[BackgroundJobs.Rewrap].GetProperty("holder").ValueKind);
+            Assert.Equal("2026-11-30T11:57:00Z", jobs[BackgroundJobs.Rewrap].GetProperty("requested_on").GetString());
+        }
+
+        Assert.Equal(403, (await SendAsync("GET", "/v1/deployment", AcmeAdminToken)).Status);
+        Assert.Equal(401, (await SendAsync("GET", "/v1/deployment")).Status);
     }
 }
