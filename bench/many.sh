@@ -116,6 +116,14 @@ start_dev() { # NAME DATA_DIR METADATA ARGS...
   return 1
 }
 
+# True once the server's banner (printed before "Ready.") names a shared metadata database rather
+# than a metadata.db file: a build that ignored $STRONGROOM_METADATA must not pass for PostgreSQL.
+on_postgres() { # NAME
+  local deadline=$((SECONDS + 30))
+  until grep -q '^Ready\.' "$OUT/$1.log" || ((SECONDS >= deadline)); do sleep 0.2; done
+  grep -q '^Metadata:' "$OUT/$1.log" && ! grep '^Metadata:' "$OUT/$1.log" | grep -q 'metadata\.db'
+}
+
 # --- the servers -------------------------------------------------------------------------------
 
 if wants sqlite || wants sqlite-nginx; then
@@ -150,17 +158,19 @@ if needs_pg; then
     # Without the password in any log: the servers print the store's Description, never this.
     PG_CS="${base_cs%Database=postgres}$tls;"
     if wants pg; then
-      start_dev pg "$WORK/pg" "${PG_CS}Database=bench_single" \
-        || skip pg "the server on PostgreSQL did not start (see $OUT/pg.log)"
+      if ! start_dev pg "$WORK/pg" "${PG_CS}Database=bench_single"; then
+        skip pg "the server on PostgreSQL did not start (see $OUT/pg.log)"
+      elif ! on_postgres pg; then
+        skip pg "the server did not take its metadata from PostgreSQL (see $OUT/pg.log)"
+      fi
     fi
     if wants pair; then
       # The second server shares the first one's sites: its topology file names them (relative
       # paths resolve against the file's directory), and the vault and accounts are in the database.
-      if start_dev pair-a "$WORK/pair-a" "${PG_CS}Database=bench_pair"; then
-        start_dev pair-b "$WORK/pair-b" "${PG_CS}Database=bench_pair" --topology "$WORK/pair-a/topology.toml" \
-          || skip pair "the second server on PostgreSQL did not start (see $OUT/pair-b.log)"
-      else
+      if ! start_dev pair-a "$WORK/pair-a" "${PG_CS}Database=bench_pair" || ! on_postgres pair-a; then
         skip pair "the first server on PostgreSQL did not start (see $OUT/pair-a.log)"
+      elif ! start_dev pair-b "$WORK/pair-b" "${PG_CS}Database=bench_pair" --topology "$WORK/pair-a/topology.toml" || ! on_postgres pair-b; then
+        skip pair "the second server on PostgreSQL did not start (see $OUT/pair-b.log)"
       fi
     fi
   fi
@@ -171,7 +181,7 @@ fi
 nginx_target() { # NAME PORT BACKEND_PORT...
   local name=$1 port=$2 backends="" backend
   shift 2
-  for backend in "$@"; do backends+="    server 127.0.0.1:$backend;"$'\n'; done
+  for backend in "$@"; do backends+="    server 127.0.0.1:$backend max_fails=1 fail_timeout=5s;"$'\n'; done
   awk -v name="$name" -v port="$port" -v backends="${backends%$'\n'}" \
     '{ gsub(/@NAME@/, name); gsub(/@PORT@/, port); if ($0 ~ /^@BACKENDS@$/) print backends; else print }' \
     "$ROOT/bench/nginx-many-target.conf" >"$WORK/nginx/targets/$name.conf"
