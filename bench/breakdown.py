@@ -74,6 +74,8 @@ def main():
     parser.add_argument("--db-port", type=int, help="PostgreSQL's port (database sockets)")
     parser.add_argument("--skip", type=int, default=3, help="requests skipped at the start")
     parser.add_argument("--label", default="")
+    parser.add_argument("--client-p50", type=float, help="the client's p50 (ms) at concurrency 1 without the trace")
+    parser.add_argument("--client-p50-traced", type=float, help="the client's p50 (ms) while the server was traced")
     options = parser.parse_args()
 
     calls = parse(options.trace)
@@ -139,9 +141,21 @@ def main():
     def med(key, scale=1000.0):
         return statistics.median(r[key] for r in rows) * scale
 
+    def mean(key, scale=1000.0):
+        return statistics.fmean(r[key] for r in rows) * scale
+
     print(f"{options.label}: {len(rows)} requests; medians per request, ms (counts where said)")
-    print(f"  server span {med('span'):.2f}: before the site {med('before'):.2f} | site {med('site'):.2f} | after the site {med('after'):.2f}")
+    print(f"  server span p50 {med('span'):.2f}; mean {mean('span'):.2f} = before the site {mean('before'):.2f} + site {mean('site'):.2f} + after the site {mean('after'):.2f}")
     print(f"  site: {med('site_fsyncs', 1):.0f} fsyncs taking {med('site_fsync_time'):.2f}; all site syscalls {med('site_io_time'):.2f}")
+    site_wait = med("site_fsync_time")
+    meta_wait = sum(med(p + ("_db_wait" if options.db_port else "_meta_fsync_time")) for p in ("before", "site", "after"))
+    trips = sum(med(p + "_db_trips", 1) for p in ("before", "site", "after"))
+    if options.client_p50_traced:
+        print(f"  client + HTTP (traced client p50 {options.client_p50_traced:.2f} − server span): {options.client_p50_traced - med('span'):.2f}")
+    if options.client_p50:
+        what = f"{trips:.0f} database round trips" if options.db_port else "SQLite fsyncs"
+        print(f"  untraced client p50 {options.client_p50:.2f} = site fsyncs {site_wait:.2f} + metadata waits ({what}) {meta_wait:.2f}"
+              f" + the rest {options.client_p50 - site_wait - meta_wait:.2f} (client, HTTP, server CPU: parsing, auth, encryption, SQL, thread hops)")
     for phase in ("before", "site", "after"):
         parts = [f"metadata syscalls {med(phase + '_meta_time'):.2f}"]
         if options.db_port:

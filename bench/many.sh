@@ -17,6 +17,10 @@
 #   options: --duration 10s --warmup 2s --rounds 3 --concurrency 16 --ops create,put,get
 #            --targets sqlite,sqlite-nginx,pg,pair   --pg-ssl-mode verify-full|disable (default verify-full)
 #            --statements: count PostgreSQL statements per request (pg_stat_statements) after the rounds
+#            --breakdown: after the rounds, where the time of one request goes (see bench/README.md,
+#              "Issue 9"): per target and op, a concurrency-1 cell untraced, one with the server under
+#              strace (bench/breakdown.py splits each request into phases), and syscall counts per
+#              request at concurrency 16 (server and PostgreSQL processes)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # shellcheck source=bench/lib.sh
@@ -30,6 +34,7 @@ OPS=create,put,get
 TARGET_LIST=sqlite,sqlite-nginx,pg,pair
 PG_SSL_MODE=verify-full
 STATEMENTS=""
+BREAKDOWN=""
 while (($#)); do
   case "$1" in
     --quick) DURATION=1s; WARMUP=0.5s; ROUNDS=1 ;;
@@ -41,7 +46,8 @@ while (($#)); do
     --targets) TARGET_LIST=$2; shift ;;
     --pg-ssl-mode) PG_SSL_MODE=$2; shift ;;
     --statements) STATEMENTS=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --breakdown) BREAKDOWN=1 ;;
+    -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
   shift
@@ -279,6 +285,58 @@ if [[ -n $STATEMENTS ]]; then
     done
   done
 fi
+# --- where the time goes (--breakdown) ------------------------------------------------------------
+
+# The server process a target's requests reach (for the pair, the first server: it sees every other
+# request), and the port it listens on.
+server_of() { case "$1" in sqlite|sqlite-nginx) echo sqlite ;; pair) echo pair-a ;; *) echo "$1" ;; esac; }
+cell() { # TARGET OP CONCURRENCY DURATION JSON
+  dotnet "$BENCH_DLL" run "$(connection_string "${PORT[$1]}")" --label "$1" --ops "$2" --sizes 4KiB \
+    --concurrency "$3" --duration "$4" --warmup 0.5s --json "$5" >/dev/null || true
+}
+TRACED_CALLS=read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,pread64,pwrite64,fsync,fdatasync,openat,rename,renameat,renameat2,close,unlink,unlinkat
+if [[ -n $BREAKDOWN ]]; then
+  command -v strace >/dev/null || die "--breakdown needs strace (apt-get install strace)"
+  PG_PORT="$(cat "$PG_DIR/strongroom.port" 2>/dev/null || true)"
+  for target in "${RUN[@]}"; do
+    server="$(server_of "$target")"
+    db_args=()
+    [[ $target == pg || $target == pair ]] && db_args=(--db-port "$PG_PORT")
+    for op in create get; do
+      [[ ",$OPS," == *",$op,"* ]] || continue
+      log "breakdown: $op 4KiB × 1 → $target (untraced, then the server $server under strace)"
+      cell "$target" "$op" 1 3s "$OUT/breakdown-$target-$op-c1.json"
+      strace -f -tt -T -yy -e trace="$TRACED_CALLS" -o "$OUT/trace-$target-$op.txt" -p "${PID[$server]}" 2>/dev/null &
+      tracer=$!
+      sleep 1 # attached to every thread
+      cell "$target" "$op" 1 3s "$OUT/breakdown-$target-$op-c1-traced.json"
+      kill -INT "$tracer" 2>/dev/null || true
+      wait "$tracer" 2>/dev/null || true
+      python3 "$ROOT/bench/breakdown.py" "$OUT/trace-$target-$op.txt" --port "${PORT[$server]}" "${db_args[@]}" --label "$target $op (server $server)" \
+        --client-p50 "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1.json")" \
+        --client-p50-traced "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1-traced.json")" >"$OUT/breakdown-$target-$op.txt" 2>&1 || true
+      gzip -f "$OUT/trace-$target-$op.txt"
+      # Syscalls per request at concurrency 16: how group commit and the database amortise.
+      pids=("${PID[$server]}")
+      [[ $target == pair ]] && pids+=("${PID[pair-b]}")
+      if [[ ${#db_args[@]} -gt 0 ]]; then
+        mapfile -t backends < <(ps -o pid= --ppid "$(head -n 1 "$PG_DIR/postmaster.pid")")
+        pids+=("${backends[@]// /}")
+      fi
+      strace -c -f -e trace=fsync,fdatasync,sendto,recvfrom,pwrite64,openat,rename -o "$OUT/counts-$target-$op.txt" "${pids[@]/#/-p}" 2>/dev/null &
+      tracer=$!
+      sleep 1
+      cell "$target" "$op" "$CONCURRENCY" 3s "$OUT/breakdown-$target-$op-c$CONCURRENCY-counted.json"
+      kill -INT "$tracer" 2>/dev/null || true
+      wait "$tracer" 2>/dev/null || true
+      requests="$(jq -r '.cells[0].operationsIncludingWarmup' "$OUT/breakdown-$target-$op-c$CONCURRENCY-counted.json")"
+      {
+        echo "syscalls per request at concurrency $CONCURRENCY ($requests requests; server ${pids[*]:0:1}$([[ $target == pair ]] && echo ' and pair-b')$([[ ${#db_args[@]} -gt 0 ]] && echo ' and the PostgreSQL processes'))"
+        awk -v n="$requests" '$NF ~ /^(fsync|fdatasync|sendto|recvfrom|pwrite64|openat|rename)$/ && n > 0 { printf "  %-10s %8.2f per request (%s calls, %s s inside)\n", $NF, $4 / n, $4, $2 }' "$OUT/counts-$target-$op.txt"
+      } >>"$OUT/breakdown-$target-$op.txt"
+    done
+  done
+fi
 stop_all
 
 # --- the table -----------------------------------------------------------------------------------
@@ -343,6 +401,12 @@ describe() {
   echo
   echo "create: Put Blob of a new name (nothing replaced); put: each worker rewrites its own name (the old object is shredded); get: Get Blob of one of 4 blobs."
   echo "p50/p99: median over rounds of each round's percentile. A flagged cell (errors or no operation) counts as 0 ops/s."
+  if [[ -n $BREAKDOWN ]]; then
+    for file in "$OUT"/breakdown-*.txt; do
+      [[ -f $file ]] || continue
+      echo; echo '```'; cat "$file"; echo '```'
+    done
+  fi
   if [[ -n $STATEMENTS ]]; then
     for file in "$OUT"/statements-*.tsv; do
       [[ -f $file ]] || continue
