@@ -267,7 +267,7 @@ LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 # --- statements per request (PostgreSQL) -------------------------------------------------------
 
 statement_counts() { # DATABASE: calls and time per statement since the last reset, busiest first
-  psql_admin -d "$1" -At -F $'\t' -c "SELECT calls, round(total_exec_time::numeric, 1), round((total_exec_time / calls * 1000)::numeric, 1), regexp_replace(left(query, 100), '\s+', ' ', 'g') FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$1') ORDER BY calls DESC, total_exec_time DESC LIMIT 25"
+  psql_admin -d "$1" -At -F $'\t' -c "SELECT calls, round(total_exec_time::numeric, 1), round((total_exec_time / calls * 1000)::numeric, 1), regexp_replace(left(query, 100), '\s+', ' ', 'g') FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = '$1') ORDER BY calls DESC, total_exec_time DESC LIMIT 60"
 }
 if [[ -n $STATEMENTS ]]; then
   for target in pg pair; do
@@ -412,6 +412,16 @@ describe() {
       [[ -f $file ]] || continue
       echo
       { read -r target op; read -r _ requests; echo "PostgreSQL statements during 2 s of $op × $CONCURRENCY on $target ($requests requests): calls, total ms, µs per call, statement"; echo; echo '```'; cat; echo '```'; } <"$file"
+      # Per request: every statement, the read and write transactions, the audit statements, and
+      # the time PostgreSQL spent executing them (round trips and the client's side not included).
+      tail -n +3 "$file" | awk -F '\t' -v n="$(sed -n 2p "$file" | cut -f2)" '
+        $4 ~ /pg_stat_statements_reset/ { next }
+        { calls += $1; ms += $2 }
+        $4 ~ /^BEGIN ISOLATION LEVEL REPEATABLE READ/ { reads += $1 }
+        $4 ~ /pg_advisory_xact_lock/ { writes += $1; lockms += $2 }
+        $4 ~ /audit_/ { audit += $1; auditms += $2 }
+        END { if (n > 0) printf "Per request: %.1f statements (%.2f ms executing), %.1f read transactions, %.2f write transactions (advisory lock: %.3f ms per request), %.1f audit statements (%.2f ms).\n", calls / n, ms / n, reads / n, writes / n, lockms / n, audit / n, auditms / n }'
+
     done
   fi
 } | tee "$OUT/table.md"
