@@ -15,7 +15,8 @@ warm-up) the server's span and the phases inside it:
                 append in the same transaction) and the response
 
 and inside each phase the metadata syscalls: SQLite (metadata.db, its WAL, temp files: time,
-fsyncs, WAL pages) or the PostgreSQL socket (round trips = sends, time waiting for answers).
+fsyncs, WAL pages) or the PostgreSQL sockets (round trips: a send and the first read that returns
+its answer; the time between the two).
 The trace itself slows every traced syscall (ptrace stops), so absolute times are inflated; the
 structure (what runs in series, how many fsyncs and round trips) is what to read.
 """
@@ -130,8 +131,20 @@ def main():
             row[phase + "_meta_fsyncs"] = sum(1 for e in inside if e[3] in ("fsync", "fdatasync"))
             row[phase + "_meta_fsync_time"] = sum(e[1] - e[0] for e in inside if e[3] in ("fsync", "fdatasync"))
             row[phase + "_wal_pages"] = sum(1 for e in inside if e[3] == "pwrite64" and "-wal" in e[5] and e[4].isdigit() and int(e[4]) >= 4096)
-            row[phase + "_db_trips"] = sum(1 for e in inside if e[2] == "db" and e[3] in writes)
-            row[phase + "_db_wait"] = sum(e[1] - e[0] for e in inside if e[2] == "db" and e[3] in reads)
+            # A round trip: a send on a database socket, then its answer (the first read there that
+            # returns data). The socket is non-blocking, so the wait is the time between the two,
+            # not the time inside the read (a read that would block returns EAGAIN at once).
+            trips, wait, sent = 0, 0.0, {}
+            for e in inside:
+                if e[2] != "db":
+                    continue
+                if e[3] in writes:
+                    sent.setdefault(e[5], e[0])
+                elif e[3] in reads and e[4].isdigit() and int(e[4]) > 0 and e[5] in sent:
+                    trips += 1
+                    wait += e[1] - sent.pop(e[5])
+            row[phase + "_db_trips"] = trips
+            row[phase + "_db_wait"] = wait
         rows.append(row)
     rows = rows[options.skip:]
     if not rows:
@@ -150,12 +163,14 @@ def main():
     site_wait = med("site_fsync_time")
     meta_wait = sum(med(p + ("_db_wait" if options.db_port else "_meta_fsync_time")) for p in ("before", "site", "after"))
     trips = sum(med(p + "_db_trips", 1) for p in ("before", "site", "after"))
-    if options.client_p50_traced:
-        print(f"  client + HTTP (traced client p50 {options.client_p50_traced:.2f} − server span): {options.client_p50_traced - med('span'):.2f}")
-    if options.client_p50:
-        what = f"{trips:.0f} database round trips" if options.db_port else "SQLite fsyncs"
-        print(f"  untraced client p50 {options.client_p50:.2f} = site fsyncs {site_wait:.2f} + metadata waits ({what}) {meta_wait:.2f}"
-              f" + the rest {options.client_p50 - site_wait - meta_wait:.2f} (client, HTTP, server CPU: parsing, auth, encryption, SQL, thread hops)")
+    if options.client_p50 and options.client_p50_traced:
+        print(f"  client p50 {options.client_p50:.2f} untraced, {options.client_p50_traced:.2f} with the server traced;"
+              f" client + HTTP ≈ traced p50 − server span p50 = {options.client_p50_traced - med('span'):.2f}")
+    if options.db_port:
+        per_trip = meta_wait / trips if trips else 0.0
+        print(f"  waits: site fsyncs {site_wait:.2f}; {trips:.0f} database round trips {meta_wait:.2f} ({per_trip:.3f} per round trip)")
+    else:
+        print(f"  waits: site fsyncs {site_wait:.2f}; SQLite fsyncs {meta_wait:.2f}")
     for phase in ("before", "site", "after"):
         parts = [f"metadata syscalls {med(phase + '_meta_time'):.2f}"]
         if options.db_port:

@@ -132,9 +132,16 @@ on_postgres() { # NAME
 
 # --- the servers -------------------------------------------------------------------------------
 
-if wants sqlite || wants sqlite-nginx; then
-  start_dev sqlite "$WORK/sqlite" "" || die "the SQLite server did not start (log: $OUT/sqlite.log)"
-fi
+# Always started: besides being a target, it writes the development sample topology (nine directory
+# sites, LRS: three copies) that every other server gets a copy of, so all targets store the same
+# way. (A --dev server on shared metadata would otherwise write a one-site topology: one copy.)
+start_dev sqlite "$WORK/sqlite" "" || die "the SQLite server did not start (log: $OUT/sqlite.log)"
+# A fresh data directory holding a copy of the sample topology (its site paths are relative, so
+# they resolve inside that directory: each deployment has its own sites).
+with_sample_topology() { # DATA_DIR
+  mkdir -p "$1"
+  cp "$WORK/sqlite/topology.toml" "$1/topology.toml"
+}
 
 PG_CS=""
 PG_SETTINGS=""
@@ -164,6 +171,7 @@ if needs_pg; then
     # Without the password in any log: the servers print the store's Description, never this.
     PG_CS="${base_cs%Database=postgres}$tls;"
     if wants pg; then
+      with_sample_topology "$WORK/pg"
       if ! start_dev pg "$WORK/pg" "${PG_CS}Database=bench_single"; then
         skip pg "the server on PostgreSQL did not start (see $OUT/pg.log)"
       elif ! on_postgres pg; then
@@ -173,6 +181,7 @@ if needs_pg; then
     if wants pair; then
       # The second server shares the first one's sites: its topology file names them (relative
       # paths resolve against the file's directory), and the vault and accounts are in the database.
+      with_sample_topology "$WORK/pair-a"
       if ! start_dev pair-a "$WORK/pair-a" "${PG_CS}Database=bench_pair" || ! on_postgres pair-a; then
         skip pair "the first server on PostgreSQL did not start (see $OUT/pair-a.log)"
       elif ! start_dev pair-b "$WORK/pair-b" "${PG_CS}Database=bench_pair" --topology "$WORK/pair-a/topology.toml" || ! on_postgres pair-b; then
@@ -372,6 +381,10 @@ describe() {
   echo
   echo "Machine: $(nproc) cores, $(uname -r); data on $(filesystem_of "$ROOT/bench") (the checkout's disk). Load average (1, 5, 15 min): $LOAD_BEFORE before, $LOAD_AFTER after."
   [[ -n $PG_SETTINGS ]] && echo "PostgreSQL: $PG_SETTINGS; client TLS: $PG_SSL_MODE."
+  for log_file in "$OUT"/sqlite.log "$OUT"/pg.log "$OUT"/pair-a.log "$OUT"/pair-b.log; do
+    [[ -f $log_file ]] && printf '%s: %s; ' "$(basename "$log_file" .log)" "$(grep -m1 '^Default placement:' "$log_file" | sed 's/^Default placement: *//')"
+  done
+  echo "(placement; all on the --dev sample topology of nine directory sites on this one disk)."
   echo "Commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')."
   echo
   echo "| target | what | op | ops/s | p50 ms | p99 ms | flagged rounds | load (1 min) at cell end |"
