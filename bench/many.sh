@@ -16,6 +16,7 @@
 #   bench/many.sh --quick          1 round of 1 s cells after 0.5 s warmup (a smoke check)
 #   options: --duration 10s --warmup 2s --rounds 3 --concurrency 16 --ops create,put,get
 #            --targets sqlite,sqlite-nginx,pg,pair   --pg-ssl-mode verify-full|disable (default verify-full)
+#            --pg-extra 'Key=Value;...': more Npgsql settings for the servers (e.g. 'No Reset On Close=true')
 #            --statements: count PostgreSQL statements per request (pg_stat_statements) after the rounds
 #            --breakdown: after the rounds, where the time of one request goes (see bench/README.md,
 #              "Issue 9"): per target and op, a concurrency-1 cell untraced, one with the server under
@@ -33,6 +34,7 @@ CONCURRENCY=16
 OPS=create,put,get
 TARGET_LIST=sqlite,sqlite-nginx,pg,pair
 PG_SSL_MODE=verify-full
+PG_EXTRA=""
 STATEMENTS=""
 BREAKDOWN=""
 while (($#)); do
@@ -45,6 +47,7 @@ while (($#)); do
     --ops) OPS=$2; shift ;;
     --targets) TARGET_LIST=$2; shift ;;
     --pg-ssl-mode) PG_SSL_MODE=$2; shift ;;
+    --pg-extra) PG_EXTRA=$2; shift ;;
     --statements) STATEMENTS=1 ;;
     --breakdown) BREAKDOWN=1 ;;
     -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -169,7 +172,7 @@ if needs_pg; then
     psql_admin -d bench_pair -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
     if [[ $PG_SSL_MODE == verify-full ]]; then tls="SSL Mode=VerifyFull;Root Certificate=$PG_DIR/ca.crt"; else tls="SSL Mode=Disable"; fi
     # Without the password in any log: the servers print the store's Description, never this.
-    PG_CS="${base_cs%Database=postgres}$tls;"
+    PG_CS="${base_cs%Database=postgres}$tls;${PG_EXTRA:+${PG_EXTRA%;};}"
     if wants pg; then
       with_sample_topology "$WORK/pg"
       if ! start_dev pg "$WORK/pg" "${PG_CS}Database=bench_single"; then
@@ -307,6 +310,18 @@ TRACED_CALLS=read,write,readv,writev,recvfrom,sendto,recvmsg,sendmsg,pread64,pwr
 if [[ -n $BREAKDOWN ]]; then
   command -v strace >/dev/null || die "--breakdown needs strace (apt-get install strace)"
   PG_PORT="$(cat "$PG_DIR/strongroom.port" 2>/dev/null || true)"
+  if [[ -n $PG_PORT ]]; then
+    # One database round trip on its own: `SELECT 1` from one client for 3 s (pgbench, over TCP
+    # with the servers' TLS setting), the unit a request's round trips are counted in.
+    pgbench_bin="/usr/lib/postgresql/$(cat "$PG_DIR/PG_VERSION")/bin/pgbench" # the cluster's own version, as tests/postgres.sh
+    printf 'SELECT 1;\n' >"$WORK/select1.sql"
+    ssl=disable; [[ $PG_SSL_MODE == verify-full ]] && ssl=require
+    {
+      echo "one round trip (pgbench, SELECT 1, one client, 3 s, sslmode=$ssl):"
+      PGPASSWORD="$(cat "$PG_DIR/strongroom.password")" PGSSLMODE=$ssl "$pgbench_bin" -n -h 127.0.0.1 -p "$PG_PORT" -U strongroom -c 1 -T 3 -f "$WORK/select1.sql" bench_single 2>&1 \
+        | grep -E 'latency average|^tps|rror' | sed 's/^/  /' || true
+    } >"$OUT/breakdown-0-roundtrip.txt"
+  fi
   for target in "${RUN[@]}"; do
     server="$(server_of "$target")"
     db_args=()
@@ -322,9 +337,9 @@ if [[ -n $BREAKDOWN ]]; then
       kill -INT "$tracer" 2>/dev/null || true
       wait "$tracer" 2>/dev/null || true
       python3 "$ROOT/bench/breakdown.py" "$OUT/trace-$target-$op.txt" --port "${PORT[$server]}" "${db_args[@]}" --label "$target $op (server $server)" \
-        --client-p50 "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1.json")" \
-        --client-p50-traced "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1-traced.json")" >"$OUT/breakdown-$target-$op.txt" 2>&1 || true
-      gzip -f "$OUT/trace-$target-$op.txt"
+        --client-p50 "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1.json" 2>/dev/null || echo 0)" \
+        --client-p50-traced "$(jq -r '.cells[0].latencyMs.p50' "$OUT/breakdown-$target-$op-c1-traced.json" 2>/dev/null || echo 0)" >"$OUT/breakdown-$target-$op.txt" 2>&1 || true
+      gzip -f "$OUT/trace-$target-$op.txt" || true
       # Syscalls per request at concurrency 16: how group commit and the database amortise.
       pids=("${PID[$server]}")
       [[ $target == pair ]] && pids+=("${PID[pair-b]}")
@@ -338,7 +353,7 @@ if [[ -n $BREAKDOWN ]]; then
       cell "$target" "$op" "$CONCURRENCY" 3s "$OUT/breakdown-$target-$op-c$CONCURRENCY-counted.json"
       kill -INT "$tracer" 2>/dev/null || true
       wait "$tracer" 2>/dev/null || true
-      requests="$(jq -r '.cells[0].operationsIncludingWarmup' "$OUT/breakdown-$target-$op-c$CONCURRENCY-counted.json")"
+      requests="$(jq -r '.cells[0].operationsIncludingWarmup' "$OUT/breakdown-$target-$op-c$CONCURRENCY-counted.json" 2>/dev/null || echo 0)"
       {
         echo "syscalls per request at concurrency $CONCURRENCY ($requests requests; server ${pids[*]:0:1}$([[ $target == pair ]] && echo ' and pair-b')$([[ ${#db_args[@]} -gt 0 ]] && echo ' and the PostgreSQL processes'))"
         awk -v n="$requests" '$NF ~ /^(fsync|fdatasync|sendto|recvfrom|pwrite64|openat|rename)$/ && n > 0 { printf "  %-10s %8.2f per request (%s calls, %s s inside)\n", $NF, $4 / n, $4, $2 }' "$OUT/counts-$target-$op.txt"
@@ -380,7 +395,7 @@ describe() {
   echo "## Many servers (issue 9): 4 KiB × $CONCURRENCY, median of $ROUNDS round(s) of $DURATION after $WARMUP warmup"
   echo
   echo "Machine: $(nproc) cores, $(uname -r); data on $(filesystem_of "$ROOT/bench") (the checkout's disk). Load average (1, 5, 15 min): $LOAD_BEFORE before, $LOAD_AFTER after."
-  [[ -n $PG_SETTINGS ]] && echo "PostgreSQL: $PG_SETTINGS; client TLS: $PG_SSL_MODE."
+  [[ -n $PG_SETTINGS ]] && echo "PostgreSQL: $PG_SETTINGS; client TLS: $PG_SSL_MODE${PG_EXTRA:+; Npgsql: $PG_EXTRA}."
   for log_file in "$OUT"/sqlite.log "$OUT"/pg.log "$OUT"/pair-a.log "$OUT"/pair-b.log; do
     [[ -f $log_file ]] && printf '%s: %s; ' "$(basename "$log_file" .log)" "$(grep -m1 '^Default placement:' "$log_file" | sed 's/^Default placement: *//')"
   done
