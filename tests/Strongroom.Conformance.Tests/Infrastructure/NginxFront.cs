@@ -158,6 +158,27 @@ public sealed class NginxFront : IAsyncDisposable
         }
     }
 
+    /// <summary>Polls the access log (written after each response) until it holds <paramref name="fragment"/>, for up to 10 s.</summary>
+    public async Task<bool> AccessLogContainsAsync(string fragment)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var log = File.Exists(AccessLog) ? await File.ReadAllTextAsync(AccessLog) : string.Empty;
+            if (log.Contains(fragment, StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     string ErrorLogSince(long offset)
     {
         using var stream = new FileStream(ErrorLog, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
