@@ -67,11 +67,18 @@ public static partial class Cli
         {
             foreach (var parseError in parseResult.Errors)
             {
-                error.WriteLine($"error: {parseError.Message}");
+                error.WriteLine($"error: {RedactMetadata(parseError.Message, args)}");
             }
 
             error.WriteLine($"Run '{CommandPath(parseResult.CommandResult)} --help' for usage.");
             return ExitUsage;
+        }
+
+        if (parseResult.CommandResult.Command.Options.OfType<Option<string?>>().FirstOrDefault(option => option.Name == MetadataOptionName) is { } metadata)
+        {
+            // Inside a server the live deployment is used; the server's own environment names nothing.
+            var named = parseResult.GetValue(metadata);
+            session.Metadata = session.Live is null ? DataDirectory.ResolveMetadata(named) : named;
         }
 
         try
@@ -104,6 +111,11 @@ public static partial class Cli
         catch (ServerStartException exception)
         {
             error.WriteLine($"error: {exception.Message}");
+            return ExitFailure;
+        }
+        catch (Exception exception) when (MetadataSchema.Explain(exception) is { } explanation)
+        {
+            error.WriteLine($"error: {explanation}");
             return ExitFailure;
         }
         catch (Placement.TopologyException exception)
@@ -159,7 +171,69 @@ public static partial class Cli
             root.Subcommands.Add(command);
         }
 
+        root.Subcommands.Add(MigrateCommand.Build(output));
+        AddMetadataOption(root);
         return root;
+    }
+
+    private const string MetadataOptionName = "--metadata";
+
+    /// <summary>
+    /// Every command that names a data directory (<c>--data</c>) also takes <c>--metadata</c>: a
+    /// command that opens the deployment itself, when no server runs, opens the metadata there.
+    /// </summary>
+    private static void AddMetadataOption(Command command)
+    {
+        if (command.Options.Any(option => option.Name == "--data") && !command.Options.Any(option => option.Name == MetadataOptionName))
+        {
+            command.Options.Add(MetadataOption());
+        }
+
+        foreach (var subcommand in command.Subcommands)
+        {
+            AddMetadataOption(subcommand);
+        }
+    }
+
+    private static Option<string?> MetadataOption()
+    {
+        var option = new Option<string?>(MetadataOptionName)
+        {
+            Description = $"The deployment's shared PostgreSQL metadata database: an Npgsql connection string (Host=...;Database=...;Username=...) or a postgresql:// URI (default: ${DataDirectory.MetadataEnvironmentVariable}, else metadata.db in the data directory). Never printed: it may hold a password.",
+            HelpName = "connection-string",
+        };
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 1 && string.IsNullOrWhiteSpace(result.Tokens[0].Value))
+            {
+                result.AddError($"{MetadataOptionName} must be a PostgreSQL connection string or postgresql:// URI; it is empty.");
+            }
+        });
+        return option;
+    }
+
+    /// <summary>A parse error message with the value given to --metadata (which may hold a password) replaced.</summary>
+    private static string RedactMetadata(string message, IReadOnlyList<string> args)
+    {
+        for (var i = 0; i < args.Count; i++)
+        {
+            string? secret = null;
+            if (args[i] == MetadataOptionName && i + 1 < args.Count)
+            {
+                secret = args[i + 1];
+            }
+            else if (args[i].StartsWith(MetadataOptionName + "=", StringComparison.Ordinal) || args[i].StartsWith(MetadataOptionName + ":", StringComparison.Ordinal))
+            {
+                secret = args[i][(MetadataOptionName.Length + 1)..];
+            }
+
+            if (!string.IsNullOrWhiteSpace(secret))
+            {
+                message = message.Replace(secret, "<connection string>", StringComparison.Ordinal);
+            }
+        }
+
+        return message;
     }
 
     private static Command ServerCommand(TextWriter output)
@@ -210,6 +284,7 @@ public static partial class Cli
             {
                 Dev = parseResult.GetValue(dev),
                 DataDirectory = parseResult.GetValue(data),
+                MetadataConnectionString = CliSession.Current.Metadata,
                 Host = parseResult.GetValue(host) ?? "127.0.0.1",
                 Port = parseResult.GetValue(port),
                 CertificatePath = parseResult.GetValue(certificate),

@@ -45,6 +45,16 @@ internal sealed class CliSession
     /// <summary>The invoking user's working directory (the client's, inside the server).</summary>
     public string WorkingDirectory { get; }
 
+    /// <summary>
+    /// The shared metadata database this invocation names (<c>--metadata</c>, else
+    /// <c>$STRONGROOM_METADATA</c> in a CLI process); null: the data directory's SQLite file. Set
+    /// once the command line is parsed. Never printed: it may hold a password.
+    /// </summary>
+    public string? Metadata { get; set; }
+
+    /// <summary>The data directory a command names (<c>--data</c>, <c>--dev</c>), with this invocation's <see cref="Metadata"/>.</summary>
+    public DataDirectory ResolveDirectory(string? path, bool dev) => DataDirectory.Resolve(path, dev, Metadata);
+
     /// <summary>The input this invocation has read so far, sent along when the command is forwarded to a server.</summary>
     public string ForwardInput => forwardInput.ToString();
 
@@ -138,6 +148,12 @@ internal static class DataCommands
         var session = CliSession.Current;
         if (session.Live is { } live)
         {
+            // The command named a metadata database: it must be the one this server uses.
+            if (session.Metadata is { } named && !string.Equals(new DataDirectory(live.Directory.Root) { MetadataConnectionString = named }.MetadataDescription, live.Directory.MetadataDescription, StringComparison.Ordinal))
+            {
+                throw new CliException(Cli.ExitFailure, $"the server running on {live.Directory.Root} keeps its metadata in {live.Directory.MetadataDescription}, not in the database --metadata names: drop --metadata, or use the data directory of a server on that database.");
+            }
+
             return live.Share();
         }
 
@@ -158,7 +174,7 @@ internal static class DataCommands
     /// </summary>
     public static async Task<Deployment> OpenUnsealedAsync(string? path, bool dev, bool create, CancellationToken cancellationToken)
     {
-        var directory = DataDirectory.Resolve(path, dev);
+        var directory = CliSession.Current.ResolveDirectory(path, dev);
         var live = await InServerOrForwardAsync(directory, cancellationToken).ConfigureAwait(false);
         if (live is not null)
         {

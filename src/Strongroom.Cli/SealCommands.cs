@@ -37,7 +37,7 @@ internal static class SealCommands
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var (n, k) = Counts(parseResult.GetValue(shares), parseResult.GetValue(threshold));
-            var directory = DataDirectory.Resolve(parseResult.GetValue(data), dev: false);
+            var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), dev: false);
             if (await DataCommands.ServerRunningAsync(directory, cancellationToken).ConfigureAwait(false) || directory.IsInitialized)
             {
                 throw new CliException(Cli.ExitFailure, $"{directory.Root} is already initialised: its shares were issued by an earlier init. To issue new shares, use `strongroom rekey` with {(directory.IsInitialized ? SealFile.Read(directory.SealPath).Threshold : k)} current shares.");
@@ -145,7 +145,7 @@ internal static class SealCommands
                 return await UnsealRemoteAsync(output, url, parseResult.GetValue(caCertificate), text, cancellationToken).ConfigureAwait(false);
             }
 
-            var directory = DataDirectory.Resolve(parseResult.GetValue(data), parseResult.GetValue(dev));
+            var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), parseResult.GetValue(dev));
             if (session.Live is null && !await ControlClient.IsListeningAsync(directory, cancellationToken).ConfigureAwait(false))
             {
                 throw new CliException(Cli.ExitFailure, $"no server is running on {directory.Root}: only a running server can be unsealed (a stopped one holds no key). Start it with `strongroom server --data {directory.Root}`.");
@@ -176,7 +176,7 @@ internal static class SealCommands
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var directory = DataDirectory.Resolve(parseResult.GetValue(data), parseResult.GetValue(dev));
+            var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), parseResult.GetValue(dev));
             await using var deployment = await DataCommands.RequireServerAsync(directory, "a stopped server holds no key, so there is nothing to seal.", cancellationToken).ConfigureAwait(false);
             if (!await deployment.SealAsync(cancellationToken).ConfigureAwait(false))
             {
@@ -204,7 +204,7 @@ internal static class SealCommands
         {
             var (n, k) = Counts(parseResult.GetValue(shares), parseResult.GetValue(threshold));
             var session = CliSession.Current;
-            var directory = session.Live?.Directory ?? DataDirectory.Resolve(parseResult.GetValue(data), dev: false);
+            var directory = session.Live?.Directory ?? session.ResolveDirectory(parseResult.GetValue(data), dev: false);
             if (!directory.IsInitialized)
             {
                 throw new CliException(Cli.ExitFailure, $"{directory.Root} is not initialised: there are no shares to replace. Run `strongroom init` first.");
@@ -271,7 +271,7 @@ internal static class SealCommands
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
-            var directory = DataDirectory.Resolve(parseResult.GetValue(data), parseResult.GetValue(dev));
+            var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), parseResult.GetValue(dev));
             await using var live = await DataCommands.InServerOrForwardAsync(directory, cancellationToken).ConfigureAwait(false);
             directory = live?.Directory ?? directory;
             SealStatus status;
@@ -298,6 +298,7 @@ internal static class SealCommands
                     PlatformEndpoints.WriteStatus(writer, status);
                     writer.WriteBoolean("server_running", live is not null);
                     writer.WriteBoolean("development", directory.IsDevelopment);
+                    writer.WriteString("metadata", directory.MetadataDescription);
                     writer.WriteEndObject();
                 }
 
@@ -306,6 +307,7 @@ internal static class SealCommands
             }
 
             output.WriteLine($"Data directory: {directory.Root}");
+            output.WriteLine($"Metadata:       {directory.MetadataDescription}{(directory.HasSharedMetadata ? " (shared)" : string.Empty)}");
             output.WriteLine($"Initialized:    {(status.Initialized ? "yes" : "no")}");
             if (status.Initialized)
             {

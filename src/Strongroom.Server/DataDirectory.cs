@@ -9,6 +9,9 @@ public sealed class DataDirectory
     /// <summary>Overrides the default data directory of both modes.</summary>
     public const string EnvironmentVariable = "STRONGROOM_DATA";
 
+    /// <summary>The shared metadata database when <c>--metadata</c> is not given (see <see cref="ResolveMetadata"/>).</summary>
+    public const string MetadataEnvironmentVariable = "STRONGROOM_METADATA";
+
     public DataDirectory(string root)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(root);
@@ -25,6 +28,17 @@ public sealed class DataDirectory
     public string? MetadataConnectionString { get; init; }
 
     public string MetadataDatabasePath => Path.Combine(Root, "metadata.db");
+
+    /// <summary>True when the metadata lives in a shared database rather than in this directory.</summary>
+    public bool HasSharedMetadata => MetadataConnectionString is not null;
+
+    /// <summary>
+    /// Where the metadata is, for messages and banners: the SQLite file's path, or PostgreSQL's
+    /// host, port and database. Never the connection string, which may hold a password.
+    /// </summary>
+    public string MetadataDescription => MetadataConnectionString is { } shared
+        ? Storage.SqlMetadataStore.DescribePostgres(shared)
+        : MetadataDatabasePath;
 
     /// <summary>The local-directory site: opaque object ids and ciphertext only.</summary>
     public string LocalSiteDirectory => Path.Combine(Root, "sites", "local");
@@ -74,8 +88,22 @@ public sealed class DataDirectory
     /// <summary>The private key of the generated certificate (PKCS#8 PEM, mode 0600).</summary>
     public string GeneratedKeyPath => Path.Combine(TlsDirectory, "server.key");
 
-    /// <summary>True when a deployment has been created here (its metadata database exists).</summary>
-    public bool Exists => File.Exists(MetadataDatabasePath);
+    /// <summary>
+    /// True when a deployment has been created here: its metadata database exists. With shared
+    /// metadata this directory holds only what belongs to one server (its topology file, TLS
+    /// certificate, control socket) and the deployment lives in the database, so this says only that
+    /// the directory was created; <see cref="DeploymentExistsAsync"/> asks the database.
+    /// </summary>
+    public bool Exists => HasSharedMetadata ? Directory.Exists(Root) : File.Exists(MetadataDatabasePath);
+
+    /// <summary>
+    /// True when the deployment exists: the SQLite file is there, or the shared database has a
+    /// Strongroom schema (some server or <c>strongroom migrate</c> created it). Creates nothing.
+    /// </summary>
+    public async Task<bool> DeploymentExistsAsync(CancellationToken cancellationToken = default) =>
+        MetadataConnectionString is { } shared
+            ? await Storage.SqlMetadataStore.ReadPostgresSchemaVersionAsync(shared, cancellationToken).ConfigureAwait(false) > 0
+            : File.Exists(MetadataDatabasePath);
 
     /// <summary>
     /// <c>$STRONGROOM_DATA</c> when set; otherwise <c>~/.strongroom/dev</c> for development mode and
@@ -97,6 +125,31 @@ public sealed class DataDirectory
     }
 
     public static DataDirectory Resolve(string? path, bool dev) => string.IsNullOrWhiteSpace(path) ? Default(dev) : new DataDirectory(path);
+
+    /// <summary>As <see cref="Resolve(string?, bool)"/>, with the deployment's metadata in the shared database <paramref name="metadataConnectionString"/> (null: the SQLite file).</summary>
+    public static DataDirectory Resolve(string? path, bool dev, string? metadataConnectionString)
+    {
+        var directory = Resolve(path, dev);
+        return metadataConnectionString is null ? directory : new DataDirectory(directory.Root) { MetadataConnectionString = metadataConnectionString };
+    }
+
+    /// <summary>
+    /// The shared metadata database to use: <paramref name="option"/> (<c>--metadata</c>) when
+    /// given, else <c>$STRONGROOM_METADATA</c> when set and not blank, else null (the SQLite file).
+    /// <paramref name="environment"/> reads a variable (default: the process environment).
+    /// </summary>
+    public static string? ResolveMetadata(string? option, Func<string, string?>? environment = null)
+    {
+        if (option is not null)
+        {
+            return string.IsNullOrWhiteSpace(option)
+                ? throw new ArgumentException("--metadata must be a PostgreSQL connection string; it is empty.", nameof(option))
+                : option;
+        }
+
+        var configured = (environment ?? Environment.GetEnvironmentVariable)(MetadataEnvironmentVariable);
+        return string.IsNullOrWhiteSpace(configured) ? null : configured;
+    }
 
     /// <summary>Creates the directories, readable by the service user only: they hold key files.</summary>
     public void Create()

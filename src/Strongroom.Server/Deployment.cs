@@ -212,7 +212,7 @@ public sealed partial class Deployment : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(directory);
-        var fresh = !directory.Exists;
+        var fresh = !await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false);
         directory.Create();
         var topology = LoadTopology(directory, topologyPath, fresh);
         var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
@@ -294,6 +294,8 @@ public sealed partial class Deployment : IAsyncDisposable
     /// file, written first when absent — the development sample (nine directory sites under
     /// <c>sites/</c>) for a development directory created now, else the single-site default, whose
     /// one site <c>local</c> is the directory that data directories from before the topology used.
+    /// With shared metadata the default is written only for a deployment created now: a server
+    /// joining an existing one must be given its topology.
     /// </summary>
     public static Topology LoadTopology(DataDirectory directory, string? topologyPath, bool fresh)
     {
@@ -306,6 +308,14 @@ public sealed partial class Deployment : IAsyncDisposable
         var path = directory.TopologyPath;
         if (!File.Exists(path))
         {
+            if (directory.HasSharedMetadata && !fresh)
+            {
+                // A default written here would name sites of this server alone, beside the shared ones.
+                throw new TopologyException(
+                    $"{path} does not exist and the shared metadata database ({directory.MetadataDescription}) already holds a deployment: " +
+                    "every server of a deployment uses the same sites, so copy the deployment's topology file there or pass --topology FILE.");
+            }
+
             var sitesRelative = Path.GetRelativePath(directory.Root, directory.SitesDirectory).Replace(Path.DirectorySeparatorChar, '/');
             var text = fresh && directory.IsDevelopment
                 ? TopologyFile.DevelopmentSample(sitesRelative)

@@ -9,6 +9,14 @@ public sealed class ServerOptions
     public string? DataDirectory { get; init; }
 
     /// <summary>
+    /// The shared PostgreSQL metadata database (an Npgsql connection string or a
+    /// <c>postgresql://</c> URI) of a deployment with many servers; null: <c>metadata.db</c> in the
+    /// data directory. Never printed or logged (it may hold a password); the banner names host,
+    /// port and database.
+    /// </summary>
+    public string? MetadataConnectionString { get; init; }
+
+    /// <summary>
     /// Development mode: plain HTTP, the well-known <c>devstoreaccount1</c> account, a 1-of-1 vault
     /// whose share is kept in the data directory so the server unseals itself. A drop-in replacement
     /// for Azurite; never for production.

@@ -76,7 +76,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         var output = options.Output;
-        var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev);
+        var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev, options.MetadataConnectionString);
         CheckVault(directory, options);
         ControlSocketListener.Endpoint(directory.ControlSocketPath);
         var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
@@ -90,6 +90,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         catch (TopologyException exception)
         {
             throw new ServerStartException(exception.Message, exception);
+        }
+        catch (Exception exception) when (MetadataSchema.Explain(exception) is { } explanation)
+        {
+            // A schema newer than this build, or a database that cannot be reached: one line, no secret.
+            throw new ServerStartException(explanation, exception);
         }
 
         ServerCertificate? certificate = null;
@@ -640,6 +645,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         output.WriteLine($"Data directory:    {directory.Root}");
+        output.WriteLine($"Metadata:          {(directory.HasSharedMetadata ? $"{directory.MetadataDescription} (shared by the deployment's servers)" : directory.MetadataDescription)}");
         if (migratedLegacyRootKey)
         {
             output.WriteLine($"Migrated the unsealed root key file into the sealed vault ({directory.SealPath}); the file is deleted.");

@@ -98,8 +98,14 @@ public sealed partial class SqlMetadataStore : IMetadataStore
     /// empty database. Many servers share one such store.
     /// </summary>
     /// <exception cref="SchemaVersionException">The database was written by a newer Strongroom.</exception>
-    public static Task<SqlMetadataStore> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken = default) =>
-        throw new NotSupportedException("PostgreSQL metadata is being built (issue 9, lane pg-store).");
+    /// <exception cref="MetadataConnectionException">The database could not be reached, refused the credentials, or its certificate did not verify.</exception>
+    /// <exception cref="ArgumentException">The connection string is neither form.</exception>
+    public static Task<SqlMetadataStore> OpenPostgresAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.Run(() => Open(PostgresBackend.Open(connectionString), SqliteSchema.CurrentVersion), cancellationToken);
+    }
 
     /// <summary>The store on <paramref name="backend"/>, its schema migrated to <paramref name="targetVersion"/>.</summary>
     internal static SqlMetadataStore Open(SqlBackend backend, int targetVersion)

@@ -6,9 +6,17 @@ namespace Strongroom.Storage;
 /// The metadata schema and its migrations. A migration is appended, never edited: a database
 /// records which versions it has applied in <c>schema_version</c>, and each one runs exactly once.
 ///
-/// The SQL is kept portable so the PostgreSQL store can share it: TEXT compares in binary
-/// (UTF-8 byte) order here and must be declared <c>COLLATE "C"</c> there; INTEGER times are UTC
-/// ticks (BIGINT there); BLOB is BYTEA there.
+/// Migrations 1 to 19 are SQLite's alone (PostgreSQL starts from an equivalent baseline,
+/// <see cref="PostgresSchema"/>). From 20 on, each migration is written once and runs on both, so
+/// it keeps to the portable subset: column types written as the capitalised words TEXT, INTEGER and
+/// BLOB (PostgreSQL reads them as TEXT COLLATE "C" — bytewise order, like SQLite's BINARY —,
+/// BIGINT and BYTEA; <see cref="PostgresSchema.Translate"/>); CREATE TABLE with PRIMARY KEY,
+/// NOT NULL, DEFAULT of a literal, REFERENCES (with ON DELETE CASCADE); CREATE [UNIQUE] INDEX, with
+/// a WHERE of plain comparisons; ALTER TABLE ADD COLUMN (one per statement; NOT NULL needs a
+/// DEFAULT); DROP INDEX / DROP TABLE; INSERT, UPDATE and DELETE in standard SQL. Not allowed:
+/// triggers, WITHOUT ROWID, INSERT OR ..., pragmas, AUTOINCREMENT, SQLite's functions (two-argument
+/// MAX/MIN, IFNULL, GLOB; use CASE, COALESCE), comparisons used as integers, and a type word in
+/// lower case. The translation refuses the listed words; the PostgreSQL tests run every migration.
 /// </summary>
 internal static class SqliteSchema
 {
@@ -691,6 +699,9 @@ internal static class SqliteSchema
         // database a deployment's servers share. (Reserved; filled by the vault lane.)
         [],
     ];
+
+    /// <summary>The statements that upgrade a database from <paramref name="fromVersion"/> to the next (PostgreSQL runs those from 19 on, translated).</summary>
+    internal static IReadOnlyList<string> MigrationStatements(int fromVersion) => Migrations[fromVersion];
 
     /// <summary>
     /// Brings the database to <see cref="CurrentVersion"/> inside one write transaction, so a crash

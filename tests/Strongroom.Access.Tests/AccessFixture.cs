@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -42,7 +43,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await TestMetadata.OpenAsync(Path.Combine(Directory, "metadata.db"));
         Seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(Directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         Keys = new TenantKeys(Seal, Random, null);
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => "0123456789abcdef", Time);
@@ -64,7 +65,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
     public async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await TestMetadata.OpenAsync(Path.Combine(Directory, "metadata.db"));
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => "0123456789abcdef", Time);
         Identities = new IdentityService(Store, Audit, Keys, Time, Random);
         Lockbox = new LockboxService(Store, Audit, Identities, Keys, Time, Random, Options);
@@ -90,6 +91,7 @@ public sealed partial class AccessFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         Seal.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);

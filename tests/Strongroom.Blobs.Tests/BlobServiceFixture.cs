@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Placement;
@@ -78,7 +79,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public static async Task<BlobServiceFixture> CreateAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-blobs-").FullName;
-        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        var store = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         var site = new LocalDirectorySite("local", Path.Combine(directory, "site"));
         var rootKey = new RootKey(new byte[32]);
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));
@@ -115,6 +116,7 @@ public sealed class BlobServiceFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         await Site.DisposeAsync();
         Cache.Dispose();
         keyring.Dispose();

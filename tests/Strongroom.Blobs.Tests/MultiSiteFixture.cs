@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Placement;
@@ -74,7 +75,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
     public static async Task<MultiSiteFixture> CreateAsync()
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-multisite-").FullName;
-        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        var store = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         var rootKey = new RootKey(new byte[32]);
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(1));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero));
@@ -116,6 +117,7 @@ public sealed class MultiSiteFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         await TestSites.DisposeAsync();
         cache.Dispose();
         keyring.Dispose();

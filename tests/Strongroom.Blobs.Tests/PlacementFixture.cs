@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Placement;
@@ -85,7 +86,7 @@ public sealed class PlacementFixture : IAsyncDisposable
     public static async Task<PlacementFixture> CreateAsync(int seed = 20261130)
     {
         var directory = System.IO.Directory.CreateTempSubdirectory("strongroom-placement-").FullName;
-        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        var store = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         var faulty = Layout.ToDictionary(
             site => site.Id,
             site => new FaultySite(new LocalDirectorySite(site.Id, Path.Combine(directory, "sites", site.Id), new SeededRandomSource(seed))),
@@ -171,6 +172,7 @@ public sealed class PlacementFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         foreach (var site in Faulty.Values)
         {
             await site.DisposeAsync();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -36,7 +37,7 @@ public sealed class CertificateFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(Directory, "metadata.db"));
+        Store = await TestMetadata.OpenAsync(Path.Combine(Directory, "metadata.db"));
         Seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(Directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         Audit = new TransparencyLog(Store, new CheckpointSigner(Seal), () => Deployment, Time);
         Certificates = new CertificateService(Store, Audit, Time);
@@ -50,6 +51,7 @@ public sealed class CertificateFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         Seal.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -48,7 +49,7 @@ public sealed class VaultFixture : IAsyncDisposable
         var directory = Directory.CreateTempSubdirectory("strongroom-keyvault-").FullName;
         using var root = new RootKey(Enumerable.Range(0, 32).Select(i => (byte)i).ToArray());
         var keyring = Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), root, new SeededRandomSource(1));
-        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        var store = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
         var fixture = new VaultFixture(directory, store, keyring, time);
         foreach (var account in accounts)
@@ -64,6 +65,7 @@ public sealed class VaultFixture : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(directory, "metadata.db"));
         keyring.Dispose();
         try
         {

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -107,7 +108,7 @@ public sealed class LocationsTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        metadata = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        metadata = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         audit = new TransparencyLog(metadata, new CheckpointSigner(seal), () => "0123456789abcdef", time);
         SiteDescriptor Site(string id, string region, string zone, string jurisdiction) => new(id, region, zone, jurisdiction, SiteBackendKind.LocalDirectory, SiteState.Active);
@@ -145,6 +146,7 @@ public sealed class LocationsTests : IAsyncLifetime
     {
         await sites.DisposeAsync();
         await metadata.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(directory, "metadata.db"));
         seal.Dispose();
         rootKey.Dispose();
         Directory.Delete(directory, recursive: true);

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Strongroom.TestSupport;
 using Strongroom.Access;
 using Strongroom.Audit;
 using Strongroom.Core;
@@ -72,7 +73,7 @@ internal sealed class ManagementRouteHarness : IAsyncDisposable
     {
         var directory = System.IO.Directory.CreateTempSubdirectory(directoryPrefix).FullName;
         var rootKey = RootKey.Generate(new SeededRandomSource(1));
-        var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(directory, "metadata.db"));
+        var store = await TestMetadata.OpenAsync(Path.Combine(directory, "metadata.db"));
         var seal = SealState.Unsealed(Keyring.OpenOrCreate(Path.Combine(directory, "keyring"), rootKey, new SeededRandomSource(2)), null, new SeededRandomSource(3));
         var log = new TransparencyLog(store, new CheckpointSigner(seal), () => "0123456789abcdef", TimeProvider.System);
         return new ManagementRouteHarness(directory, rootKey, store, seal, log);
@@ -163,6 +164,7 @@ internal sealed class ManagementRouteHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(Path.Combine(Directory, "metadata.db"));
         Seal.Dispose();
         rootKey.Dispose();
         System.IO.Directory.Delete(Directory, recursive: true);

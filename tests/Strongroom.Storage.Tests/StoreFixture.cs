@@ -1,5 +1,6 @@
 using System.Text;
 using Microsoft.Data.Sqlite;
+using Strongroom.TestSupport;
 using Strongroom.Core;
 
 namespace Strongroom.Storage.Tests;
@@ -34,18 +35,19 @@ public abstract class StoreTestBase : IAsyncLifetime
 
     protected SqlMetadataStore Store { get; set; } = null!;
 
-    public virtual async Task InitializeAsync() => Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+    public virtual async Task InitializeAsync() => Store = await TestMetadata.OpenAsync(DatabasePath);
 
     public async Task DisposeAsync()
     {
         await Store.DisposeAsync();
+        await TestMetadata.DropAsync(DatabasePath);
         Temp.Dispose();
     }
 
     protected async Task ReopenAsync()
     {
         await Store.DisposeAsync();
-        Store = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+        Store = await TestMetadata.OpenAsync(DatabasePath);
     }
 
     protected static AccountRecord Account(string name) =>
