@@ -93,7 +93,7 @@ internal static class SealCommands
         try
         {
             await using var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
-            foreach (var share in initialization.Shares.Take(SealFile.Read(directory.SealPath).Threshold))
+            foreach (var share in initialization.Shares.Take(deployment.Vault.Status.Threshold))
             {
                 deployment.Vault.Submit(UnsealShare.Parse(share.ToText()));
             }

@@ -143,13 +143,33 @@ public sealed partial class Deployment
     public async Task<IReadOnlyList<UnsealShare>> RekeyAsync(IReadOnlyList<UnsealShare> current, int shares, int threshold, IRandomSource random, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(current);
-        if (Directory.IsDevelopment)
+
+        // Servers sharing the metadata database rekey the seal stored there (VaultFiles).
+        var shared = Directory.MetadataConnectionString is not null;
+        IReadOnlyList<UnsealShare> Rekey() => shared
+            ? VaultSetup.Rekey(VaultFiles, current, shares, threshold, random)
+            : VaultSetup.Rekey(Directory, current, shares, threshold, random);
+
+        if (shared ? VaultSetup.IsDevelopment(VaultFiles) : Directory.IsDevelopment)
         {
             // Refused with its reason, before anything is recorded.
-            return VaultSetup.Rekey(Directory, current, shares, threshold, random);
+            return Rekey();
         }
 
-        var seal = SealFile.Read(Directory.SealPath);
+        SealFile seal;
+        if (!shared)
+        {
+            seal = SealFile.Read(Directory.SealPath);
+        }
+        else if (VaultFiles.Read(VaultFileNames.Seal) is { } stored)
+        {
+            seal = SealFile.Parse(stored.Content, VaultFiles.Describe(VaultFileNames.Seal));
+        }
+        else
+        {
+            return Rekey();
+        }
+
         foreach (var share in current)
         {
             seal.Verify(share);
@@ -157,14 +177,14 @@ public sealed partial class Deployment
 
         if (current.Select(share => share.Index).Distinct().Count() < seal.Threshold)
         {
-            return VaultSetup.Rekey(Directory, current, shares, threshold, random);
+            return Rekey();
         }
 
         IReadOnlyList<KeyValuePair<string, string>> details = [Detail("shares", shares), Detail("threshold", threshold), Detail("fromGeneration", seal.Generation)];
         await RecordPlatformAsync(AuditActions.Rekey, VaultResource, details, cancellationToken: cancellationToken).ConfigureAwait(false);
         try
         {
-            return VaultSetup.Rekey(Directory, current, shares, threshold, random);
+            return Rekey();
         }
         catch (Exception exception)
         {

@@ -48,6 +48,9 @@ public sealed partial class Deployment : IAsyncDisposable
 
     public IMetadataStore Store { get; }
 
+    /// <summary>Where <see cref="Vault"/>'s seal and keyring are stored (see <see cref="VaultFilesOf"/>).</summary>
+    public IVaultFiles VaultFiles { get; private init; } = null!;
+
     /// <summary>The topology's sites with their backends, durable states and health.</summary>
     public SiteSet Sites { get; }
 
@@ -192,6 +195,19 @@ public sealed partial class Deployment : IAsyncDisposable
     }
 
     /// <summary>
+    /// Where the vault's seal and keyring are: the shared metadata database when
+    /// <see cref="DataDirectory.MetadataConnectionString"/> is set, else the data directory.
+    /// </summary>
+    public static IVaultFiles VaultFilesOf(DataDirectory directory, SqlMetadataStore store, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(directory);
+        ArgumentNullException.ThrowIfNull(store);
+        return directory.MetadataConnectionString is null
+            ? new DirectoryVaultFiles(directory.SealPath, directory.KeyringPath)
+            : new StoreVaultFiles(store, store.Description, time);
+    }
+
+    /// <summary>
     /// Opens the deployment in <paramref name="directory"/>, sealed, creating the store and sites
     /// when missing, with the topology in the data directory. It holds no key until
     /// <see cref="Vault"/> is unsealed.
@@ -215,15 +231,19 @@ public sealed partial class Deployment : IAsyncDisposable
         var fresh = !await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false);
         directory.Create();
         var topology = LoadTopology(directory, topologyPath, fresh);
-        var vault = new SealState(directory.SealPath, directory.KeyringPath, random);
+        SealState? vault = null;
         UnwrappedKeyCache? unwrappedKeys = null;
-        IMetadataStore? store = null;
+        SqlMetadataStore? store = null;
         SiteSet? sites = null;
         try
         {
             store = directory.MetadataConnectionString is { } shared
                 ? await SqlMetadataStore.OpenPostgresAsync(shared, cancellationToken).ConfigureAwait(false)
                 : await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
+
+            // Servers sharing the metadata database share its vault (each has a data directory of
+            // its own); one server alone keeps the seal and keyring in its data directory.
+            vault = new SealState(VaultFilesOf(directory, store, time), random);
 
             sites = SiteBackends.Open(topology, random, time);
             sites.ApplyStates(await ((IPlacementStore)store).GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
@@ -255,6 +275,7 @@ public sealed partial class Deployment : IAsyncDisposable
             return new Deployment(directory, vault, unwrappedKeys, store, sites, blobs, accounts, scopes, new KeyRewrapper(store, tenantKeys, (IKeyVaultStore)store))
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
+                VaultFiles = VaultFilesOf(directory, store, time),
                 Objects = objects,
                 Placement = placement,
                 Repair = repair,
@@ -284,7 +305,7 @@ public sealed partial class Deployment : IAsyncDisposable
                 await store.DisposeAsync().ConfigureAwait(false);
             }
 
-            vault.Dispose();
+            vault?.Dispose();
             throw;
         }
     }

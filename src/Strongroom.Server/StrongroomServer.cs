@@ -79,8 +79,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev, options.MetadataConnectionString);
         CheckVault(directory, options);
         ControlSocketListener.Endpoint(directory.ControlSocketPath);
-        var migratedLegacyRootKey = options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
-        var initializedNow = options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
+        // Servers sharing a metadata database keep the vault there: it is checked (and, in
+        // development, created) once the deployment is open.
+        var sharedVault = directory.MetadataConnectionString is not null;
+        var migratedLegacyRootKey = !sharedVault && options.Dev && directory.HasLegacyRootKey && !directory.IsInitialized;
+        var initializedNow = !sharedVault && options.Dev && VaultSetup.InitializeDevelopment(directory, options.RandomSource);
 
         Deployment deployment;
         try
@@ -102,6 +105,12 @@ public sealed class StrongroomServer : IAsyncDisposable
         ControlSocketListener? control = null;
         try
         {
+            if (sharedVault)
+            {
+                CheckSharedVault(deployment, options);
+                initializedNow = options.Dev && VaultSetup.InitializeDevelopment(deployment.VaultFiles, options.RandomSource);
+            }
+
             // Before anything else touches the directory: a second server on it is refused here.
             control = await ControlSocketListener.StartAsync(
                 directory,
@@ -484,7 +493,9 @@ public sealed class StrongroomServer : IAsyncDisposable
             await deployment.RecordPlatformAsync(AuditActions.InitializeVault, Deployment.VaultResource, [Deployment.Detail("shares", 1), Deployment.Detail("threshold", 1), Deployment.Detail("development", "true")], cancellationToken: ct).ConfigureAwait(false);
         }
 
-        var selfUnsealed = dev && VaultSetup.TryUnsealDevelopment(directory, deployment.Vault);
+        var selfUnsealed = dev && (directory.MetadataConnectionString is null
+            ? VaultSetup.TryUnsealDevelopment(directory, deployment.Vault)
+            : VaultSetup.TryUnsealDevelopment(deployment.VaultFiles, deployment.Vault));
         if (selfUnsealed)
         {
             await deployment.RecordUnsealAsync(deployment.Vault.Status, ct).ConfigureAwait(false);
@@ -608,7 +619,7 @@ public sealed class StrongroomServer : IAsyncDisposable
     /// </summary>
     private static void CheckVault(DataDirectory directory, ServerOptions options)
     {
-        if (options.Dev)
+        if (options.Dev || directory.MetadataConnectionString is not null)
         {
             return;
         }
@@ -628,6 +639,30 @@ public sealed class StrongroomServer : IAsyncDisposable
             throw new ServerStartException(
                 $"{directory.Root} is a development data directory: its only unseal share is stored in it ({directory.DevelopmentSharePath}) and it may hold the " +
                 "well-known development account, so production refuses it. Use `strongroom server --dev` with it, or initialise a separate data directory for production.");
+        }
+    }
+
+    /// <summary><see cref="CheckVault"/> for a vault in the shared metadata database (the store is open, nothing else started yet).</summary>
+    private static void CheckSharedVault(Deployment deployment, ServerOptions options)
+    {
+        if (options.Dev)
+        {
+            return;
+        }
+
+        var files = deployment.VaultFiles;
+        if (files.ReadGeneration(Vault.VaultFileNames.Seal) is null)
+        {
+            throw new ServerStartException(
+                $"The deployment is not initialised: there is no seal {files.Describe(Vault.VaultFileNames.Seal)}. Run `strongroom init` with the same --metadata and `--shares N --threshold K` " +
+                "to create the sealed root key and its N unseal shares, then start the servers and unseal each with K shares.");
+        }
+
+        if (VaultSetup.IsDevelopment(files))
+        {
+            throw new ServerStartException(
+                $"The deployment is a development one: its only unseal share is stored in the metadata database ({files.Describe(Vault.VaultFileNames.DevelopmentShare)}) and it may hold the " +
+                "well-known development account, so production refuses it. Use `strongroom server --dev` with it, or initialise a separate database for production.");
         }
     }
 
@@ -652,9 +687,11 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         var status = Deployment.Vault.Status;
-        if (options.Dev && directory.IsDevelopment)
+        var sharedVault = directory.MetadataConnectionString is not null;
+        if (options.Dev && (sharedVault ? VaultSetup.IsDevelopment(Deployment.VaultFiles) : directory.IsDevelopment))
         {
-            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {directory.DevelopmentSharePath}; the root key is not protected: not for production.");
+            var shareLocation = sharedVault ? Deployment.VaultFiles.Describe(Vault.VaultFileNames.DevelopmentShare) : directory.DevelopmentSharePath;
+            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {shareLocation}; the root key is not protected: not for production.");
         }
         else if (status.Sealed)
         {

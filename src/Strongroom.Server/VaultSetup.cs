@@ -64,6 +64,12 @@ public static class VaultSetup
     /// </summary>
     public static async Task<VaultInitialization> InitializeAsync(DataDirectory directory, int shares, int threshold, IRandomSource random, TimeProvider time, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(directory);
+        if (directory.MetadataConnectionString is not null)
+        {
+            return await InitializeSharedAsync(directory, shares, threshold, random, time, cancellationToken).ConfigureAwait(false);
+        }
+
         var initialization = Initialize(directory, shares, threshold, random);
         try
         {
@@ -89,6 +95,37 @@ public static class VaultSetup
                 File.Delete(directory.KeyringPath);
             }
 
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="InitializeAsync"/> for servers sharing a metadata database: the seal and keyring
+    /// are created in it (<see cref="Initialize(IVaultFiles, int, int, IRandomSource)"/>) and
+    /// removed again when the entry cannot be recorded.
+    /// </summary>
+    private static async Task<VaultInitialization> InitializeSharedAsync(DataDirectory directory, int shares, int threshold, IRandomSource random, TimeProvider time, CancellationToken cancellationToken)
+    {
+        using var host = OperationContext.IsOpen ? null : OperationContext.Begin(new OperationContext(new Actor(ActorKind.Host, Environment.UserName)));
+        await using var deployment = await Deployment.OpenAsync(directory, time, random, cancellationToken).ConfigureAwait(false);
+        var initialization = Initialize(deployment.VaultFiles, shares, threshold, random);
+        try
+        {
+            await deployment.RecordPlatformAsync(
+                Audit.AuditActions.InitializeVault,
+                Deployment.VaultResource,
+                [Deployment.Detail("shares", shares), Deployment.Detail("threshold", threshold), Deployment.Detail("migratedLegacyRootKey", "false")],
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+            return initialization;
+        }
+        catch
+        {
+            foreach (var share in initialization.Shares)
+            {
+                share.Dispose();
+            }
+
+            deployment.VaultFiles.Delete([VaultFileNames.Seal, VaultFileNames.Keyring]);
             throw;
         }
     }
@@ -212,6 +249,150 @@ public static class VaultSetup
         using var rootKey = seal.Open(distinct);
         var next = seal.Rekey(rootKey, shares, threshold, random, out var issued);
         next.Write(directory.SealPath, overwrite: true);
+        return issued;
+    }
+
+    /// <summary>
+    /// <see cref="Initialize(DataDirectory, int, int, IRandomSource)"/> for servers sharing a
+    /// metadata database: a new root key sealed under a new unseal key, and its keyring, created in
+    /// <paramref name="files"/> in one transaction (none when another process initialised first:
+    /// refused, its shares are the valid ones). No legacy root key: a shared deployment is new.
+    /// </summary>
+    public static VaultInitialization Initialize(IVaultFiles files, int shares, int threshold, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (files.ReadGeneration(VaultFileNames.Seal) is not null)
+        {
+            throw new SealException(SealRejection.InvalidState, $"The deployment is already initialised (its seal is {files.Describe(VaultFileNames.Seal)}). Issue new shares with `strongroom rekey` instead.");
+        }
+
+        using var rootKey = RootKey.Generate(random);
+        var keyring = Keyring.CreateContent(rootKey, random);
+        var seal = SealFile.Create(rootKey, shares, threshold, random, out var issued);
+        if (!files.Create([new(VaultFileNames.Keyring, keyring), new(VaultFileNames.Seal, seal.ToBytes())]))
+        {
+            foreach (var share in issued)
+            {
+                share.Dispose();
+            }
+
+            throw new SealException(SealRejection.InvalidState, "The deployment was initialised by another process at the same time; its shares are the valid ones.");
+        }
+
+        return new VaultInitialization(issued, seal.DeploymentIdText, MigratedLegacyRootKey: false);
+    }
+
+    /// <summary>
+    /// Development mode with a shared metadata database: the first server to start creates the
+    /// seal, the keyring and the 1-of-1 unseal share in <paramref name="files"/>, all in one
+    /// transaction; servers starting later (or losing the race) find them. Returns true for the
+    /// server that created them. DEVELOPMENT ONLY: the share is stored beside the seal (in the
+    /// database), so anyone who can read the database can unseal; production never does this.
+    /// </summary>
+    public static bool InitializeDevelopment(IVaultFiles files, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        if (files.ReadGeneration(VaultFileNames.Seal) is not null)
+        {
+            return false;
+        }
+
+        using var rootKey = RootKey.Generate(random);
+        var keyring = Keyring.CreateContent(rootKey, random);
+        var seal = SealFile.Create(rootKey, shares: 1, threshold: 1, random, out var issued);
+        using var share = issued[0];
+        var shareText = System.Text.Encoding.UTF8.GetBytes(share.ToText());
+        try
+        {
+            return files.Create([new(VaultFileNames.Keyring, keyring), new(VaultFileNames.DevelopmentShare, shareText), new(VaultFileNames.Seal, seal.ToBytes())]);
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(shareText);
+        }
+    }
+
+    /// <summary>True when <paramref name="files"/> hold a development unseal share (a development deployment).</summary>
+    public static bool IsDevelopment(IVaultFiles files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        return files.ReadGeneration(VaultFileNames.DevelopmentShare) is not null;
+    }
+
+    /// <summary>Unseals <paramref name="vault"/> with the development share stored in <paramref name="files"/>. False when there is none.</summary>
+    public static bool TryUnsealDevelopment(IVaultFiles files, SealState vault)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(vault);
+        if (files.Read(VaultFileNames.DevelopmentShare) is not { } stored)
+        {
+            return false;
+        }
+
+        try
+        {
+            var share = UnsealShare.Parse(System.Text.Encoding.UTF8.GetString(stored.Content));
+            return !vault.Submit(share).Status.Sealed;
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(stored.Content);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rekey(DataDirectory, IReadOnlyList{UnsealShare}, int, int, IRandomSource)"/> on
+    /// <paramref name="files"/>: the new seal replaces the one the presented shares opened, in one
+    /// exclusive update (refused if another process rekeyed meanwhile). Other servers see it at
+    /// their next unseal attempt or <see cref="SealState.Reload"/>; unsealed ones keep serving
+    /// (the root key is unchanged).
+    /// </summary>
+    public static IReadOnlyList<UnsealShare> Rekey(IVaultFiles files, IReadOnlyList<UnsealShare> current, int shares, int threshold, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(current);
+        if (IsDevelopment(files))
+        {
+            throw new SealException(SealRejection.InvalidState, "This is a development deployment: its only unseal share is stored in its metadata database, so new shares would not make it fit for production. Initialise a new deployment with `strongroom init` for production.");
+        }
+
+        var stored = files.Read(VaultFileNames.Seal)
+            ?? throw new SealException(SealRejection.InvalidState, "The deployment is not initialised: there are no shares to replace. Run `strongroom init` first.");
+        var seal = SealFile.Parse(stored.Content, files.Describe(VaultFileNames.Seal));
+        var distinct = new List<UnsealShare>();
+        foreach (var share in current)
+        {
+            seal.Verify(share);
+            if (distinct.All(existing => existing.Index != share.Index))
+            {
+                distinct.Add(share);
+            }
+        }
+
+        if (distinct.Count < seal.Threshold)
+        {
+            throw new SealException(SealRejection.InvalidState, $"Rekeying takes {seal.Threshold} different current shares; {distinct.Count} given.");
+        }
+
+        using var rootKey = seal.Open(distinct);
+        var next = seal.Rekey(rootKey, shares, threshold, random, out var issued);
+        try
+        {
+            files.Update(VaultFileNames.Seal, now =>
+                now is not null && now.AsSpan().SequenceEqual(stored.Content)
+                    ? next.ToBytes()
+                    : throw new SealException(SealRejection.InvalidState, "The seal was replaced by another process (a rekey) while this one ran: nothing was changed. Rekey again with the current shares."));
+        }
+        catch
+        {
+            foreach (var share in issued)
+            {
+                share.Dispose();
+            }
+
+            throw;
+        }
+
         return issued;
     }
 

@@ -695,9 +695,21 @@ internal static class SqliteSchema
         // one of them at a time run each background job. (Reserved; filled by the coordination lane.)
         [],
 
-        // 20 → 21 (issue 9, many servers): the vault's sealed root key and keyring, kept in the
-        // database a deployment's servers share. (Reserved; filled by the vault lane.)
-        [],
+        // 20 → 21 (issue 9, many servers): the vault's files (IVaultFileStore) when a deployment's
+        // servers share this database: the seal (already sealed under the unseal key), the keyring
+        // (wrapped under the root key) and, in development only, the 1-of-1 unseal share. Exactly
+        // the bytes the files of a data directory hold; generation is 1 at creation, plus one per
+        // replacement, so a server checks cheaply whether a rotation or rekey happened elsewhere.
+        [
+            """
+            CREATE TABLE vault_files (
+                name TEXT NOT NULL PRIMARY KEY,
+                content BLOB NOT NULL,
+                generation INTEGER NOT NULL,
+                updated_on INTEGER NOT NULL
+            )
+            """,
+        ],
     ];
 
     /// <summary>The statements that upgrade a database from <paramref name="fromVersion"/> to the next (PostgreSQL runs those from 19 on, translated).</summary>

@@ -7,7 +7,8 @@ using Strongroom.Crypto;
 namespace Strongroom.Vault;
 
 /// <summary>
-/// Versioned platform key-encryption keys, stored in one file encrypted under the root key.
+/// Versioned platform key-encryption keys, stored in one file (<see cref="IVaultFiles"/>: the data
+/// directory, or the database a deployment's servers share) encrypted under the root key.
 /// Everything the platform wraps (account keys, account key-encryption keys) is wrapped by the
 /// current version; each wrapped value records the version that wrapped it, so older versions
 /// keep unwrapping after a rotation. <see cref="Rotate"/> adds a fresh version (the new current)
@@ -22,15 +23,13 @@ public sealed class Keyring : IDisposable
     private const byte FormatVersion = 1;
     private const int KeyBytes = 32;
 
-    // Another process (the CLI beside a server) may rotate the same file: the rotation holds an
-    // exclusive lock file while it reads, extends and re-saves the keyring.
-    private const int LockAttemptsMax = 250;
-    private static readonly TimeSpan LockRetryDelay = TimeSpan.FromMilliseconds(20);
-
     private static readonly byte[] Magic = "SRKR"u8.ToArray();
     private static readonly byte[] FileAssociatedData = "keyring"u8.ToArray();
 
-    private readonly string path;
+    // Another process (the CLI beside a server, or another server of the deployment) may rotate
+    // the same keyring: a rotation reads, extends and re-saves it in one exclusive update
+    // (IVaultFiles.Update: a lock file, or one database write transaction).
+    private readonly IVaultFiles files;
     private readonly IRandomSource random;
     private readonly Lock gate = new();
 
@@ -39,12 +38,12 @@ public sealed class Keyring : IDisposable
     private volatile Snapshot state;
     private bool disposed;
 
-    private Keyring(string path, SortedDictionary<uint, byte[]> keys, IRandomSource random)
+    private Keyring(IVaultFiles files, SortedDictionary<uint, byte[]> keys, long generation, IRandomSource random)
     {
         Invariant.True(keys.Count > 0, "a keyring holds at least one key");
-        this.path = path;
+        this.files = files;
         this.random = random;
-        state = new Snapshot(keys);
+        state = new Snapshot(keys, generation);
     }
 
     public uint CurrentVersion => state.Current;
@@ -54,28 +53,52 @@ public sealed class Keyring : IDisposable
 
     /// <summary>
     /// Called when a wrapped value names a version this keyring does not hold (another process
-    /// rotated the file): returns true if it reloaded the file (see <see cref="Reload"/>), so the
-    /// unwrap is tried once more. Null: unknown versions fail at once.
+    /// rotated the keyring), and, when the keyring is shared (<see cref="IVaultFiles.IsShared"/>),
+    /// before a wrap whenever the stored generation is not the one held: returns true if it
+    /// reloaded (see <see cref="Reload"/>), so the unwrap is tried once more. Null: unknown
+    /// versions fail at once, and wraps use the versions held.
     /// </summary>
     public Func<bool>? ReloadWhenVersionUnknown { get; set; }
 
-    public static Keyring OpenOrCreate(string path, RootKey rootKey, IRandomSource random)
+    public static Keyring OpenOrCreate(string path, RootKey rootKey, IRandomSource random) =>
+        OpenOrCreate(new DirectoryVaultFiles(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, VaultFileNames.Seal), path), rootKey, random);
+
+    /// <summary>Opens the keyring stored in <paramref name="files"/>, creating it (one fresh version) when absent.</summary>
+    public static Keyring OpenOrCreate(IVaultFiles files, RootKey rootKey, IRandomSource random)
     {
-        if (!File.Exists(path))
+        ArgumentNullException.ThrowIfNull(files);
+        ArgumentNullException.ThrowIfNull(rootKey);
+        if (files.ReadGeneration(VaultFileNames.Keyring) is null)
         {
-            var first = new byte[KeyBytes];
-            random.Fill(first);
-            using var created = new Keyring(path, new SortedDictionary<uint, byte[]> { [1] = first }, random);
-            Save(path, created.state.Keys, rootKey, random, overwrite: false);
+            // Another process that created it first wins; it is read below.
+            files.Create([new(VaultFileNames.Keyring, CreateContent(rootKey, random))]);
         }
 
-        return new Keyring(path, ReadFile(path, rootKey), random);
+        var (keys, generation) = ReadStored(files, rootKey);
+        return new Keyring(files, keys, generation, random);
+    }
+
+    /// <summary>The stored bytes of a new keyring holding one fresh version, wrapped under <paramref name="rootKey"/>.</summary>
+    public static byte[] CreateContent(RootKey rootKey, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(rootKey);
+        ArgumentNullException.ThrowIfNull(random);
+        var first = new byte[KeyBytes];
+        try
+        {
+            random.Fill(first);
+            return Serialize(new SortedDictionary<uint, byte[]> { [1] = first }, rootKey, random);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(first);
+        }
     }
 
     /// <summary>
     /// Adds a fresh random version, which becomes current, and saves the keyring under
-    /// <paramref name="rootKey"/> (atomically: the old file or the new one, never a mix). Versions
-    /// added meanwhile by another process are read first and kept. Returns the new version.
+    /// <paramref name="rootKey"/> (atomically: the old keyring or the new one, never a mix).
+    /// Versions added meanwhile by another process are read first and kept. Returns the new version.
     /// </summary>
     public uint Rotate(RootKey rootKey)
     {
@@ -83,43 +106,70 @@ public sealed class Keyring : IDisposable
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            using var fileLock = AcquireFileLock();
-            MergeFromFile(rootKey);
-            var keys = new SortedDictionary<uint, byte[]>(state.Keys);
-            var version = checked(keys.Keys.Max() + 1);
-            var fresh = new byte[KeyBytes];
-            random.Fill(fresh);
-            keys[version] = fresh;
+            var held = state.Keys;
+            SortedDictionary<uint, byte[]>? keys = null;
+            uint version = 0;
             try
             {
-                Save(path, keys, rootKey, random, overwrite: true);
+                var generation = files.Update(VaultFileNames.Keyring, stored =>
+                {
+                    if (keys is not null)
+                    {
+                        WipeAdded(keys, held);
+                    }
+
+                    var merged = Merge(held, Parse(stored ?? throw new InvalidDataException($"The keyring {files.Describe(VaultFileNames.Keyring)} is missing."), rootKey, files));
+                    keys = merged;
+                    version = checked(merged.Keys.Max() + 1);
+                    var fresh = new byte[KeyBytes];
+                    random.Fill(fresh);
+                    merged[version] = fresh;
+                    return Serialize(merged, rootKey, random);
+                });
+                state = new Snapshot(keys!, generation);
             }
             catch
             {
-                CryptographicOperations.ZeroMemory(fresh);
+                if (keys is not null)
+                {
+                    WipeAdded(keys, held);
+                }
+
                 throw;
             }
 
-            state = new Snapshot(keys);
             Invariant.True(CurrentVersion == version, "a rotation makes its version current");
             return version;
         }
     }
 
-    /// <summary>Re-reads the file and adds the versions another process saved; returns true if any was added.</summary>
+    /// <summary>Re-reads the stored keyring and adds the versions another process saved; returns true if any was added.</summary>
     public bool Reload(RootKey rootKey)
     {
         ArgumentNullException.ThrowIfNull(rootKey);
         lock (gate)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            return MergeFromFile(rootKey);
+            var (stored, generation) = ReadStored(files, rootKey);
+            var merged = Merge(state.Keys, stored);
+            var added = merged.Count > state.Keys.Count;
+            state = new Snapshot(added ? merged : state.Keys, generation);
+            return added;
         }
     }
 
-    /// <summary>Wraps a secret under the current platform key, bound to <paramref name="associatedData"/>.</summary>
+    /// <summary>
+    /// Wraps a secret under the current platform key, bound to <paramref name="associatedData"/>.
+    /// A shared keyring first checks that the stored generation is the one held (one cheap read),
+    /// so once a rotation on another server has returned, wraps here use its version.
+    /// </summary>
     public byte[] Wrap(ReadOnlySpan<byte> secret, ReadOnlySpan<byte> associatedData)
     {
+        if (files.IsShared && ReloadWhenVersionUnknown is { } reload && files.ReadGeneration(VaultFileNames.Keyring) != state.Generation)
+        {
+            reload();
+        }
+
         var snapshot = state;
         return KeyWrap.Wrap(snapshot.Keys[snapshot.Current], snapshot.Current, secret, associatedData, random);
     }
@@ -154,54 +204,50 @@ public sealed class Keyring : IDisposable
         }
     }
 
-    private bool MergeFromFile(RootKey rootKey)
+    /// <summary>The versions held plus those stored; a version in both must be the same key (the stored copy is wiped).</summary>
+    private static SortedDictionary<uint, byte[]> Merge(SortedDictionary<uint, byte[]> held, SortedDictionary<uint, byte[]> stored)
     {
-        var onDisk = ReadFile(path, rootKey);
-        var keys = new SortedDictionary<uint, byte[]>(state.Keys);
-        var added = false;
-        foreach (var (version, key) in onDisk)
+        var keys = new SortedDictionary<uint, byte[]>(held);
+        foreach (var (version, key) in stored)
         {
-            if (keys.TryGetValue(version, out var held))
+            if (keys.TryGetValue(version, out var existing))
             {
-                Invariant.True(CryptographicOperations.FixedTimeEquals(held, key), $"keyring version {version} is the same key in memory and on disk");
+                Invariant.True(CryptographicOperations.FixedTimeEquals(existing, key), $"keyring version {version} is the same key in memory and in store");
                 CryptographicOperations.ZeroMemory(key);
             }
             else
             {
                 keys[version] = key;
-                added = true;
             }
         }
 
-        if (added)
-        {
-            state = new Snapshot(keys);
-        }
-
-        return added;
+        return keys;
     }
 
-    private FileStream AcquireFileLock()
+    /// <summary>Wipes the keys of <paramref name="keys"/> that <paramref name="held"/> does not share (a rotation that did not complete).</summary>
+    private static void WipeAdded(SortedDictionary<uint, byte[]> keys, SortedDictionary<uint, byte[]> held)
     {
-        for (var attempt = 1; ; attempt++)
+        foreach (var (version, key) in keys)
         {
-            try
+            if (!held.TryGetValue(version, out var kept) || !ReferenceEquals(kept, key))
             {
-                return new FileStream($"{path}.lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            }
-            catch (IOException) when (attempt < LockAttemptsMax)
-            {
-                Thread.Sleep(LockRetryDelay);
+                CryptographicOperations.ZeroMemory(key);
             }
         }
     }
 
-    private static SortedDictionary<uint, byte[]> ReadFile(string path, RootKey rootKey)
+    private static (SortedDictionary<uint, byte[]> Keys, long Generation) ReadStored(IVaultFiles files, RootKey rootKey)
     {
-        var file = File.ReadAllBytes(path);
+        var stored = files.Read(VaultFileNames.Keyring)
+            ?? throw new FileNotFoundException($"The keyring {files.Describe(VaultFileNames.Keyring)} is missing.");
+        return (Parse(stored.Content, rootKey, files), stored.Generation);
+    }
+
+    private static SortedDictionary<uint, byte[]> Parse(byte[] file, RootKey rootKey, IVaultFiles files)
+    {
         if (file.Length < Magic.Length + 1 || !file.AsSpan(0, Magic.Length).SequenceEqual(Magic) || file[Magic.Length] != FormatVersion)
         {
-            throw new InvalidDataException($"The keyring {path} is not a Strongroom keyring of format {FormatVersion}.");
+            throw new InvalidDataException($"The keyring {files.Describe(VaultFileNames.Keyring)} is not a Strongroom keyring of format {FormatVersion}.");
         }
 
         byte[] payload;
@@ -211,7 +257,7 @@ public sealed class Keyring : IDisposable
         }
         catch (StorageException)
         {
-            throw new CryptographicException($"The keyring {path} does not open with this root key (wrong key or damaged file).");
+            throw new CryptographicException($"The keyring {files.Describe(VaultFileNames.Keyring)} does not open with this root key (wrong key or damaged file).");
         }
 
         try
@@ -258,7 +304,8 @@ public sealed class Keyring : IDisposable
         return HKDF.DeriveKey(HashAlgorithmName.SHA256, key, KeyBytes, salt: [], info: Encoding.UTF8.GetBytes("strongroom derived key v1\n" + purpose));
     }
 
-    private static void Save(string path, SortedDictionary<uint, byte[]> keys, RootKey rootKey, IRandomSource random, bool overwrite)
+    /// <summary>The stored form: magic, format version, the payload wrapped under the root key.</summary>
+    private static byte[] Serialize(SortedDictionary<uint, byte[]> keys, RootKey rootKey, IRandomSource random)
     {
         var payload = new byte[keys.Count * (4 + KeyBytes)];
         try
@@ -272,7 +319,7 @@ public sealed class Keyring : IDisposable
             }
 
             var wrapped = KeyWrap.Wrap(rootKey.Bytes, 0, payload, FileAssociatedData, random);
-            SecretFile.WriteAtomically(path, overwrite, Magic, [FormatVersion], wrapped);
+            return [.. Magic, FormatVersion, .. wrapped];
         }
         finally
         {
@@ -283,9 +330,12 @@ public sealed class Keyring : IDisposable
     internal static byte[] AssociatedData(string purpose, string account, int slot = 0) =>
         Encoding.UTF8.GetBytes($"{purpose}\n{account}\n{slot}");
 
-    private sealed class Snapshot(SortedDictionary<uint, byte[]> keys)
+    private sealed class Snapshot(SortedDictionary<uint, byte[]> keys, long generation)
     {
         public SortedDictionary<uint, byte[]> Keys { get; } = keys;
+
+        /// <summary>The stored generation last read or written (a shared keyring's staleness check).</summary>
+        public long Generation { get; } = generation;
 
         public uint Current { get; } = keys.Keys.Max();
     }

@@ -9,7 +9,7 @@ public sealed record SealStatus(bool Initialized, bool Sealed, int Threshold, in
 public sealed record UnsealProgress(SealStatus Status, bool DuplicateIgnored);
 
 /// <summary>
-/// The seal of one deployment, in memory: uninitialised (no seal file), sealed (collecting shares,
+/// The seal of one deployment, in memory: uninitialised (no seal stored), sealed (collecting shares,
 /// progress k of K) or unsealed (holding the root key and the opened keyring). Thread-safe.
 /// Sealing wipes the root key and the keyring and runs every registered seal hook, so caches of
 /// unwrapped keys above the vault are dropped at the same moment.
@@ -21,21 +21,32 @@ public sealed record UnsealProgress(SealStatus Status, bool DuplicateIgnored);
 /// </remarks>
 public sealed class SealState : IDisposable
 {
-    private readonly string? sealPath;
-    private readonly string? keyringPath;
+    private readonly IVaultFiles? files;
     private readonly IRandomSource random;
     private readonly ReaderWriterLockSlim gate = new(LockRecursionPolicy.SupportsRecursion);
     private readonly List<UnsealShare> pending = [];
     private readonly List<Action> sealHooks = [];
     private readonly List<Action> unsealHooks = [];
     private SealFile? sealFile;
+    private long sealGeneration;
     private RootKey? rootKey;
     private Keyring? keyring;
 
     public SealState(string sealPath, string keyringPath, IRandomSource random)
+        : this(new DirectoryVaultFiles(sealPath, keyringPath), random)
     {
-        this.sealPath = sealPath;
-        this.keyringPath = keyringPath;
+    }
+
+    /// <summary>
+    /// The seal and keyring stored in <paramref name="files"/>. When they are shared by several
+    /// servers (<see cref="IVaultFiles.IsShared"/>), each unseal attempt while sealed first checks
+    /// the stored seal's generation, so a rekey made on another server is seen there: the shares
+    /// submitted so far are forgotten and only the new shares are accepted.
+    /// </summary>
+    public SealState(IVaultFiles files, IRandomSource random)
+    {
+        ArgumentNullException.ThrowIfNull(files);
+        this.files = files;
         this.random = random;
     }
 
@@ -98,6 +109,13 @@ public sealed class SealState : IDisposable
             {
                 share.Dispose();
                 return new UnsealProgress(StatusLocked(), DuplicateIgnored: false);
+            }
+
+            if (files is { IsShared: true } && files.ReadGeneration(VaultFileNames.Seal) != sealGeneration)
+            {
+                // Rekeyed (or initialised) on another server: the shares so far were the old ones.
+                ClearPendingLocked();
+                sealFile = null;
             }
 
             var file = LoadLocked() ?? throw new SealException(SealRejection.InvalidState, "The vault is not initialised: run `strongroom init` first.");
@@ -242,7 +260,7 @@ public sealed class SealState : IDisposable
     /// <summary>
     /// Replaces the keyring while no one uses it, with the root key at hand to save the new one
     /// (keyring rotation). <paramref name="update"/> gets the current keyring, the root key and the
-    /// keyring file's path, and returns the keyring to hold from now on (the same one, or a new one:
+    /// keyring file's path (null when not in a data directory), and returns the keyring to hold from now on (the same one, or a new one:
     /// then the old one is disposed). Throws <c>StorageException(VaultSealed)</c> while sealed.
     /// </summary>
     public void UpdateKeyring(Func<Keyring, RootKey, string?, Keyring> update)
@@ -256,7 +274,7 @@ public sealed class SealState : IDisposable
                 throw new StorageException(ErrorCode.VaultSealed, "The vault is sealed.");
             }
 
-            var updated = update(keyring, rootKey, keyringPath);
+            var updated = update(keyring, rootKey, (files as DirectoryVaultFiles)?.PathOf(VaultFileNames.Keyring));
             if (!ReferenceEquals(updated, keyring))
             {
                 keyring.Dispose();
@@ -270,7 +288,7 @@ public sealed class SealState : IDisposable
     }
 
     /// <summary>
-    /// Re-reads the seal file (after a rekey or an init) and forgets the shares submitted so far,
+    /// Re-reads the seal (after a rekey or an init, here or on another server) and forgets the shares submitted so far,
     /// which belonged to the previous shares.
     /// </summary>
     public void Reload()
@@ -299,7 +317,7 @@ public sealed class SealState : IDisposable
         var file = LoadLocked();
         if (file is null)
         {
-            return new SealStatus(Initialized: sealPath is null, Sealed: keyring is null, Threshold: 0, Shares: 0, Progress: 0, DeploymentId: null, Generation: 0);
+            return new SealStatus(Initialized: files is null, Sealed: keyring is null, Threshold: 0, Shares: 0, Progress: 0, DeploymentId: null, Generation: 0);
         }
 
         return new SealStatus(true, keyring is null, file.Threshold, file.Shares, keyring is null ? pending.Count : 0, file.DeploymentIdText, file.Generation);
@@ -307,9 +325,10 @@ public sealed class SealState : IDisposable
 
     private SealFile? LoadLocked()
     {
-        if (sealFile is null && sealPath is not null && File.Exists(sealPath))
+        if (sealFile is null && files?.Read(VaultFileNames.Seal) is { } stored)
         {
-            sealFile = SealFile.Read(sealPath);
+            sealFile = SealFile.Parse(stored.Content, files.Describe(VaultFileNames.Seal));
+            sealGeneration = stored.Generation;
         }
 
         return sealFile;
@@ -318,17 +337,18 @@ public sealed class SealState : IDisposable
     private void OpenLocked(SealFile file)
     {
         // init creates the keyring; creating one here would silently orphan every wrapped key.
-        if (!File.Exists(keyringPath))
+        if (files!.ReadGeneration(VaultFileNames.Keyring) is null)
         {
-            throw new SealException(SealRejection.InvalidState, $"The keyring {keyringPath} is missing, so nothing this deployment stored can be decrypted: restore it from a backup of the data directory.");
+            var backup = files.IsShared ? "the metadata database" : "the data directory";
+            throw new SealException(SealRejection.InvalidState, $"The keyring {files.Describe(VaultFileNames.Keyring)} is missing, so nothing this deployment stored can be decrypted: restore it from a backup of {backup}.");
         }
 
         var opened = file.Open(pending);
         try
         {
-            var ring = Keyring.OpenOrCreate(keyringPath!, opened, random);
-            // A keyring rotated by another process (an offline CLI) is re-read on demand; this runs
-            // under a keyring lease, so the root key is still held.
+            var ring = Keyring.OpenOrCreate(files, opened, random);
+            // A keyring rotated by another process (an offline CLI, another server) is re-read on
+            // demand; this runs under a keyring lease, so the root key is still held.
             ring.ReloadWhenVersionUnknown = () => ring.Reload(opened);
             keyring = ring;
             rootKey = opened;
