@@ -10,9 +10,11 @@ namespace Strongroom.Blobs;
 /// Page blobs (issue 8). A page blob is stored as fixed-size chunks (<see cref="Limits.PageChunkBytes"/>),
 /// each its own object under its own data key; a chunk never written has no object and reads as
 /// zeros. A page write re-encrypts only the chunks it touches (read, merge, encrypt anew) and swaps
-/// them by compare-and-swap in one transaction with its audit entry; writers of one chunk take
-/// its lock first, so concurrent writes to one chunk are applied one after the other and none is
-/// lost. Clearing drops whole chunks (no encryption) and rewrites at most the two it cuts.
+/// them by compare-and-swap in one transaction with its audit entry. The compare-and-swap is what
+/// keeps concurrent writes to one chunk from losing each other, in one process or across servers
+/// on one store: a writer whose swap loses reads the chunk again and re-runs its merge (the body it
+/// read is kept for that, at most <see cref="Limits.PutPageBytesMax"/>). Writers in one process
+/// also take the chunk's lock first, so they queue instead of racing. Clearing drops whole chunks (no encryption) and rewrites at most the two it cuts.
 /// Snapshots share chunks: a write replaces the blob's part, never the object a snapshot holds.
 /// </summary>
 public sealed partial class BlobService
@@ -285,7 +287,8 @@ public sealed partial class BlobService
             new("pageWrite", body is null ? "clear" : "update"),
         };
         details.AddRange(sourceDetails ?? []);
-        var (blob, md5, crc) = await ChangePagesAsync(account, container, request.Blob, _ => (request.Offset, request.Length), body, request.Checksums, request.Encryption, Update, operation, details, cancellationToken).ConfigureAwait(false);
+        using var replayable = body is null ? null : new ReplayableBody(body, (int)request.Length);
+        var (blob, md5, crc) = await ChangePagesAsync(account, container, request.Blob, _ => (request.Offset, request.Length), replayable, request.Checksums, request.Encryption, Update, operation, details, cancellationToken).ConfigureAwait(false);
         return new PageWriteResult(blob.ETag, blob.LastModified, blob.SequenceNumber, md5, crc)
         {
             EncryptionScope = blob.EncryptionScope,
@@ -298,14 +301,16 @@ public sealed partial class BlobService
     /// change: with a body they are written from it, without one they are cleared. The chunks touched
     /// are locked, read, merged and encrypted anew; whole chunks cleared are dropped; then one
     /// transaction swaps them (compare-and-swap) with the record <paramref name="update"/> returns
-    /// (it checks the blob and is applied again inside the transaction) under a new ETag.
+    /// (it checks the blob and is applied again inside the transaction) under a new ETag. A lost
+    /// swap (another writer, in this process or another server, replaced a chunk since it was read)
+    /// re-runs the whole read-merge-swap, up to <see cref="Limits.PageChunkSwapAttemptsMax"/> times.
     /// </summary>
     private async Task<(BlobRecord Blob, byte[]? Md5, ulong? Crc64)> ChangePagesAsync(
         AccountRecord account,
         ContainerRecord container,
         string blob,
         Func<BlobRecord, (long Offset, long Length)> range,
-        Stream? body,
+        ReplayableBody? body,
         TransactionalChecksums checksums,
         BlobEncryptionOptions encryption,
         Func<BlobRecord, BlobRecord> update,
@@ -336,15 +341,17 @@ public sealed partial class BlobService
                     continue;
                 }
 
-                return await ChangeLockedPagesAsync(account, container, state, offset, length, body, checksums, encryption, update, operation, details, cancellationToken).ConfigureAwait(false);
+                using var reading = body?.Open();
+                return await ChangeLockedPagesAsync(account, container, state, offset, length, reading, checksums, encryption, update, operation, details, cancellationToken).ConfigureAwait(false);
             }
-            catch (PageChunkConflictException) when (body is null && attempt < Limits.CommitRetriesMax)
+            catch (PageChunkConflictException) when (attempt < Limits.PageChunkSwapAttemptsMax)
             {
-                // Only a whole-blob replacement moves a locked chunk; a clear has no body to lose, so it reads again.
+                // A locked chunk moved: another server wrote it (its lock is not ours) or the blob
+                // was replaced. Read it again and merge again; the body is replayed from what was read.
             }
             catch (PageChunkConflictException)
             {
-                throw new StorageException(ErrorCode.ConditionNotMet, "The blob was replaced while its pages were written.");
+                throw new StorageException(ErrorCode.PageWriteContended, "The page chunks kept changing while this write merged into them; retry.");
             }
             finally
             {

@@ -14,12 +14,13 @@ public sealed record AccountInformation(string SkuName, string AccountKind, bool
 /// </summary>
 public sealed partial class BlobService
 {
-    // An account's service properties, read once and dropped by every Set this process commits:
-    // the protocol needs the CORS rules on every request that carries Origin and on every GET or
-    // HEAD (the Vary rule), and DefaultServiceVersion on every request without x-ms-version, so
-    // they must not cost a store read each. Only existing accounts are cached, so requests naming
-    // random accounts cannot grow it.
-    private readonly ConcurrentDictionary<string, BlobServiceProperties> requestProperties = new(StringComparer.Ordinal);
+    // An account's service properties, read at most once per Limits.ServicePropertiesCacheDuration
+    // (on the injected clock) and dropped by every Set this process commits: the protocol needs the
+    // CORS rules on every request that carries Origin and on every GET or HEAD (the Vary rule), and
+    // DefaultServiceVersion on every request without x-ms-version, so they must not cost a store
+    // read each. The expiry is what brings a Set committed by another server of the deployment
+    // here. Only existing accounts are cached, so requests naming random accounts cannot grow it.
+    private readonly ConcurrentDictionary<string, (BlobServiceProperties Properties, DateTimeOffset ReadOn)> requestProperties = new(StringComparer.Ordinal);
 
     private IServicePropertiesStore ServicePropertiesStore => (IServicePropertiesStore)store;
 
@@ -62,21 +63,26 @@ public sealed partial class BlobService
     /// The account's service properties as every request needs them — its CORS rules, in their
     /// order, and its DefaultServiceVersion — before authentication: Azure's defaults (CORS off)
     /// for an account that does not exist, so a preflight cannot tell the two apart. Not recorded.
+    /// A Set through another server of the deployment is seen within
+    /// <see cref="Limits.ServicePropertiesCacheDuration"/>.
     /// </summary>
     public async ValueTask<BlobServiceProperties> GetRequestPropertiesAsync(string account, CancellationToken cancellationToken = default)
     {
-        if (requestProperties.TryGetValue(account, out var cached))
+        var now = time.GetUtcNow();
+        if (requestProperties.TryGetValue(account, out var cached) && now - cached.ReadOn < Limits.ServicePropertiesCacheDuration && now >= cached.ReadOn)
         {
-            return cached;
+            return cached.Properties;
         }
 
         var properties = await ServicePropertiesStore.GetBlobServicePropertiesAsync(account, cancellationToken).ConfigureAwait(false);
         if (properties is null)
         {
+            // Deleted meanwhile (perhaps through another server): nothing of it stays cached.
+            requestProperties.TryRemove(account, out _);
             return BlobServiceProperties.Default;
         }
 
-        requestProperties[account] = properties;
+        requestProperties[account] = (properties, now);
         return properties;
     }
 

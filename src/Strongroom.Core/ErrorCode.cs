@@ -208,6 +208,10 @@ public enum ErrorCode
     CommittedBlockCountExceedsLimit,
     /// <summary>Append Block with an empty body (400 InvalidHeaderValue, Content-Length 0).</summary>
     EmptyAppendBlock,
+
+    // Issue 9, crossproc.
+    /// <summary>A page write whose chunk compare-and-swap lost to other writers <see cref="Limits.PageChunkSwapAttemptsMax"/> times in a row; nothing was written (503 ServerBusy, the client retries).</summary>
+    PageWriteContended,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

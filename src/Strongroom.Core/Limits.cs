@@ -421,4 +421,32 @@ public static class Limits
     /// HTTP layer's default of 100 fields refused it with a bare 431); the header block's bytes
     /// (<see cref="RequestHeaderBytesMax"/>) stay the real bound.
     public const int RequestHeaderFieldsMax = 4096;
+
+    // Issue 9, crossproc.
+    /// <summary>
+    /// Attempts of one page write's read-merge-swap of its chunks: a lost compare-and-swap (another
+    /// server wrote one of the chunks) re-reads and merges again. Each loss means another write
+    /// committed, so the bound is only reached under contention no client would sustain; then 503.
+    /// </summary>
+    public const int PageChunkSwapAttemptsMax = 16;
+
+    /// <summary>
+    /// How long a server serves an account's service properties (CORS rules, DefaultServiceVersion)
+    /// from memory: a Set on another server of the deployment takes effect here within this time
+    /// (at once on the server that committed it).
+    /// </summary>
+    public static readonly TimeSpan ServicePropertiesCacheDuration = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How often a server reads the sites' durable states (drain, failover, removal) from the shared
+    /// store, so a change made through another server of the deployment reaches its placement.
+    /// </summary>
+    public static readonly TimeSpan SiteStatesRefreshInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Age (last write) past which a partial or spare file in a directory site's <c>tmp</c> is
+    /// abandoned, when servers share the site: a live write touches its file far more often (the
+    /// data plane's minimum request body rate), so only a dead process's files are this old.
+    /// </summary>
+    public static readonly TimeSpan AbandonedWriteGrace = TimeSpan.FromHours(1);
 }

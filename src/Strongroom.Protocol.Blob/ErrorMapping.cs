@@ -197,6 +197,9 @@ public static class ErrorMapping
         ErrorCode.LeaseNotPresentWithContainerOperation => new(412, "LeaseNotPresentWithContainerOperation", "There is currently no lease on the container."),
         ErrorCode.InvalidLeaseDuration => InvalidHeaderValue,
         ErrorCode.InvalidLeaseBreakPeriod => InvalidHeaderValue,
+
+        // Issue 9, crossproc.
+        ErrorCode.PageWriteContended => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
         _ => InternalError,
     };
 }

@@ -1,0 +1,197 @@
+using Strongroom.Audit;
+using Strongroom.Core;
+using Strongroom.Placement;
+using Strongroom.Storage;
+using Xunit;
+
+namespace Strongroom.Blobs.Tests;
+
+/// <summary>
+/// Issue 9: two servers of one deployment, simulated by a second <see cref="BlobService"/> over a
+/// second <see cref="SqlMetadataStore"/> on the same SQLite file and the same site directory. What
+/// one process kept in memory (chunk locks, cached service properties) must not break a guarantee
+/// when the other process changes the same things.
+/// </summary>
+public sealed class CrossProcessTests : IAsyncLifetime
+{
+    private const string Account = BlobServiceFixture.Account;
+    private const int Chunk = Limits.PageChunkBytes;
+    private BlobServiceFixture fixture = null!;
+    private Peer peer = null!;
+
+    public async Task InitializeAsync()
+    {
+        fixture = await BlobServiceFixture.CreateAsync();
+        await fixture.Blobs.CreateContainerAsync(Account, "disks", []);
+        peer = await Peer.OpenAsync(fixture);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await peer.DisposeAsync();
+        await fixture.DisposeAsync();
+    }
+
+    private static PageWriteRequest Range(string blob, long offset, long length) =>
+        new(Account, "disks", blob, offset, length, AccessConditions.None, SequenceNumberConditions.None, TransactionalChecksums.None);
+
+    private static async Task<PageWriteResult> WriteAsync(BlobService blobs, string blob, long offset, byte[] content)
+    {
+        using var body = new MemoryStream(content, writable: false);
+        return await blobs.PutPagesAsync(Range(blob, offset, content.Length), body);
+    }
+
+    [Fact]
+    public async Task Page_writes_to_one_chunk_from_two_servers_both_land_when_one_loses_the_swap()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "disk", 2L * Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        var first = BlobServiceFixture.Pattern(Limits.PageBytes, 1);
+        await WriteAsync(fixture.Blobs, "disk", 0, first);
+
+        // The peer reads chunk 0, merges its page and publishes the new chunk; just before that
+        // object is durable on the site, this server writes another page of the same chunk and
+        // commits. The peer's compare-and-swap then finds chunk 0 moved: its lock was not ours.
+        var peerPage = BlobServiceFixture.Pattern(Limits.PageBytes, 2);
+        var ourPage = BlobServiceFixture.Pattern(Limits.PageBytes, 3);
+        var interleaved = 0;
+        peer.Site.BeforeCommit = async _ =>
+        {
+            if (Interlocked.Exchange(ref interleaved, 1) == 0)
+            {
+                await WriteAsync(fixture.Blobs, "disk", 2 * Limits.PageBytes, ourPage);
+            }
+        };
+        var encryptedBefore = peer.Blobs.PageChunksEncrypted;
+        var result = await WriteAsync(peer.Blobs, "disk", 5 * Limits.PageBytes, peerPage);
+
+        Assert.Equal(1, interleaved);
+        Assert.Equal(1, peer.Blobs.PageChunksEncrypted - encryptedBefore); // counted once committed: the lost merge is not
+        var content = await fixture.ReadAllAsync("disks", "disk");
+        var expected = new byte[2 * Chunk];
+        first.CopyTo(expected, 0);
+        ourPage.CopyTo(expected, 2 * Limits.PageBytes);
+        peerPage.CopyTo(expected, 5 * Limits.PageBytes);
+        Assert.Equal(expected, content);
+        var state = (await fixture.Store.GetPageBlobAsync(Account, "disks", "disk", null))!;
+        Assert.Equal(result.ETag, state.Blob.ETag);
+
+        // Every page written is listed, and the lost merge's object left the site (one chunk object).
+        var ranges = await fixture.Blobs.GetPageRangesAsync(new PageRangesRequest(Account, "disks", "disk", BlobSelector.Current, null, null, null, AccessConditions.None));
+        Assert.Equal([new PageRange(0, Limits.PageBytes - 1), new PageRange(2 * Limits.PageBytes, (3 * Limits.PageBytes) - 1), new PageRange(5 * Limits.PageBytes, (6 * Limits.PageBytes) - 1)], ranges.Pages);
+        Assert.Equal(Assert.Single(state.Chunks).Object.ObjectId, Assert.Single(fixture.SiteFiles().Select(Path.GetFileName)));
+    }
+
+    [Fact]
+    public async Task Many_interleaved_page_writes_from_two_servers_lose_no_page()
+    {
+        const int Pages = 24;
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "many", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+
+        // Each peer write lets one write of this server commit in between (deterministically):
+        // every peer write loses its first swap and merges again, and its second wins.
+        var expected = new byte[Chunk];
+        var ours = 0;
+        var peerCommits = 0;
+        peer.Site.BeforeCommit = async _ =>
+        {
+            if (peerCommits++ % 2 == 0)
+            {
+                var page = (2 * ours) + 1;
+                var bytes = BlobServiceFixture.Pattern(Limits.PageBytes, 1000 + page);
+                ours++;
+                await WriteAsync(fixture.Blobs, "many", page * Limits.PageBytes, bytes);
+                bytes.CopyTo(expected, page * Limits.PageBytes);
+            }
+        };
+        for (var i = 0; i < Pages / 2; i++)
+        {
+            var page = 2 * i;
+            var bytes = BlobServiceFixture.Pattern(Limits.PageBytes, 1000 + page);
+            await WriteAsync(peer.Blobs, "many", page * Limits.PageBytes, bytes);
+            bytes.CopyTo(expected, page * Limits.PageBytes);
+        }
+
+        Assert.Equal(Pages / 2, ours);
+        Assert.Equal(Pages, peerCommits);
+        Assert.Equal(expected, await fixture.ReadAllAsync("disks", "many"));
+    }
+
+    [Fact]
+    public async Task A_page_write_that_keeps_losing_its_swap_gives_up_with_a_retryable_error_and_leaves_nothing()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "busy", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        var losses = 0;
+        peer.Site.BeforeCommit = async _ =>
+        {
+            losses++;
+            await WriteAsync(fixture.Blobs, "busy", 0, BlobServiceFixture.Pattern(Limits.PageBytes, losses));
+        };
+
+        var refused = await Assert.ThrowsAsync<StorageException>(() => WriteAsync(peer.Blobs, "busy", Limits.PageBytes, BlobServiceFixture.Pattern(Limits.PageBytes, 99)));
+        Assert.Equal(ErrorCode.PageWriteContended, refused.Code);
+        Assert.Equal(Limits.PageChunkSwapAttemptsMax, losses);
+        var content = await fixture.ReadAllAsync("disks", "busy");
+        Assert.True(content.AsSpan(Limits.PageBytes, Limits.PageBytes).IndexOfAnyExcept((byte)0) < 0);
+        Assert.Single(fixture.SiteFiles());
+    }
+
+    [Fact]
+    public async Task Service_properties_set_through_another_server_take_effect_here_within_the_cache_duration()
+    {
+        var before = await fixture.Blobs.GetRequestPropertiesAsync(Account);
+        Assert.Empty(before.Cors);
+
+        var rule = new CorsRule("https://app.example", "GET", "*", "*", 60);
+        await peer.Blobs.SetBlobServicePropertiesAsync(Account, new BlobServicePropertiesUpdate(Cors: [rule], DefaultServiceVersion: "2021-08-06"));
+
+        // The peer sees its own Set at once; this server serves what it read until the duration ends.
+        Assert.Single((await peer.Blobs.GetRequestPropertiesAsync(Account)).Cors);
+        fixture.Time.Advance(Limits.ServicePropertiesCacheDuration - TimeSpan.FromSeconds(1));
+        Assert.Empty((await fixture.Blobs.GetRequestPropertiesAsync(Account)).Cors);
+        fixture.Time.Advance(TimeSpan.FromSeconds(1));
+        var after = await fixture.Blobs.GetRequestPropertiesAsync(Account);
+        Assert.Equal(rule, Assert.Single(after.Cors));
+        Assert.Equal("2021-08-06", after.DefaultServiceVersion);
+
+        // Removed again through the peer: gone here after the duration too.
+        await peer.Blobs.SetBlobServicePropertiesAsync(Account, new BlobServicePropertiesUpdate(Cors: []));
+        fixture.Time.Advance(Limits.ServicePropertiesCacheDuration);
+        Assert.Empty((await fixture.Blobs.GetRequestPropertiesAsync(Account)).Cors);
+    }
+
+    /// <summary>The second server: its own store connection to the same file, its own site object on the same directory, its own service.</summary>
+    private sealed class Peer : IAsyncDisposable
+    {
+        private Peer(SqlMetadataStore store, FaultySite site, BlobService blobs)
+        {
+            Store = store;
+            Site = site;
+            Blobs = blobs;
+        }
+
+        public SqlMetadataStore Store { get; }
+
+        public FaultySite Site { get; }
+
+        public BlobService Blobs { get; }
+
+        public static async Task<Peer> OpenAsync(BlobServiceFixture fixture)
+        {
+            var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(fixture.Directory, "metadata.db"));
+            var site = new FaultySite(new LocalDirectorySite("local", fixture.SiteDirectory));
+            var random = new SeededRandomSource(20261201);
+            var audit = new TransparencyLog(store, new CheckpointSigner(fixture.Keys.Seal), () => "0123456789abcdef", fixture.Time);
+            var sites = new SiteSet(Topology.SingleLocalSite(fixture.SiteDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, fixture.Time);
+            var objects = new ObjectSites(sites, store, fixture.Time, random);
+            var placement = new PlacementService(store, sites, audit, fixture.Time);
+            var blobs = new BlobService(store, objects, placement, fixture.Keys, audit, fixture.Time, random) { CustomerManagedKeys = fixture.CustomerKeys };
+            return new Peer(store, site, blobs);
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Store.DisposeAsync();
+            await Site.DisposeAsync();
+        }
+    }
+}
