@@ -79,6 +79,11 @@ public static partial class Cli
             // Inside a server the live deployment is used; the server's own environment names nothing.
             var named = parseResult.GetValue(metadata);
             session.Metadata = session.Live is null ? DataDirectory.ResolveMetadata(named) : named;
+            if (named is null && session.Metadata is { } configured && MetadataSchema.CheckConnectionString(configured) is { } problem)
+            {
+                error.WriteLine($"error: ${DataDirectory.MetadataEnvironmentVariable}: {problem}");
+                return ExitUsage;
+            }
         }
 
         try
@@ -207,6 +212,10 @@ public static partial class Cli
             if (result.Tokens.Count == 1 && string.IsNullOrWhiteSpace(result.Tokens[0].Value))
             {
                 result.AddError($"{MetadataOptionName} must be a PostgreSQL connection string or postgresql:// URI; it is empty.");
+            }
+            else if (result.Tokens.Count == 1 && MetadataSchema.CheckConnectionString(result.Tokens[0].Value) is { } problem)
+            {
+                result.AddError($"{MetadataOptionName}: {problem}");
             }
         });
         return option;

@@ -97,12 +97,13 @@ public sealed class DataDirectory
     public bool Exists => HasSharedMetadata ? Directory.Exists(Root) : File.Exists(MetadataDatabasePath);
 
     /// <summary>
-    /// True when the deployment exists: the SQLite file is there, or the shared database has a
-    /// Strongroom schema (some server or <c>strongroom migrate</c> created it). Creates nothing.
+    /// True when the deployment exists: the SQLite file is there, or a server or <c>strongroom
+    /// init</c> has used the shared database (its platform log has an entry; a schema laid down by
+    /// <c>strongroom migrate</c> alone is not a deployment yet). Creates nothing.
     /// </summary>
     public async Task<bool> DeploymentExistsAsync(CancellationToken cancellationToken = default) =>
         MetadataConnectionString is { } shared
-            ? await Storage.SqlMetadataStore.ReadPostgresSchemaVersionAsync(shared, cancellationToken).ConfigureAwait(false) > 0
+            ? await Storage.SqlMetadataStore.PostgresHoldsDeploymentAsync(shared, cancellationToken).ConfigureAwait(false)
             : File.Exists(MetadataDatabasePath);
 
     /// <summary>

@@ -71,6 +71,13 @@ public static class MetadataSchema
     }
 
     /// <summary>
+    /// Null when <paramref name="connectionString"/> is an Npgsql keyword string or a
+    /// <c>postgresql://</c> URI; else a message saying why not, which never repeats it.
+    /// </summary>
+    public static string? CheckConnectionString(string connectionString) =>
+        SqlMetadataStore.CheckPostgresConnectionString(connectionString);
+
+    /// <summary>
     /// The one-line explanation of a failure to open or read the metadata database — a schema newer
     /// than this build, or a database error — or null for any other exception. Database messages
     /// name host, user and SQL state, never a password; the connection string is never part of them.
@@ -79,6 +86,7 @@ public static class MetadataSchema
     {
         MetadataSchemaException schema => schema.Message,
         SchemaVersionException newer => newer.Message,
+        MetadataConnectionException connection => connection.Message,
         DbException database => $"the metadata database could not be used: {database.Message}",
         _ => null,
     };

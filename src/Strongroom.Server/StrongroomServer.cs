@@ -75,6 +75,11 @@ public sealed class StrongroomServer : IAsyncDisposable
             throw new ServerStartException("--dangerous-allow-http and --cert contradict each other: choose plain HTTP or TLS.");
         }
 
+        if (options.MetadataConnectionString is { } metadata && MetadataSchema.CheckConnectionString(metadata) is { } problem)
+        {
+            throw new ServerStartException(problem);
+        }
+
         var output = options.Output;
         var directory = DataDirectory.Resolve(options.DataDirectory, options.Dev, options.MetadataConnectionString);
         CheckVault(directory, options);

@@ -314,7 +314,7 @@ internal sealed class PostgresBackend : SqlBackend
     }
 
     /// <summary>Host, port and database (and the search path when given) — never the password.</summary>
-    private static string Describe(NpgsqlConnectionStringBuilder builder)
+    internal static string Describe(NpgsqlConnectionStringBuilder builder)
     {
         var description = string.Create(CultureInfo.InvariantCulture, $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database ?? builder.Username}");
         return string.IsNullOrEmpty(builder.SearchPath) ? description : $"{description} (search path {builder.SearchPath})";

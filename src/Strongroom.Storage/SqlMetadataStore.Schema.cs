@@ -44,29 +44,109 @@ public sealed partial class SqlMetadataStore
     }
 
     /// <summary>
-    /// The schema version of the PostgreSQL database <paramref name="connectionString"/> names: 0
-    /// when it holds no Strongroom schema yet. Nothing is created.
+    /// The schema version of the PostgreSQL database (and schema, by its search path)
+    /// <paramref name="connectionString"/> names: 0 when it holds no Strongroom schema yet. Nothing
+    /// is created.
     /// </summary>
-    /// <exception cref="System.Data.Common.DbException">The database cannot be reached or read.</exception>
-    public static Task<int> ReadPostgresSchemaVersionAsync(string connectionString, CancellationToken cancellationToken = default)
+    /// <exception cref="MetadataConnectionException">The database could not be reached or refused us.</exception>
+    /// <exception cref="ArgumentException">The connection string is neither form (the message does not repeat it).</exception>
+    public static Task<int> ReadPostgresSchemaVersionAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        QueryPostgresAsync(
+            connectionString,
+            command =>
+            {
+                // to_regclass resolves the name on the search path, as the store's statements do.
+                command.CommandText = "SELECT to_regclass('schema_version') IS NOT NULL";
+                if (command.ExecuteScalar() is not true)
+                {
+                    return 0;
+                }
+
+                command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
+                return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+            },
+            cancellationToken);
+
+    /// <summary>
+    /// True when the PostgreSQL database holds a deployment: a server or <c>strongroom init</c> has
+    /// used it, so its platform log has an entry. A schema that only <c>strongroom migrate</c> laid
+    /// down is not one yet. Nothing is created.
+    /// </summary>
+    /// <exception cref="MetadataConnectionException">The database could not be reached or refused us.</exception>
+    /// <exception cref="ArgumentException">The connection string is neither form (the message does not repeat it).</exception>
+    public static Task<bool> PostgresHoldsDeploymentAsync(string connectionString, CancellationToken cancellationToken = default) =>
+        QueryPostgresAsync(
+            connectionString,
+            command =>
+            {
+                command.CommandText = "SELECT to_regclass('audit_logs') IS NOT NULL";
+                if (command.ExecuteScalar() is not true)
+                {
+                    return false;
+                }
+
+                command.CommandText = "SELECT COALESCE((SELECT size FROM audit_logs WHERE log = @log), 0)";
+                var log = command.CreateParameter();
+                log.ParameterName = "@log";
+                log.Value = Core.AuditLogs.Platform;
+                command.Parameters.Add(log);
+                return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
+            },
+            cancellationToken);
+
+    /// <summary>Runs <paramref name="query"/> on one connection to the database, off the caller's thread; the pool is closed after.</summary>
+    private static Task<T> QueryPostgresAsync<T>(string connectionString, Func<System.Data.Common.DbCommand, T> query, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-
-        // TODO(issue 9): the pgstore lane's backend reads its schema_version table here.
         cancellationToken.ThrowIfCancellationRequested();
-        throw new NotSupportedException("PostgreSQL metadata is being built (issue 9, lane pgstore).");
+        return Task.Run(
+            () =>
+            {
+                var backend = PostgresBackend.Open(connectionString);
+                try
+                {
+                    using var connection = backend.OpenConnection();
+                    using var command = connection.CreateCommand();
+                    return query(command);
+                }
+                catch (Npgsql.NpgsqlException error)
+                {
+                    throw new MetadataConnectionException($"Cannot read the metadata database {backend.Description}: {error.Message}", error);
+                }
+                finally
+                {
+                    backend.ClearPool();
+                }
+            },
+            cancellationToken);
     }
 
     /// <summary>
     /// What a PostgreSQL connection string names, for messages: host, port and database, never the
-    /// user's password or any other setting.
+    /// user's password or any other setting. Does not connect.
     /// </summary>
-    public static string DescribePostgres(string connectionString)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+    /// <exception cref="ArgumentException">The connection string is neither form (the message does not repeat it).</exception>
+    public static string DescribePostgres(string connectionString) =>
+        PostgresBackend.Describe(PostgresBackend.ParseConnectionString(connectionString));
 
-        // TODO(issue 9): the pgstore lane's parser (keyword strings and postgresql:// URIs) answers this.
-        return "PostgreSQL";
+    /// <summary>Null when <paramref name="connectionString"/> is an Npgsql keyword string or a postgresql:// URI; else why not (never repeating it).</summary>
+    public static string? CheckPostgresConnectionString(string connectionString)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            return "The PostgreSQL metadata connection string is empty.";
+        }
+
+        try
+        {
+            PostgresBackend.ParseConnectionString(connectionString);
+            return null;
+        }
+        catch (ArgumentException error)
+        {
+            // Npgsql's and the parser's messages name a keyword at most, never a value.
+            return error.Message.Replace($" (Parameter '{error.ParamName}')", string.Empty, StringComparison.Ordinal);
+        }
     }
 
     /// <summary>The refusal of a database whose schema is newer than this build (the wording opening it uses).</summary>
