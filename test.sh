@@ -95,6 +95,33 @@ if [ -f "$js_sdk_dir/node_modules/@azure/storage-blob/package.json" ]; then
     export STRONGROOM_JS_SDK_DIR="$js_sdk_dir"
 fi
 
+# >>> PostgreSQL (issue 9, lane pgstore) >>>
+# A private PostgreSQL cluster (Debian's package, installed with apt when missing) for the tests
+# that need one, and for a second pass of the in-process capability projects with their metadata
+# store on PostgreSQL (STRONGROOM_TEST_METADATA=postgres). Stopped on exit.
+if ! ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; then
+    pg_sudo=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+        pg_sudo=(sudo -n)
+    fi
+    echo "== install postgresql (apt)"
+    if ! { "${pg_sudo[@]}" apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive "${pg_sudo[@]}" apt-get install -y -qq postgresql; }; then
+        echo "test.sh: installing postgresql failed; the PostgreSQL tests will fail." >&2
+    fi
+fi
+pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/strongroom-pg.XXXXXX")
+stop_postgres() { tests/postgres.sh stop "$pg_dir" >/dev/null 2>&1; rm -rf "$pg_dir"; }
+trap stop_postgres EXIT
+export STRONGROOM_TEST_REQUIRE_POSTGRES=1
+if pg_connection=$(tests/postgres.sh start "$pg_dir"); then
+    export STRONGROOM_TEST_POSTGRES="$pg_connection"
+    export STRONGROOM_TEST_POSTGRES_CA="$pg_dir/ca.crt"
+else
+    echo "test.sh: the PostgreSQL test cluster did not start; the PostgreSQL tests will fail." >&2
+fi
+# <<< PostgreSQL (issue 9, lane pgstore) <<<
+
 # ---- issue 9, frontdoor: nginx (begin) ----
 # Debian's nginx is the load balancer of the conformance suite's nginx pass and of FrontDoorTests
 # (tests/Strongroom.Conformance.Tests/Infrastructure/NginxFront.cs starts private instances; the
@@ -130,15 +157,15 @@ run_project() {
     local project=$1
     local suffix=${2:-}
     local name trx build_flag status counters p f e t a n
-    name=$(basename "$project" .csproj)
-    trx="$results/$name$suffix.trx"
+    name=$(basename "$project" .csproj)$suffix
+    trx="$results/$name.trx"
     # Projects not (yet) in the solution are built by dotnet test itself.
     build_flag=--no-build
     if ! grep -qF "\"$project\"" Strongroom.slnx; then
         build_flag=
     fi
 
-    echo "== $name$suffix"
+    echo "== $name"
     dotnet test "$project" -c Release --nologo $build_flag \
         --logger "trx;LogFileName=$trx" --logger "console;verbosity=minimal" \
         --blame-hang-timeout 10m
@@ -189,6 +216,13 @@ for project in tests/*/*.csproj; do
     # ---- issue 9, frontdoor: conformance modes (end) ----
 done
 echo "== durations: ${durations[*]}"
+
+# >>> PostgreSQL pass (issue 9, lane pgstore) >>>
+# The in-process capability projects again, their store fixtures on a fresh PostgreSQL schema each.
+for pg_project in Storage Blobs Access KeyVault Destruction Placement Protocol; do
+    STRONGROOM_TEST_METADATA=postgres run_project "tests/Strongroom.$pg_project.Tests/Strongroom.$pg_project.Tests.csproj" .postgres
+done
+# <<< PostgreSQL pass (issue 9, lane pgstore) <<<
 
 # Last: the scan of every server log written above for key, share and token material.
 run_project "$log_scan"

@@ -44,6 +44,9 @@ internal sealed class PostgresBackend : SqlBackend
 
     public override string Description { get; }
 
+    public override string ColumnNamesSql =>
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = @table ORDER BY ordinal_position";
+
     /// <summary>
     /// Connects once (so a wrong password, an unreachable host or a certificate that does not verify
     /// is reported now, as a <see cref="MetadataConnectionException"/>) and learns the database and
@@ -227,13 +230,6 @@ internal sealed class PostgresBackend : SqlBackend
         if (string.IsNullOrEmpty(builder.Host))
         {
             throw new ArgumentException("The PostgreSQL metadata connection string names no host.", nameof(connectionString));
-        }
-
-        // Statements the store runs again and again (every SQL text is a constant) are prepared
-        // once per connection.
-        if (builder.MaxAutoPrepare == 0 && !text.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase))
-        {
-            builder.MaxAutoPrepare = 256;
         }
 
         return builder;

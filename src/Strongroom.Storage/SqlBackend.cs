@@ -18,6 +18,12 @@ internal abstract class SqlBackend
     /// <summary>What the store is on, for messages: the file's path, or host, port and database (never a password).</summary>
     public abstract string Description { get; }
 
+    /// <summary>
+    /// The dialect: the few statements that cannot be one text on both databases. Parameter
+    /// @table; one row per column, its name, in the table's column order.
+    /// </summary>
+    public abstract string ColumnNamesSql { get; }
+
     /// <summary>An open connection, ready for this backend's statements (pragmas set, and so on).</summary>
     public abstract DbConnection OpenConnection();
 

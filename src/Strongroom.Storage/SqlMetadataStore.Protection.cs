@@ -247,7 +247,8 @@ public sealed partial class SqlMetadataStore : IProtectionStore
             $"SELECT EXISTS (SELECT 1 FROM blobs WHERE {BlobKey} AND legal_hold <> 0) OR EXISTS (SELECT 1 FROM blob_instances WHERE {BlobKey} AND legal_hold <> 0)",
             ("@account", account),
             ("@container", container));
-        if (held is long value && value != 0)
+        // A boolean on PostgreSQL, an integer on SQLite.
+        if (held is not null and not DBNull && Convert.ToInt64(held, System.Globalization.CultureInfo.InvariantCulture) != 0)
         {
             throw new StorageException(ErrorCode.ContainerImmutableDueToLegalHold, "The container holds blobs under a legal hold.");
         }
@@ -275,7 +276,7 @@ public sealed partial class SqlMetadataStore : IProtectionStore
     private static string CopySql(Transaction tx, string table, string keyColumn)
     {
         var columns = new List<string>();
-        using (var reader = tx.Query("SELECT name FROM pragma_table_info(@table) ORDER BY cid", ("@table", table)))
+        using (var reader = tx.Query(tx.Backend.ColumnNamesSql, ("@table", table)))
         {
             while (reader.Read())
             {

@@ -97,8 +97,8 @@ public sealed partial class SqlMetadataStore : ITagStore
                 // '!' never appears in a container name: those rows belong to soft-deleted containers.
                 using var reader = tx.Query(
                     "SELECT container, name, tags FROM blobs WHERE account = @account AND tags IS NOT NULL " +
-                    "AND (@container IS NULL OR container = @container) AND instr(container, '!') = 0 " +
-                    "AND (@after_container IS NULL OR container > @after_container OR (container = @after_container AND name > @after_name)) " +
+                    "AND (CAST(@container AS TEXT) IS NULL OR container = @container) AND container NOT LIKE '%!%' " +
+                    "AND (CAST(@after_container AS TEXT) IS NULL OR container > @after_container OR (container = @after_container AND name > @after_name)) " +
                     "ORDER BY container, name LIMIT @take",
                     ("@account", account),
                     ("@container", container),

@@ -56,7 +56,7 @@ public sealed partial class SqlMetadataStore
                     $"{InstanceExtraColumns} FROM blob_instances WHERE {BlobKey} AND {range} " +
                     $"AND ((kind = {(int)BlobInstanceKind.Snapshot} AND @snapshots = 1) OR (kind = {(int)BlobInstanceKind.Version} AND @versions = 1) OR kind = {(int)BlobInstanceKind.DeletedBlob}) " +
                     "AND (deleted_on IS NULL OR @deleted = 1)" +
-                    ") WHERE name > @start_name OR (name = @start_name AND (rank > @start_rank OR (rank = @start_rank AND instance_id >= @start_id))) " +
+                    ") AS entries WHERE name > @start_name OR (name = @start_name AND (rank > @start_rank OR (rank = @start_rank AND instance_id >= @start_id))) " +
                     "ORDER BY name, rank, instance_id LIMIT @take";
                 using var reader = tx.Query(
                     sql,

@@ -847,7 +847,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             cancellationToken.ThrowIfCancellationRequested();
             using var connection = backend.OpenConnection();
             using var transaction = backend.BeginRead(connection);
-            using var tx = new Transaction(connection, transaction);
+            using var tx = new Transaction(backend, connection, transaction);
             var result = work(tx);
             transaction.Commit();
             return Task.FromResult(result);
@@ -924,7 +924,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             var connection = writerConnection ??= backend.OpenConnection();
             writerCommands ??= new Dictionary<string, DbCommand>(StringComparer.Ordinal);
             using var transaction = backend.BeginWrite(connection);
-            using var tx = new Transaction(connection, transaction, writerCommands);
+            using var tx = new Transaction(backend, connection, transaction, writerCommands);
             for (var i = 0; i < group.Count; i++)
             {
                 tx.Execute("SAVEPOINT write");
@@ -1532,9 +1532,12 @@ public sealed partial class SqlMetadataStore : IMetadataStore
     /// writer connection's), commands outlive the transaction and are only re-bound to the next
     /// one; every SQL text in this store is a constant or one of a few variants, so that set stays
     /// small.</summary>
-    private sealed class Transaction(DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand>? keptCommands = null) : IDisposable
+    private sealed class Transaction(SqlBackend backend, DbConnection connection, DbTransaction transaction, Dictionary<string, DbCommand>? keptCommands = null) : IDisposable
     {
         private readonly Dictionary<string, DbCommand> commands = keptCommands ?? new(StringComparer.Ordinal);
+
+        /// <summary>The database's own SQL, for the few statements that cannot be one text for both.</summary>
+        public SqlBackend Backend { get; } = backend;
 
         /// <summary>True once a write in this transaction erased a wrapped key (the WAL is then truncated after the commit).</summary>
         public bool KeysErased { get; set; }

@@ -29,6 +29,8 @@ internal sealed class SqliteBackend : SqlBackend
 
     public override string Description => Path;
 
+    public override string ColumnNamesSql => "SELECT name FROM pragma_table_info(@table) ORDER BY cid";
+
     /// <summary>Opens (creating when absent) the file, in WAL mode.</summary>
     public static SqliteBackend Open(string databasePath)
     {

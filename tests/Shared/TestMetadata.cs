@@ -63,6 +63,10 @@ public static class TestMetadata
         return await SqlMetadataStore.OpenPostgresAsync(await CreateSchemaAsync(SchemaName(sqlitePath)));
     }
 
+    /// <summary>The connection string of <paramref name="sqlitePath"/>'s PostgreSQL schema (created by <see cref="OpenAsync"/>).</summary>
+    public static string ConnectionString(string sqlitePath) =>
+        new NpgsqlConnectionStringBuilder(PostgresOrSkip() ?? throw new InvalidOperationException($"{PostgresVariable} is not set.")) { SearchPath = SchemaName(sqlitePath) }.ConnectionString;
+
     /// <summary>Drops the PostgreSQL schema of <paramref name="sqlitePath"/>, if any (after the store is disposed).</summary>
     public static async Task DropAsync(string sqlitePath)
     {

@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using Microsoft.Data.Sqlite;
 using Strongroom.Core;
 
@@ -257,10 +258,16 @@ public sealed class BlobTests : StoreTestBase
     [Fact]
     public async Task Staged_block_count_is_limited_per_blob()
     {
+        // SQLite itself (its file, WAL, pragmas, migrations from old versions, SQL dialect).
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         await CreateContainerAsync();
 
         // Filling to one below the limit through the API would take 100k fsynced transactions.
-        using (var connection = OpenRawConnection())
+        using (var connection = OpenSqliteConnection())
         using (var transaction = connection.BeginTransaction())
         {
             using var insertObject = connection.CreateCommand();

@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using System.Collections.Concurrent;
 using System.Globalization;
 using Strongroom.Core;
@@ -99,7 +100,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
 
         // A second instance on the same file stands in for another process (the CLI): it does not
         // share the in-process semaphore, only SQLite's lock.
-        await using var second = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+        await using var second = await TestMetadata.OpenAsync(DatabasePath);
 
         static BlobRecord Increment(BlobRecord current)
         {
@@ -125,7 +126,7 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
     {
         await CreateContainerAsync();
         await Store.CommitBlobAsync(Blob("acct", "cont", "counter") with { Metadata = [new("n", "0")] }, []);
-        await using var second = await SqlMetadataStore.OpenSqliteAsync(DatabasePath);
+        await using var second = await TestMetadata.OpenAsync(DatabasePath);
         var insideFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var releaseFirst = new ManualResetEventSlim();
 
@@ -181,6 +182,12 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
     [Fact]
     public async Task Database_uses_wal_and_records_its_schema_version_once()
     {
+        // SQLite itself (its file, WAL, pragmas, migrations from old versions, SQL dialect).
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         await ReopenAsync();
 
         using var connection = OpenRawConnection();
@@ -205,6 +212,12 @@ public sealed class ConcurrencyAndDurabilityTests : StoreTestBase
     [Fact]
     public async Task A_database_from_a_newer_version_is_refused()
     {
+        // SQLite itself (its file, WAL, pragmas, migrations from old versions, SQL dialect).
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         await Store.CreateAccountAsync(Account("acct"));
         await Store.DisposeAsync();
         long current;

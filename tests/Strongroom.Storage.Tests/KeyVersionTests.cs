@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using System.Text;
 using Microsoft.Data.Sqlite;
 using Strongroom.Core;
@@ -9,11 +10,17 @@ public sealed class KeyVersionTests : StoreTestBase
     [Fact]
     public async Task An_existing_accounts_key_encryption_key_becomes_version_1()
     {
+        // SQLite itself (its file, WAL, pragmas, migrations from old versions, SQL dialect).
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         // A database written before key versioning: schema version 1, the KEK in the accounts row.
         await Store.DisposeAsync();
         SqliteConnection.ClearAllPools();
         File.Delete(DatabasePath);
-        using (var connection = OpenRawConnection())
+        using (var connection = OpenSqliteConnection())
         {
             SqliteSchema.Migrate(connection, DatabasePath, targetVersion: 1);
             using var command = connection.CreateCommand();
@@ -31,7 +38,7 @@ public sealed class KeyVersionTests : StoreTestBase
         Assert.Equal(new byte[] { 10, 11, 12 }, version.Wrapped);
 
         // The KEK is kept in one place only.
-        using var raw = OpenRawConnection();
+        using var raw = OpenSqliteConnection();
         using var columns = raw.CreateCommand();
         columns.CommandText = "SELECT COUNT(*) FROM pragma_table_info('accounts') WHERE name = 'wrapped_kek'";
         Assert.Equal(0L, columns.ExecuteScalar());
@@ -128,6 +135,12 @@ public sealed class KeyVersionTests : StoreTestBase
     [Fact]
     public async Task Store_connections_use_secure_delete_so_deleted_keys_are_overwritten()
     {
+        // SQLite itself (its file, WAL, pragmas, migrations from old versions, SQL dialect).
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         // Observable effect: a deleted account's wrapped keys are zeroed in the database pages, not
         // left in free space where a copy of the file would still hold them.
         var marker = Encoding.ASCII.GetBytes("WRAPPED-KEY-MARKER-0123456789");
@@ -138,7 +151,7 @@ public sealed class KeyVersionTests : StoreTestBase
         await Store.DisposeAsync();
         SqliteConnection.ClearAllPools();
 
-        using (var connection = OpenRawConnection())
+        using (var connection = OpenSqliteConnection())
         {
             using var checkpoint = connection.CreateCommand();
             checkpoint.CommandText = "PRAGMA wal_checkpoint(TRUNCATE)";

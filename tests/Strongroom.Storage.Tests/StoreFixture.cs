@@ -74,9 +74,20 @@ public abstract class StoreTestBase : IAsyncLifetime
         await Store.CreateContainerAsync(Container(account, container));
     }
 
-    protected SqliteConnection OpenRawConnection()
+    /// <summary>A connection of its own to the SQLite file (tests of SQLite itself).</summary>
+    protected SqliteConnection OpenSqliteConnection()
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>A connection of its own to the store's database (its PostgreSQL schema when the fixtures run there).</summary>
+    protected System.Data.Common.DbConnection OpenRawConnection()
+    {
+        System.Data.Common.DbConnection connection = TestMetadata.UsesPostgres
+            ? new Npgsql.NpgsqlConnection(TestMetadata.ConnectionString(DatabasePath))
+            : new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = DatabasePath, Pooling = false }.ToString());
         connection.Open();
         return connection;
     }
