@@ -24,6 +24,11 @@ public sealed class DataDirectory
     /// The shared PostgreSQL metadata database (<c>--metadata</c>: an Npgsql connection string or a
     /// <c>postgresql://</c> URI) when this server is one of many in a deployment; null for the
     /// embedded SQLite file <see cref="MetadataDatabasePath"/>. Never logged: it may hold a password.
+    /// When set, the vault (seal, keyring, and in development the unseal share) is in that database
+    /// too (<see cref="Deployment.VaultFiles"/>), shared by every server; what stays in this
+    /// directory is each server's own: the generated TLS certificate and key (<see cref="TlsDirectory"/>),
+    /// the control socket (<see cref="RunDirectory"/>), the topology file unless <c>--topology</c>
+    /// names one, and the directory sites the topology places under it (<see cref="SitesDirectory"/>).
     /// </summary>
     public string? MetadataConnectionString { get; init; }
 
@@ -57,7 +62,7 @@ public sealed class DataDirectory
     /// </summary>
     public string RootKeyPath => Path.Combine(VaultDirectory, "root.key");
 
-    /// <summary>The sealed root key (<see cref="Strongroom.Vault.SealFile"/>); its presence means initialised.</summary>
+    /// <summary>The sealed root key (<see cref="Strongroom.Vault.SealFile"/>); its presence means initialised. Not used with <see cref="MetadataConnectionString"/> (the seal is in the database).</summary>
     public string SealPath => Path.Combine(VaultDirectory, "seal");
 
     /// <summary>Development mode only: the single (1-of-1) unseal share, kept beside the seal.</summary>
@@ -69,10 +74,10 @@ public sealed class DataDirectory
     /// <summary>The running server's control socket (mode 0600): CLI commands run inside the server through it.</summary>
     public string ControlSocketPath => Path.Combine(RunDirectory, "control.sock");
 
-    /// <summary>True once <c>strongroom init</c> (or <c>--dev</c>) sealed a root key here.</summary>
+    /// <summary>True once <c>strongroom init</c> (or <c>--dev</c>) sealed a root key here (never with <see cref="MetadataConnectionString"/>: ask <see cref="Deployment.VaultFiles"/>).</summary>
     public bool IsInitialized => File.Exists(SealPath);
 
-    /// <summary>True for a development data directory: its unseal share is stored in it.</summary>
+    /// <summary>True for a development data directory: its unseal share is stored in it (with <see cref="MetadataConnectionString"/>: <see cref="VaultSetup.IsDevelopment(Strongroom.Vault.IVaultFiles)"/>).</summary>
     public bool IsDevelopment => File.Exists(DevelopmentSharePath);
 
     /// <summary>A data directory from before the sealed vault, not yet initialised: its root key is a plain file.</summary>
