@@ -34,7 +34,9 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
 
     private const string OriginPrefix = "strongroom/";
 
-    // One gate per log, so two callers never sign the same size twice (GetCheckpointAsync).
+    // One gate per log, so two callers in this process never sign the same size twice
+    // (GetCheckpointAsync). Servers sharing the store may: the store keeps the first checkpoint of
+    // a size, and each answers with what the store holds.
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, SemaphoreSlim> checkpointGates = new(StringComparer.Ordinal);
 
     /// <summary>
@@ -244,7 +246,12 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
             var note = signer.Sign(new Checkpoint(origin, head.Size, head.RootHash));
             var checkpoint = new StoredCheckpoint(log, head.Size, head.RootHash, time.GetUtcNow(), note);
             await store.SaveAuditCheckpointAsync(checkpoint, cancellationToken).ConfigureAwait(false);
-            return checkpoint;
+
+            // Another server may have stored this size first (the store kept its checkpoint, not
+            // this one) or a larger one since: answer with the newest stored, as every server does.
+            var stored = await store.GetLatestAuditCheckpointAsync(log, cancellationToken).ConfigureAwait(false);
+            Invariant.True(stored is not null && stored.Size >= checkpoint.Size, "a saved checkpoint is stored, or one of a larger tree");
+            return stored!;
         }
         finally
         {

@@ -16,7 +16,9 @@ namespace Strongroom.Destruction;
 /// </summary>
 public sealed class CertificateService(IMetadataStore store, TransparencyLog audit, TimeProvider time)
 {
-    // One gate per destruction: its revisions are numbered in the order they are signed.
+    // One gate per destruction, so this process signs each revision once. Across the servers of a
+    // deployment the store decides: it keeps the first revision stored and none beyond what the
+    // destruction owes; an issuer that loses answers with the stored certificate.
     private readonly ConcurrentDictionary<string, SemaphoreSlim> gates = new(StringComparer.Ordinal);
 
     private ICertificateStore Certificates => (ICertificateStore)store;
@@ -26,7 +28,10 @@ public sealed class CertificateService(IMetadataStore store, TransparencyLog aud
     /// destruction; the next when the sweep completes) and stores it. The destruction's log entries
     /// (<see cref="DestructionRecord.KeysEntryIndex"/>, <see cref="DestructionRecord.SweepEntryIndex"/>)
     /// must already be committed: the certificate carries a fresh checkpoint containing them, with
-    /// an inclusion proof for each. VaultSealed while sealed (nothing is stored then).
+    /// an inclusion proof for each. VaultSealed while sealed (nothing is stored then). When another
+    /// issuer (another server of the deployment) stored this revision first, or the destruction
+    /// owes none any more, nothing is added and the stored latest revision is returned: one
+    /// certificate per revision owed, however many servers issue it.
     /// </summary>
     public async Task<DestructionCertificate> IssueAsync(DestructionRecord destruction, CancellationToken cancellationToken = default)
     {
@@ -60,7 +65,9 @@ public sealed class CertificateService(IMetadataStore store, TransparencyLog aud
             var stored = new StoredCertificate(destruction.Id, revision, destruction.Account, issuedOn, document, signature);
             if (!await Certificates.PutCertificateAsync(stored, entry, cancellationToken).ConfigureAwait(false))
             {
-                throw new StorageException(ErrorCode.InvalidAccountState, $"Another revision {revision} of destruction {destruction.Id}'s certificate was stored meanwhile; issue it again.");
+                var kept = await Certificates.GetCertificateAsync(destruction.Id, null, cancellationToken).ConfigureAwait(false);
+                Invariant.True(kept is not null && kept.Account == destruction.Account, "a certificate revision refused by the store was refused for one it holds");
+                return ToCertificate(kept!);
             }
 
             return ToCertificate(stored);

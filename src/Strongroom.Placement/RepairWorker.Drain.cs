@@ -17,6 +17,8 @@ public sealed partial class RepairWorker
     /// </summary>
     public async Task<DrainResult> DrainAsync(string siteId, CancellationToken cancellationToken = default)
     {
+        // The state as the store has it: another server of the deployment may have changed it.
+        await sites.RefreshStatesAsync(PlacementStore, cancellationToken).ConfigureAwait(false);
         var site = sites.Get(siteId);
         if (site.Descriptor.State == SiteState.Removed)
         {
@@ -66,6 +68,7 @@ public sealed partial class RepairWorker
     /// <summary>Marks a drained site Removed (recorded in the platform log). SiteNotDrained while it is Active or still holds a copy or a tombstone.</summary>
     public async Task RemoveSiteAsync(string siteId, CancellationToken cancellationToken = default)
     {
+        await sites.RefreshStatesAsync(PlacementStore, cancellationToken).ConfigureAwait(false);
         var site = sites.Get(siteId);
         switch (site.Descriptor.State)
         {
@@ -107,7 +110,7 @@ public sealed partial class RepairWorker
             sites: [siteId],
             jurisdictions: [sites.Get(siteId).Descriptor.Jurisdiction]);
         await PlacementStore.SetSiteStateAsync(siteId, state, entry, cancellationToken).ConfigureAwait(false);
-        sites.ApplyStates(await PlacementStore.GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
+        await sites.RefreshStatesAsync(PlacementStore, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Converges every object with a copy on the site (its copy there counts as missing, since a draining site is not allowed).</summary>

@@ -57,6 +57,17 @@ public sealed class SiteSet : IAsyncDisposable
         descriptors = updated;
     }
 
+    /// <summary>
+    /// Reads the durable states from <paramref name="store"/> and applies them: servers sharing a
+    /// store each hold their own site set, so a drain or removal through one reaches the others by
+    /// this (every <see cref="Limits.SiteStatesRefreshInterval"/>, and before a state decision).
+    /// </summary>
+    public async Task RefreshStatesAsync(IPlacementStore store, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        ApplyStates(await store.GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
+    }
+
     public bool IsUp(string siteId) => !down.ContainsKey(siteId);
 
     /// <summary>Marks the site down after a failure of the site itself (not a missing object).</summary>

@@ -276,6 +276,7 @@ public sealed partial class Deployment : IAsyncDisposable
             {
                 TopologyPath = Path.GetFullPath(topologyPath ?? directory.TopologyPath),
                 VaultFiles = VaultFilesOf(directory, store, time),
+                Time = time,
                 Objects = objects,
                 Placement = placement,
                 Repair = repair,
@@ -390,28 +391,48 @@ public sealed partial class Deployment : IAsyncDisposable
     }
 
     /// <summary>
+    /// True when the metadata store is shared (<see cref="DataDirectory.MetadataConnectionString"/>):
+    /// other servers of the deployment write to the same store and the same sites at any moment.
+    /// </summary>
+    public bool SharesMetadata => Directory.MetadataConnectionString is not null;
+
+    /// <summary>The clock the deployment's services run on.</summary>
+    public TimeProvider Time { get; private init; } = TimeProvider.System;
+
+    /// <summary>
     /// Readies the deployment to accept writes; the server calls it once, at start, before
-    /// listening, because it assumes no write is in flight. It deletes what interrupted writes left
-    /// behind: partial files, and site objects the store does not reference (a write publishes its
-    /// object before the store commits it, so a crash in between leaves one that was never
-    /// acknowledged and that nothing can read). Then the local site starts keeping spare files.
-    /// Returns how many unreferenced objects were removed.
+    /// listening. It deletes what interrupted writes left behind: partial files, and site objects
+    /// the store does not reference (a write publishes its object before the store commits it, so
+    /// a crash in between leaves one that was never acknowledged and that nothing can read). Then
+    /// the local site starts keeping spare files. Returns how many unreferenced objects were removed.
+    ///
+    /// Alone on its store (embedded SQLite) no write can be in flight at start, so everything
+    /// unreferenced goes at once. On a shared store (<see cref="SharesMetadata"/>) another server
+    /// may be between publishing an object and committing it — an object about to be acknowledged
+    /// — and its partial files are live: only partial files untouched for
+    /// <see cref="Limits.AbandonedWriteGrace"/> are deleted, and unreferenced objects are left to
+    /// the repair worker's orphan scan, which deletes one only when two scans
+    /// <see cref="Limits.OrphanGrace"/> apart both found it unreferenced.
     /// </summary>
     public async Task<int> PrepareToServeAsync(CancellationToken cancellationToken = default)
     {
+        var shared = SharesMetadata;
         var removed = 0;
         foreach (var site in Sites.All)
         {
             var local = site.Backend as LocalDirectorySite;
-            local?.RemoveAbandonedWrites();
-            try
+            local?.RemoveAbandonedWrites(shared ? Time.GetUtcNow() - Limits.AbandonedWriteGrace : null);
+            if (!shared)
             {
-                removed += await SweepOrphansAsync(site.Backend, cancellationToken).ConfigureAwait(false);
-            }
-            catch (IOException exception)
-            {
-                // A site that cannot be listed now is down: the repair worker's orphan scans reach it later.
-                Sites.ReportFailure(site.Id, exception);
+                try
+                {
+                    removed += await SweepOrphansAsync(site.Backend, cancellationToken).ConfigureAwait(false);
+                }
+                catch (IOException exception)
+                {
+                    // A site that cannot be listed now is down: the repair worker's orphan scans reach it later.
+                    Sites.ReportFailure(site.Id, exception);
+                }
             }
 
             local?.StartSpareFiles();

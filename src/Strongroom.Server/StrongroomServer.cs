@@ -282,6 +282,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             deployment.Repair,
             options.TimeProvider,
             services.GetRequiredService<ILogger<RepairHostedService>>()));
+        builder.Services.AddHostedService(services => new SiteStatesRefresher(deployment.Sites, (Strongroom.Storage.IPlacementStore)deployment.Store, options.TimeProvider, services.GetRequiredService<ILogger<SiteStatesRefresher>>()));
         builder.Services.AddHostedService(services => new AccessSweepService(
             token => deployment.Lockbox.ExpireDueAsync(token),
             token => deployment.Transfers.ExpireDueAsync(token),

@@ -62,17 +62,32 @@ public sealed class LocalDirectorySite : ISite, IAsyncDisposable
     public string RootDirectory { get; }
 
     /// <summary>
-    /// Deletes every partial file: writes that were never acknowledged, and spares. Call only
-    /// while no process writes to this root (the server does, at start, before listening).
+    /// Deletes partial files: writes that were never acknowledged, and spares. With
+    /// <paramref name="lastWrittenBefore"/> null, every one — call so only while no process writes
+    /// to this root (a server alone on its store does, at start, before listening). With a time,
+    /// only files last written before it: on a root several servers share, the younger ones are
+    /// other servers' writes in flight (a live write keeps writing its file) and spares they hold.
     /// Returns how many were removed.
     /// </summary>
-    public int RemoveAbandonedWrites()
+    public int RemoveAbandonedWrites(DateTimeOffset? lastWrittenBefore = null)
     {
         var removed = 0;
         foreach (var partial in Directory.EnumerateFiles(tmpDirectory, "*" + PartialSuffix))
         {
-            File.Delete(partial);
-            removed++;
+            try
+            {
+                if (lastWrittenBefore is { } cutoff && File.GetLastWriteTimeUtc(partial) >= cutoff.UtcDateTime)
+                {
+                    continue;
+                }
+
+                File.Delete(partial);
+                removed++;
+            }
+            catch (FileNotFoundException)
+            {
+                // Published or removed by its writer meanwhile.
+            }
         }
 
         return removed;

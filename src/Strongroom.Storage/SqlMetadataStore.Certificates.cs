@@ -29,6 +29,14 @@ public sealed partial class SqlMetadataStore : ICertificateStore
                     return null;
                 }
 
+                // Never beyond what the destruction owes: an issuer working from a stale list of owed
+                // certificates (another server issued this one meanwhile) must not add a revision
+                // for a state that already has one, which would also swallow the next one owed.
+                if (tx.Scalar("SELECT revisions_due FROM destructions WHERE id = @id", ("@id", certificate.DestructionId)) is long due && certificate.Revision > due)
+                {
+                    return null;
+                }
+
                 tx.Execute(
                     $"INSERT INTO destruction_certificates ({CertificateColumns}) VALUES (@id, @revision, @account, @issued_on, @document, @signature)",
                     ("@id", certificate.DestructionId),

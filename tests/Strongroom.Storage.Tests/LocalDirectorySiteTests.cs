@@ -175,6 +175,43 @@ public sealed class LocalDirectorySiteTests : IDisposable
     }
 
     [Fact]
+    public async Task On_a_root_servers_share_only_partial_files_older_than_the_grace_are_removed()
+    {
+        // Another server's write in flight and its spare are young; a dead server's are old.
+        var now = new DateTimeOffset(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
+        var other = NewSite();
+        File.WriteAllBytes(Path.Combine(Root, "tmp", "55555555555555555555555555555555.partial"), []); // its spare
+        var inFlight = await other.BeginWriteAsync(ObjectId);
+        await inFlight.Content.WriteAsync(Content(9));
+        await inFlight.Content.FlushAsync();
+        var abandoned = Path.Combine(Root, "tmp", "44444444444444444444444444444444.abc.partial");
+        File.WriteAllText(abandoned, "torn");
+        var young = Directory.EnumerateFiles(Path.Combine(Root, "tmp"), "*.partial").Where(path => path != abandoned).ToList();
+        Assert.Equal(2, young.Count);
+        foreach (var path in young)
+        {
+            File.SetLastWriteTimeUtc(path, (now - Limits.AbandonedWriteGrace + TimeSpan.FromSeconds(1)).UtcDateTime);
+        }
+
+        File.SetLastWriteTimeUtc(abandoned, (now - Limits.AbandonedWriteGrace - TimeSpan.FromSeconds(1)).UtcDateTime);
+
+        await using var starting = NewSite();
+        Assert.Equal(1, starting.RemoveAbandonedWrites(now - Limits.AbandonedWriteGrace));
+        Assert.False(File.Exists(abandoned));
+        Assert.All(young, path => Assert.True(File.Exists(path)));
+
+        // The other server's write completes: its object is published and readable.
+        await inFlight.CommitAsync();
+        await inFlight.DisposeAsync();
+        await using (var read = await starting.OpenReadAsync(ObjectId))
+        {
+            Assert.Equal(9, read.Length);
+        }
+
+        await other.DisposeAsync();
+    }
+
+    [Fact]
     public async Task Site_paths_contain_only_opaque_ids()
     {
         var site = NewSite();
