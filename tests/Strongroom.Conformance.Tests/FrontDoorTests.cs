@@ -288,6 +288,53 @@ public sealed class FrontDoorTests(FrontDoorFixture fixture) : IClassFixture<Fro
         Assert.Equal("sip", (await new BlobClient(trusted.Uri, trustedOptions).DownloadContentAsync()).Value.Content.ToString());
     }
 
+    /// <summary>
+    /// TLS terminated at the proxy: X-Forwarded-Proto from the trusted proxy tells the server the
+    /// client used HTTPS (an <c>spr=https</c> SAS is accepted over the proxy's plain hop); from
+    /// anyone else the header is ignored.
+    /// </summary>
+    [Fact]
+    public async Task Forwarded_scheme_counts_only_from_the_trusted_proxy()
+    {
+        if (!fixture.Available)
+        {
+            return;
+        }
+
+        var container = await NewContainerAsync("proto");
+        var blob = container.GetBlobClient("proto.txt");
+        await blob.UploadAsync(BinaryData.FromString("proto"));
+        var sas = new BlobSasBuilder(BlobSasPermissions.Read, DateTimeOffset.UtcNow.AddHours(1))
+        {
+            BlobContainerName = container.Name,
+            BlobName = blob.Name,
+            Protocol = SasProtocol.Https,
+        }.ToSasQueryParameters(Credential);
+        var uri = new Uri($"{DirectAccount}/{container.Name}/{blob.Name}?{sas}");
+
+        BlobClient Client(IPAddress? source, string? proto)
+        {
+            var options = From(source);
+            if (proto is not null)
+            {
+                options.AddPolicy(new HeaderPolicy("X-Forwarded-Proto", proto), Azure.Core.HttpPipelinePosition.PerCall);
+            }
+
+            return new BlobClient(uri, options);
+        }
+
+        var plain = await Assert.ThrowsAsync<RequestFailedException>(() => Client(source: null, proto: null).DownloadContentAsync());
+        Assert.Equal("AuthorizationProtocolMismatch", plain.ErrorCode);
+        Assert.Equal("proto", (await Client(source: null, proto: "https").DownloadContentAsync()).Value.Content.ToString());
+        var untrusted = await Assert.ThrowsAsync<RequestFailedException>(() => Client(ClientAddress, "https").DownloadContentAsync());
+        Assert.Equal("AuthorizationProtocolMismatch", untrusted.ErrorCode);
+    }
+
+    sealed class HeaderPolicy(string name, string value) : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
+    {
+        public override void OnSendingRequest(Azure.Core.HttpMessage message) => message.Request.Headers.SetValue(name, value);
+    }
+
     sealed class ForwardedForPolicy(IPAddress address) : Azure.Core.Pipeline.HttpPipelineSynchronousPolicy
     {
         public override void OnSendingRequest(Azure.Core.HttpMessage message) =>

@@ -286,6 +286,11 @@ public sealed class NginxFront : IAsyncDisposable
                         proxy_request_buffering off;
                         proxy_buffering off;
                         proxy_max_temp_file_size 0;
+                        # The response headers must fit one buffer: 8 KiB of x-ms-meta-* plus the rest
+                        # (nginx answers 502 "upstream sent too big header" otherwise).
+                        proxy_buffer_size 64k;
+                        proxy_buffers 4 64k;
+                        proxy_busy_buffers_size 128k;
                         proxy_connect_timeout 5s;
                         proxy_send_timeout 300s;
                         proxy_read_timeout 300s;
