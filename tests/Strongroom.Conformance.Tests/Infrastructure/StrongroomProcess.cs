@@ -477,11 +477,34 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         }
 
         // The development vault's single share is key material too: the log scan looks for it.
-        var developmentShare = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
-        if (!Production && File.Exists(developmentShare))
+        if (!Production && DevelopmentShare() is { } share)
         {
-            TestLogs.RecordSecret("development unseal share", File.ReadAllText(developmentShare).Trim());
+            TestLogs.RecordSecret("development unseal share", share);
         }
+    }
+
+    /// <summary>
+    /// The development vault's share: a file in the data directory, or (shared metadata) a row of
+    /// the database's <c>vault_files</c>. Null when there is none.
+    /// </summary>
+    public string? DevelopmentShare()
+    {
+        var file = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
+        if (File.Exists(file))
+        {
+            return File.ReadAllText(file).Trim();
+        }
+
+        if (MetadataConnectionString is not { } shared)
+        {
+            return null;
+        }
+
+        using var connection = new Npgsql.NpgsqlConnection(shared);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT content FROM vault_files WHERE name = 'dev-unseal.share'";
+        return command.ExecuteScalar() is byte[] content ? System.Text.Encoding.UTF8.GetString(content).Trim() : null;
     }
 
     /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves. In the nginx mode both servers (nginx stays).</summary>

@@ -37,6 +37,16 @@ public static class TestModes
         ArgumentException.ThrowIfNullOrWhiteSpace(reason);
         return Default;
     }
+
+    /// <summary>
+    /// For a test about one server process's own state (its seal, its memory): false in the nginx
+    /// mode, where the balancer sends each request to either of two processes; true otherwise.
+    /// </summary>
+    public static bool OneServerOnly(string reason)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(reason);
+        return !Nginx;
+    }
 }
 
 /// <summary>A fresh database on the PostgreSQL server the tests were given, dropped at dispose.</summary>
