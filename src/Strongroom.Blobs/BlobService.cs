@@ -11,7 +11,7 @@ namespace Strongroom.Blobs;
 /// </summary>
 public sealed partial class BlobService
 {
-    private readonly ETags eTags = new(time);
+    private readonly ETags eTags = new(time, random);
 
     /// <summary>
     /// Both shared keys of an enabled or closed account (a closed one's are marked, so a request

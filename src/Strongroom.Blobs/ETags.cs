@@ -1,12 +1,25 @@
+using Strongroom.Core;
+
 namespace Strongroom.Blobs;
 
 /// <summary>
 /// Azure-shaped ETags (<c>"0x8DC…"</c>) from the clock, strictly increasing within the process so
 /// that two writes in the same tick still differ.
 /// </summary>
-internal sealed class ETags(TimeProvider time)
+internal sealed class ETags(TimeProvider time, IRandomSource random)
 {
+    // Ticks are strictly increasing in this process only: servers sharing a store could draw the
+    // same ticks for two writes of one blob, and a client's If-Match taken from one would then
+    // match the other. A random suffix per process keeps ETags distinct across servers.
+    private readonly uint processSuffix = NewSuffix(random);
     private long lastTicks;
+
+    private static uint NewSuffix(IRandomSource random)
+    {
+        Span<byte> bytes = stackalloc byte[4];
+        random.Fill(bytes);
+        return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+    }
 
     public (string ETag, DateTimeOffset Now) Next()
     {
@@ -30,6 +43,6 @@ internal sealed class ETags(TimeProvider time)
         }
         while (Interlocked.CompareExchange(ref lastTicks, ticks, observed) != observed);
 
-        return ($"\"0x{ticks:X}\"", now, Strongroom.Core.VersionIds.From(new DateTimeOffset(ticks, TimeSpan.Zero)));
+        return ($"\"0x{ticks:X}{processSuffix:X8}\"", now, Strongroom.Core.VersionIds.From(new DateTimeOffset(ticks, TimeSpan.Zero)));
     }
 }

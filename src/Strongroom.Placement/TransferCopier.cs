@@ -198,6 +198,14 @@ public sealed class TransferCopier(IMetadataStore store, SiteSet sites, Transpar
                 cancellationToken).ConfigureAwait(false);
             if (!applied[0])
             {
+                // Another run of this transfer (on another server of the deployment) recorded the
+                // same copy first: the bytes on the site are that copy's (same object, verified the
+                // same way), so they stay.
+                if (await RecordedByThisTransferAsync(authorization, blob, stored.ObjectId, destination.Id, cancellationToken).ConfigureAwait(false))
+                {
+                    return stored.CiphertextLength;
+                }
+
                 // Deleted or overwritten meanwhile (or another copy row appeared): the bytes belong to no copy.
                 await DeleteQuietlyAsync(destination, stored.ObjectId).ConfigureAwait(false);
                 problems.Add($"{resource}: the blob changed during the copy; run the transfer again.");
@@ -209,6 +217,20 @@ public sealed class TransferCopier(IMetadataStore store, SiteSet sites, Transpar
 
         problems.Add($"{resource}: no copy of object {stored.ObjectId} could be read and verified.");
         return null;
+    }
+
+    /// <summary>True when the object's copy on the destination is now Present and this transfer's.</summary>
+    private async Task<bool> RecordedByThisTransferAsync(TransferAuthorization authorization, BlobLocation blob, string objectId, string destinationId, CancellationToken cancellationToken)
+    {
+        var page = await PlacementStore.ListBlobLocationsAsync(authorization.Account, blob.Container, blob.Blob, null, 1, cancellationToken).ConfigureAwait(false);
+        return page.Blobs
+            .Where(location => string.Equals(location.Container, blob.Container, StringComparison.Ordinal) && string.Equals(location.Blob, blob.Blob, StringComparison.Ordinal))
+            .SelectMany(location => location.Objects)
+            .Where(candidate => string.Equals(candidate.ObjectId, objectId, StringComparison.Ordinal))
+            .SelectMany(candidate => candidate.Copies)
+            .Any(copy => string.Equals(copy.SiteId, destinationId, StringComparison.Ordinal)
+                && copy.State == CopyState.Present
+                && string.Equals(copy.TransferId, authorization.TransferId, StringComparison.Ordinal));
     }
 
     /// <summary>Present copies other than the destination's: copies placement made first, up sites first, local directories first.</summary>

@@ -65,7 +65,7 @@ public static class MetadataSchema
         ArgumentNullException.ThrowIfNull(directory);
         if (version > BuildVersion)
         {
-            var refusal = SqlMetadataStore.NewerSchema(directory.MetadataDescription, version);
+            var refusal = SqlMetadataStore.NewerSchema(directory.MetadataDescription, version, directory.HasSharedMetadata);
             throw new MetadataSchemaException(refusal.Message, refusal);
         }
     }

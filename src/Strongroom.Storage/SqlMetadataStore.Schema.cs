@@ -149,8 +149,11 @@ public sealed partial class SqlMetadataStore
         }
     }
 
-    /// <summary>The refusal of a database whose schema is newer than this build (the wording opening it uses).</summary>
-    public static SchemaVersionException NewerSchema(string description, int version) =>
-        new($"The metadata database '{description}' has schema version {version}, but this build of Strongroom " +
+    /// <summary>
+    /// The refusal of a database whose schema is newer than this build, in the words opening it
+    /// uses (a SQLite file's path is quoted, a PostgreSQL description is not).
+    /// </summary>
+    public static SchemaVersionException NewerSchema(string description, int version, bool postgres = false) =>
+        new($"The metadata database {(postgres ? description : $"'{description}'")} has schema version {version}, but this build of Strongroom " +
             $"understands versions up to {SchemaVersion}. Run a newer Strongroom; an older one must not write to it.");
 }

@@ -159,15 +159,66 @@ public sealed class CrossProcessTests : IAsyncLifetime
         Assert.Empty((await fixture.Blobs.GetRequestPropertiesAsync(Account)).Cors);
     }
 
+    [Fact]
+    public async Task Writes_of_one_blob_by_two_servers_in_the_same_clock_tick_get_distinct_etags()
+    {
+        await fixture.Blobs.CreateContainerAsync(Account, "docs", []);
+
+        // The fake clock does not move: both servers draw the same ticks, as two machines can.
+        var first = await fixture.PutAsync("docs", "same-tick", [1, 2, 3]);
+        var second = await peer.Blobs.PutBlobAsync(
+            new PutBlobRequest(Account, "docs", "same-tick", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None),
+            new MemoryStream([4, 5, 6]));
+
+        Assert.NotEqual(first.ETag, second.ETag);
+        var refused = await Assert.ThrowsAsync<StorageException>(() => fixture.PutAsync("docs", "same-tick", [7], conditions: new AccessConditions(IfMatch: first.ETag)));
+        Assert.Equal(ErrorCode.ConditionNotMet, refused.Code);
+        Assert.Equal([4, 5, 6], await fixture.ReadAllAsync("docs", "same-tick"));
+    }
+
+    [Fact]
+    public async Task Two_servers_creating_the_same_account_at_first_start_make_one_and_the_other_sees_it_exist()
+    {
+        // What EnsureDevelopmentAccountAsync relies on: the existence check runs inside the store's
+        // write transaction, and writes of all processes run one at a time, so exactly one create
+        // commits and the other is AccountAlreadyExists (which start treats as done).
+        var outcomes = await Task.WhenAll(
+            Task.Run(() => CreateAsync(fixture.Accounts)),
+            Task.Run(() => CreateAsync(peer.Accounts)));
+
+        Assert.Equal(1, outcomes.Count(created => created));
+        var account = await peer.Store.GetAccountAsync("firststart");
+        Assert.NotNull(account);
+        var head = await fixture.Audit.GetTreeHeadAsync("firststart");
+        var entries = await fixture.Audit.ReadEntriesAsync("firststart", 0, head.Size);
+        Assert.Single(entries, entry => AuditEntry.Decode(entry.Body!).Action == AuditActions.CreateAccount);
+
+        static async Task<bool> CreateAsync(AccountService accounts)
+        {
+            try
+            {
+                await accounts.CreateAsync("firststart");
+                return true;
+            }
+            catch (StorageException exception) when (exception.Code == ErrorCode.AccountAlreadyExists)
+            {
+                return false;
+            }
+        }
+    }
+
     /// <summary>The second server: its own store connection to the same file, its own site object on the same directory, its own service.</summary>
     private sealed class Peer : IAsyncDisposable
     {
-        private Peer(SqlMetadataStore store, FaultySite site, BlobService blobs)
+        private Peer(SqlMetadataStore store, FaultySite site, BlobService blobs, AccountService accounts)
         {
             Store = store;
             Site = site;
             Blobs = blobs;
+            Accounts = accounts;
         }
+
+        public AccountService Accounts { get; }
 
         public SqlMetadataStore Store { get; }
 
@@ -185,7 +236,7 @@ public sealed class CrossProcessTests : IAsyncLifetime
             var objects = new ObjectSites(sites, store, fixture.Time, random);
             var placement = new PlacementService(store, sites, audit, fixture.Time);
             var blobs = new BlobService(store, objects, placement, fixture.Keys, audit, fixture.Time, random) { CustomerManagedKeys = fixture.CustomerKeys };
-            return new Peer(store, site, blobs);
+            return new Peer(store, site, blobs, new AccountService(store, placement, fixture.Keys, audit, fixture.Time));
         }
 
         public async ValueTask DisposeAsync()

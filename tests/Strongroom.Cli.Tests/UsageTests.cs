@@ -17,6 +17,7 @@ public sealed class UsageTests
     [InlineData("strongroom seal", "seal")]
     [InlineData("strongroom rekey", "rekey")]
     [InlineData("strongroom status", "status")]
+    [InlineData("strongroom migrate", "migrate")]
     public async Task Help_on_every_command_prints_usage(string usage, params string[] command)
     {
         var result = await TempDataDirectory.RunAsync([.. command, "--help"]);
@@ -32,7 +33,7 @@ public sealed class UsageTests
     {
         var result = await TempDataDirectory.RunAsync("server", "--help");
 
-        foreach (var option in new[] { "--dev", "--data", "--host", "--port", "--cert", "--key", "--dangerous-allow-http" })
+        foreach (var option in new[] { "--dev", "--data", "--metadata", "--host", "--port", "--cert", "--key", "--dangerous-allow-http" })
         {
             Assert.Contains(option, result.Output, StringComparison.Ordinal);
         }
