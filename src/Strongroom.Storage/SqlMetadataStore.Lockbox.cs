@@ -55,7 +55,7 @@ public sealed partial class SqlMetadataStore : ILockboxStore
                 var requests = new List<LockboxRequestRecord>();
                 using var reader = tx.Query(
                     $"SELECT {LockboxColumns} FROM lockbox_requests " +
-                    "WHERE (@account IS NULL OR account = @account) AND (@requester IS NULL OR requester = @requester) AND (@state IS NULL OR state = @state) " +
+                    "WHERE (CAST(@account AS TEXT) IS NULL OR account = @account) AND (CAST(@requester AS TEXT) IS NULL OR requester = @requester) AND (CAST(@state AS INTEGER) IS NULL OR state = @state) " +
                     "ORDER BY requested_on DESC, id LIMIT @limit",
                     ("@account", account),
                     ("@requester", requester),
@@ -89,7 +89,7 @@ public sealed partial class SqlMetadataStore : ILockboxStore
                     "UPDATE lockbox_requests SET state = @state, tenant_approver = @tenant_approver, tenant_approved_on = @tenant_approved_on, " +
                     "security_approver = @security_approver, security_approved_on = @security_approved_on, decided_by = @decided_by, decided_on = @decided_on, " +
                     "activated_on = @activated_on, ends_on = @ends_on, ended_by = @ended_by, ended_on = @ended_on " +
-                    "WHERE id = @id AND state = @expected_state AND tenant_approver IS @expected_tenant_approver AND security_approver IS @expected_security_approver",
+                    "WHERE id = @id AND state = @expected_state AND tenant_approver IS NOT DISTINCT FROM @expected_tenant_approver AND security_approver IS NOT DISTINCT FROM @expected_security_approver",
                     [
                         .. LockboxParameters(updated),
                         ("@expected_state", (int)expected.State),

@@ -67,6 +67,16 @@ public static class TestMetadata
     public static string ConnectionString(string sqlitePath) =>
         new NpgsqlConnectionStringBuilder(PostgresOrSkip() ?? throw new InvalidOperationException($"{PostgresVariable} is not set.")) { SearchPath = SchemaName(sqlitePath) }.ConnectionString;
 
+    /// <summary>An open connection of its own to the store of <paramref name="sqlitePath"/> (SQLite file or PostgreSQL schema); parameters are written @name.</summary>
+    public static async Task<System.Data.Common.DbConnection> OpenConnectionAsync(string sqlitePath)
+    {
+        System.Data.Common.DbConnection connection = UsesPostgres
+            ? new NpgsqlConnection(ConnectionString(sqlitePath))
+            : new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={sqlitePath};Pooling=False");
+        await connection.OpenAsync();
+        return connection;
+    }
+
     /// <summary>Drops the PostgreSQL schema of <paramref name="sqlitePath"/>, if any (after the store is disposed).</summary>
     public static async Task DropAsync(string sqlitePath)
     {

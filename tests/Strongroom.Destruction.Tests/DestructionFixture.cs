@@ -49,14 +49,19 @@ public sealed class DestructionFixture : IAsyncDisposable
             {
                 // Stands in for CertificateService.IssueAsync: records the revision as issued.
                 Certificates.Add(record);
-                await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={DatabasePath}");
-                await connection.OpenAsync();
+                await using var connection = await TestMetadata.OpenConnectionAsync(DatabasePath);
                 await using var command = connection.CreateCommand();
                 command.CommandText =
                     "INSERT INTO destruction_certificates (destruction_id, revision, account, issued_on, document, signature) " +
-                    "VALUES ($id, (SELECT COUNT(*) + 1 FROM destruction_certificates WHERE destruction_id = $id), $account, 0, x'00', x'00')";
-                command.Parameters.AddWithValue("$id", record.Id);
-                command.Parameters.AddWithValue("$account", record.Account);
+                    "VALUES (@id, (SELECT COUNT(*) + 1 FROM destruction_certificates WHERE destruction_id = @id), @account, 0, @bytes, @bytes)";
+                foreach (var (name, value) in new (string, object)[] { ("@id", record.Id), ("@account", record.Account), ("@bytes", new byte[] { 0 }) })
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = value;
+                    command.Parameters.Add(parameter);
+                }
+
                 await command.ExecuteNonQueryAsync();
             });
     }

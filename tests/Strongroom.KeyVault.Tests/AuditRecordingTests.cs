@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Data.Sqlite;
@@ -246,6 +247,12 @@ public sealed class AuditRecordingTests : IAsyncLifetime
     [Fact]
     public async Task Nothing_happens_and_nothing_is_returned_when_the_entry_cannot_be_recorded()
     {
+        // SQLite-only: the log is broken with a SQLite trigger on the metadata file.
+        if (TestMetadata.UsesPostgres)
+        {
+            return;
+        }
+
         await BreakTheLogAsync();
         await AssertUnavailableAsync(() => Vault.SetSecretAsync(Account, "s9", SecretValue));
         await AssertUnavailableAsync(() => Vault.GetSecretAsync(Account, "s1"));
