@@ -269,6 +269,53 @@ public sealed class SharedVaultTests : IAsyncLifetime
         Assert.Null(files.Read("two"));
     }
 
+    [Fact]
+    public async Task Deployments_with_data_directories_of_their_own_on_one_postgres_database_share_one_vault()
+    {
+        if (!await UseAsync("postgres"))
+        {
+            return;
+        }
+
+        var directoryA = new DataDirectory(Path.Combine(directory, "a")) { MetadataConnectionString = postgres };
+        var directoryB = new DataDirectory(Path.Combine(directory, "b")) { MetadataConnectionString = postgres };
+        using var host = OperationContext.Begin(new OperationContext(new Actor(ActorKind.Host, "shared-vault-test")));
+        var initialization = await VaultSetup.InitializeAsync(directoryA, shares: 3, threshold: 2, new SeededRandomSource(8), time);
+        var old = initialization.Shares.Select(share => share.ToText()).ToArray();
+
+        await using var a = await Deployment.OpenAsync(directoryA, time, new SeededRandomSource(9));
+        await using var b = await Deployment.OpenAsync(directoryB, time, new SeededRandomSource(10));
+        foreach (var data in new[] { directoryA, directoryB })
+        {
+            // Nothing of the vault, and no metadata, in either server's own directory.
+            Assert.False(File.Exists(data.SealPath));
+            Assert.False(File.Exists(data.KeyringPath));
+            Assert.False(File.Exists(data.DevelopmentSharePath));
+            Assert.False(File.Exists(data.MetadataDatabasePath));
+        }
+
+        Assert.True(a.VaultFiles.IsShared);
+        Assert.Equal(initialization.DeploymentId, b.Vault.Status.DeploymentId);
+        // Only A records (rotation and rekey) in the platform log, so this test does not depend on
+        // appends to one log from several store instances (lane crossproc).
+        Unseal(a.Vault, old[0], old[2]);
+        Unseal(b.Vault, old[1], old[2]);
+
+        Assert.Equal(2u, await a.RotateKeyringAsync());
+        Assert.Equal(2u, KeyWrap.WrappingKeyVersion(Wrap(b.Vault, "after rotation"u8)));
+        Assert.Equal([1u, 2u], b.KeyringVersions);
+
+        var issued = await a.RekeyAsync([UnsealShare.Parse(old[0]), UnsealShare.Parse(old[1])], shares: 2, threshold: 2, new SeededRandomSource(11));
+        b.Vault.Seal();
+        var refused = Assert.Throws<SealException>(() => b.Vault.Submit(UnsealShare.Parse(old[0])));
+        Assert.Equal(SealRejection.OtherGeneration, refused.Rejection);
+        Unseal(b.Vault, [.. issued.Select(share => share.ToText())]);
+        Assert.Equal(2u, b.Vault.Status.Generation);
+
+        // A second init against the same database is refused (its seal is there).
+        await Assert.ThrowsAsync<SealException>(() => VaultSetup.InitializeAsync(directoryB, 1, 1, new SeededRandomSource(12), time));
+    }
+
     private async Task<bool> UseAsync(string backend)
     {
         if (backend == "postgres")
