@@ -19,13 +19,18 @@ namespace Strongroom.Conformance.Tests;
 public sealed class AuditVerifyTests
 {
     /// <summary>Why the tampering tests run only in the default mode.</summary>
-    const string TamperReason = "tampers with the audit tables in the data directory's metadata.db (SQLite) behind the server; the log verifier's detection is independent of the store, and PostgreSQL's copy of the tables is tested by the store's own suites";
+    const string TamperReason = "the fixture reads and tampers with the audit tables in the data directory's metadata.db (SQLite) behind the server; the log verifier's detection is independent of the store, and PostgreSQL's copy of the tables is tested by the store's own suites";
 
     const string Account = "tamperacct";
 
     [Fact]
     public async Task An_untouched_log_verifies_and_stays_consistent_as_it_grows()
     {
+        if (!TestModes.SingleProcessOnly(TamperReason))
+        {
+            return;
+        }
+
         await using var log = await AuditedAccount.StartAsync("audit-untouched");
         var first = await log.VerifyAsync();
         Assert.True(first.ExitCode == 0, first.ToString());
@@ -43,6 +48,11 @@ public sealed class AuditVerifyTests
     [Fact]
     public async Task Tail_and_export_read_the_log_as_the_tenant()
     {
+        if (!TestModes.SingleProcessOnly(TamperReason))
+        {
+            return;
+        }
+
         await using var log = await AuditedAccount.StartAsync("audit-tail");
         var before = log.Size;
         var tail = await log.RunAsTenantAsync("tail", "-n", "3");
@@ -76,6 +86,11 @@ public sealed class AuditVerifyTests
     [Fact]
     public async Task A_pinned_key_that_is_not_the_servers_fails()
     {
+        if (!TestModes.SingleProcessOnly(TamperReason))
+        {
+            return;
+        }
+
         await using var log = await AuditedAccount.StartAsync("audit-wrongkey");
         var key = await log.Server.RunCliAsync("audit", "key", "--account", Account);
         Assert.True(key.ExitCode == 0, key.ToString());
