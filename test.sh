@@ -122,6 +122,26 @@ else
 fi
 # <<< PostgreSQL (issue 9, lane pgstore) <<<
 
+# ---- issue 9, frontdoor: nginx (begin) ----
+# Debian's nginx is the load balancer of the conformance suite's nginx pass and of FrontDoorTests
+# (tests/Strongroom.Conformance.Tests/Infrastructure/NginxFront.cs starts private instances; the
+# system service is never started). Installed with apt when missing; the tests then require it.
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    nginx_sudo=()
+    if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+        nginx_sudo=(sudo -n)
+    fi
+    echo "== install nginx (apt)"
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "test.sh: apt-get was not found: nginx cannot be installed and the load-balancer tests will fail." >&2
+    elif ! { "${nginx_sudo[@]}" apt-get update -qq \
+            && DEBIAN_FRONTEND=noninteractive "${nginx_sudo[@]}" apt-get install -y -qq --no-install-recommends nginx; }; then
+        echo "test.sh: installing nginx failed; the load-balancer tests will fail." >&2
+    fi
+fi
+export STRONGROOM_TEST_REQUIRE_NGINX=1
+# ---- issue 9, frontdoor: nginx (end) ----
+
 echo "== build (Release)"
 if ! dotnet build Strongroom.slnx -c Release --nologo -v quiet -clp:NoSummary; then
     echo "test.sh: the solution did not build." >&2
@@ -132,6 +152,7 @@ passed=0
 failed=0
 skipped=0
 
+# run_project PROJECT [TRX-SUFFIX]: the suffix names a second pass of the same project (e.g. .postgres).
 run_project() {
     local project=$1
     local suffix=${2:-}
@@ -168,11 +189,33 @@ run_project() {
     fi
 }
 
+conformance=tests/Strongroom.Conformance.Tests/Strongroom.Conformance.Tests.csproj
+durations=()
 for project in tests/*/*.csproj; do
     if [ "$project" != "$log_scan" ]; then
+        started=$SECONDS
         run_project "$project"
+        durations+=("$(basename "$project" .csproj) $((SECONDS - started))s")
     fi
+
+    # ---- issue 9, frontdoor: conformance modes (begin) ----
+    # The SDK conformance suite twice more: every server on a fresh PostgreSQL database, then two
+    # servers on one database behind nginx (TestModes.cs; tests that need exactly one process return
+    # early there, see TestModes.SingleProcessOnly).
+    if [ "$project" = "$conformance" ]; then
+        if [ -z "${STRONGROOM_TEST_POSTGRES:-}" ]; then
+            echo "test.sh: STRONGROOM_TEST_POSTGRES is not set: the postgres and nginx passes of the conformance suite will fail." >&2
+        fi
+        started=$SECONDS
+        STRONGROOM_TEST_METADATA=postgres run_project "$project" .postgres
+        durations+=("Strongroom.Conformance.Tests.postgres $((SECONDS - started))s")
+        started=$SECONDS
+        STRONGROOM_TEST_FRONT=nginx run_project "$project" .nginx
+        durations+=("Strongroom.Conformance.Tests.nginx $((SECONDS - started))s")
+    fi
+    # ---- issue 9, frontdoor: conformance modes (end) ----
 done
+echo "== durations: ${durations[*]}"
 
 # >>> PostgreSQL pass (issue 9, lane pgstore) >>>
 # The in-process capability projects again, their store fixtures on a fresh PostgreSQL schema each.

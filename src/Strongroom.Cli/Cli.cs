@@ -265,11 +265,27 @@ public static partial class Cli
         var managementHost = new Option<string>("--management-host") { Description = "Address of the management plane's own listener (keep it on an internal network).", DefaultValueFactory = _ => "127.0.0.1" };
         var managementPort = new Option<int?>("--management-port") { Description = $"Port of the management plane (default {DevelopmentStorage.ManagementPort}; a free one when --port is 0)." };
         var pendingExpiry = new Option<string?>("--access-request-expiry") { Description = "How long a lockbox or transfer request waits for its approvals before it expires, e.g. 4d, 12h, 30m (default 4d).", HelpName = "duration" };
+        var trustedProxy = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "A load balancer (address or CIDR network; repeatable) whose X-Forwarded-For and X-Forwarded-Proto the data plane believes (docs/load-balancer.md).",
+            HelpName = "address",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        trustedProxy.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+            {
+                if (!TryParseProxy(token.Value, out _))
+                {
+                    result.AddError($"--trusted-proxy takes an IP address or a CIDR network such as 10.0.0.0/24 (got '{token.Value}').");
+                }
+            }
+        });
         var topology = new Option<string?>("--topology") { Description = "The topology file listing the sites (docs/datacenters.md); default: topology.toml in the data directory, written when absent.", HelpName = "file" };
 
         var command = new Command("server", "Run the storage server (HTTPS; --dev for a local Azurite replacement).")
         {
-            dev, data, host, port, certificate, key, allowHttp, topology, managementHost, managementPort, pendingExpiry,
+            dev, data, host, port, certificate, key, allowHttp, topology, managementHost, managementPort, pendingExpiry, trustedProxy,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -287,6 +303,7 @@ public static partial class Cli
                 ManagementHost = parseResult.GetValue(managementHost) ?? "127.0.0.1",
                 ManagementPort = parseResult.GetValue(managementPort),
                 Access = new Access.AccessOptions { RequestPendingLifetime = ParsePendingLifetime(parseResult.GetValue(pendingExpiry)) },
+                TrustedProxies = [.. (parseResult.GetValue(trustedProxy) ?? []).Select(value => TryParseProxy(value, out var network) ? network : throw new InvalidOperationException($"Unparsed --trusted-proxy '{value}'."))],
                 Output = output,
                 ControlCommands = RunInServerAsync,
             };
@@ -302,6 +319,18 @@ public static partial class Cli
             return ExitSuccess;
         });
         return command;
+    }
+
+    /// <summary>An address is the network of that one address (/32, /128).</summary>
+    private static bool TryParseProxy(string value, out System.Net.IPNetwork network)
+    {
+        if (System.Net.IPAddress.TryParse(value, out var address))
+        {
+            network = new System.Net.IPNetwork(address, address.GetAddressBytes().Length * 8);
+            return true;
+        }
+
+        return System.Net.IPNetwork.TryParse(value, out network);
     }
 
     private static Command AccountCommand(TextWriter output)

@@ -193,7 +193,7 @@ internal static class DataCommands
             // Creates (or migrates, or finishes) the development vault; a no-op on one that is complete.
             VaultSetup.InitializeDevelopment(directory, SystemRandomSource.Instance);
         }
-        else if (!directory.IsInitialized)
+        else if (!directory.IsInitialized && !(directory.MetadataConnectionString is not null && await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false)))
         {
             if (!directory.Exists && !directory.HasLegacyRootKey && !create)
             {
@@ -209,7 +209,9 @@ internal static class DataCommands
         var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (VaultSetup.TryUnsealDevelopment(directory, deployment.Vault))
+            // A shared deployment keeps its development share in the database, not the directory.
+            if (VaultSetup.TryUnsealDevelopment(directory, deployment.Vault)
+                || (directory.MetadataConnectionString is not null && VaultSetup.TryUnsealDevelopment(deployment.VaultFiles, deployment.Vault)))
             {
                 return deployment;
             }

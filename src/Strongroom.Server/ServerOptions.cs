@@ -53,6 +53,15 @@ public sealed class ServerOptions
     /// <summary>Serves plain HTTP in production mode: account-key signatures and data cross the network unencrypted.</summary>
     public bool DangerousAllowHttp { get; init; }
 
+    /// <summary>
+    /// Load balancers (an address or a CIDR network each) whose <c>X-Forwarded-For</c> and
+    /// <c>X-Forwarded-Proto</c> the data plane believes: on a connection from one of them, the client
+    /// address (the audit log's, a SAS's <c>sip</c>) is the last address the proxy appended and the
+    /// scheme is the one the client used. Empty: the headers are ignored, the peer is the client.
+    /// Never the management plane (docs/load-balancer.md).
+    /// </summary>
+    public IReadOnlyList<System.Net.IPNetwork> TrustedProxies { get; init; } = [];
+
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 
     public IRandomSource RandomSource { get; init; } = SystemRandomSource.Instance;

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
@@ -454,6 +455,12 @@ public sealed class StrongroomServer : IAsyncDisposable
             },
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());
+        if (options.TrustedProxies.Count > 0)
+        {
+            // Only the data plane sits behind the load balancer; the management plane always sees its peer.
+            app.UseWhen(context => !IsManagementConnection(context), data => data.UseForwardedHeaders(TrustedProxyHeaders(options.TrustedProxies)));
+        }
+
         app.Run(context =>
             IsManagementConnection(context) ? management.HandleAsync(context)
             : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
@@ -462,6 +469,29 @@ public sealed class StrongroomServer : IAsyncDisposable
             : PlatformEndpoints.Matches(context.Request) ? platform.HandleAsync(context)
             : handler.HandleAsync(context));
         return app;
+    }
+
+    /// <summary>
+    /// X-Forwarded-For and X-Forwarded-Proto, believed only on a connection from one of
+    /// <paramref name="proxies"/>, and then only their last entry (the one the proxy appended; what
+    /// the client sent before it is the client's own claim). ASP.NET's default trust of loopback is
+    /// removed: the operator names every proxy.
+    /// </summary>
+    internal static ForwardedHeadersOptions TrustedProxyHeaders(IReadOnlyList<System.Net.IPNetwork> proxies)
+    {
+        var headers = new ForwardedHeadersOptions
+        {
+            ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto,
+            ForwardLimit = 1,
+        };
+        headers.KnownProxies.Clear();
+        headers.KnownIPNetworks.Clear();
+        foreach (var proxy in proxies)
+        {
+            headers.KnownIPNetworks.Add(proxy);
+        }
+
+        return headers;
     }
 
     internal static SealStatusView ToSealStatusView(Vault.SealStatus status) =>

@@ -23,7 +23,7 @@ public sealed class AuditWiringTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await server.DisposeAsync();
 
-    private IReadOnlyList<AuditEntry> Entries(string log) => StoredLog.Entries(server.DataDirectory, log);
+    private IReadOnlyList<AuditEntry> Entries(string log) => StoredLog.Entries(server, log);
 
     private static string RequestId(Response response) =>
         response.Headers.TryGetValue("x-ms-request-id", out var id) ? id! : throw new InvalidOperationException("no x-ms-request-id");
@@ -69,6 +69,29 @@ public sealed class AuditWiringTests : IAsyncLifetime
 /// <summary>Reads a log's entries straight from a data directory's store (read-only, beside the running server).</summary>
 internal static class StoredLog
 {
+    /// <summary>The entries from the server's store: its SQLite file, or its PostgreSQL database in the postgres and nginx modes.</summary>
+    public static IReadOnlyList<AuditEntry> Entries(StrongroomProcess server, string log)
+    {
+        if (server.MetadataConnectionString is not { } shared)
+        {
+            return Entries(server.DataDirectory, log);
+        }
+
+        using var connection = new Npgsql.NpgsqlConnection(shared);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT body FROM audit_entries WHERE log = @log ORDER BY idx";
+        command.Parameters.AddWithValue("log", log);
+        using var reader = command.ExecuteReader();
+        var entries = new List<AuditEntry>();
+        while (reader.Read())
+        {
+            entries.Add(AuditEntry.Decode((byte[])reader[0]));
+        }
+
+        return entries;
+    }
+
     public static IReadOnlyList<AuditEntry> Entries(string dataDirectory, string log)
     {
         using var connection = new SqliteConnection($"Data Source={Path.Combine(dataDirectory, "metadata.db")};Mode=ReadOnly;Pooling=False");
@@ -104,7 +127,7 @@ public sealed class KeyVaultAuditWiringTests(KeyVaultServerFixture fixture) : IC
         await fixture.CallAsync(token, HttpMethod.Get, "/secrets/audited");
         await fixture.CallAsync(token, HttpMethod.Get, "/secrets/nosuch", expected: System.Net.HttpStatusCode.NotFound);
 
-        var entries = StoredLog.Entries(fixture.DataDirectory, KeyVaultServerFixture.AccountA);
+        var entries = StoredLog.Entries(fixture.Server, KeyVaultServerFixture.AccountA);
         var issued = Assert.Single(entries, entry => entry.Action == "IssueToken");
         Assert.Equal(new Actor(ActorKind.SharedKey, "key1"), issued.Actor);
         var grant = issued.Details.Single(detail => detail.Key == "grant").Value;
@@ -127,6 +150,6 @@ public sealed class KeyVaultAuditWiringTests(KeyVaultServerFixture fixture) : IC
         }
 
         // The other tenant's log saw none of it.
-        Assert.DoesNotContain(StoredLog.Entries(fixture.DataDirectory, KeyVaultServerFixture.AccountB), entry => entry.Action.StartsWith("Vault.", StringComparison.Ordinal));
+        Assert.DoesNotContain(StoredLog.Entries(fixture.Server, KeyVaultServerFixture.AccountB), entry => entry.Action.StartsWith("Vault.", StringComparison.Ordinal));
     }
 }

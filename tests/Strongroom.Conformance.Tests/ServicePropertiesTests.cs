@@ -67,7 +67,7 @@ public sealed class ServicePropertiesTests(ServerFixture fixture) : IClassFixtur
 
         // The Set is recorded in the account's log with what it changed.
         var requestId = setResponse.Headers.TryGetValue("x-ms-request-id", out var id) ? id : null;
-        var entry = Assert.Single(StoredLog.Entries(fixture.Server.DataDirectory, StrongroomProcess.DevAccountName), e => e.RequestId == requestId);
+        var entry = Assert.Single(StoredLog.Entries(fixture.Server, StrongroomProcess.DevAccountName), e => e.RequestId == requestId);
         Assert.Equal("SetBlobServiceProperties", entry.Action);
         Assert.Contains(new KeyValuePair<string, string>("corsRules", "2"), entry.Details);
         Assert.Contains(new KeyValuePair<string, string>("defaultServiceVersion", "2021-08-06"), entry.Details);

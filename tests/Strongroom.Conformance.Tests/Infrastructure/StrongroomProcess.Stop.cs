@@ -9,6 +9,11 @@ public sealed partial class StrongroomProcess
     /// <summary>SIGTERM and wait: the server stops gracefully (requests finish, StopServer is recorded, the store closes).</summary>
     public async Task StopGracefullyAsync()
     {
+        if (_peer is { _process: not null } peer)
+        {
+            await peer.StopGracefullyAsync();
+        }
+
         var process = _process ?? throw new InvalidOperationException("The server is not running.");
         if (!process.HasExited && Kill(process.Id, SignalTerminate) != 0)
         {

@@ -34,6 +34,13 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     Process? _process;
     StreamWriter? _log;
 
+    // The postgres and nginx modes (TestModes): this server's fresh database (the peer uses its
+    // primary's), the second server and the balancer in front of both.
+    PostgresDatabase? _database;
+    StrongroomProcess? _primary;
+    StrongroomProcess? _peer;
+    NginxFront? _front;
+
     StrongroomProcess(string dataDirectory, bool ownsDataDirectory)
     {
         DataDirectory = dataDirectory;
@@ -56,6 +63,27 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     string Scheme => Production ? "https" : "http";
 
+    /// <summary>
+    /// The metadata database: one a multi-server test set (MultiServerDeployment), else the postgres
+    /// and nginx modes' own (null: the data directory's SQLite file; null before the first start or
+    /// CLI command). The server and every CLI command get it through STRONGROOM_METADATA.
+    /// </summary>
+    public string? MetadataConnectionString
+    {
+        get => _sharedMetadata ?? (_primary ?? this)._database?.ConnectionString;
+        set => _sharedMetadata = value;
+    }
+
+    /// <summary>More <c>strongroom server</c> options, appended to every start (e.g. <c>--trusted-proxy</c>).</summary>
+    public IReadOnlyList<string> ExtraServerArguments { get; set; } = [];
+
+    /// <summary>The second server of the nginx mode (null in the other modes, and before the first start).</summary>
+    public StrongroomProcess? Peer => _peer;
+
+    /// <summary>The balancer of the nginx mode (null in the other modes, and before the first start).</summary>
+    public NginxFront? Front => _front;
+
+
     /// <summary>The management plane's port (its own listener), from the start banner.</summary>
     public int ManagementPort { get; private set; }
 
@@ -65,7 +93,11 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     /// <summary>The service root, e.g. <c>https://127.0.0.1:PORT/</c>.</summary>
     public Uri Endpoint => new($"{Scheme}://127.0.0.1:{Port}/");
 
-    public int Port { get; private set; }
+    /// <summary>The blob endpoint's port: nginx's in the nginx mode, else this server's own (<see cref="DirectPort"/>).</summary>
+    public int Port => _front?.Port ?? DirectPort;
+
+    /// <summary>The port this server process listens on for the data plane, whatever is in front of it.</summary>
+    public int DirectPort { get; private set; }
 
     public Process Process => _process ?? throw new InvalidOperationException("The server is not running.");
 
@@ -177,6 +209,12 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         {
             throw new InvalidOperationException($"The server did not unseal.\n{last}");
         }
+
+        // Each server of a deployment is unsealed on its own (nginx mode: the second one too).
+        if (_peer is { _process: not null } peer)
+        {
+            await peer.UnsealWithAsync(shares);
+        }
     }
 
     /// <summary>Loads the server's generated certificate (call after the first start).</summary>
@@ -281,7 +319,66 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     static int NextInstance() => Interlocked.Increment(ref s_instances);
 
+    /// <summary>
+    /// Starts the server; in the nginx mode also the second server (its own data directory, the
+    /// first one's topology file and certificate) and nginx in front of both, or points the
+    /// running nginx at the servers' new ports after a restart.
+    /// </summary>
     public async Task StartAsync()
+    {
+        await EnsureDatabaseAsync();
+        await StartProcessAsync();
+        if (!TestModes.Nginx || _primary is not null)
+        {
+            return;
+        }
+
+        if (_peer is null)
+        {
+            var peerDirectory = DataDirectory + "-peer";
+            if (Directory.Exists(peerDirectory))
+            {
+                Directory.Delete(peerDirectory, recursive: true);
+            }
+
+            Directory.CreateDirectory(peerDirectory);
+            _peer = new StrongroomProcess(peerDirectory, ownsDataDirectory: true) { Production = Production, _primary = this };
+        }
+
+        if (Production)
+        {
+            // One certificate for the deployment: nginx terminates TLS with it, the tests pin it.
+            var tls = Path.Combine(_peer.DataDirectory, "tls");
+            Directory.CreateDirectory(tls);
+            foreach (var file in new[] { "server.crt", "server.key" })
+            {
+                File.Copy(Path.Combine(DataDirectory, "tls", file), Path.Combine(tls, file), overwrite: true);
+            }
+        }
+
+        await _peer.StartProcessAsync();
+        if (_front is null)
+        {
+            _front = await NginxFront.StartAsync(
+                Path.GetFileName(DataDirectory),
+                [DirectPort, _peer.DirectPort],
+                Production ? (CertificatePath, Path.Combine(DataDirectory, "tls", "server.key")) : null);
+        }
+        else
+        {
+            await _front.ReloadAsync([DirectPort, _peer.DirectPort]);
+        }
+    }
+
+    async Task EnsureDatabaseAsync()
+    {
+        if (TestModes.Postgres && _primary is null && _database is null)
+        {
+            _database = await PostgresDatabase.CreateAsync();
+        }
+    }
+
+    async Task StartProcessAsync()
     {
         if (_process is { HasExited: false })
         {
@@ -296,9 +393,23 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
         _log ??= TestLogs.OpenServerLog(Path.GetFileName(DataDirectory));
         AppendOutput($"---- starting server on {DataDirectory} ----");
         AppendLog($"---- starting server on {DataDirectory} ----");
-        var startInfo = Production
-            ? NewStartInfo(["server", "--port", "0", "--data", DataDirectory, .. ServerArguments()])
-            : NewStartInfo(["server", "--dev", "--port", "0", "--data", DataDirectory, .. ServerArguments()]);
+        string[] arguments = Production
+            ? ["server", "--port", "0", "--data", DataDirectory]
+            : ["server", "--dev", "--port", "0", "--data", DataDirectory];
+        if (_primary is not null)
+        {
+            // The peer places copies on the same sites: the first server's topology, whose relative
+            // site paths resolve against its directory.
+            arguments = [.. arguments, "--topology", Path.Combine(_primary.DataDirectory, "topology.toml")];
+        }
+
+        if (TestModes.Nginx)
+        {
+            // nginx connects from loopback: the data plane believes its X-Forwarded-* headers.
+            arguments = [.. arguments, "--trusted-proxy", "127.0.0.1"];
+        }
+
+        var startInfo = NewStartInfo([.. arguments, .. ServerArguments(), .. (_primary ?? this).ExtraServerArguments]);
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };
         var endpoint = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
         var blobPort = 0;
@@ -359,7 +470,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
         try
         {
-            Port = await endpoint.Task.WaitAsync(StartupTimeout);
+            DirectPort = await endpoint.Task.WaitAsync(StartupTimeout);
         }
         catch (TimeoutException)
         {
@@ -368,21 +479,53 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
                 $"The server did not print an {Scheme}://127.0.0.1:PORT endpoint within {StartupTimeout.TotalSeconds} s.\n{Output}");
         }
 
-        if (Port == 0)
+        if (DirectPort == 0)
         {
             throw new InvalidOperationException($"The server printed port 0 instead of the port it bound.\n{Output}");
         }
 
         // The development vault's single share is key material too: the log scan looks for it.
-        var developmentShare = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
-        if (!Production && File.Exists(developmentShare))
+        if (!Production && DevelopmentShare() is { } share)
         {
-            TestLogs.RecordSecret("development unseal share", File.ReadAllText(developmentShare).Trim());
+            TestLogs.RecordSecret("development unseal share", share);
         }
     }
 
-    /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves.</summary>
+    /// <summary>
+    /// The development vault's share: a file in the data directory, or (shared metadata) a row of
+    /// the database's <c>vault_files</c>. Null when there is none.
+    /// </summary>
+    public string? DevelopmentShare()
+    {
+        var file = Path.Combine(DataDirectory, "vault", "dev-unseal.share");
+        if (File.Exists(file))
+        {
+            return File.ReadAllText(file).Trim();
+        }
+
+        if (MetadataConnectionString is not { } shared)
+        {
+            return null;
+        }
+
+        using var connection = new Npgsql.NpgsqlConnection(shared);
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT content FROM vault_files WHERE name = 'dev-unseal.share'";
+        return command.ExecuteScalar() is byte[] content ? System.Text.Encoding.UTF8.GetString(content).Trim() : null;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing; what is on disk is what a crash leaves. In the nginx mode both servers (nginx stays).</summary>
     public async Task KillAsync()
+    {
+        await KillProcessAsync();
+        if (_peer is not null)
+        {
+            await _peer.KillProcessAsync();
+        }
+    }
+
+    async Task KillProcessAsync()
     {
         var process = _process;
         if (process is null)
@@ -419,7 +562,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     public Task<CliResult> RunCliAsync(params string[] args) => RunCliWithInputAsync(null, args);
 
     /// <summary>Runs an admin command of the CLI on this server's data directory with <paramref name="input"/> on its standard input (null: none).</summary>
-    public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory, .. DeploymentArguments()]);
+    public Task<CliResult> RunCliWithInputAsync(string? input, params string[] args) => RunCommandAsync(input, [.. args, "--data", DataDirectory]);
 
     /// <summary>Runs the CLI with exactly <paramref name="args"/> (no <c>--data</c> added), e.g. <c>unseal --server URL</c>.</summary>
     public Task<CliResult> RunCommandAsync(string? input, params string[] args) => RunCommandAsync(input, environment: null, args);
@@ -427,6 +570,7 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     /// <summary>Runs the CLI with exactly <paramref name="args"/> and these extra environment variables (e.g. a secret kept off the command line).</summary>
     public async Task<CliResult> RunCommandAsync(string? input, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        await EnsureDatabaseAsync();
         var arguments = new List<string>(args);
         var startInfo = NewStartInfo([.. arguments]);
         startInfo.RedirectStandardInput = true;
@@ -480,6 +624,18 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (_front is not null)
+        {
+            await _front.DisposeAsync();
+            _front = null;
+        }
+
+        if (_peer is not null)
+        {
+            await _peer.DisposeAsync();
+            _peer = null;
+        }
+
         await KillAsync();
         lock (_outputLock)
         {
@@ -512,9 +668,15 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
             {
             }
         }
+
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+            _database = null;
+        }
     }
 
-    static ProcessStartInfo NewStartInfo(params string[] args)
+    ProcessStartInfo NewStartInfo(params string[] args)
     {
         var startInfo = new ProcessStartInfo("dotnet")
         {
@@ -532,6 +694,15 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
 
         // The server is not a test host: keep the test runner's environment out of it.
         startInfo.Environment.Remove("DOTNET_STARTUP_HOOKS");
+
+        // The postgres and nginx modes: the server and every CLI command on its data directory use
+        // the deployment's database (the variable, not --metadata, so commands without the option
+        // run unchanged and the password stays off command lines).
+        if (MetadataConnectionString is { } metadata)
+        {
+            startInfo.Environment["STRONGROOM_METADATA"] = metadata;
+        }
+
         return startInfo;
     }
 
