@@ -22,11 +22,14 @@ public sealed class CorsTests(ServerFixture fixture) : IClassFixture<ServerFixtu
 
     // The SDK's fresh BlobServiceProperties sends Logging and metrics without a Version, which
     // Azure (and this server) refuses (azure-sdk-for-net#9583): read, change Cors, write back.
+    // Then, with several servers behind the balancer, wait until every one applies the rules.
     private async Task SetRulesAsync(params BlobCorsRule[] rules)
     {
         var properties = (await fixture.Service.GetPropertiesAsync()).Value;
+        var before = new BlobServiceProperties { Cors = [.. properties.Cors], DefaultServiceVersion = properties.DefaultServiceVersion };
         properties.Cors = rules;
         await fixture.Service.SetPropertiesAsync(properties);
+        await ServicePropertiesPropagation.WaitUntilEveryServerAppliesAsync(fixture.Server, Account, before, properties);
     }
 
     private static BlobCorsRule Rule(string origins, string methods, string allowedHeaders = "", string exposedHeaders = "", int maxAge = 0) =>

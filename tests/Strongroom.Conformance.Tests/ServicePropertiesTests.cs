@@ -63,6 +63,7 @@ public sealed class ServicePropertiesTests(ServerFixture fixture) : IClassFixtur
             DeleteRetentionPolicy = new BlobRetentionPolicy { Enabled = true, Days = 7 },
             StaticWebsite = new BlobStaticWebsite { Enabled = true, IndexDocument = "index.html", ErrorDocument404Path = "error/404.html" },
         };
+        var before = (await service.GetPropertiesAsync()).Value;
         var setResponse = await service.SetPropertiesAsync(set);
 
         // The Set is recorded in the account's log with what it changed.
@@ -82,7 +83,9 @@ public sealed class ServicePropertiesTests(ServerFixture fixture) : IClassFixtur
         Assert.Equal(("*", "GET", 0), (read.Cors[1].AllowedOrigins, read.Cors[1].AllowedMethods, read.Cors[1].MaxAgeInSeconds));
         Assert.Equal("2021-08-06", read.DefaultServiceVersion);
 
-        // DefaultServiceVersion answers a request that names no version (here an anonymous one).
+        // DefaultServiceVersion answers a request that names no version (here an anonymous one),
+        // on every server once it applies the Set.
+        await ServicePropertiesPropagation.WaitUntilEveryServerAppliesAsync(fixture.Server, StrongroomProcess.DevAccountName, before, set);
         using (var http = fixture.Server.CreateHttpClient())
         {
             using var anonymous = await http.GetAsync(new Uri(fixture.Server.Endpoint, StrongroomProcess.DevAccountName + "/c/b"));
