@@ -82,6 +82,54 @@ public sealed class CrossProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_write_whose_chunk_another_server_replaced_and_deleted_before_the_read_merges_again()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "gone", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        var first = BlobServiceFixture.Pattern(Limits.PageBytes, 1);
+        await WriteAsync(fixture.Blobs, "gone", 0, first);
+        var looked = (await fixture.Store.GetPageBlobAsync(Account, "disks", "gone", null))!.Chunks.Single().Object.ObjectId;
+
+        // The peer has looked the chunk up; before it reads the object, this server replaces the
+        // chunk and deletes the old object from the site. The peer finds no copy: a lost swap, not
+        // a lost object, because the blob no longer names it.
+        var ourPage = BlobServiceFixture.Pattern(Limits.PageBytes, 3);
+        var interleaved = 0;
+        peer.Site.BeforeRead = async objectId =>
+        {
+            if (objectId == looked && Interlocked.Exchange(ref interleaved, 1) == 0)
+            {
+                await WriteAsync(fixture.Blobs, "gone", 2 * Limits.PageBytes, ourPage);
+                Assert.DoesNotContain(looked, fixture.SiteFiles().Select(Path.GetFileName));
+            }
+        };
+        var peerPage = BlobServiceFixture.Pattern(Limits.PageBytes, 2);
+        var result = await WriteAsync(peer.Blobs, "gone", 5 * Limits.PageBytes, peerPage);
+
+        Assert.Equal(1, interleaved);
+        var expected = new byte[Chunk];
+        first.CopyTo(expected, 0);
+        ourPage.CopyTo(expected, 2 * Limits.PageBytes);
+        peerPage.CopyTo(expected, 5 * Limits.PageBytes);
+        Assert.Equal(expected, await fixture.ReadAllAsync("disks", "gone"));
+        var state = (await fixture.Store.GetPageBlobAsync(Account, "disks", "gone", null))!;
+        Assert.Equal(result.ETag, state.Blob.ETag);
+        Assert.Equal(Assert.Single(state.Chunks).Object.ObjectId, Assert.Single(fixture.SiteFiles().Select(Path.GetFileName)));
+    }
+
+    [Fact]
+    public async Task A_page_write_whose_chunk_is_gone_while_the_blob_still_names_it_is_an_integrity_failure()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "lost", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        await WriteAsync(fixture.Blobs, "lost", 0, BlobServiceFixture.Pattern(Limits.PageBytes, 1));
+        var named = (await fixture.Store.GetPageBlobAsync(Account, "disks", "lost", null))!.Chunks.Single().Object.ObjectId;
+        File.Delete(peer.Site.PathOf(named)!);
+
+        var refused = await Assert.ThrowsAsync<StorageException>(() => WriteAsync(peer.Blobs, "lost", 5 * Limits.PageBytes, BlobServiceFixture.Pattern(Limits.PageBytes, 2)));
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, refused.Code);
+        Assert.Equal(named, (await fixture.Store.GetPageBlobAsync(Account, "disks", "lost", null))!.Chunks.Single().Object.ObjectId);
+    }
+
+    [Fact]
     public async Task Many_interleaved_page_writes_from_two_servers_lose_no_page()
     {
         const int Pages = 24;
