@@ -7,7 +7,8 @@ namespace Strongroom.Placement;
 /// <summary>
 /// The live sites of a deployment: each declared site with its backend, the administrator's
 /// durable state (drain, remove) applied over the file's, and its health as this process sees it
-/// (a failure marks a site down; <see cref="ProbeDownSitesAsync"/> brings it back).
+/// (a failure marks a site down; <see cref="ProbeDownSitesAsync"/> brings it back: every server
+/// probes its own down sites, Strongroom.Server.SiteHealthProber, and so does the repair pass).
 /// </summary>
 public sealed class SiteSet : IAsyncDisposable
 {
