@@ -208,6 +208,26 @@ public sealed class CrossProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_site_drained_through_another_server_takes_no_copy_of_a_write_here_that_starts_after_the_drain()
+    {
+        await fixture.Blobs.CreateContainerAsync(Account, "drained", []);
+        await peer.Blobs.PutBlobAsync(new PutBlobRequest(Account, "drained", "before", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None), new MemoryStream([1]));
+
+        // The only site is drained through this server; the peer's clock does not move (no
+        // background refresh), yet its next write already sees the drain: no site can take it.
+        await fixture.Store.SetSiteStateAsync(Topology.SingleSiteId, SiteState.Draining);
+        var refused = await Assert.ThrowsAsync<StorageException>(() => peer.Blobs.PutBlobAsync(
+            new PutBlobRequest(Account, "drained", "after", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None),
+            new MemoryStream([2])));
+        Assert.Equal(ErrorCode.InsufficientSitesAvailable, refused.Code);
+
+        // Active again: the peer's next write lands.
+        await fixture.Store.SetSiteStateAsync(Topology.SingleSiteId, SiteState.Active);
+        await peer.Blobs.PutBlobAsync(new PutBlobRequest(Account, "drained", "again", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None), new MemoryStream([3]));
+        Assert.Equal([3], await fixture.ReadAllAsync("drained", "again"));
+    }
+
+    [Fact]
     public async Task Writes_of_one_blob_by_two_servers_in_the_same_clock_tick_get_distinct_etags()
     {
         await fixture.Blobs.CreateContainerAsync(Account, "docs", []);
