@@ -418,7 +418,23 @@ public sealed partial class BlobService
                 var content = buffer.AsMemory(0, Limits.PageChunkBytes);
                 if (old is not null && !whole)
                 {
-                    await reader!.ReadChunkAsync(old.Object, buffer, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await reader!.ReadChunkAsync(old.Object, buffer, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (StorageException exception) when (exception.InnerException is BlobReader.ObjectGoneException)
+                    {
+                        // Gone from every copy: another server replaced this chunk and deleted the
+                        // object after we looked it up. If the blob no longer names it, that is a
+                        // lost compare-and-swap (read again, merge again); if it still does, the
+                        // object is lost and the integrity failure stands.
+                        if (await ChunkStillNamesAsync(account.Name, container.Name, current.Name, index, old.Object.ObjectId, cancellationToken).ConfigureAwait(false))
+                        {
+                            throw;
+                        }
+
+                        throw new PageChunkConflictException();
+                    }
                 }
                 else
                 {
@@ -504,6 +520,12 @@ public sealed partial class BlobService
                 }
             }
         }
+    }
+
+    private async Task<bool> ChunkStillNamesAsync(string account, string container, string blob, int index, string objectId, CancellationToken cancellationToken)
+    {
+        var state = await PageStore.GetPageBlobAsync(account, container, blob, null, cancellationToken).ConfigureAwait(false);
+        return state is not null && state.Chunks.Any(chunk => chunk.Index == index && chunk.Object.ObjectId == objectId);
     }
 
     private long pageChunksEncrypted;

@@ -227,8 +227,11 @@ public sealed class BlobReader
         // Copies that failed authentication are condemned only once another copy has proved the key
         // and binding right: when every copy fails, the fault may be the key, not the copies.
         List<(string SiteId, Exception Reason)>? unauthenticated = null;
+        var tried = 0;
+        var missing = 0;
         foreach (var site in readOrder(stored))
         {
+            tried++;
             var done = destination.Written - start;
             try
             {
@@ -248,6 +251,7 @@ public sealed class BlobReader
             catch (IOException exception) when (!destination.Failed)
             {
                 lastFailure = exception;
+                missing += exception is FileNotFoundException ? 1 : 0;
                 await reportBadCopy(stored, site.Id, exception).ConfigureAwait(false);
             }
             catch (StorageException exception) when (exception.Code == ErrorCode.IntegrityCheckFailed && !destination.Failed)
@@ -263,8 +267,19 @@ public sealed class BlobReader
             }
         }
 
-        throw new StorageException(ErrorCode.IntegrityCheckFailed, $"No copy of object {stored.ObjectId} could be read.", lastFailure);
+        throw new StorageException(
+            ErrorCode.IntegrityCheckFailed,
+            $"No copy of object {stored.ObjectId} could be read.",
+            tried > 0 && missing == tried ? new ObjectGoneException(stored.ObjectId, lastFailure) : lastFailure);
     }
+
+    /// <summary>
+    /// Every copy tried answered "not found": the object is gone, not damaged. A reader of a record
+    /// that another server replaced (and whose old object it deleted) sees this; the caller decides,
+    /// by reading the record again, whether it was a lost race or a lost object.
+    /// </summary>
+    internal sealed class ObjectGoneException(string objectId, Exception? innerException)
+        : IOException($"Every copy of object {objectId} is gone.", innerException);
 
     /// <summary>
     /// Counts the plaintext bytes that reached the destination (where the next copy resumes) and

@@ -142,7 +142,7 @@ public static class Limits
     /// <summary>How often the repair worker runs a pass (probe down sites, make owed copies, carry tombstones, remove orphans).</summary>
     public static readonly TimeSpan RepairInterval = TimeSpan.FromSeconds(10);
 
-    /// <summary>How often a down site is probed (within a repair pass).</summary>
+    /// <summary>How often a down site is probed: by every server for its own view of site health, and within a repair pass.</summary>
     public static readonly TimeSpan SiteProbeInterval = TimeSpan.FromSeconds(5);
 
     /// <summary>Every copy is read back and its checksum verified at least this often.</summary>

@@ -58,6 +58,7 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(redundancy);
+        await sites.RefreshStatesAsync(store, cancellationToken).ConfigureAwait(false);
         var plan = Placer.Plan(sites.Sites, sites.IsUp, policy, redundancy, random);
         var candidates = new List<ResidentSite>(plan.Synchronous.Count);
         foreach (var descriptor in plan.Synchronous)

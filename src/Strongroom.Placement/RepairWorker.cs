@@ -104,6 +104,8 @@ public sealed partial class RepairWorker(IMetadataStore store, SiteSet sites, Pl
             counters.SitesBack = (await sites.ProbeDownSitesAsync(cancellationToken).ConfigureAwait(false)).Count;
         }
 
+        // Copies go only where the states read now allow (a drain through another server included).
+        await sites.RefreshStatesAsync(PlacementStore, cancellationToken).ConfigureAwait(false);
         var owners = new OwnerCache(store, placement);
         await MakeOwedCopiesAsync(owners, counters, cancellationToken).ConfigureAwait(false);
         await CarryTombstonesAsync(counters, cancellationToken).ConfigureAwait(false);

@@ -7,13 +7,17 @@ namespace Strongroom.Placement;
 /// <summary>
 /// The live sites of a deployment: each declared site with its backend, the administrator's
 /// durable state (drain, remove) applied over the file's, and its health as this process sees it
-/// (a failure marks a site down; <see cref="ProbeDownSitesAsync"/> brings it back).
+/// (a failure marks a site down; <see cref="ProbeDownSitesAsync"/> brings it back: every server
+/// probes its own down sites, Strongroom.Server.SiteHealthProber, and so does the repair pass).
 /// </summary>
 public sealed class SiteSet : IAsyncDisposable
 {
     private readonly Dictionary<string, ResidentSite> sites;
     private readonly ConcurrentDictionary<string, DateTimeOffset> down = new(StringComparer.Ordinal);
     private readonly TimeProvider time;
+    private readonly SemaphoreSlim refreshLock = new(1, 1);
+    private long refreshesStarted;
+    private long refreshedThrough;
     private volatile IReadOnlyList<SiteDescriptor> descriptors;
 
     public SiteSet(Topology topology, IReadOnlyDictionary<string, ISite> backends, TimeProvider time)
@@ -58,14 +62,35 @@ public sealed class SiteSet : IAsyncDisposable
     }
 
     /// <summary>
-    /// Reads the durable states from <paramref name="store"/> and applies them: servers sharing a
-    /// store each hold their own site set, so a drain or removal through one reaches the others by
-    /// this (every <see cref="Limits.SiteStatesRefreshInterval"/>, and before a state decision).
+    /// Applies the store's durable states as of this call or later: servers sharing a store each
+    /// hold their own site set, so a drain or removal through one (or through the CLI) reaches the
+    /// others by this — before every placement of new copies, at the start of a repair pass, before
+    /// a state decision, and every <see cref="Limits.SiteStatesRefreshInterval"/> in the background.
+    /// Single-flight: concurrent callers share one read, but a caller never settles for a read that
+    /// started before it arrived, so a write that starts after a drain committed never places a copy
+    /// on the drained site. The read is one snapshot of a table of a few rows.
     /// </summary>
     public async Task RefreshStatesAsync(IPlacementStore store, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(store);
-        ApplyStates(await store.GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
+        var needed = Interlocked.Read(ref refreshesStarted) + 1;
+        await refreshLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (refreshedThrough >= needed)
+            {
+                // A read that started after this call arrived has been applied.
+                return;
+            }
+
+            var number = Interlocked.Increment(ref refreshesStarted);
+            ApplyStates(await store.GetSiteStatesAsync(cancellationToken).ConfigureAwait(false));
+            refreshedThrough = number;
+        }
+        finally
+        {
+            refreshLock.Release();
+        }
     }
 
     public bool IsUp(string siteId) => !down.ContainsKey(siteId);
@@ -111,6 +136,7 @@ public sealed class SiteSet : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        refreshLock.Dispose();
         foreach (var site in sites.Values)
         {
             if (site.Backend is IAsyncDisposable disposable)

@@ -313,6 +313,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         {
             Gate = coordinator.Gate(BackgroundJobs.Repair),
         });
+        builder.Services.AddHostedService(services => new SiteHealthProber(deployment.Sites, options.TimeProvider, services.GetRequiredService<ILogger<SiteHealthProber>>()));
         builder.Services.AddHostedService(services => new SiteStatesRefresher(deployment.Sites, (Strongroom.Storage.IPlacementStore)deployment.Store, options.TimeProvider, services.GetRequiredService<ILogger<SiteStatesRefresher>>()));
         builder.Services.AddHostedService(services => new AccessSweepService(
             token => deployment.Lockbox.ExpireDueAsync(token),

@@ -82,6 +82,54 @@ public sealed class CrossProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_page_write_whose_chunk_another_server_replaced_and_deleted_before_the_read_merges_again()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "gone", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        var first = BlobServiceFixture.Pattern(Limits.PageBytes, 1);
+        await WriteAsync(fixture.Blobs, "gone", 0, first);
+        var looked = (await fixture.Store.GetPageBlobAsync(Account, "disks", "gone", null))!.Chunks.Single().Object.ObjectId;
+
+        // The peer has looked the chunk up; before it reads the object, this server replaces the
+        // chunk and deletes the old object from the site. The peer finds no copy: a lost swap, not
+        // a lost object, because the blob no longer names it.
+        var ourPage = BlobServiceFixture.Pattern(Limits.PageBytes, 3);
+        var interleaved = 0;
+        peer.Site.BeforeRead = async objectId =>
+        {
+            if (objectId == looked && Interlocked.Exchange(ref interleaved, 1) == 0)
+            {
+                await WriteAsync(fixture.Blobs, "gone", 2 * Limits.PageBytes, ourPage);
+                Assert.DoesNotContain(looked, fixture.SiteFiles().Select(Path.GetFileName));
+            }
+        };
+        var peerPage = BlobServiceFixture.Pattern(Limits.PageBytes, 2);
+        var result = await WriteAsync(peer.Blobs, "gone", 5 * Limits.PageBytes, peerPage);
+
+        Assert.Equal(1, interleaved);
+        var expected = new byte[Chunk];
+        first.CopyTo(expected, 0);
+        ourPage.CopyTo(expected, 2 * Limits.PageBytes);
+        peerPage.CopyTo(expected, 5 * Limits.PageBytes);
+        Assert.Equal(expected, await fixture.ReadAllAsync("disks", "gone"));
+        var state = (await fixture.Store.GetPageBlobAsync(Account, "disks", "gone", null))!;
+        Assert.Equal(result.ETag, state.Blob.ETag);
+        Assert.Equal(Assert.Single(state.Chunks).Object.ObjectId, Assert.Single(fixture.SiteFiles().Select(Path.GetFileName)));
+    }
+
+    [Fact]
+    public async Task A_page_write_whose_chunk_is_gone_while_the_blob_still_names_it_is_an_integrity_failure()
+    {
+        await fixture.Blobs.CreatePageBlobAsync(new CreatePageBlobRequest(Account, "disks", "lost", Chunk, 0, BlobHttpHeaders.Empty, [], AccessConditions.None));
+        await WriteAsync(fixture.Blobs, "lost", 0, BlobServiceFixture.Pattern(Limits.PageBytes, 1));
+        var named = (await fixture.Store.GetPageBlobAsync(Account, "disks", "lost", null))!.Chunks.Single().Object.ObjectId;
+        File.Delete(peer.Site.PathOf(named)!);
+
+        var refused = await Assert.ThrowsAsync<StorageException>(() => WriteAsync(peer.Blobs, "lost", 5 * Limits.PageBytes, BlobServiceFixture.Pattern(Limits.PageBytes, 2)));
+        Assert.Equal(ErrorCode.IntegrityCheckFailed, refused.Code);
+        Assert.Equal(named, (await fixture.Store.GetPageBlobAsync(Account, "disks", "lost", null))!.Chunks.Single().Object.ObjectId);
+    }
+
+    [Fact]
     public async Task Many_interleaved_page_writes_from_two_servers_lose_no_page()
     {
         const int Pages = 24;
@@ -157,6 +205,26 @@ public sealed class CrossProcessTests : IAsyncLifetime
         await peer.Blobs.SetBlobServicePropertiesAsync(Account, new BlobServicePropertiesUpdate(Cors: []));
         fixture.Time.Advance(Limits.ServicePropertiesCacheDuration);
         Assert.Empty((await fixture.Blobs.GetRequestPropertiesAsync(Account)).Cors);
+    }
+
+    [Fact]
+    public async Task A_site_drained_through_another_server_takes_no_copy_of_a_write_here_that_starts_after_the_drain()
+    {
+        await fixture.Blobs.CreateContainerAsync(Account, "drained", []);
+        await peer.Blobs.PutBlobAsync(new PutBlobRequest(Account, "drained", "before", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None), new MemoryStream([1]));
+
+        // The only site is drained through this server; the peer's clock does not move (no
+        // background refresh), yet its next write already sees the drain: no site can take it.
+        await fixture.Store.SetSiteStateAsync(Topology.SingleSiteId, SiteState.Draining);
+        var refused = await Assert.ThrowsAsync<StorageException>(() => peer.Blobs.PutBlobAsync(
+            new PutBlobRequest(Account, "drained", "after", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None),
+            new MemoryStream([2])));
+        Assert.Equal(ErrorCode.InsufficientSitesAvailable, refused.Code);
+
+        // Active again: the peer's next write lands.
+        await fixture.Store.SetSiteStateAsync(Topology.SingleSiteId, SiteState.Active);
+        await peer.Blobs.PutBlobAsync(new PutBlobRequest(Account, "drained", "again", BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None), new MemoryStream([3]));
+        Assert.Equal([3], await fixture.ReadAllAsync("drained", "again"));
     }
 
     [Fact]

@@ -22,6 +22,9 @@ public sealed class FaultySite(LocalDirectorySite inner) : ISite, IAsyncDisposab
     /// <summary>Runs before a write's commit, with the object id.</summary>
     public Func<string, Task>? BeforeCommit { get; set; }
 
+    /// <summary>Runs before a read opens the object, with the object id.</summary>
+    public Func<string, Task>? BeforeRead { get; set; }
+
     /// <summary>Every object id this site accepted (committed), in order.</summary>
     public List<string> WrittenIds { get; } = [];
 
@@ -31,10 +34,15 @@ public sealed class FaultySite(LocalDirectorySite inner) : ISite, IAsyncDisposab
         return new Write(this, objectId, await inner.BeginWriteAsync(objectId, cancellationToken));
     }
 
-    public Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default)
     {
         ThrowIfDown();
-        return inner.OpenReadAsync(objectId, cancellationToken);
+        if (BeforeRead is { } hook)
+        {
+            await hook(objectId);
+        }
+
+        return await inner.OpenReadAsync(objectId, cancellationToken);
     }
 
     public Task CheckAsync(CancellationToken cancellationToken = default)

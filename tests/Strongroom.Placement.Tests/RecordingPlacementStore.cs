@@ -40,7 +40,11 @@ internal sealed class RecordingPlacementStore : IPlacementStore
 
     public Task<ContainerRecord> SetContainerRedundancyAsync(string account, string container, Redundancy? redundancy, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw Unexpected();
 
-    public Task<IReadOnlyDictionary<string, SiteState>> GetSiteStatesAsync(CancellationToken cancellationToken = default) => throw Unexpected();
+    /// <summary>The durable site states (none: the topology file's); placement reads them before every write.</summary>
+    public Dictionary<string, SiteState> SiteStates { get; } = new(StringComparer.Ordinal);
+
+    public Task<IReadOnlyDictionary<string, SiteState>> GetSiteStatesAsync(CancellationToken cancellationToken = default) =>
+        Task.FromResult<IReadOnlyDictionary<string, SiteState>>(new Dictionary<string, SiteState>(SiteStates, StringComparer.Ordinal));
 
     public Task SetSiteStateAsync(string siteId, SiteState state, AuditAppend? audit = null, CancellationToken cancellationToken = default) => throw Unexpected();
 
