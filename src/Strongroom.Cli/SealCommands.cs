@@ -209,6 +209,12 @@ internal static class SealCommands
             var vault = session.Live is { } inside ? DeploymentVault.Of(inside.VaultFiles) : await DeploymentVault.ReadAsync(directory, cancellationToken).ConfigureAwait(false);
             var current = vault.Seal
                 ?? throw new CliException(Cli.ExitFailure, $"{Name(directory)} is not initialised: there are no shares to replace. Run `strongroom init` first.");
+            if (vault.IsDevelopment)
+            {
+                // Refused before any share is asked for: its only share is stored beside the seal.
+                throw new CliException(Cli.ExitFailure, $"{Name(directory)} is a development {(directory.HasSharedMetadata ? "deployment" : "data directory")}: its only unseal share is stored in {vault.DevelopmentShareLocation}, so new shares would not make it fit for production. Initialise a new one with `strongroom init` for production.");
+            }
+
             var presented = new List<UnsealShare>();
             try
             {
