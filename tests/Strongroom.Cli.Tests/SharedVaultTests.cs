@@ -284,6 +284,10 @@ public sealed class SharedVaultTests : IAsyncLifetime
         var old = initialization.Shares.Select(share => share.ToText()).ToArray();
 
         await using var a = await Deployment.OpenAsync(directoryA, time, new SeededRandomSource(9));
+
+        // A server joining the deployment is given its topology (it may not write one of its own).
+        directoryB.Create();
+        File.Copy(directoryA.TopologyPath, directoryB.TopologyPath);
         await using var b = await Deployment.OpenAsync(directoryB, time, new SeededRandomSource(10));
         foreach (var data in new[] { directoryA, directoryB })
         {
