@@ -188,12 +188,19 @@ internal static class DataCommands
             return live;
         }
 
+        // With shared metadata the vault is in the database: a development one is created there
+        // once the store is open (below), never in the data directory.
+        var shared = directory.HasSharedMetadata;
+        var exists = shared && await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false);
         if (dev && (create || directory.Exists || directory.HasLegacyRootKey || directory.IsInitialized))
         {
-            // Creates (or migrates, or finishes) the development vault; a no-op on one that is complete.
-            VaultSetup.InitializeDevelopment(directory, SystemRandomSource.Instance);
+            if (!shared)
+            {
+                // Creates (or migrates, or finishes) the development vault; a no-op on one that is complete.
+                VaultSetup.InitializeDevelopment(directory, SystemRandomSource.Instance);
+            }
         }
-        else if (!directory.IsInitialized && !(directory.MetadataConnectionString is not null && await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false)))
+        else if (shared ? !exists : !directory.IsInitialized)
         {
             if (!directory.Exists && !directory.HasLegacyRootKey && !create)
             {
@@ -206,12 +213,17 @@ internal static class DataCommands
             }
         }
 
-        var deployment = await Deployment.OpenAsync(directory, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+        var deployment = await Deployment.OpenAsync(directory, topologyPath: null, new Strongroom.Access.AccessOptions(), development: dev, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
         try
         {
-            // A shared deployment keeps its development share in the database, not the directory.
-            if (VaultSetup.TryUnsealDevelopment(directory, deployment.Vault)
-                || (directory.MetadataConnectionString is not null && VaultSetup.TryUnsealDevelopment(deployment.VaultFiles, deployment.Vault)))
+            if (shared && dev)
+            {
+                // A no-op when the deployment has a seal (a production one stays sealed: refused below).
+                VaultSetup.InitializeDevelopment(deployment.VaultFiles, SystemRandomSource.Instance);
+            }
+
+            // The development share is asked of the store that holds the vault (Deployment.VaultFiles).
+            if (VaultSetup.TryUnsealDevelopment(deployment.VaultFiles, deployment.Vault))
             {
                 return deployment;
             }

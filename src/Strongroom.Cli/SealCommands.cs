@@ -38,9 +38,10 @@ internal static class SealCommands
         {
             var (n, k) = Counts(parseResult.GetValue(shares), parseResult.GetValue(threshold));
             var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), dev: false);
-            if (await DataCommands.ServerRunningAsync(directory, cancellationToken).ConfigureAwait(false) || directory.IsInitialized)
+            var existing = (await DeploymentVault.ReadAsync(directory, cancellationToken).ConfigureAwait(false)).Seal;
+            if (await DataCommands.ServerRunningAsync(directory, cancellationToken).ConfigureAwait(false) || existing is not null)
             {
-                throw new CliException(Cli.ExitFailure, $"{directory.Root} is already initialised: its shares were issued by an earlier init. To issue new shares, use `strongroom rekey` with {(directory.IsInitialized ? SealFile.Read(directory.SealPath).Threshold : k)} current shares.");
+                throw new CliException(Cli.ExitFailure, $"{Name(directory)} is already initialised: its shares were issued by an earlier init. To issue new shares, use `strongroom rekey` with {existing?.Threshold ?? k} current shares.");
             }
 
             var targetDirectory = parseResult.GetValue(shareDirectory) is { } dir ? CliSession.Current.ResolvePath(dir) : null;
@@ -205,12 +206,15 @@ internal static class SealCommands
             var (n, k) = Counts(parseResult.GetValue(shares), parseResult.GetValue(threshold));
             var session = CliSession.Current;
             var directory = session.Live?.Directory ?? session.ResolveDirectory(parseResult.GetValue(data), dev: false);
-            if (!directory.IsInitialized)
+            var vault = session.Live is { } inside ? DeploymentVault.Of(inside.VaultFiles) : await DeploymentVault.ReadAsync(directory, cancellationToken).ConfigureAwait(false);
+            var current = vault.Seal
+                ?? throw new CliException(Cli.ExitFailure, $"{Name(directory)} is not initialised: there are no shares to replace. Run `strongroom init` first.");
+            if (vault.IsDevelopment)
             {
-                throw new CliException(Cli.ExitFailure, $"{directory.Root} is not initialised: there are no shares to replace. Run `strongroom init` first.");
+                // Refused before any share is asked for: its only share is stored beside the seal.
+                throw new CliException(Cli.ExitFailure, $"{Name(directory)} is a development {(directory.HasSharedMetadata ? "deployment" : "data directory")}: its only unseal share is stored in {vault.DevelopmentShareLocation}, so new shares would not make it fit for production. Initialise a new one with `strongroom init` for production.");
             }
 
-            var current = SealFile.Read(directory.SealPath);
             var presented = new List<UnsealShare>();
             try
             {
@@ -274,14 +278,14 @@ internal static class SealCommands
             var directory = CliSession.Current.ResolveDirectory(parseResult.GetValue(data), parseResult.GetValue(dev));
             await using var live = await DataCommands.InServerOrForwardAsync(directory, cancellationToken).ConfigureAwait(false);
             directory = live?.Directory ?? directory;
+            var vault = live is not null ? DeploymentVault.Of(live.VaultFiles) : await DeploymentVault.ReadAsync(directory, cancellationToken).ConfigureAwait(false);
             SealStatus status;
             if (live is not null)
             {
                 status = live.Vault.Status;
             }
-            else if (directory.IsInitialized)
+            else if (vault.Seal is { } seal)
             {
-                var seal = SealFile.Read(directory.SealPath);
                 status = new SealStatus(true, true, seal.Threshold, seal.Shares, 0, seal.DeploymentIdText, seal.Generation);
             }
             else
@@ -302,7 +306,7 @@ internal static class SealCommands
                     writer.WriteStartObject();
                     PlatformEndpoints.WriteStatus(writer, status);
                     writer.WriteBoolean("server_running", live is not null);
-                    writer.WriteBoolean("development", directory.IsDevelopment);
+                    writer.WriteBoolean("development", vault.IsDevelopment);
                     writer.WriteString("metadata", directory.MetadataDescription);
                     if (instances is not null)
                     {
@@ -332,9 +336,9 @@ internal static class SealCommands
                 }
 
                 output.WriteLine($"Deployment id:  {status.DeploymentId}");
-                if (directory.IsDevelopment)
+                if (vault.IsDevelopment)
                 {
-                    output.WriteLine("Development:    yes (the only unseal share is stored in the data directory; not for production)");
+                    output.WriteLine($"Development:    yes (the only unseal share is stored in {(directory.HasSharedMetadata ? "the metadata database" : "the data directory")}; not for production)");
                 }
 
                 if (instances is not null)
@@ -487,6 +491,10 @@ internal static class SealCommands
 
         return names;
     }
+
+    /// <summary>What a message calls the deployment: its data directory, or its shared database (never the connection string).</summary>
+    private static string Name(DataDirectory directory) =>
+        directory.HasSharedMetadata ? $"The deployment in {directory.MetadataDescription}" : directory.Root;
 
     private static (int Shares, int Threshold) Counts(int shares, int threshold)
     {

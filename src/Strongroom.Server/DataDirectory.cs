@@ -74,10 +74,14 @@ public sealed class DataDirectory
     /// <summary>The running server's control socket (mode 0600): CLI commands run inside the server through it.</summary>
     public string ControlSocketPath => Path.Combine(RunDirectory, "control.sock");
 
-    /// <summary>True once <c>strongroom init</c> (or <c>--dev</c>) sealed a root key here (never with <see cref="MetadataConnectionString"/>: ask <see cref="Deployment.VaultFiles"/>).</summary>
+    /// <summary>
+    /// True once <c>strongroom init</c> (or <c>--dev</c>) sealed a root key in this directory's
+    /// files. Never with <see cref="MetadataConnectionString"/>, where the seal is in the database:
+    /// commands ask <see cref="DeploymentVault"/>, which reads whichever store holds the vault.
+    /// </summary>
     public bool IsInitialized => File.Exists(SealPath);
 
-    /// <summary>True for a development data directory: its unseal share is stored in it (with <see cref="MetadataConnectionString"/>: <see cref="VaultSetup.IsDevelopment(Strongroom.Vault.IVaultFiles)"/>).</summary>
+    /// <summary>True for a development data directory: its unseal share is stored in its files (for any deployment, shared or not: <see cref="DeploymentVault.IsDevelopment"/>).</summary>
     public bool IsDevelopment => File.Exists(DevelopmentSharePath);
 
     /// <summary>A data directory from before the sealed vault, not yet initialised: its root key is a plain file.</summary>

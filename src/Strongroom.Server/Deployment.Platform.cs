@@ -150,22 +150,8 @@ public sealed partial class Deployment
             ? VaultSetup.Rekey(VaultFiles, current, shares, threshold, random)
             : VaultSetup.Rekey(Directory, current, shares, threshold, random);
 
-        if (shared ? VaultSetup.IsDevelopment(VaultFiles) : Directory.IsDevelopment)
-        {
-            // Refused with its reason, before anything is recorded.
-            return Rekey();
-        }
-
-        SealFile seal;
-        if (!shared)
-        {
-            seal = SealFile.Read(Directory.SealPath);
-        }
-        else if (VaultFiles.Read(VaultFileNames.Seal) is { } stored)
-        {
-            seal = SealFile.Parse(stored.Content, VaultFiles.Describe(VaultFileNames.Seal));
-        }
-        else
+        // Refused with its reason (development, or not initialised), before anything is recorded.
+        if (DeploymentVault.Of(VaultFiles) is not { IsDevelopment: false, Seal: { } seal })
         {
             return Rekey();
         }

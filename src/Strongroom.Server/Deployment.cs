@@ -230,13 +230,23 @@ public sealed partial class Deployment : IAsyncDisposable
         OpenAsync(directory, topologyPath, new AccessOptions(), time, random, cancellationToken);
 
     /// <summary>As above, with the lockbox and transfer settings of <paramref name="access"/>.</summary>
-    public static async Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, AccessOptions access, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
+    public static Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, AccessOptions access, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default) =>
+        OpenAsync(directory, topologyPath, access, development: false, time, random, cancellationToken);
+
+    /// <summary>
+    /// As above; <paramref name="development"/> says a development server (<c>--dev</c>) opens it,
+    /// which with shared metadata creates the development vault in the database only once the
+    /// store is open, so a deployment created now gets the development sample topology
+    /// (<see cref="LoadTopology"/>). In a data directory of its own the development vault is there
+    /// before, and its share says so.
+    /// </summary>
+    public static async Task<Deployment> OpenAsync(DataDirectory directory, string? topologyPath, AccessOptions access, bool development, TimeProvider time, IRandomSource random, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(access);
         ArgumentNullException.ThrowIfNull(directory);
         var fresh = !await directory.DeploymentExistsAsync(cancellationToken).ConfigureAwait(false);
         directory.Create();
-        var topology = LoadTopology(directory, topologyPath, fresh);
+        var topology = LoadTopology(directory, topologyPath, fresh, development: directory.HasSharedMetadata ? development : directory.IsDevelopment);
         SealState? vault = null;
         UnwrappedKeyCache? unwrappedKeys = null;
         SqlMetadataStore? store = null;
@@ -324,9 +334,11 @@ public sealed partial class Deployment : IAsyncDisposable
     /// <c>sites/</c>) for a development directory created now, else the single-site default, whose
     /// one site <c>local</c> is the directory that data directories from before the topology used.
     /// With shared metadata the default is written only for a deployment created now: a server
-    /// joining an existing one must be given its topology.
+    /// joining an existing one must be given its topology. <paramref name="development"/>: the
+    /// deployment is a development one (its vault's development share, asked of the store that
+    /// holds it, or a <c>--dev</c> server creating it in the shared database).
     /// </summary>
-    public static Topology LoadTopology(DataDirectory directory, string? topologyPath, bool fresh)
+    public static Topology LoadTopology(DataDirectory directory, string? topologyPath, bool fresh, bool development)
     {
         ArgumentNullException.ThrowIfNull(directory);
         if (topologyPath is not null)
@@ -346,7 +358,7 @@ public sealed partial class Deployment : IAsyncDisposable
             }
 
             var sitesRelative = Path.GetRelativePath(directory.Root, directory.SitesDirectory).Replace(Path.DirectorySeparatorChar, '/');
-            var text = fresh && directory.IsDevelopment
+            var text = fresh && development
                 ? TopologyFile.DevelopmentSample(sitesRelative)
                 : TopologyFile.SingleSite(Path.GetRelativePath(directory.Root, directory.LocalSiteDirectory).Replace(Path.DirectorySeparatorChar, '/'));
             WriteNewFile(path, text);

@@ -98,7 +98,7 @@ public sealed class StrongroomServer : IAsyncDisposable
         Deployment deployment;
         try
         {
-            deployment = await Deployment.OpenAsync(directory, options.TopologyPath, options.Access, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
+            deployment = await Deployment.OpenAsync(directory, options.TopologyPath, options.Access, options.Dev, options.TimeProvider, options.RandomSource, ct).ConfigureAwait(false);
         }
         catch (TopologyException exception)
         {
@@ -732,11 +732,10 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         var status = Deployment.Vault.Status;
-        var sharedVault = directory.MetadataConnectionString is not null;
-        if (options.Dev && (sharedVault ? VaultSetup.IsDevelopment(Deployment.VaultFiles) : directory.IsDevelopment))
+        var vault = DeploymentVault.Of(Deployment.VaultFiles);
+        if (options.Dev && vault.IsDevelopment)
         {
-            var shareLocation = sharedVault ? Deployment.VaultFiles.Describe(Vault.VaultFileNames.DevelopmentShare) : directory.DevelopmentSharePath;
-            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {shareLocation}; the root key is not protected: not for production.");
+            output.WriteLine($"WARNING: development vault: it unsealed itself with its only unseal share, stored in {vault.DevelopmentShareLocation}; the root key is not protected: not for production.");
         }
         else if (status.Sealed)
         {

@@ -159,7 +159,7 @@ public sealed class MetadataPostgresTests : IAsyncLifetime
     }
 
     /// <summary>Starts the server, waits until it is ready, then cancels it (Ctrl+C) and waits for the exit.</summary>
-    private static async Task<ServerRun> RunServerAsync(TempDataDirectory directory, params string[] args)
+    internal static async Task<ServerRun> RunServerAsync(TempDataDirectory directory, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
@@ -199,7 +199,7 @@ public sealed class MetadataPostgresTests : IAsyncLifetime
         }
     }
 
-    private sealed record ServerRun(int ExitCode, string Output, string FinalOutput, string Error)
+    internal sealed record ServerRun(int ExitCode, string Output, string FinalOutput, string Error)
     {
         public override string ToString() => $"exit {ExitCode}\n--- stdout\n{FinalOutput}\n--- stderr\n{Error}";
     }

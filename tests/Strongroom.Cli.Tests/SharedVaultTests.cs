@@ -284,8 +284,11 @@ public sealed class SharedVaultTests : IAsyncLifetime
         var old = initialization.Shares.Select(share => share.ToText()).ToArray();
 
         await using var a = await Deployment.OpenAsync(directoryA, time, new SeededRandomSource(9));
-        // A server joining a shared deployment is given its topology (it never writes one of its own).
-        await using var b = await Deployment.OpenAsync(directoryB, directoryA.TopologyPath, time, new SeededRandomSource(10));
+
+        // A server joining the deployment is given its topology (it may not write one of its own).
+        directoryB.Create();
+        File.Copy(directoryA.TopologyPath, directoryB.TopologyPath);
+        await using var b = await Deployment.OpenAsync(directoryB, time, new SeededRandomSource(10));
         foreach (var data in new[] { directoryA, directoryB })
         {
             // Nothing of the vault, and no metadata, in either server's own directory.
@@ -313,8 +316,7 @@ public sealed class SharedVaultTests : IAsyncLifetime
         Unseal(b.Vault, [.. issued.Select(share => share.ToText())]);
         Assert.Equal(2u, b.Vault.Status.Generation);
 
-        // A second init against the same database is refused (its seal is there), on the deployment's sites.
-        File.Copy(directoryA.TopologyPath, directoryB.TopologyPath);
+        // A second init against the same database is refused (its seal is there).
         await Assert.ThrowsAsync<SealException>(() => VaultSetup.InitializeAsync(directoryB, 1, 1, new SeededRandomSource(12), time));
     }
 
