@@ -345,10 +345,6 @@ internal static class SealCommands
                 {
                     instances.WriteText(output);
                 }
-                else if (directory.HasSharedMetadata)
-                {
-                    output.WriteLine("Servers:        unknown (the shared metadata database cannot be opened)");
-                }
             }
             else
             {

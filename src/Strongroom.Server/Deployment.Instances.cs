@@ -16,7 +16,7 @@ public sealed partial class Deployment
     /// The same, read from the metadata store <paramref name="directory"/> names when no server runs
     /// on it in this process (<c>strongroom status</c> with no local server): the embedded SQLite
     /// file when it exists, or the shared database of <see cref="DataDirectory.MetadataConnectionString"/>.
-    /// Null when there is no store to read, or the shared database cannot be reached.
+    /// Null when there is no store to read.
     /// </summary>
     public static async Task<DeploymentStatusReport?> ReadDeploymentStatusAsync(DataDirectory directory, TimeProvider time, CancellationToken cancellationToken = default)
     {
@@ -26,23 +26,10 @@ public sealed partial class Deployment
             return null;
         }
 
-        SqlMetadataStore store;
-        try
-        {
-            store = directory.MetadataConnectionString is { } shared
-                ? await SqlMetadataStore.OpenPostgresAsync(shared, cancellationToken).ConfigureAwait(false)
-                : await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
-        }
-        catch (MetadataConnectionException)
-        {
-            // Status still reports what the data directory knows; it says the servers are unknown.
-            return null;
-        }
-
-        await using (store.ConfigureAwait(false))
-        {
-            return new(await ReadDeploymentStatusAsync(store, instanceId: null, time, cancellationToken).ConfigureAwait(false));
-        }
+        await using var store = directory.MetadataConnectionString is { } shared
+            ? await SqlMetadataStore.OpenPostgresAsync(shared, cancellationToken).ConfigureAwait(false)
+            : await SqlMetadataStore.OpenSqliteAsync(directory.MetadataDatabasePath, cancellationToken).ConfigureAwait(false);
+        return new(await ReadDeploymentStatusAsync(store, instanceId: null, time, cancellationToken).ConfigureAwait(false));
     }
 
     /// <summary>For the management plane's <c>GET v1/deployment</c>.</summary>
