@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Placement;
@@ -296,7 +297,7 @@ public sealed class CrossProcessTests : IAsyncLifetime
 
         public static async Task<Peer> OpenAsync(BlobServiceFixture fixture)
         {
-            var store = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(fixture.Directory, "metadata.db"));
+            var store = await TestMetadata.OpenAsync(Path.Combine(fixture.Directory, "metadata.db"));
             var site = new FaultySite(new LocalDirectorySite("local", fixture.SiteDirectory));
             var random = new SeededRandomSource(20261201);
             var audit = new TransparencyLog(store, new CheckpointSigner(fixture.Keys.Seal), () => "0123456789abcdef", fixture.Time);

@@ -1,3 +1,4 @@
+using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -18,7 +19,7 @@ public sealed class CertificateCrossProcessTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await fixture.InitializeAsync();
-        peerStore = await SqlMetadataStore.OpenSqliteAsync(Path.Combine(fixture.Directory, "metadata.db"));
+        peerStore = await TestMetadata.OpenAsync(Path.Combine(fixture.Directory, "metadata.db"));
         peer = new CertificateService(peerStore, new TransparencyLog(peerStore, new CheckpointSigner(fixture.Seal), () => CertificateFixture.Deployment, fixture.Time), fixture.Time);
     }
 
@@ -31,16 +32,19 @@ public sealed class CertificateCrossProcessTests : IAsyncLifetime
     /// <summary>The destruction's row, owing <paramref name="due"/> revisions (as the shredding commit and the sweep record it).</summary>
     private async Task OweAsync(DestructionRecord destruction, int due)
     {
-        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(fixture.Directory, "metadata.db")}");
-        await connection.OpenAsync();
+        await using var connection = await TestMetadata.OpenConnectionAsync(Path.Combine(fixture.Directory, "metadata.db"));
         await using var command = connection.CreateCommand();
         command.CommandText =
             "INSERT INTO destructions (id, account, kind, scope, state, keys_destroyed_on, object_count, byte_count, details, revisions_due) " +
-            "VALUES ($id, $account, 0, $scope, 0, 0, 0, 0, '{}', $due) ON CONFLICT (id) DO UPDATE SET revisions_due = $due";
-        command.Parameters.AddWithValue("$id", destruction.Id);
-        command.Parameters.AddWithValue("$account", destruction.Account);
-        command.Parameters.AddWithValue("$scope", destruction.Scope);
-        command.Parameters.AddWithValue("$due", due);
+            "VALUES (@id, @account, 0, @scope, 0, 0, 0, 0, '{}', @due) ON CONFLICT (id) DO UPDATE SET revisions_due = @due";
+        foreach (var (name, value) in new (string, object)[] { ("@id", destruction.Id), ("@account", destruction.Account), ("@scope", destruction.Scope), ("@due", (long)due) })
+        {
+            var parameter = command.CreateParameter();
+            parameter.ParameterName = name;
+            parameter.Value = value;
+            command.Parameters.Add(parameter);
+        }
+
         await command.ExecuteNonQueryAsync();
     }
 
