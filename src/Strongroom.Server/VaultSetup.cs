@@ -231,23 +231,7 @@ public static class VaultSetup
         }
 
         var seal = SealFile.Read(directory.SealPath);
-        var distinct = new List<UnsealShare>();
-        foreach (var share in current)
-        {
-            seal.Verify(share);
-            if (distinct.All(existing => existing.Index != share.Index))
-            {
-                distinct.Add(share);
-            }
-        }
-
-        if (distinct.Count < seal.Threshold)
-        {
-            throw new SealException(SealRejection.InvalidState, $"Rekeying takes {seal.Threshold} different current shares; {distinct.Count} given.");
-        }
-
-        using var rootKey = seal.Open(distinct);
-        var next = seal.Rekey(rootKey, shares, threshold, random, out var issued);
+        var next = RekeySeal(seal, current, shares, threshold, random, out var issued);
         next.Write(directory.SealPath, overwrite: true);
         return issued;
     }
@@ -359,23 +343,7 @@ public static class VaultSetup
         var stored = files.Read(VaultFileNames.Seal)
             ?? throw new SealException(SealRejection.InvalidState, "The deployment is not initialised: there are no shares to replace. Run `strongroom init` first.");
         var seal = SealFile.Parse(stored.Content, files.Describe(VaultFileNames.Seal));
-        var distinct = new List<UnsealShare>();
-        foreach (var share in current)
-        {
-            seal.Verify(share);
-            if (distinct.All(existing => existing.Index != share.Index))
-            {
-                distinct.Add(share);
-            }
-        }
-
-        if (distinct.Count < seal.Threshold)
-        {
-            throw new SealException(SealRejection.InvalidState, $"Rekeying takes {seal.Threshold} different current shares; {distinct.Count} given.");
-        }
-
-        using var rootKey = seal.Open(distinct);
-        var next = seal.Rekey(rootKey, shares, threshold, random, out var issued);
+        var next = RekeySeal(seal, current, shares, threshold, random, out var issued);
         try
         {
             files.Update(VaultFileNames.Seal, now =>
@@ -394,6 +362,31 @@ public static class VaultSetup
         }
 
         return issued;
+    }
+
+    /// <summary>
+    /// The seal re-split under new shares: <paramref name="current"/> must hold the threshold of
+    /// distinct valid shares of <paramref name="seal"/> (duplicates count once); the root key stays.
+    /// </summary>
+    private static SealFile RekeySeal(SealFile seal, IReadOnlyList<UnsealShare> current, int shares, int threshold, IRandomSource random, out UnsealShare[] issued)
+    {
+        var distinct = new List<UnsealShare>();
+        foreach (var share in current)
+        {
+            seal.Verify(share);
+            if (distinct.All(existing => existing.Index != share.Index))
+            {
+                distinct.Add(share);
+            }
+        }
+
+        if (distinct.Count < seal.Threshold)
+        {
+            throw new SealException(SealRejection.InvalidState, $"Rekeying takes {seal.Threshold} different current shares; {distinct.Count} given.");
+        }
+
+        using var rootKey = seal.Open(distinct);
+        return seal.Rekey(rootKey, shares, threshold, random, out issued);
     }
 
     /// <summary>Writes a share file readable by its owner only (0600), refusing to replace an existing file.</summary>
