@@ -51,7 +51,8 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
     /// <summary>
     /// Opens the plan's synchronous up sites in parallel. A site that fails to open is reported
     /// down and left out; InsufficientSitesAvailable when fewer than the write quorum open (and
-    /// then nothing is left open). A site outside the residency is a broken invariant
+    /// then nothing is left open). When this server's down marks leave fewer than the quorum, the
+    /// sites it marked down are probed first and the write planned again. A site outside the residency is a broken invariant
     /// (<see cref="ResidentSite.BeginWriteAsync"/>), never skipped.
     /// </summary>
     public async Task<IReplicatedWrite> BeginWriteAsync(PlacementPolicy policy, Redundancy redundancy, string objectId, CancellationToken cancellationToken = default)
@@ -60,14 +61,16 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         ArgumentNullException.ThrowIfNull(redundancy);
         await sites.RefreshStatesAsync(store, cancellationToken).ConfigureAwait(false);
         var plan = Placer.Plan(sites.Sites, sites.IsUp, policy, redundancy, random);
-        var candidates = new List<ResidentSite>(plan.Synchronous.Count);
-        foreach (var descriptor in plan.Synchronous)
+        if (Candidates(plan).Count < plan.WriteQuorum
+            && (await sites.ProbeAsync(plan.Unavailable, cancellationToken).ConfigureAwait(false)).Count > 0)
         {
-            if (!plan.Unavailable.Contains(descriptor.Id))
-            {
-                candidates.Add(sites.Get(descriptor.Id));
-            }
+            // Down is this server's own mark, and only as fresh as its last probe: another server (or
+            // the repair pass) may have seen the site come back. A write is refused only on sites that
+            // fail now, never on a stale mark.
+            plan = Placer.Plan(sites.Sites, sites.IsUp, policy, redundancy, random);
         }
+
+        var candidates = Candidates(plan);
 
         if (candidates.Count < plan.WriteQuorum || candidates.Count == 0)
         {
@@ -308,6 +311,9 @@ public sealed class ObjectSites(SiteSet sites, IPlacementStore store, TimeProvid
         sites.ReportFailure(siteId, exception);
         Note($"site {siteId} failed to {operation} object {objectId} ({exception.GetType().Name})");
     }
+
+    private List<ResidentSite> Candidates(PlacementPlan plan) =>
+        plan.Synchronous.Where(descriptor => !plan.Unavailable.Contains(descriptor.Id)).Select(descriptor => sites.Get(descriptor.Id)).ToList();
 
     private static StorageException Insufficient(int durable, PlacementPlan plan) =>
         new(ErrorCode.InsufficientSitesAvailable, $"{durable} of the {plan.Synchronous.Count} synchronous site(s) can take the write; {plan.WriteQuorum} are required.");

@@ -110,12 +110,17 @@ public sealed class SiteSet : IAsyncDisposable
     public void ReportSuccess(string siteId) => down.TryRemove(siteId, out _);
 
     /// <summary>Probes every site marked down; those that answer are up again. Returns the ids that came back.</summary>
-    public async Task<IReadOnlyList<string>> ProbeDownSitesAsync(CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<string>> ProbeDownSitesAsync(CancellationToken cancellationToken = default) =>
+        ProbeAsync(down.Keys.ToList(), cancellationToken);
+
+    /// <summary>Probes those of <paramref name="siteIds"/> marked down; those that answer are up again. Returns the ids that came back.</summary>
+    public async Task<IReadOnlyList<string>> ProbeAsync(IEnumerable<string> siteIds, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(siteIds);
         var back = new List<string>();
-        foreach (var siteId in down.Keys.ToList())
+        foreach (var siteId in siteIds)
         {
-            if (!sites.TryGetValue(siteId, out var site))
+            if (IsUp(siteId) || !sites.TryGetValue(siteId, out var site))
             {
                 continue;
             }

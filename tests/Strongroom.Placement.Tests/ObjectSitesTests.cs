@@ -161,13 +161,32 @@ public sealed class ObjectSitesTests : IAsyncLifetime
     [Fact]
     public async Task Two_sites_down_refuse_an_lrs_write_before_any_byte()
     {
-        sites.Sites.ReportFailure("east-1", new IOException("unreachable"));
-        sites.Sites.ReportFailure("east-3", new IOException("unreachable"));
+        foreach (var siteId in new[] { "east-1", "east-3" })
+        {
+            sites[siteId].Down = true;
+            sites.Sites.ReportFailure(siteId, new IOException("unreachable"));
+        }
 
         var refused = await Assert.ThrowsAsync<StorageException>(() => objects.BeginWriteAsync(Lrs, Redundancy.Lrs, ObjectId(6)));
         Assert.Equal(ErrorCode.InsufficientSitesAvailable, refused.Code);
         Assert.Equal(0, sites["east-2"].WritesBegun);
+        Assert.False(sites.Sites.IsUp("east-1"));
         Assert.True(sites.AllEmpty());
+    }
+
+    [Fact]
+    public async Task Stale_down_marks_are_probed_before_a_write_is_refused()
+    {
+        // Another server (or the repair pass elsewhere) saw these sites come back; this one has not
+        // probed since. The write probes them, finds them up and goes on with every copy.
+        sites.Sites.ReportFailure("east-1", new IOException("was unreachable"));
+        sites.Sites.ReportFailure("east-3", new IOException("was unreachable"));
+
+        var result = await WriteAsync(Lrs, ObjectId(26), Content(5_000, 26));
+
+        Assert.All(result.Copies, copy => Assert.Equal(CopyState.Present, copy.State));
+        Assert.True(sites.Sites.IsUp("east-1"));
+        Assert.True(sites.Sites.IsUp("east-3"));
     }
 
     [Fact]
