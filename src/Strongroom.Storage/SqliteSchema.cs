@@ -21,7 +21,7 @@ namespace Strongroom.Storage;
 internal static class SqliteSchema
 {
     /// <summary>The schema version this build reads and writes.</summary>
-    public const int CurrentVersion = 21;
+    public const int CurrentVersion = 23;
 
     // Index i upgrades a database from version i to version i + 1.
     private static readonly string[][] Migrations =
@@ -739,6 +739,12 @@ internal static class SqliteSchema
             )
             """,
         ],
+
+        // 21 → 22: reserved for issue 10, lane "compliance".
+        [],
+
+        // 22 → 23: reserved for issue 10, lane "metrics".
+        [],
     ];
 
     /// <summary>The statements that upgrade a database from <paramref name="fromVersion"/> to the next (PostgreSQL runs those from 19 on, translated).</summary>
