@@ -9,7 +9,11 @@ using Strongroom.Vault;
 
 namespace Strongroom.Access;
 
-/// <summary>A principal just created: the TOTP seed is shown to it once (base32 and an otpauth:// URI) and never again.</summary>
+/// <summary>
+/// A principal just created: the TOTP seed is shown to it once (base32 and an otpauth:// URI) and
+/// never again. Both are empty for a principal created without a second factor
+/// (<see cref="SecondFactor.None"/>).
+/// </summary>
 public sealed record EnrolledPrincipal(PrincipalRecord Principal, string TotpSecretBase32, string OtpAuthUri);
 
 /// <summary>A successful sign-in: the session token (shown once to the client, stored only hashed) and its limits.</summary>
@@ -46,7 +50,14 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
     /// directory): allowed only while the deployment has no operator (<c>strongroom init</c> makes
     /// the first). Otherwise the caller must be a security admin.
     /// </summary>
-    public async Task<EnrolledPrincipal> CreateOperatorAsync(AuthenticatedPrincipal? caller, string name, OperatorRole role, string password, CancellationToken cancellationToken = default)
+    public Task<EnrolledPrincipal> CreateOperatorAsync(AuthenticatedPrincipal? caller, string name, OperatorRole role, string password, CancellationToken cancellationToken = default) =>
+        CreateOperatorAsync(caller, name, role, password, SecondFactor.Totp, cancellationToken);
+
+    /// <summary>
+    /// As above with the second factor chosen: <see cref="SecondFactor.None"/> is the explicit
+    /// opt-out (sign-in by password alone), recorded in the platform log as <c>secondFactor=none</c>.
+    /// </summary>
+    public async Task<EnrolledPrincipal> CreateOperatorAsync(AuthenticatedPrincipal? caller, string name, OperatorRole role, string password, SecondFactor secondFactor, CancellationToken cancellationToken = default)
     {
         if (caller is not null && !caller.IsOperator(OperatorRole.SecurityAdmin))
         {
@@ -76,11 +87,16 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
             AuditLogs.Platform,
             AuditActions.CreateOperator,
             [Detail("role", PrincipalIds.RoleName(role))],
+            secondFactor,
             cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Creates a tenant administrator. Caller null (the host), a security admin, or a tenant administrator of the same account.</summary>
-    public async Task<EnrolledPrincipal> CreateTenantAdminAsync(AuthenticatedPrincipal? caller, string account, string name, string password, CancellationToken cancellationToken = default)
+    public Task<EnrolledPrincipal> CreateTenantAdminAsync(AuthenticatedPrincipal? caller, string account, string name, string password, CancellationToken cancellationToken = default) =>
+        CreateTenantAdminAsync(caller, account, name, password, SecondFactor.Totp, cancellationToken);
+
+    /// <summary>As above with the second factor chosen (<see cref="SecondFactor.None"/>: the recorded opt-out, recorded in the account's log).</summary>
+    public async Task<EnrolledPrincipal> CreateTenantAdminAsync(AuthenticatedPrincipal? caller, string account, string name, string password, SecondFactor secondFactor, CancellationToken cancellationToken = default)
     {
         if (caller is not null && !caller.IsOperator(OperatorRole.SecurityAdmin) && !caller.IsTenantAdminOf(account))
         {
@@ -90,7 +106,7 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         RequireValidAccount(account);
         RequireValidName(name);
         RequireValidPassword(password);
-        return await EnrollAsync(caller, PrincipalKind.TenantAdmin, account, name, role: null, password, onlyWhileNoOperator: false, account, AuditActions.CreateTenantAdmin, [], cancellationToken).ConfigureAwait(false);
+        return await EnrollAsync(caller, PrincipalKind.TenantAdmin, account, name, role: null, password, onlyWhileNoOperator: false, account, AuditActions.CreateTenantAdmin, [], secondFactor, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Operators (caller null: the host; else a security or audit admin).</summary>
@@ -195,16 +211,27 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         }
 
         long? step = null;
+        var passwordOnly = principal.SecondFactor == SecondFactor.None;
         if (PasswordHash.Verify(password, principal.PasswordHash) && !principal.Disabled && await OfCurrentAccountAsync(principal, cancellationToken).ConfigureAwait(false))
         {
-            var seed = keys.UnwrapTotpSeed(kind, account, name, principal.WrappedTotpSeed);
-            try
+            if (passwordOnly)
             {
-                step = Totp.MatchStep(seed, totpCode, now);
+                // Created without a second factor (the recorded opt-out): the password decides and
+                // any code given is ignored. The step only serialises sign-ins through the store's
+                // compare-and-swap below.
+                step = principal.TotpLastStep + 1;
             }
-            finally
+            else
             {
-                CryptographicOperations.ZeroMemory(seed);
+                var seed = keys.UnwrapTotpSeed(kind, account, name, principal.WrappedTotpSeed);
+                try
+                {
+                    step = Totp.MatchStep(seed, totpCode, now);
+                }
+                finally
+                {
+                    CryptographicOperations.ZeroMemory(seed);
+                }
             }
         }
 
@@ -223,14 +250,18 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         var token = NewSessionToken();
         var session = new SessionRecord(random.NewGuid().ToString("N"), TokenHash(token), kind, account, name, now, now, Ended: false);
         var actor = PrincipalIds.ActorOf(kind, account, name);
-        var success = Entry(LogOf(kind, account), AuditActions.Login, ResourceOf(kind, account, name), AuditOutcomes.Success, [Detail("session", session.Id)], actor);
+        IReadOnlyList<KeyValuePair<string, string>> successDetails = passwordOnly
+            ? [Detail("session", session.Id), Detail("secondFactor", SecondFactors.Name(SecondFactor.None))]
+            : [Detail("session", session.Id)];
+        var success = Entry(LogOf(kind, account), AuditActions.Login, ResourceOf(kind, account, name), AuditOutcomes.Success, successDetails, actor);
         // A hash made under weaker parameters than today's is replaced while the password is at hand.
         var rehashed = PasswordHash.NeedsRehash(principal.PasswordHash) ? PasswordHash.Hash(password, random) : null;
         if (!await Store.CompleteLoginAsync(kind, account, name, step.Value, session, success, rehashed, cancellationToken).ConfigureAwait(false))
         {
             // Another sign-in took this step first, or the principal was disabled meanwhile.
             var current = await Store.GetPrincipalAsync(kind, account, name, cancellationToken).ConfigureAwait(false);
-            var code = current is null || current.Disabled ? ErrorCode.LoginFailed : ErrorCode.TotpCodeReused;
+            // A password-only principal has no code to reuse: a concurrent sign-in won, try again.
+            var code = current is null || current.Disabled || passwordOnly ? ErrorCode.LoginFailed : ErrorCode.TotpCodeReused;
             await RecordLoginFailureAsync(kind, account, name, code, current, cancellationToken).ConfigureAwait(false);
             throw new StorageException(code, code == ErrorCode.TotpCodeReused ? "That code was already used: wait for the next one." : null);
         }
@@ -341,9 +372,26 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
         string log,
         string action,
         IReadOnlyList<KeyValuePair<string, string>> details,
+        SecondFactor secondFactor,
         CancellationToken cancellationToken)
     {
+        if (!Enum.IsDefined(secondFactor))
+        {
+            throw new StorageException(ErrorCode.InvalidAccessRequest, "The second factor is totp or none.");
+        }
+
         var passwordHash = PasswordHash.Hash(password, random);
+        if (secondFactor == SecondFactor.None)
+        {
+            var passwordOnly = new PrincipalRecord(kind, account, name, role, passwordHash, [], TotpLastStep: 0, FailedLogins: 0, LockedUntil: null, Disabled: false, time.GetUtcNow())
+            {
+                SecondFactor = SecondFactor.None,
+            };
+            var optOut = Entry(log, action, ResourceOf(kind, account, name), AuditOutcomes.Success, [.. details, Detail("secondFactor", SecondFactors.Name(SecondFactor.None))], caller?.Actor);
+            await Store.CreatePrincipalAsync(passwordOnly, onlyWhileNoOperator, optOut, cancellationToken).ConfigureAwait(false);
+            return new EnrolledPrincipal(passwordOnly, string.Empty, string.Empty);
+        }
+
         var seed = Totp.NewSeed(random);
         try
         {

@@ -55,11 +55,12 @@ internal static class OperatorCommands
             HelpName = "role",
         };
         role.AcceptOnlyFromAmong("system-admin", "security-admin", "audit-admin");
+        var noSecondFactor = NoSecondFactorOption();
         var mode = Mode();
         var json = Cli.JsonOption();
         var command = new Command("create", "Create an operator with a password (prompted) and a TOTP second factor (shown once). On the host (--data) only the first operator; then a security admin through the plane.")
         {
-            name, role,
+            name, role, noSecondFactor,
         };
         mode.AddTo(command);
         command.Options.Add(json);
@@ -67,17 +68,22 @@ internal static class OperatorCommands
         {
             var operatorName = parseResult.GetValue(name)!;
             PrincipalIds.TryParseRole(parseResult.GetValue(role), out var operatorRole);
+            var secondFactor = parseResult.GetValue(noSecondFactor) ? SecondFactor.None : SecondFactor.Totp;
             var password = ReadNewPassword();
             var enrolled = await EnrollAsync(
                 mode,
                 parseResult,
-                deployment => deployment.Identities.CreateOperatorAsync(null, operatorName, operatorRole, password, cancellationToken),
+                deployment => deployment.Identities.CreateOperatorAsync(null, operatorName, operatorRole, password, secondFactor, cancellationToken),
                 "v1/operators",
                 body =>
                 {
                     body.WriteString("name", operatorName);
                     body.WriteString("role", PrincipalIds.RoleName(operatorRole));
                     body.WriteString("password", password);
+                    if (secondFactor == SecondFactor.None)
+                    {
+                        body.WriteString("secondFactor", SecondFactors.Name(SecondFactor.None));
+                    }
                 },
                 cancellationToken).ConfigureAwait(false);
             WriteEnrolled(output, enrolled, parseResult.GetValue(json));
@@ -122,25 +128,31 @@ internal static class OperatorCommands
     {
         var account = Cli.AccountNameArgument();
         var name = NameArgument("Administrator name: 3 to 32 characters, lowercase letters, digits, '-', '.' and '_'.");
+        var noSecondFactor = NoSecondFactorOption();
         var mode = Mode();
         var json = Cli.JsonOption();
-        var command = new Command("create", "Create a tenant administrator of the account with a password (prompted) and a TOTP second factor (shown once).") { account, name };
+        var command = new Command("create", "Create a tenant administrator of the account with a password (prompted) and a TOTP second factor (shown once).") { account, name, noSecondFactor };
         mode.AddTo(command);
         command.Options.Add(json);
         command.SetAction(async (parseResult, cancellationToken) =>
         {
             var accountName = Cli.RequireValidName(parseResult.GetValue(account));
             var adminName = parseResult.GetValue(name)!;
+            var secondFactor = parseResult.GetValue(noSecondFactor) ? SecondFactor.None : SecondFactor.Totp;
             var password = ReadNewPassword();
             var enrolled = await EnrollAsync(
                 mode,
                 parseResult,
-                deployment => deployment.Identities.CreateTenantAdminAsync(null, accountName, adminName, password, cancellationToken),
+                deployment => deployment.Identities.CreateTenantAdminAsync(null, accountName, adminName, password, secondFactor, cancellationToken),
                 $"v1/accounts/{accountName}/admins",
                 body =>
                 {
                     body.WriteString("name", adminName);
                     body.WriteString("password", password);
+                    if (secondFactor == SecondFactor.None)
+                    {
+                        body.WriteString("secondFactor", SecondFactors.Name(SecondFactor.None));
+                    }
                 },
                 cancellationToken).ConfigureAwait(false);
             WriteEnrolled(output, enrolled, parseResult.GetValue(json));
@@ -226,7 +238,8 @@ internal static class OperatorCommands
             var kind = accountName is null ? "operator" : "tenant-admin";
             var cli = CliSession.Current;
             var password = cli.ReadSecretLine("Password (input is hidden): ") ?? throw new CliException(Cli.ExitFailure, "no password given: type it at the prompt, or pass it as the first line of standard input.");
-            var code = cli.ReadSecretLine("TOTP code from your authenticator: ")?.Trim() ?? throw new CliException(Cli.ExitFailure, "no TOTP code given: type it at the prompt, or pass it as the second line of standard input.");
+            // Empty (or absent) only signs in a principal created with --no-second-factor.
+            var code = cli.ReadSecretLine("TOTP code from your authenticator (empty if you have none): ")?.Trim() ?? string.Empty;
             using var client = ManagementClient.Anonymous(parseResult.GetValue(server)!, parseResult.GetValue(caCertificate));
             var answer = await client.SendAsync(HttpMethod.Post, "v1/login", body =>
             {
@@ -364,6 +377,18 @@ internal static class OperatorCommands
 
     private static Argument<string> NameArgument(string description) => new("name") { Description = description };
 
+    /// <summary><c>--no-second-factor</c>: the explicit opt-out from TOTP (MLPS 2.0 8.1.4.1d asks for two factors).</summary>
+    private static Option<bool> NoSecondFactorOption() => new("--no-second-factor")
+    {
+        Description = "DANGEROUS: no TOTP second factor; this principal signs in with its password alone. Recorded in the log, named by `strongroom compliance report` (row IA-4 fails).",
+    };
+
+    /// <summary>The warning a principal created without a second factor gets (on standard error, so --json stays parseable).</summary>
+    private static void WarnPasswordOnly(EnrolledView enrolled) =>
+        CliSession.Current.Error.WriteLine(
+            $"warning: {(enrolled.Account is null ? "operator" : "administrator")} {enrolled.Name} has NO second factor: it signs in with its password alone. " +
+            "MLPS 2.0 level 3 (8.1.4.1d) requires two factors; `strongroom compliance report` fails row IA-4 while it is enabled.");
+
     /// <summary>A JSON body with no members (the plane's POST verbs that take none).</summary>
     private static readonly Action<Utf8JsonWriter> EmptyBody = body =>
     {
@@ -426,16 +451,28 @@ internal static class OperatorCommands
                     writer.WriteString("role", enrolled.Role);
                 }
 
-                writer.WriteString("totpSecret", enrolled.TotpSecret);
-                writer.WriteString("otpauthUri", enrolled.OtpAuthUri);
+                writer.WriteString("secondFactor", enrolled.PasswordOnly ? "none" : "totp");
+                if (!enrolled.PasswordOnly)
+                {
+                    writer.WriteString("totpSecret", enrolled.TotpSecret);
+                    writer.WriteString("otpauthUri", enrolled.OtpAuthUri);
+                }
+
                 writer.WriteEndObject();
             }));
+            WarnPasswordOnly(enrolled);
             return;
         }
 
         output.WriteLine(enrolled.Account is null
             ? $"Created operator {enrolled.Name} ({enrolled.Role})."
             : $"Created administrator {enrolled.Name} of account {enrolled.Account}.");
+        if (enrolled.PasswordOnly)
+        {
+            WarnPasswordOnly(enrolled);
+            return;
+        }
+
         output.WriteLine("Enroll the second factor now: this secret is shown once and never again.");
         output.WriteLine($"TOTP secret (base32): {enrolled.TotpSecret}");
         output.WriteLine($"Enrollment URI:       {enrolled.OtpAuthUri}");
@@ -495,6 +532,9 @@ internal static class OperatorCommands
     /// <summary>An enrollment as printed, from the service (host) or the plane's answer.</summary>
     private sealed record EnrolledView(string? Account, string Name, string? Role, string TotpSecret, string OtpAuthUri)
     {
+        /// <summary>Created with --no-second-factor: no secret to show.</summary>
+        public bool PasswordOnly => TotpSecret.Length == 0;
+
         public static EnrolledView From(EnrolledPrincipal enrolled) => new(
             enrolled.Principal.Kind == PrincipalKind.TenantAdmin ? enrolled.Principal.Account : null,
             enrolled.Principal.Name,
@@ -506,7 +546,7 @@ internal static class OperatorCommands
             answer.TryGetProperty("account", out var account) ? account.GetString() : null,
             answer.GetProperty("name").GetString()!,
             answer.TryGetProperty("role", out var role) ? role.GetString() : null,
-            answer.GetProperty("totpSecret").GetString()!,
-            answer.GetProperty("otpauthUri").GetString()!);
+            answer.TryGetProperty("totpSecret", out var secret) ? secret.GetString()! : string.Empty,
+            answer.TryGetProperty("otpauthUri", out var uri) ? uri.GetString()! : string.Empty);
     }
 }

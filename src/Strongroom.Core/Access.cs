@@ -48,6 +48,50 @@ public sealed record PrincipalRecord(
 {
     /// <summary>The id logs and requests use: an operator's name, or <c>account/name</c> for a tenant administrator.</summary>
     public string Id => PrincipalIds.Of(Kind, Account, Name);
+
+    /// <summary>
+    /// How the principal proves a second factor at sign-in (issue 10): TOTP unless created with the
+    /// explicit, recorded opt-out, in which case <see cref="WrappedTotpSeed"/> is empty.
+    /// </summary>
+    public SecondFactor SecondFactor { get; init; } = SecondFactor.Totp;
+}
+
+/// <summary>
+/// A principal's second factor at sign-in. <see cref="None"/> weakens sign-in to the password
+/// alone (MLPS 2.0 8.1.4.1d asks for two factors): only by an explicit opt-out at creation, recorded
+/// in the log, and named by the compliance report.
+/// </summary>
+public enum SecondFactor
+{
+    Totp = 0,
+    None = 1,
+}
+
+/// <summary>The stored and wire names of <see cref="SecondFactor"/>: <c>totp</c>, <c>none</c>.</summary>
+public static class SecondFactors
+{
+    public static string Name(SecondFactor factor) => factor switch
+    {
+        SecondFactor.Totp => "totp",
+        SecondFactor.None => "none",
+        _ => throw new ArgumentOutOfRangeException(nameof(factor)),
+    };
+
+    public static bool TryParse(string? text, out SecondFactor factor)
+    {
+        switch (text)
+        {
+            case "totp":
+                factor = SecondFactor.Totp;
+                return true;
+            case "none":
+                factor = SecondFactor.None;
+                return true;
+            default:
+                factor = SecondFactor.Totp;
+                return false;
+        }
+    }
 }
 
 /// <summary>Principal ids: <c>name</c> for operators, <c>account/name</c> for tenant administrators.</summary>

@@ -36,7 +36,8 @@ public sealed partial class ManagementProtocolHandler
             account,
             ManagementCall.RequiredString(body, "name"),
             ManagementCall.RequiredString(body, "password"),
-            ManagementCall.RequiredString(body, "code"),
+            // Optional: a principal created without a second factor signs in without one.
+            ManagementCall.OptionalString(body, "code") ?? string.Empty,
             call.Aborted).ConfigureAwait(false);
         var principal = result.Principal;
         await call.WriteJsonAsync(200, json =>
@@ -82,7 +83,7 @@ public sealed partial class ManagementProtocolHandler
             throw new StorageException(ErrorCode.InvalidAccessRequest, "An operator has exactly one role: role must be system-admin, security-admin or audit-admin.");
         }
 
-        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, ManagementCall.RequiredString(body, "name"), role, ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateOperatorAsync(call.Principal, ManagementCall.RequiredString(body, "name"), role, ManagementCall.RequiredString(body, "password"), SecondFactorOf(body), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
 
@@ -101,9 +102,15 @@ public sealed partial class ManagementProtocolHandler
     private async Task CreateTenantAdminAsync(ManagementCall call)
     {
         var body = await call.ReadJsonAsync().ConfigureAwait(false);
-        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), ManagementCall.RequiredString(body, "name"), ManagementCall.RequiredString(body, "password"), call.Aborted).ConfigureAwait(false);
+        var enrolled = await services.Identities.CreateTenantAdminAsync(call.Principal, call.Value("account"), ManagementCall.RequiredString(body, "name"), ManagementCall.RequiredString(body, "password"), SecondFactorOf(body), call.Aborted).ConfigureAwait(false);
         await call.WriteJsonAsync(201, json => PrincipalJson.WriteEnrolled(json, enrolled)).ConfigureAwait(false);
     }
+
+    /// <summary><c>"secondFactor"</c>: <c>"totp"</c> (the default when absent) or <c>"none"</c>, the explicit opt-out.</summary>
+    private static SecondFactor SecondFactorOf(JsonElement body) =>
+        ManagementCall.OptionalString(body, "secondFactor") is not { } text ? SecondFactor.Totp
+        : SecondFactors.TryParse(text, out var factor) ? factor
+        : throw new StorageException(ErrorCode.InvalidAccessRequest, "secondFactor must be totp or none.");
 
     private async Task DisableTenantAdminAsync(ManagementCall call)
     {
@@ -133,6 +140,7 @@ public static class PrincipalJson
             WriteNameMembers(json, principal);
             json.WriteBoolean("disabled", principal.Disabled);
             json.WriteBoolean("locked", isLocked(principal));
+            json.WriteString("secondFactor", SecondFactors.Name(principal.SecondFactor));
             json.WriteString("createdOn", principal.CreatedOn.ToUniversalTime());
             json.WriteEndObject();
         });
@@ -143,8 +151,13 @@ public static class PrincipalJson
         var principal = enrolled.Principal;
         json.WriteStartObject();
         WriteNameMembers(json, principal);
-        json.WriteString("totpSecret", enrolled.TotpSecretBase32);
-        json.WriteString("otpauthUri", enrolled.OtpAuthUri);
+        json.WriteString("secondFactor", SecondFactors.Name(principal.SecondFactor));
+        if (principal.SecondFactor == SecondFactor.Totp)
+        {
+            json.WriteString("totpSecret", enrolled.TotpSecretBase32);
+            json.WriteString("otpauthUri", enrolled.OtpAuthUri);
+        }
+
         json.WriteEndObject();
     }
 

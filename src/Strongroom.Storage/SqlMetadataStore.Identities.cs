@@ -11,7 +11,7 @@ namespace Strongroom.Storage;
 public sealed partial class SqlMetadataStore : IIdentityStore
 {
     private const string PrincipalColumns =
-        "kind, account, name, role, password_hash, totp_seed, totp_last_step, failed_logins, locked_until, disabled, created_on";
+        "kind, account, name, role, password_hash, totp_seed, totp_last_step, failed_logins, locked_until, disabled, created_on, second_factor";
 
     private const string SessionColumns = "id, token_hash, kind, account, name, created_on, last_seen_on, ended";
 
@@ -23,6 +23,9 @@ public sealed partial class SqlMetadataStore : IIdentityStore
         Invariant.True(
             principal.Kind == PrincipalKind.Operator ? principal.Account.Length == 0 && principal.Role is not null : principal.Account.Length > 0 && principal.Role is null,
             "an operator has a role and no account; a tenant administrator an account and no role");
+        Invariant.True(
+            principal.SecondFactor == SecondFactor.None ? principal.WrappedTotpSeed.Length == 0 : principal.WrappedTotpSeed.Length > 0,
+            "a principal has a TOTP seed exactly when its second factor is TOTP");
         return WriteAsync(
             tx =>
             {
@@ -42,7 +45,7 @@ public sealed partial class SqlMetadataStore : IIdentityStore
                 }
 
                 tx.Execute(
-                    $"INSERT INTO principals ({PrincipalColumns}) VALUES (@kind, @account, @name, @role, @password_hash, @totp_seed, @totp_last_step, @failed_logins, @locked_until, @disabled, @created_on)",
+                    $"INSERT INTO principals ({PrincipalColumns}) VALUES (@kind, @account, @name, @role, @password_hash, @totp_seed, @totp_last_step, @failed_logins, @locked_until, @disabled, @created_on, @second_factor)",
                     ("@kind", (int)principal.Kind),
                     ("@account", principal.Account),
                     ("@name", principal.Name),
@@ -53,7 +56,8 @@ public sealed partial class SqlMetadataStore : IIdentityStore
                     ("@failed_logins", (long)principal.FailedLogins),
                     ("@locked_until", principal.LockedUntil is { } locked ? ToTicks(locked) : null),
                     ("@disabled", principal.Disabled ? 1 : 0),
-                    ("@created_on", ToTicks(principal.CreatedOn)));
+                    ("@created_on", ToTicks(principal.CreatedOn)),
+                    ("@second_factor", SecondFactors.Name(principal.SecondFactor)));
                 return true;
             },
             audit,
@@ -252,6 +256,7 @@ public sealed partial class SqlMetadataStore : IIdentityStore
         Invariant.True(Enum.IsDefined(kind), "a principal's kind is one this build knows");
         OperatorRole? role = reader.IsDBNull(3) ? null : (OperatorRole)reader.GetInt64(3);
         Invariant.True(role is null || Enum.IsDefined(role.Value), "a principal's role is one this build knows");
+        Invariant.True(SecondFactors.TryParse(reader.GetString(11), out var secondFactor), "a principal's second factor is one this build knows");
         return new PrincipalRecord(
             kind,
             reader.GetString(1),
@@ -263,7 +268,10 @@ public sealed partial class SqlMetadataStore : IIdentityStore
             (int)reader.GetInt64(7),
             reader.IsDBNull(8) ? null : FromTicks(reader.GetInt64(8)),
             reader.GetInt64(9) != 0,
-            FromTicks(reader.GetInt64(10)));
+            FromTicks(reader.GetInt64(10)))
+        {
+            SecondFactor = secondFactor,
+        };
     }
 
     private static (SessionRecord Session, PrincipalRecord? Principal)? ReadSession(Transaction tx, string where, object key)

@@ -740,8 +740,12 @@ internal static class SqliteSchema
             """,
         ],
 
-        // 21 → 22: reserved for issue 10, lane "compliance".
-        [],
+        // 21 → 22 (issue 10, compliance): a principal's second factor, 'totp' or 'none'. The default
+        // keeps every existing principal on TOTP; 'none' is only written by the explicit opt-out at
+        // creation (`--no-second-factor`), whose principal then has an empty totp_seed.
+        [
+            "ALTER TABLE principals ADD COLUMN second_factor TEXT NOT NULL DEFAULT 'totp'",
+        ],
 
         // 22 → 23: reserved for issue 10, lane "metrics".
         [],
