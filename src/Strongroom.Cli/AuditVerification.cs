@@ -82,6 +82,17 @@ internal static class AuditVerification
         return Cli.ExitSuccess;
     }
 
+    /// <summary>
+    /// A fresh verification of <paramref name="reader"/>'s log, as <c>audit verify</c> makes it on
+    /// first use (the key the deployment publishes, no pinned state read or saved): the compliance
+    /// report's evidence that every log verifies now.
+    /// </summary>
+    public static async Task<LogVerificationResult> VerifyFreshAsync(IAuditLogReader reader, CancellationToken cancellationToken)
+    {
+        var key = NoteVerifierKey.Parse((await reader.GetVerifierKeyAsync(cancellationToken).ConfigureAwait(false)).Trim());
+        return await LogVerifier.VerifyAsync(new ReaderLogSource(reader), previous: null, key, progress: null, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>The verifier's view of a CLI log source.</summary>
     private sealed class ReaderLogSource(IAuditLogReader reader) : ILogSource
     {

@@ -177,6 +177,7 @@ public static partial class Cli
         }
 
         root.Subcommands.Add(MigrateCommand.Build(output));
+        root.Subcommands.Add(ComplianceCommands.Build(output));
         AddMetadataOption(root);
         return root;
     }

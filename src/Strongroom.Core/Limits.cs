@@ -104,7 +104,13 @@ public static class Limits
     // The transparency log (issue 4)
     /// <summary>Cyber Security Law art. 21: network logs are kept at least six months. A shorter setting is refused.</summary>
     public const int AuditRetentionDaysMin = 180;
-    public const int AuditRetentionDaysDefault = 180;
+
+    /// <summary>
+    /// New accounts and the platform log: 183 days (issue 10, compliance), six months as assessors
+    /// count them (180 days is shorter than most six-month spans); the compliance report's row AU-3
+    /// fails a log kept fewer days.
+    /// </summary>
+    public const int AuditRetentionDaysDefault = 183;
     public const int AuditRetentionDaysMax = 36500;
 
     /// <summary>One canonical entry; an entry bundle (tlog-tiles) frames each with a uint16 length.</summary>

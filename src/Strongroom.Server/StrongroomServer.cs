@@ -56,6 +56,12 @@ public sealed class StrongroomServer : IAsyncDisposable
     public int Port => BlobEndpoint.Port;
 
     /// <summary>The management plane's root (its own listener), e.g. <c>https://127.0.0.1:10010/</c>; its API is under <c>v1/</c>.</summary>
+    /// <summary>The TLS versions every listener accepts when it uses TLS: 1.2 and 1.3 only.</summary>
+    public const SslProtocols TlsProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+
+    /// <summary><see cref="TlsProtocols"/> as the compliance report names them.</summary>
+    public static IReadOnlyList<string> TlsProtocolNames { get; } = ["TLS 1.2", "TLS 1.3"];
+
     public Uri ManagementEndpoint { get; private init; } = null!;
 
     public Deployment Deployment { get; }
@@ -358,7 +364,7 @@ public sealed class StrongroomServer : IAsyncDisposable
                     listen.UseHttps(new HttpsConnectionAdapterOptions
                     {
                         ServerCertificate = certificate!.Certificate,
-                        SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        SslProtocols = TlsProtocols,
                     });
                 }
             }

@@ -24,6 +24,7 @@ public sealed class DependencyTests
     private const string Access = "Strongroom.Access";
     private const string ProtocolManagement = "Strongroom.Protocol.Management";
     private const string Destruction = "Strongroom.Destruction";
+    private const string Compliance = "Strongroom.Compliance";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -43,14 +44,17 @@ public sealed class DependencyTests
         [Access] = [Core, Crypto, Vault, Storage, Audit, Placement],
         [Destruction] = [Core, Crypto, Vault, Storage, Audit, Placement],
         [ProtocolManagement] = [Core, Access, Audit, Placement, Destruction],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement, Destruction],
-        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access, Destruction],
+        [Compliance] = [],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement, Destruction, Compliance],
+        [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access, Destruction, Compliance],
     };
 
     /// <summary>Edges that must never appear, with the reason, so loosening the table above by mistake still fails.</summary>
     public static readonly IReadOnlyList<(string From, string To, string Reason)> ForbiddenReferences =
     [
         (ProtocolBlob, Storage, "the protocol layer reaches data only through the blob service, never a site or the store"),
+        (Compliance, Storage, "the checklist judges an evidence snapshot the host collects; it reads nothing itself"),
+        (Compliance, Vault, "the checklist never handles key material"),
         (ProtocolBlob, Vault, "the protocol layer never handles key material"),
         (ProtocolBlob, Crypto, "the protocol layer never encrypts or decrypts"),
         (Storage, Vault, "storage never sees a key"),

@@ -61,7 +61,8 @@ public sealed partial class StrongroomProcess : IAsyncDisposable
     /// <summary>The certificate a production server generated on first start (PEM).</summary>
     public string CertificatePath => Path.Combine(DataDirectory, "tls", "server.crt");
 
-    string Scheme => Production ? "https" : "http";
+    // A production server started with --dangerous-allow-http (the compliance report's weak deployment) serves plain HTTP.
+    string Scheme => Production && !ExtraServerArguments.Contains("--dangerous-allow-http") ? "https" : "http";
 
     /// <summary>
     /// The metadata database: one a multi-server test set (MultiServerDeployment), else the postgres
