@@ -217,6 +217,10 @@ for project in tests/*/*.csproj; do
         # the management plane, the vault plane or one process (server 1 in that mode anyway) run in
         # the two passes before; the SDK-facing rest goes through the balancer.
         mode_independent='FullyQualifiedName!~.MultiServer.&FullyQualifiedName!~.FrontDoorTests'
+        # ---- issue 10, compliance (begin) ----
+        # The compliance report's weak and production deployments judge the deployment, not the store or the front.
+        mode_independent="$mode_independent&FullyQualifiedName!~.ComplianceReportTests"
+        # ---- issue 10, compliance (end) ----
         management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests'
         started=$SECONDS
         STRONGROOM_TEST_METADATA=postgres run_project "$project" .postgres "$mode_independent"
