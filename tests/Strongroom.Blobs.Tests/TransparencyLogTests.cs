@@ -118,11 +118,11 @@ public sealed class TransparencyLogTests : IAsyncLifetime
         var rootBefore = (await Log.GetTreeHeadAsync(Account)).RootHash;
         Assert.Equal(0, await Log.PruneAsync());
 
-        fixture.Time.Advance(TimeSpan.FromDays(Limits.AuditRetentionDaysMin) + TimeSpan.FromSeconds(1));
+        fixture.Time.Advance(TimeSpan.FromDays(Limits.AuditRetentionDaysDefault) + TimeSpan.FromSeconds(1));
         await fixture.Blobs.CreateContainerAsync(Account, "recent", []);
         var pruned = await Log.PruneAsync();
 
-        // tenanta (180 days) and the platform log lose their old bodies; tenantb (365 days) keeps them.
+        // tenanta and the platform log (the default, 183 days) lose their old bodies; tenantb (365 days) keeps them.
         var accountEntries = await Log.StoredEntriesAsync(Account);
         Assert.All(accountEntries.SkipLast(1), entry => Assert.Null(entry.Body));
         Assert.NotNull(accountEntries[^1].Body);

@@ -30,7 +30,7 @@ public sealed class AuditCommandTests : IDisposable
         var shown = await data.RunWithDataAsync("audit", "settings", "--account", "tenant1");
         Assert.True(shown.ExitCode == 0, shown.ToString());
         Assert.Contains("Data plane:        writes", shown.Output, StringComparison.Ordinal);
-        Assert.Contains("Retention:         180 days", shown.Output, StringComparison.Ordinal);
+        Assert.Contains($"Retention:         {Strongroom.Core.Limits.AuditRetentionDaysDefault} days", shown.Output, StringComparison.Ordinal);
 
         var changed = await data.RunWithDataAsync("audit", "settings", "--account", "tenant1", "--data-plane", "all", "--retention-days", "365");
         Assert.True(changed.ExitCode == 0, changed.ToString());
