@@ -20,7 +20,8 @@ public sealed record EnrolledPrincipal(PrincipalRecord Principal, string TotpSec
 public sealed record LoginResult(string SessionToken, AuthenticatedPrincipal Principal, DateTimeOffset IdleExpiresOn, DateTimeOffset ExpiresOn);
 
 /// <summary>
-/// Operators and tenant administrators: creation (Argon2id password, mandatory TOTP), sign-in with
+/// Operators and tenant administrators: creation (Argon2id password, TOTP unless created with the
+/// explicit, recorded opt-out <see cref="SecondFactor.None"/>, which the compliance report names), sign-in with
 /// lockout and one-time codes, sessions with idle and absolute timeouts, disable. Operators' events
 /// go into the platform log, tenant administrators' into their account's log.
 ///
@@ -171,7 +172,9 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
     }
 
     /// <summary>
-    /// Signs in with password and TOTP code. Any mismatch is <see cref="ErrorCode.LoginFailed"/>
+    /// Signs in with password and TOTP code (a principal created with <see cref="SecondFactor.None"/>:
+    /// the password alone, <paramref name="totpCode"/> ignored, empty or not; for every other one an
+    /// empty code fails like a wrong one). Any mismatch is <see cref="ErrorCode.LoginFailed"/>
     /// (and counts toward the lockout); a locked principal gets <see cref="ErrorCode.PrincipalLocked"/>;
     /// a code already used gets <see cref="ErrorCode.TotpCodeReused"/>. Recorded either way.
     /// </summary>

@@ -501,6 +501,7 @@ internal static class OperatorCommands
             json.WriteString("name", admin.Name);
             json.WriteBoolean("disabled", admin.Disabled);
             json.WriteBoolean("locked", isLocked(admin));
+            json.WriteString("secondFactor", SecondFactors.Name(admin.SecondFactor));
             json.WriteString("createdOn", admin.CreatedOn.ToUniversalTime());
             json.WriteEndObject();
         }
@@ -525,7 +526,8 @@ internal static class OperatorCommands
             var state = row.GetProperty("disabled").GetBoolean() ? "disabled" : row.GetProperty("locked").GetBoolean() ? "locked" : "enabled";
             var created = Cli.FormatTime(row.GetProperty("createdOn").GetDateTimeOffset());
             var rowName = row.GetProperty("name").GetString()!.PadRight(width);
-            output.WriteLine(withRole ? $"{rowName}  {row.GetProperty("role").GetString(),-14}  {state,-8}  {created}" : $"{rowName}  {state,-8}  {created}");
+            var weak = row.TryGetProperty("secondFactor", out var factor) && factor.GetString() == "none" ? "  NO SECOND FACTOR" : string.Empty;
+            output.WriteLine((withRole ? $"{rowName}  {row.GetProperty("role").GetString(),-14}  {state,-8}  {created}" : $"{rowName}  {state,-8}  {created}") + weak);
         }
     }
 

@@ -37,6 +37,8 @@ public sealed class ComplianceCommandTests : IDisposable
         Assert.Contains("Created administrator tina of account acme.", admin.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("TOTP secret", admin.Output, StringComparison.Ordinal);
         Assert.Contains("warning: administrator tina has NO second factor", admin.Error, StringComparison.Ordinal);
+        var admins = await data.RunWithDataAsync("account", "admin", "list", "acme");
+        Assert.Contains("NO SECOND FACTOR", admins.Output, StringComparison.Ordinal);
 
         var report = await data.RunWithDataAsync("compliance", "report", "--format", "json");
 
