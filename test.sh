@@ -217,7 +217,7 @@ for project in tests/*/*.csproj; do
         # the management plane, the vault plane or one process (server 1 in that mode anyway) run in
         # the two passes before; the SDK-facing rest goes through the balancer.
         mode_independent='FullyQualifiedName!~.MultiServer.&FullyQualifiedName!~.FrontDoorTests'
-        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests'
+        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests&FullyQualifiedName!~.MetricsTests'
         started=$SECONDS
         STRONGROOM_TEST_METADATA=postgres run_project "$project" .postgres "$mode_independent"
         durations+=("Strongroom.Conformance.Tests.postgres $((SECONDS - started))s")
