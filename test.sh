@@ -221,7 +221,7 @@ for project in tests/*/*.csproj; do
         # The compliance report's weak and production deployments judge the deployment, not the store or the front.
         mode_independent="$mode_independent&FullyQualifiedName!~.ComplianceReportTests."
         # ---- issue 10, compliance (end) ----
-        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests'
+        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests&FullyQualifiedName!~.MetricsTests'
         # ---- issue 10, suitetime: what each mode adds (begin) ----
         # The nginx pass is on PostgreSQL too (two servers on one fresh database), so each test it
         # runs already proves the SQL store through real servers; the postgres pass runs only what
