@@ -478,4 +478,15 @@ public static class Limits
     /// data plane's minimum request body rate), so only a dead process's files are this old.
     /// </summary>
     public static readonly TimeSpan AbandonedWriteGrace = TimeSpan.FromHours(1);
+
+    // Issue 10, ops.
+    /// <summary>
+    /// How long <c>/readyz</c> waits for the metadata store's answer before it reports the store
+    /// unreachable: a probe must answer well inside a load balancer's or Kubernetes' timeout (1 s by
+    /// default in Kubernetes, so probes should set <c>timeoutSeconds</c> above this).
+    /// </summary>
+    public static readonly TimeSpan ReadinessStoreTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Accounts <c>/readyz</c> names when their write quorum cannot be met (the count is always given).</summary>
+    public const int ReadinessAccountsListedMax = 20;
 }

@@ -423,6 +423,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             Logger = app.Services.GetRequiredService<ILogger<PlacementProtocolHandler>>(),
         };
         var platform = new PlatformEndpoints(deployment);
+        var operations = new OperationsEndpoints(ServerHealth.Of(deployment));
 
         // Handled site failures (a copy dropped from a write, a bad copy, a deletion owed): ids
         // and exception types only, never a message that could carry a remote site's response.
@@ -463,7 +464,8 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         app.Run(context =>
-            IsManagementConnection(context) ? management.HandleAsync(context)
+            IsManagementConnection(context) && OperationsEndpoints.Matches(context.Request) ? operations.HandleAsync(context)
+            : IsManagementConnection(context) ? management.HandleAsync(context)
             : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
             : PlacementProtocolHandler.IsPlacementPath(context.Request.Path.Value) ? placement.HandleAsync(context)
