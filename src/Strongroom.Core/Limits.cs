@@ -489,4 +489,14 @@ public static class Limits
 
     /// <summary>Accounts <c>/readyz</c> names when their write quorum cannot be met (the count is always given).</summary>
     public const int ReadinessAccountsListedMax = 20;
+
+    /// <summary>
+    /// Replication lag (the oldest owed copy's age) past which <c>strongroom status</c> lists the
+    /// account as a problem: the same threshold as the StrongroomReplicationLagHigh alert
+    /// (deploy/prometheus/strongroom-alerts.yml).
+    /// </summary>
+    public static readonly TimeSpan StatusReplicationLagWarning = TimeSpan.FromMinutes(15);
+
+    /// <summary>Servers <c>strongroom status</c> lists one per line (newest start first); <c>--verbose</c> lists every one in full.</summary>
+    public const int StatusServersListedMax = 4;
 }
