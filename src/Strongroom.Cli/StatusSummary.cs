@@ -302,7 +302,7 @@ public static class StatusSummary
             var piece = first ? item : separator + item;
             if (!first && line.Length + piece.Length > Columns)
             {
-                output.WriteLine(line.ToString().TrimEnd());
+                output.WriteLine((line + separator.TrimEnd()).TrimEnd());
                 line.Clear().Append(indent);
                 piece = item;
             }
