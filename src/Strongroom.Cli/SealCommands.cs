@@ -307,12 +307,12 @@ internal static class SealCommands
             {
                 if (live is not null)
                 {
-                    reading = await StatusReading.ReadAsync(live, instances, cancellationToken).ConfigureAwait(false);
+                    reading = await StatusReading.ReadAsync(live, cancellationToken).ConfigureAwait(false);
                 }
                 else
                 {
                     await using var offline = await Deployment.OpenAsync(directory, topologyPath: null, new Strongroom.Access.AccessOptions(), development: vault.IsDevelopment, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
-                    reading = await StatusReading.ReadAsync(offline, instances, cancellationToken).ConfigureAwait(false);
+                    reading = await StatusReading.ReadAsync(offline, cancellationToken).ConfigureAwait(false);
                 }
             }
 

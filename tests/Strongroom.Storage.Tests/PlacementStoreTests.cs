@@ -502,6 +502,52 @@ public sealed class PlacementStoreTests : AuditStoreTestBase
     }
 
     [Fact]
+    public async Task The_operations_counts_give_each_sites_owed_work_and_each_accounts_owed_copies()
+    {
+        var operations = (IOperationsStore)Store;
+        var empty = await operations.ReadOperationsCountsAsync();
+        Assert.Equal((0, 0, 0L, 0L), (empty.Sites.Count, empty.Accounts.Count, empty.LockboxRequested, empty.TransfersRequested));
+
+        await CreateContainerAsync();
+        await CreateContainerAsync("other", "cont");
+        await CreateContainerAsync("quiet", "cont");
+        await PutAsync("old", ObjectWith(("s1", CopyState.Present), ("s2", CopyState.Pending)) with { CreatedOn = T0 });
+        await PutAsync("newer", ObjectWith(("s1", CopyState.Present), ("s2", CopyState.Pending), ("s3", CopyState.Pending)) with { CreatedOn = T0.AddHours(1) });
+        await PutAsync("bad", ObjectWith(("s1", CopyState.Bad), ("s2", CopyState.Present)) with { CreatedOn = T0.AddHours(-5) });
+        await PutAsync("x", ObjectWith(("s3", CopyState.Pending)) with { CreatedOn = T0.AddHours(-9) }, account: "other");
+        await PutAsync("done", ObjectWith(("s1", CopyState.Present)) with { CreatedOn = T0.AddHours(-20) }, account: "quiet");
+        await Store.PutUncommittedBlockAsync("acct", "cont", "staged", new UncommittedBlock("blk", ObjectWith(("s2", CopyState.Pending)) with { CreatedOn = T0.AddMinutes(-30) }, T0));
+        await Placement.AddTombstonesAsync([new("s4", "gone"), new("s1", "gone"), new("s1", "gone2")], T0);
+
+        var counts = await operations.ReadOperationsCountsAsync();
+        Assert.Equal(
+            [
+                new SiteBacklogCounts("s1", 0, 1, 2),
+                new SiteBacklogCounts("s2", 3, 0, 0),
+                new SiteBacklogCounts("s3", 2, 0, 0),
+                new SiteBacklogCounts("s4", 0, 0, 1),
+            ],
+            counts.Sites);
+
+        // Pending copies only (Bad ones are repair's), committed and staged objects alike.
+        Assert.Equal(
+            [
+                new AccountBacklog("acct", 4, T0.AddMinutes(-30)),
+                new AccountBacklog("other", 1, T0.AddHours(-9)),
+                new AccountBacklog("quiet", 0, null),
+            ],
+            counts.Accounts);
+        Assert.Equal((0L, 0L), (counts.LockboxRequested, counts.TransfersRequested));
+
+        // Once made, a copy leaves the counts.
+        var x = Assert.Single((await Store.GetBlobWithPartsAsync("other", "cont", "x"))!.Value.Parts).Object;
+        Assert.Equal([true], await Placement.ChangeCopiesAsync([new CopyChange(x.ObjectId, "s3", CopyState.Pending, CopyState.Present)]));
+        counts = await operations.ReadOperationsCountsAsync();
+        Assert.Equal(new AccountBacklog("other", 0, null), counts.Accounts[1]);
+        Assert.Equal(new SiteBacklogCounts("s3", 1, 0, 0), counts.Sites[2]);
+    }
+
+    [Fact]
     public async Task The_oldest_pending_copy_is_per_account_and_per_site_set()
     {
         await CreateContainerAsync();
