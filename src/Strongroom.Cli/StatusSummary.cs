@@ -128,8 +128,9 @@ public static class StatusSummary
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(facts);
         var seal = facts.Seal;
-        Line(output, "Data directory:", facts.DataDirectory);
-        Line(output, "Metadata:", facts.MetadataDescription + (facts.SharedMetadata ? " (shared)" : string.Empty));
+        // Where things are is never cut: a path or database name is only useful whole.
+        output.WriteLine("Data directory:".PadRight(LabelWidth) + facts.DataDirectory);
+        output.WriteLine("Metadata:".PadRight(LabelWidth) + facts.MetadataDescription + (facts.SharedMetadata ? " (shared)" : string.Empty));
         Line(output, "Initialized:", seal.Initialized ? "yes" : "no");
         if (!seal.Initialized)
         {
@@ -314,7 +315,7 @@ public static class StatusSummary
         output.WriteLine(Fit(line.ToString()));
     }
 
-    /// <summary>A line cut to the width: a path or host name longer than a terminal keeps its start.</summary>
+    /// <summary>A line cut to the width (a long host or site name keeps its start); the data directory and database lines are never cut.</summary>
     private static string Fit(string line) => line.Length <= Columns ? line : line[..(Columns - 1)] + "…";
 
     private static string Count(long count, string noun, string? plural = null) =>

@@ -154,6 +154,18 @@ public sealed partial class StatusSummaryTests : IDisposable
     }
 
     [Fact]
+    public void The_data_directory_and_the_database_are_printed_whole_however_long()
+    {
+        var path = "/srv/" + new string('d', 90);
+        var database = "PostgreSQL metadata-primary.storage.example.internal:5432/strongroom_production_cluster_east";
+        var lines = Render(Facts() with { DataDirectory = path, MetadataDescription = database });
+
+        Assert.Contains("Data directory: " + path, lines);
+        Assert.Contains("Metadata:       " + database + " (shared)", lines);
+        Assert.All(lines.Skip(2), line => Assert.True(line.Length <= StatusSummary.Columns, line));
+    }
+
+    [Fact]
     public void Durations_read_as_operators_read_them()
     {
         Assert.Equal("42s", StatusSummary.Duration(TimeSpan.FromSeconds(42)));
