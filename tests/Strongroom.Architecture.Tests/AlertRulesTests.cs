@@ -87,6 +87,17 @@ public sealed partial class AlertRulesTests
         }
     }
 
+    [Fact]
+    public void Every_metric_the_rules_read_is_documented_in_metrics_md()
+    {
+        var rules = File.ReadAllText(RulesFile);
+        var documented = File.ReadAllText(Path.Combine(Repository.Root, "docs", "metrics.md"));
+        var used = MetricName().Matches(rules).Select(match => match.Value).Distinct(StringComparer.Ordinal).ToList();
+        Assert.NotEmpty(used);
+        var missing = used.Where(metric => !documented.Contains($"`{metric}`", StringComparison.Ordinal)).ToList();
+        Assert.True(missing.Count == 0, "Metrics the alert rules read that docs/metrics.md does not list: " + string.Join(", ", missing));
+    }
+
     private static List<(string Name, string Body)> Alerts()
     {
         var text = File.ReadAllText(RulesFile).ReplaceLineEndings("\n");
@@ -138,4 +149,7 @@ public sealed partial class AlertRulesTests
 
     [GeneratedRegex(@"^\s+- alert: (?<name>\S+)$", RegexOptions.Multiline)]
     private static partial Regex AlertLine();
+
+    [GeneratedRegex(@"\bstrongroom_[a-z_]+[a-z]\b")]
+    private static partial Regex MetricName();
 }
