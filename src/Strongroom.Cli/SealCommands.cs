@@ -268,10 +268,12 @@ internal static class SealCommands
     {
         var data = DataOption();
         var dev = DevOption();
-        var json = new Option<bool>("--json") { Description = "Print JSON (the shape of GET /.strongroom/sys/seal-status)." };
-        var command = new Command("status", "Show whether the data directory is initialised and its server sealed, with unseal progress (from the running server when there is one), and the servers that share the deployment with the background jobs each runs.")
+        var json = new Option<bool>("--json") { Description = "Print JSON (the members of GET /.strongroom/sys/seal-status, then the deployment, operations, accounts and problems)." };
+        var verbose = new Option<bool>("--verbose") { Description = "List every server in full (endpoints, start and last-seen times) and each background job's lease." };
+        var check = new Option<bool>("--check") { Description = "Exit 1 when the summary lists a problem (for scripts and monitoring); without it status exits 0 whenever it could read the state." };
+        var command = new Command("status", "A one-screen summary for operators: seal, metadata database, servers and background jobs, sites by region with their health, replication and repair backlogs, accounts, requests awaiting approval, and the problems that need attention.")
         {
-            data, dev, json,
+            data, dev, json, verbose, check,
         };
         command.SetAction(async (parseResult, cancellationToken) =>
         {
@@ -298,6 +300,35 @@ internal static class SealCommands
                 ? await live.ReadDeploymentStatusAsync(TimeProvider.System, cancellationToken).ConfigureAwait(false)
                 : await Deployment.ReadDeploymentStatusAsync(directory, TimeProvider.System, cancellationToken).ConfigureAwait(false);
 
+            // Sites, backlogs, accounts and requests (issue 10): from the live server, else from the
+            // deployment opened offline without keys (site health is then unknown).
+            StatusReading? reading = null;
+            if (status.Initialized)
+            {
+                if (live is not null)
+                {
+                    reading = await StatusReading.ReadAsync(live, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await using var offline = await Deployment.OpenAsync(directory, topologyPath: null, new Strongroom.Access.AccessOptions(), development: vault.IsDevelopment, TimeProvider.System, SystemRandomSource.Instance, cancellationToken).ConfigureAwait(false);
+                    reading = await StatusReading.ReadAsync(offline, cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            var facts = new StatusFacts(
+                directory.Root,
+                directory.MetadataDescription,
+                directory.HasSharedMetadata,
+                status,
+                live is not null,
+                vault.IsDevelopment,
+                instances,
+                reading?.Operations,
+                reading is null ? null : AccountCounts.Of(reading.Accounts),
+                live is not null ? reading?.WriteQuorums : null);
+            var exitCode = parseResult.GetValue(check) && StatusSummary.Problems(facts).Count > 0 ? Cli.ExitFailure : Cli.ExitSuccess;
+
             if (parseResult.GetValue(json))
             {
                 using var buffer = new MemoryStream();
@@ -315,43 +346,23 @@ internal static class SealCommands
                         writer.WriteEndObject();
                     }
 
+                    StatusSummary.WriteJsonMembers(writer, facts);
                     writer.WriteEndObject();
                 }
 
                 output.WriteLine(Encoding.UTF8.GetString(buffer.ToArray()));
-                return Cli.ExitSuccess;
+                return exitCode;
             }
 
-            output.WriteLine($"Data directory: {directory.Root}");
-            output.WriteLine($"Metadata:       {directory.MetadataDescription}{(directory.HasSharedMetadata ? " (shared)" : string.Empty)}");
-            output.WriteLine($"Initialized:    {(status.Initialized ? "yes" : "no")}");
-            if (status.Initialized)
+            if (parseResult.GetValue(verbose) && instances is not null && status.Initialized)
             {
-                output.WriteLine($"Server:         {(live is not null ? "running" : "not running")}");
-                output.WriteLine($"Sealed:         {(status.Sealed ? "yes" : "no")}");
-                output.WriteLine($"Shares:         {status.Shares} (threshold {status.Threshold}, generation {status.Generation})");
-                if (status.Sealed && live is not null)
-                {
-                    output.WriteLine($"Progress:       {status.Progress}/{status.Threshold}");
-                }
-
-                output.WriteLine($"Deployment id:  {status.DeploymentId}");
-                if (vault.IsDevelopment)
-                {
-                    output.WriteLine($"Development:    yes (the only unseal share is stored in {(directory.HasSharedMetadata ? "the metadata database" : "the data directory")}; not for production)");
-                }
-
-                if (instances is not null)
-                {
-                    instances.WriteText(output);
-                }
-            }
-            else
-            {
-                output.WriteLine($"Run `strongroom init --data {directory.Root} --shares N --threshold K` to initialise it.");
+                StatusSummary.WriteText(output, facts with { Deployment = null });
+                instances.WriteText(output);
+                return exitCode;
             }
 
-            return Cli.ExitSuccess;
+            StatusSummary.WriteText(output, facts);
+            return exitCode;
         });
         return command;
     }

@@ -484,4 +484,25 @@ public static class Limits
     /// data plane's minimum request body rate), so only a dead process's files are this old.
     /// </summary>
     public static readonly TimeSpan AbandonedWriteGrace = TimeSpan.FromHours(1);
+
+    // Issue 10, ops.
+    /// <summary>
+    /// How long <c>/readyz</c> waits for the metadata store's answer before it reports the store
+    /// unreachable: a probe must answer well inside a load balancer's or Kubernetes' timeout (1 s by
+    /// default in Kubernetes, so probes should set <c>timeoutSeconds</c> above this).
+    /// </summary>
+    public static readonly TimeSpan ReadinessStoreTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Accounts <c>/readyz</c> names when their write quorum cannot be met (the count is always given).</summary>
+    public const int ReadinessAccountsListedMax = 20;
+
+    /// <summary>
+    /// Replication lag (the oldest owed copy's age) past which <c>strongroom status</c> lists the
+    /// account as a problem: the same threshold as the StrongroomReplicationLagHigh alert
+    /// (deploy/prometheus/strongroom-alerts.yml).
+    /// </summary>
+    public static readonly TimeSpan StatusReplicationLagWarning = TimeSpan.FromMinutes(15);
+
+    /// <summary>Servers <c>strongroom status</c> lists one per line (newest start first); <c>--verbose</c> lists every one in full.</summary>
+    public const int StatusServersListedMax = 4;
 }

@@ -92,6 +92,33 @@ public static class Placer
     }
 
     /// <summary>
+    /// Null when a new object under <paramref name="policy"/> and <paramref name="redundancy"/>
+    /// would reach its write quorum on the sites up now (<paramref name="isUp"/>), otherwise why
+    /// not, in words an operator can act on. The same plan a write makes (<see cref="Plan"/>, which
+    /// prefers up sites, so the shuffle never changes how many of them it takes), counted as
+    /// <c>ObjectSites.BeginWriteAsync</c> counts it; for readiness probes (issue 10).
+    /// </summary>
+    public static string? WriteQuorumShortfall(IReadOnlyList<SiteDescriptor> sites, Func<string, bool> isUp, PlacementPolicy policy, Redundancy redundancy)
+    {
+        var plan = Plan(sites, isUp, policy, redundancy, new SeededRandomSource(0));
+        var up = plan.Synchronous.Count(site => !plan.Unavailable.Contains(site.Id));
+        if (up > 0 && up >= plan.WriteQuorum)
+        {
+            return null;
+        }
+
+        if (plan.Synchronous.Count == 0)
+        {
+            return Explain(sites, policy, redundancy) ?? $"no active site in region {policy.PrimaryRegion} inside residency {string.Join(",", policy.Residency)}.";
+        }
+
+        var regions = string.Join(" and ", plan.Synchronous.Select(site => site.Region).Distinct(StringComparer.Ordinal));
+        var down = plan.Synchronous.Where(site => plan.Unavailable.Contains(site.Id)).Select(site => site.Id).ToList();
+        var why = down.Count > 0 ? $"down: {string.Join(", ", down)}" : Explain(sites, policy, redundancy)?.TrimEnd('.') ?? "too few active sites";
+        return $"{up} of {Count(plan.Synchronous.Count, "synchronous site")} up in {regions} ({why}); {redundancy} needs {plan.WriteQuorum} for a write.";
+    }
+
+    /// <summary>
     /// Sites for the copies an object is missing under the policy, given its current copies
     /// (Present, Pending and Bad all hold a slot) minus those on <paramref name="exclude"/> (a
     /// draining or removed site, a copy being replaced); never a site that already has a copy.

@@ -55,8 +55,49 @@ public sealed class DeploymentStatusReport(DeploymentStatusView deployment)
 
     public IReadOnlyList<JobLease> Leases => deployment.Leases;
 
+    /// <summary>When it was read (the reader's clock).</summary>
+    public DateTimeOffset Now => deployment.Now;
+
     /// <summary>The members of the <c>deployment</c> object of <c>strongroom status --json</c> (the body of <c>GET v1/deployment</c>).</summary>
     public void WriteJsonMembers(Utf8JsonWriter json) => deployment.WriteMembers(json);
+
+    /// <summary>
+    /// The same, compact for <c>strongroom status</c>'s one screen (80 columns): one line per
+    /// server (at most <see cref="Limits.StatusServersListedMax"/>, then how many more), and two
+    /// background jobs per line with the first 8 characters of their holder's id.
+    /// </summary>
+    public void WriteSummary(TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var now = deployment.Now;
+        var alive = deployment.Instances.Count(instance => instance.IsAliveAt(now));
+        output.WriteLine($"Servers:        {alive} alive of {deployment.Instances.Count} known");
+        foreach (var instance in deployment.Instances.Take(Limits.StatusServersListedMax))
+        {
+            var self = string.Equals(instance.Id, deployment.InstanceId, StringComparison.Ordinal) ? " (this server)" : string.Empty;
+            var line = $"  {instance.Id}  {DeploymentStatusView.StateOf(instance, now)}{self}, pid {instance.ProcessId} on {instance.HostName}";
+            output.WriteLine(line.Length <= 80 ? line : line[..79] + "…");
+        }
+
+        if (deployment.Instances.Count > Limits.StatusServersListedMax)
+        {
+            output.WriteLine($"  and {deployment.Instances.Count - Limits.StatusServersListedMax} more (strongroom status --verbose)");
+        }
+
+        output.WriteLine("Background jobs:");
+        var cells = deployment.Jobs().Select(entry =>
+        {
+            var (job, lease) = entry;
+            var holder = lease is not null && !lease.IsFreeAt(now)
+                ? lease.Holder![..Math.Min(8, lease.Holder!.Length)] + (string.Equals(lease.Holder, deployment.InstanceId, StringComparison.Ordinal) ? " (this)" : string.Empty)
+                : "not held";
+            return $"  {job,-18} {holder,-19}";
+        }).ToList();
+        for (var i = 0; i < cells.Count; i += 2)
+        {
+            output.WriteLine((cells[i] + (i + 1 < cells.Count ? cells[i + 1] : string.Empty)).TrimEnd());
+        }
+    }
 
     /// <summary>
     /// The servers that share the deployment (newest start first; alive, stale — no heartbeat for

@@ -16,6 +16,8 @@ namespace Strongroom.Server;
 /// </summary>
 public sealed class PlatformEndpoints(Deployment deployment)
 {
+    private readonly ServerHealth health = ServerHealth.Of(deployment);
+
     public const string Prefix = "/" + ReservedPaths.Server;
 
     /// <summary>Who unsealed over HTTP, in the platform log: an anonymous custodian (the share is the credential).</summary>
@@ -38,11 +40,13 @@ public sealed class PlatformEndpoints(Deployment deployment)
             {
                 case "/health/live":
                     RequireMethod(request, HttpMethods.Get, HttpMethods.Head);
-                    await WriteJsonAsync(context, 200, json => json.WriteString("status", "live")).ConfigureAwait(false);
+                    await WriteJsonAsync(context, 200, json => json.WriteString("status", ServerHealth.LiveStatus)).ConfigureAwait(false);
                     break;
                 case "/health/ready":
                     RequireMethod(request, HttpMethods.Get, HttpMethods.Head);
-                    var ready = !deployment.Vault.IsSealed;
+                    // The data plane's readiness is the seal alone (a load balancer in front of the data
+                    // listener); the management plane's /readyz checks the store and sites as well.
+                    var ready = health.CheckSeal().Ok;
                     await WriteJsonAsync(context, ready ? 200 : 503, json => json.WriteString("status", ready ? "ready" : "sealed")).ConfigureAwait(false);
                     break;
                 case "/sys/seal-status":
@@ -171,6 +175,7 @@ public sealed class PlatformEndpoints(Deployment deployment)
     {
         if (!methods.Any(method => string.Equals(method, request.Method, StringComparison.OrdinalIgnoreCase)))
         {
+            request.HttpContext.Response.Headers.Allow = string.Join(", ", methods);
             throw new PlatformError(405, $"{request.Method} is not allowed here; use {string.Join(" or ", methods)}.");
         }
     }
@@ -193,7 +198,8 @@ public sealed class PlatformEndpoints(Deployment deployment)
             json.WriteEndArray();
         });
 
-    private static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
+    /// <summary>A JSON object answer, never cached; for HEAD the headers only (also for <see cref="OperationsEndpoints"/>).</summary>
+    internal static async Task WriteJsonAsync(HttpContext context, int status, Action<Utf8JsonWriter> write)
     {
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer))

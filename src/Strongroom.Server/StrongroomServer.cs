@@ -429,6 +429,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             Logger = app.Services.GetRequiredService<ILogger<PlacementProtocolHandler>>(),
         };
         var platform = new PlatformEndpoints(deployment);
+        var operations = new OperationsEndpoints(ServerHealth.Of(deployment));
 
         // Handled site failures (a copy dropped from a write, a bad copy, a deletion owed): ids
         // and exception types only, never a message that could carry a remote site's response.
@@ -482,7 +483,8 @@ public sealed class StrongroomServer : IAsyncDisposable
         app.Use((context, next) => BodyMetering.MeterAsync(context, BodyMetering.PlaneOf(context, IsManagementConnection(context)), _ => next(context)));
 
         app.Run(context =>
-            IsManagementConnection(context) && MetricsExporter.Matches(context.Request) ? metrics.HandleAsync(context)
+            IsManagementConnection(context) && OperationsEndpoints.Matches(context.Request) ? operations.HandleAsync(context)
+            : IsManagementConnection(context) && MetricsExporter.Matches(context.Request) ? metrics.HandleAsync(context)
             : IsManagementConnection(context) ? management.HandleAsync(context)
             : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
