@@ -462,8 +462,14 @@ public sealed class StrongroomServer : IAsyncDisposable
         // The web console (/console/ on the management listener): the same services and sessions as the JSON API.
         var console = new ConsoleHandler(
             managementServices,
-            new ConsoleOptions { RequireHttps = useTls, TimeProvider = options.TimeProvider },
+            new ConsoleOptions
+            {
+                RequireHttps = useTls,
+                TimeProvider = options.TimeProvider,
+                ReadOperations = token => ConsoleOperations.ReadAsync(deployment, options.TimeProvider, token),
+            },
             app.Services.GetRequiredService<ILoggerFactory>());
+        app.Lifetime.ApplicationStopped.Register(console.Dispose);
         if (options.TrustedProxies.Count > 0)
         {
             // Only the data plane sits behind the load balancer; the management plane always sees its peer.

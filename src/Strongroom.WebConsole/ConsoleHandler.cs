@@ -22,7 +22,7 @@ namespace Strongroom.WebConsole;
 /// the API's role rules, called with the signed-in principal.
 /// Routes live in one partial file per area (<c>.SignIn</c>, <c>.Operator</c>, <c>.Tenant</c>).
 /// </summary>
-public sealed partial class ConsoleHandler
+public sealed partial class ConsoleHandler : IDisposable
 {
     /// <summary>The console's root path on the management listener.</summary>
     public const string PathPrefix = "/console";
@@ -42,7 +42,17 @@ public sealed partial class ConsoleHandler
         logger = this.loggerFactory.CreateLogger<ConsoleHandler>();
         renderServices = new ServiceCollection().BuildServiceProvider();
         routes = [.. SignInRoutes(), .. OperatorRoutes(), .. TenantRoutes()];
+        History = new ConsoleHistory(options.TimeProvider, options.ReadOperations, options.HistoryInterval);
+        if (options.SampleHistory)
+        {
+            History.Start();
+        }
     }
+
+    /// <summary>The charts' history (this process's).</summary>
+    public ConsoleHistory History { get; }
+
+    public void Dispose() => History.Dispose();
 
     internal ManagementServices Services { get; }
 

@@ -15,6 +15,7 @@ public static class ConsoleNotices
         ["lockbox-denied"] = "The lockbox request was denied.",
         ["lockbox-activated"] = "The grant is active.",
         ["lockbox-ended"] = "The grant was ended.",
+        ["lockbox-revoked"] = "The grant was revoked.",
     };
 
     public static string? Text(string? key) => key is not null && Texts.TryGetValue(key, out var text) ? text : null;

@@ -19,5 +19,9 @@ public sealed record ConsoleView(AuthenticatedPrincipal? Principal, string CsrfT
     };
 }
 
-/// <summary>One entry of the navigation.</summary>
-public sealed record NavItem(string Label, string Path);
+/// <summary>One entry of the navigation; <paramref name="Roles"/>, when set, are the operator roles it is shown to (the page's own rule).</summary>
+public sealed record NavItem(string Label, string Path, IReadOnlyList<OperatorRole>? Roles = null)
+{
+    public bool IsShownTo(AuthenticatedPrincipal principal) =>
+        Roles is null || (principal.Role is { } role && Roles.Contains(role));
+}
