@@ -27,6 +27,9 @@ public class ConsoleFixture : IAsyncLifetime
     /// <summary>The account the tenant administrator administers.</summary>
     public const string Account = "consoleacct";
 
+    /// <summary>A container of <see cref="Account"/> holding one blob, <c>hello.txt</c>.</summary>
+    public const string Container = "data";
+
     private readonly Dictionary<string, string> storageStates = new(StringComparer.Ordinal);
     private IPlaywright? playwright;
     private IBrowser? browser;
@@ -44,6 +47,9 @@ public class ConsoleFixture : IAsyncLifetime
     public TestPrincipal SystemAdmin { get; private set; } = null!;
 
     public TestPrincipal AuditAdmin { get; private set; } = null!;
+
+    /// <summary>A shared key of <see cref="Account"/>.</summary>
+    public string AccountKey { get; private set; } = null!;
 
     /// <summary>The tenant administrator of <see cref="Account"/>.</summary>
     public TestPrincipal TenantAdmin { get; private set; } = null!;
@@ -77,7 +83,11 @@ public class ConsoleFixture : IAsyncLifetime
         SecurityToken = await LoginTokenAsync(SecurityAdmin);
         SystemAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "sys-admin", "system-admin");
         AuditAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "aud-admin", "audit-admin");
-        await Server.CreateAccountAsync(Account);
+        (AccountKey, _) = await Server.CreateAccountAsync(Account);
+        TestLogs.RecordSecret("account key", AccountKey);
+        var container = Server.ServiceClient(Account, AccountKey).GetBlobContainerClient(Container);
+        await container.CreateAsync();
+        await container.GetBlobClient("hello.txt").UploadAsync(BinaryData.FromString("hello from the console tests"));
         TenantAdmin = await Principals.CreateTenantAdminAsync(Server, Account, "tenant-admin");
         await SeedAsync();
 
