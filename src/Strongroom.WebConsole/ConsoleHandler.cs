@@ -84,6 +84,8 @@ public sealed partial class ConsoleHandler : IDisposable
 
         AuthenticatedPrincipal? principal = null;
         string csrf = string.Empty;
+        ConsoleRoute? matched = null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (Options.RequireHttps && !context.Request.IsHttps)
@@ -93,6 +95,7 @@ public sealed partial class ConsoleHandler : IDisposable
             }
 
             var (route, values) = Match(context.Request.Method, path[(PathPrefix.Length + 1)..]);
+            matched = route;
             if (route is null)
             {
                 await ErrorPageAsync(context, null, string.Empty, values is null ? 404 : 405, values is null ? "There is no such page." : "That method is not allowed here.").ConfigureAwait(false);
@@ -177,6 +180,11 @@ public sealed partial class ConsoleHandler : IDisposable
         {
             logger.LogWarning("Console request {RequestId} failed after its response started: {Type}", requestId, exception.GetType().Name);
             context.Abort();
+        }
+        finally
+        {
+            // The route's template, never the path: a bounded label set.
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.ConsolePlane, matched?.Operation ?? ManagementProtocolHandler.UnmatchedOperation, response.StatusCode, started);
         }
     }
 

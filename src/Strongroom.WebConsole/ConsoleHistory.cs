@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Strongroom.Core;
 
 namespace Strongroom.WebConsole;
 
@@ -25,10 +26,10 @@ public sealed class ConsoleHistory : IDisposable
 
     public const int DefaultCapacity = 240;
 
-    // The instruments' names (Strongroom.Core.StrongroomMetrics): Prometheus's own spelling.
-    internal const string MeterName = "Strongroom";
-    internal const string RequestsInstrument = "strongroom_requests_total";
-    internal const string DurationInstrument = "strongroom_request_duration_seconds";
+    // The instruments (Strongroom.Core.StrongroomMetrics), whose names are Prometheus's spelling.
+    private static readonly string MeterName = StrongroomMetrics.MeterName;
+    private static readonly string RequestsInstrument = StrongroomMetrics.Requests.Name;
+    private static readonly string DurationInstrument = StrongroomMetrics.RequestDuration.Name;
 
     private readonly TimeProvider time;
     private readonly Func<CancellationToken, Task<OperationsView>>? readOperations;
@@ -56,7 +57,7 @@ public sealed class ConsoleHistory : IDisposable
         {
             InstrumentPublished = (instrument, meterListener) =>
             {
-                if (instrument.Meter.Name == MeterName && instrument.Name is RequestsInstrument or DurationInstrument)
+                if (instrument.Meter.Name == MeterName && (instrument.Name == RequestsInstrument || instrument.Name == DurationInstrument))
                 {
                     meterListener.EnableMeasurementEvents(instrument);
                 }

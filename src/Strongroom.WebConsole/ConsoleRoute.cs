@@ -25,6 +25,9 @@ public sealed record ConsoleRoute(string Method, string Template, Func<ConsoleCa
 {
     private readonly string[] parts = Template.Split('/');
 
+    /// <summary>The operation a request is counted under in the metrics: <c>GET lockbox</c>, <c>POST lockbox/{id}/approve</c>.</summary>
+    public string Operation { get; } = Method + " " + Template;
+
     public bool TryMatch(string[] segments, out Dictionary<string, string> values)
     {
         values = new Dictionary<string, string>(StringComparer.Ordinal);
