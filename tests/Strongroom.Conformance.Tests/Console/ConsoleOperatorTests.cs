@@ -82,6 +82,9 @@ public sealed class ConsoleOperatorTests(OperatorConsoleFixture fixture) : IClas
         await Assertions.Expect(row).ToContainTextAsync("up");
         await Assertions.Expect(row).ToContainTextAsync("active");
         await Assertions.Expect(row).ToContainTextAsync(site.GetProperty("zone").GetString()!);
+        // A directory site tells its free space.
+        await Assertions.Expect(row).ToContainTextAsync(new Regex(@"\d+(\.\d)? (B|KiB|MiB|GiB|TiB|PiB)"));
+        await Assertions.Expect(row).Not.ToContainTextAsync("unknown");
         await Assertions.Expect(page.Locator("caption")).ToContainTextAsync($"Region {site.GetProperty("region").GetString()}");
         await page.Context.CloseAsync();
     }
