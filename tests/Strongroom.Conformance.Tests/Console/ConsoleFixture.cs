@@ -63,6 +63,9 @@ public class ConsoleFixture : IAsyncLifetime
     /// <summary>The label of the server's data directory (and log).</summary>
     protected virtual string Label => "console";
 
+    /// <summary>The sites (a topology file's text); null: the server's single-site default.</summary>
+    protected virtual string? Topology => null;
+
     public IBrowser Browser => browser ?? throw new InvalidOperationException("the browser is not running");
 
     public async Task InitializeAsync()
@@ -77,7 +80,7 @@ public class ConsoleFixture : IAsyncLifetime
             return;
         }
 
-        Server = await StrongroomProcess.StartProductionAsync(Label, shares: 3, threshold: 2);
+        Server = await StrongroomProcess.StartProductionAsync(Label, shares: 3, threshold: 2, topology: Topology);
         Api = new ManagementApi(Server);
         SecurityAdmin = await Principals.CreateFirstOperatorAsync(Server, "sec-admin");
         SecurityToken = await LoginTokenAsync(SecurityAdmin);
