@@ -28,7 +28,7 @@ public class ConsoleFixture : IAsyncLifetime
     public const string Account = "consoleacct";
 
     /// <summary>A container of <see cref="Account"/> holding one blob, <c>hello.txt</c>.</summary>
-    public const string Container = "data";
+    public const string AccountContainer = "data";
 
     private readonly Dictionary<string, string> storageStates = new(StringComparer.Ordinal);
     private IPlaywright? playwright;
@@ -49,7 +49,7 @@ public class ConsoleFixture : IAsyncLifetime
     public TestPrincipal AuditAdmin { get; private set; } = null!;
 
     /// <summary>A shared key of <see cref="Account"/>.</summary>
-    public string AccountKey { get; private set; } = null!;
+    public string AccountSharedKey { get; private set; } = null!;
 
     /// <summary>The tenant administrator of <see cref="Account"/>.</summary>
     public TestPrincipal TenantAdmin { get; private set; } = null!;
@@ -86,9 +86,9 @@ public class ConsoleFixture : IAsyncLifetime
         SecurityToken = await LoginTokenAsync(SecurityAdmin);
         SystemAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "sys-admin", "system-admin");
         AuditAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "aud-admin", "audit-admin");
-        (AccountKey, _) = await Server.CreateAccountAsync(Account);
-        TestLogs.RecordSecret("account key", AccountKey);
-        var container = Server.ServiceClient(Account, AccountKey).GetBlobContainerClient(Container);
+        (AccountSharedKey, _) = await Server.CreateAccountAsync(Account);
+        TestLogs.RecordSecret("account key", AccountSharedKey);
+        var container = Server.ServiceClient(Account, AccountSharedKey).GetBlobContainerClient(AccountContainer);
         await container.CreateAsync();
         await container.GetBlobClient("hello.txt").UploadAsync(BinaryData.FromString("hello from the console tests"));
         TenantAdmin = await Principals.CreateTenantAdminAsync(Server, Account, "tenant-admin");

@@ -58,7 +58,7 @@ public sealed class OperatorConsoleFixture : ConsoleFixture
     }
 
     private async Task<string> RequestAsync(string token, string justification) =>
-        (await Api.PostAsync("v1/lockbox/requests", new { account = Account, container = Container, access = "metadata", durationMinutes = 30, justification }, token)).Ok().Text("id");
+        (await Api.PostAsync("v1/lockbox/requests", new { account = Account, container = AccountContainer, access = "metadata", durationMinutes = 30, justification }, token)).Ok().Text("id");
 }
 
 /// <summary>
@@ -260,7 +260,7 @@ public sealed class ConsoleOperatorTests(OperatorConsoleFixture fixture) : IClas
         var page = await fixture.SignedInPageAsync(fixture.AuditAdmin);
         await page.GotoAsync(fixture.ConsoleUri + "lockbox");
         await page.GetByLabel("Account", new() { Exact = true }).FillAsync(ConsoleFixture.Account);
-        await page.GetByLabel("Container", new() { Exact = true }).FillAsync(ConsoleFixture.Container);
+        await page.GetByLabel("Container", new() { Exact = true }).FillAsync(ConsoleFixture.AccountContainer);
         await page.GetByLabel("Access", new() { Exact = true }).SelectOptionAsync("read-data");
         await page.GetByLabel("Duration in minutes", new() { Exact = true }).FillAsync("15");
         await page.GetByLabel("Justification", new() { Exact = true }).FillAsync("Audit sample 2026-11");
