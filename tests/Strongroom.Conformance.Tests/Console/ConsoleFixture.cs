@@ -68,6 +68,9 @@ public class ConsoleFixture : IAsyncLifetime
 
     public IBrowser Browser => browser ?? throw new InvalidOperationException("the browser is not running");
 
+    /// <summary>The Playwright driver (to launch a second browser for a server of a test's own).</summary>
+    public IPlaywright Playwright => playwright ?? throw new InvalidOperationException("Playwright is not running");
+
     public async Task InitializeAsync()
     {
         if (!File.Exists(ChromiumPath))
@@ -94,7 +97,7 @@ public class ConsoleFixture : IAsyncLifetime
         TenantAdmin = await Principals.CreateTenantAdminAsync(Server, Account, "tenant-admin");
         await SeedAsync();
 
-        playwright = await Playwright.CreateAsync();
+        playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var spki = Convert.ToBase64String(SHA256.HashData(Server.LoadCertificate().PublicKey.ExportSubjectPublicKeyInfo()));
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
