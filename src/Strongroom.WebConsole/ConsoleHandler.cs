@@ -58,12 +58,17 @@ public sealed partial class ConsoleHandler : IDisposable
 
     internal ConsoleOptions Options { get; }
 
-    /// <summary>True for <c>/console</c>, <c>/console/…</c> and <c>/</c> (which redirects to the console).</summary>
+    /// <summary>
+    /// True for <c>/console</c>, <c>/console/…</c>, and a bare <c>GET /</c> (no query: it
+    /// redirects to the console; <c>/?comp=list</c> and the like stay the API's 404).
+    /// </summary>
     public static bool Handles(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var path = context.Request.Path.Value ?? string.Empty;
-        return path is "/" or PathPrefix || path.StartsWith(PathPrefix + "/", StringComparison.Ordinal);
+        return (path == "/" && !context.Request.QueryString.HasValue && HttpMethods.IsGet(context.Request.Method))
+            || path == PathPrefix
+            || path.StartsWith(PathPrefix + "/", StringComparison.Ordinal);
     }
 
     public async Task HandleAsync(HttpContext context)
