@@ -40,18 +40,6 @@ public sealed partial class ConsoleHandler
         new("Destruction certificates", TenantCertificatesPath),
     ];
 
-    /// <summary>The notices the tenant pages announce after a redirect.</summary>
-    private static readonly (string Key, string Text)[] TenantNotices =
-    [
-        ("tenant-lockbox-approved", "You approved the lockbox request. It is granted once a security admin approves it too."),
-        ("tenant-lockbox-approved-final", "You approved the lockbox request: it is now approved (both sides have approved)."),
-        ("tenant-lockbox-denied", "You denied the lockbox request."),
-        ("tenant-transfer-approved", "You approved the transfer request. It may run once a security admin approves it too."),
-        ("tenant-transfer-approved-final", "You approved the transfer request: it is now approved (both sides have approved)."),
-        ("tenant-transfer-denied", "You denied the transfer request."),
-        ("tenant-grant-revoked", "You revoked the grant: its token is refused from the next request on."),
-    ];
-
     private IEnumerable<ConsoleRoute> TenantRoutes() =>
         [
             new(HttpMethods.Get, "tenant", TenantHomeAsync, ConsoleAudience.TenantAdmin),
