@@ -372,6 +372,8 @@ public sealed partial class IdentityService(IMetadataStore store, TransparencyLo
 
     private async Task RecordLoginFailureAsync(PrincipalKind kind, string account, string name, ErrorCode outcome, PrincipalRecord? principal, CancellationToken cancellationToken)
     {
+        StrongroomMetrics.RecordLoginFailure(operatorKind: kind != PrincipalKind.TenantAdmin);
+
         // The name as given (only when it is a valid name: what is recorded stays bounded and
         // printable); never the password or the code.
         var shownName = PrincipalIds.IsValidName(name) ? name : "(invalid name)";

@@ -175,7 +175,9 @@ public sealed class TransparencyLog(IAuditStore store, CheckpointSigner signer, 
         catch (Exception exception) when (exception is not InvariantViolationException)
         {
             // The cause (a store error: no entry content, no secret) travels as the inner
-            // exception for the server log; the caller sees only that the log is unavailable.
+            // exception for the server log; the caller sees only that the log is unavailable. The
+            // store counted the failures of the append itself; this one failed around it (commit).
+            StrongroomMetrics.AuditAppendFailures.Add(entries.Count);
             throw Unavailable(exception);
         }
 

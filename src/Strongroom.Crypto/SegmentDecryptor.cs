@@ -106,7 +106,9 @@ public static class SegmentDecryptor
                     await EnsureEndOfStreamAsync(ciphertext, cancellationToken).ConfigureAwait(false);
                 }
 
+                var opening = System.Diagnostics.Stopwatch.GetTimestamp();
                 Open(cipher, stored.Span, plaintextBuffer.AsSpan(0, plaintextBytes), associatedData, (ulong)index, final);
+                StrongroomMetrics.RecordSegment(StrongroomMetrics.SegmentDecryption, suite.Suite, opening);
 
                 var from = (int)(Math.Max(offset, segmentStart) - segmentStart);
                 var to = (int)(Math.Min(offset + count, segmentStart + plaintextBytes) - segmentStart);

@@ -21,6 +21,7 @@ public sealed class SegmentEncryptingStream : Stream
     private readonly Stream destination;
     private readonly int segmentPlaintextBytes;
     private readonly AeadCipher cipher;
+    private readonly CipherSuite suite;
     private readonly byte[] header = new byte[SegmentFormat.HeaderBytes];
     private readonly byte[] associatedData = new byte[SegmentFormat.AssociatedDataBytes];
 
@@ -64,6 +65,7 @@ public sealed class SegmentEncryptingStream : Stream
 
         this.destination = destination;
         this.segmentPlaintextBytes = segmentPlaintextBytes;
+        this.suite = suite;
 
         Span<byte> salt = stackalloc byte[SegmentFormat.SaltBytes];
         random.Fill(salt);
@@ -234,7 +236,9 @@ public sealed class SegmentEncryptingStream : Stream
         Span<byte> nonce = stackalloc byte[SegmentFormat.NonceBytes];
         SegmentFormat.WriteNonce(nonce, segmentIndex, final);
         SegmentFormat.WriteAssociatedDataSuffix(associatedData, segmentIndex, final);
+        var sealing = System.Diagnostics.Stopwatch.GetTimestamp();
         cipher.Seal(nonce, plaintext, ciphertextBuffer.AsSpan(start, plaintext.Length + SegmentFormat.TagBytes), associatedData);
+        StrongroomMetrics.RecordSegment(StrongroomMetrics.SegmentEncryption, suite, sealing);
         return start + plaintext.Length + SegmentFormat.TagBytes;
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Collections.Concurrent;
 using Strongroom.Core;
 using Strongroom.Storage;
@@ -127,7 +128,7 @@ public sealed class SiteSet : IAsyncDisposable
 
             try
             {
-                await site.Backend.CheckAsync(cancellationToken).ConfigureAwait(false);
+                await site.CheckAsync(cancellationToken).ConfigureAwait(false);
                 ReportSuccess(siteId);
                 back.Add(siteId);
             }
@@ -172,7 +173,7 @@ public sealed class ResidentSite(SiteDescriptor descriptor, ISite backend)
             residency.Allows(Descriptor.Jurisdiction),
             $"residency: site {Descriptor.Id} is in {Descriptor.Jurisdiction}, outside the object's residency ({string.Join(",", residency.Residency)})");
         Invariant.True(Descriptor.State == SiteState.Active, $"site {Descriptor.Id} takes no new copies while {Descriptor.State}");
-        return Backend.BeginWriteAsync(objectId, cancellationToken);
+        return BeginTimedWriteAsync(objectId, cancellationToken);
     }
 
     /// <summary>
@@ -195,10 +196,95 @@ public sealed class ResidentSite(SiteDescriptor descriptor, ISite backend)
         }
 
         Invariant.True(Descriptor.State == SiteState.Active, $"site {Descriptor.Id} takes no new copies while {Descriptor.State}");
-        return Backend.BeginWriteAsync(objectId, cancellationToken);
+        return BeginTimedWriteAsync(objectId, cancellationToken);
     }
 
-    public Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default) => Backend.OpenReadAsync(objectId, cancellationToken);
+    // Each operation on the backend is timed (strongroom_site_operation_duration_seconds): a read
+    // until the object is open, a write from its start to its durable commit.
 
-    public Task DeleteAsync(string objectId, CancellationToken cancellationToken = default) => Backend.DeleteAsync(objectId, cancellationToken);
+    public async Task<Stream> OpenReadAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            var stream = await Backend.OpenReadAsync(objectId, cancellationToken).ConfigureAwait(false);
+            failed = false;
+            return stream;
+        }
+        finally
+        {
+            StrongroomMetrics.RecordSiteOperation(Id, StrongroomMetrics.SiteRead, started, failed);
+        }
+    }
+
+    public async Task DeleteAsync(string objectId, CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            await Backend.DeleteAsync(objectId, cancellationToken).ConfigureAwait(false);
+            failed = false;
+        }
+        finally
+        {
+            StrongroomMetrics.RecordSiteOperation(Id, StrongroomMetrics.SiteDelete, started, failed);
+        }
+    }
+
+    /// <summary>Probes the site (reachable and writable); IOException when not.</summary>
+    public async Task CheckAsync(CancellationToken cancellationToken = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            await Backend.CheckAsync(cancellationToken).ConfigureAwait(false);
+            failed = false;
+        }
+        finally
+        {
+            StrongroomMetrics.RecordSiteOperation(Id, StrongroomMetrics.SiteCheck, started, failed);
+        }
+    }
+
+    private async Task<ISiteWrite> BeginTimedWriteAsync(string objectId, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return new TimedSiteWrite(Id, await Backend.BeginWriteAsync(objectId, cancellationToken).ConfigureAwait(false), started);
+        }
+        catch
+        {
+            StrongroomMetrics.RecordSiteOperation(Id, StrongroomMetrics.SiteWrite, started, failed: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A write timed from its start to its commit. One abandoned without a commit (the caller gave
+    /// up, often because of another site or the client) is not this site's to count.
+    /// </summary>
+    private sealed class TimedSiteWrite(string siteId, ISiteWrite inner, long started) : ISiteWrite
+    {
+        public Stream Content => inner.Content;
+
+        public async Task CommitAsync(CancellationToken cancellationToken = default)
+        {
+            var failed = true;
+            try
+            {
+                await inner.CommitAsync(cancellationToken).ConfigureAwait(false);
+                failed = false;
+            }
+            finally
+            {
+                StrongroomMetrics.RecordSiteOperation(siteId, StrongroomMetrics.SiteWrite, started, failed);
+            }
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
 }

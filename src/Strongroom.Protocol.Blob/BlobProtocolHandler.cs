@@ -84,6 +84,7 @@ public sealed partial class BlobProtocolHandler
 
         using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, requestId, context.Connection.RemoteIpAddress?.ToString()));
         var progress = new RequestProgress();
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (options.IsSealed?.Invoke() == true)
@@ -156,6 +157,51 @@ public sealed partial class BlobProtocolHandler
         catch (Exception exception)
         {
             await FailAsync(context, exception, progress, requestId, version, date, now, clientRequestId).ConfigureAwait(false);
+        }
+        finally
+        {
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.BlobPlane, MetricOperation(request.Method, progress, name => request.Headers.ContainsKey(name)), response.StatusCode, started);
+        }
+    }
+
+    /// <summary>The operation label of an unresolvable request (sealed, a bad URI, an unknown comp).</summary>
+    public const string UnknownOperation = "Unknown";
+
+    /// <summary>The operation label of a CORS preflight.</summary>
+    public const string PreflightOperation = "Preflight";
+
+    private static readonly System.Collections.Frozen.FrozenDictionary<BlobOperation, string> OperationNames =
+        System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(Enum.GetValues<BlobOperation>(), operation => operation, operation => operation.ToString());
+
+    /// <summary>
+    /// Azure's name of the request's operation for the request metrics: resolved even when the
+    /// request failed before its resolution (authentication comes first), from the method and the
+    /// URI alone; a bounded set of names whatever the client sent.
+    /// </summary>
+    private static string MetricOperation(string method, RequestProgress progress, Func<string, bool> hasHeader)
+    {
+        if (progress.Resolved is { } resolved)
+        {
+            return OperationNames[resolved.Operation];
+        }
+
+        if (HttpMethods.IsOptions(method))
+        {
+            return PreflightOperation;
+        }
+
+        if (progress.Target is not { } target)
+        {
+            return UnknownOperation;
+        }
+
+        try
+        {
+            return OperationNames[OperationResolver.Resolve(method, target, hasHeader).Operation];
+        }
+        catch (Exception exception) when (exception is BlobProtocolException or StorageException or ArgumentException)
+        {
+            return UnknownOperation;
         }
     }
 

@@ -39,6 +39,7 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
         using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString()));
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (!request.IsHttps)
@@ -110,6 +111,45 @@ public sealed class KeyVaultProtocolHandler(KeyVaultService vault, BearerTokens 
             logger.LogError("Key Vault request failed: {ExceptionType}", exception.GetType().FullName);
             await WriteErrorAsync(context, KeyVaultErrorMapping.InternalError).ConfigureAwait(false);
         }
+        finally
+        {
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.KeyVaultPlane, OperationTemplate(request.Method, request.Path.Value), context.Response.StatusCode, started);
+        }
+    }
+
+    private static readonly string[] TemplateWords = ["versions", "backup", "restore", "recover", "create", "import", "rotate", "rotationpolicy", "release", "encrypt", "decrypt", "wrapkey", "unwrapkey", "sign", "verify"];
+
+    private static readonly string[] TemplateMethods = ["GET", "HEAD", "PUT", "POST", "PATCH", "DELETE", "OPTIONS"];
+
+    /// <summary>
+    /// The request metrics' operation label: the method and the path with each name and version
+    /// replaced by a placeholder (<c>POST /keys/{name}/{version}/wrapkey</c>), so the set of labels
+    /// stays bounded whatever the client sends.
+    /// </summary>
+    public static string OperationTemplate(string method, string? path)
+    {
+        method = TemplateMethods.FirstOrDefault(known => string.Equals(known, method, StringComparison.OrdinalIgnoreCase)) ?? "OTHER";
+        if (string.Equals(path, TokenPath, StringComparison.Ordinal))
+        {
+            return method + " " + TokenPath;
+        }
+
+        var segments = (path ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments.Length == 0 || !ReservedPaths.KeyVaultCollections.Contains(segments[0]) || segments.Length > 4)
+        {
+            return method + " other";
+        }
+
+        var template = new System.Text.StringBuilder(method).Append(' ').Append('/').Append(segments[0]);
+        for (var i = 1; i < segments.Length; i++)
+        {
+            template.Append('/').Append(
+                i >= 2 && TemplateWords.Contains(segments[i], StringComparer.Ordinal) ? segments[i]
+                : i == 1 ? "{name}"
+                : "{version}");
+        }
+
+        return template.ToString();
     }
 
     // Authentication

@@ -176,7 +176,8 @@ public sealed partial class ManagementProtocolHandler
         return account;
     }
 
-    private static void RequireOperator(AuthenticatedPrincipal caller, string what, params OperatorRole[] roles)
+    // Internal: the web console (Strongroom.WebConsole) decides who sees what with these same rules.
+    internal static void RequireOperator(AuthenticatedPrincipal caller, string what, params OperatorRole[] roles)
     {
         if (caller.Kind != PrincipalKind.Operator || caller.Role is not { } role || !roles.Contains(role))
         {

@@ -48,6 +48,7 @@ public sealed partial class ManagementProtocolHandler
         context.Response.Headers.CacheControl = "no-store";
         using var operation = OperationContext.Begin(new OperationContext(Actor.Anonymous, requestId, context.Connection.RemoteIpAddress?.ToString()));
         Route? matched = null;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (options.RequireHttps && !context.Request.IsHttps)
@@ -95,7 +96,14 @@ public sealed partial class ManagementProtocolHandler
         {
             await FailAsync(context, exception, requestId, matched).ConfigureAwait(false);
         }
+        finally
+        {
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.ManagementPlane, matched?.Operation ?? UnmatchedOperation, context.Response.StatusCode, started);
+        }
     }
+
+    /// <summary>The operation label of a request no route matched (the path is the client's: never a label).</summary>
+    public const string UnmatchedOperation = "unmatched";
 
     private async Task<AuthenticatedPrincipal> AuthenticateAsync(HttpContext context)
     {
@@ -242,6 +250,9 @@ public sealed partial class ManagementProtocolHandler
     internal sealed record Route(string Method, string Template, Func<ManagementCall, Task> Handle, bool Anonymous = false, bool WhileSealed = false, bool AfterClosure = false)
     {
         private readonly string[] parts = Template.Split('/');
+
+        /// <summary>The request metrics' operation label: method and template.</summary>
+        public string Operation { get; } = Method + " " + Template;
 
         public bool TryMatch(string[] segments, out IReadOnlyDictionary<string, string> values)
         {

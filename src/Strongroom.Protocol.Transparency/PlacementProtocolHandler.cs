@@ -30,10 +30,18 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
 
     public static bool IsPlacementPath(string? path) => ReservedPaths.IsPlacementPath(path);
 
+    /// <summary>The request metrics' operation label: <c>GET placement/locations</c>, <c>GET placement/report</c>, else <c>… placement/other</c>.</summary>
+    public static string OperationTemplate(string method, string? path) =>
+        TransparencyProtocolHandler.MetricMethod(method) + " placement" + (
+            path is not null && path.StartsWith(PathPrefix, StringComparison.Ordinal) && path[PathPrefix.Length..] is "/locations" or "/report"
+                ? path[PathPrefix.Length..]
+                : "/other");
+
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         using var operationContext = OperationContext.Begin(new OperationContext(Actor.Anonymous, context.TraceIdentifier, context.Connection.RemoteIpAddress?.ToString()));
         try
         {
@@ -113,6 +121,10 @@ public sealed class PlacementProtocolHandler(PlacementService placement, Transpa
             // The type only: messages of framework exceptions may quote input.
             Logger?.LogError("Placement request failed: {ExceptionType}", exception.GetType().FullName);
             await TransparencyProtocolHandler.WriteErrorAsync(context, 500, "InternalError", "The server could not answer; try again later.").ConfigureAwait(false);
+        }
+        finally
+        {
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.TransparencyPlane, OperationTemplate(request.Method, request.Path.Value), context.Response.StatusCode, started);
         }
     }
 

@@ -36,10 +36,27 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
 
     public static bool IsTransparencyPath(string? path) => ReservedPaths.IsTransparencyLogPath(path);
 
+    private static readonly string[] Resources = ["/checkpoint", "/key", "/entries", "/proof/inclusion", "/proof/consistency"];
+
+    /// <summary>
+    /// The request metrics' operation label: <c>GET log/checkpoint</c>, <c>GET log/tile</c>,
+    /// <c>GET log/other</c> (method OTHER for anything but GET and HEAD): bounded whatever the client sends.
+    /// </summary>
+    public static string OperationTemplate(string method, string? path) =>
+        MetricMethod(method) + " log" + (
+            path is not null && path.StartsWith(PathPrefix, StringComparison.Ordinal) && path[PathPrefix.Length..] is var rest
+                ? Resources.FirstOrDefault(resource => string.Equals(resource, rest, StringComparison.Ordinal))
+                    ?? (rest.StartsWith("/tile/", StringComparison.Ordinal) ? "/tile" : "/other")
+                : "/other");
+
+    internal static string MetricMethod(string method) =>
+        HttpMethods.IsGet(method) ? "GET" : HttpMethods.IsHead(method) ? "HEAD" : "OTHER";
+
     public async Task HandleAsync(HttpContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
         var request = context.Request;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             if (!request.IsHttps)
@@ -101,6 +118,10 @@ public sealed class TransparencyProtocolHandler(TransparencyLog log, Func<string
             // The type only: messages of framework exceptions may quote input.
             Logger?.LogError("Transparency log request failed: {ExceptionType}", exception.GetType().FullName);
             await WriteErrorAsync(context, 500, "InternalError", "The server could not answer; try again later.").ConfigureAwait(false);
+        }
+        finally
+        {
+            StrongroomMetrics.RecordRequest(StrongroomMetrics.TransparencyPlane, OperationTemplate(request.Method, request.Path.Value), context.Response.StatusCode, started);
         }
     }
 

@@ -18,6 +18,7 @@ using Strongroom.Placement;
 using Strongroom.Protocol.Blob;
 using Strongroom.Protocol.KeyVault;
 using Strongroom.Protocol.Management;
+using Strongroom.WebConsole;
 using Strongroom.Protocol.Transparency;
 using Strongroom.Storage;
 
@@ -432,30 +433,43 @@ public sealed class StrongroomServer : IAsyncDisposable
         // Everything under /.strongroom belongs to the server: the token endpoint (Key Vault API),
         // the transparency log, the placement endpoints, then the platform endpoints, which answer 404 for the rest. No
         // such path ever reaches the Blob API.
+        var managementServices = new ManagementServices
+        {
+            Identities = deployment.Identities,
+            Lockbox = deployment.Lockbox,
+            Transfers = deployment.Transfers,
+            Random = options.RandomSource,
+            IsSealed = () => deployment.Vault.IsSealed,
+            Audit = deployment.Audit,
+            Placement = deployment.Placement,
+            Certificates = deployment.Certificates,
+            Protection = deployment.Protection,
+            Destruction = deployment.Destruction,
+            Sites = deployment.Sites,
+            ListAccounts = token => deployment.Store.ListAccountsAsync(token),
+            GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
+            SealStatus = () => ToSealStatusView(deployment.Vault.Status),
+            Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
+            VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
+            RotateKeyring = deployment.RotateKeyringAsync,
+            DeploymentStatus = token => deployment.ReadDeploymentStatusViewAsync(options.TimeProvider, token),
+        };
         var management = new ManagementProtocolHandler(
-            new ManagementServices
-            {
-                Identities = deployment.Identities,
-                Lockbox = deployment.Lockbox,
-                Transfers = deployment.Transfers,
-                Random = options.RandomSource,
-                IsSealed = () => deployment.Vault.IsSealed,
-                Audit = deployment.Audit,
-                Placement = deployment.Placement,
-                Certificates = deployment.Certificates,
-                Protection = deployment.Protection,
-                Destruction = deployment.Destruction,
-                Sites = deployment.Sites,
-                ListAccounts = token => deployment.Store.ListAccountsAsync(token),
-                GetAccount = (account, token) => deployment.GetAccountRecordAsync(account, token),
-                SealStatus = () => ToSealStatusView(deployment.Vault.Status),
-                Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
-                VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
-                RotateKeyring = deployment.RotateKeyringAsync,
-                DeploymentStatus = token => deployment.ReadDeploymentStatusViewAsync(options.TimeProvider, token),
-            },
+            managementServices,
             new ManagementOptions { RequireHttps = useTls },
             app.Services.GetRequiredService<ILogger<ManagementProtocolHandler>>());
+
+        // The web console (/console/ on the management listener): the same services and sessions as the JSON API.
+        var console = new ConsoleHandler(
+            managementServices,
+            new ConsoleOptions
+            {
+                RequireHttps = useTls,
+                TimeProvider = options.TimeProvider,
+                ReadOperations = token => ConsoleOperations.ReadAsync(deployment, options.TimeProvider, token),
+            },
+            app.Services.GetRequiredService<ILoggerFactory>());
+        app.Lifetime.ApplicationStopped.Register(console.Dispose);
         if (options.TrustedProxies.Count > 0)
         {
             // Only the data plane sits behind the load balancer; the management plane always sees its peer.
@@ -463,7 +477,8 @@ public sealed class StrongroomServer : IAsyncDisposable
         }
 
         app.Run(context =>
-            IsManagementConnection(context) ? management.HandleAsync(context)
+            IsManagementConnection(context) && ConsoleHandler.Handles(context) ? console.HandleAsync(context)
+            : IsManagementConnection(context) ? management.HandleAsync(context)
             : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)
             : PlacementProtocolHandler.IsPlacementPath(context.Request.Path.Value) ? placement.HandleAsync(context)

@@ -324,13 +324,23 @@ public sealed partial class SqlMetadataStore : IAuditStore
     /// </summary>
     private static long AppendAuditEntry(Transaction tx, AuditAppend entry)
     {
+        // Timed here, the one place every entry is appended (strongroom_audit_append_duration_seconds):
+        // the entry row and its Merkle hashes inside the transaction, not the commit it shares.
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var failed = true;
         try
         {
-            return AppendAuditEntryRows(tx, entry);
+            var index = AppendAuditEntryRows(tx, entry);
+            failed = false;
+            return index;
         }
         catch (DbException error)
         {
             throw new StorageException(ErrorCode.AuditLogUnavailable, $"The audit log '{entry.Log}' could not record an entry: {error.Message}");
+        }
+        finally
+        {
+            StrongroomMetrics.RecordAuditAppend(started, failed);
         }
     }
 

@@ -24,6 +24,7 @@ public sealed class DependencyTests
     private const string Access = "Strongroom.Access";
     private const string ProtocolManagement = "Strongroom.Protocol.Management";
     private const string Destruction = "Strongroom.Destruction";
+    private const string WebConsole = "Strongroom.WebConsole";
     private const string Server = "Strongroom.Server";
     private const string Cli = "strongroom";
 
@@ -43,7 +44,9 @@ public sealed class DependencyTests
         [Access] = [Core, Crypto, Vault, Storage, Audit, Placement],
         [Destruction] = [Core, Crypto, Vault, Storage, Audit, Placement],
         [ProtocolManagement] = [Core, Access, Audit, Placement, Destruction],
-        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement, Destruction],
+        // The web console is a second face of the management plane: the same services and the API's own rules.
+        [WebConsole] = [Core, Access, Audit, Placement, Destruction, ProtocolManagement],
+        [Server] = [Core, Crypto, Vault, Storage, Blobs, ProtocolBlob, KeyVault, ProtocolKeyVault, Audit, ProtocolTransparency, Placement, Access, ProtocolManagement, Destruction, WebConsole],
         [Cli] = [Core, Vault, Blobs, KeyVault, Server, Audit, Placement, Access, Destruction],
     };
 
@@ -90,12 +93,15 @@ public sealed class DependencyTests
         (Blobs, Destruction, "the blob service reaches a destruction only through the store's contract"),
         (Destruction, ProtocolManagement, "services know no wire format"),
         (Destruction, Server, "services know no host"),
+        (WebConsole, Storage, "the console reaches data only through the services the management plane calls"),
+        (WebConsole, Vault, "the console never handles key material"),
+        (WebConsole, Crypto, "the console never encrypts or decrypts"),
     ];
 
     /// <summary>Third-party edges: HTTP stays in the protocol layer and the host; SQL and the Azure SDK stay in storage; BouncyCastle stays in crypto.</summary>
     public static readonly IReadOnlyList<(string ReferencePrefix, string[] AllowedIn, string Reason)> ConfinedFrameworks =
     [
-        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, ProtocolManagement, Server], "the protocol layer knows HTTP; nothing below it does"),
+        ("Microsoft.AspNetCore", [ProtocolBlob, ProtocolKeyVault, ProtocolTransparency, ProtocolManagement, WebConsole, Server], "the protocol layer knows HTTP; nothing below it does"),
         ("Microsoft.Data.Sqlite", [Storage], "no SQL above the metadata store interface"),
         ("Npgsql", [Storage], "no SQL above the metadata store interface"),
         ("System.CommandLine", [Cli], "only the command line parses command lines"),
