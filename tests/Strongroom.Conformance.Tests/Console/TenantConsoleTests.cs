@@ -18,7 +18,7 @@ public sealed class TenantConsoleFixture : ConsoleFixture
 {
     public new const string Account = "tenantpages";
     public const string OtherAccount = "othertenant";
-    public const string Container = "records";
+    public const string RecordsContainer = "records";
     public const string Blob = "2026/invoice-0001.pdf";
 
     public TestPrincipal Admin { get; private set; } = null!;
@@ -28,7 +28,7 @@ public sealed class TenantConsoleFixture : ConsoleFixture
     public BlobServiceClient Blobs { get; private set; } = null!;
 
     /// <summary>The account's first shared key (a secret no page may show).</summary>
-    public string AccountKey { get; private set; } = null!;
+    public string TenantAccountKey { get; private set; } = null!;
 
     public BlobServiceClient OtherBlobs { get; private set; } = null!;
 
@@ -43,14 +43,14 @@ public sealed class TenantConsoleFixture : ConsoleFixture
     protected override async Task SeedAsync()
     {
         var (key, _) = await Server.CreateAccountAsync(Account);
-        AccountKey = key;
+        TenantAccountKey = key;
         Blobs = Server.ServiceClient(Account, key);
         Admin = await Principals.CreateTenantAdminAsync(Server, Account, "tenant-lead");
         var (otherKey, _) = await Server.CreateAccountAsync(OtherAccount);
         OtherBlobs = Server.ServiceClient(OtherAccount, otherKey);
         OtherAdmin = await Principals.CreateTenantAdminAsync(Server, OtherAccount, "other-lead");
 
-        var container = (await Blobs.CreateBlobContainerAsync(Container)).Value;
+        var container = (await Blobs.CreateBlobContainerAsync(RecordsContainer)).Value;
         await container.UploadBlobAsync(Blob, BinaryData.FromString("invoice 0001: 4,200.00"));
         await container.UploadBlobAsync("2026/invoice-0002.pdf", BinaryData.FromString("invoice 0002: 17.00"));
         var other = (await OtherBlobs.CreateBlobContainerAsync("secrets")).Value;
@@ -100,7 +100,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         var id = (await Api.PostAsync("v1/lockbox/requests", new
         {
             account = Account,
-            container = TenantConsoleFixture.Container,
+            container = TenantConsoleFixture.RecordsContainer,
             prefix = "2026/",
             access,
             durationMinutes = 60,
@@ -111,17 +111,8 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
 
     private async Task<JsonElement> LockboxAsync(string id) => (await Api.GetAsync($"v1/lockbox/requests/{id}", fixture.SecurityToken)).Ok().Body;
 
-    private Task<IPage> TenantPageAsync() => CookiePageAsync(fixture.Admin);
-
-    // TEMPORARY (until console-core's sign-in lands): a session through the API, its cookie set.
-    private async Task<IPage> CookiePageAsync(TestPrincipal principal)
-    {
-        var token = await fixture.LoginTokenAsync(principal);
-        TestLogs.RecordSecret("session", token);
-        var page = await fixture.NewPageAsync();
-        await page.Context.AddCookiesAsync([new Microsoft.Playwright.Cookie { Name = "__Host-strongroom-session", Value = token, Url = fixture.Server.ManagementEndpoint.ToString(), Secure = true, HttpOnly = true, SameSite = SameSiteAttribute.Strict }]);
-        return page;
-    }
+    /// <summary>A page signed in as the tenant administrator through the sign-in form (password and TOTP), its session reused by later tests.</summary>
+    private Task<IPage> TenantPageAsync() => fixture.SignedInPageAsync(fixture.Admin);
 
     /// <summary>The account's log entries as the JSON API returns them (decoded), for what the console must have recorded.</summary>
     private async Task<List<JsonElement>> LogEntriesAsync()
@@ -154,8 +145,10 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
             return;
         }
 
-        var page = await TenantPageAsync();
-        await page.GotoAsync(Url("tenant"));
+        // Through the sign-in form with the current TOTP code: a tenant administrator lands on the tenant home page.
+        var page = await fixture.NewPageAsync();
+        await fixture.SignInAsync(page, fixture.Admin);
+        Assert.Equal("/console/tenant", new Uri(page.Url).AbsolutePath);
         await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = $"Account {Account}", Level = 1 })).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("header")).ToContainTextAsync($"tenant administrator tenant-lead of {Account}");
         await ConsoleFixture.ScreenshotAsync(page, "tenant-home");
@@ -180,7 +173,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
             Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
 
             // No key material on any page: not the account's shared keys, nor the session token.
-            Assert.DoesNotContain(fixture.AccountKey, html, StringComparison.Ordinal);
+            Assert.DoesNotContain(fixture.TenantAccountKey, html, StringComparison.Ordinal);
             Assert.DoesNotContain((await ConsoleFixture.SessionCookieAsync(page)).Value, html, StringComparison.Ordinal);
         }
 
@@ -213,7 +206,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         var request = page.Locator($"#request-{id}");
         await Assertions.Expect(request).ToContainTextAsync(justification);
         await Assertions.Expect(request).ToContainTextAsync("sys-admin");
-        await Assertions.Expect(request).ToContainTextAsync($"{TenantConsoleFixture.Container}/2026/*");
+        await Assertions.Expect(request).ToContainTextAsync($"{TenantConsoleFixture.RecordsContainer}/2026/*");
         await ConsoleFixture.ScreenshotAsync(page, "tenant-requests-pending");
 
         await request.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
@@ -295,7 +288,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         TestLogs.RecordSecret("grant token", token);
 
         var blob = new BlobServiceClient(fixture.Server.AccountUri(Account), new GrantCredential(token), fixture.Server.ClientOptions())
-            .GetBlobContainerClient(TenantConsoleFixture.Container).GetBlobClient(TenantConsoleFixture.Blob);
+            .GetBlobContainerClient(TenantConsoleFixture.RecordsContainer).GetBlobClient(TenantConsoleFixture.Blob);
         Assert.Equal("invoice 0001: 4,200.00", (await blob.DownloadContentAsync()).Value.Content.ToString());
 
         await page.GotoAsync(Url("tenant/grants"));
@@ -332,13 +325,13 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
 
         var page = await TenantPageAsync();
         await page.GotoAsync(Url("tenant/placement"));
-        await page.GetByLabel("Container").FillAsync(TenantConsoleFixture.Container);
+        await page.GetByLabel("Container").FillAsync(TenantConsoleFixture.RecordsContainer);
         await page.GetByLabel("Blob name").FillAsync(TenantConsoleFixture.Blob);
         await page.GetByRole(AriaRole.Button, new() { Name = "Find its copies" }).ClickAsync();
         await page.WaitForURLAsync(new Regex("container=records"));
         var rows = page.Locator("#blob-copies tbody tr");
         Assert.True(await rows.CountAsync() >= 1);
-        var sites = (await fixture.Api.GetAsync($"v1/accounts/{Account}/locations?container={TenantConsoleFixture.Container}&blob={Uri.EscapeDataString(TenantConsoleFixture.Blob)}", await fixture.LoginTokenAsync(fixture.AuditAdmin))).Ok().Body;
+        var sites = (await fixture.Api.GetAsync($"v1/accounts/{Account}/locations?container={TenantConsoleFixture.RecordsContainer}&blob={Uri.EscapeDataString(TenantConsoleFixture.Blob)}", await fixture.LoginTokenAsync(fixture.AuditAdmin))).Ok().Body;
         var copies = sites.GetProperty("blobs")[0].GetProperty("objects").EnumerateArray().SelectMany(stored => stored.GetProperty("copies").EnumerateArray()).ToList();
         Assert.Equal(copies.Count, await rows.CountAsync());
         foreach (var copy in copies)
@@ -353,7 +346,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         foreach (var (container, blob, status, message) in new[]
         {
             ("nosuchcontainer", "x", 404, "Your account has no container named 'nosuchcontainer'."),
-            (TenantConsoleFixture.Container, "2026/missing.pdf", 404, "has no blob named '2026/missing.pdf'"),
+            (TenantConsoleFixture.RecordsContainer, "2026/missing.pdf", 404, "has no blob named '2026/missing.pdf'"),
             ("Bad_Name!", "x", 400, "The container name is not valid"),
             ("secrets", "other.txt", 404, "Your account has no container named 'secrets'."),
         })
@@ -428,7 +421,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         var kept = await page.Locator("#checkpoint").InnerTextAsync();
 
         // The log grows (an upload is recorded), then the kept checkpoint is checked against the new one.
-        await fixture.Blobs.GetBlobContainerClient(TenantConsoleFixture.Container).UploadBlobAsync($"later/{Guid.NewGuid():N}.txt", BinaryData.FromString("later"));
+        await fixture.Blobs.GetBlobContainerClient(TenantConsoleFixture.RecordsContainer).UploadBlobAsync($"later/{Guid.NewGuid():N}.txt", BinaryData.FromString("later"));
         await page.GotoAsync(Url("tenant/log"));
         await page.GetByLabel("Earlier checkpoint (all its lines)").FillAsync(kept);
         await page.GetByRole(AriaRole.Button, new() { Name = "Check consistency" }).ClickAsync();
@@ -480,7 +473,7 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         await ConsoleFixture.ScreenshotAsync(page, "tenant-refused-operator-page");
 
         // The other account's administrator sees its own request, and none of this account's.
-        var otherPage = await CookiePageAsync(fixture.OtherAdmin);
+        var otherPage = await fixture.SignedInPageAsync(fixture.OtherAdmin);
         await otherPage.GotoAsync(Url("tenant/requests"));
         await Assertions.Expect(otherPage.Locator($"#request-{fixture.OtherRequestId}")).ToBeVisibleAsync();
         Assert.DoesNotContain(Account, await otherPage.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
