@@ -42,7 +42,7 @@ public sealed partial class ConsoleHandler
 
     private IEnumerable<ConsoleRoute> TenantRoutes() =>
         [
-            new(HttpMethods.Get, "tenant", TenantHomeAsync, ConsoleAudience.TenantAdmin),
+            new(HttpMethods.Get, "tenant", TenantHomeAsync, ConsoleAudience.TenantAdmin, AfterClosure: true),
             new(HttpMethods.Get, "tenant/placement", TenantPlacementAsync, ConsoleAudience.TenantAdmin),
             new(HttpMethods.Get, "tenant/placement/report", TenantPlacementReportAsync, ConsoleAudience.TenantAdmin),
             new(HttpMethods.Get, "tenant/log", TenantLogAsync, ConsoleAudience.TenantAdmin, AfterClosure: true),
@@ -83,11 +83,17 @@ public sealed partial class ConsoleHandler
     private async Task TenantHomeAsync(ConsoleCall call)
     {
         var account = TenantAccount(call, "read this account");
-        var lockbox = await TenantData.ListLockboxAsync(Services, call.Principal, account, call.Aborted).ConfigureAwait(false);
-        var transfers = await TenantData.ListTransfersAsync(Services, call.Principal, account, call.Aborted).ConfigureAwait(false);
+        var record = await Services.GetAccount(account, call.Aborted).ConfigureAwait(false);
+
+        // The landing page answers the administrator of a closed or destroyed account too (as
+        // whoami does), but then shows only what closure leaves readable: no requests or grants.
+        var open = record is not null && !IdentityService.IsClosedForTenantAdmins(record.State);
+        var lockbox = open ? await TenantData.ListLockboxAsync(Services, call.Principal, account, call.Aborted).ConfigureAwait(false) : [];
+        var transfers = open ? await TenantData.ListTransfersAsync(Services, call.Principal, account, call.Aborted).ConfigureAwait(false) : [];
         await call.PageAsync<TenantHomePage>(new Dictionary<string, object?>(StringComparer.Ordinal)
         {
-            ["Account"] = await Services.GetAccount(account, call.Aborted).ConfigureAwait(false),
+            ["Account"] = record,
+            ["Open"] = open,
             ["PendingLockbox"] = lockbox.Count(TenantData.AwaitsTenant),
             ["PendingTransfers"] = transfers.Count(TenantData.AwaitsTenant),
             ["ActiveGrants"] = lockbox.Count(TenantData.IsRevocable),

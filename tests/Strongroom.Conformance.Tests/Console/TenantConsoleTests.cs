@@ -25,6 +25,11 @@ public sealed class TenantConsoleFixture : ConsoleFixture
 
     public TestPrincipal OtherAdmin { get; private set; } = null!;
 
+    /// <summary>The administrator of <see cref="DestroyedAccount"/>, destroyed at once on the host (its certificate issued).</summary>
+    public TestPrincipal DestroyedAdmin { get; private set; } = null!;
+
+    public const string DestroyedAccount = "doomedtenant";
+
     public BlobServiceClient Blobs { get; private set; } = null!;
 
     /// <summary>The account's first shared key (a secret no page may show).</summary>
@@ -55,6 +60,11 @@ public sealed class TenantConsoleFixture : ConsoleFixture
         await container.UploadBlobAsync("2026/invoice-0002.pdf", BinaryData.FromString("invoice 0002: 17.00"));
         var other = (await OtherBlobs.CreateBlobContainerAsync("secrets")).Value;
         await other.UploadBlobAsync("other.txt", BinaryData.FromString("the other tenant's"));
+
+        await Server.CreateAccountAsync(DestroyedAccount);
+        DestroyedAdmin = await Principals.CreateTenantAdminAsync(Server, DestroyedAccount, "last-lead");
+        var deleted = await Server.RunCliAsync("account", "delete", DestroyedAccount, "--yes");
+        Assert.True(deleted.ExitCode == 0, deleted.ToString());
 
         OperatorToken = await LoginTokenAsync(SystemAdmin);
         OtherRequestId = (await Api.PostAsync("v1/lockbox/requests", new
@@ -503,6 +513,55 @@ public sealed class TenantConsoleTests(TenantConsoleFixture fixture) : IClassFix
         var accepted = await PostFormAsync(client, cookie, $"console/tenant/lockbox/{id}/approve", await CsrfAsync(page));
         Assert.Equal(HttpStatusCode.SeeOther, accepted.StatusCode);
         Assert.Equal(TenantApproverId, (await LockboxAsync(id)).GetProperty("tenantApprover").GetString());
+    }
+
+    [Fact]
+    public async Task A_destroyed_accounts_administrator_reads_its_certificate_and_downloads_the_exact_signed_bytes()
+    {
+        if (!fixture.Available)
+        {
+            return;
+        }
+
+        const string Doomed = TenantConsoleFixture.DestroyedAccount;
+        var page = await fixture.SignedInPageAsync(fixture.DestroyedAdmin);
+        await page.GotoAsync(Url("tenant"));
+        await Assertions.Expect(page.Locator("#closed-account")).ToContainTextAsync("destroyed");
+
+        // Closure leaves only the log and the certificates: the other pages refuse, saying why.
+        var refused = await page.GotoAsync(Url("tenant/placement"));
+        Assert.Equal(403, refused!.Status);
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("destroyed");
+
+        await page.GotoAsync(Url("tenant/certificates"));
+        var row = page.Locator("#certificates tbody tr");
+        await Assertions.Expect(row).ToHaveCountAsync(1);
+        await Assertions.Expect(row).ToContainTextAsync($"account {Doomed}");
+        await ConsoleFixture.ScreenshotAsync(page, "tenant-certificates-list");
+
+        await row.GetByRole(AriaRole.Link).First.ClickAsync();
+        await Assertions.Expect(page.Locator("#certificate-verdict")).ToContainTextAsync("verify with your log's key");
+        await ConsoleFixture.ScreenshotAsync(page, "tenant-certificate");
+
+        // The document link answers the bytes the JSON API answers, with the same signature.
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the signed document" }).ClickAsync());
+        var bytes = await File.ReadAllBytesAsync((await download.PathAsync())!);
+        var token = await fixture.LoginTokenAsync(fixture.AuditAdmin);
+        var list = (await Api.GetAsync($"v1/accounts/{Doomed}/certificates", token)).Ok().Body;
+        var id = list.GetProperty("certificates")[0].GetProperty("id").GetString()!;
+        using var client = fixture.RawClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"v1/accounts/{Doomed}/certificates/{id}");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        using var answer = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        Assert.Equal(await answer.Content.ReadAsByteArrayAsync(), bytes);
+
+        var signature = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Link, new() { Name = "Download the signature" }).ClickAsync());
+        Assert.Equal(answer.Headers.GetValues("Strongroom-Signature").Single(), (await File.ReadAllTextAsync((await signature.PathAsync())!)).Trim());
+
+        // Another account's certificate id is not found for this administrator.
+        var other = await page.GotoAsync(Url($"tenant/certificates/{Uri.EscapeDataString(id)}x"));
+        Assert.Equal(404, other!.Status);
     }
 
     /// <summary>The CSRF token the page's forms carry.</summary>
