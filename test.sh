@@ -240,7 +240,7 @@ for project in tests/*/*.csproj; do
         # the two passes before; the SDK-facing rest goes through the balancer.
         mode_independent='FullyQualifiedName!~.MultiServer.&FullyQualifiedName!~.FrontDoorTests'
         mode_independent="$mode_independent&FullyQualifiedName!~.Tests.WebConsole." # issue 10, console-core: the web console tests (Console/)
-        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests'
+        management_only='FullyQualifiedName!~.ManagementLoginTests&FullyQualifiedName!~.ManagementPlaneTests&FullyQualifiedName!~.LockboxTests&FullyQualifiedName!~.OperatorGrantTests&FullyQualifiedName!~.TransferTests&FullyQualifiedName!~.VaultPlaneTests&FullyQualifiedName!~.MemoryTests&FullyQualifiedName!~.AuditVerifyTests&FullyQualifiedName!~.CrashTests&FullyQualifiedName!~.MetricsTests'
         started=$SECONDS
         STRONGROOM_TEST_METADATA=postgres run_project "$project" .postgres "$mode_independent"
         durations+=("Strongroom.Conformance.Tests.postgres $((SECONDS - started))s")

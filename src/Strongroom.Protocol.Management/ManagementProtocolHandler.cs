@@ -252,7 +252,7 @@ public sealed partial class ManagementProtocolHandler
         private readonly string[] parts = Template.Split('/');
 
         /// <summary>The request metrics' operation label: method and template.</summary>
-        public string Operation { get; } = Method + " " + Template;
+        public string Operation { get; } = Method + " v1/" + Template;
 
         public bool TryMatch(string[] segments, out IReadOnlyDictionary<string, string> values)
         {

@@ -9,33 +9,8 @@ namespace Strongroom.Server;
 /// </summary>
 internal static class ConsoleOperations
 {
-    public static async Task<OperationsView> ReadAsync(Deployment deployment, TimeProvider time, CancellationToken cancellationToken)
-    {
-        OperationsSnapshot snapshot;
-        try
-        {
-            snapshot = await deployment.ReadOperationsSnapshotAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (NotImplementedException)
-        {
-            // STUB until lane metrics implements the snapshot: this process's view of the sites
-            // and the accounts, with nothing owed. Removed when ReadOperationsSnapshotAsync lands.
-            var accounts = await deployment.Store.ListAccountsAsync(cancellationToken).ConfigureAwait(false);
-            var now = time.GetUtcNow();
-            snapshot = new OperationsSnapshot(
-                now,
-                string.Empty,
-                deployment.Vault.IsSealed,
-                [.. deployment.Sites.Sites.Select(site => new SiteHealth(site.Id, site.Region, site.Zone, site.Jurisdiction, site.Backend, site.State, deployment.Sites.IsUp(site.Id), null, 0, 0, 0))],
-                [.. accounts.OrderBy(account => account.Name, StringComparer.Ordinal).Select(account => new AccountReplication(account.Name, 0, null, TimeSpan.Zero, now))],
-                new RepairBacklog(0, 0, 0),
-                0,
-                0,
-                new InstanceCounts(1, 0, 0));
-        }
-
-        return Map(snapshot);
-    }
+    public static async Task<OperationsView> ReadAsync(Deployment deployment, CancellationToken cancellationToken) =>
+        Map(await deployment.ReadOperationsSnapshotAsync(cancellationToken).ConfigureAwait(false));
 
     public static OperationsView Map(OperationsSnapshot snapshot) => new(
         snapshot.TakenOn,

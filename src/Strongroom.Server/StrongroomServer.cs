@@ -467,7 +467,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             {
                 RequireHttps = useTls,
                 TimeProvider = options.TimeProvider,
-                ReadOperations = token => ConsoleOperations.ReadAsync(deployment, options.TimeProvider, token),
+                ReadOperations = token => ConsoleOperations.ReadAsync(deployment, token),
             },
             app.Services.GetRequiredService<ILoggerFactory>());
         app.Lifetime.ApplicationStopped.Register(console.Dispose);
@@ -477,8 +477,22 @@ public sealed class StrongroomServer : IAsyncDisposable
             app.UseWhen(context => !IsManagementConnection(context), data => data.UseForwardedHeaders(TrustedProxyHeaders(options.TrustedProxies)));
         }
 
+        // Issue 10: Prometheus metrics on the management listener (anonymous; docs/metrics.md).
+        var metrics = new MetricsExporter(
+            StrongroomMetrics.Meter,
+            StrongroomMetrics.Definitions,
+            deployment.ReadOperationsSnapshotAsync,
+            () => deployment.Vault.IsSealed,
+            ServerVersion,
+            app.Services.GetRequiredService<ILogger<MetricsExporter>>());
+        app.Lifetime.ApplicationStopped.Register(metrics.Dispose);
+
+        // Each request's body bytes, counted under the plane that answers it.
+        app.Use((context, next) => BodyMetering.MeterAsync(context, BodyMetering.PlaneOf(context, IsManagementConnection(context)), _ => next(context)));
+
         app.Run(context =>
-            IsManagementConnection(context) && ConsoleHandler.Handles(context) ? console.HandleAsync(context)
+            IsManagementConnection(context) && MetricsExporter.Matches(context.Request) ? metrics.HandleAsync(context)
+            : IsManagementConnection(context) && ConsoleHandler.Handles(context) ? console.HandleAsync(context)
             : IsManagementConnection(context) ? management.HandleAsync(context)
             : KeyVaultProtocolHandler.Handles(context) ? keyVault.HandleAsync(context)
             : TransparencyProtocolHandler.IsTransparencyPath(context.Request.Path.Value) ? transparency.HandleAsync(context)

@@ -28,7 +28,7 @@ public class ConsoleFixture : IAsyncLifetime
     public const string Account = "consoleacct";
 
     /// <summary>A container of <see cref="Account"/> holding one blob, <c>hello.txt</c>.</summary>
-    public const string Container = "data";
+    public const string AccountContainer = "data";
 
     private readonly Dictionary<string, string> storageStates = new(StringComparer.Ordinal);
     private IPlaywright? playwright;
@@ -49,7 +49,7 @@ public class ConsoleFixture : IAsyncLifetime
     public TestPrincipal AuditAdmin { get; private set; } = null!;
 
     /// <summary>A shared key of <see cref="Account"/>.</summary>
-    public string AccountKey { get; private set; } = null!;
+    public string AccountSharedKey { get; private set; } = null!;
 
     /// <summary>The tenant administrator of <see cref="Account"/>.</summary>
     public TestPrincipal TenantAdmin { get; private set; } = null!;
@@ -63,7 +63,13 @@ public class ConsoleFixture : IAsyncLifetime
     /// <summary>The label of the server's data directory (and log).</summary>
     protected virtual string Label => "console";
 
+    /// <summary>The sites (a topology file's text); null: the server's single-site default.</summary>
+    protected virtual string? Topology => null;
+
     public IBrowser Browser => browser ?? throw new InvalidOperationException("the browser is not running");
+
+    /// <summary>The Playwright driver (to launch a second browser for a server of a test's own).</summary>
+    public IPlaywright Playwright => playwright ?? throw new InvalidOperationException("Playwright is not running");
 
     public async Task InitializeAsync()
     {
@@ -77,21 +83,21 @@ public class ConsoleFixture : IAsyncLifetime
             return;
         }
 
-        Server = await StrongroomProcess.StartProductionAsync(Label, shares: 3, threshold: 2);
+        Server = await StrongroomProcess.StartProductionAsync(Label, shares: 3, threshold: 2, topology: Topology);
         Api = new ManagementApi(Server);
         SecurityAdmin = await Principals.CreateFirstOperatorAsync(Server, "sec-admin");
         SecurityToken = await LoginTokenAsync(SecurityAdmin);
         SystemAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "sys-admin", "system-admin");
         AuditAdmin = await Principals.CreateOperatorAsync(Api, SecurityToken, "aud-admin", "audit-admin");
-        (AccountKey, _) = await Server.CreateAccountAsync(Account);
-        TestLogs.RecordSecret("account key", AccountKey);
-        var container = Server.ServiceClient(Account, AccountKey).GetBlobContainerClient(Container);
+        (AccountSharedKey, _) = await Server.CreateAccountAsync(Account);
+        TestLogs.RecordSecret("account key", AccountSharedKey);
+        var container = Server.ServiceClient(Account, AccountSharedKey).GetBlobContainerClient(AccountContainer);
         await container.CreateAsync();
         await container.GetBlobClient("hello.txt").UploadAsync(BinaryData.FromString("hello from the console tests"));
         TenantAdmin = await Principals.CreateTenantAdminAsync(Server, Account, "tenant-admin");
         await SeedAsync();
 
-        playwright = await Playwright.CreateAsync();
+        playwright = await Microsoft.Playwright.Playwright.CreateAsync();
         var spki = Convert.ToBase64String(SHA256.HashData(Server.LoadCertificate().PublicKey.ExportSubjectPublicKeyInfo()));
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -204,4 +204,32 @@ public sealed class ConsoleSignInTests(ConsoleFixture fixture) : IClassFixture<C
         Assert.Equal("/console/", new Uri(page.Url).AbsolutePath);
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task While_the_vault_is_sealed_the_form_says_so_and_nobody_signs_in()
+    {
+        if (!fixture.Available)
+        {
+            return;
+        }
+
+        await using var sealedServer = await StrongroomProcess.StartProductionAsync("console-sealed", shares: 3, threshold: 2, unseal: false);
+        var spki = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(sealedServer.LoadCertificate().PublicKey.ExportSubjectPublicKeyInfo()));
+        await using var browser = await fixture.Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ConsoleFixture.ChromiumPath,
+            Headless = true,
+            Args = [$"--ignore-certificate-errors-spki-list={spki}", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(sealedServer.ManagementEndpoint, "console/sign-in").ToString());
+        await Assertions.Expect(page.Locator("main .warning")).ToContainTextAsync("The vault is sealed (0 of 2 shares submitted)");
+        await page.GetByLabel("Name", new() { Exact = true }).FillAsync("anyone");
+        await page.GetByLabel("Password").FillAsync("Correct-horse-battery-1");
+        await page.GetByLabel("Authenticator code").FillAsync("123456");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        await ConsoleFixture.ScreenshotAsync(page, "sign-in-sealed");
+        await Assertions.Expect(page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The vault is sealed: nobody can sign in until custodians unseal it.");
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Name.EndsWith("strongroom-session", StringComparison.Ordinal));
+    }
 }
