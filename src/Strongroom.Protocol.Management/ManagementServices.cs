@@ -62,6 +62,9 @@ public sealed class ManagementServices
     public Func<CancellationToken, Task<uint>> RotateKeyring { get; init; } =
         static _ => throw new InvalidOperationException("the management plane was composed without the vault");
 
+    /// <summary>An account's key-encryption-key versions and encryption scopes (no key material), for the web console's tenant pages; null: not shown.</summary>
+    public Func<string, CancellationToken, Task<AccountKeysView>>? AccountKeys { get; init; }
+
     /// <summary>The servers of the deployment and who holds each background job (issue 9), for <c>GET v1/deployment</c>.</summary>
     public Func<CancellationToken, Task<DeploymentStatusView>>? DeploymentStatus { get; init; }
 

@@ -459,6 +459,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             Unseal = (submission, token) => UnsealThroughPlaneAsync(deployment, submission, token),
             VaultStatus = _ => Task.FromResult(new VaultStatusView(deployment.KeyringCurrentVersion, deployment.KeyringVersions)),
             RotateKeyring = deployment.RotateKeyringAsync,
+            AccountKeys = deployment.ReadAccountKeysViewAsync,
             DeploymentStatus = token => deployment.ReadDeploymentStatusViewAsync(options.TimeProvider, token),
         };
         var management = new ManagementProtocolHandler(
