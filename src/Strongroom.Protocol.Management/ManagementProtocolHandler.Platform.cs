@@ -157,10 +157,19 @@ public sealed partial class ManagementProtocolHandler
     }
 
     /// <summary>The account of the path, once the caller may read its customer metadata (its tenant administrators, audit admins).</summary>
-    private static string RequireAccountReader(ManagementCall call, string what)
+    private static string RequireAccountReader(ManagementCall call, string what) =>
+        RequireAccountReader(call.Principal, call.Value("account"), what);
+
+    /// <summary>
+    /// <paramref name="account"/>, once <paramref name="caller"/> may read its customer metadata: its
+    /// tenant administrators and audit admins (the one place of that rule; the web console uses it too).
+    /// Decided from the principal before anything is read: <c>RoleNotPermitted</c> (403), then a name
+    /// that cannot be an account, <c>AccountNotFound</c> (404).
+    /// </summary>
+    internal static string RequireAccountReader(AuthenticatedPrincipal caller, string account, string what)
     {
-        var account = call.Value("account");
-        var caller = call.Principal;
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(account);
         if (!caller.IsTenantAdminOf(account) && !caller.IsOperator(OperatorRole.AuditAdmin))
         {
             throw new StorageException(ErrorCode.RoleNotPermitted, caller.Kind == PrincipalKind.TenantAdmin

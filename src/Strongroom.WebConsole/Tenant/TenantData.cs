@@ -60,24 +60,8 @@ public static class TenantData
     /// decided from the principal before anything is read, as the JSON API decides
     /// (<c>RoleNotPermitted</c> → 403, a name that cannot be an account → 404).
     /// </summary>
-    public static string RequireAccountReader(AuthenticatedPrincipal caller, string account, string what)
-    {
-        ArgumentNullException.ThrowIfNull(caller);
-        ArgumentNullException.ThrowIfNull(account);
-        if (!caller.IsTenantAdminOf(account) && !caller.IsOperator(OperatorRole.AuditAdmin))
-        {
-            throw new StorageException(ErrorCode.RoleNotPermitted, caller.Kind == PrincipalKind.TenantAdmin
-                ? $"A tenant administrator may {what} only for its own account."
-                : $"Only the account's tenant administrators and audit admins may {what}.");
-        }
-
-        if (!Names.IsValidAccountName(account) || TransparencyLog.IsReservedAccountName(account))
-        {
-            throw new StorageException(ErrorCode.AccountNotFound, "There is no such account.");
-        }
-
-        return account;
-    }
+    public static string RequireAccountReader(AuthenticatedPrincipal caller, string account, string what) =>
+        ManagementProtocolHandler.RequireAccountReader(caller, account, what);
 
     public static async Task<PlacementView> GetPlacementAsync(ManagementServices services, AuthenticatedPrincipal caller, string account, CancellationToken cancellationToken)
     {
