@@ -474,7 +474,7 @@ public sealed class StrongroomServer : IAsyncDisposable
             {
                 RequireHttps = useTls,
                 TimeProvider = options.TimeProvider,
-                ReadOperations = token => ConsoleOperations.ReadAsync(deployment, token),
+                ReadOperations = deployment.ReadOperationsSnapshotAsync,
             },
             app.Services.GetRequiredService<ILoggerFactory>());
         app.Lifetime.ApplicationStopped.Register(console.Dispose);

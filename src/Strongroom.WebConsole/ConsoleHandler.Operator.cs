@@ -55,7 +55,7 @@ public sealed partial class ConsoleHandler
         new(HttpMethods.Get, "platform-log", PlatformLogPageAsync, ConsoleAudience.Operator),
     ];
 
-    private async Task<OperationsView?> ReadOperationsAsync(CancellationToken cancellationToken) =>
+    private async Task<OperationsSnapshot?> ReadOperationsAsync(CancellationToken cancellationToken) =>
         Options.ReadOperations is { } read ? await read(cancellationToken).ConfigureAwait(false) : null;
 
     private async Task OverviewAsync(ConsoleCall call)

@@ -32,7 +32,7 @@ public sealed class ConsoleHistory : IDisposable
     private static readonly string DurationInstrument = StrongroomMetrics.RequestDuration.Name;
 
     private readonly TimeProvider time;
-    private readonly Func<CancellationToken, Task<OperationsView>>? readOperations;
+    private readonly Func<CancellationToken, Task<OperationsSnapshot>>? readOperations;
     private readonly HistorySample[] ring;
     private readonly MeterListener listener;
     private readonly object gate = new();
@@ -45,7 +45,7 @@ public sealed class ConsoleHistory : IDisposable
     private double durationSum;
     private (DateTimeOffset At, long Requests, long Durations, double DurationSum)? previous;
 
-    public ConsoleHistory(TimeProvider time, Func<CancellationToken, Task<OperationsView>>? readOperations, TimeSpan? interval = null, int capacity = DefaultCapacity)
+    public ConsoleHistory(TimeProvider time, Func<CancellationToken, Task<OperationsSnapshot>>? readOperations, TimeSpan? interval = null, int capacity = DefaultCapacity)
     {
         ArgumentNullException.ThrowIfNull(time);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 2);

@@ -1,3 +1,5 @@
+using Strongroom.Core;
+
 namespace Strongroom.WebConsole;
 
 /// <summary>Settings of the console (the host fills them from the management listener's).</summary>
@@ -13,7 +15,7 @@ public sealed class ConsoleOptions
     /// The host's operations read (sites, backlogs, lag, queues), the same one <c>/metrics</c>
     /// exports. Null: the pages that need it say it is not available.
     /// </summary>
-    public Func<CancellationToken, Task<OperationsView>>? ReadOperations { get; init; }
+    public Func<CancellationToken, Task<OperationsSnapshot>>? ReadOperations { get; init; }
 
     /// <summary>How often the charts' history is sampled (the ring holds <see cref="ConsoleHistory.DefaultCapacity"/> samples).</summary>
     public TimeSpan HistoryInterval { get; init; } = ConsoleHistory.DefaultInterval;

@@ -14,8 +14,8 @@ public sealed class ConsoleUnitTests
 {
     private static readonly DateTimeOffset Start = new(2026, 11, 30, 12, 0, 0, TimeSpan.Zero);
 
-    private static OperationsView Operations(DateTimeOffset now, params (string Account, long Pending, TimeSpan Lag)[] accounts) =>
-        new(now, false, [], [.. accounts.Select(a => new AccountBacklogView(a.Account, a.Pending, a.Lag, now - a.Lag))], new RepairView(0, 0, 0), 0, 0, 1, 0, 0);
+    private static OperationsSnapshot Operations(DateTimeOffset now, params (string Account, long Pending, TimeSpan Lag)[] accounts) =>
+        new(now, "test", false, [], [.. accounts.Select(a => new AccountReplication(a.Account, a.Pending, a.Pending > 0 ? now - a.Lag : null, a.Lag, now - a.Lag))], new RepairBacklog(0, 0, 0), 0, 0, new InstanceCounts(1, 0, 0));
 
     [Fact]
     public async Task The_history_samples_on_the_injected_clock_and_keeps_only_its_capacity()

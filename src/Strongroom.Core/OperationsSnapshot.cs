@@ -1,6 +1,4 @@
-using Strongroom.Core;
-
-namespace Strongroom.Server;
+namespace Strongroom.Core;
 
 /// <summary>
 /// The state operators watch, read from the deployment at one moment: the one source of the
@@ -26,7 +24,14 @@ public sealed record OperationsSnapshot(
     RepairBacklog Repair,
     long LockboxPendingRequests,
     long TransferPendingRequests,
-    InstanceCounts Instances);
+    InstanceCounts Instances)
+{
+    /// <summary>Copies owed over every account.</summary>
+    public long PendingCopies => Replication.Sum(account => account.PendingCopies);
+
+    /// <summary>The largest replication lag of any account (zero without accounts).</summary>
+    public TimeSpan MaxLag => Replication.Count == 0 ? TimeSpan.Zero : Replication.Max(account => account.Lag);
+}
 
 /// <summary>One site: where it is, its administrative state, whether this server can reach it, and what it owes.</summary>
 /// <param name="IsUp">This server's view: false after a failed operation or probe until one succeeds.</param>
