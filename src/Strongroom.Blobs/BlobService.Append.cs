@@ -27,18 +27,21 @@ public sealed partial class BlobService
         // usable and allowed by the container, and every block appended later uses the same one.
         var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
-        var (eTag, now, versionId) = eTags.NextWithVersionId();
-        var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.AppendBlob, 0, eTag, now, now, request.Headers, request.Metadata)
+        return await StampedAsync(async () =>
         {
-            EncryptionScope = scope,
-            CustomerKeySha256 = customerKeySha256,
-            VersionId = account.DataProtection.Versioning ? versionId : null,
-            Tags = request.Tags,
-        };
-        var details = ContentDetails(0, scope);
-        details.Add(new("blobType", nameof(BlobType.AppendBlob)));
-        var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details);
-        return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+            var (eTag, now, versionId) = eTags.NextWithVersionId();
+            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.AppendBlob, 0, eTag, now, now, request.Headers, request.Metadata)
+            {
+                EncryptionScope = scope,
+                CustomerKeySha256 = customerKeySha256,
+                VersionId = account.DataProtection.Versioning ? versionId : null,
+                Tags = request.Tags,
+            };
+            var details = ContentDetails(0, scope);
+            details.Add(new("blobType", nameof(BlobType.AppendBlob)));
+            var entry = WriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details);
+            return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -50,21 +50,24 @@ public sealed partial class BlobService
         var container = await RequireContainerAsync(request.Account, request.Container, cancellationToken).ConfigureAwait(false);
         var (scope, customerKeySha256) = await ResolveWriteKeyIdentityAsync(account, container, request.Encryption, cancellationToken).ConfigureAwait(false);
 
-        var (eTag, now, versionId) = eTags.NextWithVersionId();
-        var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.PageBlob, request.Size, eTag, now, now, request.Headers, request.Metadata)
+        return await StampedAsync(async () =>
         {
-            EncryptionScope = scope,
-            CustomerKeySha256 = customerKeySha256,
-            VersionId = account.DataProtection.Versioning ? versionId : null,
-            SequenceNumber = request.SequenceNumber,
-            AccessTier = request.AccessTier,
-            Tags = request.Tags,
-            AccessTierChangedOn = request.AccessTier is null ? null : now,
-        };
-        var details = ContentDetails(request.Size, scope);
-        details.Add(new("blobType", nameof(BlobType.PageBlob)));
-        var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details, []);
-        return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+            var (eTag, now, versionId) = eTags.NextWithVersionId();
+            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.PageBlob, request.Size, eTag, now, now, request.Headers, request.Metadata)
+            {
+                EncryptionScope = scope,
+                CustomerKeySha256 = customerKeySha256,
+                VersionId = account.DataProtection.Versioning ? versionId : null,
+                SequenceNumber = request.SequenceNumber,
+                AccessTier = request.AccessTier,
+                Tags = request.Tags,
+                AccessTierChangedOn = request.AccessTier is null ? null : now,
+            };
+            var details = ContentDetails(request.Size, scope);
+            details.Add(new("blobType", nameof(BlobType.PageBlob)));
+            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.PutBlob, request.Container, request.Blob, details, []);
+            return await CommitEmptyBlobAsync(account, record, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Put Page, x-ms-page-write: update. The body is exactly the range's bytes (at most 4 MiB).</summary>

@@ -36,22 +36,25 @@ public sealed partial class BlobService
         var existing = await GetExistingBlobAsync(account, container, blob, cancellationToken).ConfigureAwait(false);
         await CheckReadableAsync(existing, [existing.EncryptionScope], customerKey, requireKeyAvailable: false, cancellationToken).ConfigureAwait(false);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        var (_, _, snapshotId) = eTags.NextWithVersionId();
-        var snapshot = await TagStore.CreateSnapshotAsync(
-            account,
-            container,
-            blob,
-            snapshotId,
-            metadata,
-            current =>
-            {
-                CheckCustomerKey(current.CustomerKeySha256, customerKey);
-                CheckBlobLease(conditions.LeaseId, current, required: false);
-                Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
-            },
-            WriteEntry(account, accountRecord.AuditDataPlane, BlobOperation.SnapshotBlob, container, blob, [new("snapshot", snapshotId)]),
-            cancellationToken).ConfigureAwait(false);
-        return new SnapshotResult(snapshotId, snapshot.ETag, snapshot.LastModified, snapshot.VersionId) { EncryptionScope = snapshot.EncryptionScope };
+        return await StampedAsync(async () =>
+        {
+            var (_, _, snapshotId) = eTags.NextWithVersionId();
+            var snapshot = await TagStore.CreateSnapshotAsync(
+                account,
+                container,
+                blob,
+                snapshotId,
+                metadata,
+                current =>
+                {
+                    CheckCustomerKey(current.CustomerKeySha256, customerKey);
+                    CheckBlobLease(conditions.LeaseId, current, required: false);
+                    Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
+                },
+                WriteEntry(account, accountRecord.AuditDataPlane, BlobOperation.SnapshotBlob, container, blob, [new("snapshot", snapshotId)]),
+                cancellationToken).ConfigureAwait(false);
+            return new SnapshotResult(snapshotId, snapshot.ETag, snapshot.LastModified, snapshot.VersionId) { EncryptionScope = snapshot.EncryptionScope };
+        }).ConfigureAwait(false);
     }
 
     /// <summary>Get Blob Tags of the current blob, a version or a snapshot; x-ms-lease-id (optional: an id sent must name the current blob's active lease) and x-ms-if-tags are checked.</summary>

@@ -57,6 +57,32 @@ public sealed partial class BlobService
     private static InstanceDeletion InstanceDeletionFor(AccountRecord account, DateTimeOffset now) =>
         account.DataProtection.BlobSoftDeleteDays is { } days ? new InstanceDeletion(now, now.AddDays(days)) : InstanceDeletion.Permanent;
 
+    /// <summary>
+    /// Runs a write that stamps the blob with a new version, snapshot or deletion id drawn from
+    /// <see cref="ETags"/> inside <paramref name="write"/>. When the store finds the id not new for
+    /// the blob (another server of the deployment stamped it in the same tick, or its clock is
+    /// ahead), nothing was written: the ticks move past the newest id and the write runs again.
+    /// </summary>
+    private async Task<T> StampedAsync<T>(Func<Task<T>> write)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await write().ConfigureAwait(false);
+            }
+            catch (InstanceIdTakenException taken)
+            {
+                if (attempt == Limits.InstanceIdStampAttemptsMax)
+                {
+                    throw new StorageException(ErrorCode.InstanceIdContended, "Other servers kept stamping this blob with the same or newer ids; retry.", taken);
+                }
+
+                eTags.AdvancePast(taken.NewestId);
+            }
+        }
+    }
+
     private static string VersionIdOf(BlobRecord blob) => blob.VersionId ?? VersionIds.From(blob.LastModified);
 
     /// <summary>
@@ -111,7 +137,14 @@ public sealed partial class BlobService
     /// <see cref="DeleteBlobOptions.Permanent"/> a soft-deleted one is dropped when the account
     /// allows permanent delete). Every deletion is recorded.
     /// </summary>
-    public async Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, DeleteBlobOptions options, CancellationToken cancellationToken = default)
+    public Task DeleteBlobAsync(string account, string container, string blob, AccessConditions conditions, DeleteBlobOptions options, CancellationToken cancellationToken = default) =>
+        StampedAsync(async () =>
+        {
+            await DeleteBlobOnceAsync(account, container, blob, conditions, options, cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+
+    private async Task DeleteBlobOnceAsync(string account, string container, string blob, AccessConditions conditions, DeleteBlobOptions options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(options);
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
@@ -283,47 +316,50 @@ public sealed partial class BlobService
         try
         {
             Invariant.True(written.Object.PlaintextLength == length, "a copy writes exactly its source's length");
-            var (eTag, now, versionId) = eTags.NextWithVersionId();
-            var copyId = random.NewGuid().ToString();
-            var headers = source.Blob.Headers with { ContentMd5 = source.Blob.Headers.ContentMd5 ?? written.Md5 };
-            var record = new BlobRecord(request.Account, request.Container, request.Blob, CopiedBlobType(source.Blob), length, eTag, now, now, headers, request.Metadata ?? source.Blob.Metadata)
+            return await StampedAsync(async () =>
             {
-                EncryptionScope = writeKeys.Scope,
-                CustomerKeySha256 = writeKeys.CustomerKeySha256,
-                VersionId = account.DataProtection.Versioning ? versionId : null,
-                Copy = new BlobCopy(copyId, request.SourceUrl, now),
-                Tags = request.Tags,
-                AccessTier = request.AccessTier,
-                AccessTierChangedOn = request.AccessTier is null ? null : now,
-            };
-            var details = ContentDetails(length, writeKeys.Scope);
-            details.Add(new("source", Resource(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob)));
-            if (request.SourceSelector.VersionId is { } sourceVersion)
-            {
-                details.Add(new("sourceVersionId", sourceVersion));
-            }
-
-            if (request.SourceSelector.Snapshot is { } sourceSnapshot)
-            {
-                details.Add(new("sourceSnapshot", sourceSnapshot));
-            }
-
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.CopyBlob, request.Container, request.Blob, details, [written.Object]);
-            var removed = await store.CommitBlobAsync(
-                record,
-                [new BlobPart(0, null, written.Object)],
-                [written.Object],
-                current =>
+                var (eTag, now, versionId) = eTags.NextWithVersionId();
+                var copyId = random.NewGuid().ToString();
+                var headers = source.Blob.Headers with { ContentMd5 = source.Blob.Headers.ContentMd5 ?? written.Md5 };
+                var record = new BlobRecord(request.Account, request.Container, request.Blob, CopiedBlobType(source.Blob), length, eTag, now, now, headers, request.Metadata ?? source.Blob.Metadata)
                 {
-                    CheckBlobLease(request.Conditions.LeaseId, current);
-                    Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
-                },
-                ArchiveForWrite(account, contentWrite: true, now, versionId),
-                entry,
-                cancellationToken).ConfigureAwait(false);
-            committed = true;
-            await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-            return new CopyBlobResult(copyId, eTag, now, record.VersionId) { EncryptionScope = writeKeys.Scope };
+                    EncryptionScope = writeKeys.Scope,
+                    CustomerKeySha256 = writeKeys.CustomerKeySha256,
+                    VersionId = account.DataProtection.Versioning ? versionId : null,
+                    Copy = new BlobCopy(copyId, request.SourceUrl, now),
+                    Tags = request.Tags,
+                    AccessTier = request.AccessTier,
+                    AccessTierChangedOn = request.AccessTier is null ? null : now,
+                };
+                var details = ContentDetails(length, writeKeys.Scope);
+                details.Add(new("source", Resource(request.SourceAccount ?? request.Account, request.SourceContainer, request.SourceBlob)));
+                if (request.SourceSelector.VersionId is { } sourceVersion)
+                {
+                    details.Add(new("sourceVersionId", sourceVersion));
+                }
+
+                if (request.SourceSelector.Snapshot is { } sourceSnapshot)
+                {
+                    details.Add(new("sourceSnapshot", sourceSnapshot));
+                }
+
+                var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.CopyBlob, request.Container, request.Blob, details, [written.Object]);
+                var removed = await store.CommitBlobAsync(
+                    record,
+                    [new BlobPart(0, null, written.Object)],
+                    [written.Object],
+                    current =>
+                    {
+                        CheckBlobLease(request.Conditions.LeaseId, current);
+                        Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                    },
+                    ArchiveForWrite(account, contentWrite: true, now, versionId),
+                    entry,
+                    cancellationToken).ConfigureAwait(false);
+                committed = true;
+                await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+                return new CopyBlobResult(copyId, eTag, now, record.VersionId) { EncryptionScope = writeKeys.Scope };
+            }).ConfigureAwait(false);
         }
         finally
         {

@@ -35,33 +35,36 @@ public sealed partial class BlobService
         var committed = false;
         try
         {
-            var (eTag, now, versionId) = eTags.NextWithVersionId();
-            var headers = request.Headers.ContentMd5 is null ? request.Headers with { ContentMd5 = written.Md5 } : request.Headers;
-            var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, written.Object.PlaintextLength, eTag, now, now, headers, request.Metadata)
+            return await StampedAsync(async () =>
             {
-                EncryptionScope = writeKeys.Scope,
-                CustomerKeySha256 = writeKeys.CustomerKeySha256,
-                VersionId = account.DataProtection.Versioning ? versionId : null,
-                Tags = request.Tags,
-                AccessTier = request.AccessTier,
-                AccessTierChangedOn = request.AccessTier is null ? null : now,
-            };
-            var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), request.SourceDetails), [written.Object]);
-            var removed = await store.CommitBlobAsync(
-                record,
-                [new BlobPart(0, null, written.Object)],
-                [written.Object],
-                current =>
+                var (eTag, now, versionId) = eTags.NextWithVersionId();
+                var headers = request.Headers.ContentMd5 is null ? request.Headers with { ContentMd5 = written.Md5 } : request.Headers;
+                var record = new BlobRecord(request.Account, request.Container, request.Blob, BlobType.BlockBlob, written.Object.PlaintextLength, eTag, now, now, headers, request.Metadata)
                 {
-                    CheckBlobLease(request.Conditions.LeaseId, current);
-                    Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
-                },
-                ArchiveForWrite(account, contentWrite: true, now, versionId),
-                audit: entry,
-                cancellationToken: cancellationToken).ConfigureAwait(false);
-            committed = true;
-            await RemoveFromSitesAsync(removed).ConfigureAwait(false);
-            return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256, VersionId = record.VersionId };
+                    EncryptionScope = writeKeys.Scope,
+                    CustomerKeySha256 = writeKeys.CustomerKeySha256,
+                    VersionId = account.DataProtection.Versioning ? versionId : null,
+                    Tags = request.Tags,
+                    AccessTier = request.AccessTier,
+                    AccessTierChangedOn = request.AccessTier is null ? null : now,
+                };
+                var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), request.SourceDetails), [written.Object]);
+                var removed = await store.CommitBlobAsync(
+                    record,
+                    [new BlobPart(0, null, written.Object)],
+                    [written.Object],
+                    current =>
+                    {
+                        CheckBlobLease(request.Conditions.LeaseId, current);
+                        Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
+                    },
+                    ArchiveForWrite(account, contentWrite: true, now, versionId),
+                    audit: entry,
+                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                committed = true;
+                await RemoveFromSitesAsync(removed).ConfigureAwait(false);
+                return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256, VersionId = record.VersionId };
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -150,7 +153,7 @@ public sealed partial class BlobService
         {
             try
             {
-                return await CommitBlockListOnceAsync(request, account, scope, cancellationToken).ConfigureAwait(false);
+                return await StampedAsync(() => CommitBlockListOnceAsync(request, account, scope, cancellationToken)).ConfigureAwait(false);
             }
             catch (StaleBlockListException) when (attempt < Limits.CommitRetriesMax)
             {

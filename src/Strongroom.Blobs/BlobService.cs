@@ -285,22 +285,25 @@ public sealed partial class BlobService
         await RequireContainerAsync(account, container, cancellationToken).ConfigureAwait(false);
         RequireBlobName(blob);
         var accountRecord = await RequireAccountAsync(account, cancellationToken).ConfigureAwait(false);
-        var (eTag, now, versionId) = eTags.NextWithVersionId();
-        var newVersion = operation == BlobOperation.SetBlobMetadata && accountRecord.DataProtection.Versioning;
-        return await store.UpdateBlobPropertiesAsync(
-            account,
-            container,
-            blob,
-            current =>
-            {
-                CheckBlobLease(conditions.LeaseId, current);
-                Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
-                RequireOnline(current);
-                return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
-            },
-            newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,
-            audit: WriteEntry(account, accountRecord.AuditDataPlane, operation, container, blob),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        return await StampedAsync(async () =>
+        {
+            var (eTag, now, versionId) = eTags.NextWithVersionId();
+            var newVersion = operation == BlobOperation.SetBlobMetadata && accountRecord.DataProtection.Versioning;
+            return await store.UpdateBlobPropertiesAsync(
+                account,
+                container,
+                blob,
+                current =>
+                {
+                    CheckBlobLease(conditions.LeaseId, current);
+                    Conditions.CheckWrite(conditions, current.ETag, current.LastModified, tags: current.Tags);
+                    RequireOnline(current);
+                    return change(current) with { ETag = eTag, LastModified = now, VersionId = newVersion ? versionId : current.VersionId };
+                },
+                newVersion ? ArchiveForWrite(accountRecord, contentWrite: false, now, versionId) : null,
+                audit: WriteEntry(account, accountRecord.AuditDataPlane, operation, container, blob),
+                cancellationToken: cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
     }
 
     private async Task<BlobRecord> GetExistingBlobAsync(string account, string container, string blob, CancellationToken cancellationToken)

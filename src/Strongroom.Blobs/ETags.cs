@@ -21,6 +21,29 @@ internal sealed class ETags(TimeProvider time, IRandomSource random)
         return System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes);
     }
 
+    /// <summary>
+    /// Moves this process's ticks past <paramref name="instanceId"/> (a <see cref="Strongroom.Core.VersionIds"/>
+    /// id another server stamped), so the next version id drawn is newer than it.
+    /// </summary>
+    public void AdvancePast(string instanceId)
+    {
+        if (!Strongroom.Core.VersionIds.TryParse(instanceId, out var taken))
+        {
+            return;
+        }
+
+        long observed;
+        do
+        {
+            observed = Volatile.Read(ref lastTicks);
+            if (observed >= taken.UtcTicks)
+            {
+                return;
+            }
+        }
+        while (Interlocked.CompareExchange(ref lastTicks, taken.UtcTicks, observed) != observed);
+    }
+
     public (string ETag, DateTimeOffset Now) Next()
     {
         var (eTag, now, _) = NextWithVersionId();

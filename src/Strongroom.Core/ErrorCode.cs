@@ -212,6 +212,8 @@ public enum ErrorCode
     // Issue 9, crossproc.
     /// <summary>A page write whose chunk compare-and-swap lost to other writers <see cref="Limits.PageChunkSwapAttemptsMax"/> times in a row; nothing was written (503 ServerBusy, the client retries).</summary>
     PageWriteContended,
+    /// <summary>A write whose new version, snapshot or deletion id other servers kept taking <see cref="Limits.InstanceIdStampAttemptsMax"/> times in a row; nothing was written (503 ServerBusy, the client retries).</summary>
+    InstanceIdContended,
 }
 
 /// <summary>An operating error: expected, typed, mapped to a protocol error at the edge.</summary>

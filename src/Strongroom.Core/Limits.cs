@@ -505,4 +505,13 @@ public static class Limits
 
     /// <summary>Servers <c>strongroom status</c> lists one per line (newest start first); <c>--verbose</c> lists every one in full.</summary>
     public const int StatusServersListedMax = 4;
+
+    // Issue 9, instance ids across servers.
+    /// <summary>
+    /// Attempts at a write that stamps a blob with a new version, snapshot or deletion id when
+    /// another server stamped the blob with the same id or a newer one (same clock tick, or clocks
+    /// that differ): each attempt stamps past the newest id found, so the second attempt normally
+    /// lands; then 503.
+    /// </summary>
+    public const int InstanceIdStampAttemptsMax = 8;
 }

@@ -200,6 +200,7 @@ public static class ErrorMapping
 
         // Issue 9, crossproc.
         ErrorCode.PageWriteContended => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
+        ErrorCode.InstanceIdContended => new(503, "ServerBusy", "The server is currently unable to receive requests. Please retry your request."),
         _ => InternalError,
     };
 }

@@ -80,11 +80,13 @@ public interface IMetadataStore : IAsyncDisposable
     /// that keeps the replaced current blob as the instance <paramref name="archive"/> returns for it
     /// (null: dropped). Overwriting a blob under a legal hold (its own or its container's) is
     /// BlobImmutableDueToLegalHold unless it is kept as a previous version. A soft-deleted blob of
-    /// the name becomes a soft-deleted snapshot (Azure: a write over a soft-deleted blob).
+    /// the name becomes a soft-deleted snapshot (Azure: a write over a soft-deleted blob). A new
+    /// version id on <paramref name="blob"/> must be past every id the blob's instances and current
+    /// version have, else <see cref="InstanceIdTakenException"/> and nothing changes.
     /// </summary>
     Task<IReadOnlyList<StoredObject>> CommitBlobAsync(BlobRecord blob, IReadOnlyList<BlobPart> parts, IReadOnlyCollection<StoredObject> newObjects, Action<BlobRecord?>? precondition, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Update of the current blob that keeps the replaced state as the instance <paramref name="archive"/> returns (null: none).</summary>
+    /// <summary>Update of the current blob that keeps the replaced state as the instance <paramref name="archive"/> returns (null: none); a new version id as for CommitBlobAsync.</summary>
     Task<BlobRecord> UpdateBlobPropertiesAsync(string account, string container, string name, Func<BlobRecord, BlobRecord> update, Func<BlobRecord, BlobArchive?>? archive, AuditAppend? audit = null, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -178,4 +180,16 @@ public interface IMetadataStore : IAsyncDisposable
     /// skipped. Returns how many were applied.
     /// </summary>
     Task<int> ReplaceWrappedKeysAsync(IReadOnlyList<WrappedKeyReplacement> replacements, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A write stamped the blob with a version, snapshot or deletion id that is not new for it: an
+/// instance already has that id, or (for a version id) a newer one. One server's ids strictly
+/// increase, but two servers of a deployment can stamp one blob in the same clock tick, or out of
+/// order when their clocks differ. Nothing was written; the writer stamps again past
+/// <paramref name="NewestId"/>.
+/// </summary>
+public sealed class InstanceIdTakenException(string newestId) : Exception("The blob already has an instance with this id or a newer one.")
+{
+    public string NewestId { get; } = newestId;
 }

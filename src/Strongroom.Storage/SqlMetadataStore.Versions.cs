@@ -180,11 +180,11 @@ public sealed partial class SqlMetadataStore
     /// replaced only when it is kept as a previous version, and never deleted. A write that finds
     /// no current blob but a soft-deleted one turns that into a soft-deleted snapshot.
     /// </summary>
-    private static void KeepReplacedBlob(Transaction tx, BlobRecord? current, Func<BlobRecord, BlobArchive?>? archive, bool overwrite)
+    private static BlobArchive? KeepReplacedBlob(Transaction tx, BlobRecord? current, Func<BlobRecord, BlobArchive?>? archive, bool overwrite)
     {
         if (current is null)
         {
-            return;
+            return null;
         }
 
         var kept = archive?.Invoke(current);
@@ -196,6 +196,37 @@ public sealed partial class SqlMetadataStore
         if (kept is not null)
         {
             ArchiveBlob(tx, current, kept);
+        }
+
+        return kept;
+    }
+
+    /// <summary>
+    /// A write that gives the blob a new version id (after the replaced blob is kept): the id must be
+    /// past every id of the blob's instances, the version it replaces included, so versions list in
+    /// the order they were written and no later archive finds its id taken. (An id equal to the
+    /// replaced one is the case this exists for: two servers stamping in one clock tick.)
+    /// </summary>
+    private static void RequireNewVersionId(Transaction tx, BlobRecord? current, BlobRecord written)
+    {
+        if (written.VersionId is not { } id)
+        {
+            return;
+        }
+
+        var newest = tx.Scalar(
+            $"SELECT MAX(instance_id) FROM blob_instances WHERE {InstanceKey}",
+            ("@account", written.Account),
+            ("@container", written.Container),
+            ("@name", written.Name)) as string;
+        if (current?.VersionId is { } replaced && (newest is null || string.CompareOrdinal(replaced, newest) > 0))
+        {
+            newest = replaced;
+        }
+
+        if (newest is not null && string.CompareOrdinal(id, newest) <= 0)
+        {
+            throw new InstanceIdTakenException(newest);
         }
     }
 
@@ -214,7 +245,11 @@ public sealed partial class SqlMetadataStore
         (string, object?)[] key = [("@account", current.Account), ("@container", current.Container), ("@name", current.Name)];
         if (tx.Scalar($"SELECT 1 FROM blob_instances WHERE {InstanceKey} AND instance_id = @id", [.. key, ("@id", archive.InstanceId)]) is not null)
         {
-            throw new StorageException(ErrorCode.ConditionNotMet, "An instance with this id already exists.");
+            // A snapshot or deletion id is freshly stamped (another server may have stamped the
+            // same); a version's id is the one the current blob already carries.
+            throw archive.Kind == BlobInstanceKind.Version
+                ? new StorageException(ErrorCode.ConditionNotMet, "An instance with this id already exists.")
+                : new InstanceIdTakenException(archive.InstanceId);
         }
 
         tx.Execute(

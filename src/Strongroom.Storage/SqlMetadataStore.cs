@@ -519,6 +519,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
                     DemoteDeletedBlob(tx, blob.Account, blob.Container, blob.Name);
                 }
 
+                RequireNewVersionId(tx, current, blob);
                 WriteBlobRow(tx, blob, insert: true);
                 tx.Execute($"DELETE FROM blob_parts WHERE {BlobKey} AND blob = @blob", key);
                 foreach (var part in parts)
@@ -572,9 +573,10 @@ public sealed partial class SqlMetadataStore : IMetadataStore
                     throw new ArgumentException("An update must not rename the blob.", nameof(update));
                 }
 
-                if (checkLegalHold)
+                // Only an update that keeps the replaced state as a version gives the blob a new version id.
+                if (checkLegalHold && KeepReplacedBlob(tx, current, archive, overwrite: true) is { Kind: BlobInstanceKind.Version })
                 {
-                    KeepReplacedBlob(tx, current, archive, overwrite: true);
+                    RequireNewVersionId(tx, current, updated);
                 }
 
                 WriteBlobRow(tx, updated, insert: false);

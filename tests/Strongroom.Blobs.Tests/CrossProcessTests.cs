@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Strongroom.TestSupport;
 using Strongroom.Audit;
 using Strongroom.Core;
@@ -246,6 +247,98 @@ public sealed class CrossProcessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Versioned_writes_of_one_blob_by_two_servers_in_the_same_clock_tick_keep_every_version()
+    {
+        await fixture.Store.SetDataProtectionAsync(Account, new DataProtectionSettings(Versioning: true));
+        await fixture.Blobs.CreateContainerAsync(Account, "kept", []);
+
+        // The fake clock does not move: both servers draw the same ticks. Before the store refused
+        // an id that is not new, the third write found its predecessor's version id taken and the
+        // blob could not be written again.
+        var ids = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            var writer = i % 2 == 0 ? fixture.Blobs : peer.Blobs;
+            ids.Add((await PutBlobAsync(writer, "kept", "same-tick", [(byte)i])).VersionId!);
+        }
+
+        Assert.Equal(6, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Equal(ids.Order(StringComparer.Ordinal), ids);
+        for (var i = 0; i < ids.Count; i++)
+        {
+            Assert.Equal([(byte)i], await ReadVersionAsync("kept", "same-tick", ids[i]));
+        }
+
+        Assert.Equal([5], await fixture.ReadAllAsync("kept", "same-tick"));
+    }
+
+    [Fact]
+    public async Task A_server_whose_clock_is_behind_still_writes_the_newest_version()
+    {
+        await fixture.Store.SetDataProtectionAsync(Account, new DataProtectionSettings(Versioning: true));
+        await fixture.Blobs.CreateContainerAsync(Account, "skew", []);
+        await using var behind = await Peer.OpenAsync(fixture, new FakeTimeProvider(fixture.Time.GetUtcNow() - TimeSpan.FromSeconds(5)));
+
+        var first = await PutBlobAsync(fixture.Blobs, "skew", "b", [1]);
+        var second = await PutBlobAsync(behind.Blobs, "skew", "b", [2]);
+        var third = await behind.Blobs.SetBlobMetadataAsync(Account, "skew", "b", [new("k", "v")], AccessConditions.None);
+
+        Assert.True(string.CompareOrdinal(second.VersionId, first.VersionId) > 0, $"{second.VersionId} after {first.VersionId}");
+        var current = (await fixture.Store.GetBlobAsync(Account, "skew", "b"))!;
+        Assert.True(string.CompareOrdinal(current.VersionId, second.VersionId) > 0);
+        Assert.Equal([1], await ReadVersionAsync("skew", "b", first.VersionId!));
+        Assert.Equal([2], await ReadVersionAsync("skew", "b", second.VersionId!));
+        Assert.Equal([2], await fixture.ReadAllAsync("skew", "b"));
+        Assert.Equal(third.ETag, current.ETag);
+    }
+
+    [Fact]
+    public async Task Snapshots_of_one_blob_by_two_servers_in_the_same_clock_tick_get_distinct_ids()
+    {
+        await fixture.Blobs.CreateContainerAsync(Account, "snaps", []);
+        await PutBlobAsync(fixture.Blobs, "snaps", "b", [1]);
+
+        var ours = await fixture.Blobs.SnapshotBlobAsync(Account, "snaps", "b", null, AccessConditions.None, null);
+        var theirs = await peer.Blobs.SnapshotBlobAsync(Account, "snaps", "b", null, AccessConditions.None, null);
+
+        Assert.NotEqual(ours.Snapshot, theirs.Snapshot);
+        foreach (var snapshot in new[] { ours.Snapshot, theirs.Snapshot })
+        {
+            var reader = await fixture.Blobs.OpenBlobAsync(Account, "snaps", "b", AccessConditions.None, null, ReadLocation.Primary, new BlobSelector(Snapshot: snapshot));
+            Assert.Equal(1, reader.Blob.ContentLength);
+        }
+    }
+
+    [Fact]
+    public async Task Soft_deletes_of_one_name_by_two_servers_in_the_same_clock_tick_keep_both_blobs()
+    {
+        await fixture.Store.SetDataProtectionAsync(Account, new DataProtectionSettings(BlobSoftDeleteDays: 7));
+        await fixture.Blobs.CreateContainerAsync(Account, "bin", []);
+
+        // Each delete keeps the blob under a deletion id from the same tick: the peer's must move on.
+        await PutBlobAsync(fixture.Blobs, "bin", "b", [1]);
+        await fixture.Blobs.DeleteBlobAsync(Account, "bin", "b", AccessConditions.None);
+        await PutBlobAsync(peer.Blobs, "bin", "b", [2]);
+        await peer.Blobs.DeleteBlobAsync(Account, "bin", "b", AccessConditions.None);
+
+        var kept = await fixture.Store.ListBlobEntriesAsync(new BlobEntryQuery(Account, "bin", string.Empty, null, 10, true, false, Deleted: true));
+        var ids = kept.Select(entry => entry.Instance!.InstanceId).ToList();
+        Assert.Equal(2, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.All(kept, entry => Assert.NotNull(entry.Instance!.DeletedOn));
+    }
+
+    private static Task<BlobWriteResult> PutBlobAsync(BlobService blobs, string container, string blob, byte[] content) =>
+        blobs.PutBlobAsync(new PutBlobRequest(Account, container, blob, BlobHttpHeaders.Empty, [], AccessConditions.None, TransactionalChecksums.None), new MemoryStream(content));
+
+    private async Task<byte[]> ReadVersionAsync(string container, string blob, string versionId)
+    {
+        var reader = await fixture.Blobs.OpenBlobAsync(Account, container, blob, AccessConditions.None, null, ReadLocation.Primary, new BlobSelector(versionId));
+        using var content = new MemoryStream();
+        await reader.CopyRangeToAsync(0, reader.Blob.ContentLength, content);
+        return content.ToArray();
+    }
+
+    [Fact]
     public async Task Two_servers_creating_the_same_account_at_first_start_make_one_and_the_other_sees_it_exist()
     {
         // What EnsureDevelopmentAccountAsync relies on: the existence check runs inside the store's
@@ -295,17 +388,19 @@ public sealed class CrossProcessTests : IAsyncLifetime
 
         public BlobService Blobs { get; }
 
-        public static async Task<Peer> OpenAsync(BlobServiceFixture fixture)
+        /// <summary>The peer, on the fixture's clock unless given its own (a machine whose clock differs).</summary>
+        public static async Task<Peer> OpenAsync(BlobServiceFixture fixture, TimeProvider? clock = null)
         {
+            var time = clock ?? fixture.Time;
             var store = await TestMetadata.OpenAsync(Path.Combine(fixture.Directory, "metadata.db"));
             var site = new FaultySite(new LocalDirectorySite("local", fixture.SiteDirectory));
             var random = new SeededRandomSource(20261201);
-            var audit = new TransparencyLog(store, new CheckpointSigner(fixture.Keys.Seal), () => "0123456789abcdef", fixture.Time);
-            var sites = new SiteSet(Topology.SingleLocalSite(fixture.SiteDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, fixture.Time);
-            var objects = new ObjectSites(sites, store, fixture.Time, random);
-            var placement = new PlacementService(store, sites, audit, fixture.Time);
-            var blobs = new BlobService(store, objects, placement, fixture.Keys, audit, fixture.Time, random) { CustomerManagedKeys = fixture.CustomerKeys };
-            return new Peer(store, site, blobs, new AccountService(store, placement, fixture.Keys, audit, fixture.Time));
+            var audit = new TransparencyLog(store, new CheckpointSigner(fixture.Keys.Seal), () => "0123456789abcdef", time);
+            var sites = new SiteSet(Topology.SingleLocalSite(fixture.SiteDirectory), new Dictionary<string, ISite> { [Topology.SingleSiteId] = site }, time);
+            var objects = new ObjectSites(sites, store, time, random);
+            var placement = new PlacementService(store, sites, audit, time);
+            var blobs = new BlobService(store, objects, placement, fixture.Keys, audit, time, random) { CustomerManagedKeys = fixture.CustomerKeys };
+            return new Peer(store, site, blobs, new AccountService(store, placement, fixture.Keys, audit, time));
         }
 
         public async ValueTask DisposeAsync()

@@ -37,6 +37,39 @@ public sealed class BlobInstanceTests : StoreTestBase
     }
 
     [Fact]
+    public async Task A_new_version_id_not_past_the_blobs_newest_is_refused_and_nothing_changes()
+    {
+        await CreateContainerAsync();
+        await PutAsync("b", "v2");
+        await PutAsync("b", "v3", AsVersion("v2"));
+
+        // Another server stamped the same id (same clock tick) or an older one (its clock behind).
+        foreach (var stale in new[] { "v3", "v1" })
+        {
+            var next = NewObject();
+            var taken = await Assert.ThrowsAsync<InstanceIdTakenException>(() => Store.CommitBlobAsync(Blob("acct", "cont", "b") with { VersionId = stale }, [Part(0, next)], [next], null, AsVersion("v3")));
+            Assert.Equal("v3", taken.NewestId);
+            Assert.Equal("v3", (await Store.GetBlobAsync("acct", "cont", "b"))!.VersionId);
+            Assert.Null(await Store.GetBlobInstanceWithPartsAsync("acct", "cont", "b", "v3"));
+        }
+
+        var metadataTaken = await Assert.ThrowsAsync<InstanceIdTakenException>(() => Store.UpdateBlobPropertiesAsync("acct", "cont", "b", current => current with { VersionId = "v2" }, AsVersion("v3")));
+        Assert.Equal("v3", metadataTaken.NewestId);
+
+        // A snapshot id another server already used is refused the same way.
+        await Store.CreateSnapshotAsync("acct", "cont", "b", "v5", null);
+        var snapshotTaken = await Assert.ThrowsAsync<InstanceIdTakenException>(() => Store.CreateSnapshotAsync("acct", "cont", "b", "v5", null));
+        Assert.Equal("v5", snapshotTaken.NewestId);
+
+        // Past the newest instance (the snapshot included), the write lands.
+        var refusedBelowSnapshot = await Assert.ThrowsAsync<InstanceIdTakenException>(() => PutAsync("b", "v4", AsVersion("v3")));
+        Assert.Equal("v5", refusedBelowSnapshot.NewestId);
+        await PutAsync("b", "v6", AsVersion("v3"));
+        Assert.Equal("v6", (await Store.GetBlobAsync("acct", "cont", "b"))!.VersionId);
+        Assert.NotNull(await Store.GetBlobInstanceWithPartsAsync("acct", "cont", "b", "v3"));
+    }
+
+    [Fact]
     public async Task A_blob_written_before_versioning_is_kept_under_the_id_it_is_given()
     {
         await CreateContainerAsync();
