@@ -56,7 +56,9 @@ free_port() { dotnet "$BENCH_DLL" free-port; }
 # this shell's own child so that stop_all can reap it). The PID is the server process itself (dotnet
 # host or node), so /proc/PID/status is the server's memory and killing it leaves nothing behind.
 start_strongroom() { # PORT DATA_DIR LOG
-  dotnet "$STRONGROOM_DLL" server --dev --data "$2" --port "$1" >"$3" 2>&1 &
+  # A free management port too: a --dev server's management listener defaults to 10010, so a second
+  # server side by side would fail to bind it.
+  dotnet "$STRONGROOM_DLL" server --dev --data "$2" --port "$1" --management-port "$(free_port)" >"$3" 2>&1 &
   LAST_PID=$!
   STARTED_PIDS+=("$LAST_PID")
 }
