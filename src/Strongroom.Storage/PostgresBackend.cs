@@ -14,7 +14,7 @@ namespace Strongroom.Storage;
 /// Writes: READ COMMITTED, and first of all <c>pg_advisory_xact_lock(key)</c>, the key derived
 /// from the database and schema names, so every process's write transactions on this store run one
 /// at a time (as SQLite's single writer) and independent schemas in one database (the tests') do
-/// not wait for each other. Reads: REPEATABLE READ READ ONLY, one snapshot per call. Migrations run
+/// not wait for each other. Reads: REPEATABLE READ, one snapshot per call. Migrations run
 /// under a session advisory lock of their own (and the write lock), so servers starting together on
 /// an empty database migrate it exactly once.
 ///
@@ -89,21 +89,14 @@ internal sealed class PostgresBackend : SqlBackend
 
     public override DbConnection OpenConnection() => dataSource.OpenConnection();
 
-    public override DbTransaction BeginRead(DbConnection connection)
-    {
-        var transaction = ((NpgsqlConnection)connection).BeginTransaction(IsolationLevel.RepeatableRead);
-        try
-        {
-            // Sent with the BEGIN in one round trip, before the first query fixes the snapshot.
-            Execute(connection, transaction, "SET TRANSACTION READ ONLY");
-            return transaction;
-        }
-        catch
-        {
-            transaction.Dispose();
-            throw;
-        }
-    }
+    /// <summary>
+    /// REPEATABLE READ: the snapshot is fixed by the first query. Npgsql sends the BEGIN with that
+    /// query, so a read costs its queries and the COMMIT and no round trip of its own. (It is not
+    /// declared READ ONLY, which would cost a round trip per read; the store refuses a statement
+    /// that writes in a read transaction itself, on both databases.)
+    /// </summary>
+    public override DbTransaction BeginRead(DbConnection connection) =>
+        ((NpgsqlConnection)connection).BeginTransaction(IsolationLevel.RepeatableRead);
 
     public override DbTransaction BeginWrite(DbConnection connection)
     {

@@ -849,7 +849,7 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             cancellationToken.ThrowIfCancellationRequested();
             using var connection = backend.OpenConnection();
             using var transaction = backend.BeginRead(connection);
-            using var tx = new Transaction(backend, connection, transaction);
+            using var tx = new Transaction(backend, connection, transaction) { ReadOnly = true };
             var result = work(tx);
             transaction.Commit();
             return Task.FromResult(result);
@@ -867,7 +867,8 @@ public sealed partial class SqlMetadataStore : IMetadataStore
     /// <summary>
     /// Runs one atomic write. Writes are group-committed: whoever holds the write lock runs every
     /// write queued so far in one transaction, each inside its own savepoint (a write that throws
-    /// is rolled back alone and gets its exception), commits once — one fsync for the whole group —
+    /// is rolled back alone and gets its exception; a write alone in its group needs none: the
+    /// transaction is rolled back), commits once — one fsync for the whole group —
     /// and only then completes each caller. Each write is as atomic and isolated as if run alone,
     /// in queue order; none is acknowledged before the commit that makes it durable.
     /// </summary>
@@ -927,23 +928,42 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             writerCommands ??= new Dictionary<string, DbCommand>(StringComparer.Ordinal);
             using var transaction = backend.BeginWrite(connection);
             using var tx = new Transaction(backend, connection, transaction, writerCommands);
-            for (var i = 0; i < group.Count; i++)
+            if (group.Count == 1)
             {
-                tx.Execute("SAVEPOINT write");
+                // One write alone: the transaction is its savepoint (two statements fewer, two round
+                // trips on PostgreSQL, where the deployment's write lock is held through them).
                 try
                 {
-                    tx.KeysErased = false;
-                    outcomes[i] = (group[i].Work(tx), null);
-                    erased[i] = tx.KeysErased;
-                    tx.Execute("RELEASE write");
+                    outcomes[0] = (group[0].Work(tx), null);
+                    erased[0] = tx.KeysErased;
                 }
                 catch (Exception error)
                 {
-                    // If SQLite has already abandoned the transaction (I/O error, full disk), this
-                    // throws and the whole group fails below.
-                    tx.Execute("ROLLBACK TO write");
-                    tx.Execute("RELEASE write");
-                    outcomes[i] = (null, error);
+                    transaction.Rollback();
+                    group[0].Completion.TrySetException(error);
+                    return;
+                }
+            }
+            else
+            {
+                for (var i = 0; i < group.Count; i++)
+                {
+                    tx.Execute("SAVEPOINT write");
+                    try
+                    {
+                        tx.KeysErased = false;
+                        outcomes[i] = (group[i].Work(tx), null);
+                        erased[i] = tx.KeysErased;
+                        tx.Execute("RELEASE write");
+                    }
+                    catch (Exception error)
+                    {
+                        // If SQLite has already abandoned the transaction (I/O error, full disk), this
+                        // throws and the whole group fails below.
+                        tx.Execute("ROLLBACK TO write");
+                        tx.Execute("RELEASE write");
+                        outcomes[i] = (null, error);
+                    }
                 }
             }
 
@@ -963,6 +983,12 @@ public sealed partial class SqlMetadataStore : IMetadataStore
             return;
         }
 
+        Complete(group, outcomes, erased);
+    }
+
+    /// <summary>Answers each write of a committed group: its error, its result, or (when it erased keys) held for the checkpoint.</summary>
+    private void Complete(List<PendingWrite> group, (object? Result, Exception? Error)[] outcomes, bool[] erased)
+    {
         for (var i = 0; i < group.Count; i++)
         {
             if (outcomes[i].Error is { } error)
@@ -1544,8 +1570,18 @@ public sealed partial class SqlMetadataStore : IMetadataStore
         /// <summary>True once a write in this transaction erased a wrapped key (the WAL is then truncated after the commit).</summary>
         public bool KeysErased { get; set; }
 
-        public int Execute(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
-            Prepare(sql, parameters).ExecuteNonQuery();
+        /// <summary>
+        /// A read (<see cref="ReadAsync{T}"/>): it runs outside the write lock, so a statement that
+        /// changes anything is a bug; <see cref="Execute"/> refuses it here rather than the database
+        /// (a READ ONLY transaction on PostgreSQL would cost a round trip per read).
+        /// </summary>
+        public bool ReadOnly { get; init; }
+
+        public int Execute(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters)
+        {
+            Invariant.True(!ReadOnly, "a read transaction runs no statement that writes");
+            return Prepare(sql, parameters).ExecuteNonQuery();
+        }
 
         public object? Scalar(string sql, params ReadOnlySpan<(string Name, object? Value)> parameters) =>
             Prepare(sql, parameters).ExecuteScalar();
