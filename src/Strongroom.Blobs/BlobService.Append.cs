@@ -45,16 +45,16 @@ public sealed partial class BlobService
     }
 
     /// <summary>
-    /// Put Blob's commit of a blob created without content (an empty append blob, a page blob of
-    /// zeros): in place of whatever the name held if its lease and conditions allow, archiving it
-    /// as any content write does, with the write's transparency-log entry.
+    /// The commit of a whole new blob (Put Blob of any type, Copy Blob): <paramref name="content"/>
+    /// (null: none) as its one part, in place of whatever the name held if its lease and conditions
+    /// (x-ms-if-tags included) allow, archiving that as any content write does. Returns the objects
+    /// no longer referenced.
     /// </summary>
-    private async Task<BlobWriteResult> CommitEmptyBlobAsync(AccountRecord account, BlobRecord record, AccessConditions conditions, string versionId, AuditAppend? entry, CancellationToken cancellationToken)
-    {
-        var removed = await store.CommitBlobAsync(
+    private Task<IReadOnlyList<StoredObject>> ReplaceBlobAsync(AccountRecord account, BlobRecord record, StoredObject? content, AccessConditions conditions, string versionId, AuditAppend? entry, CancellationToken cancellationToken) =>
+        store.CommitBlobAsync(
             record,
-            [],
-            [],
+            content is null ? [] : [new BlobPart(0, null, content)],
+            content is null ? [] : [content],
             current =>
             {
                 CheckBlobLease(conditions.LeaseId, current);
@@ -62,7 +62,16 @@ public sealed partial class BlobService
             },
             ArchiveForWrite(account, contentWrite: true, record.LastModified, versionId),
             audit: entry,
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+            cancellationToken: cancellationToken);
+
+    /// <summary>
+    /// Put Blob's commit of a blob created without content (an empty append blob, a page blob of
+    /// zeros): in place of whatever the name held if its lease and conditions allow, archiving it
+    /// as any content write does, with the write's transparency-log entry.
+    /// </summary>
+    private async Task<BlobWriteResult> CommitEmptyBlobAsync(AccountRecord account, BlobRecord record, AccessConditions conditions, string versionId, AuditAppend? entry, CancellationToken cancellationToken)
+    {
+        var removed = await ReplaceBlobAsync(account, record, content: null, conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
         await RemoveFromSitesAsync(removed).ConfigureAwait(false);
         return new BlobWriteResult(record.ETag, record.LastModified, null, null) { EncryptionScope = record.EncryptionScope, CustomerKeySha256 = record.CustomerKeySha256, VersionId = record.VersionId };
     }

@@ -344,18 +344,7 @@ public sealed partial class BlobService
                 }
 
                 var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, BlobOperation.CopyBlob, request.Container, request.Blob, details, [written.Object]);
-                var removed = await store.CommitBlobAsync(
-                    record,
-                    [new BlobPart(0, null, written.Object)],
-                    [written.Object],
-                    current =>
-                    {
-                        CheckBlobLease(request.Conditions.LeaseId, current);
-                        Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
-                    },
-                    ArchiveForWrite(account, contentWrite: true, now, versionId),
-                    entry,
-                    cancellationToken).ConfigureAwait(false);
+                var removed = await ReplaceBlobAsync(account, record, written.Object, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
                 committed = true;
                 await RemoveFromSitesAsync(removed).ConfigureAwait(false);
                 return new CopyBlobResult(copyId, eTag, now, record.VersionId) { EncryptionScope = writeKeys.Scope };

@@ -49,18 +49,7 @@ public sealed partial class BlobService
                     AccessTierChangedOn = request.AccessTier is null ? null : now,
                 };
                 var entry = ContentWriteEntry(account.Name, account.AuditDataPlane, request.Operation, request.Container, request.Blob, WithSourceDetails(ContentDetails(written.Object.PlaintextLength, writeKeys.Scope), request.SourceDetails), [written.Object]);
-                var removed = await store.CommitBlobAsync(
-                    record,
-                    [new BlobPart(0, null, written.Object)],
-                    [written.Object],
-                    current =>
-                    {
-                        CheckBlobLease(request.Conditions.LeaseId, current);
-                        Conditions.CheckWrite(request.Conditions, current?.ETag, current?.LastModified ?? default, ErrorCode.BlobAlreadyExists, current?.Tags);
-                    },
-                    ArchiveForWrite(account, contentWrite: true, now, versionId),
-                    audit: entry,
-                    cancellationToken: cancellationToken).ConfigureAwait(false);
+                var removed = await ReplaceBlobAsync(account, record, written.Object, request.Conditions, versionId, entry, cancellationToken).ConfigureAwait(false);
                 committed = true;
                 await RemoveFromSitesAsync(removed).ConfigureAwait(false);
                 return new BlobWriteResult(eTag, now, written.Md5, written.Crc64) { EncryptionScope = writeKeys.Scope, CustomerKeySha256 = writeKeys.CustomerKeySha256, VersionId = record.VersionId };
