@@ -171,8 +171,20 @@ public class ConsoleFixture : IAsyncLifetime
         await page.GetByLabel("Name", new() { Exact = true }).FillAsync(principal.Name);
         await page.GetByLabel("Password").FillAsync(password ?? principal.Password);
         await page.GetByLabel("Authenticator code").FillAsync(code ?? ApiCode(principal, await ConsoleTotp.NextStepAsync(principal)));
-        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
-        await page.WaitForLoadStateAsync(LoadState.Load);
+        var submitted = await page.RunAndWaitForResponseAsync(
+            () => page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync(),
+            response => response.Request.Method == "POST" && response.Url.EndsWith("/sign-in", StringComparison.Ordinal));
+        if (submitted.Status == 303)
+        {
+            // Signed in: wait for the console page the redirect leads to by its content (its sign-out
+            // form), not by its load event, which a wait begun while the navigation commits can miss.
+            await page.WaitForURLAsync(url => !url.Contains("/sign-in", StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Commit });
+            await page.Locator("form[action='/console/sign-out']").WaitForAsync();
+        }
+        else
+        {
+            await page.WaitForLoadStateAsync(LoadState.Load);
+        }
         foreach (var cookie in await page.Context.CookiesAsync())
         {
             if (cookie.Name.Contains("session", StringComparison.Ordinal))
